@@ -1,0 +1,52 @@
+"""Platform settings, read from the environment (prefix-free names, as the README lists them)."""
+
+from functools import cache
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+VERSION = "0.1.0"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///.data/levqor.db"
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "levqor"
+    log_format: Literal["console", "json"] = "console"
+    log_level: str = "INFO"
+
+    levqor_founder_token: SecretStr = Field(min_length=16)
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    # The API process hosts a worker too, so runs started through it use eager workflow start.
+    api_embedded_worker: bool = True
+
+    levqor_http_allow_private: bool = False
+    http_max_response_bytes: int = 256 * 1024
+    http_max_redirects: int = 5
+
+    retry_initial_interval_s: float = 1.0
+    retry_max_interval_s: float = 300.0
+    retry_max_attempts: int = 5
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_sender: str = "levqor@localhost"
+
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+
+    max_activity_concurrency: int = 200
+    max_workflow_task_concurrency: int = 100
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()  # type: ignore[call-arg]

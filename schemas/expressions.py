@@ -1,0 +1,134 @@
+"""The expression language of definitions: Jinja2's sandbox, never `eval`.
+
+Templates are strings with `{{ ... }}`; expressions are bare Jinja2 expressions. Both see three
+names: `input`, `steps` and `vars`. Evaluation is pure and deterministic, so workflows call it
+inline; the validator uses `references` to check names before a definition is stored.
+"""
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import ChainableUndefined, TemplateSyntaxError, nodes
+from jinja2.sandbox import SandboxedEnvironment
+
+ROOT_NAMES = frozenset({"input", "steps", "vars"})
+_SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(.*)\}\}\s*$", re.DOTALL)
+_ENV = SandboxedEnvironment(undefined=ChainableUndefined, autoescape=False)
+
+
+class ExpressionError(ValueError):
+    """An expression or template that does not parse or cannot be evaluated."""
+
+
+@dataclass(frozen=True)
+class References:
+    roots: frozenset[str] = frozenset()
+    steps: frozenset[str] = frozenset()
+    unknown: frozenset[str] = field(default_factory=frozenset)
+
+
+@lru_cache(maxsize=4096)
+def _compiled_expression(source: str) -> Any:
+    try:
+        return _ENV.compile_expression(source, undefined_to_none=True)
+    except TemplateSyntaxError as err:
+        raise ExpressionError(f"expression does not parse: {err.message}") from None
+
+
+@lru_cache(maxsize=4096)
+def _compiled_template(source: str) -> Any:
+    try:
+        return _ENV.from_string(source)
+    except TemplateSyntaxError as err:
+        raise ExpressionError(f"template does not parse: {err.message}") from None
+
+
+def evaluate(expression: str, scope: dict[str, Any]) -> Any:
+    """The value of a bare expression such as `steps.fetch.status == 200`."""
+    try:
+        return _plain(_compiled_expression(expression)(**scope))
+    except ExpressionError:
+        raise
+    except Exception as err:  # the sandbox raises SecurityError, TypeError, ZeroDivisionError...
+        raise ExpressionError(f"expression failed: {err}") from None
+
+
+def render(template: str, scope: dict[str, Any]) -> str:
+    """A template rendered to text."""
+    if "{" not in template:
+        return template
+    try:
+        return _compiled_template(template).render(**scope)
+    except ExpressionError:
+        raise
+    except Exception as err:
+        raise ExpressionError(f"template failed: {err}") from None
+
+
+def render_value(value: Any, scope: dict[str, Any]) -> Any:
+    """JSON with every string rendered; a string that is one `{{ expr }}` keeps the value's type."""
+    if isinstance(value, str):
+        single = _SINGLE_EXPRESSION.match(value)
+        if single and "{{" not in single.group(1):
+            return evaluate(single.group(1), scope)
+        return render(value, scope)
+    if isinstance(value, list):
+        return [render_value(item, scope) for item in value]
+    if isinstance(value, dict):
+        return {key: render_value(item, scope) for key, item in value.items()}
+    return value
+
+
+def expression_references(expression: str) -> References:
+    try:
+        tree = _ENV.parse("{{ " + expression + " }}")
+    except TemplateSyntaxError as err:
+        raise ExpressionError(f"expression does not parse: {err.message}") from None
+    return _references(tree)
+
+
+def template_references(template: str) -> References:
+    try:
+        tree = _ENV.parse(template)
+    except TemplateSyntaxError as err:
+        raise ExpressionError(f"template does not parse: {err.message}") from None
+    return _references(tree)
+
+
+def value_references(value: Any) -> References:
+    """References of every template inside a JSON value."""
+    found = References()
+    if isinstance(value, str):
+        return template_references(value)
+    items = value if isinstance(value, list) else value.values() if isinstance(value, dict) else []
+    for item in items:
+        more = value_references(item)
+        found = References(found.roots | more.roots, found.steps | more.steps, found.unknown | more.unknown)
+    return found
+
+
+def _references(tree: nodes.Template) -> References:
+    declared = {target.name for target in tree.find_all(nodes.Name) if target.ctx in ("store", "param")}
+    loaded = {name.name for name in tree.find_all(nodes.Name) if name.ctx == "load"} - declared
+    steps: set[str] = set()
+    for access in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        root = access.node
+        if isinstance(root, nodes.Name) and root.name == "steps" and root.ctx == "load":
+            if isinstance(access, nodes.Getattr):
+                steps.add(access.attr)
+            elif isinstance(access.arg, nodes.Const) and isinstance(access.arg.value, str):
+                steps.add(access.arg.value)
+    return References(
+        roots=frozenset(loaded & ROOT_NAMES),
+        steps=frozenset(steps),
+        unknown=frozenset(loaded - ROOT_NAMES - set(_ENV.globals)),
+    )
+
+
+def _plain(value: Any) -> Any:
+    """Jinja's undefined becomes None; everything else is kept as it is."""
+    if isinstance(value, ChainableUndefined):
+        return None
+    return value

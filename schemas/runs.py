@@ -1,0 +1,133 @@
+"""What crosses the boundary of `UserWorkflowRun`: its input, messages, query answers and activity calls."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from schemas.steps import WorkflowDefinition
+
+RunStatus = Literal["running", "waiting_approval", "completed", "failed", "rejected", "cancelled"]
+StepStatus = Literal["running", "waiting", "succeeded", "failed", "skipped", "approved", "rejected"]
+DeciderRole = Literal["tenant_admin", "founder"]
+
+
+class RetryDefaults(BaseModel):
+    """The platform's default retry policy for side-effecting steps (from settings)."""
+
+    initial_interval_s: float = 1.0
+    max_interval_s: float = 300.0
+    max_attempts: int = 5
+    backoff: float = 2.0
+
+
+class RunInput(BaseModel):
+    run_id: str
+    tenant_id: str
+    definition_id: str
+    version: int
+    definition: WorkflowDefinition
+    input: dict[str, Any] = Field(default_factory=dict)
+    retry_defaults: RetryDefaults = Field(default_factory=RetryDefaults)
+    trigger: str = "api"
+
+
+class StepError(BaseModel):
+    type: str
+    message: str
+
+
+class StepOutcome(BaseModel):
+    step_id: str
+    type: str
+    status: StepStatus
+    attempts: int = 0
+    result: Any = None
+    error: StepError | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class PendingApproval(BaseModel):
+    step_id: str
+    approval_class: Literal["B", "C"]
+    message: str
+    requested_at: datetime
+    expires_at: datetime
+    on_timeout: Literal["reject", "approve", "fail"]
+
+
+class StepDecision(BaseModel):
+    step_id: str
+    approved: bool
+    decided_by: str
+    role: DeciderRole
+    comment: str | None = None
+
+
+class RunProgress(BaseModel):
+    run_id: str
+    tenant_id: str
+    definition_id: str
+    version: int
+    status: RunStatus
+    current_step: str | None = None
+    waiting: PendingApproval | None = None
+    steps: list[StepOutcome] = Field(default_factory=list)
+    vars: dict[str, Any] = Field(default_factory=dict)
+    error: StepError | None = None
+
+
+class RunResult(BaseModel):
+    run_id: str
+    status: RunStatus
+    steps: list[StepOutcome]
+    vars: dict[str, Any] = Field(default_factory=dict)
+
+
+class HttpCall(BaseModel):
+    method: str
+    url: str
+    headers: dict[str, str] = Field(default_factory=dict)
+    json_body: Any = None
+    body: str | None = None
+    timeout_s: float
+    expected_status: list[int] = Field(default_factory=list)
+    save_response: bool = True
+    idempotency_key: str
+
+
+class HttpReply(BaseModel):
+    status: int
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: Any = None
+    truncated: bool = False
+    attempt: int = 1
+
+
+class EmailMessage(BaseModel):
+    to: list[str]
+    subject: str
+    body: str
+    idempotency_key: str
+
+
+class EmailReceipt(BaseModel):
+    message_id: str
+    recipients: int
+    attempt: int = 1
+
+
+class AiPrompt(BaseModel):
+    prompt: str
+    model: str
+    max_tokens: int
+    idempotency_key: str
+
+
+class AiReply(BaseModel):
+    text: str
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    attempt: int = 1

@@ -1,0 +1,56 @@
+"""Database tables: the domain entities. Executions live in Temporal, not here."""
+
+from datetime import datetime, timezone
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _id() -> str:
+    return str(uuid4())
+
+
+class Tenant(SQLModel, table=True):
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    name: str = Field(max_length=200)
+    plan: str = Field(default="free", max_length=32)
+    created_at: datetime = Field(default_factory=_now)
+
+
+class ApiKey(SQLModel, table=True):
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=36)
+    role: str = Field(max_length=16)
+    prefix: str = Field(max_length=16)
+    key_hash: str = Field(unique=True, max_length=64)
+    label: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=_now)
+    revoked_at: datetime | None = None
+
+
+class WorkflowDefinitionRow(SQLModel, table=True):
+    __tablename__ = "workflow_definition"
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=36)
+    name: str = Field(max_length=120)
+    latest_version: int = 1
+    created_at: datetime = Field(default_factory=_now)
+    updated_at: datetime = Field(default_factory=_now)
+
+
+class WorkflowVersionRow(SQLModel, table=True):
+    __tablename__ = "workflow_version"
+    __table_args__ = (UniqueConstraint("definition_id", "version"),)
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    definition_id: str = Field(foreign_key="workflow_definition.id", index=True, max_length=36)
+    version: int
+    body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=_now)
