@@ -1,0 +1,155 @@
+"""Checks of the expressions and templates in a definition: syntax, names, and what has run before.
+
+A step may read `steps.<id>` only of a step that has finished on every path to it, and `vars.<name>`
+only of a variable an earlier transform sets; `schemas/flow.py` answers "earlier".
+"""
+
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any, Literal
+
+from schemas.expressions import ExpressionError, References, expression_references, template_references
+from schemas.flow import Flow
+from schemas.issues import ValidationIssue, error, json_path, member, warning
+from schemas.steps import (
+    AiStep,
+    ApprovalStep,
+    ConditionStep,
+    EmailStep,
+    HttpStep,
+    LogStep,
+    Step,
+    TransformStep,
+)
+
+Kind = Literal["expression", "template"]
+# `References` names the steps a text reads but not the variables, so those are found by pattern
+# inside the `{{ }}` / `{% %}` blocks of a template (the whole text of an expression).
+_BLOCK = re.compile(r"\{\{(.*?)\}\}|\{%(.*?)%\}", re.DOTALL)
+_VARIABLE = re.compile(r"\bvars\s*(?:\.\s*([A-Za-z_]\w*)|\[\s*['\"]([A-Za-z_]\w*)['\"]\s*\])")
+
+
+def reference_issues(steps: Sequence[Step | None], flow: Flow, ordered: bool = True) -> list[ValidationIssue]:
+    """Every syntax and reference issue of the parsed steps (None marks a step that did not parse).
+
+    With `ordered` False the graph is incomplete, so only syntax and names are checked, not what
+    runs before what.
+    """
+    setters = _variable_setters(steps)
+    issues: list[ValidationIssue] = []
+    for position, step in enumerate(steps):
+        if step is None:
+            continue
+        for suffix, text, kind in _texts(step):
+            path = json_path("steps", position) + suffix
+            issues += _text_issues(path, text, kind, position if ordered else None, flow, setters)
+    return issues
+
+
+def _texts(step: Step) -> Iterator[tuple[str, str, Kind]]:
+    """(path suffix, text, kind) of every expression and template a step holds."""
+    match step:
+        case LogStep() | ApprovalStep():
+            yield ".message", step.message, "template"
+        case EmailStep():
+            yield from ((f".to[{i}]", address, "template") for i, address in enumerate(step.to))
+            yield ".subject", step.subject, "template"
+            yield ".body", step.body, "template"
+        case ConditionStep():
+            yield ".expression", step.expression, "expression"
+        case TransformStep():
+            yield from ((".set" + member(name), value, "expression") for name, value in step.set.items())
+        case AiStep():
+            yield ".prompt", step.prompt, "template"
+        case HttpStep():
+            yield ".url", step.url, "template"
+            headers = step.headers.items()
+            yield from ((".headers" + member(name), value, "template") for name, value in headers)
+            yield from _json_strings(".json", step.json_body)
+            if step.body is not None:
+                yield ".body", step.body, "template"
+
+
+def _json_strings(path: str, value: Any) -> Iterator[tuple[str, str, Kind]]:
+    """Every string inside a JSON body, each rendered as a template (keys are left as they are)."""
+    if isinstance(value, str):
+        yield path, value, "template"
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _json_strings(f"{path}[{index}]", item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _json_strings(path + member(str(key)), item)
+
+
+def _text_issues(
+    path: str, text: str, kind: Kind, position: int | None, flow: Flow, setters: dict[str, list[int]]
+) -> list[ValidationIssue]:
+    """Issues of one text; `position` is the step holding it, None when order cannot be checked."""
+    try:
+        found = expression_references(text) if kind == "expression" else template_references(text)
+    except ExpressionError as err:
+        message = str(err)
+        return [error(path, "expression_syntax", f"{message[:1].upper()}{message[1:]}.")]
+    issues: list[ValidationIssue | None] = [_name_issue(path, name) for name in sorted(found.unknown)]
+    issues += [_step_issue(path, name, position, flow) for name in sorted(found.steps)]
+    if position is not None:
+        variables = _variables(text, kind, found)
+        issues += [_variable_issue(path, name, position, flow, setters) for name in variables]
+    return [issue for issue in issues if issue is not None]
+
+
+def _name_issue(path: str, name: str) -> ValidationIssue:
+    message = f"`{name}` is not defined; expressions may read only input, steps and vars."
+    return error(path, "unknown_reference", message)
+
+
+def _step_issue(path: str, name: str, position: int | None, flow: Flow) -> ValidationIssue | None:
+    if name not in flow.positions:
+        return error(path, "unknown_reference", f"`steps.{name}` names no step of this workflow.")
+    if position is None or position not in flow.reachable:
+        return None  # an unreachable step is reported as such; "before" means nothing for it
+    reader = flow.nodes[position].id
+    match flow.precedence(flow.positions[name], position):
+        case "always":
+            return None
+        case "sometimes":
+            message = f"`{name}` runs only on some paths to `{reader}`, so `steps.{name}` may be empty here."
+            return warning(path, "maybe_unset_reference", message)
+    if name == reader:
+        message = f"Step `{reader}` reads its own result, which does not exist yet."
+    else:
+        message = f"Step `{reader}` reads `steps.{name}`, but `{name}` never runs before `{reader}`."
+    return error(path, "forward_reference", message)
+
+
+def _variable_issue(
+    path: str, name: str, position: int, flow: Flow, setters: dict[str, list[int]]
+) -> ValidationIssue | None:
+    if position not in flow.reachable:
+        return None
+    answers = {flow.precedence(setter, position) for setter in setters.get(name, [])}
+    if "always" in answers:
+        return None
+    if "sometimes" in answers:
+        message = f"`vars.{name}` is set only on some paths to this step, so it may be empty."
+        return warning(path, "maybe_unset_variable", message)
+    message = f"No transform before this step sets `vars.{name}`, so it is empty here."
+    return warning(path, "unset_variable", message)
+
+
+def _variables(text: str, kind: Kind, found: References) -> list[str]:
+    if "vars" not in found.roots:
+        return []
+    blocks = [text] if kind == "expression" else ["".join(parts) for parts in _BLOCK.findall(text)]
+    names = {match[0] or match[1] for block in blocks for match in _VARIABLE.findall(block)}
+    return sorted(names)
+
+
+def _variable_setters(steps: Sequence[Step | None]) -> dict[str, list[int]]:
+    setters: dict[str, list[int]] = {}
+    for position, step in enumerate(steps):
+        if isinstance(step, TransformStep):
+            for name in step.set:
+                setters.setdefault(name, []).append(position)
+    return setters
