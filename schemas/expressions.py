@@ -15,7 +15,18 @@ from jinja2.sandbox import SandboxedEnvironment
 
 ROOT_NAMES = frozenset({"input", "steps", "vars"})
 _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(.*)\}\}\s*$", re.DOTALL)
-_ENV = SandboxedEnvironment(undefined=ChainableUndefined, autoescape=False)
+
+
+class _DataEnvironment(SandboxedEnvironment):
+    """`steps.fetch.body.items` means the JSON key `items`, not the dict method of that name."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, dict) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
+_ENV = _DataEnvironment(undefined=ChainableUndefined, autoescape=False)
 
 
 class ExpressionError(ValueError):

@@ -9,7 +9,7 @@ from schemas.steps import WorkflowDefinition
 
 RunStatus = Literal["running", "waiting_approval", "completed", "failed", "rejected", "cancelled"]
 StepStatus = Literal["running", "waiting", "succeeded", "failed", "skipped", "approved", "rejected"]
-DeciderRole = Literal["tenant_admin", "founder"]
+DeciderRole = Literal["member", "tenant_admin", "founder"]
 
 
 class RetryDefaults(BaseModel):

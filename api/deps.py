@@ -1,0 +1,88 @@
+"""What routes take as parameters: settings, the engine, a Temporal client and the authenticated caller."""
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from temporalio.client import Client
+
+from api.errors import ApiError
+from core.security import hash_api_key, same_secret
+from core.settings import Settings
+from schemas.tables import ApiKey
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the founder (platform admin) or a tenant's API key with its role."""
+
+    kind: Literal["founder", "tenant"]
+    tenant_id: str | None = None
+    role: Literal["member", "admin", "founder"] = "founder"
+    key_id: str | None = None
+
+    @property
+    def is_founder(self) -> bool:
+        return self.kind == "founder"
+
+    @property
+    def decider_role(self) -> Literal["member", "tenant_admin", "founder"]:
+        return {"founder": "founder", "admin": "tenant_admin", "member": "member"}[self.role]  # type: ignore[return-value]
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.state.settings
+
+
+def get_engine(request: Request) -> Engine:
+    return request.state.engine
+
+
+def get_temporal(request: Request) -> Client:
+    return request.state.temporal
+
+
+def get_session(engine: Annotated[Engine, Depends(get_engine)]):  # type: ignore[no-untyped-def]
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+TemporalDep = Annotated[Client, Depends(get_temporal)]
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_caller(request: Request, settings: SettingsDep, engine: EngineDep) -> Caller:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "unauthenticated", "Send `Authorization: Bearer <token>`", field="authorization")
+    token = token.strip()
+    if same_secret(token, settings.levqor_founder_token.get_secret_value()):
+        return Caller(kind="founder")
+    with Session(engine) as session:
+        key = session.exec(select(ApiKey).where(ApiKey.key_hash == hash_api_key(token))).first()
+    if key is None or key.revoked_at is not None:
+        raise ApiError(401, "unauthenticated", "Unknown or revoked token", field="authorization")
+    return Caller(kind="tenant", tenant_id=key.tenant_id, role=key.role, key_id=key.id)  # type: ignore[arg-type]
+
+
+def get_tenant_caller(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+    if caller.tenant_id is None:
+        raise ApiError(403, "tenant_key_required", "This route acts for a tenant: use a tenant API key",
+                       field="authorization")
+    return caller
+
+
+def get_founder(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+    if not caller.is_founder:
+        raise ApiError(403, "founder_only", "Only the founder credential may do this", field="authorization")
+    return caller
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+CurrentTenant = Annotated[Caller, Depends(get_tenant_caller)]
+FounderDep = Annotated[Caller, Depends(get_founder)]

@@ -1,0 +1,55 @@
+"""Every error the API answers is JSON `{code, message, field}` with a stable code."""
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger()
+STATUS_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+                405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type"}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, field: str | None = None, **extra: Any) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.field, self.extra = status, code, message, field, extra
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None, **extra: Any) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"code": code, "message": message, "field": field, **extra})
+
+
+def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    """`("body", "steps", 0, "url")` → `body.steps[0].url`."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, err: ApiError) -> JSONResponse:
+        return error_response(err.status, err.code, err.message, err.field, **err.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_request: Request, err: RequestValidationError) -> JSONResponse:
+        first = err.errors()[0] if err.errors() else {"loc": (), "msg": "invalid request"}
+        loc = first.get("loc", ())
+        code = "invalid_json" if first.get("type") == "json_invalid" else "invalid_request"
+        message = str(first.get("msg", "invalid request"))
+        return error_response(422, code, f"{field_path(loc)}: {message}" if loc else message, field_path(loc) or None)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, err: StarletteHTTPException) -> JSONResponse:
+        code = STATUS_CODES.get(err.status_code, "error")
+        return error_response(err.status_code, code, str(err.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, err: Exception) -> JSONResponse:
+        log.exception("unhandled error", path=request.url.path, error_type=type(err).__name__)
+        return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")

@@ -1,0 +1,46 @@
+"""The FastAPI app: routers, error handlers, and a lifespan that builds the engine, the Temporal client
+and, in the embedded default, a worker in the same process (so runs start eagerly)."""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI
+
+from api.errors import install_error_handlers
+from api.routes import approvals, runs, system, tenants, workflows
+from core.db import create_db_engine
+from core.logs import configure_logging
+from core.settings import VERSION, Settings
+from orchestrator.client import connect
+from orchestrator.worker import build_worker
+
+log = structlog.get_logger()
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        configure_logging(settings.log_format, settings.log_level)
+        engine = create_db_engine(settings.database_url)
+        temporal = await connect(settings.temporal_address, settings.temporal_namespace)
+        worker = build_worker(temporal, settings) if settings.api_embedded_worker else None
+        worker_task = asyncio.create_task(worker.run()) if worker else None
+        log.info("api started", embedded_worker=worker is not None, task_queue=settings.task_queue)
+        try:
+            yield {"settings": settings, "engine": engine, "temporal": temporal, "started_at": time.monotonic()}
+        finally:
+            if worker and worker_task:
+                await worker.shutdown()
+                await asyncio.gather(worker_task, return_exceptions=True)
+            engine.dispose()
+
+    app = FastAPI(title="Levqor", version=VERSION, lifespan=lifespan,
+                  description="Durable, multi-tenant workflow automation on Temporal.")
+    install_error_handlers(app)
+    for module in (tenants, workflows, runs, approvals, system):
+        app.include_router(module.router)
+    return app

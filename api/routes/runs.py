@@ -1,0 +1,180 @@
+"""Runs: start one, list and read them from Temporal, cancel, and decide approval gates."""
+
+import re
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, status
+from jsonschema import Draft202012Validator
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import WorkflowExecutionDescription, WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import CallerDep, CurrentTenant, EngineDep, SettingsDep, TemporalDep
+from api.errors import ApiError
+from api.routes.workflows import definition_version, owned_definition
+from orchestrator.client import new_run_id, run_workflow_id, start_run as start_run_workflow
+from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
+from orchestrator.user_run import UserWorkflowRun
+from schemas.api import RunAccepted, RunCreate, RunPage, RunPublic, RunSummary, StepDecisionCreate
+from schemas.runs import RetryDefaults, RunInput, RunStatus, StepDecision
+from schemas.steps import WorkflowDefinition
+
+router = APIRouter(prefix="/api", tags=["runs"])
+ID_PATTERN = r"^[A-Za-z0-9-]{1,64}$"
+CLOSED_STATUS = {
+    WorkflowExecutionStatus.TERMINATED: "terminated",
+    WorkflowExecutionStatus.TIMED_OUT: "timed_out",
+    WorkflowExecutionStatus.CANCELED: "cancelled",
+    WorkflowExecutionStatus.FAILED: "failed",
+}
+DECISION_ERRORS = {
+    "StepNotWaiting": (409, "step_not_waiting", "This step is not waiting for a decision"),
+    "RoleNotAllowed": (403, "role_not_allowed", "Your role may not decide this gate"),
+}
+
+
+@router.post("/workflows/{workflow_id}/runs", status_code=status.HTTP_202_ACCEPTED)
+async def start_run(
+    workflow_id: str, body: RunCreate, tenant: CurrentTenant, engine: EngineDep, temporal: TemporalDep,
+    settings: SettingsDep,
+    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
+) -> RunAccepted:
+    """Start a run of the latest version; the same `Idempotency-Key` never starts a second run."""
+    definition_id, version, definition = await run_in_threadpool(_latest, engine, workflow_id, tenant.tenant_id)
+    _check_input(definition, body.input)
+    params = RunInput(
+        run_id=new_run_id(tenant.tenant_id, definition_id, idempotency_key),  # type: ignore[arg-type]
+        tenant_id=tenant.tenant_id, definition_id=definition_id, version=version, definition=definition,  # type: ignore[arg-type]
+        input=body.input,
+        retry_defaults=RetryDefaults(
+            initial_interval_s=settings.retry_initial_interval_s, max_interval_s=settings.retry_max_interval_s,
+            max_attempts=settings.retry_max_attempts,
+        ),
+    )
+    handle = await start_run_workflow(temporal, params, settings.task_queue, eager=settings.api_embedded_worker)
+    return RunAccepted(run_id=params.run_id, workflow_id=handle.id, definition_id=definition_id, version=version)
+
+
+@router.get("/runs")
+async def list_runs(
+    caller: CallerDep, temporal: TemporalDep,
+    workflow_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+    status: RunStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    page_token: Annotated[str | None, Query(max_length=2000)] = None,
+) -> RunPage:
+    """The caller's runs, newest first, from Temporal visibility; filter by workflow and status."""
+    clauses = ["WorkflowType = 'UserWorkflowRun'"]
+    if not caller.is_founder:
+        clauses.append(f"TenantId = '{caller.tenant_id}'")
+    if workflow_id:
+        clauses.append(f"WorkflowDefinitionId = '{workflow_id}'")
+    if status:
+        clauses.append(f"RunStatus = '{status}'")
+    token = bytes.fromhex(page_token) if page_token and re.fullmatch(r"[0-9a-f]+", page_token) else None
+    if page_token and token is None:
+        raise ApiError(422, "invalid_page_token", "page_token is not one this API issued", field="page_token")
+    pages = temporal.list_workflows(" AND ".join(clauses), page_size=limit, next_page_token=token)
+    await pages.fetch_next_page(page_size=limit)
+    runs = [_summary(execution) for execution in pages.current_page or []]
+    return RunPage(runs=runs, next_page_token=pages.next_page_token.hex() if pages.next_page_token else None)
+
+
+@router.get("/runs/{run_id}")
+async def get_run(run_id: str, caller: CallerDep, temporal: TemporalDep) -> RunPublic:
+    """A run's status, current step, pending gate and every step's result, attempts and error."""
+    handle, description = await _owned_run(temporal, run_id, caller)
+    progress = await handle.query(UserWorkflowRun.progress)
+    run_status = progress.status
+    if description.status in CLOSED_STATUS and run_status in ("running", "waiting_approval"):
+        run_status = CLOSED_STATUS[description.status]  # type: ignore[assignment]
+    return RunPublic(
+        **progress.model_dump(exclude={"status", "tenant_id"}), status=run_status,
+        started_at=description.start_time, closed_at=description.close_time,
+    )
+
+
+@router.post("/runs/{run_id}/cancel", status_code=status.HTTP_202_ACCEPTED)
+async def cancel_run(run_id: str, caller: CallerDep, temporal: TemporalDep) -> dict[str, str]:
+    """Ask a running run to stop; it records the step it was on as cancelled."""
+    handle, description = await _owned_run(temporal, run_id, caller)
+    if description.status != WorkflowExecutionStatus.RUNNING:
+        raise ApiError(409, "run_not_running", "This run has already finished", field="run_id")
+    await handle.cancel()
+    return {"run_id": run_id, "status": "cancelling"}
+
+
+@router.post("/runs/{run_id}/approvals/{step_id}", status_code=status.HTTP_200_OK)
+async def decide_step(
+    run_id: str, step_id: str, body: StepDecisionCreate, caller: CallerDep, temporal: TemporalDep
+) -> dict[str, Any]:
+    """Approve or reject a waiting gate: class B needs a tenant admin, class C the founder."""
+    handle, description = await _owned_run(temporal, run_id, caller)
+    if description.status != WorkflowExecutionStatus.RUNNING:
+        raise ApiError(409, "run_not_running", "This run has already finished", field="run_id")
+    decision = StepDecision(
+        step_id=step_id, approved=body.decision == "approve", role=caller.decider_role,
+        decided_by=caller.key_id or "founder", comment=body.comment,
+    )
+    try:
+        await handle.execute_update(UserWorkflowRun.decide_step, decision)
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        kind = cause.type if isinstance(cause, ApplicationError) else None
+        code, name, message = DECISION_ERRORS.get(kind or "", (409, "decision_refused", str(cause)))
+        raise ApiError(code, name, message, field="step_id") from err
+    except RPCError as err:
+        raise ApiError(409, "run_not_running", "This run is no longer accepting decisions", field="run_id") from err
+    return {"run_id": run_id, "step_id": step_id, "decision": body.decision}
+
+
+async def _owned_run(
+    temporal: TemporalDep, run_id: str, caller: CallerDep
+) -> tuple[WorkflowHandle, WorkflowExecutionDescription]:
+    """The run if the caller may see it; otherwise 404, exactly as for an id that never existed."""
+    not_found = ApiError(404, "run_not_found", "No run with this id", field="run_id")
+    try:
+        uuid.UUID(run_id)
+    except ValueError:
+        raise not_found from None
+    handle = temporal.get_workflow_handle(run_workflow_id(run_id))
+    try:
+        description = await handle.describe()
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise not_found from err
+        raise
+    owner = description.typed_search_attributes.get(TENANT_ID)
+    if description.workflow_type != "UserWorkflowRun" or not (caller.is_founder or owner == caller.tenant_id):
+        raise not_found
+    return handle, description
+
+
+def _latest(engine: EngineDep, workflow_id: str, tenant_id: str | None) -> tuple[str, int, WorkflowDefinition]:
+    with Session(engine) as session:
+        row = owned_definition(session, workflow_id, tenant_id)  # type: ignore[arg-type]
+        version = definition_version(session, row, None)
+        return row.id, version.version, WorkflowDefinition.model_validate(version.body)
+
+
+def _check_input(definition: WorkflowDefinition, value: dict[str, Any]) -> None:
+    if definition.input_schema is None:
+        return
+    error = next(iter(Draft202012Validator(definition.input_schema).iter_errors(value)), None)
+    if error is not None:
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+        raise ApiError(422, "invalid_input", f"input{path}: {error.message}", field=f"input{path}")
+
+
+def _summary(execution: Any) -> RunSummary:
+    attributes = execution.typed_search_attributes
+    run_status = attributes.get(RUN_STATUS) or "running"
+    if execution.status in CLOSED_STATUS and run_status in ("running", "waiting_approval"):
+        run_status = CLOSED_STATUS[execution.status]
+    return RunSummary(
+        run_id=execution.id.removeprefix("run-"), definition_id=attributes.get(DEFINITION_ID),
+        status=run_status, started_at=execution.start_time, closed_at=execution.close_time,
+    )

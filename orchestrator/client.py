@@ -1,0 +1,63 @@
+"""Connecting to Temporal, workflow ids, and the helpers the API uses to start and message runs."""
+
+import asyncio
+import time
+import uuid
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
+from orchestrator.user_run import UserWorkflowRun
+from schemas.runs import RunInput, RunResult
+
+RUN_ID_NAMESPACE = uuid.UUID("6f1c2b3e-8a51-4f0e-9d57-3c1f0a6e2b90")
+RUN_WORKFLOW_PREFIX = "run-"
+
+
+async def connect(address: str, namespace: str, wait_s: float = 30.0) -> Client:
+    """A client with the pydantic converter; waits for a server that is still starting."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter)
+        except RuntimeError:
+            if time.monotonic() >= deadline:
+                raise
+            await asyncio.sleep(0.25)
+
+
+def run_workflow_id(run_id: str) -> str:
+    return f"{RUN_WORKFLOW_PREFIX}{run_id}"
+
+
+def new_run_id(tenant_id: str, definition_id: str, idempotency_key: str | None) -> str:
+    """A random id, or one derived from the caller's idempotency key so a retry maps to the same run."""
+    if idempotency_key is None:
+        return str(uuid.uuid4())
+    return str(uuid.uuid5(RUN_ID_NAMESPACE, f"{tenant_id}/{definition_id}/{idempotency_key}"))
+
+
+async def start_run(client: Client, params: RunInput, task_queue: str, eager: bool) -> WorkflowHandle:
+    """Starts the run once: the same run id never starts a second execution, even after it closed."""
+    try:
+        return await client.start_workflow(
+            UserWorkflowRun.run,
+            params,
+            id=run_workflow_id(params.run_id),
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(TENANT_ID, params.tenant_id),
+                    SearchAttributePair(DEFINITION_ID, params.definition_id),
+                    SearchAttributePair(RUN_STATUS, "running"),
+                ]
+            ),
+            request_eager_start=eager,
+        )
+    except WorkflowAlreadyStartedError:
+        return client.get_workflow_handle_for(UserWorkflowRun.run, run_workflow_id(params.run_id), result_type=RunResult)

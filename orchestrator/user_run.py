@@ -1,0 +1,311 @@
+"""Runs one version of a tenant's workflow definition, step by step.
+
+Pure steps (`log`, `condition`, `transform`) are evaluated inline; short HTTP calls are local
+activities, everything else with a side effect is a regular activity. Approval gates wait for the
+`decide_step` update (validated: the gate must be waiting and the caller must hold the role), and
+`progress` answers with every step's outcome. The run ends completed, rejected (a gate said no),
+failed (a step failed for good; the workflow fails) or cancelled.
+"""
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError, RetryState
+from temporalio.exceptions import TimeoutError as TemporalTimeoutError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.ai import AiActivities
+    from activities.email import EmailActivities
+    from activities.http import HttpActivities
+    from orchestrator.retries import retry_for
+    from orchestrator.search_attributes import RUN_STATUS
+    from schemas.expressions import ExpressionError, evaluate, render, render_value
+    from schemas.runs import (
+        AiPrompt,
+        EmailMessage,
+        HttpCall,
+        PendingApproval,
+        RetryDefaults,
+        RunInput,
+        RunProgress,
+        RunResult,
+        RunStatus,
+        StepDecision,
+        StepError,
+        StepOutcome,
+    )
+    from schemas.steps import (
+        END,
+        AiStep,
+        ApprovalStep,
+        ConditionStep,
+        DelayStep,
+        EmailStep,
+        HttpStep,
+        LogStep,
+        Step,
+        TransformStep,
+    )
+
+# HTTP calls up to this timeout run as local activities (no extra history events); longer ones heartbeat.
+LOCAL_HTTP_MAX_TIMEOUT = timedelta(seconds=30)
+HEARTBEAT_TIMEOUT = timedelta(seconds=10)
+EMAIL_STEP_TIMEOUT = timedelta(seconds=60)
+AI_STEP_TIMEOUT = timedelta(seconds=120)
+DECIDERS = {"B": ("tenant_admin", "founder"), "C": ("founder",)}
+LOG_LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
+
+
+class StepFailed(Exception):
+    def __init__(self, error: StepError, attempts: int) -> None:
+        super().__init__(error.message)
+        self.error, self.attempts = error, attempts
+
+
+@workflow.defn
+class UserWorkflowRun:
+    def __init__(self) -> None:
+        self._params: RunInput | None = None
+        self._status: RunStatus = "running"
+        self._current: str | None = None
+        self._waiting: PendingApproval | None = None
+        self._outcomes: list[StepOutcome] = []
+        self._results: dict[str, Any] = {}
+        self._vars: dict[str, Any] = {}
+        self._decisions: dict[str, StepDecision] = {}
+        self._error: StepError | None = None
+
+    @workflow.run
+    async def run(self, params: RunInput) -> RunResult:
+        self._params = params
+        try:
+            await self._walk(params)
+        except StepFailed as failure:
+            self._error = failure.error
+            self._set_status("failed")
+            raise ApplicationError(
+                f"step {self._current} failed: {failure.error.message}",
+                failure.error.model_dump(),
+                type="StepFailed",
+                non_retryable=True,
+            ) from None
+        except asyncio.CancelledError:
+            self._mark_current("failed", StepError(type="Cancelled", message="run was cancelled"))
+            self._set_status("cancelled")
+            raise
+        if self._status == "running":
+            self._set_status("completed")
+        self._current = None
+        return RunResult(run_id=params.run_id, status=self._status, steps=self._outcomes, vars=self._vars)
+
+    async def _walk(self, params: RunInput) -> None:
+        steps = params.definition.steps
+        index = {step.id: position for position, step in enumerate(steps)}
+        position: int | None = 0
+        while position is not None and self._status == "running":
+            step = steps[position]
+            self._current = step.id
+            outcome = StepOutcome(step_id=step.id, type=step.type, status="running", started_at=workflow.now())
+            self._outcomes.append(outcome)
+            target = await self._execute(step, outcome)
+            outcome.finished_at = workflow.now()
+            self._results[step.id] = outcome.result
+            if target is None:
+                target = step.next if step.next else (steps[position + 1].id if position + 1 < len(steps) else END)
+            position = None if target == END else index[target]
+
+    async def _execute(self, step: Step, outcome: StepOutcome) -> str | None:
+        """Runs one step, fills its outcome, and names the next step when the step chooses it."""
+        try:
+            return await self._dispatch(step, outcome)
+        except ExpressionError as err:
+            failure = StepFailed(StepError(type="ExpressionError", message=str(err)), 1)
+        except (ActivityError, ApplicationError, TemporalTimeoutError) as err:
+            # Regular activities fail with ActivityError; local ones with the activity's own error.
+            if isinstance(err, CancelledError) or isinstance(err.cause, CancelledError):
+                raise asyncio.CancelledError() from err
+            failure = StepFailed(*_activity_failure(err, _max_attempts(step, self._params.retry_defaults)))  # type: ignore[union-attr]
+        except StepFailed as err:
+            failure = err
+        outcome.status, outcome.error, outcome.attempts = "failed", failure.error, failure.attempts
+        outcome.finished_at = workflow.now()
+        raise failure
+
+    async def _dispatch(self, step: Step, outcome: StepOutcome) -> str | None:
+        scope = self._scope()
+        match step:
+            case LogStep():
+                message = render(step.message, scope)
+                workflow.logger.log(LOG_LEVELS[step.level], message, extra={"step_id": step.id})
+                self._succeed(outcome, {"message": message})
+            case ConditionStep():
+                value = bool(evaluate(step.expression, scope))
+                self._succeed(outcome, {"value": value})
+                return step.then if value else step.else_
+            case TransformStep():
+                values = {name: evaluate(expression, scope) for name, expression in step.set.items()}
+                self._vars.update(values)
+                self._succeed(outcome, values)
+            case DelayStep():
+                outcome.status = "waiting"
+                await workflow.sleep(timedelta(seconds=step.seconds))
+                self._succeed(outcome, {"seconds": step.seconds})
+            case HttpStep():
+                reply = await self._call_http(step, scope)
+                self._succeed(outcome, reply.model_dump(exclude={"attempt"}), reply.attempt)
+            case EmailStep():
+                receipt = await self._send_email(step, scope)
+                self._succeed(outcome, receipt.model_dump(exclude={"attempt"}), receipt.attempt)
+            case AiStep():
+                answer = await self._ask_ai(step, scope)
+                self._succeed(outcome, answer.model_dump(exclude={"attempt"}), answer.attempt)
+            case ApprovalStep():
+                await self._await_decision(step, outcome, scope)
+        return None
+
+    async def _call_http(self, step: HttpStep, scope: dict[str, Any]) -> Any:
+        call = HttpCall(
+            method=step.method,
+            url=render(step.url, scope),
+            headers={name: render(value, scope) for name, value in step.headers.items()},
+            json_body=render_value(step.json_body, scope),
+            body=render(step.body, scope) if step.body is not None else None,
+            timeout_s=step.timeout_s,
+            expected_status=step.expected_status,
+            save_response=step.save_response,
+            idempotency_key=self._idempotency_key(step.id),
+        )
+        policy = retry_for(step.retry, self._params.retry_defaults)  # type: ignore[union-attr]
+        timeout = timedelta(seconds=step.timeout_s + 5)
+        if timedelta(seconds=step.timeout_s) <= LOCAL_HTTP_MAX_TIMEOUT:
+            return await workflow.execute_local_activity_method(
+                HttpActivities.call, call, start_to_close_timeout=timeout, retry_policy=policy
+            )
+        return await workflow.execute_activity_method(
+            HttpActivities.call, call, start_to_close_timeout=timeout,
+            heartbeat_timeout=HEARTBEAT_TIMEOUT, retry_policy=policy,
+        )
+
+    async def _send_email(self, step: EmailStep, scope: dict[str, Any]) -> Any:
+        message = EmailMessage(
+            to=[render(address, scope) for address in step.to],
+            subject=render(step.subject, scope),
+            body=render(step.body, scope),
+            idempotency_key=self._idempotency_key(step.id),
+        )
+        return await workflow.execute_activity_method(
+            EmailActivities.send_email, message, start_to_close_timeout=EMAIL_STEP_TIMEOUT,
+            retry_policy=retry_for(step.retry, self._params.retry_defaults),  # type: ignore[union-attr]
+        )
+
+    async def _ask_ai(self, step: AiStep, scope: dict[str, Any]) -> Any:
+        prompt = AiPrompt(
+            prompt=render(step.prompt, scope), model=step.model, max_tokens=step.max_tokens,
+            idempotency_key=self._idempotency_key(step.id),
+        )
+        return await workflow.execute_activity_method(
+            AiActivities.complete, prompt, start_to_close_timeout=AI_STEP_TIMEOUT,
+            retry_policy=retry_for(step.retry, self._params.retry_defaults),  # type: ignore[union-attr]
+        )
+
+    async def _await_decision(self, step: ApprovalStep, outcome: StepOutcome, scope: dict[str, Any]) -> None:
+        if step.approval_class == "A":
+            self._decide(outcome, StepDecision(step_id=step.id, approved=True, decided_by="auto", role="founder"))
+            return
+        requested = workflow.now()
+        self._waiting = PendingApproval(
+            step_id=step.id, approval_class=step.approval_class, message=render(step.message, scope),
+            requested_at=requested, expires_at=requested + timedelta(seconds=step.timeout_s),
+            on_timeout=step.on_timeout,
+        )
+        outcome.status = "waiting"
+        self._set_status("waiting_approval")
+        try:
+            await workflow.wait_condition(lambda: step.id in self._decisions, timeout=timedelta(seconds=step.timeout_s))
+        except asyncio.TimeoutError:
+            self._on_timeout(step)
+        finally:
+            self._waiting = None
+        if self._status == "waiting_approval":
+            self._set_status("running")
+        self._decide(outcome, self._decisions[step.id])
+
+    def _on_timeout(self, step: ApprovalStep) -> None:
+        if step.on_timeout == "fail":
+            raise StepFailed(StepError(type="ApprovalExpired", message=f"approval of {step.id} expired"), 1)
+        approved = step.on_timeout == "approve"
+        self._decisions[step.id] = StepDecision(
+            step_id=step.id, approved=approved, decided_by="timeout", role="founder",
+            comment=f"no decision within {step.timeout_s:g} s",
+        )
+
+    def _decide(self, outcome: StepOutcome, decision: StepDecision) -> None:
+        outcome.status = "approved" if decision.approved else "rejected"
+        outcome.attempts = 1
+        outcome.result = {"approved": decision.approved, "decided_by": decision.decided_by, "comment": decision.comment}
+        if not decision.approved:
+            self._set_status("rejected")
+
+    @workflow.update
+    def decide_step(self, decision: StepDecision) -> None:
+        self._decisions[decision.step_id] = decision
+
+    @decide_step.validator
+    def _gate_is_waiting_for_caller(self, decision: StepDecision) -> None:
+        if self._waiting is None or self._waiting.step_id != decision.step_id:
+            raise ApplicationError(f"step {decision.step_id} is not waiting for a decision", type="StepNotWaiting")
+        if decision.role not in DECIDERS[self._waiting.approval_class]:
+            raise ApplicationError(
+                f"class {self._waiting.approval_class} gates cannot be decided by a {decision.role}",
+                type="RoleNotAllowed",
+            )
+
+    @workflow.query
+    def progress(self) -> RunProgress:
+        params = self._params
+        assert params is not None
+        return RunProgress(
+            run_id=params.run_id, tenant_id=params.tenant_id, definition_id=params.definition_id,
+            version=params.version, status=self._status, current_step=self._current, waiting=self._waiting,
+            steps=self._outcomes, vars=self._vars, error=self._error,
+        )
+
+    def _scope(self) -> dict[str, Any]:
+        return {"input": self._params.input, "steps": self._results, "vars": self._vars}  # type: ignore[union-attr]
+
+    def _idempotency_key(self, step_id: str) -> str:
+        return f"{self._params.run_id}:{step_id}"  # type: ignore[union-attr]
+
+    def _succeed(self, outcome: StepOutcome, result: Any, attempts: int = 1) -> None:
+        outcome.status, outcome.result, outcome.attempts = "succeeded", result, attempts
+
+    def _mark_current(self, status: str, error: StepError) -> None:
+        if self._outcomes and self._outcomes[-1].status in ("running", "waiting"):
+            self._outcomes[-1].status, self._outcomes[-1].error = status, error  # type: ignore[assignment]
+            self._outcomes[-1].finished_at = workflow.now()
+
+    def _set_status(self, status: RunStatus) -> None:
+        self._status = status
+        workflow.upsert_search_attributes([RUN_STATUS.value_set(status)])
+
+
+def _max_attempts(step: Step, defaults: RetryDefaults) -> int:
+    override = getattr(step, "retry", None)
+    return override.max_attempts if override is not None else defaults.max_attempts
+
+
+def _activity_failure(err: FailureError, max_attempts: int) -> tuple[StepError, int]:
+    """The error type, message and attempt count an activity reported when it gave up."""
+    exhausted = 1
+    if isinstance(err, ActivityError):
+        exhausted = max_attempts if err.retry_state == RetryState.MAXIMUM_ATTEMPTS_REACHED else 1
+        err = err.cause if isinstance(err.cause, FailureError) else err
+    if isinstance(err, ApplicationError):
+        details = err.details[0] if err.details and isinstance(err.details[0], dict) else {}
+        return StepError(type=err.type or "ActivityError", message=err.message), int(details.get("attempt", exhausted))
+    if isinstance(err, TemporalTimeoutError):
+        kind = err.type.name.lower() if err.type else "timeout"
+        return StepError(type="Timeout", message=f"step timed out ({kind})"), exhausted
+    return StepError(type=type(err).__name__, message=err.message), exhausted

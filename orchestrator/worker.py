@@ -1,0 +1,79 @@
+"""The worker process: every workflow and activity of the platform, built once and run until signalled."""
+
+import asyncio
+import signal
+from concurrent.futures import ThreadPoolExecutor
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.ai import AiActivities, build_ai_client
+from activities.email import EmailActivities
+from activities.http import HttpActivities, build_http_client
+from core.logs import configure_logging
+from core.settings import Settings, get_settings
+from orchestrator.client import connect
+from orchestrator.user_run import UserWorkflowRun
+
+ALL_WORKFLOWS = [UserWorkflowRun]
+# Compiled Jinja2 templates import jinja2's runtime when they render; it must come from outside the sandbox.
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("jinja2", "markupsafe", "schemas")
+)
+
+
+def build_activities(settings: Settings) -> list:
+    """Every activity, with its outside-system client built once for the worker."""
+    http = HttpActivities(
+        build_http_client(),
+        allow_private=settings.levqor_http_allow_private,
+        max_response_bytes=settings.http_max_response_bytes,
+        max_redirects=settings.http_max_redirects,
+    )
+    email = EmailActivities(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.smtp_sender,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        starttls=settings.smtp_starttls,
+    )
+    api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    ai = AiActivities(build_ai_client(api_key, settings.openai_base_url))
+    return [http.call, email.send_email, ai.complete]
+
+
+def build_worker(client: Client, settings: Settings, task_queue: str | None = None) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue or settings.task_queue,
+        workflows=ALL_WORKFLOWS,
+        workflow_runner=WORKFLOW_RUNNER,
+        activities=build_activities(settings),
+        activity_executor=ThreadPoolExecutor(max_workers=settings.max_activity_concurrency),
+        max_concurrent_activities=settings.max_activity_concurrency,
+        max_concurrent_local_activities=settings.max_activity_concurrency,
+        max_concurrent_workflow_tasks=settings.max_workflow_task_concurrency,
+    )
+
+
+async def serve(settings: Settings) -> None:
+    """Runs a worker until SIGTERM or SIGINT, then lets in-flight tasks finish."""
+    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with build_worker(client, settings):
+        await stop.wait()
+
+
+def main() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    asyncio.run(serve(settings))
+
+
+if __name__ == "__main__":
+    main()

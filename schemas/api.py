@@ -1,0 +1,125 @@
+"""Request and response bodies of the HTTP API."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.runs import PendingApproval, RunStatus, StepError, StepOutcome
+
+KeyRole = Literal["member", "admin"]
+Plan = Literal["free", "starter", "pro", "enterprise"]
+
+
+class StrictBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class TenantCreate(StrictBody):
+    name: str = Field(min_length=1, max_length=200)
+    plan: Plan = "free"
+
+
+class TenantPublic(BaseModel):
+    id: str
+    name: str
+    plan: str
+    created_at: datetime
+
+
+class ApiKeyCreate(StrictBody):
+    role: KeyRole = "member"
+    label: str | None = Field(default=None, max_length=200)
+
+
+class ApiKeyCreated(BaseModel):
+    id: str
+    tenant_id: str
+    role: KeyRole
+    prefix: str
+    key: str = Field(description="Shown once; only its hash is stored.")
+
+
+class TenantCreated(BaseModel):
+    tenant: TenantPublic
+    api_key: ApiKeyCreated
+
+
+class WorkflowPublic(BaseModel):
+    id: str
+    name: str
+    version: int
+    definition: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class WorkflowSummary(BaseModel):
+    id: str
+    name: str
+    version: int
+    updated_at: datetime
+
+
+class RunCreate(StrictBody):
+    input: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunAccepted(BaseModel):
+    run_id: str
+    workflow_id: str
+    definition_id: str
+    version: int
+
+
+class RunSummary(BaseModel):
+    run_id: str
+    definition_id: str | None
+    status: str
+    started_at: datetime | None
+    closed_at: datetime | None
+
+
+class RunPage(BaseModel):
+    runs: list[RunSummary]
+    next_page_token: str | None = None
+
+
+class RunPublic(BaseModel):
+    run_id: str
+    definition_id: str
+    version: int
+    status: RunStatus
+    current_step: str | None
+    waiting: PendingApproval | None
+    steps: list[StepOutcome]
+    vars: dict[str, Any]
+    error: StepError | None
+    started_at: datetime | None
+    closed_at: datetime | None
+
+
+class StepDecisionCreate(StrictBody):
+    decision: Literal["approve", "reject"]
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class ApprovalPublic(BaseModel):
+    run_id: str
+    tenant_id: str
+    definition_id: str
+    gate: PendingApproval
+
+
+class Heartbeat(BaseModel):
+    status: Literal["ok", "degraded"]
+    db_ok: bool
+    temporal_ok: bool
+    uptime_seconds: float
+    version: str

@@ -1,0 +1,108 @@
+"""One real Temporal dev server and one database for the whole run, plus the local fakes."""
+
+import asyncio
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import pytest_asyncio
+from fastapi.testclient import TestClient
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from api.main import create_app
+from core.db import migrate
+from core.settings import Settings
+from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
+from orchestrator.worker import build_worker
+
+pytest_plugins = ["tests.fakes.plugin"]
+
+BIN = Path(sys.executable).parent
+FOUNDER_TOKEN = "founder-token-for-tests-0123456789"
+T = TypeVar("T")
+
+
+@pytest_asyncio.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(BIN / "temporal"),
+        search_attributes=[TENANT_ID, DEFINITION_ID, RUN_STATUS],
+        data_converter=pydantic_data_converter,
+        dev_server_extra_args=["--headless", "--dynamic-config-value", "system.enableEagerWorkflowStart=true"],
+    )
+    async with env:
+        yield env
+
+
+@pytest.fixture(scope="session")
+def client(temporal_env: WorkflowEnvironment) -> Client:
+    return temporal_env.client
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """PostgreSQL from the test command (DATABASE_URL); a throwaway SQLite file otherwise."""
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'levqor.db'}"
+    migrate(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(temporal_env: WorkflowEnvironment, database_url: str, smtp_sink: Any, fake_openai: Any) -> Settings:
+    return Settings(
+        database_url=database_url,
+        temporal_address=temporal_env.client.service_client.config.target_host,
+        task_queue=f"tests-{uuid.uuid4()}",
+        levqor_founder_token=FOUNDER_TOKEN,  # type: ignore[arg-type]
+        levqor_http_allow_private=True,
+        smtp_host=smtp_sink.host,
+        smtp_port=smtp_sink.port,
+        openai_api_key="test-key",  # type: ignore[arg-type]
+        openai_base_url=fake_openai.base_url,
+        retry_initial_interval_s=0.05,
+        retry_max_interval_s=0.2,
+        retry_max_attempts=3,
+    )
+
+
+@pytest_asyncio.fixture
+async def worker_queue(client: Client, settings: Settings) -> AsyncIterator[str]:
+    """A worker with the real activities on a fresh task queue."""
+    queue = f"test-{uuid.uuid4()}"
+    async with build_worker(client, settings, task_queue=queue):
+        yield queue
+
+
+@pytest.fixture(scope="session")
+def api(settings: Settings) -> Iterator[TestClient]:
+    """The real app, its embedded worker included, for the whole session."""
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def founder_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {FOUNDER_TOKEN}"}
+
+
+async def until(probe: Callable[[], Awaitable[T]], check: Callable[[T], bool], timeout_s: float = 15) -> T:
+    """Polls `probe` until `check` holds; the last value on success, AssertionError on timeout."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    value: Any = None
+    while True:
+        try:
+            value = await probe()
+            if check(value):
+                return value
+        except Exception:
+            if asyncio.get_running_loop().time() >= deadline:
+                raise
+        if asyncio.get_running_loop().time() >= deadline:
+            raise AssertionError(f"condition not met within {timeout_s} s; last value: {value!r}")
+        await asyncio.sleep(0.05)

@@ -1,0 +1,76 @@
+"""Waits of days, at their real length, on Temporal's time-skipping test server."""
+
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest_asyncio
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from orchestrator.client import start_run
+from temporal.devserver import SEARCH_ATTRIBUTES
+from orchestrator.user_run import UserWorkflowRun
+from orchestrator.worker import WORKFLOW_RUNNER
+from schemas.runs import RunResult
+from tests.orchestrator.runs import make_run, outcome
+
+THREE_DAYS = 3 * 24 * 3600
+THIRTY_DAYS = 30 * 24 * 3600
+
+
+@pytest_asyncio.fixture(scope="module")
+async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(Path(sys.executable).parent / "temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    async with env:
+        # The test server cannot list search attributes, so register ours directly.
+        await env.client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(
+                namespace="default",
+                search_attributes={name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for name in SEARCH_ATTRIBUTES},
+            )
+        )
+        yield env
+
+
+async def run_to_end(env: WorkflowEnvironment, *steps: dict) -> RunResult:
+    queue = f"skip-{uuid.uuid4()}"
+    async with Worker(env.client, task_queue=queue, workflows=[UserWorkflowRun], workflow_runner=WORKFLOW_RUNNER):
+        handle = await start_run(env.client, make_run(*steps), queue, eager=False)
+        return await handle.result()
+
+
+async def test_thirty_day_delay_completes_after_thirty_days(skipping_env: WorkflowEnvironment) -> None:
+    before = await skipping_env.get_current_time()
+
+    result = await run_to_end(
+        skipping_env,
+        {"id": "wait", "type": "delay", "seconds": THIRTY_DAYS},
+        {"id": "after", "type": "log", "message": "a month later"},
+    )
+
+    elapsed = await skipping_env.get_current_time() - before
+    assert result.status == "completed"
+    assert elapsed >= timedelta(days=30)
+    assert outcome(result, "after").finished_at - outcome(result, "wait").started_at >= timedelta(days=30)
+
+
+async def test_three_day_approval_timeout_rejects_after_three_days(skipping_env: WorkflowEnvironment) -> None:
+    result = await run_to_end(
+        skipping_env,
+        {"id": "gate", "type": "approval", "class": "C", "message": "Refund?", "timeout_s": THREE_DAYS,
+         "on_timeout": "reject"},
+    )
+
+    gate = outcome(result, "gate")
+    assert result.status == "rejected"
+    assert gate.result["decided_by"] == "timeout"
+    assert timedelta(days=3) <= gate.finished_at - gate.started_at < timedelta(days=3, minutes=1)
