@@ -11,7 +11,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.user_run import UserWorkflowRun
-from schemas.runs import RunInput, RunResult
+from schemas.runs import RunInput
 
 RUN_ID_NAMESPACE = uuid.UUID("6f1c2b3e-8a51-4f0e-9d57-3c1f0a6e2b90")
 RUN_WORKFLOW_PREFIX = "run-"
@@ -60,4 +60,4 @@ async def start_run(client: Client, params: RunInput, task_queue: str, eager: bo
             request_eager_start=eager,
         )
     except WorkflowAlreadyStartedError:
-        return client.get_workflow_handle_for(UserWorkflowRun.run, run_workflow_id(params.run_id), result_type=RunResult)
+        return client.get_workflow_handle_for(UserWorkflowRun.run, run_workflow_id(params.run_id))

@@ -77,7 +77,7 @@ def test_runs_are_listed_per_tenant_and_filtered(api: TestClient) -> None:
     assert listed(f"workflow_id={quick}", tenant.member) == {done_id}
     assert listed("status=waiting_approval", tenant.member) == {waiting_id}
     assert listed("", other.member) == set()
-    assert api.get("/api/runs?status=exploded", headers=tenant.member).json()["field"] == "status"
+    assert api.get("/api/runs?status=exploded", headers=tenant.member).json()["field"] == "query.status"
 
 
 def test_cancel_stops_a_run(api: TestClient) -> None:
