@@ -1,0 +1,128 @@
+"""Records the histories the replay tests guard: `python -m tests.replay.record_histories`.
+
+Run it when workflow behaviour changes on purpose; add new files, keep the old ones (runs
+already in flight were recorded by the old code and must still replay).
+"""
+
+import asyncio
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from core.settings import Settings
+from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
+from orchestrator.user_run import UserWorkflowRun
+from orchestrator.worker import build_worker
+from schemas.runs import StepDecision
+from tests.fakes.openai import FakeOpenAI
+from tests.fakes.smtp import SmtpSink
+from tests.fakes.target import TargetServer
+from tests.orchestrator.runs import make_run, start, until_progress
+
+HISTORIES = Path(__file__).parent / "histories"
+Scenario = Callable[[Client, str, str], Awaitable[WorkflowHandle]]
+
+
+async def every_step(client: Client, queue: str, target: str) -> WorkflowHandle:
+    handle = await start(client, queue, make_run(
+        {"id": "hello", "type": "log", "message": "hello {{ input.name }}"},
+        {"id": "prepare", "type": "transform", "set": {"doubled": "input.count * 2"}},
+        {"id": "fetch", "type": "http_request", "url": target + "/json"},
+        {"id": "slow_fetch", "type": "http_request", "url": target + "/json", "timeout_s": 60},
+        {"id": "check", "type": "condition", "expression": "steps.fetch.body.value == 42", "then": "notify", "else": "end"},
+        {"id": "notify", "type": "email", "to": ["ops@example.com"], "subject": "v={{ vars.doubled }}", "body": "ok"},
+        {"id": "summarise", "type": "ai", "prompt": "Summarise {{ steps.fetch.body.items }}"},
+        {"id": "pause", "type": "delay", "seconds": 0.2},
+        {"id": "auto_gate", "type": "approval", "class": "A", "message": "automatic"},
+        input={"name": "Ada", "count": 21},
+    ))
+    await handle.result()
+    return handle
+
+
+async def approved_gate(client: Client, queue: str, target: str) -> WorkflowHandle:
+    handle = await start(client, queue, make_run(
+        {"id": "gate", "type": "approval", "class": "B", "message": "Ship?"}, {"id": "done", "type": "log", "message": "ok"}))
+    await until_progress(handle, lambda p: p.waiting is not None)
+    await handle.execute_update(UserWorkflowRun.decide_step, StepDecision(
+        step_id="gate", approved=True, decided_by="admin-key", role="tenant_admin"))
+    await handle.result()
+    return handle
+
+
+async def rejected_gate(client: Client, queue: str, target: str) -> WorkflowHandle:
+    handle = await start(client, queue, make_run({"id": "gate", "type": "approval", "class": "C", "message": "Refund?"}))
+    await until_progress(handle, lambda p: p.waiting is not None)
+    await handle.execute_update(UserWorkflowRun.decide_step, StepDecision(
+        step_id="gate", approved=False, decided_by="founder", role="founder"))
+    await handle.result()
+    return handle
+
+
+async def gate_timeout_fails(client: Client, queue: str, target: str) -> WorkflowHandle:
+    handle = await start(client, queue, make_run(
+        {"id": "gate", "type": "approval", "class": "B", "message": "Ship?", "timeout_s": 0.3, "on_timeout": "fail"}))
+    await _finish(handle)
+    return handle
+
+
+async def retries_exhausted(client: Client, queue: str, target: str) -> WorkflowHandle:
+    handle = await start(client, queue, make_run(
+        {"id": "flaky", "type": "http_request", "url": target + f"/flaky/{uuid.uuid4().hex}?fail=1"},
+        {"id": "broken", "type": "http_request", "url": target + "/status/503"}))
+    await _finish(handle)
+    return handle
+
+
+async def cancelled(client: Client, queue: str, target: str) -> WorkflowHandle:
+    handle = await start(client, queue, make_run({"id": "wait", "type": "delay", "seconds": 3600}))
+    await until_progress(handle, lambda p: p.current_step == "wait")
+    await handle.cancel()
+    await _finish(handle)
+    return handle
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "every_step": every_step, "approved_gate": approved_gate, "rejected_gate": rejected_gate,
+    "gate_timeout_fails": gate_timeout_fails, "retries_exhausted": retries_exhausted, "cancelled": cancelled,
+}
+
+
+async def _finish(handle: WorkflowHandle) -> None:
+    try:
+        await handle.result()
+    except Exception:
+        pass  # these scenarios end in failure or cancellation on purpose
+
+
+async def record(names: list[str]) -> None:
+    target, smtp, ai = TargetServer().start(), SmtpSink().start(), FakeOpenAI().start()
+    try:
+        env = await WorkflowEnvironment.start_local(
+            dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
+            search_attributes=[TENANT_ID, DEFINITION_ID, RUN_STATUS], data_converter=pydantic_data_converter,
+            dev_server_extra_args=["--headless"],
+        )
+        async with env:
+            settings = Settings(
+                temporal_address=env.client.service_client.config.target_host, levqor_founder_token="x" * 16,
+                levqor_http_allow_private=True, smtp_host=smtp.host, smtp_port=smtp.port,
+                openai_api_key="test-key", openai_base_url=ai.base_url,  # type: ignore[arg-type]
+                retry_initial_interval_s=0.05, retry_max_interval_s=0.2, retry_max_attempts=3,
+            )
+            async with build_worker(env.client, settings, task_queue="record"):
+                for name in names:
+                    handle = await SCENARIOS[name](env.client, "record", target.url)
+                    history = await handle.fetch_history()
+                    (HISTORIES / f"user_workflow_run_{name}.json").write_text(history.to_json())
+    finally:
+        target.stop(), smtp.stop(), ai.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(record(sys.argv[1:] or list(SCENARIOS)))
