@@ -1,0 +1,105 @@
+"""The Alembic migrations build exactly the schema the table models describe, on SQLite and PostgreSQL."""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, inspect, make_url, pool, text
+from sqlmodel import SQLModel
+
+import schemas.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from core.db import MIGRATIONS, migrate
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a scratch one on the DATABASE_URL server if set, else a SQLite file."""
+    server_url = os.environ.get("DATABASE_URL", "")
+    if not server_url or server_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'levqor.db'}"
+        return
+    scratch = f"levqor_migrations_{uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=pool.NullPool)
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{scratch}"'))
+    try:
+        yield make_url(server_url).set(database=scratch).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    yield engine
+    engine.dispose()
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def schema_differences(engine: Engine) -> list[object]:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, SQLModel.metadata)
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def schema_snapshot(engine: Engine) -> dict[str, object]:
+    inspector = inspect(engine)
+    return {
+        table: (
+            [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)],
+            sorted((i["name"], tuple(i["column_names"])) for i in inspector.get_indexes(table)),
+            sorted(tuple(u["column_names"]) for u in inspector.get_unique_constraints(table)),
+            sorted(
+                (tuple(f["constrained_columns"]), f["referred_table"])
+                for f in inspector.get_foreign_keys(table)
+            ),
+        )
+        for table in sorted(inspector.get_table_names())
+    }
+
+
+def test_migrated_schema_matches_the_table_models(database_url: str, engine: Engine) -> None:
+    migrate(database_url)
+
+    assert schema_differences(engine) == []
+    assert set(inspect(engine).get_table_names()) == {*SQLModel.metadata.tables, "alembic_version"}
+
+
+def test_migrating_twice_changes_nothing(database_url: str, engine: Engine) -> None:
+    migrate(database_url)
+    before = schema_snapshot(engine)
+
+    migrate(database_url)
+
+    assert schema_snapshot(engine) == before
+    head = ScriptDirectory.from_config(alembic_config(database_url)).get_heads()
+    assert [current_revision(engine)] == head
+
+
+def test_downgrade_to_base_removes_every_table(database_url: str, engine: Engine) -> None:
+    migrate(database_url)
+
+    command.downgrade(alembic_config(database_url), "base")
+
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    assert current_revision(engine) is None
