@@ -156,3 +156,12 @@ async def test_search_attribute_setup_adds_the_missing_ones_once() -> None:
     assert {name: listed.custom_attributes[name] for name in SEARCH_ATTRIBUTES} == {
         name: keyword for name in SEARCH_ATTRIBUTES
     }
+
+
+def test_search_attributes_the_code_uses_are_the_ones_the_server_registers() -> None:
+    from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
+    from temporal.devserver import SEARCH_ATTRIBUTES
+
+    used = {key.name: "Keyword" for key in (TENANT_ID, DEFINITION_ID, RUN_STATUS)}
+
+    assert used == SEARCH_ATTRIBUTES
