@@ -13,6 +13,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.network import first_forbidden_address
+from activities.secrets import SecretStore, fill, placeholders_in, redact
 from schemas.runs import HttpCall, HttpReply
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -38,10 +39,16 @@ def build_http_client() -> httpx.AsyncClient:
 
 class HttpActivities:
     def __init__(
-        self, client: httpx.AsyncClient, allow_private: bool, max_response_bytes: int, max_redirects: int
+        self,
+        client: httpx.AsyncClient,
+        allow_private: bool,
+        max_response_bytes: int,
+        max_redirects: int,
+        secrets: SecretStore | None = None,
     ) -> None:
         """`client` must not follow redirects itself; `build_http_client` makes a suitable one."""
         self._client = client
+        self._secrets = secrets
         self._allow_private = allow_private
         self._max_response_bytes = max_response_bytes
         self._max_redirects = max_redirects
@@ -57,12 +64,13 @@ class HttpActivities:
         outside `expected_status` below 400). Retryable: HttpRetryableClientError (408/425/429),
         HttpServerError (5xx), HttpTimeout, HttpTransportError."""
         where = _describe(call.method, call.url)
+        secrets = await self._resolve_secrets(call)
         async with _heartbeating():
             try:
                 async with asyncio.timeout(call.timeout_s):
-                    reply = await self._exchange(call)
-            except ApplicationError:
-                raise
+                    reply = await self._exchange(_filled(call, secrets))
+            except ApplicationError as err:
+                raise _redacted(err, secrets) from None
             except (TimeoutError, httpx.TimeoutException):
                 raise _failure(f"{where} timed out after {call.timeout_s:g}s", "HttpTimeout") from None
             except httpx.LocalProtocolError as err:
@@ -72,7 +80,19 @@ class HttpActivities:
             except Exception as err:
                 raise _failure(f"{where} failed: {type(err).__name__}: {err}", "HttpTransportError") from err
         activity.logger.info("http step answered", extra={"target": where, "status": reply.status})
-        return reply
+        return reply.model_copy(update={"headers": redact(reply.headers, secrets), "body": redact(reply.body, secrets)})
+
+    async def _resolve_secrets(self, call: HttpCall) -> dict[str, str]:
+        """The values of the `secrets.NAME` the call uses; they never leave this activity unredacted."""
+        names = placeholders_in([call.url, call.headers, call.json_body, call.body])
+        if not names:
+            return {}
+        if self._secrets is None or call.tenant_id is None:
+            raise _failure("this worker has no secret store to resolve secrets", "SecretNotFound", final=True)
+        try:
+            return await asyncio.to_thread(self._secrets.resolve, call.tenant_id, names)
+        except KeyError as err:
+            raise _failure(str(err.args[0]), "SecretNotFound", final=True) from None
 
     async def _exchange(self, call: HttpCall) -> HttpReply:
         request = _first_request(self._client, call)
@@ -134,6 +154,25 @@ class HttpActivities:
             truncated=truncated,
             attempt=attempt,
         )
+
+
+def _filled(call: HttpCall, secrets: dict[str, str]) -> HttpCall:
+    if not secrets:
+        return call
+    return call.model_copy(update={
+        "url": fill(call.url, secrets), "headers": fill(call.headers, secrets),
+        "json_body": fill(call.json_body, secrets), "body": fill(call.body, secrets),
+    })
+
+
+def _redacted(err: ApplicationError, secrets: dict[str, str]) -> ApplicationError:
+    """The same failure with any secret value in its message masked."""
+    if not secrets:
+        return err
+    return ApplicationError(
+        redact(err.message, secrets), *err.details, type=err.type, non_retryable=err.non_retryable,
+        next_retry_delay=err.next_retry_delay,
+    )
 
 
 def _first_request(client: httpx.AsyncClient, call: HttpCall) -> httpx.Request:

@@ -11,7 +11,7 @@ import structlog
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.routes import approvals, runs, system, tenants, workflows
+from api.routes import approvals, runs, secrets, system, tenants, workflows
 from core.db import create_db_engine
 from core.logs import configure_logging
 from core.settings import VERSION, Settings
@@ -27,7 +27,7 @@ def create_app(settings: Settings) -> FastAPI:
         configure_logging(settings.log_format, settings.log_level)
         engine = create_db_engine(settings.database_url)
         temporal = await connect(settings.temporal_address, settings.temporal_namespace)
-        worker = build_worker(temporal, settings) if settings.api_embedded_worker else None
+        worker = build_worker(temporal, settings, engine) if settings.api_embedded_worker else None
         worker_task = asyncio.create_task(worker.run()) if worker else None
         log.info("api started", embedded_worker=worker is not None, task_queue=settings.task_queue)
         try:
@@ -41,6 +41,6 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Levqor", version=VERSION, lifespan=lifespan,
                   description="Durable, multi-tenant workflow automation on Temporal.")
     install_error_handlers(app)
-    for module in (tenants, workflows, runs, approvals, system):
+    for module in (tenants, workflows, runs, approvals, secrets, system):
         app.include_router(module.router)
     return app

@@ -5,6 +5,8 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from cryptography.fernet import Fernet, InvalidToken
+
 API_KEY_PREFIX = "lvq_"
 
 
@@ -33,3 +35,24 @@ def mask_email(address: str) -> str:
     """`a***@example.com`: enough to recognise, not enough to leak."""
     local, _, domain = address.partition("@")
     return f"{local[:1]}***@{domain}" if domain else "***"
+
+
+class SecretBox:
+    """Encrypts tenant secrets at rest (Fernet: AES-128-CBC with HMAC-SHA256)."""
+
+    def __init__(self, key: str) -> None:
+        self._fernet = Fernet(key.encode())
+
+    @staticmethod
+    def new_key() -> str:
+        return Fernet.generate_key().decode()
+
+    def seal(self, plaintext: str) -> str:
+        return self._fernet.encrypt(plaintext.encode()).decode()
+
+    def open(self, ciphertext: str) -> str:
+        """The plaintext; ValueError when the ciphertext was not sealed with this key."""
+        try:
+            return self._fernet.decrypt(ciphertext.encode()).decode()
+        except InvalidToken:
+            raise ValueError("secret was sealed with another key") from None

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     levqor_founder_token: SecretStr = Field(min_length=16)
+    # Fernet key that encrypts tenant secrets at rest; without it the secrets API answers 503.
+    levqor_secrets_key: SecretStr | None = None
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     # The API process hosts a worker too, so runs started through it use eager workflow start.

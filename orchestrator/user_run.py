@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.http import HttpActivities
     from orchestrator.retries import retry_for
     from orchestrator.search_attributes import RUN_STATUS
-    from schemas.expressions import ExpressionError, evaluate, render, render_value
+    from schemas.expressions import ExpressionError, SecretPlaceholders, evaluate, render, render_value
     from schemas.runs import (
         AiPrompt,
         EmailMessage,
@@ -166,7 +166,9 @@ class UserWorkflowRun:
         return None
 
     async def _call_http(self, step: HttpStep, scope: dict[str, Any]) -> Any:
+        scope = {**scope, "secrets": SecretPlaceholders()}  # the activity swaps placeholders for values
         call = HttpCall(
+            tenant_id=self._params.tenant_id,  # type: ignore[union-attr]
             method=step.method,
             url=render(step.url, scope),
             headers={name: render(value, scope) for name, value in step.headers.items()},

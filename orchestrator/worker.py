@@ -4,6 +4,7 @@ import asyncio
 import signal
 from concurrent.futures import ThreadPoolExecutor
 
+from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
@@ -11,7 +12,10 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.ai import AiActivities, build_ai_client
 from activities.email import EmailActivities
 from activities.http import HttpActivities, build_http_client
+from activities.secrets import SecretStore
+from core.db import create_db_engine
 from core.logs import configure_logging
+from core.security import SecretBox
 from core.settings import Settings, get_settings
 from orchestrator.client import connect
 from orchestrator.user_run import UserWorkflowRun
@@ -23,13 +27,15 @@ WORKFLOW_RUNNER = SandboxedWorkflowRunner(
 )
 
 
-def build_activities(settings: Settings) -> list:
+def build_activities(settings: Settings, engine: Engine) -> list:
     """Every activity, with its outside-system client built once for the worker."""
+    box = SecretBox(settings.levqor_secrets_key.get_secret_value()) if settings.levqor_secrets_key else None
     http = HttpActivities(
         build_http_client(),
         allow_private=settings.levqor_http_allow_private,
         max_response_bytes=settings.http_max_response_bytes,
         max_redirects=settings.http_max_redirects,
+        secrets=SecretStore(engine, box),
     )
     email = EmailActivities(
         host=settings.smtp_host,
@@ -44,13 +50,13 @@ def build_activities(settings: Settings) -> list:
     return [http.call, email.send_email, ai.complete]
 
 
-def build_worker(client: Client, settings: Settings, task_queue: str | None = None) -> Worker:
+def build_worker(client: Client, settings: Settings, engine: Engine, task_queue: str | None = None) -> Worker:
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
         workflows=ALL_WORKFLOWS,
         workflow_runner=WORKFLOW_RUNNER,
-        activities=build_activities(settings),
+        activities=build_activities(settings, engine),
         activity_executor=ThreadPoolExecutor(max_workers=settings.max_activity_concurrency),
         max_concurrent_activities=settings.max_activity_concurrency,
         max_concurrent_local_activities=settings.max_activity_concurrency,
@@ -65,8 +71,10 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with build_worker(client, settings):
+    engine = create_db_engine(settings.database_url)
+    async with build_worker(client, settings, engine):
         await stop.wait()
+    engine.dispose()
 
 
 def main() -> None:

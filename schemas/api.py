@@ -123,3 +123,15 @@ class Heartbeat(BaseModel):
     temporal_ok: bool
     uptime_seconds: float
     version: str
+
+
+class SecretUpdate(StrictBody):
+    value: str = Field(min_length=1, max_length=8192)
+
+
+class SecretPublic(BaseModel):
+    """A secret's name and dates; its value is never answered."""
+
+    name: str
+    created_at: datetime
+    updated_at: datetime

@@ -1,8 +1,10 @@
 """The expression language of definitions: Jinja2's sandbox, never `eval`.
 
-Templates are strings with `{{ ... }}`; expressions are bare Jinja2 expressions. Both see three
-names: `input`, `steps` and `vars`. Evaluation is pure and deterministic, so workflows call it
-inline; the validator uses `references` to check names before a definition is stored.
+Templates are strings with `{{ ... }}`; expressions are bare Jinja2 expressions. Both see
+`input`, `steps` and `vars`; HTTP steps also see `secrets`, which renders to placeholders that only
+the activity resolves, so a secret's value never enters workflow history. Evaluation is pure and
+deterministic, so workflows call it inline; the validator uses `*_references` to check names before
+a definition is stored.
 """
 
 import re
@@ -13,7 +15,9 @@ from typing import Any
 from jinja2 import ChainableUndefined, TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-ROOT_NAMES = frozenset({"input", "steps", "vars"})
+ROOT_NAMES = frozenset({"input", "steps", "vars", "secrets"})
+SECRET_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
+SECRET_PLACEHOLDER = re.compile(r"\u27easecret:([A-Z][A-Z0-9_]{0,63})\u27eb")
 _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(.*)\}\}\s*$", re.DOTALL)
 
 
@@ -35,9 +39,32 @@ class ExpressionError(ValueError):
 
 @dataclass(frozen=True)
 class References:
+    """The root names a text reads, and the members it reads of `steps`, `vars` and `secrets`."""
+
     roots: frozenset[str] = frozenset()
     steps: frozenset[str] = frozenset()
     unknown: frozenset[str] = field(default_factory=frozenset)
+    vars: frozenset[str] = frozenset()
+    secrets: frozenset[str] = frozenset()
+
+    def __or__(self, other: "References") -> "References":
+        return References(*(getattr(self, f) | getattr(other, f) for f in ("roots", "steps", "unknown", "vars", "secrets")))
+
+
+class SecretPlaceholders(dict):  # type: ignore[type-arg]
+    """The `secrets` of a template scope: `secrets.API_KEY` renders as a placeholder, not the value."""
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and SECRET_NAME.match(name) is not None
+
+    def __missing__(self, name: str) -> str:
+        if name not in self:
+            raise KeyError(name)
+        return secret_placeholder(name)
+
+
+def secret_placeholder(name: str) -> str:
+    return f"\u27easecret:{name}\u27eb"
 
 
 @lru_cache(maxsize=4096)
@@ -115,26 +142,27 @@ def value_references(value: Any) -> References:
         return template_references(value)
     items = value if isinstance(value, list) else value.values() if isinstance(value, dict) else []
     for item in items:
-        more = value_references(item)
-        found = References(found.roots | more.roots, found.steps | more.steps, found.unknown | more.unknown)
+        found = found | value_references(item)
     return found
 
 
 def _references(tree: nodes.Template) -> References:
     declared = {target.name for target in tree.find_all(nodes.Name) if target.ctx in ("store", "param")}
     loaded = {name.name for name in tree.find_all(nodes.Name) if name.ctx == "load"} - declared
-    steps: set[str] = set()
+    members: dict[str, set[str]] = {"steps": set(), "vars": set(), "secrets": set()}
     for access in tree.find_all((nodes.Getattr, nodes.Getitem)):
         root = access.node
-        if isinstance(root, nodes.Name) and root.name == "steps" and root.ctx == "load":
+        if isinstance(root, nodes.Name) and root.name in members and root.name not in declared:
             if isinstance(access, nodes.Getattr):
-                steps.add(access.attr)
+                members[root.name].add(access.attr)
             elif isinstance(access.arg, nodes.Const) and isinstance(access.arg.value, str):
-                steps.add(access.arg.value)
+                members[root.name].add(access.arg.value)
     return References(
         roots=frozenset(loaded & ROOT_NAMES),
-        steps=frozenset(steps),
+        steps=frozenset(members["steps"]),
         unknown=frozenset(loaded - ROOT_NAMES - set(_ENV.globals)),
+        vars=frozenset(members["vars"]),
+        secrets=frozenset(members["secrets"]),
     )
 
 

@@ -4,11 +4,10 @@ A step may read `steps.<id>` only of a step that has finished on every path to i
 only of a variable an earlier transform sets; `schemas/flow.py` answers "earlier".
 """
 
-import re
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
-from schemas.expressions import ExpressionError, References, expression_references, template_references
+from schemas.expressions import SECRET_NAME, ExpressionError, expression_references, template_references
 from schemas.flow import Flow
 from schemas.issues import ValidationIssue, error, json_path, member, warning
 from schemas.steps import (
@@ -23,10 +22,6 @@ from schemas.steps import (
 )
 
 Kind = Literal["expression", "template"]
-# `References` names the steps a text reads but not the variables, so those are found by pattern
-# inside the `{{ }}` / `{% %}` blocks of a template (the whole text of an expression).
-_BLOCK = re.compile(r"\{\{(.*?)\}\}|\{%(.*?)%\}", re.DOTALL)
-_VARIABLE = re.compile(r"\bvars\s*(?:\.\s*([A-Za-z_]\w*)|\[\s*['\"]([A-Za-z_]\w*)['\"]\s*\])")
 
 
 def reference_issues(steps: Sequence[Step | None], flow: Flow, ordered: bool = True) -> list[ValidationIssue]:
@@ -43,6 +38,7 @@ def reference_issues(steps: Sequence[Step | None], flow: Flow, ordered: bool = T
         for suffix, text, kind in _texts(step):
             path = json_path("steps", position) + suffix
             issues += _text_issues(path, text, kind, position if ordered else None, flow, setters)
+            issues += _secret_issues(path, text, kind, isinstance(step, HttpStep))
     return issues
 
 
@@ -94,13 +90,32 @@ def _text_issues(
     issues: list[ValidationIssue | None] = [_name_issue(path, name) for name in sorted(found.unknown)]
     issues += [_step_issue(path, name, position, flow) for name in sorted(found.steps)]
     if position is not None:
-        variables = _variables(text, kind, found)
-        issues += [_variable_issue(path, name, position, flow, setters) for name in variables]
+        issues += [_variable_issue(path, name, position, flow, setters) for name in sorted(found.vars)]
     return [issue for issue in issues if issue is not None]
 
 
+def _secret_issues(path: str, text: str, kind: Kind, allowed: bool) -> list[ValidationIssue]:
+    """`secrets.NAME` only where the worker resolves it (HTTP steps), and only with a valid name."""
+    try:
+        found = expression_references(text) if kind == "expression" else template_references(text)
+    except ExpressionError:
+        return []  # reported by _text_issues
+    if "secrets" not in found.roots:
+        return []
+    if not allowed:
+        message = ("Secrets may be used only in an http_request's url, headers and body, where the worker "
+                   "resolves them; anywhere else they would be written into the run's history.")
+        return [error(path, "secret_not_allowed", message)]
+    if not found.secrets:
+        return [error(path, "invalid_secret_reference", "Name the secret: `{{ secrets.NAME }}`.")]
+    return [
+        error(path, "invalid_secret_name", f"`{name}` is not a secret name (UPPER_SNAKE_CASE, at most 64 characters).")
+        for name in sorted(found.secrets) if not SECRET_NAME.match(name)
+    ]
+
+
 def _name_issue(path: str, name: str) -> ValidationIssue:
-    message = f"`{name}` is not defined; expressions may read only input, steps and vars."
+    message = f"`{name}` is not defined; expressions may read only input, steps, vars (and secrets in HTTP steps)."
     return error(path, "unknown_reference", message)
 
 
@@ -136,14 +151,6 @@ def _variable_issue(
         return warning(path, "maybe_unset_variable", message)
     message = f"No transform before this step sets `vars.{name}`, so it is empty here."
     return warning(path, "unset_variable", message)
-
-
-def _variables(text: str, kind: Kind, found: References) -> list[str]:
-    if "vars" not in found.roots:
-        return []
-    blocks = [text] if kind == "expression" else ["".join(parts) for parts in _BLOCK.findall(text)]
-    names = {match[0] or match[1] for block in blocks for match in _VARIABLE.findall(block)}
-    return sorted(names)
 
 
 def _variable_setters(steps: Sequence[Step | None]) -> dict[str, list[int]]:

@@ -86,6 +86,9 @@ class RunResult(BaseModel):
 
 
 class HttpCall(BaseModel):
+    """One outbound request; `secrets.NAME` placeholders in it are resolved by the activity."""
+
+    tenant_id: str | None = None
     method: str
     url: str
     headers: dict[str, str] = Field(default_factory=dict)

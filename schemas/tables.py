@@ -54,3 +54,17 @@ class WorkflowVersionRow(SQLModel, table=True):
     version: int
     body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=_now)
+
+
+class TenantSecret(SQLModel, table=True):
+    """A tenant's named secret, encrypted at rest; steps read it as `{{ secrets.NAME }}`."""
+
+    __tablename__ = "tenant_secret"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=36)
+    name: str = Field(max_length=64)
+    ciphertext: str = Field(max_length=20_000)
+    created_at: datetime = Field(default_factory=_now)
+    updated_at: datetime = Field(default_factory=_now)

@@ -33,6 +33,13 @@ if [ -z "${LEVQOR_FOUNDER_TOKEN:-}" ] && ! grep -qs '^LEVQOR_FOUNDER_TOKEN=.\+' 
   chmod 600 .env
   echo "run.sh: new founder token (saved in .env, shown only this once): $token"
 fi
+# The key that encrypts tenant secrets at rest: generated once, kept in .env (losing it loses the secrets).
+if [ -z "${LEVQOR_SECRETS_KEY:-}" ] && ! grep -qs '^LEVQOR_SECRETS_KEY=.\+' .env; then
+  key="$(.venv/bin/python -c 'from core.security import SecretBox; print(SecretBox.new_key())')"
+  if [ -s .env ] && [ -n "$(tail -c1 .env)" ]; then echo >> .env; fi
+  echo "LEVQOR_SECRETS_KEY=$key" >> .env
+  chmod 600 .env
+fi
 
 pids=()
 stop_all() {

@@ -11,13 +11,15 @@ from typing import Any, TypeVar
 import pytest
 import pytest_asyncio
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from api.main import create_app
-from core.db import migrate
+from core.db import create_db_engine, migrate
+from core.security import SecretBox
 from core.settings import Settings
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.worker import build_worker
@@ -61,6 +63,7 @@ def settings(temporal_env: WorkflowEnvironment, database_url: str, smtp_sink: An
         temporal_address=temporal_env.client.service_client.config.target_host,
         task_queue=f"tests-{uuid.uuid4()}",
         levqor_founder_token=FOUNDER_TOKEN,  # type: ignore[arg-type]
+        levqor_secrets_key=SecretBox.new_key(),  # type: ignore[arg-type]
         levqor_http_allow_private=True,
         smtp_host=smtp_sink.host,
         smtp_port=smtp_sink.port,
@@ -72,11 +75,18 @@ def settings(temporal_env: WorkflowEnvironment, database_url: str, smtp_sink: An
     )
 
 
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = create_db_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
 @pytest_asyncio.fixture
-async def worker_queue(client: Client, settings: Settings) -> AsyncIterator[str]:
+async def worker_queue(client: Client, settings: Settings, engine: Engine) -> AsyncIterator[str]:
     """A worker with the real activities on a fresh task queue."""
     queue = f"test-{uuid.uuid4()}"
-    async with build_worker(client, settings, task_queue=queue):
+    async with build_worker(client, settings, engine, task_queue=queue):
         yield queue
 
 

@@ -14,6 +14,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from core.db import create_db_engine
 from core.settings import Settings
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.user_run import UserWorkflowRun
@@ -115,7 +116,7 @@ async def record(names: list[str]) -> None:
                 openai_api_key="test-key", openai_base_url=ai.base_url,  # type: ignore[arg-type]
                 retry_initial_interval_s=0.05, retry_max_interval_s=0.2, retry_max_attempts=3,
             )
-            async with build_worker(env.client, settings, task_queue="record"):
+            async with build_worker(env.client, settings, create_db_engine("sqlite:///:memory:"), task_queue="record"):
                 for name in names:
                     handle = await SCENARIOS[name](env.client, "record", target.url)
                     history = await handle.fetch_history()

@@ -161,7 +161,7 @@ def test_expression_that_does_not_parse_is_reported() -> None:
 
 
 def test_name_other_than_input_steps_and_vars_is_unknown() -> None:
-    raw = make_definition(log("start", "key is {{ secrets.api_key }}"))
+    raw = make_definition(log("start", "home is {{ env.HOME }}"))
 
     assert_rejected(raw, "unknown_reference", "$.steps[0].message")
 
@@ -292,3 +292,23 @@ def test_several_errors_are_reported_at_once() -> None:
         ("unknown_target", "$.steps[0].next"),
     }
     assert definition is None
+
+
+def test_secrets_are_allowed_in_http_steps() -> None:
+    raw = make_definition(http("call", headers={"Authorization": "Bearer {{ secrets.CRM_TOKEN }}"}))
+
+    report, definition = validate_definition(raw, "enterprise")
+
+    assert report.errors == [] and definition is not None
+
+
+def test_secrets_outside_http_steps_are_refused() -> None:
+    raw = make_definition(log("start", "token {{ secrets.CRM_TOKEN }}"))
+
+    assert_rejected(raw, "secret_not_allowed", "$.steps[0].message")
+
+
+def test_secret_names_are_upper_snake_case() -> None:
+    raw = make_definition(http("call", url="https://api.example.com/?k={{ secrets.crm_token }}"))
+
+    assert_rejected(raw, "invalid_secret_name", "$.steps[0].url", plan="enterprise")
