@@ -28,7 +28,7 @@ from temporal.setup import ensure_search_attributes
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
-APP_ENV = {"DATABASE_URL", "TEMPORAL_ADDRESS", "LEVQOR_FOUNDER_TOKEN"}
+APP_ENV = {"DATABASE_URL", "TEMPORAL_ADDRESS", "LEVQOR_FOUNDER_TOKEN", "LEVQOR_SECRETS_KEY"}
 # What each service built from our image reads; a new one must be added here to be checked.
 NEEDED_ENV = {
     "api": APP_ENV,
