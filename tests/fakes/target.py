@@ -39,6 +39,7 @@ class RecordedCall:
     headers: dict[str, str]
     body: bytes = b""
     json: Any = field(default=None)
+    at: float = field(default_factory=time.monotonic)
 
 
 class _TargetHandler(JsonHandler):

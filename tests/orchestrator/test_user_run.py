@@ -65,6 +65,19 @@ async def test_transient_http_failures_are_retried_with_the_same_idempotency_key
     assert {call.headers["idempotency-key"] for call in calls} == {f"{run.run_id}:call"}
 
 
+async def test_retries_back_off_exponentially(client: Client, worker_queue: str, target_server) -> None:
+    retry = {"max_attempts": 4, "initial_interval_s": 0.2, "backoff": 2, "max_interval_s": 10}
+    run = make_run({"id": "call", "type": "http_request", "url": target_server.url + "/flaky/backoff?fail=3", "retry": retry})
+
+    result: RunResult = await (await start(client, worker_queue, run)).result()
+
+    times = [call.at for call in target_server.calls_to("/flaky/backoff")]
+    gaps = [later - earlier for earlier, later in zip(times, times[1:])]
+    assert outcome(result, "call").attempts == 4
+    assert [round(gap, 1) >= expected for gap, expected in zip(gaps, (0.2, 0.4, 0.8))] == [True, True, True]
+    assert gaps[0] < gaps[1] < gaps[2]
+
+
 async def test_exhausted_retries_fail_the_run_with_attempts_and_error(
     client: Client, worker_queue: str, target_server
 ) -> None:
