@@ -6,7 +6,9 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.service import RPCError, RPCStatusCode
 
 log = structlog.get_logger()
 STATUS_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
@@ -48,6 +50,18 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(_request: Request, err: StarletteHTTPException) -> JSONResponse:
         code = STATUS_CODES.get(err.status_code, "error")
         return error_response(err.status_code, code, str(err.detail))
+
+    @app.exception_handler(RPCError)
+    async def _temporal_error(request: Request, err: RPCError) -> JSONResponse:
+        log.warning("temporal call failed", path=request.url.path, status=err.status.name)
+        if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+            return error_response(503, "temporal_unavailable", "The workflow engine is not reachable; retry shortly")
+        return error_response(502, "temporal_error", "The workflow engine refused the call")
+
+    @app.exception_handler(OperationalError)
+    async def _database_error(request: Request, err: OperationalError) -> JSONResponse:
+        log.warning("database call failed", path=request.url.path, error_type=type(err.orig).__name__)
+        return error_response(503, "database_unavailable", "The database is not reachable; retry shortly")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, err: Exception) -> JSONResponse:

@@ -1,5 +1,7 @@
 """Credentials: API keys are random, shown once and stored as a SHA-256 hash."""
 
+import base64
+import binascii
 import hashlib
 import hmac
 import secrets
@@ -29,6 +31,23 @@ def hash_api_key(plaintext: str) -> str:
 
 def same_secret(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def seal_token(data: bytes, key: str, context: str) -> str:
+    """An opaque, tamper-evident token carrying `data` for this `context` (e.g. a query)."""
+    mac = hmac.new(key.encode(), context.encode() + b"\0" + data, hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(mac + data).decode().rstrip("=")
+
+
+def open_token(token: str, key: str, context: str) -> bytes | None:
+    """The data of a token `seal_token` made for this context; None for anything else."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    data = raw[16:]
+    expected = hmac.new(key.encode(), context.encode() + b"\0" + data, hashlib.sha256).digest()[:16]
+    return data if len(raw) > 16 and hmac.compare_digest(raw[:16], expected) else None
 
 
 def mask_email(address: str) -> str:

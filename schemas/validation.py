@@ -5,6 +5,7 @@ It is pure (no I/O): the API calls it before storing a version, tests call it di
 """
 
 import difflib
+import json
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -32,6 +33,8 @@ from schemas.steps import (
 __all__ = ["MAX_STEPS", "ValidationIssue", "ValidationReport", "validate_definition"]
 
 MAX_STEPS = 100
+# A run carries its definition in its Temporal input, whose payloads are capped at 2 MiB.
+MAX_DEFINITION_BYTES = 256 * 1024
 _STEP: TypeAdapter[Step] = TypeAdapter(Step)
 _ABSOLUTE_URL = re.compile(r"^https?://[^\s/]+", re.IGNORECASE)
 
@@ -66,7 +69,7 @@ def _definition_issues(
     # What runs before what is known only when every jump is: a broken one would add false alarms.
     usable = all(step is not None or _jumps_usable(item) for step, item in zip(steps, items, strict=True))
     ordered = usable and not flow.unknown_jumps()
-    issues = _name_issues(raw) + _input_schema_issues(raw) + _size_issues(items) + _id_issues(flow)
+    issues = _name_issues(raw) + _input_schema_issues(raw) + _size_issues(raw, items) + _id_issues(flow)
     for position, step in enumerate(steps):
         issues += _step_issues(json_path("steps", position), step) if step else []
     issues += _flow_issues(flow, ordered)
@@ -127,11 +130,16 @@ def _input_schema_issues(raw: dict[str, Any]) -> list[ValidationIssue]:
     return []
 
 
-def _size_issues(items: Sequence[Any]) -> list[ValidationIssue]:
-    if len(items) <= MAX_STEPS:
-        return []
-    message = f"A workflow may have at most {MAX_STEPS} steps; this one has {len(items)}."
-    return [error("$.steps", "too_many_steps", message)]
+def _size_issues(raw: dict[str, Any], items: Sequence[Any]) -> list[ValidationIssue]:
+    issues = []
+    if len(items) > MAX_STEPS:
+        message = f"A workflow may have at most {MAX_STEPS} steps; this one has {len(items)}."
+        issues.append(error("$.steps", "too_many_steps", message))
+    size = len(json.dumps(raw, default=str).encode())
+    if size > MAX_DEFINITION_BYTES:
+        message = f"A definition may take at most {MAX_DEFINITION_BYTES // 1024} KiB as JSON; this one takes {size // 1024} KiB."
+        issues.append(error("$", "definition_too_large", message))
+    return issues
 
 
 def _id_issues(flow: Flow) -> list[ValidationIssue]:

@@ -1,6 +1,6 @@
 """Runs: start one, list and read them from Temporal, cancel, and decide approval gates."""
 
-import re
+import json
 import uuid
 from typing import Annotated, Any
 
@@ -14,6 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import CallerDep, CurrentTenant, EngineDep, SettingsDep, TemporalDep
 from api.errors import ApiError
+from core.security import open_token, seal_token
 from api.routes.workflows import definition_version, owned_definition
 from orchestrator.client import new_run_id, run_workflow_id, start_run as start_run_workflow
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
@@ -24,6 +25,7 @@ from schemas.steps import WorkflowDefinition
 
 router = APIRouter(prefix="/api", tags=["runs"])
 ID_PATTERN = r"^[A-Za-z0-9-]{1,64}$"
+MAX_INPUT_BYTES = 256 * 1024  # a run's input travels in its Temporal payload (capped at 2 MiB)
 CLOSED_STATUS = {
     WorkflowExecutionStatus.TERMINATED: "terminated",
     WorkflowExecutionStatus.TIMED_OUT: "timed_out",
@@ -45,6 +47,8 @@ async def start_run(
     """Start a run of the latest version; the same `Idempotency-Key` never starts a second run."""
     definition_id, version, definition = await run_in_threadpool(_latest, engine, workflow_id, tenant.tenant_id)
     _check_input(definition, body.input)
+    if len(json.dumps(body.input).encode()) > MAX_INPUT_BYTES:
+        raise ApiError(413, "input_too_large", f"input may take at most {MAX_INPUT_BYTES // 1024} KiB as JSON", field="input")
     params = RunInput(
         run_id=new_run_id(tenant.tenant_id, definition_id, idempotency_key),  # type: ignore[arg-type]
         tenant_id=tenant.tenant_id, definition_id=definition_id, version=version, definition=definition,  # type: ignore[arg-type]
@@ -60,7 +64,7 @@ async def start_run(
 
 @router.get("/runs")
 async def list_runs(
-    caller: CallerDep, temporal: TemporalDep,
+    caller: CallerDep, temporal: TemporalDep, settings: SettingsDep,
     workflow_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
     status: RunStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -74,13 +78,17 @@ async def list_runs(
         clauses.append(f"WorkflowDefinitionId = '{workflow_id}'")
     if status:
         clauses.append(f"RunStatus = '{status}'")
-    token = bytes.fromhex(page_token) if page_token and re.fullmatch(r"[0-9a-f]+", page_token) else None
+    query = " AND ".join(clauses)
+    key = settings.levqor_founder_token.get_secret_value()
+    token = open_token(page_token, key, query) if page_token else None
     if page_token and token is None:
-        raise ApiError(422, "invalid_page_token", "page_token is not one this API issued", field="page_token")
-    pages = temporal.list_workflows(" AND ".join(clauses), page_size=limit, next_page_token=token)
+        raise ApiError(422, "invalid_page_token", "page_token is not one this API issued for this query",
+                       field="page_token")
+    pages = temporal.list_workflows(query, page_size=limit, next_page_token=token)
     await pages.fetch_next_page(page_size=limit)
     runs = [_summary(execution) for execution in pages.current_page or []]
-    return RunPage(runs=runs, next_page_token=pages.next_page_token.hex() if pages.next_page_token else None)
+    next_token = seal_token(pages.next_page_token, key, query) if pages.next_page_token else None
+    return RunPage(runs=runs, next_page_token=next_token)
 
 
 @router.get("/runs/{run_id}")

@@ -173,3 +173,40 @@ def test_unknown_routes_and_methods_answer_json(api: TestClient) -> None:
 
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
     assert wrong_method.status_code == 405 and wrong_method.json()["code"] == "method_not_allowed"
+
+
+def test_oversized_input_and_foreign_page_tokens_are_clear_errors(api: TestClient) -> None:
+    tenant = new_tenant(api)
+    workflow_id = new_workflow(api, tenant, DONE)
+
+    too_big = api.post(f"/api/workflows/{workflow_id}/runs", json={"input": {"blob": "x" * 300_000}}, headers=tenant.member)
+    not_hex = api.get("/api/runs?page_token=zz-top", headers=tenant.member)
+    foreign = api.get("/api/runs?page_token=deadbeef", headers=tenant.member)
+
+    assert too_big.status_code == 413 and too_big.json()["field"] == "input"
+    assert not_hex.status_code == 422 and not_hex.json()["code"] == "invalid_page_token"
+    assert foreign.status_code == 422 and foreign.json()["field"] == "page_token"
+
+
+def test_runs_are_paged_with_tokens_the_api_signs(api: TestClient) -> None:
+    tenant = new_tenant(api)
+    workflow_id = new_workflow(api, tenant, DONE)
+    started = {start(api, tenant, workflow_id) for _ in range(3)}
+    for run_id in started:
+        poll_run(api, run_id, tenant.member, finished)
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # visibility catches up with the three runs
+        if len(api.get(f"/api/runs?workflow_id={workflow_id}", headers=tenant.member).json()["runs"]) == 3:
+            break
+        time.sleep(0.1)
+
+    page = api.get(f"/api/runs?workflow_id={workflow_id}&limit=2", headers=tenant.member).json()
+    seen = [r["run_id"] for r in page["runs"]]
+    rest = api.get(f"/api/runs?workflow_id={workflow_id}&limit=2&page_token={page['next_page_token']}",
+                   headers=tenant.member).json()
+    seen += [r["run_id"] for r in rest["runs"]]
+    other_query = api.get(f"/api/runs?limit=2&page_token={page['next_page_token']}", headers=tenant.member)
+
+    assert len(seen) == 3 and set(seen) == started
+    assert other_query.status_code == 422

@@ -312,3 +312,9 @@ def test_secret_names_are_upper_snake_case() -> None:
     raw = make_definition(http("call", url="https://api.example.com/?k={{ secrets.crm_token }}"))
 
     assert_rejected(raw, "invalid_secret_name", "$.steps[0].url", plan="enterprise")
+
+
+def test_definition_larger_than_the_cap_is_refused() -> None:
+    raw = make_definition(*(log(f"step_{i}", "x" * 3000) for i in range(90)))
+
+    assert_rejected(raw, "definition_too_large", "$")
