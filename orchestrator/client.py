@@ -1,6 +1,8 @@
 """Connecting to Temporal, workflow ids, and the helpers the API uses to start and message runs."""
 
 import asyncio
+import hashlib
+import json
 import time
 import uuid
 
@@ -15,6 +17,7 @@ from schemas.runs import RunInput
 
 RUN_ID_NAMESPACE = uuid.UUID("6f1c2b3e-8a51-4f0e-9d57-3c1f0a6e2b90")
 RUN_WORKFLOW_PREFIX = "run-"
+FINGERPRINT = "input_sha256"
 
 
 async def connect(address: str, namespace: str, wait_s: float = 30.0) -> Client:
@@ -40,6 +43,18 @@ def new_run_id(tenant_id: str, definition_id: str, idempotency_key: str | None) 
     return str(uuid.uuid5(RUN_ID_NAMESPACE, f"{tenant_id}/{definition_id}/{idempotency_key}"))
 
 
+def input_fingerprint(params: RunInput) -> str:
+    """What an idempotent start must repeat exactly: the definition version and the input."""
+    canonical = json.dumps([params.definition_id, params.version, params.input], sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def same_request(handle: WorkflowHandle, params: RunInput) -> bool:
+    """Whether the run behind `handle` was started with this definition version and input."""
+    description = await handle.describe()
+    return await description.memo_value(FINGERPRINT, default=None) == input_fingerprint(params)
+
+
 async def start_run(client: Client, params: RunInput, task_queue: str, eager: bool) -> WorkflowHandle:
     """Starts the run once: the same run id never starts a second execution, even after it closed."""
     try:
@@ -57,6 +72,7 @@ async def start_run(client: Client, params: RunInput, task_queue: str, eager: bo
                     SearchAttributePair(RUN_STATUS, "running"),
                 ]
             ),
+            memo={FINGERPRINT: input_fingerprint(params)},
             request_eager_start=eager,
         )
     except WorkflowAlreadyStartedError:

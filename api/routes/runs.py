@@ -16,7 +16,8 @@ from api.deps import CallerDep, CurrentTenant, EngineDep, SettingsDep, TemporalD
 from api.errors import ApiError
 from core.security import open_token, seal_token
 from api.routes.workflows import definition_version, owned_definition
-from orchestrator.client import new_run_id, run_workflow_id, start_run as start_run_workflow
+from orchestrator.client import new_run_id, run_workflow_id, same_request
+from orchestrator.client import start_run as start_run_workflow
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.user_run import UserWorkflowRun
 from schemas.api import RunAccepted, RunCreate, RunPage, RunPublic, RunSummary, StepDecisionCreate
@@ -59,6 +60,10 @@ async def start_run(
         ),
     )
     handle = await start_run_workflow(temporal, params, settings.task_queue, eager=settings.api_embedded_worker)
+    if idempotency_key is not None and not await same_request(handle, params):
+        raise ApiError(409, "idempotency_key_reused",
+                       "This Idempotency-Key already started a run with another input or version",
+                       field="idempotency-key")
     return RunAccepted(run_id=params.run_id, workflow_id=handle.id, definition_id=definition_id, version=version)
 
 

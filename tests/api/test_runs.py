@@ -46,6 +46,17 @@ def test_the_same_idempotency_key_never_starts_a_second_run(api: TestClient, tar
     assert len([c for c in target_server.calls_to("/echo") if c.query.get("idem") == "api-1"]) == 2
 
 
+def test_reusing_an_idempotency_key_with_another_input_conflicts(api: TestClient) -> None:
+    tenant = new_tenant(api)
+    workflow_id = new_workflow(api, tenant, DONE)
+    start(api, tenant, workflow_id, {"input": {"order": 1}}, **{"Idempotency-Key": "order-1"})
+
+    reused = api.post(f"/api/workflows/{workflow_id}/runs", json={"input": {"order": 2}},
+                      headers={**tenant.member, "Idempotency-Key": "order-1"})
+
+    assert reused.status_code == 409 and reused.json()["code"] == "idempotency_key_reused"
+
+
 def test_input_is_checked_against_the_input_schema(api: TestClient) -> None:
     tenant = new_tenant(api)
     schema = {"type": "object", "required": ["amount"], "properties": {"amount": {"type": "number"}}}
