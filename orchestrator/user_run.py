@@ -226,7 +226,7 @@ class UserWorkflowRun:
         self._set_status("waiting_approval")
         try:
             await workflow.wait_condition(lambda: step.id in self._decisions, timeout=timedelta(seconds=step.timeout_s))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._on_timeout(step)
         finally:
             self._waiting = None

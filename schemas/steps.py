@@ -7,7 +7,7 @@ both may read `input.*`, `steps.<id>.*` and `vars.*`.
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field
 
 STEP_ID_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 END = "end"

@@ -8,14 +8,19 @@ from fastapi import APIRouter, Header, Query, status
 from jsonschema import Draft202012Validator
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
-from temporalio.client import WorkflowExecutionDescription, WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import CallerDep, CurrentTenant, EngineDep, SettingsDep, TemporalDep
 from api.errors import ApiError
-from core.security import open_token, seal_token
 from api.routes.workflows import definition_version, owned_definition
+from core.security import open_token, seal_token
 from orchestrator.client import new_run_id, run_workflow_id, same_request
 from orchestrator.client import start_run as start_run_workflow
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID

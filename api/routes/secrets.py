@@ -1,6 +1,6 @@
 """Tenant secrets: set, list (names only) and delete. HTTP steps read them as `{{ secrets.NAME }}`."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, status
@@ -34,7 +34,7 @@ def put_secret(
     _require_admin(tenant.role)
     box = _box(settings)
     row = _find(session, tenant.tenant_id, name) or TenantSecret(tenant_id=tenant.tenant_id, name=name, ciphertext="")  # type: ignore[arg-type]
-    row.ciphertext, row.updated_at = box.seal(body.value), datetime.now(timezone.utc)
+    row.ciphertext, row.updated_at = box.seal(body.value), datetime.now(UTC)
     session.add(row)
     try:
         session.commit()

@@ -1,6 +1,6 @@
 """Workflow definitions: validate, create, list, read, and new versions. Versions are immutable."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, status
@@ -61,7 +61,7 @@ def update_workflow(workflow_id: str, raw: RawDefinition, tenant: CurrentTenant,
     row = owned_definition(session, workflow_id, tenant.tenant_id)  # type: ignore[arg-type]
     definition = _checked(raw, _plan(session, tenant.tenant_id))
     row.latest_version += 1
-    row.name, row.updated_at = definition.name, datetime.now(timezone.utc)
+    row.name, row.updated_at = definition.name, datetime.now(UTC)
     version = _add_version(session, row.id, row.latest_version, definition)
     session.add(row)
     try:

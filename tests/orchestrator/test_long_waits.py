@@ -14,10 +14,10 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from orchestrator.client import start_run
-from temporal.devserver import SEARCH_ATTRIBUTES
 from orchestrator.user_run import UserWorkflowRun
 from orchestrator.worker import WORKFLOW_RUNNER
 from schemas.runs import RunResult
+from temporal.devserver import SEARCH_ATTRIBUTES
 from tests.orchestrator.runs import make_run, outcome
 
 THREE_DAYS = 3 * 24 * 3600
