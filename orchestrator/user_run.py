@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         StepDecision,
         StepError,
         StepOutcome,
+        StepStatus,
     )
     from schemas.steps import (
         END,
@@ -92,7 +93,7 @@ class UserWorkflowRun:
                 non_retryable=True,
             ) from None
         except asyncio.CancelledError:
-            self._mark_current("failed", StepError(type="Cancelled", message="run was cancelled"))
+            self._mark_current("cancelled", StepError(type="Cancelled", message="run was cancelled"))
             self._set_status("cancelled")
             raise
         if self._status == "running":
@@ -283,9 +284,9 @@ class UserWorkflowRun:
     def _succeed(self, outcome: StepOutcome, result: Any, attempts: int = 1) -> None:
         outcome.status, outcome.result, outcome.attempts = "succeeded", result, attempts
 
-    def _mark_current(self, status: str, error: StepError) -> None:
+    def _mark_current(self, status: StepStatus, error: StepError) -> None:
         if self._outcomes and self._outcomes[-1].status in ("running", "waiting"):
-            self._outcomes[-1].status, self._outcomes[-1].error = status, error  # type: ignore[assignment]
+            self._outcomes[-1].status, self._outcomes[-1].error = status, error
             self._outcomes[-1].finished_at = workflow.now()
 
     def _set_status(self, status: RunStatus) -> None:

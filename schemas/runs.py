@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from schemas.steps import WorkflowDefinition
 
 RunStatus = Literal["running", "waiting_approval", "completed", "failed", "rejected", "cancelled"]
-StepStatus = Literal["running", "waiting", "succeeded", "failed", "skipped", "approved", "rejected"]
+StepStatus = Literal["running", "waiting", "succeeded", "failed", "cancelled", "approved", "rejected"]
 DeciderRole = Literal["member", "tenant_admin", "founder"]
 
 

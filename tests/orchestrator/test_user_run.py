@@ -138,4 +138,4 @@ async def test_cancelling_a_run_marks_it_cancelled(client: Client, worker_queue:
         await handle.result()
     progress = await handle.query(UserWorkflowRun.progress)
     assert progress.status == "cancelled"
-    assert [(s.step_id, s.status) for s in progress.steps] == [("wait", "failed")]
+    assert [(s.step_id, s.status) for s in progress.steps] == [("wait", "cancelled")]
