@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError, RetryState
 from temporalio.exceptions import TimeoutError as TemporalTimeoutError
 
@@ -19,12 +20,14 @@ with workflow.unsafe.imports_passed_through():
     from activities.ai import AiActivities
     from activities.email import EmailActivities
     from activities.http import HttpActivities
+    from activities.runs_store import RunStoreActivities
     from orchestrator.retries import retry_for
     from orchestrator.search_attributes import RUN_STATUS
     from schemas.expressions import ExpressionError, SecretPlaceholders, evaluate, render, render_value
     from schemas.runs import (
         AiPrompt,
         EmailMessage,
+        FailureReport,
         HttpCall,
         PendingApproval,
         RetryDefaults,
@@ -55,6 +58,11 @@ LOCAL_HTTP_MAX_TIMEOUT = timedelta(seconds=30)
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 EMAIL_STEP_TIMEOUT = timedelta(seconds=60)
 AI_STEP_TIMEOUT = timedelta(seconds=120)
+RECORD_FAILURE_PATCH = "record-failure-in-queue"
+RECORD_TIMEOUT = timedelta(seconds=30)
+RECORD_GIVE_UP = timedelta(days=1)
+# Recording a failure must not be lost to a database outage: keep trying for a day.
+RECORD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
 DECIDERS = {"B": ("tenant_admin", "founder"), "C": ("founder",)}
 LOG_LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
 
@@ -80,12 +88,16 @@ class UserWorkflowRun:
 
     @workflow.run
     async def run(self, params: RunInput) -> RunResult:
+        if not params.run_id:  # a schedule's runs share one input; each has its own workflow id
+            params = params.model_copy(update={"run_id": workflow.info().workflow_id.removeprefix("run-")})
         self._params = params
         try:
             await self._walk(params)
         except StepFailed as failure:
             self._error = failure.error
             self._set_status("failed")
+            if workflow.patched(RECORD_FAILURE_PATCH):
+                await self._record_failure(failure)
             raise ApplicationError(
                 f"step {self._current} failed: {failure.error.message}",
                 failure.error.model_dump(),
@@ -104,18 +116,44 @@ class UserWorkflowRun:
     async def _walk(self, params: RunInput) -> None:
         steps = params.definition.steps
         index = {step.id: position for position, step in enumerate(steps)}
+        reusable = _reusable(params)
         position: int | None = 0
         while position is not None and self._status == "running":
             step = steps[position]
             self._current = step.id
-            outcome = StepOutcome(step_id=step.id, type=step.type, status="running", started_at=workflow.now())
-            self._outcomes.append(outcome)
-            target = await self._execute(step, outcome)
-            outcome.finished_at = workflow.now()
-            self._results[step.id] = outcome.result
+            if step.id in reusable:
+                target = self._reuse(step, reusable[step.id])
+            else:
+                outcome = StepOutcome(step_id=step.id, type=step.type, status="running", started_at=workflow.now())
+                self._outcomes.append(outcome)
+                target = await self._execute(step, outcome)
+                outcome.finished_at = workflow.now()
+                self._results[step.id] = outcome.result
             if target is None:
                 target = step.next if step.next else (steps[position + 1].id if position + 1 < len(steps) else END)
             position = None if target == END else index[target]
+
+    def _reuse(self, step: Step, prior: StepOutcome) -> str | None:
+        """Takes a finished step's outcome from the run being re-driven instead of running it again."""
+        self._outcomes.append(prior.model_copy(update={"reused_from": self._params.resume.from_run_id}))  # type: ignore[union-attr]
+        self._results[step.id] = prior.result
+        if isinstance(step, TransformStep):
+            self._vars.update(prior.result or {})
+        if isinstance(step, ConditionStep):
+            return step.then if (prior.result or {}).get("value") else step.else_
+        return None
+
+    async def _record_failure(self, failure: StepFailed) -> None:
+        params, outcome = self._params, self._outcomes[-1]
+        report = FailureReport(
+            tenant_id=params.tenant_id, run_id=params.run_id, definition_id=params.definition_id,  # type: ignore[union-attr]
+            version=params.version, step_id=outcome.step_id, error=failure.error, attempts=failure.attempts,  # type: ignore[union-attr]
+            first_failed_at=outcome.started_at or workflow.now(), last_failed_at=outcome.finished_at or workflow.now(),
+        )
+        await workflow.execute_activity_method(
+            RunStoreActivities.record_failure, report, start_to_close_timeout=RECORD_TIMEOUT,
+            schedule_to_close_timeout=RECORD_GIVE_UP, retry_policy=RECORD_RETRY,
+        )
 
     async def _execute(self, step: Step, outcome: StepOutcome) -> str | None:
         """Runs one step, fills its outcome, and names the next step when the step chooses it."""
@@ -272,7 +310,8 @@ class UserWorkflowRun:
         return RunProgress(
             run_id=params.run_id, tenant_id=params.tenant_id, definition_id=params.definition_id,
             version=params.version, status=self._status, current_step=self._current, waiting=self._waiting,
-            steps=self._outcomes, vars=self._vars, error=self._error,
+            steps=self._outcomes, vars=self._vars, error=self._error, trigger=params.trigger,
+            resumed_from=params.resume.from_run_id if params.resume else None,
         )
 
     def _scope(self) -> dict[str, Any]:
@@ -292,6 +331,13 @@ class UserWorkflowRun:
     def _set_status(self, status: RunStatus) -> None:
         self._status = status
         workflow.upsert_search_attributes([RUN_STATUS.value_set(status)])
+
+
+def _reusable(params: RunInput) -> dict[str, StepOutcome]:
+    """The outcomes a re-driven run takes over: every step of the failed run that finished well."""
+    if params.resume is None:
+        return {}
+    return {o.step_id: o for o in params.resume.outcomes if o.status in ("succeeded", "approved")}
 
 
 def _max_attempts(step: Step, defaults: RetryDefaults) -> int:

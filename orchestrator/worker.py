@@ -12,6 +12,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.ai import AiActivities, build_ai_client
 from activities.email import EmailActivities
 from activities.http import HttpActivities, build_http_client
+from activities.runs_store import RunStoreActivities
 from activities.secrets import SecretStore
 from core.db import create_db_engine
 from core.logs import configure_logging
@@ -47,7 +48,8 @@ def build_activities(settings: Settings, engine: Engine) -> list:
     )
     api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     ai = AiActivities(build_ai_client(api_key, settings.openai_base_url))
-    return [http.call, email.send_email, ai.complete]
+    store = RunStoreActivities(engine)
+    return [http.call, email.send_email, ai.complete, store.record_failure]
 
 
 def build_worker(client: Client, settings: Settings, engine: Engine, task_queue: str | None = None) -> Worker:

@@ -101,6 +101,8 @@ class RunPublic(BaseModel):
     steps: list[StepOutcome]
     vars: dict[str, Any]
     error: StepError | None
+    trigger: str
+    resumed_from: str | None
     started_at: datetime | None
     closed_at: datetime | None
 

@@ -22,14 +22,18 @@ class RetryDefaults(BaseModel):
 
 
 class RunInput(BaseModel):
-    run_id: str
+    """One run of a definition version. An empty `run_id` (a schedule's runs) is taken from the
+    workflow id; `resume` re-drives a failed run from its failed step."""
+
+    run_id: str = ""
     tenant_id: str
     definition_id: str
     version: int
     definition: WorkflowDefinition
     input: dict[str, Any] = Field(default_factory=dict)
     retry_defaults: RetryDefaults = Field(default_factory=RetryDefaults)
-    trigger: str = "api"
+    trigger: Literal["api", "schedule", "webhook", "redrive", "auto_recovery"] = "api"
+    resume: "ResumePoint | None" = None
 
 
 class StepError(BaseModel):
@@ -46,6 +50,32 @@ class StepOutcome(BaseModel):
     error: StepError | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    reused_from: str | None = None
+    """The run whose result this step reused instead of running again (re-drive)."""
+
+
+class ResumePoint(BaseModel):
+    """What a re-driven run reuses: the failed run's id and the outcomes of its finished steps."""
+
+    from_run_id: str
+    outcomes: list[StepOutcome]
+
+
+class FailureReport(BaseModel):
+    tenant_id: str
+    run_id: str
+    definition_id: str
+    version: int
+    step_id: str
+    error: StepError
+    attempts: int
+    first_failed_at: datetime
+    last_failed_at: datetime
+
+
+class FailureRecorded(BaseModel):
+    failure_id: str
+    priority: Literal["normal", "high", "critical"]
 
 
 class PendingApproval(BaseModel):
@@ -76,6 +106,8 @@ class RunProgress(BaseModel):
     steps: list[StepOutcome] = Field(default_factory=list)
     vars: dict[str, Any] = Field(default_factory=dict)
     error: StepError | None = None
+    trigger: str = "api"
+    resumed_from: str | None = None
 
 
 class RunResult(BaseModel):
@@ -134,3 +166,6 @@ class AiReply(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     attempt: int = 1
+
+
+RunInput.model_rebuild()

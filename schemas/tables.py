@@ -68,3 +68,45 @@ class TenantSecret(SQLModel, table=True):
     ciphertext: str = Field(max_length=20_000)
     created_at: datetime = Field(default_factory=_now)
     updated_at: datetime = Field(default_factory=_now)
+
+
+class FailureEntry(SQLModel, table=True):
+    """A run whose step failed for good: the failure queue that re-drive and AutoRecovery work from."""
+
+    __tablename__ = "failure_entry"
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    # No foreign key: the queue records what Temporal reports, even for a tenant since removed.
+    tenant_id: str = Field(index=True, max_length=36)
+    run_id: str = Field(unique=True, max_length=200)
+    definition_id: str = Field(index=True, max_length=36)
+    version: int
+    step_id: str = Field(max_length=64)
+    error_type: str = Field(max_length=100)
+    message: str = Field(max_length=4000)
+    attempts: int
+    first_failed_at: datetime
+    last_failed_at: datetime
+    priority: str = Field(default="normal", max_length=16)
+    status: str = Field(default="open", index=True, max_length=16)
+    redriven_run_id: str | None = Field(default=None, max_length=200)
+    category: str | None = Field(default=None, max_length=32)
+    suggestion: str | None = Field(default=None, max_length=2000)
+    auto_applicable: bool = False
+    assessed_at: datetime | None = None
+    created_at: datetime = Field(default_factory=_now)
+
+
+class WebhookTrigger(SQLModel, table=True):
+    """An inbound webhook that starts runs of one definition; its URL token is stored hashed."""
+
+    __tablename__ = "webhook_trigger"
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=36)
+    definition_id: str = Field(foreign_key="workflow_definition.id", unique=True, max_length=36)
+    token_hash: str = Field(unique=True, max_length=64)
+    signing_secret: str | None = Field(default=None, max_length=1000)
+    wait_for_result: bool = False
+    wait_timeout_s: float = 10.0
+    created_at: datetime = Field(default_factory=_now)

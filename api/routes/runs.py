@@ -1,7 +1,7 @@
 """Runs: start one, list and read them from Temporal, cancel, and decide approval gates."""
 
 import json
-import uuid
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, status
@@ -31,6 +31,7 @@ from schemas.steps import WorkflowDefinition
 
 router = APIRouter(prefix="/api", tags=["runs"])
 ID_PATTERN = r"^[A-Za-z0-9-]{1,64}$"
+RUN_ID = re.compile(r"[A-Za-z0-9_.:-]{1,200}")  # uuids, and a schedule's `sched-<id>-<time>` runs
 MAX_INPUT_BYTES = 256 * 1024  # a run's input travels in its Temporal payload (capped at 2 MiB)
 CLOSED_STATUS = {
     WorkflowExecutionStatus.TERMINATED: "terminated",
@@ -154,10 +155,8 @@ async def _owned_run(
 ) -> tuple[WorkflowHandle, WorkflowExecutionDescription]:
     """The run if the caller may see it; otherwise 404, exactly as for an id that never existed."""
     not_found = ApiError(404, "run_not_found", "No run with this id", field="run_id")
-    try:
-        uuid.UUID(run_id)
-    except ValueError:
-        raise not_found from None
+    if not RUN_ID.fullmatch(run_id):
+        raise not_found
     handle = temporal.get_workflow_handle(run_workflow_id(run_id))
     try:
         description = await handle.describe()

@@ -1,11 +1,12 @@
 """Records the histories the replay tests guard: `python -m tests.replay.record_histories`.
 
-Run it when workflow behaviour changes on purpose; add new files, keep the old ones (runs
-already in flight were recorded by the old code and must still replay).
+Run it when workflow behaviour changes on purpose, with a new scenario name: existing files are
+never overwritten (runs already in flight were recorded by the old code and must still replay).
 """
 
 import asyncio
 import sys
+import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -14,7 +15,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from core.db import create_db_engine
+from core.db import create_db_engine, migrate
 from core.settings import Settings
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.user_run import UserWorkflowRun
@@ -91,6 +92,8 @@ async def cancelled(client: Client, queue: str, target: str) -> WorkflowHandle:
 SCENARIOS: dict[str, Scenario] = {
     "every_step": every_step, "approved_gate": approved_gate, "rejected_gate": rejected_gate,
     "gate_timeout_fails": gate_timeout_fails, "retries_exhausted": retries_exhausted, "cancelled": cancelled,
+    # recorded once failures went to the failure queue (patch "record-failure-in-queue")
+    "failure_recorded": retries_exhausted,
 }
 
 
@@ -103,6 +106,8 @@ async def _finish(handle: WorkflowHandle) -> None:
 
 async def record(names: list[str]) -> None:
     target, smtp, ai = TargetServer().start(), SmtpSink().start(), FakeOpenAI().start()
+    database_url = f"sqlite:///{tempfile.mkdtemp()}/record.db"
+    migrate(database_url)
     try:
         env = await WorkflowEnvironment.start_local(
             dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
@@ -116,11 +121,13 @@ async def record(names: list[str]) -> None:
                 openai_api_key="test-key", openai_base_url=ai.base_url,  # type: ignore[arg-type]
                 retry_initial_interval_s=0.05, retry_max_interval_s=0.2, retry_max_attempts=3,
             )
-            async with build_worker(env.client, settings, create_db_engine("sqlite:///:memory:"), task_queue="record"):
+            async with build_worker(env.client, settings, create_db_engine(database_url), task_queue="record"):
                 for name in names:
+                    path = HISTORIES / f"user_workflow_run_{name}.json"
+                    if path.exists():
+                        continue  # recorded by older code; it must keep replaying as it is
                     handle = await SCENARIOS[name](env.client, "record", target.url)
-                    history = await handle.fetch_history()
-                    (HISTORIES / f"user_workflow_run_{name}.json").write_text(history.to_json())
+                    path.write_text((await handle.fetch_history()).to_json())
     finally:
         target.stop(), smtp.stop(), ai.stop()
 
