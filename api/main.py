@@ -11,7 +11,7 @@ import structlog
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.routes import approvals, runs, secrets, system, tenants, workflows
+from api.routes import approvals, failures, runs, secrets, system, tenants, workflows
 from core.db import create_db_engine
 from core.logs import configure_logging
 from core.settings import VERSION, Settings
@@ -41,6 +41,6 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Levqor", version=VERSION, lifespan=lifespan,
                   description="Durable, multi-tenant workflow automation on Temporal.")
     install_error_handlers(app)
-    for module in (tenants, workflows, runs, approvals, secrets, system):
+    for module in (tenants, workflows, runs, approvals, failures, secrets, system):
         app.include_router(module.router)
     return app

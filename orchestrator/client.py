@@ -18,7 +18,8 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.user_run import UserWorkflowRun
-from schemas.runs import RunInput
+from schemas.runs import ResumePoint, RetryDefaults, RunInput, RunProgress
+from schemas.steps import WorkflowDefinition
 
 RUN_ID_NAMESPACE = uuid.UUID("6f1c2b3e-8a51-4f0e-9d57-3c1f0a6e2b90")
 RUN_WORKFLOW_PREFIX = "run-"
@@ -82,3 +83,15 @@ async def start_run(client: Client, params: RunInput, task_queue: str, eager: bo
         )
     except WorkflowAlreadyStartedError:
         return client.get_workflow_handle_for(UserWorkflowRun.run, run_workflow_id(params.run_id))
+
+
+def redrive_input(failed: RunProgress, definition: WorkflowDefinition, retry_defaults: RetryDefaults,
+                  trigger: str = "redrive") -> RunInput:
+    """A new run of the failed run's exact version that reuses its finished steps and resumes at the
+    failed one. Its id derives from the failed run's, so one failed run is re-driven at most once."""
+    return RunInput(
+        run_id=str(uuid.uuid5(RUN_ID_NAMESPACE, f"redrive/{failed.run_id}")),
+        tenant_id=failed.tenant_id, definition_id=failed.definition_id, version=failed.version,
+        definition=definition, input=failed.input, retry_defaults=retry_defaults, trigger=trigger,  # type: ignore[arg-type]
+        resume=ResumePoint(from_run_id=failed.run_id, outcomes=failed.steps),
+    )

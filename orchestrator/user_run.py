@@ -311,7 +311,7 @@ class UserWorkflowRun:
             run_id=params.run_id, tenant_id=params.tenant_id, definition_id=params.definition_id,
             version=params.version, status=self._status, current_step=self._current, waiting=self._waiting,
             steps=self._outcomes, vars=self._vars, error=self._error, trigger=params.trigger,
-            resumed_from=params.resume.from_run_id if params.resume else None,
+            resumed_from=params.resume.from_run_id if params.resume else None, input=params.input,
         )
 
     def _scope(self) -> dict[str, Any]:

@@ -103,6 +103,7 @@ class RunPublic(BaseModel):
     error: StepError | None
     trigger: str
     resumed_from: str | None
+    input: dict[str, Any]
     started_at: datetime | None
     closed_at: datetime | None
 
@@ -137,3 +138,24 @@ class SecretPublic(BaseModel):
     name: str
     created_at: datetime
     updated_at: datetime
+
+
+class FailurePublic(BaseModel):
+    id: str
+    tenant_id: str
+    run_id: str
+    workflow_id: str = Field(validation_alias="definition_id")
+    version: int
+    step_id: str
+    error_type: str
+    message: str
+    attempts: int
+    first_failed_at: datetime
+    last_failed_at: datetime
+    priority: str
+    status: str
+    redriven_run_id: str | None
+    category: str | None
+    suggestion: str | None
+    auto_applicable: bool
+    assessed_at: datetime | None

@@ -108,6 +108,7 @@ class RunProgress(BaseModel):
     error: StepError | None = None
     trigger: str = "api"
     resumed_from: str | None = None
+    input: dict[str, Any] = Field(default_factory=dict)
 
 
 class RunResult(BaseModel):

@@ -60,10 +60,7 @@ async def start_run(
         run_id=new_run_id(tenant.tenant_id, definition_id, idempotency_key),  # type: ignore[arg-type]
         tenant_id=tenant.tenant_id, definition_id=definition_id, version=version, definition=definition,  # type: ignore[arg-type]
         input=body.input,
-        retry_defaults=RetryDefaults(
-            initial_interval_s=settings.retry_initial_interval_s, max_interval_s=settings.retry_max_interval_s,
-            max_attempts=settings.retry_max_attempts,
-        ),
+        retry_defaults=retry_defaults(settings),
     )
     handle = await start_run_workflow(temporal, params, settings.task_queue, eager=settings.api_embedded_worker)
     if idempotency_key is not None and not await same_request(handle, params):
@@ -105,7 +102,7 @@ async def list_runs(
 @router.get("/runs/{run_id}")
 async def get_run(run_id: str, caller: CallerDep, temporal: TemporalDep) -> RunPublic:
     """A run's status, current step, pending gate and every step's result, attempts and error."""
-    handle, description = await _owned_run(temporal, run_id, caller)
+    handle, description = await owned_run(temporal, run_id, caller)
     progress = await handle.query(UserWorkflowRun.progress)
     run_status = progress.status
     if description.status in CLOSED_STATUS and run_status in ("running", "waiting_approval"):
@@ -119,7 +116,7 @@ async def get_run(run_id: str, caller: CallerDep, temporal: TemporalDep) -> RunP
 @router.post("/runs/{run_id}/cancel", status_code=status.HTTP_202_ACCEPTED)
 async def cancel_run(run_id: str, caller: CallerDep, temporal: TemporalDep) -> dict[str, str]:
     """Ask a running run to stop; it records the step it was on as cancelled."""
-    handle, description = await _owned_run(temporal, run_id, caller)
+    handle, description = await owned_run(temporal, run_id, caller)
     if description.status != WorkflowExecutionStatus.RUNNING:
         raise ApiError(409, "run_not_running", "This run has already finished", field="run_id")
     await handle.cancel()
@@ -131,7 +128,7 @@ async def decide_step(
     run_id: str, step_id: str, body: StepDecisionCreate, caller: CallerDep, temporal: TemporalDep
 ) -> dict[str, Any]:
     """Approve or reject a waiting gate: class B needs a tenant admin, class C the founder."""
-    handle, description = await _owned_run(temporal, run_id, caller)
+    handle, description = await owned_run(temporal, run_id, caller)
     if description.status != WorkflowExecutionStatus.RUNNING:
         raise ApiError(409, "run_not_running", "This run has already finished", field="run_id")
     decision = StepDecision(
@@ -150,7 +147,7 @@ async def decide_step(
     return {"run_id": run_id, "step_id": step_id, "decision": body.decision}
 
 
-async def _owned_run(
+async def owned_run(
     temporal: TemporalDep, run_id: str, caller: CallerDep
 ) -> tuple[WorkflowHandle, WorkflowExecutionDescription]:
     """The run if the caller may see it; otherwise 404, exactly as for an id that never existed."""
@@ -168,6 +165,13 @@ async def _owned_run(
     if description.workflow_type != "UserWorkflowRun" or not (caller.is_founder or owner == caller.tenant_id):
         raise not_found
     return handle, description
+
+
+def retry_defaults(settings: SettingsDep) -> RetryDefaults:
+    return RetryDefaults(
+        initial_interval_s=settings.retry_initial_interval_s, max_interval_s=settings.retry_max_interval_s,
+        max_attempts=settings.retry_max_attempts,
+    )
 
 
 def _latest(engine: EngineDep, workflow_id: str, tenant_id: str | None) -> tuple[str, int, WorkflowDefinition]:

@@ -17,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from core.db import create_db_engine, migrate
 from core.settings import Settings
+from orchestrator.client import redrive_input
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.user_run import UserWorkflowRun
 from orchestrator.worker import build_worker
@@ -24,7 +25,7 @@ from schemas.runs import StepDecision
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.smtp import SmtpSink
 from tests.fakes.target import TargetServer
-from tests.orchestrator.runs import make_run, start, until_progress
+from tests.orchestrator.runs import FAST_RETRIES, make_run, start, until_progress
 
 HISTORIES = Path(__file__).parent / "histories"
 Scenario = Callable[[Client, str, str], Awaitable[WorkflowHandle]]
@@ -89,11 +90,25 @@ async def cancelled(client: Client, queue: str, target: str) -> WorkflowHandle:
     return handle
 
 
+async def redriven(client: Client, queue: str, target: str) -> WorkflowHandle:
+    first = make_run(
+        {"id": "charge", "type": "http_request", "method": "POST", "url": target + "/echo"},
+        {"id": "ship", "type": "http_request", "url": target + f"/flaky/{uuid.uuid4().hex}?fail=3"},
+    )
+    failed = await start(client, queue, first)
+    await _finish(failed)
+    progress = await failed.query(UserWorkflowRun.progress)
+    handle = await start(client, queue, redrive_input(progress, first.definition, FAST_RETRIES))
+    await handle.result()
+    return handle
+
+
 SCENARIOS: dict[str, Scenario] = {
     "every_step": every_step, "approved_gate": approved_gate, "rejected_gate": rejected_gate,
     "gate_timeout_fails": gate_timeout_fails, "retries_exhausted": retries_exhausted, "cancelled": cancelled,
     # recorded once failures went to the failure queue (patch "record-failure-in-queue")
     "failure_recorded": retries_exhausted,
+    "redriven": redriven,
 }
 
 

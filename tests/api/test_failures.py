@@ -1,0 +1,97 @@
+"""The failure queue and re-drive, through the API against the real dev server and target."""
+
+import uuid
+
+from fastapi.testclient import TestClient
+
+from tests.api.tenancy import TestTenant, new_tenant, new_workflow
+from tests.api.waiting import finished, poll_run
+from tests.conftest import founder_headers
+
+
+def failing_run(api: TestClient, tenant: TestTenant, workflow_id: str) -> str:
+    run_id = api.post(f"/api/workflows/{workflow_id}/runs", json={}, headers=tenant.member).json()["run_id"]
+    assert poll_run(api, run_id, tenant.member, finished)["status"] == "failed"
+    return run_id
+
+
+def failures(api: TestClient, headers: dict[str, str], query: str = "") -> list[dict]:
+    answer = api.get(f"/api/failures{query}", headers=headers)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_a_step_that_exhausts_its_retries_is_queued_with_its_attempts(api: TestClient, settings, target_server) -> None:
+    tenant = new_tenant(api)
+    workflow_id = new_workflow(api, tenant, {"id": "call", "type": "http_request", "url": target_server.url + "/status/503"})
+
+    run_id = failing_run(api, tenant, workflow_id)
+
+    [entry] = failures(api, tenant.member)
+    assert (entry["run_id"], entry["workflow_id"], entry["version"], entry["step_id"]) == (run_id, workflow_id, 1, "call")
+    assert entry["error_type"] == "HttpServerError" and "503" in entry["message"]
+    assert entry["attempts"] == settings.retry_max_attempts
+    assert entry["priority"] == "normal" and entry["status"] == "open"
+    assert entry["first_failed_at"] <= entry["last_failed_at"]
+    assert api.get(f"/api/failures/{entry['id']}", headers=tenant.member).json()["run_id"] == run_id
+
+
+def test_a_definition_that_keeps_failing_escalates_in_priority(api: TestClient, target_server) -> None:
+    tenant = new_tenant(api)
+    workflow_id = new_workflow(api, tenant, {"id": "call", "type": "http_request", "url": target_server.url + "/status/404"})
+
+    for _ in range(3):
+        failing_run(api, tenant, workflow_id)
+
+    priorities = [entry["priority"] for entry in failures(api, tenant.member)]
+    assert priorities == ["high", "normal", "normal"]
+    assert len(failures(api, tenant.member, "?priority=high")) == 1
+
+
+def test_redrive_resumes_at_the_failed_step_without_repeating_earlier_side_effects(api: TestClient, target_server) -> None:
+    tenant, tag, flaky = new_tenant(api), uuid.uuid4().hex[:8], f"/flaky/redrive-{uuid.uuid4().hex[:8]}"
+    workflow_id = new_workflow(
+        api, tenant,
+        {"id": "charge", "type": "http_request", "method": "POST", "url": f"{target_server.url}/echo?t={tag}"},
+        {"id": "note", "type": "transform", "set": {"charged": "steps.charge.status == 200"}},
+        {"id": "ship", "type": "http_request", "url": f"{target_server.url}{flaky}?fail=3"},
+        {"id": "done", "type": "log", "message": "charged={{ vars.charged }} ship={{ steps.ship.status }}"},
+    )
+    failed_id = failing_run(api, tenant, workflow_id)
+
+    retried = api.post(f"/api/runs/{failed_id}/retry", headers=tenant.member)
+
+    assert retried.status_code == 202
+    run = poll_run(api, retried.json()["run_id"], tenant.member, finished)
+    assert run["status"] == "completed" and run["trigger"] == "redrive" and run["resumed_from"] == failed_id
+    assert [(s["step_id"], s["reused_from"]) for s in run["steps"]] == [
+        ("charge", failed_id), ("note", failed_id), ("ship", None), ("done", None)]
+    assert run["steps"][-1]["result"]["message"] == "charged=True ship=200"
+    assert len([c for c in target_server.calls_to("/echo") if c.query.get("t") == tag]) == 1
+    [entry] = failures(api, tenant.member)
+    assert entry["status"] == "redriven" and entry["redriven_run_id"] == run["run_id"]
+    again = api.post(f"/api/runs/{failed_id}/retry", headers=tenant.member)
+    assert again.status_code == 202 and again.json()["run_id"] == run["run_id"]
+
+
+def test_retrying_a_run_that_did_not_fail_conflicts(api: TestClient) -> None:
+    tenant = new_tenant(api)
+    workflow_id = new_workflow(api, tenant, {"id": "done", "type": "log", "message": "ok"})
+    run_id = api.post(f"/api/workflows/{workflow_id}/runs", json={}, headers=tenant.member).json()["run_id"]
+    poll_run(api, run_id, tenant.member, finished)
+
+    answer = api.post(f"/api/runs/{run_id}/retry", headers=tenant.member)
+
+    assert answer.status_code == 409 and answer.json()["code"] == "run_not_failed"
+
+
+def test_failures_are_walled_off_between_tenants(api: TestClient, target_server) -> None:
+    owner, stranger = new_tenant(api), new_tenant(api, name="Stranger")
+    workflow_id = new_workflow(api, owner, {"id": "call", "type": "http_request", "url": target_server.url + "/status/400"})
+    run_id = failing_run(api, owner, workflow_id)
+    [entry] = failures(api, owner.member)
+
+    assert failures(api, stranger.admin) == []
+    assert api.get(f"/api/failures/{entry['id']}", headers=stranger.admin).status_code == 404
+    assert api.post(f"/api/runs/{run_id}/retry", headers=stranger.admin).status_code == 404
+    assert entry["id"] in {e["id"] for e in failures(api, founder_headers(), "?limit=500")}
