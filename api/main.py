@@ -11,11 +11,12 @@ import structlog
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.routes import approvals, failures, runs, secrets, system, tenants, workflows
+from api.routes import approvals, failures, hooks, runs, secrets, system, tenants, webhooks, workflows
 from core.db import create_db_engine
 from core.logs import configure_logging
 from core.settings import VERSION, Settings
 from orchestrator.client import connect
+from orchestrator.platform_schedules import ensure_platform_schedules
 from orchestrator.worker import build_worker
 
 log = structlog.get_logger()
@@ -28,6 +29,8 @@ def create_app(settings: Settings) -> FastAPI:
         engine = create_db_engine(settings.database_url)
         temporal = await connect(settings.temporal_address, settings.temporal_namespace)
         worker = build_worker(temporal, settings, engine) if settings.api_embedded_worker else None
+        if worker:
+            await ensure_platform_schedules(temporal, settings)
         worker_task = asyncio.create_task(worker.run()) if worker else None
         log.info("api started", embedded_worker=worker is not None, task_queue=settings.task_queue)
         try:
@@ -41,6 +44,6 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Levqor", version=VERSION, lifespan=lifespan,
                   description="Durable, multi-tenant workflow automation on Temporal.")
     install_error_handlers(app)
-    for module in (tenants, workflows, runs, approvals, failures, secrets, system):
+    for module in (tenants, workflows, runs, approvals, failures, secrets, system, webhooks, hooks):
         app.include_router(module.router)
     return app

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
 
+    # AutoRecovery, a platform schedule: dry-run (suggestions only) unless AUTO_RECOVERY_APPLY is on.
+    auto_recovery_interval_s: int = Field(default=300, ge=10)
+    auto_recovery_apply: bool = False
+    auto_recovery_max_redrives: int = Field(default=10, ge=0, le=1000)
+
     max_activity_concurrency: int = 200
     max_workflow_task_concurrency: int = 100
 

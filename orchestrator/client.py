@@ -15,6 +15,7 @@ from temporalio.common import (
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.user_run import UserWorkflowRun
@@ -95,3 +96,24 @@ def redrive_input(failed: RunProgress, definition: WorkflowDefinition, retry_def
         definition=definition, input=failed.input, retry_defaults=retry_defaults, trigger=trigger,  # type: ignore[arg-type]
         resume=ResumePoint(from_run_id=failed.run_id, outcomes=failed.steps),
     )
+
+
+class TemporalRunControl:
+    """Re-drives failed runs for activities, which do not talk to Temporal themselves."""
+
+    def __init__(self, client: Client, task_queue: str) -> None:
+        self._client, self._task_queue = client, task_queue
+
+    async def redrive(self, run_id: str, definition: WorkflowDefinition, retry_defaults: RetryDefaults,
+                      trigger: str) -> str | None:
+        """The new run's id, or None when the failed run no longer exists."""
+        handle = self._client.get_workflow_handle(run_workflow_id(run_id))
+        try:
+            failed = await handle.query(UserWorkflowRun.progress)
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return None
+            raise
+        params = redrive_input(failed, definition, retry_defaults, trigger)
+        await start_run(self._client, params, self._task_queue, eager=False)
+        return params.run_id

@@ -12,23 +12,26 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.ai import AiActivities, build_ai_client
 from activities.email import EmailActivities
 from activities.http import HttpActivities, build_http_client
+from activities.recovery import RecoveryActivities
 from activities.runs_store import RunStoreActivities
 from activities.secrets import SecretStore
 from core.db import create_db_engine
 from core.logs import configure_logging
 from core.security import SecretBox
 from core.settings import Settings, get_settings
-from orchestrator.client import connect
+from orchestrator.auto_recovery import AutoRecovery
+from orchestrator.client import TemporalRunControl, connect
+from orchestrator.platform_schedules import ensure_platform_schedules
 from orchestrator.user_run import UserWorkflowRun
 
-ALL_WORKFLOWS = [UserWorkflowRun]
+ALL_WORKFLOWS = [UserWorkflowRun, AutoRecovery]
 # Compiled Jinja2 templates import jinja2's runtime when they render; it must come from outside the sandbox.
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("jinja2", "markupsafe", "schemas")
 )
 
 
-def build_activities(settings: Settings, engine: Engine) -> list:
+def build_activities(settings: Settings, engine: Engine, runs: TemporalRunControl) -> list:
     """Every activity, with its outside-system client built once for the worker."""
     box = SecretBox(settings.levqor_secrets_key.get_secret_value()) if settings.levqor_secrets_key else None
     http = HttpActivities(
@@ -48,17 +51,21 @@ def build_activities(settings: Settings, engine: Engine) -> list:
     )
     api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     ai = AiActivities(build_ai_client(api_key, settings.openai_base_url))
-    store = RunStoreActivities(engine)
-    return [http.call, email.send_email, ai.complete, store.record_failure]
+    store, recovery = RunStoreActivities(engine), RecoveryActivities(engine, runs)
+    return [
+        http.call, email.send_email, ai.complete, store.record_failure,
+        recovery.list_open_failures, recovery.write_assessments, recovery.redrive_failure,
+    ]
 
 
 def build_worker(client: Client, settings: Settings, engine: Engine, task_queue: str | None = None) -> Worker:
+    queue = task_queue or settings.task_queue
     return Worker(
         client,
-        task_queue=task_queue or settings.task_queue,
+        task_queue=queue,
         workflows=ALL_WORKFLOWS,
         workflow_runner=WORKFLOW_RUNNER,
-        activities=build_activities(settings, engine),
+        activities=build_activities(settings, engine, TemporalRunControl(client, queue)),
         activity_executor=ThreadPoolExecutor(max_workers=settings.max_activity_concurrency),
         max_concurrent_activities=settings.max_activity_concurrency,
         max_concurrent_local_activities=settings.max_activity_concurrency,
@@ -74,6 +81,7 @@ async def serve(settings: Settings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     engine = create_db_engine(settings.database_url)
+    await ensure_platform_schedules(client, settings)
     async with build_worker(client, settings, engine):
         await stop.wait()
     engine.dispose()

@@ -159,3 +159,16 @@ class FailurePublic(BaseModel):
     suggestion: str | None
     auto_applicable: bool
     assessed_at: datetime | None
+
+
+class HealingSuggestion(BaseModel):
+    failure_id: str = Field(validation_alias="id")
+    tenant_id: str
+    run_id: str
+    step_id: str
+    error_type: str
+    category: str
+    suggestion: str
+    auto_applicable: bool
+    status: str
+    assessed_at: datetime

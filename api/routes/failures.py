@@ -12,7 +12,7 @@ from api.errors import ApiError
 from api.routes.runs import owned_run, retry_defaults
 from orchestrator.client import redrive_input, start_run
 from orchestrator.user_run import UserWorkflowRun
-from schemas.api import FailurePublic, RunAccepted
+from schemas.api import FailurePublic, HealingSuggestion, RunAccepted
 from schemas.steps import WorkflowDefinition
 from schemas.tables import FailureEntry, WorkflowVersionRow
 
@@ -45,6 +45,16 @@ def get_failure(failure_id: str, caller: CallerDep, session: SessionDep) -> Fail
     if row is None or not (caller.is_founder or row.tenant_id == caller.tenant_id):
         raise ApiError(404, "failure_not_found", "No failure with this id", field="failure_id")
     return FailurePublic.model_validate(row, from_attributes=True)
+
+
+@router.get("/guardian/healing-plan")
+def healing_plan(caller: CallerDep, session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[HealingSuggestion]:
+    """AutoRecovery's suggestion for each assessed failure, newest assessment first."""
+    query = select(FailureEntry).where(col(FailureEntry.category).is_not(None))
+    if not caller.is_founder:
+        query = query.where(FailureEntry.tenant_id == caller.tenant_id)
+    rows = session.exec(query.order_by(col(FailureEntry.assessed_at).desc()).limit(limit)).all()
+    return [HealingSuggestion.model_validate(row, from_attributes=True) for row in rows]
 
 
 @router.post("/runs/{run_id}/retry", status_code=status.HTTP_202_ACCEPTED)

@@ -103,12 +103,22 @@ async def redriven(client: Client, queue: str, target: str) -> WorkflowHandle:
     return handle
 
 
+async def scheduled(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """Started the way a Temporal Schedule starts runs: no run id in the input, one per workflow id."""
+    run = make_run({"id": "hello", "type": "log", "message": "scheduled"}).model_copy(update={"run_id": "", "trigger": "schedule"})
+    handle = await client.start_workflow(UserWorkflowRun.run, run, id=f"run-sched-{uuid.uuid4()}-2026-11-25T19:00:00Z",
+                                         task_queue=queue)
+    await handle.result()
+    return handle
+
+
 SCENARIOS: dict[str, Scenario] = {
     "every_step": every_step, "approved_gate": approved_gate, "rejected_gate": rejected_gate,
     "gate_timeout_fails": gate_timeout_fails, "retries_exhausted": retries_exhausted, "cancelled": cancelled,
     # recorded once failures went to the failure queue (patch "record-failure-in-queue")
     "failure_recorded": retries_exhausted,
     "redriven": redriven,
+    "scheduled": scheduled,
 }
 
 

@@ -1,0 +1,83 @@
+"""AutoRecovery's side effects: reading the failure queue, writing assessments, re-driving runs."""
+
+import asyncio
+from typing import Protocol
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from schemas.recovery import Assessments, AutoRecoveryInput, FailureScan, FailureToAssess, RedriveRequest, Redriven
+from schemas.steps import WorkflowDefinition
+from schemas.tables import FailureEntry, WorkflowVersionRow
+
+from schemas.runs import RetryDefaults
+
+SCAN_LIMIT = 500
+
+
+class RunControl(Protocol):
+    """Re-drives a failed run in Temporal; `orchestrator.client.TemporalRunControl` is the real one."""
+
+    async def redrive(self, run_id: str, definition: WorkflowDefinition, retry_defaults: RetryDefaults,
+                      trigger: str) -> str | None: ...
+
+
+class RecoveryActivities:
+    def __init__(self, engine: Engine, runs: RunControl) -> None:
+        self._engine, self._runs = engine, runs
+
+    @activity.defn(name="list_open_failures")
+    def list_open_failures(self, params: AutoRecoveryInput) -> FailureScan:
+        """Open entries of the queue, oldest failure first, at most SCAN_LIMIT per cycle."""
+        query = select(FailureEntry).where(FailureEntry.status == "open")
+        if params.tenant_id is not None:
+            query = query.where(FailureEntry.tenant_id == params.tenant_id)
+        with Session(self._engine) as session:
+            rows = session.exec(query.order_by(col(FailureEntry.last_failed_at)).limit(SCAN_LIMIT)).all()
+        return FailureScan(failures=[
+            FailureToAssess(failure_id=r.id, run_id=r.run_id, error_type=r.error_type, message=r.message) for r in rows
+        ])
+
+    @activity.defn(name="write_assessments")
+    def write_assessments(self, assessments: Assessments) -> None:
+        now = activity.info().current_attempt_scheduled_time
+        with Session(self._engine) as session:
+            for item in assessments.items:
+                entry = session.get(FailureEntry, item.failure_id)
+                if entry is not None:
+                    entry.category, entry.suggestion = item.category, item.suggestion
+                    entry.auto_applicable, entry.assessed_at = item.auto_applicable, now
+                    session.add(entry)
+            session.commit()
+
+    @activity.defn(name="redrive_failure")
+    async def redrive_failure(self, request: RedriveRequest) -> Redriven:
+        """Starts the resumed run (at most once per failed run) and marks the entry re-driven."""
+        entry, definition = await asyncio.to_thread(self._entry_and_definition, request.failure_id)
+        new_run_id = await self._runs.redrive(entry.run_id, definition, request.retry_defaults, "auto_recovery")
+        if new_run_id is None:
+            raise ApplicationError(f"run {entry.run_id} no longer exists", type="RunGone", non_retryable=True)
+        await asyncio.to_thread(self._mark_redriven, entry.id, new_run_id)
+        return Redriven(failure_id=entry.id, new_run_id=new_run_id)
+
+    def _entry_and_definition(self, failure_id: str) -> tuple[FailureEntry, WorkflowDefinition]:
+        with Session(self._engine) as session:
+            entry = session.get(FailureEntry, failure_id)
+            if entry is None or entry.status != "open":
+                raise ApplicationError(f"failure {failure_id} is not open", type="NotRedrivable", non_retryable=True)
+            version = session.exec(select(WorkflowVersionRow).where(
+                WorkflowVersionRow.definition_id == entry.definition_id, WorkflowVersionRow.version == entry.version
+            )).first()
+        if version is None:
+            raise ApplicationError("the definition version is gone", type="NotRedrivable", non_retryable=True)
+        return entry, WorkflowDefinition.model_validate(version.body)
+
+    def _mark_redriven(self, failure_id: str, new_run_id: str) -> None:
+        with Session(self._engine) as session:
+            entry = session.get(FailureEntry, failure_id)
+            if entry is not None:
+                entry.status, entry.redriven_run_id = "redriven", new_run_id
+                session.add(entry)
+                session.commit()

@@ -1,0 +1,83 @@
+"""The platform's own Temporal Schedules, created idempotently when a worker starts (or by
+`levqor-schedules`): starting twice creates no duplicates, and a changed setting updates the schedule."""
+
+import asyncio
+from datetime import timedelta
+
+import structlog
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
+
+from core.logs import configure_logging
+from core.settings import Settings, get_settings
+from orchestrator.auto_recovery import AutoRecovery
+from orchestrator.client import connect
+from schemas.recovery import AutoRecoveryInput
+from schemas.runs import RetryDefaults
+
+AUTO_RECOVERY_SCHEDULE = "platform-auto-recovery"
+log = structlog.get_logger()
+
+
+def auto_recovery_schedule(settings: Settings) -> Schedule:
+    params = AutoRecoveryInput(
+        apply=settings.auto_recovery_apply, max_redrives=settings.auto_recovery_max_redrives,
+        retry_defaults=RetryDefaults(
+            initial_interval_s=settings.retry_initial_interval_s, max_interval_s=settings.retry_max_interval_s,
+            max_attempts=settings.retry_max_attempts,
+        ),
+    )
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            AutoRecovery.run, params, id="platform-auto-recovery-run", task_queue=settings.task_queue
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.auto_recovery_interval_s))]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
+async def ensure_platform_schedules(client: Client, settings: Settings) -> list[str]:
+    """Creates each platform schedule, or brings an existing one to the current settings."""
+    wanted = {AUTO_RECOVERY_SCHEDULE: auto_recovery_schedule(settings)}
+    for schedule_id, schedule in wanted.items():
+        try:
+            await client.create_schedule(schedule_id, schedule)
+            log.info("platform schedule created", schedule_id=schedule_id)
+        except ScheduleAlreadyRunningError:
+            await client.get_schedule_handle(schedule_id).update(_replace_with(schedule))
+            log.info("platform schedule updated", schedule_id=schedule_id)
+    return sorted(wanted)
+
+
+def _replace_with(schedule: Schedule):  # type: ignore[no-untyped-def]
+    def update(current: ScheduleUpdateInput) -> ScheduleUpdate:
+        schedule.state = current.description.schedule.state  # keep a pause an operator set
+        return ScheduleUpdate(schedule=schedule)
+
+    return update
+
+
+async def _main(settings: Settings) -> None:
+    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    await ensure_platform_schedules(client, settings)
+
+
+def main() -> None:
+    """`levqor-schedules`: create or update the platform schedules and exit."""
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    asyncio.run(_main(settings))
+
+
+if __name__ == "__main__":
+    main()

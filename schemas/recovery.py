@@ -1,0 +1,56 @@
+"""What crosses the boundary of `AutoRecovery`: the failures it reads and the assessments it writes."""
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from schemas.runs import RetryDefaults
+
+Category = Literal["transient_network", "target_5xx", "auth_4xx", "validation", "timeout", "approval_timed_out", "unknown"]
+
+
+class AutoRecoveryInput(BaseModel):
+    apply: bool = False
+    max_redrives: int = Field(default=10, ge=0, le=1000)
+    tenant_id: str | None = None
+    """Only this tenant's failures; all tenants' when None (the platform schedule)."""
+    retry_defaults: RetryDefaults = Field(default_factory=RetryDefaults)
+
+
+class FailureToAssess(BaseModel):
+    failure_id: str
+    run_id: str
+    error_type: str
+    message: str
+
+
+class FailureScan(BaseModel):
+    failures: list[FailureToAssess]
+
+
+class Assessment(BaseModel):
+    failure_id: str
+    category: Category
+    suggestion: str
+    auto_applicable: bool
+
+
+class Assessments(BaseModel):
+    items: list[Assessment]
+
+
+class RedriveRequest(BaseModel):
+    failure_id: str
+    retry_defaults: RetryDefaults
+
+
+class Redriven(BaseModel):
+    failure_id: str
+    new_run_id: str
+
+
+class AutoRecoveryResult(BaseModel):
+    assessed: int
+    auto_applicable: int
+    redriven: list[str]
+    redrive_errors: list[str]
