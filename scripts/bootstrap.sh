@@ -25,6 +25,9 @@ _levqor_bootstrap() {
     (cd "$root" && .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]') || return 1
     touch "$stamp"
   fi
+  # Workflow code is re-imported into Temporal's sandbox for every run; without bytecode on disk (an
+  # editable install under PYTHONDONTWRITEBYTECODE) each run recompiles it. Measured: ~25% of the API's CPU.
+  (cd "$root" && .venv/bin/python -m compileall -q orchestrator activities api schemas core temporal >/dev/null) || return 1
 }
 
 if [ "${BASH_SOURCE[0]}" != "$0" ]; then
