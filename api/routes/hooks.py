@@ -48,6 +48,7 @@ async def receive_hook(
     refuse_declared_oversize(request, MAX_WEBHOOK_BODY_BYTES)
     hook = await run_in_threadpool(_find_by_token, engine, token)
     raw = await read_capped_body(request, MAX_WEBHOOK_BODY_BYTES)
+    _check_signature(hook, raw, request.headers.get(SIGNATURE_HEADER), settings)
     payload = _json_object(raw)
     definition_id, version, definition = await run_in_threadpool(_latest, engine, hook.definition_id, hook.tenant_id)
     _check_input(definition, payload)
@@ -58,7 +59,7 @@ async def receive_hook(
         retry_defaults=_retry_defaults(settings), trigger="webhook",
     )
     handle = await start_run_workflow(temporal, params, settings.task_queue, eager=settings.api_embedded_worker)
-    if False and key is not None and not await same_request(handle, params):
+    if key is not None and not await same_request(handle, params):
         raise ApiError(409, "idempotency_key_reused",
                        "This delivery id already started a run with another body or version", field=key_field)
     log.info("webhook run started", tenant_id=hook.tenant_id, definition_id=definition_id, run_id=params.run_id)

@@ -1,0 +1,270 @@
+"""Inbound webhooks: a secret URL starts runs with the body as input; signatures, size, JSON, input schema and
+delivery ids are checked before anything starts; hooks are managed per workflow and walled off per tenant."""
+
+import hashlib
+import hmac
+import time
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from starlette.requests import Request
+
+from api.errors import ApiError
+from api.main import create_app
+from api.routes.hooks import MAX_WEBHOOK_BODY_BYTES, read_capped_body
+from core.settings import Settings
+from schemas.tables import WebhookTrigger
+from tests.api.tenancy import TestTenant, new_tenant, new_workflow
+from tests.api.waiting import finished, poll_run
+
+NOTE = {"id": "note", "type": "log", "message": "order {{ input.order_id }}"}
+DONE = {"id": "done", "type": "log", "message": "done"}
+TOO_BIG = b'{"pad": "' + b"x" * MAX_WEBHOOK_BODY_BYTES + b'"}'
+
+
+def push(target_url: str, tag: str) -> dict:
+    return {"id": "push", "type": "http_request", "method": "POST", "url": f"{target_url}/echo?t={tag}",
+            "json": {"order": "{{ input.order_id }}"}}
+
+
+def new_hook(api: TestClient, tenant: TestTenant, workflow_id: str, **config: object) -> dict:
+    answer = api.put(f"/api/workflows/{workflow_id}/webhook", json=config, headers=tenant.admin)
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def listed_runs(api: TestClient, tenant: TestTenant, workflow_id: str, at_least: int = 1) -> set[str]:
+    deadline = time.monotonic() + 10
+    while True:  # visibility is eventually consistent
+        page = api.get(f"/api/runs?workflow_id={workflow_id}", headers=tenant.member).json()
+        runs = {r["run_id"] for r in page["runs"]}
+        if len(runs) >= at_least or time.monotonic() > deadline:
+            return runs
+        time.sleep(0.05)
+
+
+def test_a_delivery_starts_a_run_with_the_body_as_input(api: TestClient, target_server) -> None:
+    tenant = new_tenant(api)
+    workflow_id = new_workflow(api, tenant, NOTE, push(target_server.url, "hook-happy"))
+    hook = new_hook(api, tenant, workflow_id)
+
+    answer = api.post(hook["url"], json={"order_id": "A-17"})
+
+    assert answer.status_code == 202, answer.text
+    run = poll_run(api, answer.json()["run_id"], tenant.member, finished)
+    assert run["status"] == "completed" and run["trigger"] == "webhook"
+    assert run["steps"][0]["result"] == {"message": "order A-17"}
+    sent = [c for c in target_server.calls_to("/echo") if c.query.get("t") == "hook-happy"]
+    assert [c.json for c in sent] == [{"order": "A-17"}]
+
+
+def test_a_hook_that_waits_answers_with_the_finished_run(api: TestClient) -> None:
+    tenant = new_tenant(api)
+    hook = new_hook(api, tenant, new_workflow(api, tenant, NOTE, DONE), wait_for_result=True, wait_timeout_s=10)
+
+    answer = api.post(hook["url"], json={"order_id": "B-2"})
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "completed" and answer.json()["run_id"]
+    assert [(s["step_id"], s["status"]) for s in answer.json()["steps"]] == [("note", "succeeded"), ("done", "succeeded")]
+    assert answer.json()["steps"][0]["result"] == {"message": "order B-2"}
+
+
+def test_a_hook_that_waits_answers_202_when_the_run_outlasts_the_timeout(api: TestClient) -> None:
+    tenant = new_tenant(api)
+    workflow_id = new_workflow(api, tenant, {"id": "wait", "type": "delay", "seconds": 3600}, DONE)
+    hook = new_hook(api, tenant, workflow_id, wait_for_result=True, wait_timeout_s=0.3)
+
+    answer = api.post(hook["url"], json={})
+
+    assert answer.status_code == 202 and set(answer.json()) == {"run_id"}
+    assert api.post(f"/api/runs/{answer.json()['run_id']}/cancel", headers=tenant.member).status_code == 202
+
+
+def test_an_unknown_rotated_or_deleted_token_is_not_found(api: TestClient) -> None:
+    tenant = new_tenant(api)
+    workflow_id = new_workflow(api, tenant, DONE)
+    first = new_hook(api, tenant, workflow_id)
+    rotated = api.put(f"/api/workflows/{workflow_id}/webhook", json={}, headers=tenant.admin)
+
+    unknown = api.post("/api/hooks/whk_made-up", json={})
+    retired = api.post(first["url"], json={})
+    current = api.post(rotated.json()["url"], json={})
+    deleted = api.delete(f"/api/workflows/{workflow_id}/webhook", headers=tenant.admin)
+    after_delete = api.post(rotated.json()["url"], json={})
+
+    assert rotated.status_code == 200 and rotated.json()["token"] != first["token"]
+    assert unknown.status_code == 404 and unknown.json()["code"] == "hook_not_found"
+    assert retired.json() == unknown.json() == after_delete.json() and retired.status_code == 404
+    assert current.status_code == 202 and deleted.status_code == 204
+    assert api.get(f"/api/workflows/{workflow_id}/webhook", headers=tenant.member).json()["code"] == "webhook_not_found"
+
+
+def test_a_signed_hook_refuses_missing_and_bad_signatures_and_starts_nothing(api: TestClient) -> None:
+    tenant = new_tenant(api)
+    workflow_id = new_workflow(api, tenant, NOTE)
+    hook = new_hook(api, tenant, workflow_id, signed=True)
+    body = b'{"order_id": "S-1"}'
+    secret = hook["signing_secret"]
+
+    missing = api.post(hook["url"], content=body)
+    wrong_key = api.post(hook["url"], content=body, headers={"X-Levqor-Signature": sign("guess", body)})
+    other_body = api.post(hook["url"], content=body, headers={"X-Levqor-Signature": sign(secret, b"{}")})
+    malformed = api.post(hook["url"], content=body, headers={"X-Levqor-Signature": "sha256=zz"})
+    signed = api.post(hook["url"], content=body, headers={"X-Levqor-Signature": sign(secret, body)})
+
+    for refused in (missing, wrong_key, other_body, malformed):
+        assert refused.status_code == 401 and refused.json()["code"] == "bad_signature"
+        assert refused.json()["field"] == "x-levqor-signature"
+    assert signed.status_code == 202, signed.text
+    assert listed_runs(api, tenant, workflow_id) == {signed.json()["run_id"]}
+
+
+def test_an_oversized_body_is_refused_before_a_run_starts(api: TestClient) -> None:
+    tenant = new_tenant(api)
+    workflow_id = new_workflow(api, tenant, DONE)
+    hook = new_hook(api, tenant, workflow_id)
+
+    declared = api.post(hook["url"], content=TOO_BIG, headers={"Content-Type": "application/json"})
+    streamed = api.post(hook["url"], content=iter([TOO_BIG[:1024], TOO_BIG[1024:]]))
+    fits = api.post(hook["url"], content=b'{"pad": "' + b"x" * 1000 + b'"}')
+
+    assert "content-length" not in {k.lower() for k in streamed.request.headers}
+    for refused in (declared, streamed):
+        assert refused.status_code == 413 and refused.json()["code"] == "body_too_large"
+        assert refused.json()["field"] == "body"
+    assert listed_runs(api, tenant, workflow_id) == {fits.json()["run_id"]}
+
+
+async def test_a_streamed_body_stops_being_read_once_over_the_limit() -> None:
+    pulled = 0
+
+    async def endless_stream() -> dict:
+        nonlocal pulled
+        pulled += 1
+        return {"type": "http.request", "body": b"x" * 64 * 1024, "more_body": True}
+
+    request = Request({"type": "http", "method": "POST", "path": "/", "headers": []}, endless_stream)
+
+    with pytest.raises(ApiError) as refused:
+        await read_capped_body(request, MAX_WEBHOOK_BODY_BYTES)
+
+    assert refused.value.status == 413 and pulled == MAX_WEBHOOK_BODY_BYTES // (64 * 1024) + 1
+
+
+def test_a_body_that_is_not_a_json_object_or_fails_the_input_schema_starts_nothing(api: TestClient) -> None:
+    tenant = new_tenant(api)
+    schema = {"type": "object", "required": ["amount"], "properties": {"amount": {"type": "number"}}}
+    workflow_id = new_workflow(api, tenant, DONE, input_schema=schema)
+    hook = new_hook(api, tenant, workflow_id)
+
+    not_json = api.post(hook["url"], content=b"amount=5")
+    empty = api.post(hook["url"], content=b"")
+    a_list = api.post(hook["url"], json=[{"amount": 5}])
+    not_a_number = api.post(hook["url"], content=b'{"amount": NaN}')
+    off_schema = api.post(hook["url"], json={"amount": "lots"})
+    valid = api.post(hook["url"], json={"amount": 5})
+
+    for refused in (not_json, empty, a_list, not_a_number):
+        assert refused.status_code == 422 and refused.json()["field"] == "body", refused.text
+    assert not_json.json()["code"] == "invalid_json" and a_list.json()["code"] == "invalid_body"
+    assert off_schema.status_code == 422 and off_schema.json()["code"] == "invalid_input"
+    assert off_schema.json()["field"] == "input.amount"
+    assert listed_runs(api, tenant, workflow_id) == {valid.json()["run_id"]}
+
+
+def test_a_repeated_delivery_starts_one_run(api: TestClient, target_server) -> None:
+    tenant = new_tenant(api)
+    hook = new_hook(api, tenant, new_workflow(api, tenant, push(target_server.url, "hook-idem")))
+    order = {"order_id": "D-1"}
+
+    first = api.post(hook["url"], json=order, headers={"Idempotency-Key": "delivery-1"})
+    again = api.post(hook["url"], json=order, headers={"Idempotency-Key": "delivery-1"})
+    by_delivery_id = api.post(hook["url"], json=order, headers={"X-Delivery-Id": "delivery-2"})
+    by_delivery_id_again = api.post(hook["url"], json=order, headers={"X-Delivery-Id": "delivery-2"})
+    other_body = api.post(hook["url"], json={"order_id": "D-9"}, headers={"Idempotency-Key": "delivery-1"})
+
+    assert first.status_code == again.status_code == 202
+    assert first.json()["run_id"] == again.json()["run_id"] != by_delivery_id.json()["run_id"]
+    assert by_delivery_id.json()["run_id"] == by_delivery_id_again.json()["run_id"]
+    assert other_body.status_code == 409 and other_body.json()["code"] == "idempotency_key_reused"
+    for run_id in (first.json()["run_id"], by_delivery_id.json()["run_id"]):
+        poll_run(api, run_id, tenant.member, finished)
+    assert len([c for c in target_server.calls_to("/echo") if c.query.get("t") == "hook-idem"]) == 2
+
+
+def test_another_tenant_can_neither_see_nor_change_the_hook(api: TestClient) -> None:
+    owner, stranger = new_tenant(api), new_tenant(api, name="Stranger")
+    workflow_id = new_workflow(api, owner, DONE)
+    hook = new_hook(api, owner, workflow_id)
+    path = f"/api/workflows/{workflow_id}/webhook"
+
+    answers = [api.get(path, headers=stranger.admin), api.put(path, json={}, headers=stranger.admin),
+               api.delete(path, headers=stranger.admin)]
+
+    assert [(a.status_code, a.json()["code"]) for a in answers] == [(404, "workflow_not_found")] * 3
+    assert api.post(hook["url"], json={}).status_code == 202
+
+
+def test_get_shows_the_configuration_but_never_the_token_or_signing_secret(api: TestClient, engine: Engine) -> None:
+    tenant = new_tenant(api)
+    workflow_id = new_workflow(api, tenant, DONE)
+    hook = new_hook(api, tenant, workflow_id, signed=True, wait_for_result=True, wait_timeout_s=5)
+
+    shown = api.get(f"/api/workflows/{workflow_id}/webhook", headers=tenant.member)
+
+    assert shown.status_code == 200
+    assert set(shown.json()) == {"definition_id", "signed", "wait_for_result", "wait_timeout_s", "created_at"}
+    assert shown.json()["signed"] is True and shown.json()["wait_timeout_s"] == 5
+    assert hook["token"] not in shown.text and hook["signing_secret"] not in shown.text
+    assert hook["url"] == f"/api/hooks/{hook['token']}"
+    with Session(engine) as session:
+        row = session.exec(select(WebhookTrigger).where(WebhookTrigger.definition_id == workflow_id)).one()
+    assert row.token_hash == hashlib.sha256(hook["token"].encode()).hexdigest()
+    assert row.signing_secret and hook["signing_secret"] not in row.signing_secret
+
+
+def test_only_admins_change_hooks_and_the_configuration_is_checked(api: TestClient) -> None:
+    tenant = new_tenant(api)
+    workflow_id = new_workflow(api, tenant, DONE)
+    path = f"/api/workflows/{workflow_id}/webhook"
+
+    by_member = api.put(path, json={}, headers=tenant.member)
+    too_long = api.put(path, json={"wait_for_result": True, "wait_timeout_s": 31}, headers=tenant.admin)
+    zero = api.put(path, json={"wait_timeout_s": 0}, headers=tenant.admin)
+    unknown = api.put(path, json={"secret": "mine"}, headers=tenant.admin)
+    no_workflow = api.put("/api/workflows/no-such-id/webhook", json={}, headers=tenant.admin)
+
+    assert by_member.status_code == 403 and by_member.json()["code"] == "admin_only"
+    assert [a.json()["field"] for a in (too_long, zero, unknown)] == [
+        "body.wait_timeout_s", "body.wait_timeout_s", "body.secret"]
+    assert no_workflow.status_code == 404
+    assert api.get(path, headers=tenant.admin).status_code == 404
+
+
+@pytest.fixture
+def keyless_api(settings: Settings) -> Iterator[TestClient]:
+    """The app without a secrets key, sharing the database and Temporal; no second worker."""
+    keyless = settings.model_copy(update={"levqor_secrets_key": None, "api_embedded_worker": False})
+    with TestClient(create_app(keyless)) as test_client:
+        yield test_client
+
+
+def test_signed_hooks_need_the_secrets_key(api: TestClient, keyless_api: TestClient) -> None:
+    tenant = new_tenant(api)
+    signed_hook = new_hook(api, tenant, new_workflow(api, tenant, DONE), signed=True)
+    workflow_id = new_workflow(api, tenant, DONE)
+
+    refused = keyless_api.put(f"/api/workflows/{workflow_id}/webhook", json={"signed": True}, headers=tenant.admin)
+    delivery = keyless_api.post(signed_hook["url"], content=b"{}", headers={"X-Levqor-Signature": "sha256=00"})
+
+    assert refused.status_code == 503 and refused.json()["code"] == "secrets_not_configured"
+    assert delivery.status_code == 503 and delivery.json()["code"] == "secrets_not_configured"
+    assert api.get(f"/api/workflows/{workflow_id}/webhook", headers=tenant.admin).status_code == 404
