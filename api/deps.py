@@ -1,11 +1,13 @@
 """What routes take as parameters: settings, the engine, a Temporal client and the authenticated caller."""
 
+import time
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
 from api.errors import ApiError
@@ -32,15 +34,15 @@ class Caller:
         return {"founder": "founder", "admin": "tenant_admin", "member": "member"}[self.role]  # type: ignore[return-value]
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     return request.state.settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     return request.state.engine
 
 
-def get_temporal(request: Request) -> Client:
+async def get_temporal(request: Request) -> Client:
     return request.state.temporal
 
 
@@ -55,7 +57,33 @@ TemporalDep = Annotated[Client, Depends(get_temporal)]
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_caller(request: Request, settings: SettingsDep, engine: EngineDep) -> Caller:
+class CallerCache:
+    """Recently seen API keys, so a busy client does not cost a database query per request.
+    A key's role or revocation takes effect within `ttl_s`."""
+
+    def __init__(self, ttl_s: float = 30.0, size: int = 10_000) -> None:
+        self._ttl_s, self._size = ttl_s, size
+        self._entries: dict[str, tuple[float, Caller]] = {}
+
+    def get(self, key_hash: str) -> Caller | None:
+        entry = self._entries.get(key_hash)
+        return entry[1] if entry and entry[0] > time.monotonic() else None
+
+    def put(self, key_hash: str, caller: Caller) -> None:
+        if len(self._entries) >= self._size:
+            self._entries.clear()
+        self._entries[key_hash] = (time.monotonic() + self._ttl_s, caller)
+
+
+def _tenant_caller(engine: Engine, key_hash: str) -> Caller | None:
+    with Session(engine) as session:
+        key = session.exec(select(ApiKey).where(ApiKey.key_hash == key_hash)).first()
+    if key is None or key.revoked_at is not None:
+        return None
+    return Caller(kind="tenant", tenant_id=key.tenant_id, role=key.role, key_id=key.id)  # type: ignore[arg-type]
+
+
+async def get_caller(request: Request, settings: SettingsDep, engine: EngineDep) -> Caller:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -63,21 +91,23 @@ def get_caller(request: Request, settings: SettingsDep, engine: EngineDep) -> Ca
     token = token.strip()
     if same_secret(token, settings.levqor_founder_token.get_secret_value()):
         return Caller(kind="founder")
-    with Session(engine) as session:
-        key = session.exec(select(ApiKey).where(ApiKey.key_hash == hash_api_key(token))).first()
-    if key is None or key.revoked_at is not None:
+    cache: CallerCache = request.state.callers
+    key_hash = hash_api_key(token)
+    caller = cache.get(key_hash) or await run_in_threadpool(_tenant_caller, engine, key_hash)
+    if caller is None:
         raise ApiError(401, "unauthenticated", "Unknown or revoked token", field="authorization")
-    return Caller(kind="tenant", tenant_id=key.tenant_id, role=key.role, key_id=key.id)  # type: ignore[arg-type]
+    cache.put(key_hash, caller)
+    return caller
 
 
-def get_tenant_caller(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+async def get_tenant_caller(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
     if caller.tenant_id is None:
         raise ApiError(403, "tenant_key_required", "This route acts for a tenant: use a tenant API key",
                        field="authorization")
     return caller
 
 
-def get_founder(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+async def get_founder(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
     if not caller.is_founder:
         raise ApiError(403, "founder_only", "Only the founder credential may do this", field="authorization")
     return caller

@@ -10,8 +10,9 @@ from typing import Any
 import structlog
 from fastapi import FastAPI
 
+from api.deps import CallerCache
 from api.errors import install_error_handlers
-from api.routes import approvals, failures, hooks, runs, secrets, system, tenants, webhooks, workflows
+from api.routes import approvals, failures, hooks, runs, schedules, secrets, system, tenants, webhooks, workflows
 from core.db import create_db_engine
 from core.logs import configure_logging
 from core.settings import VERSION, Settings
@@ -34,7 +35,8 @@ def create_app(settings: Settings) -> FastAPI:
         worker_task = asyncio.create_task(worker.run()) if worker else None
         log.info("api started", embedded_worker=worker is not None, task_queue=settings.task_queue)
         try:
-            yield {"settings": settings, "engine": engine, "temporal": temporal, "started_at": time.monotonic()}
+            yield {"settings": settings, "engine": engine, "temporal": temporal, "started_at": time.monotonic(),
+                   "callers": CallerCache()}
         finally:
             if worker and worker_task:
                 await worker.shutdown()
@@ -44,6 +46,6 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Levqor", version=VERSION, lifespan=lifespan,
                   description="Durable, multi-tenant workflow automation on Temporal.")
     install_error_handlers(app)
-    for module in (tenants, workflows, runs, approvals, failures, secrets, system, webhooks, hooks):
+    for module in (tenants, workflows, runs, approvals, failures, secrets, system, webhooks, hooks, schedules):
         app.include_router(module.router)
     return app

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import structlog
 from fastapi import APIRouter, Header, Request, Response, status
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowQueryFailedError
@@ -32,7 +33,7 @@ from schemas.webhooks import MAX_WAIT_S, HookAccepted, HookFinished
 
 log = structlog.get_logger()
 router = APIRouter(prefix="/api/hooks", tags=["hooks"])
-# TODO: make this a setting (webhook_max_body_bytes); a run's input is capped at 256 KiB too.
+# Should become a setting (webhook_max_body_bytes); matches the 256 KiB cap on a run's input.
 MAX_WEBHOOK_BODY_BYTES = 256 * 1024
 MAX_TOKEN_LENGTH = 200
 SIGNATURE_HEADER = "x-levqor-signature"
@@ -93,7 +94,7 @@ def _too_large(limit: int) -> ApiError:
     return ApiError(413, "body_too_large", f"A webhook body may take at most {limit // 1024} KiB", field="body")
 
 
-def _find_by_token(engine: EngineDep, token: str) -> WebhookTrigger:
+def _find_by_token(engine: Engine, token: str) -> WebhookTrigger:
     """The hook behind this token; an unknown token and a deleted hook answer alike."""
     hook = None
     if len(token) <= MAX_TOKEN_LENGTH:
@@ -123,6 +124,7 @@ def _check_signature(hook: WebhookTrigger, raw: bytes, given: str | None, settin
 def _json_object(raw: bytes) -> dict[str, Any]:
     try:
         value = json.loads(raw, parse_constant=_refuse_constant)
+        json.dumps(value, ensure_ascii=False).encode()  # a lone surrogate (\ud800) has no UTF-8 form for Temporal
     except (ValueError, RecursionError):
         raise ApiError(422, "invalid_json", "The body is not valid JSON", field="body") from None
     if not isinstance(value, dict):

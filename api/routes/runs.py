@@ -2,6 +2,7 @@
 
 import json
 import re
+from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, status
@@ -28,6 +29,7 @@ from orchestrator.user_run import UserWorkflowRun
 from schemas.api import RunAccepted, RunCreate, RunPage, RunPublic, RunSummary, StepDecisionCreate
 from schemas.runs import RetryDefaults, RunInput, RunStatus, StepDecision
 from schemas.steps import WorkflowDefinition
+from schemas.tables import WorkflowDefinitionRow
 
 router = APIRouter(prefix="/api", tags=["runs"])
 ID_PATTERN = r"^[A-Za-z0-9-]{1,64}$"
@@ -177,8 +179,15 @@ def retry_defaults(settings: SettingsDep) -> RetryDefaults:
 def _latest(engine: EngineDep, workflow_id: str, tenant_id: str | None) -> tuple[str, int, WorkflowDefinition]:
     with Session(engine) as session:
         row = owned_definition(session, workflow_id, tenant_id)  # type: ignore[arg-type]
-        version = definition_version(session, row, None)
-        return row.id, version.version, WorkflowDefinition.model_validate(version.body)
+        return row.id, row.latest_version, _parsed_version(engine, row.id, row.latest_version)
+
+
+@lru_cache(maxsize=1024)
+def _parsed_version(engine: EngineDep, definition_id: str, version: int) -> WorkflowDefinition:
+    """Versions are immutable, so each is read and parsed once per process."""
+    with Session(engine) as session:
+        row = session.get(WorkflowDefinitionRow, definition_id)
+        return WorkflowDefinition.model_validate(definition_version(session, row, version).body)  # type: ignore[arg-type]
 
 
 def _check_input(definition: WorkflowDefinition, value: dict[str, Any]) -> None:
