@@ -1,4 +1,4 @@
-"""Bodies of the inbound-webhook API: a hook's configuration, its one-time credentials, and delivery answers."""
+"""Bodies of the inbound-webhook API: a hook's configuration, its one-time credentials, delivery answers."""
 
 from datetime import datetime
 
@@ -30,7 +30,8 @@ class WebhookCreated(WebhookPublic):
     url: str = Field(description="Shown once; only the token's hash is stored.")
     token: str = Field(description="Shown once; POSTing to `url` is the credential.")
     signing_secret: str | None = Field(
-        default=None, description="Shown once; sign each body as `X-Levqor-Signature: sha256=<hex HMAC-SHA256>`."
+        default=None,
+        description="Shown once; sign each body as `X-Levqor-Signature: sha256=<hex HMAC-SHA256>`.",
     )
 
 

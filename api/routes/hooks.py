@@ -50,20 +50,17 @@ async def receive_hook(
     hook = await run_in_threadpool(_find_by_token, engine, token)
     raw = await read_capped_body(request, MAX_WEBHOOK_BODY_BYTES)
     _check_signature(hook, raw, request.headers.get(SIGNATURE_HEADER), settings)
-    payload = _json_object(raw)
-    definition_id, version, definition = await run_in_threadpool(_latest, engine, hook.definition_id, hook.tenant_id)
-    _check_input(definition, payload)
-    key, key_field = (idempotency_key, "idempotency-key") if idempotency_key else (x_delivery_id, "x-delivery-id")
-    params = RunInput(
-        run_id=new_run_id(hook.tenant_id, definition_id, key), tenant_id=hook.tenant_id,
-        definition_id=definition_id, version=version, definition=definition, input=payload,
-        retry_defaults=_retry_defaults(settings), trigger="webhook",
+    key, key_field = (
+        (idempotency_key, "idempotency-key") if idempotency_key else (x_delivery_id, "x-delivery-id")
     )
-    handle = await start_run_workflow(temporal, params, settings.task_queue, eager=settings.api_embedded_worker)
+    params = await _run_input(engine, hook, _json_object(raw), key, settings)
+    eager = settings.api_embedded_worker
+    handle = await start_run_workflow(temporal, params, settings.task_queue, eager=eager)
     if key is not None and not await same_request(handle, params):
         raise ApiError(409, "idempotency_key_reused",
                        "This delivery id already started a run with another body or version", field=key_field)
-    log.info("webhook run started", tenant_id=hook.tenant_id, definition_id=definition_id, run_id=params.run_id)
+    log.info("webhook run started", tenant_id=hook.tenant_id, definition_id=params.definition_id,
+             run_id=params.run_id)
     finished = await _wait(handle, min(hook.wait_timeout_s, MAX_WAIT_S)) if hook.wait_for_result else None
     if finished is None:
         return HookAccepted(run_id=params.run_id)
@@ -91,7 +88,8 @@ async def read_capped_body(request: Request, limit: int) -> bytes:
 
 
 def _too_large(limit: int) -> ApiError:
-    return ApiError(413, "body_too_large", f"A webhook body may take at most {limit // 1024} KiB", field="body")
+    message = f"A webhook body may take at most {limit // 1024} KiB"
+    return ApiError(413, "body_too_large", message, field="body")
 
 
 def _find_by_token(engine: Engine, token: str) -> WebhookTrigger:
@@ -99,7 +97,8 @@ def _find_by_token(engine: Engine, token: str) -> WebhookTrigger:
     hook = None
     if len(token) <= MAX_TOKEN_LENGTH:
         with Session(engine) as session:
-            hook = session.exec(select(WebhookTrigger).where(WebhookTrigger.token_hash == hash_api_key(token))).first()
+            by_hash = select(WebhookTrigger).where(WebhookTrigger.token_hash == hash_api_key(token))
+            hook = session.exec(by_hash).first()
     if hook is None:
         raise ApiError(404, "hook_not_found", "No webhook at this address", field="token")
     return hook
@@ -112,10 +111,10 @@ def _check_signature(hook: WebhookTrigger, raw: bytes, given: str | None, settin
         secret = signing_box(settings).open(hook.signing_secret)
     except ValueError:
         log.warning("webhook signing secret unreadable", definition_id=hook.definition_id)
-        raise ApiError(503, "secrets_not_configured", "This hook's signing secret cannot be read", field=None) from None
+        raise ApiError(503, "secrets_not_configured", "This hook's signing secret cannot be read") from None
     if not given:
-        raise ApiError(401, "bad_signature", "Send `X-Levqor-Signature: sha256=<hex HMAC-SHA256 of the body>`",
-                       field=SIGNATURE_HEADER)
+        message = "Send `X-Levqor-Signature: sha256=<hex HMAC-SHA256 of the body>`"
+        raise ApiError(401, "bad_signature", message, field=SIGNATURE_HEADER)
     expected = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
     if not same_secret(given.strip().lower(), expected):
         raise ApiError(401, "bad_signature", "The signature does not match the body", field=SIGNATURE_HEADER)
@@ -124,7 +123,8 @@ def _check_signature(hook: WebhookTrigger, raw: bytes, given: str | None, settin
 def _json_object(raw: bytes) -> dict[str, Any]:
     try:
         value = json.loads(raw, parse_constant=_refuse_constant)
-        json.dumps(value, ensure_ascii=False).encode()  # a lone surrogate (\ud800) has no UTF-8 form for Temporal
+        # A lone surrogate such as \ud800 parses, but has no UTF-8 form for Temporal's payload.
+        json.dumps(value, ensure_ascii=False).encode()
     except (ValueError, RecursionError):
         raise ApiError(422, "invalid_json", "The body is not valid JSON", field="body") from None
     if not isinstance(value, dict):
@@ -136,10 +136,22 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _retry_defaults(settings: Settings) -> RetryDefaults:
-    return RetryDefaults(
-        initial_interval_s=settings.retry_initial_interval_s, max_interval_s=settings.retry_max_interval_s,
-        max_attempts=settings.retry_max_attempts,
+async def _run_input(
+    engine: Engine, hook: WebhookTrigger, payload: dict[str, Any], key: str | None, settings: Settings
+) -> RunInput:
+    """A run of the hook's latest definition version; 422 when the body fails its input schema."""
+    definition_id, version, definition = await run_in_threadpool(
+        _latest, engine, hook.definition_id, hook.tenant_id
+    )
+    _check_input(definition, payload)
+    return RunInput(
+        run_id=new_run_id(hook.tenant_id, definition_id, key), tenant_id=hook.tenant_id,
+        definition_id=definition_id, version=version, definition=definition, input=payload, trigger="webhook",
+        retry_defaults=RetryDefaults(
+            initial_interval_s=settings.retry_initial_interval_s,
+            max_interval_s=settings.retry_max_interval_s,
+            max_attempts=settings.retry_max_attempts,
+        ),
     )
 
 

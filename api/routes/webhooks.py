@@ -20,7 +20,7 @@ SIGNING_SECRET_PREFIX = "whsec_"
 HOOK_PATH = "/api/hooks/"
 
 
-@router.put("/{workflow_id}/webhook", status_code=status.HTTP_200_OK, responses={201: {"model": WebhookCreated}})
+@router.put("/{workflow_id}/webhook", responses={201: {"model": WebhookCreated}})
 def put_webhook(
     workflow_id: str, body: WebhookConfig, tenant: CurrentTenant, session: SessionDep, settings: SettingsDep,
     response: Response,
@@ -32,7 +32,9 @@ def put_webhook(
     hook = find_hook(session, workflow_id)
     if hook is None:
         response.status_code = status.HTTP_201_CREATED
-        hook = WebhookTrigger(tenant_id=tenant.tenant_id, definition_id=workflow_id, token_hash="")  # type: ignore[arg-type]
+        hook = WebhookTrigger(
+            tenant_id=tenant.tenant_id, definition_id=workflow_id, token_hash=""  # type: ignore[arg-type]
+        )
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     signing_secret = SIGNING_SECRET_PREFIX + secrets.token_urlsafe(32) if box else None
     hook.token_hash = hash_api_key(token)
@@ -71,7 +73,7 @@ def find_hook(session: Session, definition_id: str) -> WebhookTrigger | None:
 def signing_box(settings: Settings) -> SecretBox:
     """What seals and opens signing secrets; 503 while no secrets key is configured."""
     if settings.levqor_secrets_key is None:
-        raise ApiError(503, "secrets_not_configured", "Set LEVQOR_SECRETS_KEY to use signed webhooks", field=None)
+        raise ApiError(503, "secrets_not_configured", "Set LEVQOR_SECRETS_KEY to use signed webhooks")
     return SecretBox(settings.levqor_secrets_key.get_secret_value())
 
 

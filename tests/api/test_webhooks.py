@@ -67,14 +67,29 @@ def test_a_delivery_starts_a_run_with_the_body_as_input(api: TestClient, target_
 
 def test_a_hook_that_waits_answers_with_the_finished_run(api: TestClient) -> None:
     tenant = new_tenant(api)
-    hook = new_hook(api, tenant, new_workflow(api, tenant, NOTE, DONE), wait_for_result=True, wait_timeout_s=10)
+    workflow_id = new_workflow(api, tenant, NOTE, DONE)
+    hook = new_hook(api, tenant, workflow_id, wait_for_result=True, wait_timeout_s=10)
 
     answer = api.post(hook["url"], json={"order_id": "B-2"})
 
     assert answer.status_code == 200, answer.text
     assert answer.json()["status"] == "completed" and answer.json()["run_id"]
-    assert [(s["step_id"], s["status"]) for s in answer.json()["steps"]] == [("note", "succeeded"), ("done", "succeeded")]
+    steps = [(s["step_id"], s["status"]) for s in answer.json()["steps"]]
+    assert steps == [("note", "succeeded"), ("done", "succeeded")]
     assert answer.json()["steps"][0]["result"] == {"message": "order B-2"}
+
+
+def test_a_hook_that_waits_answers_with_a_failed_run_and_its_error(api: TestClient, target_server) -> None:
+    tenant = new_tenant(api)
+    broken = {"id": "push", "type": "http_request", "url": target_server.url + "/status/404"}
+    workflow_id = new_workflow(api, tenant, broken, DONE)
+    hook = new_hook(api, tenant, workflow_id, wait_for_result=True, wait_timeout_s=10)
+
+    answer = api.post(hook["url"], json={})
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "failed" and answer.json()["error"]["type"]
+    assert [(s["step_id"], s["status"]) for s in answer.json()["steps"]] == [("push", "failed")]
 
 
 def test_a_hook_that_waits_answers_202_when_the_run_outlasts_the_timeout(api: TestClient) -> None:
@@ -104,7 +119,8 @@ def test_an_unknown_rotated_or_deleted_token_is_not_found(api: TestClient) -> No
     assert unknown.status_code == 404 and unknown.json()["code"] == "hook_not_found"
     assert retired.json() == unknown.json() == after_delete.json() and retired.status_code == 404
     assert current.status_code == 202 and deleted.status_code == 204
-    assert api.get(f"/api/workflows/{workflow_id}/webhook", headers=tenant.member).json()["code"] == "webhook_not_found"
+    gone = api.get(f"/api/workflows/{workflow_id}/webhook", headers=tenant.member)
+    assert gone.status_code == 404 and gone.json()["code"] == "webhook_not_found"
 
 
 def test_a_signed_hook_refuses_missing_and_bad_signatures_and_starts_nothing(api: TestClient) -> None:
@@ -169,10 +185,11 @@ def test_a_body_that_is_not_a_json_object_or_fails_the_input_schema_starts_nothi
     empty = api.post(hook["url"], content=b"")
     a_list = api.post(hook["url"], json=[{"amount": 5}])
     not_a_number = api.post(hook["url"], content=b'{"amount": NaN}')
+    lone_surrogate = api.post(hook["url"], content=b'{"amount": 5, "note": "\\ud800"}')
     off_schema = api.post(hook["url"], json={"amount": "lots"})
     valid = api.post(hook["url"], json={"amount": 5})
 
-    for refused in (not_json, empty, a_list, not_a_number):
+    for refused in (not_json, empty, a_list, not_a_number, lone_surrogate):
         assert refused.status_code == 422 and refused.json()["field"] == "body", refused.text
     assert not_json.json()["code"] == "invalid_json" and a_list.json()["code"] == "invalid_body"
     assert off_schema.status_code == 422 and off_schema.json()["code"] == "invalid_input"
@@ -213,7 +230,9 @@ def test_another_tenant_can_neither_see_nor_change_the_hook(api: TestClient) -> 
     assert api.post(hook["url"], json={}).status_code == 202
 
 
-def test_get_shows_the_configuration_but_never_the_token_or_signing_secret(api: TestClient, engine: Engine) -> None:
+def test_get_shows_the_configuration_but_never_the_token_or_signing_secret(
+    api: TestClient, engine: Engine
+) -> None:
     tenant = new_tenant(api)
     workflow_id = new_workflow(api, tenant, DONE)
     hook = new_hook(api, tenant, workflow_id, signed=True, wait_for_result=True, wait_timeout_s=5)
@@ -261,10 +280,11 @@ def test_signed_hooks_need_the_secrets_key(api: TestClient, keyless_api: TestCli
     tenant = new_tenant(api)
     signed_hook = new_hook(api, tenant, new_workflow(api, tenant, DONE), signed=True)
     workflow_id = new_workflow(api, tenant, DONE)
+    path = f"/api/workflows/{workflow_id}/webhook"
 
-    refused = keyless_api.put(f"/api/workflows/{workflow_id}/webhook", json={"signed": True}, headers=tenant.admin)
-    delivery = keyless_api.post(signed_hook["url"], content=b"{}", headers={"X-Levqor-Signature": "sha256=00"})
+    refused = keyless_api.put(path, json={"signed": True}, headers=tenant.admin)
+    delivery = keyless_api.post(signed_hook["url"], content=b"{}", headers={"X-Levqor-Signature": "sha256=0"})
 
     assert refused.status_code == 503 and refused.json()["code"] == "secrets_not_configured"
     assert delivery.status_code == 503 and delivery.json()["code"] == "secrets_not_configured"
-    assert api.get(f"/api/workflows/{workflow_id}/webhook", headers=tenant.admin).status_code == 404
+    assert api.get(path, headers=tenant.admin).status_code == 404
