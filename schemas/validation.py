@@ -135,7 +135,10 @@ def _size_issues(raw: dict[str, Any], items: Sequence[Any]) -> list[ValidationIs
     if len(items) > MAX_STEPS:
         message = f"A workflow may have at most {MAX_STEPS} steps; this one has {len(items)}."
         issues.append(error("$.steps", "too_many_steps", message))
-    size = len(json.dumps(raw, default=str).encode())
+    try:
+        size = len(json.dumps(raw, default=str, ensure_ascii=False).encode())
+    except UnicodeEncodeError:
+        return [*issues, error("$", "invalid_text", "The definition holds text that is not valid Unicode (a lone surrogate).")]
     if size > MAX_DEFINITION_BYTES:
         message = f"A definition may take at most {MAX_DEFINITION_BYTES // 1024} KiB as JSON; this one takes {size // 1024} KiB."
         issues.append(error("$", "definition_too_large", message))

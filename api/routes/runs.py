@@ -56,7 +56,7 @@ async def start_run(
     """Start a run of the latest version; the same `Idempotency-Key` never starts a second run."""
     definition_id, version, definition = await run_in_threadpool(_latest, engine, workflow_id, tenant.tenant_id)
     _check_input(definition, body.input)
-    if len(json.dumps(body.input).encode()) > MAX_INPUT_BYTES:
+    if _encoded_size(body.input) > MAX_INPUT_BYTES:
         raise ApiError(413, "input_too_large", f"input may take at most {MAX_INPUT_BYTES // 1024} KiB as JSON", field="input")
     params = RunInput(
         run_id=new_run_id(tenant.tenant_id, definition_id, idempotency_key),  # type: ignore[arg-type]
@@ -188,6 +188,14 @@ def _parsed_version(engine: EngineDep, definition_id: str, version: int) -> Work
     with Session(engine) as session:
         row = session.get(WorkflowDefinitionRow, definition_id)
         return WorkflowDefinition.model_validate(definition_version(session, row, version).body)  # type: ignore[arg-type]
+
+
+def _encoded_size(value: dict[str, Any]) -> int:
+    try:
+        return len(json.dumps(value, ensure_ascii=False).encode())
+    except UnicodeEncodeError:
+        raise ApiError(422, "invalid_text", "input holds text that is not valid Unicode (a lone surrogate)",
+                       field="input") from None
 
 
 def _check_input(definition: WorkflowDefinition, value: dict[str, Any]) -> None:

@@ -221,3 +221,17 @@ def test_runs_are_paged_with_tokens_the_api_signs(api: TestClient) -> None:
 
     assert len(seen) == 3 and set(seen) == started
     assert other_query.status_code == 422
+
+
+def test_text_that_is_not_valid_unicode_is_refused(api: TestClient) -> None:
+    tenant = new_tenant(api)
+    workflow_id = new_workflow(api, tenant, DONE)
+    json_headers = {"content-type": "application/json"}
+
+    run = api.post(f"/api/workflows/{workflow_id}/runs", content=b'{"input": {"x": "\\ud800"}}',
+                   headers={**tenant.member, **json_headers})
+    definition = api.post("/api/workflows", content=b'{"name": "a", "steps": [{"id": "d", "type": "log", "message": "\\ud800"}]}',
+                          headers={**tenant.admin, **json_headers})
+
+    assert run.status_code == 422 and run.json()["code"] == "invalid_text"
+    assert definition.status_code == 422 and "invalid_text" in {e["code"] for e in definition.json()["errors"]}
