@@ -64,6 +64,10 @@ class ScheduleCreate(BaseModel):
     paused: bool = False
     note: str | None = Field(default=None, max_length=500)
 
+    def timing(self) -> ScheduleTiming:
+        return ScheduleTiming(cron=self.cron, interval_s=self.interval_s, timezone=self.timezone,
+                              overlap=self.overlap)
+
 
 class ScheduleUpdate(BaseModel):
     """Only the fields sent change. Sending `cron` replaces an interval and the other way round."""
@@ -77,6 +81,15 @@ class ScheduleUpdate(BaseModel):
     overlap: Overlap | None = None
     paused: bool | None = None
     note: str | None = Field(default=None, max_length=500)
+
+    def applied_to(self, timing: ScheduleTiming) -> ScheduleTiming:
+        """The timing after this change: a new cron drops the interval and the other way round."""
+        changes = self.model_dump(include={"cron", "interval_s", "timezone", "overlap"}, exclude_none=True)
+        if self.cron is not None:
+            changes["interval_s"] = None
+        elif self.interval_s is not None:
+            changes["cron"] = None
+        return timing.model_copy(update=changes)
 
 
 class ScheduledRun(BaseModel):
@@ -98,7 +111,9 @@ class SchedulePublic(BaseModel):
     paused: bool
     note: str | None
     input: dict[str, Any]
-    next_run_times: list[datetime] = Field(description="The next three fire times, in the schedule's zone")
+    next_run_times: list[datetime] = Field(
+        description="The next three fire times in the schedule's zone; none while paused"
+    )
     recent_runs: list[ScheduledRun]
     created_at: datetime
     updated_at: datetime | None

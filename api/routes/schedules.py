@@ -23,6 +23,7 @@ from schemas.steps import WorkflowDefinition
 router = APIRouter(prefix="/api", tags=["schedules"])
 DEFINITION_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 Limit = Annotated[int, Query(ge=1, le=schedules.MAX_LISTED)]
+SPEC_FIELDS = {"time zone": "timezone", "interval": "interval_s"}  # words in the server's spec errors
 
 
 @router.post("/workflows/{workflow_id}/schedules", status_code=status.HTTP_201_CREATED)
@@ -33,20 +34,23 @@ async def create_schedule(
     """Run the latest version on a cron expression or every `interval_s` seconds, in `timezone`."""
     if (body.cron is None) == (body.interval_s is None):
         raise ApiError(422, "invalid_schedule", "Give exactly one of cron and interval_s", field="body.cron")
-    definition_id, version, definition = await run_in_threadpool(latest_definition, engine, workflow_id,
-                                                                 tenant.tenant_id)  # type: ignore[arg-type]
+    tenant_id: str = tenant.tenant_id  # type: ignore[assignment]
+    definition_id, version, definition = await run_in_threadpool(
+        latest_definition, engine, workflow_id, tenant_id
+    )
     check_input(definition, body.input)
     params = RunInput(
-        run_id="", trigger="schedule", tenant_id=tenant.tenant_id,  # type: ignore[arg-type]
-        definition_id=definition_id, version=version, definition=definition, input=body.input,
+        run_id="", trigger="schedule", tenant_id=tenant_id, definition_id=definition_id, version=version,
+        definition=definition, input=body.input,
         retry_defaults=RetryDefaults(
-            initial_interval_s=settings.retry_initial_interval_s, max_interval_s=settings.retry_max_interval_s,
-            max_attempts=settings.retry_max_attempts,
+            initial_interval_s=settings.retry_initial_interval_s,
+            max_interval_s=settings.retry_max_interval_s, max_attempts=settings.retry_max_attempts,
         ),
     )
+    schedule_id = schedules.new_schedule_id()
     try:
         created = await schedules.create_schedule(
-            temporal, schedules.new_schedule_id(), params, body.timing(), settings.task_queue, body.paused, body.note
+            temporal, schedule_id, params, body.timing(), settings.task_queue, body.paused, body.note
         )
     except RPCError as err:
         raise _refused_spec(err) from err
@@ -112,7 +116,9 @@ async def trigger_schedule(schedule_id: str, tenant: CurrentTenant, temporal: Te
     return {"schedule_id": schedule_id, "status": "triggered"}
 
 
-def latest_definition(engine: EngineDep, workflow_id: str, tenant_id: str) -> tuple[str, int, WorkflowDefinition]:
+def latest_definition(
+    engine: EngineDep, workflow_id: str, tenant_id: str
+) -> tuple[str, int, WorkflowDefinition]:
     """The tenant's definition at its latest version; 404 for another tenant's id."""
     with Session(engine) as session:
         row = owned_definition(session, workflow_id, tenant_id)
@@ -123,8 +129,8 @@ def latest_definition(engine: EngineDep, workflow_id: str, tenant_id: str) -> tu
 def check_input(definition: WorkflowDefinition, value: dict[str, Any]) -> None:
     """The same checks a run start makes: the definition's input_schema and the size cap."""
     if len(json.dumps(value).encode()) > MAX_INPUT_BYTES:
-        raise ApiError(413, "input_too_large", f"input may take at most {MAX_INPUT_BYTES // 1024} KiB as JSON",
-                       field="input")
+        limit = f"input may take at most {MAX_INPUT_BYTES // 1024} KiB as JSON"
+        raise ApiError(413, "input_too_large", limit, field="input")
     if definition.input_schema is None:
         return
     error = next(iter(Draft202012Validator(definition.input_schema).iter_errors(value)), None)
@@ -154,5 +160,5 @@ def _refused_spec(err: RPCError) -> Exception:
     """The server's own spec check (e.g. a cron form it does not take) as a 422; other errors as they are."""
     if err.status != RPCStatusCode.INVALID_ARGUMENT:
         return err
-    field = "body.timezone" if "time zone" in err.message else "body.cron"
+    field = next((f"body.{f}" for k, f in SPEC_FIELDS.items() if k in err.message), "body.cron")
     return ApiError(422, "invalid_schedule", f"Temporal refused the schedule: {err.message}", field=field)
