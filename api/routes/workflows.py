@@ -6,9 +6,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, status
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import CurrentTenant, SessionDep
+from api.deps import CurrentTenant, EngineDep, SessionDep, TemporalDep
 from api.errors import ApiError
+from orchestrator.schedules import follow_new_version
 from schemas.api import WorkflowPublic, WorkflowSummary
 from schemas.steps import WorkflowDefinition
 from schemas.tables import Tenant, WorkflowDefinitionRow, WorkflowVersionRow
@@ -56,20 +58,29 @@ def get_workflow(workflow_id: str, tenant: CurrentTenant, session: SessionDep, v
 
 
 @router.put("/{workflow_id}")
-def update_workflow(workflow_id: str, raw: RawDefinition, tenant: CurrentTenant, session: SessionDep) -> WorkflowPublic:
-    """Store a new version; runs in flight keep the version they started with."""
-    row = owned_definition(session, workflow_id, tenant.tenant_id)  # type: ignore[arg-type]
-    definition = _checked(raw, _plan(session, tenant.tenant_id))
-    row.latest_version += 1
-    row.name, row.updated_at = definition.name, datetime.now(UTC)
-    version = _add_version(session, row.id, row.latest_version, definition)
-    session.add(row)
-    try:
-        session.commit()
-    except IntegrityError:
-        raise ApiError(409, "version_conflict", "Another change saved this version first; retry",
-                       field="workflow_id") from None
-    return _public(row, version)
+async def update_workflow(
+    workflow_id: str, raw: RawDefinition, tenant: CurrentTenant, engine: EngineDep, temporal: TemporalDep
+) -> WorkflowPublic:
+    """Store a new version; runs in flight keep the version they started with, schedules move to it."""
+    public, definition = await run_in_threadpool(_store_version, engine, workflow_id, raw, tenant.tenant_id)
+    await follow_new_version(temporal, tenant.tenant_id, public.id, public.version, definition)
+    return public
+
+
+def _store_version(engine: EngineDep, workflow_id: str, raw: Any, tenant_id: str) -> tuple[WorkflowPublic, WorkflowDefinition]:
+    with Session(engine, expire_on_commit=False) as session:
+        row = owned_definition(session, workflow_id, tenant_id)
+        definition = _checked(raw, _plan(session, tenant_id))
+        row.latest_version += 1
+        row.name, row.updated_at = definition.name, datetime.now(UTC)
+        version = _add_version(session, row.id, row.latest_version, definition)
+        session.add(row)
+        try:
+            session.commit()
+        except IntegrityError:
+            raise ApiError(409, "version_conflict", "Another change saved this version first; retry",
+                           field="workflow_id") from None
+        return _public(row, version), definition
 
 
 def owned_definition(session: Session, workflow_id: str, tenant_id: str) -> WorkflowDefinitionRow:

@@ -242,3 +242,15 @@ async def test_a_new_version_moves_the_definitions_schedules_to_it(api: TestClie
     fired = poll(api, f"/api/schedules/{created['id']}", tenant.member, lambda s: len(s["recent_runs"]) == 1)
     run = poll_run(api, fired["recent_runs"][0]["run_id"], tenant.member, finished)
     assert (run["version"], [s["step_id"] for s in run["steps"]]) == (2, ["hello", "done"])
+
+
+def test_a_new_definition_version_moves_its_schedules_to_it(api: TestClient) -> None:
+    tenant = new_tenant(api)
+    workflow_id = new_workflow(api, tenant, DONE)
+    created = schedule(api, tenant, workflow_id, HOURLY)
+    poll(api, f"/api/workflows/{workflow_id}/schedules", tenant.member, lambda listed: len(listed) == 1)
+
+    put = api.put(f"/api/workflows/{workflow_id}", json={"name": "flow", "steps": [DONE]}, headers=tenant.admin)
+
+    assert put.status_code == 200
+    assert api.get(f"/api/schedules/{created['id']}", headers=tenant.member).json()["version"] == 2
