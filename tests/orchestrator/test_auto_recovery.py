@@ -58,7 +58,7 @@ async def recover(client: Client, queue: str, **fields) -> AutoRecoveryResult:
 async def test_dry_run_classifies_every_failure_and_changes_nothing_else(
     client: Client, worker_queue: str, engine, api
 ) -> None:
-    tenant = f"tenant-{uuid.uuid4()}"
+    tenant = str(uuid.uuid4())
     kinds = ["HttpTransportError", "HttpServerError", "HttpClientError", "ExpressionError", "HttpTimeout",
              "ApprovalExpired", "Mystery"]
     for kind in kinds:
@@ -79,7 +79,7 @@ async def test_dry_run_classifies_every_failure_and_changes_nothing_else(
 
 
 async def test_apply_mode_redrives_only_transient_failures(client: Client, worker_queue: str, engine, target_server) -> None:
-    tenant = f"tenant-{uuid.uuid4()}"
+    tenant = str(uuid.uuid4())
     refused = stored_run(engine, tenant, {"id": "call", "type": "http_request", "url": f"http://127.0.0.1:{unused_port()}/"})
     rejected = stored_run(engine, tenant, {"id": "call", "type": "http_request", "url": target_server.url + "/status/403"})
     for run in (refused, rejected):
