@@ -25,6 +25,7 @@ from schemas.steps import WorkflowDefinition
 RUN_ID_NAMESPACE = uuid.UUID("6f1c2b3e-8a51-4f0e-9d57-3c1f0a6e2b90")
 RUN_WORKFLOW_PREFIX = "run-"
 FINGERPRINT = "input_sha256"
+TRIGGER_MEMO = "trigger"
 
 
 async def connect(address: str, namespace: str, wait_s: float = 30.0) -> Client:
@@ -79,7 +80,7 @@ async def start_run(client: Client, params: RunInput, task_queue: str, eager: bo
                     SearchAttributePair(RUN_STATUS, "running"),
                 ]
             ),
-            memo={FINGERPRINT: input_fingerprint(params)},
+            memo={FINGERPRINT: input_fingerprint(params), TRIGGER_MEMO: params.trigger},
             request_eager_start=eager,
         )
     except WorkflowAlreadyStartedError:

@@ -31,7 +31,7 @@ from temporalio.client import (
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
-from orchestrator.client import run_workflow_id
+from orchestrator.client import TRIGGER_MEMO, run_workflow_id
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.user_run import UserWorkflowRun
 from schemas.runs import RunInput
@@ -212,7 +212,7 @@ def _action(
         id=run_workflow_id(schedule_id),  # the server appends each fire time
         task_queue=task_queue,
         typed_search_attributes=_owner(params, running=True),
-        memo={"schedule_id": schedule_id, **({CRON_MEMO: timing.cron} if timing.cron else {})},
+        memo={"schedule_id": schedule_id, TRIGGER_MEMO: "schedule", **({CRON_MEMO: timing.cron} if timing.cron else {})},
     )
 
 

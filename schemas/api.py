@@ -82,6 +82,7 @@ class RunSummary(BaseModel):
     run_id: str
     definition_id: str | None
     status: str
+    trigger: str
     started_at: datetime | None
     closed_at: datetime | None
 

@@ -22,7 +22,7 @@ from api.deps import CallerDep, CurrentTenant, EngineDep, SettingsDep, TemporalD
 from api.errors import ApiError
 from api.routes.workflows import definition_version, owned_definition
 from core.security import open_token, seal_token
-from orchestrator.client import new_run_id, run_workflow_id, same_request
+from orchestrator.client import TRIGGER_MEMO, new_run_id, run_workflow_id, same_request
 from orchestrator.client import start_run as start_run_workflow
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.user_run import UserWorkflowRun
@@ -96,7 +96,7 @@ async def list_runs(
                        field="page_token")
     pages = temporal.list_workflows(query, page_size=limit, next_page_token=token)
     await pages.fetch_next_page(page_size=limit)
-    runs = [_summary(execution) for execution in pages.current_page or []]
+    runs = [await _summary(execution) for execution in pages.current_page or []]
     next_token = seal_token(pages.next_page_token, key, query) if pages.next_page_token else None
     return RunPage(runs=runs, next_page_token=next_token)
 
@@ -207,12 +207,13 @@ def _check_input(definition: WorkflowDefinition, value: dict[str, Any]) -> None:
         raise ApiError(422, "invalid_input", f"input{path}: {error.message}", field=f"input{path}")
 
 
-def _summary(execution: Any) -> RunSummary:
+async def _summary(execution: Any) -> RunSummary:
     attributes = execution.typed_search_attributes
     run_status = attributes.get(RUN_STATUS) or "running"
     if execution.status in CLOSED_STATUS and run_status in ("running", "waiting_approval"):
         run_status = CLOSED_STATUS[execution.status]
     return RunSummary(
         run_id=execution.id.removeprefix("run-"), definition_id=attributes.get(DEFINITION_ID),
-        status=run_status, started_at=execution.start_time, closed_at=execution.close_time,
+        status=run_status, trigger=(await execution.memo()).get(TRIGGER_MEMO, "api"),
+        started_at=execution.start_time, closed_at=execution.close_time,
     )

@@ -86,6 +86,7 @@ def test_runs_are_listed_per_tenant_and_filtered(api: TestClient) -> None:
             time.sleep(0.1)
 
     assert listed(f"workflow_id={quick}", tenant.member) == {done_id}
+    assert {r["trigger"] for r in api.get("/api/runs", headers=tenant.member).json()["runs"]} == {"api"}
     assert listed("status=waiting_approval", tenant.member) == {waiting_id}
     assert listed("", other.member) == set()
     assert api.get("/api/runs?status=exploded", headers=tenant.member).json()["field"] == "query.status"

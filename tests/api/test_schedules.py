@@ -105,7 +105,7 @@ def test_a_triggered_schedule_starts_an_ordinary_run_that_completes(api: TestCli
     run = poll_run(api, run_id, tenant.member, finished)
     assert (run["status"], run["trigger"], run["definition_id"]) == ("completed", "schedule", workflow_id)
     poll(api, f"/api/runs?workflow_id={workflow_id}", tenant.member,
-         lambda page: [r["run_id"] for r in page["runs"]] == [run_id])
+         lambda page: [(r["run_id"], r["trigger"]) for r in page["runs"]] == [(run_id, "schedule")])
 
 
 def test_a_paused_schedule_shows_its_note_and_no_next_times_but_can_be_triggered(
