@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     http_max_response_bytes: int = 256 * 1024
     http_max_redirects: int = 5
 
+    webhook_max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=2 * 1024 * 1024)
+
     retry_initial_interval_s: float = 1.0
     retry_max_interval_s: float = 300.0
     retry_max_attempts: int = 5

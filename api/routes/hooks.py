@@ -34,7 +34,6 @@ from schemas.webhooks import MAX_WAIT_S, HookAccepted, HookFinished
 log = structlog.get_logger()
 router = APIRouter(prefix="/api/hooks", tags=["hooks"])
 # Should become a setting (webhook_max_body_bytes); matches the 256 KiB cap on a run's input.
-MAX_WEBHOOK_BODY_BYTES = 256 * 1024
 MAX_TOKEN_LENGTH = 200
 SIGNATURE_HEADER = "x-levqor-signature"
 DeliveryKey = Annotated[str | None, Header(min_length=1, max_length=200)]
@@ -46,9 +45,9 @@ async def receive_hook(
     settings: SettingsDep, idempotency_key: DeliveryKey = None, x_delivery_id: DeliveryKey = None,
 ) -> HookAccepted | HookFinished:
     """Start a run (202 with its id), or wait for it when the hook says so (200 with its result)."""
-    refuse_declared_oversize(request, MAX_WEBHOOK_BODY_BYTES)
+    refuse_declared_oversize(request, settings.webhook_max_body_bytes)
     hook = await run_in_threadpool(_find_by_token, engine, token)
-    raw = await read_capped_body(request, MAX_WEBHOOK_BODY_BYTES)
+    raw = await read_capped_body(request, settings.webhook_max_body_bytes)
     _check_signature(hook, raw, request.headers.get(SIGNATURE_HEADER), settings)
     key, key_field = (
         (idempotency_key, "idempotency-key") if idempotency_key else (x_delivery_id, "x-delivery-id")
