@@ -4,12 +4,12 @@ import uuid
 
 from fastapi.testclient import TestClient
 
-from tests.api.tenancy import TestTenant, new_tenant, new_workflow
+from tests.api.tenancy import ApiTenant, new_tenant, new_workflow
 from tests.api.waiting import finished, poll_run
 from tests.conftest import founder_headers
 
 
-def failing_run(api: TestClient, tenant: TestTenant, workflow_id: str) -> str:
+def failing_run(api: TestClient, tenant: ApiTenant, workflow_id: str) -> str:
     run_id = api.post(f"/api/workflows/{workflow_id}/runs", json={}, headers=tenant.member).json()["run_id"]
     assert poll_run(api, run_id, tenant.member, finished)["status"] == "failed"
     return run_id

@@ -4,7 +4,7 @@ import time
 
 from fastapi.testclient import TestClient
 
-from tests.api.tenancy import TestTenant, new_tenant, new_workflow
+from tests.api.tenancy import ApiTenant, new_tenant, new_workflow
 from tests.api.waiting import finished, poll_run, waiting
 from tests.conftest import founder_headers
 
@@ -13,7 +13,7 @@ GATE_C = {**GATE_B, "class": "C"}
 DONE = {"id": "done", "type": "log", "message": "done"}
 
 
-def start(api: TestClient, tenant: TestTenant, workflow_id: str, body: dict | None = None, **headers: str) -> str:
+def start(api: TestClient, tenant: ApiTenant, workflow_id: str, body: dict | None = None, **headers: str) -> str:
     answer = api.post(f"/api/workflows/{workflow_id}/runs", json=body or {"input": {}}, headers={**tenant.member, **headers})
     assert answer.status_code == 202, answer.text
     return answer.json()["run_id"]

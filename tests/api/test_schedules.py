@@ -16,7 +16,7 @@ from orchestrator.schedules import create_schedule, follow_new_version, new_sche
 from schemas.runs import RunInput
 from schemas.schedules import ScheduleTiming, ScheduleUpdate
 from schemas.steps import WorkflowDefinition
-from tests.api.tenancy import TestTenant, new_tenant, new_workflow
+from tests.api.tenancy import ApiTenant, new_tenant, new_workflow
 from tests.api.waiting import finished, poll_run
 from tests.conftest import founder_headers, until
 
@@ -25,7 +25,7 @@ WEEKDAYS_AT_9 = {"cron": "0 9 * * 1-5", "timezone": "America/New_York"}
 HOURLY = {"interval_s": 3600}
 
 
-def schedule(api: TestClient, tenant: TestTenant, workflow_id: str, body: dict[str, Any]) -> dict[str, Any]:
+def schedule(api: TestClient, tenant: ApiTenant, workflow_id: str, body: dict[str, Any]) -> dict[str, Any]:
     created = api.post(f"/api/workflows/{workflow_id}/schedules", json=body, headers=tenant.member)
     assert created.status_code == 201, created.text
     return created.json()
@@ -45,14 +45,14 @@ def listed(schedule_id: str) -> Callable[[Any], bool]:
 
 
 @pytest.fixture(scope="module")
-def owner(api: TestClient) -> tuple[TestTenant, str]:
+def owner(api: TestClient) -> tuple[ApiTenant, str]:
     tenant = new_tenant(api)
     schema = {"type": "object", "properties": {"amount": {"type": "number"}}}
     return tenant, new_workflow(api, tenant, DONE, input_schema=schema)
 
 
 def test_a_cron_schedule_describes_itself_and_its_next_times_in_its_zone(
-    api: TestClient, owner: tuple[TestTenant, str]
+    api: TestClient, owner: tuple[ApiTenant, str]
 ) -> None:
     tenant, workflow_id = owner
 
@@ -81,7 +81,7 @@ def test_a_cron_schedule_describes_itself_and_its_next_times_in_its_zone(
     ({**HOURLY, "input": {"amount": "lots"}}, "input.amount"),
 ])
 def test_an_invalid_schedule_answers_422_with_the_field(
-    api: TestClient, owner: tuple[TestTenant, str], body: dict[str, Any], field: str
+    api: TestClient, owner: tuple[ApiTenant, str], body: dict[str, Any], field: str
 ) -> None:
     tenant, workflow_id = owner
 
@@ -109,7 +109,7 @@ def test_a_triggered_schedule_starts_an_ordinary_run_that_completes(api: TestCli
 
 
 def test_a_paused_schedule_shows_its_note_and_no_next_times_but_can_be_triggered(
-    api: TestClient, owner: tuple[TestTenant, str]
+    api: TestClient, owner: tuple[ApiTenant, str]
 ) -> None:
     tenant, workflow_id = owner
     created = schedule(api, tenant, workflow_id, HOURLY)
@@ -151,7 +151,7 @@ async def test_a_paused_schedule_does_not_fire_until_resumed(
     await asyncio.gather(paused.delete(), twin.delete())
 
 
-def test_changing_the_timing_changes_the_description(api: TestClient, owner: tuple[TestTenant, str]) -> None:
+def test_changing_the_timing_changes_the_description(api: TestClient, owner: tuple[ApiTenant, str]) -> None:
     tenant, workflow_id = owner
     created = schedule(api, tenant, workflow_id, WEEKDAYS_AT_9)
     path = f"/api/schedules/{created['id']}"
@@ -174,7 +174,7 @@ def test_changing_the_timing_changes_the_description(api: TestClient, owner: tup
     assert (bad_input.status_code, bad_input.json()["field"]) == (422, "input.amount")
 
 
-def test_a_deleted_schedule_is_gone(api: TestClient, owner: tuple[TestTenant, str]) -> None:
+def test_a_deleted_schedule_is_gone(api: TestClient, owner: tuple[ApiTenant, str]) -> None:
     tenant, workflow_id = owner
     created = schedule(api, tenant, workflow_id, HOURLY)
 

@@ -17,7 +17,7 @@ from api.main import create_app
 from api.routes.hooks import read_capped_body
 from core.settings import Settings
 from schemas.tables import WebhookTrigger
-from tests.api.tenancy import TestTenant, new_tenant, new_workflow
+from tests.api.tenancy import ApiTenant, new_tenant, new_workflow
 from tests.api.waiting import finished, poll_run
 
 NOTE = {"id": "note", "type": "log", "message": "order {{ input.order_id }}"}
@@ -31,7 +31,7 @@ def push(target_url: str, tag: str) -> dict:
             "json": {"order": "{{ input.order_id }}"}}
 
 
-def new_hook(api: TestClient, tenant: TestTenant, workflow_id: str, **config: object) -> dict:
+def new_hook(api: TestClient, tenant: ApiTenant, workflow_id: str, **config: object) -> dict:
     answer = api.put(f"/api/workflows/{workflow_id}/webhook", json=config, headers=tenant.admin)
     assert answer.status_code == 201, answer.text
     return answer.json()
@@ -41,7 +41,7 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def listed_runs(api: TestClient, tenant: TestTenant, workflow_id: str, at_least: int = 1) -> set[str]:
+def listed_runs(api: TestClient, tenant: ApiTenant, workflow_id: str, at_least: int = 1) -> set[str]:
     deadline = time.monotonic() + 10
     while True:  # visibility is eventually consistent
         page = api.get(f"/api/runs?workflow_id={workflow_id}", headers=tenant.member).json()
