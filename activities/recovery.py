@@ -8,11 +8,17 @@ from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from schemas.recovery import Assessments, AutoRecoveryInput, FailureScan, FailureToAssess, RedriveRequest, Redriven
+from schemas.recovery import (
+    Assessments,
+    AutoRecoveryInput,
+    FailureScan,
+    FailureToAssess,
+    Redriven,
+    RedriveRequest,
+)
+from schemas.runs import RetryDefaults
 from schemas.steps import WorkflowDefinition
 from schemas.tables import FailureEntry, WorkflowVersionRow
-
-from schemas.runs import RetryDefaults
 
 SCAN_LIMIT = 500
 

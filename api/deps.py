@@ -116,3 +116,9 @@ async def get_founder(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
 CallerDep = Annotated[Caller, Depends(get_caller)]
 CurrentTenant = Annotated[Caller, Depends(get_tenant_caller)]
 FounderDep = Annotated[Caller, Depends(get_founder)]
+
+
+def require_admin(caller: Caller, what: str) -> None:
+    """403 unless the key is a tenant admin's; `what` names what only admins may change."""
+    if caller.role != "admin":
+        raise ApiError(403, "admin_only", f"Only an admin key may change {what}", field="authorization")

@@ -12,7 +12,18 @@ from fastapi import FastAPI
 
 from api.deps import CallerCache
 from api.errors import install_error_handlers
-from api.routes import approvals, failures, hooks, runs, schedules, secrets, system, tenants, webhooks, workflows
+from api.routes import (
+    approvals,
+    failures,
+    hooks,
+    runs,
+    schedules,
+    secrets,
+    system,
+    tenants,
+    webhooks,
+    workflows,
+)
 from core.db import create_db_engine
 from core.logs import configure_logging
 from core.settings import VERSION, Settings

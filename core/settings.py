@@ -6,6 +6,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schemas.runs import RetryDefaults
+
 VERSION = "0.1.0"
 
 
@@ -54,6 +56,14 @@ class Settings(BaseSettings):
 
     max_activity_concurrency: int = 200
     max_workflow_task_concurrency: int = 100
+
+
+    def retry_defaults(self) -> RetryDefaults:
+        """The platform's retry policy for side-effecting steps, as runs carry it."""
+        return RetryDefaults(
+            initial_interval_s=self.retry_initial_interval_s, max_interval_s=self.retry_max_interval_s,
+            max_attempts=self.retry_max_attempts,
+        )
 
 
 @cache

@@ -24,6 +24,7 @@ from schemas.steps import WorkflowDefinition
 
 RUN_ID_NAMESPACE = uuid.UUID("6f1c2b3e-8a51-4f0e-9d57-3c1f0a6e2b90")
 RUN_WORKFLOW_PREFIX = "run-"
+SCHEDULE_PREFIX = "sched-"
 FINGERPRINT = "input_sha256"
 TRIGGER_MEMO = "trigger"
 
@@ -38,6 +39,10 @@ async def connect(address: str, namespace: str, wait_s: float = 30.0) -> Client:
             if time.monotonic() >= deadline:
                 raise
             await asyncio.sleep(0.25)
+
+
+def new_schedule_id() -> str:
+    return f"{SCHEDULE_PREFIX}{uuid.uuid4()}"
 
 
 def run_workflow_id(run_id: str) -> str:

@@ -23,7 +23,6 @@ from core.settings import Settings, get_settings
 from orchestrator.auto_recovery import AutoRecovery
 from orchestrator.client import connect
 from schemas.recovery import AutoRecoveryInput
-from schemas.runs import RetryDefaults
 
 AUTO_RECOVERY_SCHEDULE = "platform-auto-recovery"
 log = structlog.get_logger()
@@ -32,10 +31,7 @@ log = structlog.get_logger()
 def auto_recovery_schedule(settings: Settings) -> Schedule:
     params = AutoRecoveryInput(
         apply=settings.auto_recovery_apply, max_redrives=settings.auto_recovery_max_redrives,
-        retry_defaults=RetryDefaults(
-            initial_interval_s=settings.retry_initial_interval_s, max_interval_s=settings.retry_max_interval_s,
-            max_attempts=settings.retry_max_attempts,
-        ),
+        retry_defaults=settings.retry_defaults(),
     )
     return Schedule(
         action=ScheduleActionStartWorkflow(

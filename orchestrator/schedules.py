@@ -7,7 +7,6 @@ schedule's typed search attributes (`TenantId`, `WorkflowDefinitionId`) and memo
 
 import asyncio
 import re
-import uuid
 from collections.abc import Mapping
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -39,7 +38,6 @@ from schemas.schedules import ScheduledRun, SchedulePublic, ScheduleTiming
 from schemas.schedules import ScheduleUpdate as ScheduleChange
 from schemas.steps import WorkflowDefinition
 
-SCHEDULE_PREFIX = "sched-"
 SCHEDULE_ID = re.compile(r"sched-[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}")
 # The server hands a cron spec back as calendars, so the text the tenant wrote travels with the action.
 CRON_MEMO = "schedule_cron"
@@ -57,10 +55,6 @@ OVERLAP = {
     "allow_all": ScheduleOverlapPolicy.ALLOW_ALL,
 }
 OVERLAP_NAME = {policy: name for name, policy in OVERLAP.items()}
-
-
-def new_schedule_id() -> str:
-    return f"{SCHEDULE_PREFIX}{uuid.uuid4()}"
 
 
 def build_schedule(

@@ -20,14 +20,14 @@ from temporalio.service import RPCError
 
 from api.deps import EngineDep, SettingsDep, TemporalDep
 from api.errors import ApiError
-from api.routes.runs import CLOSED_STATUS, _check_input, _latest
+from api.routes.runs import check_input, effective_status, latest_definition
 from api.routes.webhooks import signing_box
 from core.security import hash_api_key, same_secret
 from core.settings import Settings
 from orchestrator.client import new_run_id, same_request
 from orchestrator.client import start_run as start_run_workflow
 from orchestrator.user_run import UserWorkflowRun
-from schemas.runs import RetryDefaults, RunInput
+from schemas.runs import RunInput
 from schemas.tables import WebhookTrigger
 from schemas.webhooks import MAX_WAIT_S, HookAccepted, HookFinished
 
@@ -140,17 +140,13 @@ async def _run_input(
 ) -> RunInput:
     """A run of the hook's latest definition version; 422 when the body fails its input schema."""
     definition_id, version, definition = await run_in_threadpool(
-        _latest, engine, hook.definition_id, hook.tenant_id
+        latest_definition, engine, hook.definition_id, hook.tenant_id
     )
-    _check_input(definition, payload)
+    check_input(definition, payload)
     return RunInput(
         run_id=new_run_id(hook.tenant_id, definition_id, key), tenant_id=hook.tenant_id,
         definition_id=definition_id, version=version, definition=definition, input=payload, trigger="webhook",
-        retry_defaults=RetryDefaults(
-            initial_interval_s=settings.retry_initial_interval_s,
-            max_interval_s=settings.retry_max_interval_s,
-            max_attempts=settings.retry_max_attempts,
-        ),
+        retry_defaults=settings.retry_defaults(),
     )
 
 
@@ -174,7 +170,5 @@ async def _closed_run(handle: WorkflowHandle) -> HookFinished | None:
         description = await handle.describe()
     except (RPCError, WorkflowQueryFailedError):
         return None
-    run_status = progress.status
-    if description.status in CLOSED_STATUS and run_status in ("running", "waiting_approval"):
-        run_status = CLOSED_STATUS[description.status]
-    return HookFinished(run_id=progress.run_id, status=run_status, steps=progress.steps, error=progress.error)
+    status = effective_status(progress.status, description.status)
+    return HookFinished(run_id=progress.run_id, status=status, steps=progress.steps, error=progress.error)

@@ -27,7 +27,7 @@ from orchestrator.client import start_run as start_run_workflow
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.user_run import UserWorkflowRun
 from schemas.api import RunAccepted, RunCreate, RunPage, RunPublic, RunSummary, StepDecisionCreate
-from schemas.runs import RetryDefaults, RunInput, RunStatus, StepDecision
+from schemas.runs import RunInput, RunStatus, StepDecision
 from schemas.steps import WorkflowDefinition
 from schemas.tables import WorkflowDefinitionRow
 
@@ -54,15 +54,15 @@ async def start_run(
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
 ) -> RunAccepted:
     """Start a run of the latest version; the same `Idempotency-Key` never starts a second run."""
-    definition_id, version, definition = await run_in_threadpool(_latest, engine, workflow_id, tenant.tenant_id)
-    _check_input(definition, body.input)
-    if _encoded_size(body.input) > MAX_INPUT_BYTES:
-        raise ApiError(413, "input_too_large", f"input may take at most {MAX_INPUT_BYTES // 1024} KiB as JSON", field="input")
+    definition_id, version, definition = await run_in_threadpool(
+        latest_definition, engine, workflow_id, tenant.tenant_id
+    )
+    check_input(definition, body.input)
     params = RunInput(
         run_id=new_run_id(tenant.tenant_id, definition_id, idempotency_key),  # type: ignore[arg-type]
         tenant_id=tenant.tenant_id, definition_id=definition_id, version=version, definition=definition,  # type: ignore[arg-type]
         input=body.input,
-        retry_defaults=retry_defaults(settings),
+        retry_defaults=settings.retry_defaults(),
     )
     handle = await start_run_workflow(temporal, params, settings.task_queue, eager=settings.api_embedded_worker)
     if idempotency_key is not None and not await same_request(handle, params):
@@ -106,11 +106,8 @@ async def get_run(run_id: str, caller: CallerDep, temporal: TemporalDep) -> RunP
     """A run's status, current step, pending gate and every step's result, attempts and error."""
     handle, description = await owned_run(temporal, run_id, caller)
     progress = await handle.query(UserWorkflowRun.progress)
-    run_status = progress.status
-    if description.status in CLOSED_STATUS and run_status in ("running", "waiting_approval"):
-        run_status = CLOSED_STATUS[description.status]  # type: ignore[assignment]
     return RunPublic(
-        **progress.model_dump(exclude={"status", "tenant_id"}), status=run_status,
+        **progress.model_dump(exclude={"status", "tenant_id"}), status=effective_status(progress.status, description.status),
         started_at=description.start_time, closed_at=description.close_time,
     )
 
@@ -169,14 +166,15 @@ async def owned_run(
     return handle, description
 
 
-def retry_defaults(settings: SettingsDep) -> RetryDefaults:
-    return RetryDefaults(
-        initial_interval_s=settings.retry_initial_interval_s, max_interval_s=settings.retry_max_interval_s,
-        max_attempts=settings.retry_max_attempts,
-    )
+def effective_status(reported: str, execution: WorkflowExecutionStatus | None) -> Any:
+    """The run's own status, unless Temporal closed it without the run saying so (terminated, timed out)."""
+    if execution in CLOSED_STATUS and reported in ("running", "waiting_approval"):
+        return CLOSED_STATUS[execution]  # type: ignore[index]
+    return reported
 
 
-def _latest(engine: EngineDep, workflow_id: str, tenant_id: str | None) -> tuple[str, int, WorkflowDefinition]:
+def latest_definition(engine: EngineDep, workflow_id: str, tenant_id: str | None) -> tuple[str, int, WorkflowDefinition]:
+    """The tenant's definition at its latest version; 404 for another tenant's id."""
     with Session(engine) as session:
         row = owned_definition(session, workflow_id, tenant_id)  # type: ignore[arg-type]
         return row.id, row.latest_version, _parsed_version(engine, row.id, row.latest_version)
@@ -198,7 +196,11 @@ def _encoded_size(value: dict[str, Any]) -> int:
                        field="input") from None
 
 
-def _check_input(definition: WorkflowDefinition, value: dict[str, Any]) -> None:
+def check_input(definition: WorkflowDefinition, value: dict[str, Any]) -> None:
+    """What every start checks: valid text, the size cap and the definition's input_schema."""
+    if _encoded_size(value) > MAX_INPUT_BYTES:
+        raise ApiError(413, "input_too_large", f"input may take at most {MAX_INPUT_BYTES // 1024} KiB as JSON",
+                       field="input")
     if definition.input_schema is None:
         return
     error = next(iter(Draft202012Validator(definition.input_schema).iter_errors(value)), None)
@@ -209,9 +211,7 @@ def _check_input(definition: WorkflowDefinition, value: dict[str, Any]) -> None:
 
 async def _summary(execution: Any) -> RunSummary:
     attributes = execution.typed_search_attributes
-    run_status = attributes.get(RUN_STATUS) or "running"
-    if execution.status in CLOSED_STATUS and run_status in ("running", "waiting_approval"):
-        run_status = CLOSED_STATUS[execution.status]
+    run_status = effective_status(attributes.get(RUN_STATUS) or "running", execution.status)
     return RunSummary(
         run_id=execution.id.removeprefix("run-"), definition_id=attributes.get(DEFINITION_ID),
         status=run_status, trigger=(await execution.memo()).get(TRIGGER_MEMO, "api"),

@@ -1,24 +1,20 @@
 """Tenant schedules: run a definition on a cron expression or an interval, pause, change, trigger, delete."""
 
-import json
 import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
-from jsonschema import Draft202012Validator
-from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import ScheduleDescription
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import CallerDep, CurrentTenant, EngineDep, SettingsDep, TemporalDep
 from api.errors import ApiError
-from api.routes.runs import MAX_INPUT_BYTES
-from api.routes.workflows import definition_version, owned_definition
+from api.routes.runs import check_input, latest_definition
 from orchestrator import schedules
-from schemas.runs import RetryDefaults, RunInput
+from orchestrator.client import new_schedule_id
+from schemas.runs import RunInput
 from schemas.schedules import ScheduleCreate, SchedulePublic, ScheduleUpdate
-from schemas.steps import WorkflowDefinition
 
 router = APIRouter(prefix="/api", tags=["schedules"])
 DEFINITION_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
@@ -42,12 +38,9 @@ async def create_schedule(
     params = RunInput(
         run_id="", trigger="schedule", tenant_id=tenant_id, definition_id=definition_id, version=version,
         definition=definition, input=body.input,
-        retry_defaults=RetryDefaults(
-            initial_interval_s=settings.retry_initial_interval_s,
-            max_interval_s=settings.retry_max_interval_s, max_attempts=settings.retry_max_attempts,
-        ),
+        retry_defaults=settings.retry_defaults(),
     )
-    schedule_id = schedules.new_schedule_id()
+    schedule_id = new_schedule_id()
     try:
         created = await schedules.create_schedule(
             temporal, schedule_id, params, body.timing(), settings.task_queue, body.paused, body.note
@@ -114,29 +107,6 @@ async def trigger_schedule(schedule_id: str, tenant: CurrentTenant, temporal: Te
     await _owned(temporal, schedule_id, tenant.tenant_id)
     await _not_found_as_404(temporal.get_schedule_handle(schedule_id).trigger())
     return {"schedule_id": schedule_id, "status": "triggered"}
-
-
-def latest_definition(
-    engine: EngineDep, workflow_id: str, tenant_id: str
-) -> tuple[str, int, WorkflowDefinition]:
-    """The tenant's definition at its latest version; 404 for another tenant's id."""
-    with Session(engine) as session:
-        row = owned_definition(session, workflow_id, tenant_id)
-        version = definition_version(session, row, None)
-        return row.id, version.version, WorkflowDefinition.model_validate(version.body)
-
-
-def check_input(definition: WorkflowDefinition, value: dict[str, Any]) -> None:
-    """The same checks a run start makes: the definition's input_schema and the size cap."""
-    if len(json.dumps(value).encode()) > MAX_INPUT_BYTES:
-        limit = f"input may take at most {MAX_INPUT_BYTES // 1024} KiB as JSON"
-        raise ApiError(413, "input_too_large", limit, field="input")
-    if definition.input_schema is None:
-        return
-    error = next(iter(Draft202012Validator(definition.input_schema).iter_errors(value)), None)
-    if error is not None:
-        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
-        raise ApiError(422, "invalid_input", f"input{path}: {error.message}", field=f"input{path}")
 
 
 async def _owned(temporal: TemporalDep, schedule_id: str, tenant_id: str | None) -> ScheduleDescription:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, status
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from api.deps import CurrentTenant, SessionDep, SettingsDep
+from api.deps import CurrentTenant, SessionDep, SettingsDep, require_admin
 from api.errors import ApiError
 from core.security import SecretBox
 from schemas.api import SecretPublic, SecretUpdate
@@ -31,7 +31,7 @@ def put_secret(
     name: SecretName, body: SecretUpdate, tenant: CurrentTenant, session: SessionDep, settings: SettingsDep
 ) -> SecretPublic:
     """Create or replace a secret (admin keys only); it is stored encrypted."""
-    _require_admin(tenant.role)
+    require_admin(tenant, "secrets")
     box = _box(settings)
     row = _find(session, tenant.tenant_id, name) or TenantSecret(tenant_id=tenant.tenant_id, name=name, ciphertext="")  # type: ignore[arg-type]
     row.ciphertext, row.updated_at = box.seal(body.value), datetime.now(UTC)
@@ -46,7 +46,7 @@ def put_secret(
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_secret(name: SecretName, tenant: CurrentTenant, session: SessionDep) -> None:
     """Delete a secret (admin keys only); steps that still use it fail with SecretNotFound."""
-    _require_admin(tenant.role)
+    require_admin(tenant, "secrets")
     row = _find(session, tenant.tenant_id, name)
     if row is None:
         raise ApiError(404, "secret_not_found", "No secret with this name", field="name")
@@ -59,10 +59,6 @@ def _find(session: SessionDep, tenant_id: str | None, name: str) -> TenantSecret
         select(TenantSecret).where(TenantSecret.tenant_id == tenant_id, TenantSecret.name == name)
     ).first()
 
-
-def _require_admin(role: str) -> None:
-    if role != "admin":
-        raise ApiError(403, "admin_only", "Only an admin key may change secrets", field="authorization")
 
 
 def _box(settings: SettingsDep) -> SecretBox:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response, status
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from api.deps import CurrentTenant, SessionDep, SettingsDep
+from api.deps import CurrentTenant, SessionDep, SettingsDep, require_admin
 from api.errors import ApiError
 from api.routes.workflows import owned_definition
 from core.security import SecretBox, hash_api_key
@@ -26,7 +26,7 @@ def put_webhook(
     response: Response,
 ) -> WebhookCreated:
     """Create the hook (201) or rotate its token and signing secret (200); both are shown only here."""
-    _require_admin(tenant.role)
+    require_admin(tenant, "webhooks")
     owned_definition(session, workflow_id, tenant.tenant_id)  # type: ignore[arg-type]
     box = signing_box(settings) if body.signed else None
     hook = find_hook(session, workflow_id)
@@ -60,7 +60,7 @@ def get_webhook(workflow_id: str, tenant: CurrentTenant, session: SessionDep) ->
 @router.delete("/{workflow_id}/webhook", status_code=status.HTTP_204_NO_CONTENT)
 def delete_webhook(workflow_id: str, tenant: CurrentTenant, session: SessionDep) -> None:
     """Delete the hook (admin keys only); its URL answers 404 from now on."""
-    _require_admin(tenant.role)
+    require_admin(tenant, "webhooks")
     owned_definition(session, workflow_id, tenant.tenant_id)  # type: ignore[arg-type]
     session.delete(_existing(session, workflow_id))
     session.commit()
@@ -83,10 +83,6 @@ def _existing(session: Session, definition_id: str) -> WebhookTrigger:
         raise ApiError(404, "webhook_not_found", "This workflow has no webhook", field="workflow_id")
     return hook
 
-
-def _require_admin(role: str) -> None:
-    if role != "admin":
-        raise ApiError(403, "admin_only", "Only an admin key may change webhooks", field="authorization")
 
 
 def _public(hook: WebhookTrigger) -> WebhookPublic:

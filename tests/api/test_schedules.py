@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 from temporalio.client import Client
 
 from core.settings import Settings
-from orchestrator.schedules import create_schedule, follow_new_version, new_schedule_id, update_schedule
+from orchestrator.client import new_schedule_id
+from orchestrator.schedules import create_schedule, follow_new_version, update_schedule
 from schemas.runs import RunInput
 from schemas.schedules import ScheduleTiming, ScheduleUpdate
 from schemas.steps import WorkflowDefinition

@@ -8,8 +8,8 @@ from sqlmodel import Session, select
 from temporalio.client import Client, WorkflowFailureError
 
 from orchestrator.auto_recovery import AutoRecovery
-from orchestrator.user_run import UserWorkflowRun
 from orchestrator.platform_schedules import AUTO_RECOVERY_SCHEDULE, ensure_platform_schedules
+from orchestrator.user_run import UserWorkflowRun
 from schemas.recovery import AutoRecoveryInput, AutoRecoveryResult
 from schemas.runs import RunInput
 from schemas.tables import FailureEntry, Tenant, WorkflowDefinitionRow, WorkflowVersionRow
