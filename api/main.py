@@ -16,6 +16,7 @@ from api.routes import (
     approvals,
     failures,
     hooks,
+    pricing,
     runs,
     schedules,
     secrets,
@@ -57,6 +58,8 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Levqor", version=VERSION, lifespan=lifespan,
                   description="Durable, multi-tenant workflow automation on Temporal.")
     install_error_handlers(app)
-    for module in (tenants, workflows, runs, approvals, failures, secrets, system, webhooks, hooks, schedules):
+    for module in (
+        tenants, workflows, runs, approvals, failures, secrets, system, webhooks, hooks, schedules, pricing
+    ):
         app.include_router(module.router)
     return app
