@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
 
+    # A deleted tenant can be restored for this long; then its personal data is purged.
+    tenant_grace_period_s: float = Field(default=30 * 24 * 3600, gt=0)
+
     # AutoRecovery, a platform schedule: dry-run (suggestions only) unless AUTO_RECOVERY_APPLY is on.
     auto_recovery_interval_s: int = Field(default=300, ge=10)
     auto_recovery_apply: bool = False

@@ -18,9 +18,11 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
+from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.user_run import UserWorkflowRun
 from schemas.runs import ResumePoint, RetryDefaults, RunInput, RunProgress
 from schemas.steps import WorkflowDefinition
+from schemas.tenants import LifecycleInput, TenantState
 
 RUN_ID_NAMESPACE = uuid.UUID("6f1c2b3e-8a51-4f0e-9d57-3c1f0a6e2b90")
 RUN_WORKFLOW_PREFIX = "run-"
@@ -105,7 +107,7 @@ def redrive_input(failed: RunProgress, definition: WorkflowDefinition, retry_def
 
 
 class TemporalRunControl:
-    """Re-drives failed runs for activities, which do not talk to Temporal themselves."""
+    """Re-drives failed runs and pauses schedules for activities, which do not talk to Temporal themselves."""
 
     def __init__(self, client: Client, task_queue: str) -> None:
         self._client, self._task_queue = client, task_queue
@@ -123,3 +125,31 @@ class TemporalRunControl:
         params = redrive_input(failed, definition, retry_defaults, trigger)
         await start_run(self._client, params, self._task_queue, eager=False)
         return params.run_id
+
+    async def set_schedules_paused(self, tenant_id: str, paused: bool, note: str) -> int:
+        """Pauses or resumes every schedule the tenant owns; returns how many it changed."""
+        changed = 0
+        async for listed in await self._client.list_schedules(query=f"TenantId = '{tenant_id}'"):
+            handle = self._client.get_schedule_handle(listed.id)
+            if (await handle.describe()).schedule.state.paused != paused:
+                await (handle.pause(note=note) if paused else handle.unpause(note=note))
+                changed += 1
+        return changed
+
+
+def tenant_workflow_id(tenant_id: str) -> str:
+    return f"tenant-{tenant_id}"
+
+
+async def ensure_lifecycle(client: Client, tenant_id: str, grace_period_s: float, task_queue: str) -> WorkflowHandle:
+    """The tenant's lifecycle workflow, started if it is not running (tenants created before it existed)."""
+    params = LifecycleInput(state=TenantState(tenant_id=tenant_id), grace_period_s=grace_period_s)
+    try:
+        return await client.start_workflow(
+            TenantLifecycle.run, params, id=tenant_workflow_id(tenant_id), task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=TypedSearchAttributes([SearchAttributePair(TENANT_ID, tenant_id)]),
+        )
+    except WorkflowAlreadyStartedError:  # purged: the lifecycle ended for good
+        return client.get_workflow_handle_for(TenantLifecycle.run, tenant_workflow_id(tenant_id))

@@ -15,6 +15,7 @@ from activities.http import HttpActivities, build_http_client
 from activities.recovery import RecoveryActivities
 from activities.runs_store import RunStoreActivities
 from activities.secrets import SecretStore
+from activities.tenants_store import TenantStoreActivities
 from core.db import create_db_engine
 from core.logs import configure_logging
 from core.security import SecretBox
@@ -22,16 +23,17 @@ from core.settings import Settings, get_settings
 from orchestrator.auto_recovery import AutoRecovery
 from orchestrator.client import TemporalRunControl, connect
 from orchestrator.platform_schedules import ensure_platform_schedules
+from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.user_run import UserWorkflowRun
 
-ALL_WORKFLOWS = [UserWorkflowRun, AutoRecovery]
+ALL_WORKFLOWS = [UserWorkflowRun, AutoRecovery, TenantLifecycle]
 # Compiled Jinja2 templates import jinja2's runtime when they render; it must come from outside the sandbox.
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("jinja2", "markupsafe", "schemas")
 )
 
 
-def build_activities(settings: Settings, engine: Engine, runs: TemporalRunControl) -> list:
+def build_activities(settings: Settings, engine: Engine, control: TemporalRunControl) -> list:
     """Every activity, with its outside-system client built once for the worker."""
     box = SecretBox(settings.levqor_secrets_key.get_secret_value()) if settings.levqor_secrets_key else None
     http = HttpActivities(
@@ -51,10 +53,12 @@ def build_activities(settings: Settings, engine: Engine, runs: TemporalRunContro
     )
     api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     ai = AiActivities(build_ai_client(api_key, settings.openai_base_url))
-    store, recovery = RunStoreActivities(engine), RecoveryActivities(engine, runs)
+    store, recovery = RunStoreActivities(engine), RecoveryActivities(engine, control)
+    tenants = TenantStoreActivities(engine, control)
     return [
         http.call, email.send_email, ai.complete, store.record_failure,
         recovery.list_open_failures, recovery.write_assessments, recovery.redrive_failure,
+        tenants.record_status, tenants.pause_schedules, tenants.purge_tenant,
     ]
 
 

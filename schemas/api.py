@@ -6,6 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.runs import PendingApproval, RunStatus, StepError, StepOutcome
+from schemas.tenants import Transition
 
 KeyRole = Literal["member", "admin"]
 Plan = Literal["free", "starter", "pro", "enterprise"]
@@ -30,7 +31,17 @@ class TenantPublic(BaseModel):
     id: str
     name: str
     plan: str
+    status: str = "active"
     created_at: datetime
+
+
+class TenantDetail(TenantPublic):
+    history: list[Transition] = Field(default_factory=list)
+    purge_at: datetime | None = None
+
+
+class TenantChangeCreate(StrictBody):
+    reason: str | None = Field(default=None, max_length=500)
 
 
 class ApiKeyCreate(StrictBody):

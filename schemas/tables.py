@@ -20,6 +20,8 @@ class Tenant(SQLModel, table=True):
     id: str = Field(default_factory=_id, primary_key=True, max_length=36)
     name: str = Field(max_length=200)
     plan: str = Field(default="free", max_length=32)
+    # Mirrored from the tenant's TenantLifecycle workflow, which owns it.
+    status: str = Field(default="active", max_length=16)
     created_at: datetime = Field(default_factory=_now)
 
 

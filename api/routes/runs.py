@@ -29,7 +29,7 @@ from orchestrator.user_run import UserWorkflowRun
 from schemas.api import RunAccepted, RunCreate, RunPage, RunPublic, RunSummary, StepDecisionCreate
 from schemas.runs import RunInput, RunStatus, StepDecision
 from schemas.steps import WorkflowDefinition
-from schemas.tables import WorkflowDefinitionRow
+from schemas.tables import Tenant, WorkflowDefinitionRow
 
 router = APIRouter(prefix="/api", tags=["runs"])
 ID_PATTERN = r"^[A-Za-z0-9-]{1,64}$"
@@ -174,8 +174,13 @@ def effective_status(reported: str, execution: WorkflowExecutionStatus | None) -
 
 
 def latest_definition(engine: EngineDep, workflow_id: str, tenant_id: str | None) -> tuple[str, int, WorkflowDefinition]:
-    """The tenant's definition at its latest version; 404 for another tenant's id."""
+    """The tenant's definition at its latest version; 404 for another tenant's id, 403 while the tenant
+    is suspended or deleted."""
     with Session(engine) as session:
+        tenant = session.get(Tenant, tenant_id)
+        if tenant is not None and tenant.status != "active":
+            raise ApiError(403, f"tenant_{tenant.status}", f"This tenant is {tenant.status}; it cannot start runs",
+                           field="tenant_id")
         row = owned_definition(session, workflow_id, tenant_id)  # type: ignore[arg-type]
         return row.id, row.latest_version, _parsed_version(engine, row.id, row.latest_version)
 

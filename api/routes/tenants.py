@@ -1,25 +1,43 @@
 """Tenants and their API keys. The founder creates tenants; a tenant admin may add keys to its own tenant."""
 
-from fastapi import APIRouter, status
+from typing import Literal
 
-from api.deps import CallerDep, FounderDep, SessionDep
+from fastapi import APIRouter, status
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
+
+from api.deps import CallerDep, EngineDep, FounderDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import ApiError
 from core.security import new_api_key
-from schemas.api import ApiKeyCreate, ApiKeyCreated, KeyRole, TenantCreate, TenantCreated, TenantPublic
+from orchestrator.client import ensure_lifecycle, tenant_workflow_id
+from orchestrator.tenant_lifecycle import TenantLifecycle
+from schemas.api import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    KeyRole,
+    TenantChangeCreate,
+    TenantCreate,
+    TenantCreated,
+    TenantDetail,
+    TenantPublic,
+)
 from schemas.tables import ApiKey, Tenant
+from schemas.tenants import TenantChange
 
 router = APIRouter(prefix="/api/tenants", tags=["tenants"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_tenant(body: TenantCreate, _founder: FounderDep, session: SessionDep) -> TenantCreated:
-    """Create a tenant and its first (admin) API key; the key is shown only in this answer."""
-    tenant = Tenant(name=body.name.strip(), plan=body.plan)
-    session.add(tenant)
-    session.flush()
-    key = _issue_key(session, tenant.id, "admin", "first key")
-    session.commit()
-    return TenantCreated(tenant=TenantPublic.model_validate(tenant, from_attributes=True), api_key=key)
+async def create_tenant(
+    body: TenantCreate, _founder: FounderDep, engine: EngineDep, temporal: TemporalDep, settings: SettingsDep
+) -> TenantCreated:
+    """Create a tenant, its lifecycle workflow and its first (admin) API key, shown only in this answer."""
+    created = await run_in_threadpool(_create_tenant, engine, body)
+    await ensure_lifecycle(temporal, created.tenant.id, settings.tenant_grace_period_s, settings.task_queue)
+    return created
 
 
 @router.get("")
@@ -30,9 +48,15 @@ def list_tenants(_founder: FounderDep, session: SessionDep) -> list[TenantPublic
 
 
 @router.get("/{tenant_id}")
-def get_tenant(tenant_id: str, caller: CallerDep, session: SessionDep) -> TenantPublic:
-    """One tenant: the founder sees any, a tenant key only its own."""
-    return TenantPublic.model_validate(_visible_tenant(session, tenant_id, caller), from_attributes=True)
+async def get_tenant(tenant_id: str, caller: CallerDep, engine: EngineDep, temporal: TemporalDep) -> TenantDetail:
+    """One tenant with its state and the history of its transitions (founder: any; a key: its own)."""
+    tenant = await run_in_threadpool(_visible_tenant_by_id, engine, tenant_id, caller)
+    try:
+        state = await temporal.get_workflow_handle(tenant_workflow_id(tenant_id)).query(TenantLifecycle.state)
+    except RPCError:
+        return TenantDetail.model_validate(tenant, from_attributes=True)
+    return TenantDetail(**TenantPublic.model_validate(tenant, from_attributes=True).model_dump(exclude={"status"}),
+                        status=state.status, history=state.history, purge_at=state.purge_at)
 
 
 @router.post("/{tenant_id}/api-keys", status_code=status.HTTP_201_CREATED)
@@ -44,6 +68,45 @@ def create_api_key(tenant_id: str, body: ApiKeyCreate, caller: CallerDep, sessio
     key = _issue_key(session, tenant.id, body.role, body.label)
     session.commit()
     return key
+
+
+# Declared after /api-keys, whose literal path must match first.
+@router.post("/{tenant_id}/{transition}")
+async def change_tenant(
+    tenant_id: str, transition: Literal["suspend", "resume", "delete", "restore"], body: TenantChangeCreate,
+    founder: FounderDep, engine: EngineDep, temporal: TemporalDep, settings: SettingsDep,
+) -> TenantDetail:
+    """Suspend, resume, delete (soft, restorable for the grace period) or restore a tenant (founder)."""
+    tenant = await run_in_threadpool(_visible_tenant_by_id, engine, tenant_id, founder)
+    handle = await ensure_lifecycle(temporal, tenant.id, settings.tenant_grace_period_s, settings.task_queue)
+    try:
+        state = await handle.execute_update(
+            TenantLifecycle.change, TenantChange(name=transition, by="founder", reason=body.reason)
+        )
+    except WorkflowUpdateFailedError as err:
+        current = err.cause.details[0] if isinstance(err.cause, ApplicationError) and err.cause.details else None
+        raise ApiError(409, "illegal_transition", f"Cannot {transition} a tenant that is {current}",
+                       field="transition", current_state=current) from err
+    except RPCError as err:  # the lifecycle has ended: the tenant was purged
+        raise ApiError(409, "illegal_transition", f"Cannot {transition} a purged tenant", field="transition",
+                       current_state="purged") from err
+    return TenantDetail(**TenantPublic.model_validate(tenant, from_attributes=True).model_dump(exclude={"status"}),
+                        status=state.status, history=state.history, purge_at=state.purge_at)
+
+
+def _create_tenant(engine: EngineDep, body: TenantCreate) -> TenantCreated:
+    with Session(engine, expire_on_commit=False) as session:
+        tenant = Tenant(name=body.name.strip(), plan=body.plan)
+        session.add(tenant)
+        session.flush()
+        key = _issue_key(session, tenant.id, "admin", "first key")
+        session.commit()
+        return TenantCreated(tenant=TenantPublic.model_validate(tenant, from_attributes=True), api_key=key)
+
+
+def _visible_tenant_by_id(engine: EngineDep, tenant_id: str, caller: CallerDep) -> Tenant:
+    with Session(engine, expire_on_commit=False) as session:
+        return _visible_tenant(session, tenant_id, caller)
 
 
 def _visible_tenant(session: SessionDep, tenant_id: str, caller: CallerDep) -> Tenant:

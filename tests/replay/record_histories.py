@@ -19,9 +19,11 @@ from core.db import create_db_engine, migrate
 from core.settings import Settings
 from orchestrator.client import redrive_input
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
+from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.user_run import UserWorkflowRun
 from orchestrator.worker import build_worker
 from schemas.runs import StepDecision
+from schemas.tenants import LifecycleInput, TenantChange, TenantState
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.smtp import SmtpSink
 from tests.fakes.target import TargetServer
@@ -112,13 +114,25 @@ async def scheduled(client: Client, queue: str, target: str) -> WorkflowHandle:
     return handle
 
 
+async def tenant_transitions(client: Client, queue: str, target: str) -> WorkflowHandle:
+    handle = await client.start_workflow(
+        TenantLifecycle.run, LifecycleInput(state=TenantState(tenant_id=str(uuid.uuid4())), grace_period_s=1),
+        id=f"tenant-{uuid.uuid4()}", task_queue=queue,
+    )
+    for name in ("suspend", "resume", "delete", "restore", "delete"):
+        await handle.execute_update(TenantLifecycle.change, TenantChange(name=name, by="founder"))
+    await handle.result()  # purged when the one-second grace period ends
+    return handle
+
+
 SCENARIOS: dict[str, Scenario] = {
-    "every_step": every_step, "approved_gate": approved_gate, "rejected_gate": rejected_gate,
-    "gate_timeout_fails": gate_timeout_fails, "retries_exhausted": retries_exhausted, "cancelled": cancelled,
+    "user_workflow_run_every_step": every_step, "user_workflow_run_approved_gate": approved_gate, "user_workflow_run_rejected_gate": rejected_gate,
+    "user_workflow_run_gate_timeout_fails": gate_timeout_fails, "user_workflow_run_retries_exhausted": retries_exhausted, "user_workflow_run_cancelled": cancelled,
     # recorded once failures went to the failure queue (patch "record-failure-in-queue")
-    "failure_recorded": retries_exhausted,
-    "redriven": redriven,
-    "scheduled": scheduled,
+    "user_workflow_run_failure_recorded": retries_exhausted,
+    "user_workflow_run_redriven": redriven,
+    "user_workflow_run_scheduled": scheduled,
+    "tenant_lifecycle_transitions": tenant_transitions,
 }
 
 
@@ -148,7 +162,7 @@ async def record(names: list[str]) -> None:
             )
             async with build_worker(env.client, settings, create_db_engine(database_url), task_queue="record"):
                 for name in names:
-                    path = HISTORIES / f"user_workflow_run_{name}.json"
+                    path = HISTORIES / f"{name}.json"
                     if path.exists():
                         continue  # recorded by older code; it must keep replaying as it is
                     handle = await SCENARIOS[name](env.client, "record", target.url)

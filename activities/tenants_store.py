@@ -1,0 +1,58 @@
+"""A tenant's lifecycle side effects: its status on the row, its schedules, and purging its data."""
+
+from typing import Protocol
+
+from sqlalchemy import Engine, delete
+from sqlmodel import Session, col, select
+from temporalio import activity
+
+from schemas.tables import (
+    ApiKey,
+    Tenant,
+    TenantSecret,
+    WebhookTrigger,
+    WorkflowDefinitionRow,
+    WorkflowVersionRow,
+)
+from schemas.tenants import SchedulesPause, StatusRecord
+
+PURGED_NAME = "purged tenant"
+
+
+class ScheduleControl(Protocol):
+    async def set_schedules_paused(self, tenant_id: str, paused: bool, note: str) -> int: ...
+
+
+class TenantStoreActivities:
+    def __init__(self, engine: Engine, schedules: ScheduleControl) -> None:
+        self._engine, self._schedules = engine, schedules
+
+    @activity.defn(name="record_tenant_status")
+    def record_status(self, record: StatusRecord) -> None:
+        """Mirrors the lifecycle's status onto the tenant row, which the API checks on every start."""
+        with Session(self._engine) as session:
+            tenant = session.get(Tenant, record.tenant_id)
+            if tenant is not None:
+                tenant.status = record.status
+                session.add(tenant)
+                session.commit()
+
+    @activity.defn(name="pause_tenant_schedules")
+    async def pause_schedules(self, request: SchedulesPause) -> int:
+        """Pauses (or resumes) every schedule of the tenant; returns how many changed."""
+        return await self._schedules.set_schedules_paused(request.tenant_id, request.paused, request.note)
+
+    @activity.defn(name="purge_tenant")
+    def purge_tenant(self, record: StatusRecord) -> None:
+        """Erases the tenant's personal data: keys, secrets, webhooks, definitions and its name."""
+        with Session(self._engine) as session:
+            definitions = select(WorkflowDefinitionRow.id).where(WorkflowDefinitionRow.tenant_id == record.tenant_id)
+            session.exec(delete(WorkflowVersionRow).where(col(WorkflowVersionRow.definition_id).in_(definitions)))  # type: ignore[call-overload]
+            for table in (WebhookTrigger, WorkflowDefinitionRow, TenantSecret, ApiKey):
+                session.exec(delete(table).where(table.tenant_id == record.tenant_id))  # type: ignore[call-overload, attr-defined]
+            tenant = session.get(Tenant, record.tenant_id)
+            if tenant is not None:
+                tenant.name, tenant.status = PURGED_NAME, "purged"
+                session.add(tenant)
+            session.commit()
+        activity.logger.info("tenant purged", extra={"tenant_id": record.tenant_id})

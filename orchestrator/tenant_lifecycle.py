@@ -1,0 +1,111 @@
+"""Owns one tenant's state for its whole life: active ⇄ suspended, → deleted (restorable during a
+grace period), → purged (personal data erased; terminal).
+
+Transitions arrive as the `change` update, whose validator refuses an illegal one with the current
+state. Every transition is mirrored to the tenant row (the API checks it on each run start) and
+pauses or resumes the tenant's schedules. A durable timer purges a deleted tenant when the grace
+period ends. The history is kept bounded with continue-as-new.
+"""
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.tenants_store import TenantStoreActivities
+    from schemas.tenants import (
+        LEGAL,
+        LifecycleInput,
+        SchedulesPause,
+        StatusRecord,
+        TenantChange,
+        TenantState,
+        Transition,
+        TransitionName,
+    )
+
+STORE_TIMEOUT = timedelta(seconds=30)
+STORE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+PAUSES = {"active": False, "suspended": True, "deleted": True, "purged": True}
+
+
+@workflow.defn
+class TenantLifecycle:
+    @workflow.init
+    def __init__(self, params: LifecycleInput) -> None:
+        # Set here, not in run: an update can arrive with the very first workflow task.
+        self._state = params.state
+        self._grace = timedelta(seconds=params.grace_period_s)
+        self._pending: list[TenantChange] = []
+        self._busy = False
+
+    @workflow.run
+    async def run(self, params: LifecycleInput) -> TenantState:
+        while self._state.status != "purged":
+            try:
+                await workflow.wait_condition(lambda: bool(self._pending), timeout=self._until_purge())
+            except asyncio.TimeoutError:
+                pass  # the grace period ended
+            if self._pending:
+                await self._apply(self._pending.pop(0))
+            elif self._state.status == "deleted":
+                await self._move("purge", "timer", "grace period ended")
+            if workflow.info().is_continue_as_new_suggested() and not self._pending:
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(LifecycleInput(state=self._state, grace_period_s=params.grace_period_s))
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._state
+
+    @workflow.update
+    async def change(self, request: TenantChange) -> TenantState:
+        self._pending.append(request)
+        await workflow.wait_condition(lambda: all(r is not request for r in self._pending) and not self._busy)
+        return self._state
+
+    @change.validator
+    def _legal(self, request: TenantChange) -> None:
+        allowed_from, _ = LEGAL[request.name]
+        current = self._expected_status()
+        if current not in allowed_from:
+            raise ApplicationError(f"cannot {request.name} a tenant that is {current}", current, type="IllegalTransition")
+
+    @workflow.query
+    def state(self) -> TenantState:
+        return self._state
+
+    async def _apply(self, request: TenantChange) -> None:
+        await self._move(request.name, request.by, request.reason)
+
+    async def _move(self, name: TransitionName, by: str, reason: str | None) -> None:
+        self._busy = True
+        state = self._state
+        target = LEGAL[name][1]
+        now = workflow.now()
+        state.history.append(Transition(name=name, from_status=state.status, to_status=target, at=now, by=by, reason=reason))
+        state.status = target
+        state.purge_at = now + self._grace if target == "deleted" else None
+        await self._store(TenantStoreActivities.record_status, StatusRecord(tenant_id=state.tenant_id, status=target))
+        await self._store(TenantStoreActivities.pause_schedules, SchedulesPause(
+            tenant_id=state.tenant_id, paused=PAUSES[target], note=f"tenant {target}"))
+        if target == "purged":
+            await self._store(TenantStoreActivities.purge_tenant, StatusRecord(tenant_id=state.tenant_id, status=target))
+        self._busy = False
+
+    async def _store(self, activity, argument) -> None:  # type: ignore[no-untyped-def]
+        await workflow.execute_activity_method(activity, argument, start_to_close_timeout=STORE_TIMEOUT, retry_policy=STORE_RETRY)
+
+    def _expected_status(self) -> str:
+        """The status once the changes already accepted have been applied."""
+        status = self._state.status
+        for queued in self._pending:
+            status = LEGAL[queued.name][1]
+        return status
+
+    def _until_purge(self) -> timedelta | None:
+        state = self._state
+        if state.status != "deleted" or state.purge_at is None:
+            return None
+        return max(state.purge_at - workflow.now(), timedelta(milliseconds=1))

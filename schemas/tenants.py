@@ -1,0 +1,57 @@
+"""What crosses the boundary of `TenantLifecycle`: its state, transitions and messages."""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+TenantStatus = Literal["active", "suspended", "deleted", "purged"]
+TransitionName = Literal["suspend", "resume", "delete", "restore", "purge"]
+# Which transition may leave which state; purge happens only by the grace-period timer.
+LEGAL: dict[TransitionName, tuple[tuple[TenantStatus, ...], TenantStatus]] = {
+    "suspend": (("active",), "suspended"),
+    "resume": (("suspended",), "active"),
+    "delete": (("active", "suspended"), "deleted"),
+    "restore": (("deleted",), "active"),
+    "purge": (("deleted",), "purged"),
+}
+
+
+class Transition(BaseModel):
+    name: TransitionName
+    from_status: TenantStatus
+    to_status: TenantStatus
+    at: datetime
+    by: str
+    reason: str | None = None
+
+
+class TenantChange(BaseModel):
+    """A request to move a tenant through a transition (the update's argument)."""
+
+    name: Literal["suspend", "resume", "delete", "restore"]
+    by: str
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class TenantState(BaseModel):
+    tenant_id: str
+    status: TenantStatus = "active"
+    history: list[Transition] = Field(default_factory=list)
+    purge_at: datetime | None = None
+
+
+class LifecycleInput(BaseModel):
+    state: TenantState
+    grace_period_s: float = 30 * 24 * 3600
+
+
+class StatusRecord(BaseModel):
+    tenant_id: str
+    status: TenantStatus
+
+
+class SchedulesPause(BaseModel):
+    tenant_id: str
+    paused: bool
+    note: str
