@@ -112,3 +112,45 @@ class WebhookTrigger(SQLModel, table=True):
     wait_for_result: bool = False
     wait_timeout_s: float = 10.0
     created_at: datetime = Field(default_factory=_now)
+
+
+class UsageCounter(SQLModel, table=True):
+    """One metered quantity of a tenant in a billing period; incremented atomically in the database."""
+
+    __tablename__ = "usage_counter"
+    __table_args__ = (UniqueConstraint("tenant_id", "period", "metric"),)
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    tenant_id: str = Field(index=True, max_length=36)
+    period: str = Field(max_length=7)
+    metric: str = Field(max_length=32)
+    value: int = 0
+    updated_at: datetime = Field(default_factory=_now)
+
+
+class DataRequest(SQLModel, table=True):
+    """A data-subject request (export or erasure) with its legal deadline."""
+
+    __tablename__ = "data_request"
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    tenant_id: str = Field(index=True, max_length=36)
+    kind: str = Field(max_length=16)
+    status: str = Field(default="pending", max_length=16)
+    requested_at: datetime = Field(default_factory=_now)
+    deadline_at: datetime
+    completed_at: datetime | None = None
+    archive: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what to which tenant: founders' actions, lifecycle and billing events, autopilot throttles."""
+
+    __tablename__ = "audit_entry"
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    tenant_id: str | None = Field(default=None, index=True, max_length=36)
+    actor: str = Field(max_length=100)
+    action: str = Field(max_length=64)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    at: datetime = Field(default_factory=_now)
