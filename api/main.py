@@ -16,6 +16,7 @@ from api.routes import (
     approvals,
     failures,
     hooks,
+    me,
     pricing,
     runs,
     schedules,
@@ -59,7 +60,7 @@ def create_app(settings: Settings) -> FastAPI:
                   description="Durable, multi-tenant workflow automation on Temporal.")
     install_error_handlers(app)
     for module in (
-        tenants, workflows, runs, approvals, failures, secrets, system, webhooks, hooks, schedules, pricing
+        tenants, workflows, runs, approvals, failures, secrets, system, webhooks, hooks, schedules, pricing, me
     ):
         app.include_router(module.router)
     return app

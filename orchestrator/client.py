@@ -20,6 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.user_run import UserWorkflowRun
+from schemas.data_requests import RunRecord
 from schemas.runs import ResumePoint, RetryDefaults, RunInput, RunProgress
 from schemas.steps import WorkflowDefinition
 from schemas.tenants import LifecycleInput, TenantState
@@ -135,6 +136,20 @@ class TemporalRunControl:
                 await (handle.pause(note=note) if paused else handle.unpause(note=note))
                 changed += 1
         return changed
+
+    async def list_tenant_runs(self, tenant_id: str, limit: int) -> list[RunRecord]:
+        """The tenant's runs as visibility lists them, newest first, at most `limit`."""
+        query = f"WorkflowType = 'UserWorkflowRun' AND TenantId = '{tenant_id}'"
+        return [
+            RunRecord(
+                run_id=execution.id.removeprefix(RUN_WORKFLOW_PREFIX),
+                definition_id=execution.typed_search_attributes.get(DEFINITION_ID),
+                status=execution.typed_search_attributes.get(RUN_STATUS)
+                or (execution.status.name.lower() if execution.status else "unknown"),
+                started_at=execution.start_time, closed_at=execution.close_time,
+            )
+            async for execution in self._client.list_workflows(query, limit=limit)
+        ]
 
 
 def tenant_workflow_id(tenant_id: str) -> str:

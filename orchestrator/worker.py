@@ -11,6 +11,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.ai import AiActivities, build_ai_client
 from activities.email import EmailActivities
+from activities.data_requests import DataRequestActivities
 from activities.http import HttpActivities, build_http_client
 from activities.recovery import RecoveryActivities
 from activities.runs_store import RunStoreActivities
@@ -22,11 +23,12 @@ from core.security import SecretBox
 from core.settings import Settings, get_settings
 from orchestrator.auto_recovery import AutoRecovery
 from orchestrator.client import TemporalRunControl, connect
+from orchestrator.data_export import DataExport
 from orchestrator.platform_schedules import ensure_platform_schedules
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.user_run import UserWorkflowRun
 
-ALL_WORKFLOWS = [UserWorkflowRun, AutoRecovery, TenantLifecycle]
+ALL_WORKFLOWS = [UserWorkflowRun, AutoRecovery, TenantLifecycle, DataExport]
 # Compiled Jinja2 templates import jinja2's runtime when they render; it must come from outside the sandbox.
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("jinja2", "markupsafe", "schemas")
@@ -55,10 +57,12 @@ def build_activities(settings: Settings, engine: Engine, control: TemporalRunCon
     ai = AiActivities(build_ai_client(api_key, settings.openai_base_url))
     store, recovery = RunStoreActivities(engine), RecoveryActivities(engine, control)
     tenants = TenantStoreActivities(engine, control)
+    data_requests = DataRequestActivities(engine, control)
     return [
         http.call, email.send_email, ai.complete, store.record_failure,
         recovery.list_open_failures, recovery.write_assessments, recovery.redrive_failure,
         tenants.record_status, tenants.pause_schedules, tenants.purge_tenant,
+        data_requests.write_export, data_requests.mark_failed,
     ]
 
 

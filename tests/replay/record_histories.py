@@ -9,8 +9,11 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 
+from sqlmodel import Session
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -18,11 +21,14 @@ from temporalio.testing import WorkflowEnvironment
 from core.db import create_db_engine, migrate
 from core.settings import Settings
 from orchestrator.client import redrive_input
+from orchestrator.data_export import DataExport, export_workflow_id
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.user_run import UserWorkflowRun
 from orchestrator.worker import build_worker
+from schemas.data_requests import DataExportInput
 from schemas.runs import StepDecision
+from schemas.tables import DataRequest, Tenant, TenantSecret, WorkflowDefinitionRow, WorkflowVersionRow
 from schemas.tenants import LifecycleInput, TenantChange, TenantState
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.smtp import SmtpSink
@@ -125,6 +131,29 @@ async def tenant_transitions(client: Client, queue: str, target: str) -> Workflo
     return handle
 
 
+@cache
+def record_database_url() -> str:
+    """The recorder's own database, made on first use; scenarios whose activities read rows seed it."""
+    return f"sqlite:///{tempfile.mkdtemp()}/record.db"
+
+
+async def data_export_archive(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """An export of a tenant with a definition and a secret, written to the recorder's database."""
+    now = datetime.now(UTC)
+    tenant = Tenant(name="Recorded")
+    request = DataRequest(tenant_id=tenant.id, kind="export", deadline_at=now + timedelta(days=30))
+    params = DataExportInput(request_id=request.id, tenant_id=tenant.id)
+    with Session(create_db_engine(record_database_url())) as session:
+        definition = WorkflowDefinitionRow(tenant_id=tenant.id, name="flow")
+        session.add_all([tenant, request, definition, TenantSecret(tenant_id=tenant.id, name="TOKEN", ciphertext="x")])
+        session.flush()
+        session.add(WorkflowVersionRow(definition_id=definition.id, version=1, body={"name": "flow", "steps": []}))
+        session.commit()
+    handle = await client.start_workflow(DataExport.run, params, id=export_workflow_id(params.request_id), task_queue=queue)
+    await handle.result()
+    return handle
+
+
 SCENARIOS: dict[str, Scenario] = {
     "user_workflow_run_every_step": every_step, "user_workflow_run_approved_gate": approved_gate, "user_workflow_run_rejected_gate": rejected_gate,
     "user_workflow_run_gate_timeout_fails": gate_timeout_fails, "user_workflow_run_retries_exhausted": retries_exhausted, "user_workflow_run_cancelled": cancelled,
@@ -133,6 +162,7 @@ SCENARIOS: dict[str, Scenario] = {
     "user_workflow_run_redriven": redriven,
     "user_workflow_run_scheduled": scheduled,
     "tenant_lifecycle_transitions": tenant_transitions,
+    "data_export_archive": data_export_archive,
 }
 
 
@@ -145,7 +175,7 @@ async def _finish(handle: WorkflowHandle) -> None:
 
 async def record(names: list[str]) -> None:
     target, smtp, ai = TargetServer().start(), SmtpSink().start(), FakeOpenAI().start()
-    database_url = f"sqlite:///{tempfile.mkdtemp()}/record.db"
+    database_url = record_database_url()
     migrate(database_url)
     try:
         env = await WorkflowEnvironment.start_local(

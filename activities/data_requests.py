@@ -1,0 +1,112 @@
+"""Data-subject requests' side effects: gathering a tenant's data into an archive on its request row."""
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from pydantic_core import to_jsonable_python
+from sqlalchemy import Engine
+from sqlmodel import Session, SQLModel, col, select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from schemas.data_requests import DataExportInput, DataExportResult, RunRecord
+from schemas.tables import (
+    ApiKey,
+    AuditEntry,
+    DataRequest,
+    FailureEntry,
+    Tenant,
+    TenantSecret,
+    UsageCounter,
+    WebhookTrigger,
+    WorkflowDefinitionRow,
+    WorkflowVersionRow,
+)
+
+# What each table contributes; hashes, ciphertexts and signing secrets are left out on purpose.
+TENANT_FIELDS = ("id", "name", "plan", "status", "created_at")
+KEY_FIELDS = ("id", "role", "prefix", "label", "created_at", "revoked_at")
+SECRET_FIELDS = ("name", "created_at", "updated_at")
+WEBHOOK_FIELDS = ("id", "definition_id", "wait_for_result", "wait_timeout_s", "created_at")
+DEFINITION_FIELDS = ("id", "name", "latest_version", "created_at", "updated_at")
+VERSION_FIELDS = ("version", "body", "created_at")
+USAGE_FIELDS = ("period", "metric", "value", "updated_at")
+FAILURE_FIELDS = ("id", "run_id", "definition_id", "version", "step_id", "error_type", "message", "attempts",
+                  "first_failed_at", "last_failed_at", "status", "redriven_run_id", "created_at")
+AUDIT_FIELDS = ("id", "actor", "action", "detail", "at")
+
+
+class RunLister(Protocol):
+    """Lists a tenant's runs from Temporal visibility; `orchestrator.client.TemporalRunControl` is the real one."""
+
+    async def list_tenant_runs(self, tenant_id: str, limit: int) -> list[RunRecord]: ...
+
+
+class DataRequestActivities:
+    def __init__(self, engine: Engine, runs: RunLister) -> None:
+        self._engine, self._runs = engine, runs
+
+    @activity.defn(name="write_data_export")
+    async def write_export(self, params: DataExportInput) -> DataExportResult:
+        """Gathers the tenant's data and stores it as the request's archive; repeating it rewrites the same."""
+        runs = await self._runs.list_tenant_runs(params.tenant_id, params.run_limit)
+        return await asyncio.to_thread(self._store_archive, params, runs)
+
+    @activity.defn(name="mark_data_request_failed")
+    def mark_failed(self, params: DataExportInput) -> None:
+        with Session(self._engine) as session:
+            row = session.get(DataRequest, params.request_id)
+            if row is not None and row.status == "pending":
+                row.status = "failed"
+                session.add(row)
+                session.commit()
+
+    def _store_archive(self, params: DataExportInput, runs: list[RunRecord]) -> DataExportResult:
+        with Session(self._engine) as session:
+            row = session.get(DataRequest, params.request_id)
+            if row is None or row.tenant_id != params.tenant_id:
+                raise ApplicationError(
+                    f"no data request {params.request_id}", type="RequestNotFound", non_retryable=True
+                )
+            archive = _archive(session, params.tenant_id)
+            archive["runs"] = [run.model_dump(mode="json") for run in runs]
+            row.archive, row.status, row.completed_at = archive, "completed", datetime.now(UTC)
+            session.add(row)
+            session.commit()
+        counts = {name: len(part) for name, part in archive.items() if isinstance(part, list)}
+        activity.logger.info("data export written", extra={"request_id": params.request_id, **counts})
+        return DataExportResult(request_id=params.request_id, counts=counts)
+
+
+def _archive(session: Session, tenant_id: str) -> dict[str, Any]:
+    tenant = session.get(Tenant, tenant_id)
+    definitions = _owned(session, WorkflowDefinitionRow, tenant_id, WorkflowDefinitionRow.created_at)
+    return {
+        "exported_at": datetime.now(UTC).isoformat(),
+        "tenant": _pick(tenant, TENANT_FIELDS) if tenant else None,
+        "api_keys": [_pick(r, KEY_FIELDS) for r in _owned(session, ApiKey, tenant_id, ApiKey.created_at)],
+        "definitions": [
+            {**_pick(d, DEFINITION_FIELDS), "versions": [_pick(v, VERSION_FIELDS) for v in session.exec(
+                select(WorkflowVersionRow).where(WorkflowVersionRow.definition_id == d.id)
+                .order_by(col(WorkflowVersionRow.version))).all()]}
+            for d in definitions
+        ],
+        "secrets": [_pick(r, SECRET_FIELDS) for r in _owned(session, TenantSecret, tenant_id, TenantSecret.name)],
+        "webhooks": [
+            {**_pick(r, WEBHOOK_FIELDS), "signed": r.signing_secret is not None}
+            for r in _owned(session, WebhookTrigger, tenant_id, WebhookTrigger.created_at)
+        ],
+        "usage": [_pick(r, USAGE_FIELDS) for r in _owned(session, UsageCounter, tenant_id, UsageCounter.period)],
+        "failures": [_pick(r, FAILURE_FIELDS) for r in _owned(session, FailureEntry, tenant_id, FailureEntry.created_at)],
+        "audit_log": [_pick(r, AUDIT_FIELDS) for r in _owned(session, AuditEntry, tenant_id, AuditEntry.at)],
+    }
+
+
+def _owned(session: Session, table: type[SQLModel], tenant_id: str, order: Any) -> list[Any]:
+    query = select(table).where(table.tenant_id == tenant_id)  # type: ignore[attr-defined]
+    return list(session.exec(query.order_by(col(order))).all())
+
+
+def _pick(row: SQLModel, fields: tuple[str, ...]) -> dict[str, Any]:
+    return to_jsonable_python({name: getattr(row, name) for name in fields})
