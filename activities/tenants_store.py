@@ -1,13 +1,15 @@
 """A tenant's lifecycle side effects: its status on the row, its schedules, and purging its data."""
 
+from datetime import UTC, datetime
 from typing import Protocol
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, update
 from sqlmodel import Session, col, select
 from temporalio import activity
 
 from schemas.tables import (
     ApiKey,
+    DataRequest,
     Tenant,
     TenantSecret,
     WebhookTrigger,
@@ -54,5 +56,10 @@ class TenantStoreActivities:
             if tenant is not None:
                 tenant.name, tenant.status = PURGED_NAME, "purged"
                 session.add(tenant)
+            session.exec(  # type: ignore[call-overload]
+                update(DataRequest)
+                .where(DataRequest.tenant_id == record.tenant_id, DataRequest.kind == "erasure", DataRequest.status == "pending")
+                .values(status="completed", completed_at=datetime.now(UTC))
+            )
             session.commit()
         activity.logger.info("tenant purged", extra={"tenant_id": record.tenant_id})

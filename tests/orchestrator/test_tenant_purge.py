@@ -4,7 +4,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest_asyncio
@@ -17,7 +17,14 @@ from activities.tenants_store import PURGED_NAME, TenantStoreActivities
 from core.security import new_api_key
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.worker import WORKFLOW_RUNNER
-from schemas.tables import ApiKey, Tenant, TenantSecret, WorkflowDefinitionRow, WorkflowVersionRow
+from schemas.tables import (
+    ApiKey,
+    DataRequest,
+    Tenant,
+    TenantSecret,
+    WorkflowDefinitionRow,
+    WorkflowVersionRow,
+)
 from schemas.tenants import LifecycleInput, TenantChange, TenantState
 
 GRACE = timedelta(days=30)
@@ -52,6 +59,7 @@ def tenant_with_data(engine) -> str:
         session.add(definition)
         session.flush()
         session.add(WorkflowVersionRow(definition_id=definition.id, version=1, body={"name": "orders", "steps": []}))
+        session.add(DataRequest(tenant_id=tenant.id, kind="erasure", deadline_at=datetime.now(UTC) + timedelta(days=30)))
         session.commit()
         return tenant.id
 
@@ -80,6 +88,8 @@ async def test_a_deleted_tenant_is_purged_when_the_grace_period_ends(skipping_en
         assert session.get(Tenant, tenant_id).name == PURGED_NAME
         for table in (ApiKey, TenantSecret, WorkflowDefinitionRow):
             assert session.exec(select(table).where(table.tenant_id == tenant_id)).all() == []
+        erasure = session.exec(select(DataRequest).where(DataRequest.tenant_id == tenant_id)).one()
+        assert erasure.status == "completed" and erasure.completed_at is not None
 
 
 async def test_a_tenant_restored_within_the_grace_period_keeps_its_data(
