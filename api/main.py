@@ -23,11 +23,9 @@ from api.routes import (
     secrets,
     system,
     tenants,
-    usage,
     webhooks,
     workflows,
 )
-from api.usage import ApiCallCounter, UsageBuffer
 from core.db import create_db_engine
 from core.logs import configure_logging
 from core.settings import VERSION, Settings
@@ -48,15 +46,11 @@ def create_app(settings: Settings) -> FastAPI:
         if worker:
             await ensure_platform_schedules(temporal, settings)
         worker_task = asyncio.create_task(worker.run()) if worker else None
-        api_calls = UsageBuffer()
-        flush_task = asyncio.create_task(api_calls.run(engine))
         log.info("api started", embedded_worker=worker is not None, task_queue=settings.task_queue)
         try:
             yield {"settings": settings, "engine": engine, "temporal": temporal, "started_at": time.monotonic(),
-                   "callers": CallerCache(), "usage": api_calls}
+                   "callers": CallerCache()}
         finally:
-            flush_task.cancel()
-            await asyncio.gather(flush_task, return_exceptions=True)
             if worker and worker_task:
                 await worker.shutdown()
                 await asyncio.gather(worker_task, return_exceptions=True)
@@ -65,9 +59,8 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Levqor", version=VERSION, lifespan=lifespan,
                   description="Durable, multi-tenant workflow automation on Temporal.")
     install_error_handlers(app)
-    app.add_middleware(ApiCallCounter)
     for module in (
-        tenants, workflows, runs, approvals, failures, secrets, system, webhooks, hooks, schedules, pricing, me, usage
+        tenants, workflows, runs, approvals, failures, secrets, system, webhooks, hooks, schedules, pricing, me
     ):
         app.include_router(module.router)
     return app

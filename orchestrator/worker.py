@@ -17,7 +17,6 @@ from activities.recovery import RecoveryActivities
 from activities.runs_store import RunStoreActivities
 from activities.secrets import SecretStore
 from activities.tenants_store import TenantStoreActivities
-from activities.usage import UsageActivities
 from core.db import create_db_engine
 from core.logs import configure_logging
 from core.security import SecretBox
@@ -59,12 +58,11 @@ def build_activities(settings: Settings, engine: Engine, control: TemporalRunCon
     store, recovery = RunStoreActivities(engine), RecoveryActivities(engine, control)
     tenants = TenantStoreActivities(engine, control)
     data_requests = DataRequestActivities(engine, control)
-    usage = UsageActivities(engine)
     return [
         http.call, email.send_email, ai.complete, store.record_failure,
         recovery.list_open_failures, recovery.write_assessments, recovery.redrive_failure,
         tenants.record_status, tenants.pause_schedules, tenants.purge_tenant,
-        data_requests.write_export, data_requests.mark_failed, usage.record_usage,
+        data_requests.write_export, data_requests.mark_failed,
     ]
 
 

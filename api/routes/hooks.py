@@ -22,7 +22,6 @@ from api.deps import EngineDep, SettingsDep, TemporalDep
 from api.errors import ApiError
 from api.routes.runs import check_input, effective_status, latest_definition
 from api.routes.webhooks import signing_box
-from api.usage import reserve_run
 from core.security import hash_api_key, same_secret
 from core.settings import Settings
 from orchestrator.client import new_run_id, same_request
@@ -55,7 +54,6 @@ async def receive_hook(
     )
     params = await _run_input(engine, hook, _json_object(raw), key, settings)
     eager = settings.api_embedded_worker
-    await run_in_threadpool(reserve_run, engine, hook.tenant_id)
     handle = await start_run_workflow(temporal, params, settings.task_queue, eager=eager)
     if key is not None and not await same_request(handle, params):
         raise ApiError(409, "idempotency_key_reused",

@@ -21,7 +21,6 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.deps import CallerDep, CurrentTenant, EngineDep, SettingsDep, TemporalDep
 from api.errors import ApiError
 from api.routes.workflows import definition_version, owned_definition
-from api.usage import reserve_run
 from core.security import open_token, seal_token
 from orchestrator.client import TRIGGER_MEMO, new_run_id, run_workflow_id, same_request
 from orchestrator.client import start_run as start_run_workflow
@@ -65,7 +64,6 @@ async def start_run(
         input=body.input,
         retry_defaults=settings.retry_defaults(),
     )
-    await run_in_threadpool(reserve_run, engine, tenant.tenant_id)
     handle = await start_run_workflow(temporal, params, settings.task_queue, eager=settings.api_embedded_worker)
     if idempotency_key is not None and not await same_request(handle, params):
         raise ApiError(409, "idempotency_key_reused",
