@@ -49,14 +49,14 @@ class TenantStoreActivities:
         """Erases the tenant's personal data: keys, secrets, webhooks, definitions and its name."""
         with Session(self._engine) as session:
             definitions = select(WorkflowDefinitionRow.id).where(WorkflowDefinitionRow.tenant_id == record.tenant_id)
-            session.exec(delete(WorkflowVersionRow).where(col(WorkflowVersionRow.definition_id).in_(definitions)))  # type: ignore[call-overload]
+            session.execute(delete(WorkflowVersionRow).where(col(WorkflowVersionRow.definition_id).in_(definitions)))
             for table in (WebhookTrigger, WorkflowDefinitionRow, TenantSecret, ApiKey):
-                session.exec(delete(table).where(table.tenant_id == record.tenant_id))  # type: ignore[call-overload, attr-defined]
+                session.execute(delete(table).where(table.tenant_id == record.tenant_id))  # type: ignore[attr-defined]
             tenant = session.get(Tenant, record.tenant_id)
             if tenant is not None:
                 tenant.name, tenant.status = PURGED_NAME, "purged"
                 session.add(tenant)
-            session.exec(  # type: ignore[call-overload]
+            session.execute(
                 update(DataRequest)
                 .where(DataRequest.tenant_id == record.tenant_id, DataRequest.kind == "erasure", DataRequest.status == "pending")
                 .values(status="completed", completed_at=datetime.now(UTC))

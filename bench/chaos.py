@@ -245,7 +245,8 @@ class Cluster:
         """Worker first (so it does not fail over a missing server), then target and server."""
         for process in (self.worker, self.target):
             if process is not None:
-                _terminate(process)
+                # 3 s, then SIGKILL: a worker whose server is down would spend ~10 s shutting down.
+                stop(process, timeout_s=3.0)
         if self.server is not None:
             stop(self.server)
         for guard in self.guards:
@@ -293,17 +294,6 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, timeo
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what} is not listening on {port} after {timeout_s} s")
         time.sleep(0.05)
-
-
-def _terminate(process: subprocess.Popen[bytes], timeout_s: float = 3.0) -> None:
-    """SIGTERM, then SIGKILL: a worker whose server is down would spend ~10 s shutting down gracefully."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @contextlib.contextmanager

@@ -241,16 +241,6 @@ def _spawn(
         )
 
 
-def _terminate(process: subprocess.Popen[bytes], timeout_s: float = 15.0) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def _wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, timeout_s: float = 20.0) -> None:
     deadline = time.monotonic() + timeout_s
     while True:
@@ -304,7 +294,7 @@ def running_stack(args: argparse.Namespace) -> Iterator[Stack]:
             tmp / "target.log",
             cwd=Path(__file__).resolve().parent.parent,
         )
-        cleanup.callback(_terminate, target)
+        cleanup.callback(stop, target)
         _wait_for_port(target_port, target, "the HTTP target")
 
         database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp / 'levqor.db'}"
@@ -330,7 +320,7 @@ def running_stack(args: argparse.Namespace) -> Iterator[Stack]:
         api_log = tmp / "api.log"
         # cwd is the temp folder, so no `.env` of the checkout leaks into the API's settings.
         api = _spawn([sys.executable, "-m", "api"], api_log, env=env, cwd=tmp)
-        cleanup.callback(_terminate, api)
+        cleanup.callback(stop, api)
         api_url = f"http://127.0.0.1:{api_port}"
         _wait_for_api(api_url, api, api_log)
         pids = {"temporal server": temporal.pid, "api process": api.pid}
@@ -338,7 +328,7 @@ def running_stack(args: argparse.Namespace) -> Iterator[Stack]:
             worker = _spawn(
                 [sys.executable, "-m", "orchestrator.worker"], tmp / f"worker{number}.log", env=env, cwd=tmp
             )
-            cleanup.callback(_terminate, worker)
+            cleanup.callback(stop, worker)
             pids[f"worker process {number}"] = worker.pid
         pids |= {"bench process": os.getpid(), "http target": target.pid}
 
