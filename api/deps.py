@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
 from api.errors import ApiError
+from api.usage import UsageBuffer
 from core.security import hash_api_key, same_secret
 from core.settings import Settings
 from schemas.tables import ApiKey
@@ -42,6 +43,10 @@ async def get_engine(request: Request) -> Engine:
     return request.state.engine
 
 
+async def get_usage(request: Request) -> UsageBuffer:
+    return request.state.usage
+
+
 async def get_temporal(request: Request) -> Client:
     return request.state.temporal
 
@@ -53,6 +58,7 @@ def get_session(engine: Annotated[Engine, Depends(get_engine)]):  # type: ignore
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
+UsageDep = Annotated[UsageBuffer, Depends(get_usage)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 SessionDep = Annotated[Session, Depends(get_session)]
 

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.email import EmailActivities
     from activities.http import HttpActivities
     from activities.runs_store import RunStoreActivities
+    from activities.usage import UsageActivities
     from orchestrator.retries import retry_for
     from orchestrator.search_attributes import RUN_STATUS
     from schemas.expressions import ExpressionError, SecretPlaceholders, evaluate, render, render_value
@@ -52,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         Step,
         TransformStep,
     )
+    from schemas.usage import ADMITTED_TRIGGERS, UsageRecord
 
 # HTTP calls up to this timeout run as local activities (no extra history events); longer ones heartbeat.
 LOCAL_HTTP_MAX_TIMEOUT = timedelta(seconds=30)
@@ -59,6 +61,7 @@ HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 EMAIL_STEP_TIMEOUT = timedelta(seconds=60)
 AI_STEP_TIMEOUT = timedelta(seconds=120)
 RECORD_FAILURE_PATCH = "record-failure-in-queue"
+RECORD_USAGE_PATCH = "record-usage"
 RECORD_TIMEOUT = timedelta(seconds=30)
 RECORD_GIVE_UP = timedelta(days=1)
 # Recording a failure must not be lost to a database outage: keep trying for a day.
@@ -98,6 +101,7 @@ class UserWorkflowRun:
             self._set_status("failed")
             if workflow.patched(RECORD_FAILURE_PATCH):
                 await self._record_failure(failure)
+            await self._record_usage()
             raise ApplicationError(
                 f"step {self._current} failed: {failure.error.message}",
                 failure.error.model_dump(),
@@ -111,6 +115,7 @@ class UserWorkflowRun:
         if self._status == "running":
             self._set_status("completed")
         self._current = None
+        await self._record_usage()
         return RunResult(run_id=params.run_id, status=self._status, steps=self._outcomes, vars=self._vars)
 
     async def _walk(self, params: RunInput) -> None:
@@ -152,6 +157,28 @@ class UserWorkflowRun:
         )
         await workflow.execute_activity_method(
             RunStoreActivities.record_failure, report, start_to_close_timeout=RECORD_TIMEOUT,
+            schedule_to_close_timeout=RECORD_GIVE_UP, retry_policy=RECORD_RETRY,
+        )
+
+    async def _record_usage(self) -> None:
+        """Meters the steps this run executed and its AI tokens, and the run itself where the API did not
+        count it at admission (schedules, re-drives). A local activity: no extra round trip to the server."""
+        if not workflow.patched(RECORD_USAGE_PATCH):
+            return
+        params = self._params
+        executed = [outcome for outcome in self._outcomes if outcome.reused_from is None]
+        tokens: dict[str, int] = {}
+        for outcome in executed:
+            if outcome.type == "ai" and isinstance(outcome.result, dict):
+                model = str(outcome.result.get("model", "unknown"))
+                used = int(outcome.result.get("prompt_tokens", 0)) + int(outcome.result.get("completion_tokens", 0))
+                tokens[model] = tokens.get(model, 0) + used
+        record = UsageRecord(
+            tenant_id=params.tenant_id, run_id=params.run_id, runs=int(params.trigger not in ADMITTED_TRIGGERS),  # type: ignore[union-attr]
+            steps=len(executed), ai_tokens=tokens,
+        )
+        await workflow.execute_local_activity_method(
+            UsageActivities.record_usage, record, start_to_close_timeout=RECORD_TIMEOUT,
             schedule_to_close_timeout=RECORD_GIVE_UP, retry_policy=RECORD_RETRY,
         )
 

@@ -18,14 +18,14 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
-from api.deps import EngineDep, SettingsDep, TemporalDep
+from api.admission import Admission, start_admitted
+from api.deps import EngineDep, SettingsDep, TemporalDep, UsageDep
 from api.errors import ApiError
-from api.routes.runs import check_input, effective_status, latest_definition
+from api.routes.runs import effective_status
 from api.routes.webhooks import signing_box
 from core.security import hash_api_key, same_secret
 from core.settings import Settings
 from orchestrator.client import new_run_id, same_request
-from orchestrator.client import start_run as start_run_workflow
 from orchestrator.user_run import UserWorkflowRun
 from schemas.runs import RunInput
 from schemas.tables import WebhookTrigger
@@ -42,7 +42,8 @@ DeliveryKey = Annotated[str | None, Header(min_length=1, max_length=200)]
 @router.post("/{token}", status_code=status.HTTP_202_ACCEPTED, responses={200: {"model": HookFinished}})
 async def receive_hook(
     token: str, request: Request, response: Response, engine: EngineDep, temporal: TemporalDep,
-    settings: SettingsDep, idempotency_key: DeliveryKey = None, x_delivery_id: DeliveryKey = None,
+    settings: SettingsDep, usage: UsageDep, idempotency_key: DeliveryKey = None,
+    x_delivery_id: DeliveryKey = None,
 ) -> HookAccepted | HookFinished:
     """Start a run (202 with its id), or wait for it when the hook says so (200 with its result)."""
     refuse_declared_oversize(request, settings.webhook_max_body_bytes)
@@ -52,9 +53,18 @@ async def receive_hook(
     key, key_field = (
         (idempotency_key, "idempotency-key") if idempotency_key else (x_delivery_id, "x-delivery-id")
     )
-    params = await _run_input(engine, hook, _json_object(raw), key, settings)
-    eager = settings.api_embedded_worker
-    handle = await start_run_workflow(temporal, params, settings.task_queue, eager=eager)
+    payload = _json_object(raw)
+
+    def make_input(admitted: Admission) -> RunInput:
+        return RunInput(
+            run_id=new_run_id(hook.tenant_id, admitted.definition_id, key), tenant_id=hook.tenant_id,
+            definition_id=admitted.definition_id, version=admitted.version, definition=admitted.definition,
+            input=payload, trigger="webhook", retry_defaults=settings.retry_defaults(),
+        )
+
+    handle, params = await start_admitted(
+        engine, temporal, settings, usage, hook.definition_id, hook.tenant_id, payload, make_input
+    )
     if key is not None and not await same_request(handle, params):
         raise ApiError(409, "idempotency_key_reused",
                        "This delivery id already started a run with another body or version", field=key_field)
@@ -133,21 +143,6 @@ def _json_object(raw: bytes) -> dict[str, Any]:
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
-
-
-async def _run_input(
-    engine: Engine, hook: WebhookTrigger, payload: dict[str, Any], key: str | None, settings: Settings
-) -> RunInput:
-    """A run of the hook's latest definition version; 422 when the body fails its input schema."""
-    definition_id, version, definition = await run_in_threadpool(
-        latest_definition, engine, hook.definition_id, hook.tenant_id
-    )
-    check_input(definition, payload)
-    return RunInput(
-        run_id=new_run_id(hook.tenant_id, definition_id, key), tenant_id=hook.tenant_id,
-        definition_id=definition_id, version=version, definition=definition, input=payload, trigger="webhook",
-        retry_defaults=settings.retry_defaults(),
-    )
 
 
 async def _wait(handle: WorkflowHandle, timeout_s: float) -> HookFinished | None:

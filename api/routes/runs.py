@@ -1,14 +1,9 @@
 """Runs: start one, list and read them from Temporal, cancel, and decide approval gates."""
 
-import json
 import re
-from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, status
-from jsonschema import Draft202012Validator
-from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from temporalio.client import (
     WorkflowExecutionDescription,
     WorkflowExecutionStatus,
@@ -18,23 +13,19 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import CallerDep, CurrentTenant, EngineDep, SettingsDep, TemporalDep
+from api.admission import Admission, start_admitted
+from api.deps import CallerDep, CurrentTenant, EngineDep, SettingsDep, TemporalDep, UsageDep
 from api.errors import ApiError
-from api.routes.workflows import definition_version, owned_definition
 from core.security import open_token, seal_token
 from orchestrator.client import TRIGGER_MEMO, new_run_id, run_workflow_id, same_request
-from orchestrator.client import start_run as start_run_workflow
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.user_run import UserWorkflowRun
 from schemas.api import RunAccepted, RunCreate, RunPage, RunPublic, RunSummary, StepDecisionCreate
 from schemas.runs import RunInput, RunStatus, StepDecision
-from schemas.steps import WorkflowDefinition
-from schemas.tables import Tenant, WorkflowDefinitionRow
 
 router = APIRouter(prefix="/api", tags=["runs"])
 ID_PATTERN = r"^[A-Za-z0-9-]{1,64}$"
 RUN_ID = re.compile(r"[A-Za-z0-9_.:-]{1,200}")  # uuids, and a schedule's `sched-<id>-<time>` runs
-MAX_INPUT_BYTES = 256 * 1024  # a run's input travels in its Temporal payload (capped at 2 MiB)
 CLOSED_STATUS = {
     WorkflowExecutionStatus.TERMINATED: "terminated",
     WorkflowExecutionStatus.TIMED_OUT: "timed_out",
@@ -50,26 +41,28 @@ DECISION_ERRORS = {
 @router.post("/workflows/{workflow_id}/runs", status_code=status.HTTP_202_ACCEPTED)
 async def start_run(
     workflow_id: str, body: RunCreate, tenant: CurrentTenant, engine: EngineDep, temporal: TemporalDep,
-    settings: SettingsDep,
+    settings: SettingsDep, usage: UsageDep,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
 ) -> RunAccepted:
-    """Start a run of the latest version; the same `Idempotency-Key` never starts a second run."""
-    definition_id, version, definition = await run_in_threadpool(
-        latest_definition, engine, workflow_id, tenant.tenant_id
+    """Start a run of the latest version; the same `Idempotency-Key` never starts a second run. 429 when
+    the plan's monthly limits are used up or the cost throttle holds."""
+
+    def make_input(admitted: Admission) -> RunInput:
+        return RunInput(
+            run_id=new_run_id(admitted.tenant_id, admitted.definition_id, idempotency_key),
+            tenant_id=admitted.tenant_id, definition_id=admitted.definition_id, version=admitted.version,
+            definition=admitted.definition, input=body.input, retry_defaults=settings.retry_defaults(),
+        )
+
+    handle, params = await start_admitted(
+        engine, temporal, settings, usage, workflow_id, tenant.tenant_id, body.input, make_input  # type: ignore[arg-type]
     )
-    check_input(definition, body.input)
-    params = RunInput(
-        run_id=new_run_id(tenant.tenant_id, definition_id, idempotency_key),  # type: ignore[arg-type]
-        tenant_id=tenant.tenant_id, definition_id=definition_id, version=version, definition=definition,  # type: ignore[arg-type]
-        input=body.input,
-        retry_defaults=settings.retry_defaults(),
-    )
-    handle = await start_run_workflow(temporal, params, settings.task_queue, eager=settings.api_embedded_worker)
     if idempotency_key is not None and not await same_request(handle, params):
         raise ApiError(409, "idempotency_key_reused",
                        "This Idempotency-Key already started a run with another input or version",
                        field="idempotency-key")
-    return RunAccepted(run_id=params.run_id, workflow_id=handle.id, definition_id=definition_id, version=version)
+    return RunAccepted(run_id=params.run_id, workflow_id=handle.id, definition_id=params.definition_id,
+                       version=params.version)
 
 
 @router.get("/runs")
@@ -171,47 +164,6 @@ def effective_status(reported: str, execution: WorkflowExecutionStatus | None) -
     if execution in CLOSED_STATUS and reported in ("running", "waiting_approval"):
         return CLOSED_STATUS[execution]  # type: ignore[index]
     return reported
-
-
-def latest_definition(engine: EngineDep, workflow_id: str, tenant_id: str | None) -> tuple[str, int, WorkflowDefinition]:
-    """The tenant's definition at its latest version; 404 for another tenant's id, 403 while the tenant
-    is suspended or deleted."""
-    with Session(engine) as session:
-        tenant = session.get(Tenant, tenant_id)
-        if tenant is not None and tenant.status != "active":
-            raise ApiError(403, f"tenant_{tenant.status}", f"This tenant is {tenant.status}; it cannot start runs",
-                           field="tenant_id")
-        row = owned_definition(session, workflow_id, tenant_id)  # type: ignore[arg-type]
-        return row.id, row.latest_version, _parsed_version(engine, row.id, row.latest_version)
-
-
-@lru_cache(maxsize=1024)
-def _parsed_version(engine: EngineDep, definition_id: str, version: int) -> WorkflowDefinition:
-    """Versions are immutable, so each is read and parsed once per process."""
-    with Session(engine) as session:
-        row = session.get(WorkflowDefinitionRow, definition_id)
-        return WorkflowDefinition.model_validate(definition_version(session, row, version).body)  # type: ignore[arg-type]
-
-
-def _encoded_size(value: dict[str, Any]) -> int:
-    try:
-        return len(json.dumps(value, ensure_ascii=False).encode())
-    except UnicodeEncodeError:
-        raise ApiError(422, "invalid_text", "input holds text that is not valid Unicode (a lone surrogate)",
-                       field="input") from None
-
-
-def check_input(definition: WorkflowDefinition, value: dict[str, Any]) -> None:
-    """What every start checks: valid text, the size cap and the definition's input_schema."""
-    if _encoded_size(value) > MAX_INPUT_BYTES:
-        raise ApiError(413, "input_too_large", f"input may take at most {MAX_INPUT_BYTES // 1024} KiB as JSON",
-                       field="input")
-    if definition.input_schema is None:
-        return
-    error = next(iter(Draft202012Validator(definition.input_schema).iter_errors(value)), None)
-    if error is not None:
-        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
-        raise ApiError(422, "invalid_input", f"input{path}: {error.message}", field=f"input{path}")
 
 
 async def _summary(execution: Any) -> RunSummary:

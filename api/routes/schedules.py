@@ -8,9 +8,9 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.client import ScheduleDescription
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.admission import check_input, latest_definition
 from api.deps import CallerDep, CurrentTenant, EngineDep, SettingsDep, TemporalDep
 from api.errors import ApiError
-from api.routes.runs import check_input, latest_definition
 from orchestrator import schedules
 from orchestrator.client import new_schedule_id
 from schemas.runs import RunInput

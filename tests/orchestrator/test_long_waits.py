@@ -3,16 +3,19 @@
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
 import pytest_asyncio
+from sqlalchemy import Engine
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.usage import UsageActivities
 from orchestrator.client import start_run
 from orchestrator.user_run import UserWorkflowRun
 from orchestrator.worker import WORKFLOW_RUNNER
@@ -41,18 +44,19 @@ async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
         yield env
 
 
-async def run_to_end(env: WorkflowEnvironment, *steps: dict) -> RunResult:
+async def run_to_end(env: WorkflowEnvironment, engine: Engine, *steps: dict) -> RunResult:
     queue = f"skip-{uuid.uuid4()}"
-    async with Worker(env.client, task_queue=queue, workflows=[UserWorkflowRun], workflow_runner=WORKFLOW_RUNNER):
+    async with Worker(env.client, task_queue=queue, workflows=[UserWorkflowRun], workflow_runner=WORKFLOW_RUNNER,
+                      activities=[UsageActivities(engine).record_usage], activity_executor=ThreadPoolExecutor(4)):
         handle = await start_run(env.client, make_run(*steps), queue, eager=False)
         return await handle.result()
 
 
-async def test_thirty_day_delay_completes_after_thirty_days(skipping_env: WorkflowEnvironment) -> None:
+async def test_thirty_day_delay_completes_after_thirty_days(skipping_env: WorkflowEnvironment, engine: Engine) -> None:
     before = await skipping_env.get_current_time()
 
     result = await run_to_end(
-        skipping_env,
+        skipping_env, engine,
         {"id": "wait", "type": "delay", "seconds": THIRTY_DAYS},
         {"id": "after", "type": "log", "message": "a month later"},
     )
@@ -63,9 +67,9 @@ async def test_thirty_day_delay_completes_after_thirty_days(skipping_env: Workfl
     assert outcome(result, "after").finished_at - outcome(result, "wait").started_at >= timedelta(days=30)
 
 
-async def test_three_day_approval_timeout_rejects_after_three_days(skipping_env: WorkflowEnvironment) -> None:
+async def test_three_day_approval_timeout_rejects_after_three_days(skipping_env: WorkflowEnvironment, engine: Engine) -> None:
     result = await run_to_end(
-        skipping_env,
+        skipping_env, engine,
         {"id": "gate", "type": "approval", "class": "C", "message": "Refund?", "timeout_s": THREE_DAYS,
          "on_timeout": "reject"},
     )

@@ -1,0 +1,179 @@
+"""What a run start must pass before Temporal sees it: an active tenant, its own definition, a valid
+input, the cost autopilot's throttle and the plan's monthly limits.
+
+Where the plan has limits the run is reserved before the start: increment, then compare the value the
+database answered, so concurrent starts each see a distinct value and at most `limit` pass. The
+reservation shares the database session that reads the tenant and definition (one thread hop per
+start) and is given back when nothing new started (a repeated idempotency key, an outage). Unlimited
+plans write nothing on the start path: their runs are counted in the per-process UsageBuffer."""
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import Client, WorkflowHandle
+
+from activities.usage import add_usage
+from api.errors import ApiError
+from api.routes.workflows import definition_version, owned_definition
+from api.usage import UsageBuffer
+from core.settings import Settings
+from orchestrator.client import start_run, started_now
+from schemas.runs import RunInput
+from schemas.steps import AiStep, WorkflowDefinition
+from schemas.tables import Tenant, UsageCounter, WorkflowDefinitionRow
+from schemas.usage import PLAN_LIMITS, START_LIMITED, Metric, limits_for, period_end, period_of
+
+MAX_INPUT_BYTES = 256 * 1024  # a run's input travels in its Temporal payload (capped at 2 MiB)
+Limits = dict[str, dict[Metric, int | None]]
+
+
+class Admission(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    tenant_id: str
+    definition_id: str
+    version: int
+    definition: WorkflowDefinition
+    reserved_in: str | None = None
+    """The period whose runs counter holds this start's reservation; None when nothing was reserved."""
+    max_concurrent_runs: int | None = None
+    ai_paused: bool = False
+
+
+async def start_admitted(
+    engine: Engine, temporal: Client, settings: Settings, usage: UsageBuffer, workflow_id: str, tenant_id: str,
+    payload: dict[str, Any], make_input: Callable[[Admission], RunInput],
+) -> tuple[WorkflowHandle, RunInput]:
+    """Admits the start, then starts the run; the start counts once, and only if it started a run."""
+    admitted = await run_in_threadpool(admit, engine, workflow_id, tenant_id, payload)
+    started = False
+    try:
+        await check_throttle(temporal, admitted)
+        params = make_input(admitted)
+        handle = await start_run(temporal, params, settings.task_queue, eager=settings.api_embedded_worker)
+        started = started_now(handle)
+    finally:
+        if admitted.reserved_in is not None and not started:
+            await run_in_threadpool(release, engine, tenant_id, admitted.reserved_in)
+    if started and admitted.reserved_in is None:
+        usage.add(tenant_id, "runs")
+    return handle, params
+
+
+def admit(engine: Engine, workflow_id: str, tenant_id: str, payload: dict[str, Any],
+          limits: Limits = PLAN_LIMITS) -> Admission:
+    """The tenant's latest definition version, with the run reserved where the plan has limits."""
+    with Session(engine) as session:
+        tenant = active_tenant(session, tenant_id)
+        row = owned_definition(session, workflow_id, tenant_id)
+        definition = parsed_version(engine, row.id, row.latest_version)
+        check_input(definition, payload)
+        admitted = Admission(tenant_id=tenant_id, definition_id=row.id, version=row.latest_version,
+                             definition=definition, max_concurrent_runs=tenant.max_concurrent_runs,
+                             ai_paused=tenant.ai_paused)
+        plan = limits_for(tenant.plan, limits)
+        if all(plan[metric] is None for metric in START_LIMITED):
+            return admitted
+        admitted.reserved_in = _reserve(session, tenant_id, plan)
+        session.commit()
+        return admitted
+
+
+def _reserve(session: Session, tenant_id: str, plan: dict[Metric, int | None]) -> str:
+    """Counts the run, or answers 429 (rolling the count back) when a monthly limit is used up."""
+    period = period_of(datetime.now(UTC))
+    counters = select(UsageCounter.metric, UsageCounter.value).where(
+        UsageCounter.tenant_id == tenant_id, UsageCounter.period == period)
+    used: dict[str, int] = dict(session.exec(counters).all())  # type: ignore[arg-type]
+    used["runs"] = add_usage(session.connection(), tenant_id, period, "runs", 1)
+    for metric in START_LIMITED:
+        limit, value = plan[metric], used.get(metric, 0)
+        over = value > limit if metric == "runs" else value >= limit  # type: ignore[operator]
+        if limit is not None and over:
+            session.rollback()
+            raise ApiError(
+                429, "usage_limit_reached",
+                f"This plan allows {limit} {metric.replace('_', ' ')} a month; the limit resets at the next period",
+                field="metric", metric=metric, limit=limit, used=min(value, limit),
+                resets_at=period_end(period).isoformat(),
+            )
+    return period
+
+
+def release(engine: Engine, tenant_id: str, period: str) -> None:
+    """Gives back a reservation whose start did not start a run."""
+    with engine.begin() as connection:
+        add_usage(connection, tenant_id, period, "runs", -1)
+
+
+async def check_throttle(temporal: Client, admitted: Admission) -> None:
+    """429 while the cost autopilot's throttle holds: no new runs with AI steps while AI is paused, and
+    no more running runs than the cap. Unthrottled tenants pass without a call."""
+    if admitted.ai_paused and any(isinstance(step, AiStep) for step in admitted.definition.steps):
+        raise ApiError(429, "tenant_throttled", "AI steps are paused for this tenant until the founder lifts the "
+                       "cost throttle", field="definition", reason="ai_paused")
+    cap = admitted.max_concurrent_runs
+    if cap is None:
+        return
+    running = await temporal.count_workflows(
+        f"WorkflowType = 'UserWorkflowRun' AND TenantId = '{admitted.tenant_id}' AND ExecutionStatus = 'Running'")
+    if running.count >= cap:
+        raise ApiError(429, "tenant_throttled", f"This tenant may run at most {cap} runs at once until the founder "
+                       "lifts the cost throttle", field="tenant_id", reason="max_concurrent_runs", limit=cap)
+
+
+def active_tenant(session: Session, tenant_id: str | None) -> Tenant:
+    """The tenant, which must be active to start runs: 403 with the reason otherwise."""
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise ApiError(404, "tenant_not_found", "No tenant with this id", field="tenant_id")
+    if tenant.status != "active":
+        raise ApiError(403, f"tenant_{tenant.status}", f"This tenant is {tenant.status}; it cannot start runs",
+                       field="tenant_id")
+    return tenant
+
+
+def latest_definition(engine: Engine, workflow_id: str, tenant_id: str | None) -> tuple[str, int, WorkflowDefinition]:
+    """The tenant's definition at its latest version (schedules take it without starting a run); 404 for
+    another tenant's id, 403 while the tenant is suspended or deleted."""
+    with Session(engine) as session:
+        active_tenant(session, tenant_id)
+        row = owned_definition(session, workflow_id, tenant_id)  # type: ignore[arg-type]
+        return row.id, row.latest_version, parsed_version(engine, row.id, row.latest_version)
+
+
+@lru_cache(maxsize=1024)
+def parsed_version(engine: Engine, definition_id: str, version: int) -> WorkflowDefinition:
+    """Versions are immutable, so each is read and parsed once per process."""
+    with Session(engine) as session:
+        row = session.get(WorkflowDefinitionRow, definition_id)
+        return WorkflowDefinition.model_validate(definition_version(session, row, version).body)  # type: ignore[arg-type]
+
+
+def check_input(definition: WorkflowDefinition, value: dict[str, Any]) -> None:
+    """What every start checks: valid text, the size cap and the definition's input_schema."""
+    if _encoded_size(value) > MAX_INPUT_BYTES:
+        raise ApiError(413, "input_too_large", f"input may take at most {MAX_INPUT_BYTES // 1024} KiB as JSON",
+                       field="input")
+    if definition.input_schema is None:
+        return
+    error = next(iter(Draft202012Validator(definition.input_schema).iter_errors(value)), None)
+    if error is not None:
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+        raise ApiError(422, "invalid_input", f"input{path}: {error.message}", field=f"input{path}")
+
+
+def _encoded_size(value: dict[str, Any]) -> int:
+    try:
+        return len(json.dumps(value, ensure_ascii=False).encode())
+    except UnicodeEncodeError:
+        raise ApiError(422, "invalid_text", "input holds text that is not valid Unicode (a lone surrogate)",
+                       field="input") from None
