@@ -9,6 +9,7 @@ from temporalio import activity
 
 from schemas.tables import (
     ApiKey,
+    AuditEntry,
     DataRequest,
     Tenant,
     TenantSecret,
@@ -16,7 +17,7 @@ from schemas.tables import (
     WorkflowDefinitionRow,
     WorkflowVersionRow,
 )
-from schemas.tenants import SchedulesPause, StatusRecord
+from schemas.tenants import SchedulesPause, StatusRecord, ThrottleRecord
 
 PURGED_NAME = "purged tenant"
 
@@ -38,6 +39,22 @@ class TenantStoreActivities:
                 tenant.status = record.status
                 session.add(tenant)
                 session.commit()
+
+    @activity.defn(name="record_tenant_throttle")
+    def record_throttle(self, record: ThrottleRecord) -> None:
+        """Mirrors a throttle put on or lifted onto the tenant row (checked on every start) and audits it."""
+        throttle = record.throttle
+        with Session(self._engine) as session:
+            tenant = session.get(Tenant, record.tenant_id)
+            if tenant is not None:
+                tenant.max_concurrent_runs = throttle.max_concurrent_runs if throttle else None
+                tenant.ai_paused = throttle.ai_paused if throttle else False
+                session.add(tenant)
+            session.add(AuditEntry(
+                tenant_id=record.tenant_id, actor=record.by[:100], action="tenant.throttled" if throttle else "tenant.throttle_lifted",
+                detail=throttle.model_dump(mode="json") if throttle else {"reason": record.reason},
+            ))
+            session.commit()
 
     @activity.defn(name="pause_tenant_schedules")
     async def pause_schedules(self, request: SchedulesPause) -> int:

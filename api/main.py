@@ -14,6 +14,7 @@ from api.deps import CallerCache
 from api.errors import install_error_handlers
 from api.routes import (
     approvals,
+    cost,
     failures,
     hooks,
     me,
@@ -26,6 +27,8 @@ from api.routes import (
     webhooks,
     workflows,
 )
+from api.routes import usage as usage_routes
+from api.usage import ApiCallCounter, UsageBuffer
 from core.db import create_db_engine
 from core.logs import configure_logging
 from core.settings import VERSION, Settings
@@ -46,11 +49,15 @@ def create_app(settings: Settings) -> FastAPI:
         if worker:
             await ensure_platform_schedules(temporal, settings)
         worker_task = asyncio.create_task(worker.run()) if worker else None
+        usage = UsageBuffer()
+        flush_task = asyncio.create_task(usage.run(engine))
         log.info("api started", embedded_worker=worker is not None, task_queue=settings.task_queue)
         try:
             yield {"settings": settings, "engine": engine, "temporal": temporal, "started_at": time.monotonic(),
-                   "callers": CallerCache()}
+                   "callers": CallerCache(), "usage": usage}
         finally:
+            flush_task.cancel()
+            await asyncio.gather(flush_task, return_exceptions=True)
             if worker and worker_task:
                 await worker.shutdown()
                 await asyncio.gather(worker_task, return_exceptions=True)
@@ -59,8 +66,10 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Levqor", version=VERSION, lifespan=lifespan,
                   description="Durable, multi-tenant workflow automation on Temporal.")
     install_error_handlers(app)
+    app.add_middleware(ApiCallCounter)
     for module in (
-        tenants, workflows, runs, approvals, failures, secrets, system, webhooks, hooks, schedules, pricing, me
+        tenants, workflows, runs, approvals, failures, secrets, system, webhooks, hooks, schedules, pricing, me,
+        usage_routes, cost,
     ):
         app.include_router(module.router)
     return app

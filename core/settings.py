@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schemas.cost import CostAutopilotInput
 from schemas.runs import RetryDefaults
 
 VERSION = "0.1.0"
@@ -57,9 +58,25 @@ class Settings(BaseSettings):
     auto_recovery_apply: bool = False
     auto_recovery_max_redrives: int = Field(default=10, ge=0, le=1000)
 
+    # The cost autopilot, a platform schedule: a tenant whose spend rate is above the floor and above
+    # COST_SPIKE_FACTOR times its trailing average is capped until the founder lifts it.
+    cost_autopilot_interval_s: int = Field(default=300, ge=10)
+    cost_spike_factor: float = Field(default=3.0, gt=1)
+    cost_spike_floor_usd_per_hour: float = Field(default=1.0, ge=0)
+    cost_trailing_samples: int = Field(default=12, ge=1, le=1000)
+    cost_throttle_max_concurrent_runs: int = Field(default=2, ge=0)
+
     max_activity_concurrency: int = 200
     max_workflow_task_concurrency: int = 100
 
+
+    def cost_autopilot_input(self, tenant_ids: list[str] | None = None) -> CostAutopilotInput:
+        """The cost autopilot's thresholds, as its runs carry them."""
+        return CostAutopilotInput(
+            spike_factor=self.cost_spike_factor, floor_micros_per_hour=round(self.cost_spike_floor_usd_per_hour * 1e6),
+            trailing_samples=self.cost_trailing_samples,
+            throttle_max_concurrent_runs=self.cost_throttle_max_concurrent_runs, tenant_ids=tenant_ids,
+        )
 
     def retry_defaults(self) -> RetryDefaults:
         """The platform's retry policy for side-effecting steps, as runs carry it."""

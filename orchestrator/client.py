@@ -6,7 +6,7 @@ import json
 import time
 import uuid
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -23,7 +23,7 @@ from orchestrator.user_run import UserWorkflowRun
 from schemas.data_requests import RunRecord
 from schemas.runs import ResumePoint, RetryDefaults, RunInput, RunProgress
 from schemas.steps import WorkflowDefinition
-from schemas.tenants import LifecycleInput, TenantState
+from schemas.tenants import LifecycleInput, TenantState, Throttle
 
 RUN_ID_NAMESPACE = uuid.UUID("6f1c2b3e-8a51-4f0e-9d57-3c1f0a6e2b90")
 RUN_WORKFLOW_PREFIX = "run-"
@@ -95,6 +95,13 @@ async def start_run(client: Client, params: RunInput, task_queue: str, eager: bo
         return client.get_workflow_handle_for(UserWorkflowRun.run, run_workflow_id(params.run_id))
 
 
+def started_now(handle: WorkflowHandle) -> bool:
+    """Whether the start that gave `handle` started a new execution, not found one running (the same
+    run id again). The SDK keeps the server's answer on the handle without a public name for it."""
+    response = getattr(handle, "_start_workflow_response", None)
+    return bool(getattr(response, "started", False))
+
+
 def redrive_input(failed: RunProgress, definition: WorkflowDefinition, retry_defaults: RetryDefaults,
                   trigger: str = "redrive") -> RunInput:
     """A new run of the failed run's exact version that reuses its finished steps and resumes at the
@@ -110,8 +117,8 @@ def redrive_input(failed: RunProgress, definition: WorkflowDefinition, retry_def
 class TemporalRunControl:
     """Re-drives failed runs and pauses schedules for activities, which do not talk to Temporal themselves."""
 
-    def __init__(self, client: Client, task_queue: str) -> None:
-        self._client, self._task_queue = client, task_queue
+    def __init__(self, client: Client, task_queue: str, grace_period_s: float = 30 * 24 * 3600) -> None:
+        self._client, self._task_queue, self._grace_period_s = client, task_queue, grace_period_s
 
     async def redrive(self, run_id: str, definition: WorkflowDefinition, retry_defaults: RetryDefaults,
                       trigger: str) -> str | None:
@@ -136,6 +143,15 @@ class TemporalRunControl:
                 await (handle.pause(note=note) if paused else handle.unpause(note=note))
                 changed += 1
         return changed
+
+    async def throttle_tenant(self, tenant_id: str, throttle: Throttle) -> bool:
+        """Caps the tenant through its lifecycle; False when the lifecycle refuses (deleted or purged)."""
+        handle = await ensure_lifecycle(self._client, tenant_id, self._grace_period_s, self._task_queue)
+        try:
+            await handle.execute_update(TenantLifecycle.throttle, throttle)
+        except (WorkflowUpdateFailedError, RPCError):
+            return False
+        return True
 
     async def list_tenant_runs(self, tenant_id: str, limit: int) -> list[RunRecord]:
         """The tenant's runs as visibility lists them, newest first, at most `limit`."""

@@ -22,9 +22,11 @@ from core.logs import configure_logging
 from core.settings import Settings, get_settings
 from orchestrator.auto_recovery import AutoRecovery
 from orchestrator.client import connect
+from orchestrator.cost_autopilot import CostAutopilot
 from schemas.recovery import AutoRecoveryInput
 
 AUTO_RECOVERY_SCHEDULE = "platform-auto-recovery"
+COST_AUTOPILOT_SCHEDULE = "platform-cost-autopilot"
 log = structlog.get_logger()
 
 
@@ -42,9 +44,23 @@ def auto_recovery_schedule(settings: Settings) -> Schedule:
     )
 
 
+def cost_autopilot_schedule(settings: Settings) -> Schedule:
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            CostAutopilot.run, settings.cost_autopilot_input(), id="platform-cost-autopilot-run",
+            task_queue=settings.task_queue,
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.cost_autopilot_interval_s))]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
 async def ensure_platform_schedules(client: Client, settings: Settings) -> list[str]:
     """Creates each platform schedule, or brings an existing one to the current settings."""
-    wanted = {AUTO_RECOVERY_SCHEDULE: auto_recovery_schedule(settings)}
+    wanted = {
+        AUTO_RECOVERY_SCHEDULE: auto_recovery_schedule(settings),
+        COST_AUTOPILOT_SCHEDULE: cost_autopilot_schedule(settings),
+    }
     for schedule_id, schedule in wanted.items():
         try:
             await client.create_schedule(schedule_id, schedule)

@@ -2,7 +2,8 @@
 grace period), → purged (personal data erased; terminal).
 
 Transitions arrive as the `change` update, whose validator refuses an illegal one with the current
-state. Every transition is mirrored to the tenant row (the API checks it on each run start) and
+state. The cost autopilot caps a tenant with the `throttle` update; the founder lifts it with
+`lift_throttle`; both are mirrored to the row and audited. Every transition is mirrored to the tenant row (the API checks it on each run start) and
 pauses or resumes the tenant's schedules. A durable timer purges a deleted tenant when the grace
 period ends. The history is kept bounded with continue-as-new.
 """
@@ -23,6 +24,9 @@ with workflow.unsafe.imports_passed_through():
         StatusRecord,
         TenantChange,
         TenantState,
+        Throttle,
+        ThrottleLift,
+        ThrottleRecord,
         Transition,
         TransitionName,
     )
@@ -71,6 +75,31 @@ class TenantLifecycle:
         current = self._expected_status()
         if current not in allowed_from:
             raise ApplicationError(f"cannot {request.name} a tenant that is {current}", current, type="IllegalTransition")
+
+    @workflow.update
+    async def throttle(self, throttle: Throttle) -> TenantState:
+        self._state.throttle = throttle.model_copy(update={"since": workflow.now()})
+        await self._store(TenantStoreActivities.record_throttle, ThrottleRecord(
+            tenant_id=self._state.tenant_id, throttle=self._state.throttle, by=throttle.by, reason=throttle.reason))
+        return self._state
+
+    @throttle.validator
+    def _throttleable(self, throttle: Throttle) -> None:
+        current = self._expected_status()
+        if current not in ("active", "suspended"):
+            raise ApplicationError(f"cannot throttle a tenant that is {current}", current, type="IllegalTransition")
+
+    @workflow.update
+    async def lift_throttle(self, lift: ThrottleLift) -> TenantState:
+        self._state.throttle = None
+        await self._store(TenantStoreActivities.record_throttle, ThrottleRecord(
+            tenant_id=self._state.tenant_id, throttle=None, by=lift.by, reason=lift.reason))
+        return self._state
+
+    @lift_throttle.validator
+    def _throttled(self, lift: ThrottleLift) -> None:
+        if self._state.throttle is None:
+            raise ApplicationError("this tenant is not throttled", self._state.status, type="NotThrottled")
 
     @workflow.query
     def state(self) -> TenantState:

@@ -10,25 +10,28 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.ai import AiActivities, build_ai_client
-from activities.email import EmailActivities
+from activities.cost import CostActivities
 from activities.data_requests import DataRequestActivities
+from activities.email import EmailActivities
 from activities.http import HttpActivities, build_http_client
 from activities.recovery import RecoveryActivities
 from activities.runs_store import RunStoreActivities
 from activities.secrets import SecretStore
 from activities.tenants_store import TenantStoreActivities
+from activities.usage import UsageActivities
 from core.db import create_db_engine
 from core.logs import configure_logging
 from core.security import SecretBox
 from core.settings import Settings, get_settings
 from orchestrator.auto_recovery import AutoRecovery
 from orchestrator.client import TemporalRunControl, connect
+from orchestrator.cost_autopilot import CostAutopilot
 from orchestrator.data_export import DataExport
 from orchestrator.platform_schedules import ensure_platform_schedules
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.user_run import UserWorkflowRun
 
-ALL_WORKFLOWS = [UserWorkflowRun, AutoRecovery, TenantLifecycle, DataExport]
+ALL_WORKFLOWS = [UserWorkflowRun, AutoRecovery, TenantLifecycle, DataExport, CostAutopilot]
 # Compiled Jinja2 templates import jinja2's runtime when they render; it must come from outside the sandbox.
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("jinja2", "markupsafe", "schemas")
@@ -58,11 +61,13 @@ def build_activities(settings: Settings, engine: Engine, control: TemporalRunCon
     store, recovery = RunStoreActivities(engine), RecoveryActivities(engine, control)
     tenants = TenantStoreActivities(engine, control)
     data_requests = DataRequestActivities(engine, control)
+    usage, cost = UsageActivities(engine), CostActivities(engine, control)
     return [
         http.call, email.send_email, ai.complete, store.record_failure,
         recovery.list_open_failures, recovery.write_assessments, recovery.redrive_failure,
-        tenants.record_status, tenants.pause_schedules, tenants.purge_tenant,
-        data_requests.write_export, data_requests.mark_failed,
+        tenants.record_status, tenants.record_throttle, tenants.pause_schedules, tenants.purge_tenant,
+        data_requests.write_export, data_requests.mark_failed, usage.record_usage,
+        cost.sample_spend, cost.throttle_tenant,
     ]
 
 
@@ -73,7 +78,9 @@ def build_worker(client: Client, settings: Settings, engine: Engine, task_queue:
         task_queue=queue,
         workflows=ALL_WORKFLOWS,
         workflow_runner=WORKFLOW_RUNNER,
-        activities=build_activities(settings, engine, TemporalRunControl(client, queue)),
+        activities=build_activities(
+            settings, engine, TemporalRunControl(client, queue, settings.tenant_grace_period_s)
+        ),
         activity_executor=ThreadPoolExecutor(max_workers=settings.max_activity_concurrency),
         max_concurrent_activities=settings.max_activity_concurrency,
         max_concurrent_local_activities=settings.max_activity_concurrency,

@@ -6,7 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.runs import PendingApproval, RunStatus, StepError, StepOutcome
-from schemas.tenants import Transition
+from schemas.tenants import Throttle, Transition
 
 KeyRole = Literal["member", "admin"]
 Plan = Literal["free", "starter", "pro", "enterprise"]
@@ -38,10 +38,25 @@ class TenantPublic(BaseModel):
 class TenantDetail(TenantPublic):
     history: list[Transition] = Field(default_factory=list)
     purge_at: datetime | None = None
+    throttle: Throttle | None = None
 
 
 class TenantChangeCreate(StrictBody):
     reason: str | None = Field(default=None, max_length=500)
+
+
+class ThrottleCreate(StrictBody):
+    max_concurrent_runs: int = Field(default=2, ge=0, le=10_000)
+    ai_paused: bool = True
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ThrottleLiftCreate(StrictBody):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class CostCheckCreate(StrictBody):
+    tenant_ids: list[str] | None = Field(default=None, max_length=1000)
 
 
 class ApiKeyCreate(StrictBody):

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -22,6 +22,9 @@ class Tenant(SQLModel, table=True):
     plan: str = Field(default="free", max_length=32)
     # Mirrored from the tenant's TenantLifecycle workflow, which owns it.
     status: str = Field(default="active", max_length=16)
+    # Mirrored from the lifecycle's throttle (the cost autopilot's cap); None and False when unthrottled.
+    max_concurrent_runs: int | None = None
+    ai_paused: bool = False
     created_at: datetime = Field(default_factory=_now)
 
 
@@ -154,3 +157,17 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=64)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     at: datetime = Field(default_factory=_now)
+
+
+class SpendSample(SQLModel, table=True):
+    """A tenant's spend so far this period, as the cost autopilot saw it; consecutive samples give the rate."""
+
+    __tablename__ = "spend_sample"
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    tenant_id: str = Field(index=True, max_length=36)
+    at: datetime = Field(default_factory=_now, index=True)
+    period: str = Field(max_length=7)
+    spend_micros: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # Micro-dollars an hour since the previous sample; None for a tenant's first sample.
+    rate_micros_per_hour: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))

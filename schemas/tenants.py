@@ -34,11 +34,29 @@ class TenantChange(BaseModel):
     reason: str | None = Field(default=None, max_length=500)
 
 
+class Throttle(BaseModel):
+    """A cap the cost autopilot (or the founder) put on a tenant until the founder lifts it: at most
+    `max_concurrent_runs` runs at once, and no new runs with AI steps while `ai_paused`."""
+
+    max_concurrent_runs: int = Field(ge=0, le=10_000)
+    ai_paused: bool = True
+    by: str = Field(max_length=100)
+    reason: str = Field(max_length=500)
+    detail: dict[str, float] = Field(default_factory=dict)
+    since: datetime | None = None
+
+
+class ThrottleLift(BaseModel):
+    by: str = Field(max_length=100)
+    reason: str | None = Field(default=None, max_length=500)
+
+
 class TenantState(BaseModel):
     tenant_id: str
     status: TenantStatus = "active"
     history: list[Transition] = Field(default_factory=list)
     purge_at: datetime | None = None
+    throttle: Throttle | None = None
 
 
 class LifecycleInput(BaseModel):
@@ -55,3 +73,12 @@ class SchedulesPause(BaseModel):
     tenant_id: str
     paused: bool
     note: str
+
+
+class ThrottleRecord(BaseModel):
+    """A throttle put on or lifted, as mirrored to the tenant row and the audit log."""
+
+    tenant_id: str
+    throttle: Throttle | None
+    by: str
+    reason: str | None = None

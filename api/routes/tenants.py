@@ -25,7 +25,7 @@ from schemas.api import (
     TenantPublic,
 )
 from schemas.tables import ApiKey, Tenant
-from schemas.tenants import TenantChange
+from schemas.tenants import TenantChange, TenantState
 
 router = APIRouter(prefix="/api/tenants", tags=["tenants"])
 
@@ -55,8 +55,7 @@ async def get_tenant(tenant_id: str, caller: CallerDep, engine: EngineDep, tempo
         state = await temporal.get_workflow_handle(tenant_workflow_id(tenant_id)).query(TenantLifecycle.state)
     except RPCError:
         return TenantDetail.model_validate(tenant, from_attributes=True)
-    return TenantDetail(**TenantPublic.model_validate(tenant, from_attributes=True).model_dump(exclude={"status"}),
-                        status=state.status, history=state.history, purge_at=state.purge_at)
+    return tenant_detail(tenant, state)
 
 
 @router.post("/{tenant_id}/api-keys", status_code=status.HTTP_201_CREATED)
@@ -90,8 +89,14 @@ async def change_tenant(
     except RPCError as err:  # the lifecycle has ended: the tenant was purged
         raise ApiError(409, "illegal_transition", f"Cannot {transition} a purged tenant", field="transition",
                        current_state="purged") from err
-    return TenantDetail(**TenantPublic.model_validate(tenant, from_attributes=True).model_dump(exclude={"status"}),
-                        status=state.status, history=state.history, purge_at=state.purge_at)
+    return tenant_detail(tenant, state)
+
+
+def tenant_detail(tenant: Tenant, state: TenantState) -> TenantDetail:
+    """The row's fields with the lifecycle's state, which owns status, history and throttle."""
+    public = TenantPublic.model_validate(tenant, from_attributes=True).model_dump(exclude={"status"})
+    return TenantDetail(**public, status=state.status, history=state.history, purge_at=state.purge_at,
+                        throttle=state.throttle)
 
 
 def _create_tenant(engine: EngineDep, body: TenantCreate) -> TenantCreated:

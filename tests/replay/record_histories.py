@@ -21,15 +21,26 @@ from temporalio.testing import WorkflowEnvironment
 from core.db import create_db_engine, migrate
 from core.settings import Settings
 from orchestrator.client import redrive_input
+from orchestrator.cost_autopilot import CostAutopilot
 from orchestrator.data_export import DataExport, export_workflow_id
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.user_run import UserWorkflowRun
 from orchestrator.worker import build_worker
+from schemas.cost import CostAutopilotInput
 from schemas.data_requests import DataExportInput
 from schemas.runs import StepDecision
-from schemas.tables import DataRequest, Tenant, TenantSecret, WorkflowDefinitionRow, WorkflowVersionRow
-from schemas.tenants import LifecycleInput, TenantChange, TenantState
+from schemas.tables import (
+    DataRequest,
+    SpendSample,
+    Tenant,
+    TenantSecret,
+    UsageCounter,
+    WorkflowDefinitionRow,
+    WorkflowVersionRow,
+)
+from schemas.tenants import LifecycleInput, TenantChange, TenantState, Throttle, ThrottleLift
+from schemas.usage import period_of
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.smtp import SmtpSink
 from tests.fakes.target import TargetServer
@@ -131,6 +142,34 @@ async def tenant_transitions(client: Client, queue: str, target: str) -> Workflo
     return handle
 
 
+async def tenant_throttled(client: Client, queue: str, target: str) -> WorkflowHandle:
+    handle = await client.start_workflow(
+        TenantLifecycle.run, LifecycleInput(state=TenantState(tenant_id=str(uuid.uuid4())), grace_period_s=1),
+        id=f"tenant-{uuid.uuid4()}", task_queue=queue,
+    )
+    await handle.execute_update(TenantLifecycle.throttle, Throttle(max_concurrent_runs=1, by="founder", reason="spike"))
+    await handle.execute_update(TenantLifecycle.lift_throttle, ThrottleLift(by="founder"))
+    await handle.execute_update(TenantLifecycle.change, TenantChange(name="delete", by="founder"))
+    await handle.result()
+    return handle
+
+
+async def cost_autopilot_spike(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """A tenant whose spend jumped from a cent an hour to $2 in the last hour, in the recorder's database."""
+    now = datetime.now(UTC)
+    tenant, period = Tenant(name="Spiky", plan="pro"), period_of(now)
+    with Session(create_db_engine(record_database_url()), expire_on_commit=False) as session:
+        session.add(tenant)
+        session.add_all([SpendSample(tenant_id=tenant.id, at=now - timedelta(hours=age), period=period,
+                                     spend_micros=(2 - age) * 10_000, rate_micros_per_hour=10_000) for age in (2, 1)])
+        session.add(UsageCounter(tenant_id=tenant.id, period=period, metric="runs", value=2_010))
+        session.commit()
+    handle = await client.start_workflow(
+        CostAutopilot.run, CostAutopilotInput(tenant_ids=[tenant.id]), id=f"cost-autopilot-{uuid.uuid4()}", task_queue=queue)
+    assert (await handle.result()).throttled == [tenant.id]
+    return handle
+
+
 @cache
 def record_database_url() -> str:
     """The recorder's own database, made on first use; scenarios whose activities read rows seed it."""
@@ -163,6 +202,11 @@ SCENARIOS: dict[str, Scenario] = {
     "user_workflow_run_scheduled": scheduled,
     "tenant_lifecycle_transitions": tenant_transitions,
     "data_export_archive": data_export_archive,
+    # recorded once runs metered their steps and AI tokens (patch "record-usage") and tenants could be throttled
+    "user_workflow_run_usage_metered": every_step,
+    "user_workflow_run_failure_usage_metered": retries_exhausted,
+    "tenant_lifecycle_throttled": tenant_throttled,
+    "cost_autopilot_spike": cost_autopilot_spike,
 }
 
 
