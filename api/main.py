@@ -24,6 +24,7 @@ from api.routes import (
     secrets,
     system,
     tenants,
+    upgrades,
     webhooks,
     workflows,
 )
@@ -69,7 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(ApiCallCounter)
     for module in (
         tenants, workflows, runs, approvals, failures, secrets, system, webhooks, hooks, schedules, pricing, me,
-        usage_routes, cost,
+        usage_routes, cost, upgrades,
     ):
         app.include_router(module.router)
     return app

@@ -448,10 +448,11 @@ async def warm_up(side: Side, args: argparse.Namespace) -> None:
 # ---------------------------------------------------------------- the two sides
 
 
-async def platform_side(stack: Stack, https: list[httpx.AsyncClient], temporal: Client, runs: int) -> Side:
+async def platform_side(stack: Stack, https: list[httpx.AsyncClient], temporal: Client, runs: int,
+                        plan: str) -> Side:
     http = https[0]
     founder = {"Authorization": f"Bearer {FOUNDER_TOKEN}"}
-    created = await http.post("/api/tenants", json={"name": "bench", "plan": "enterprise"}, headers=founder)
+    created = await http.post("/api/tenants", json={"name": "bench", "plan": plan}, headers=founder)
     _expect(created, 201)
     tenant = {"Authorization": f"Bearer {created.json()['api_key']['key']}"}
     workflow = await http.post("/api/workflows", json=definition(stack.target_url), headers=tenant)
@@ -749,7 +750,7 @@ async def bench(args: argparse.Namespace) -> None:
                     **worker_options,
                 )
             )
-            platform_ = await platform_side(stack, https, temporal, args.runs)
+            platform_ = await platform_side(stack, https, temporal, args.runs, args.plan)
             handwritten = handwritten_side(temporal, stack.target_url)
             meter = CpuMeter(stack.pids, split_threads=("api process", "bench process"))
             await run_phases(platform_, handwritten, meter, args)
@@ -833,6 +834,11 @@ def parse_args() -> argparse.Namespace:
         help="let the API and this process write .pyc files (to the temp folder) even where "
         "PYTHONDONTWRITEBYTECODE is set: the sandbox then stops compiling the workflow "
         "module from source for every run (experiment)",
+    )
+    parser.add_argument(
+        "--plan", default="enterprise",
+        help="the bench tenant's plan: enterprise (unlimited: runs counted in memory) or one with limits (each "
+        "start reserves its run in the database)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temp folder with the logs")
     parser.add_argument("--serve-target", type=int, metavar="PORT", help=argparse.SUPPRESS)

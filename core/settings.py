@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     cost_trailing_samples: int = Field(default=12, ge=1, le=1000)
     cost_throttle_max_concurrent_runs: int = Field(default=2, ge=0)
 
+    # The UpgradePlanner, a platform schedule: design-only plans; open ones nothing proposes for this long are archived.
+    upgrade_planner_interval_s: int = Field(default=6 * 3600, ge=60)
+    upgrade_plan_stale_after_s: float = Field(default=7 * 24 * 3600, ge=0)
+
     max_activity_concurrency: int = 200
     max_workflow_task_concurrency: int = 100
 

@@ -23,10 +23,13 @@ from core.settings import Settings, get_settings
 from orchestrator.auto_recovery import AutoRecovery
 from orchestrator.client import connect
 from orchestrator.cost_autopilot import CostAutopilot
+from orchestrator.upgrade_planner import UpgradePlanner
 from schemas.recovery import AutoRecoveryInput
+from schemas.upgrades import UpgradePlannerInput
 
 AUTO_RECOVERY_SCHEDULE = "platform-auto-recovery"
 COST_AUTOPILOT_SCHEDULE = "platform-cost-autopilot"
+UPGRADE_PLANNER_SCHEDULE = "platform-upgrade-planner"
 log = structlog.get_logger()
 
 
@@ -55,11 +58,23 @@ def cost_autopilot_schedule(settings: Settings) -> Schedule:
     )
 
 
+def upgrade_planner_schedule(settings: Settings) -> Schedule:
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            UpgradePlanner.run, UpgradePlannerInput(stale_after_s=settings.upgrade_plan_stale_after_s),
+            id="platform-upgrade-planner-run", task_queue=settings.task_queue,
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.upgrade_planner_interval_s))]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
 async def ensure_platform_schedules(client: Client, settings: Settings) -> list[str]:
     """Creates each platform schedule, or brings an existing one to the current settings."""
     wanted = {
         AUTO_RECOVERY_SCHEDULE: auto_recovery_schedule(settings),
         COST_AUTOPILOT_SCHEDULE: cost_autopilot_schedule(settings),
+        UPGRADE_PLANNER_SCHEDULE: upgrade_planner_schedule(settings),
     }
     for schedule_id, schedule in wanted.items():
         try:

@@ -18,6 +18,7 @@ from activities.recovery import RecoveryActivities
 from activities.runs_store import RunStoreActivities
 from activities.secrets import SecretStore
 from activities.tenants_store import TenantStoreActivities
+from activities.upgrades import UpgradeActivities
 from activities.usage import UsageActivities
 from core.db import create_db_engine
 from core.logs import configure_logging
@@ -29,9 +30,10 @@ from orchestrator.cost_autopilot import CostAutopilot
 from orchestrator.data_export import DataExport
 from orchestrator.platform_schedules import ensure_platform_schedules
 from orchestrator.tenant_lifecycle import TenantLifecycle
+from orchestrator.upgrade_planner import UpgradePlanner
 from orchestrator.user_run import UserWorkflowRun
 
-ALL_WORKFLOWS = [UserWorkflowRun, AutoRecovery, TenantLifecycle, DataExport, CostAutopilot]
+ALL_WORKFLOWS = [UserWorkflowRun, AutoRecovery, TenantLifecycle, DataExport, CostAutopilot, UpgradePlanner]
 # Compiled Jinja2 templates import jinja2's runtime when they render; it must come from outside the sandbox.
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("jinja2", "markupsafe", "schemas")
@@ -61,13 +63,13 @@ def build_activities(settings: Settings, engine: Engine, control: TemporalRunCon
     store, recovery = RunStoreActivities(engine), RecoveryActivities(engine, control)
     tenants = TenantStoreActivities(engine, control)
     data_requests = DataRequestActivities(engine, control)
-    usage, cost = UsageActivities(engine), CostActivities(engine, control)
+    usage, cost, upgrades = UsageActivities(engine), CostActivities(engine, control), UpgradeActivities(engine)
     return [
         http.call, email.send_email, ai.complete, store.record_failure,
         recovery.list_open_failures, recovery.write_assessments, recovery.redrive_failure,
         tenants.record_status, tenants.record_throttle, tenants.pause_schedules, tenants.purge_tenant,
         data_requests.write_export, data_requests.mark_failed, usage.record_usage,
-        cost.sample_spend, cost.throttle_tenant,
+        cost.sample_spend, cost.throttle_tenant, upgrades.gather_signals, upgrades.write_plans,
     ]
 
 

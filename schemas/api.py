@@ -55,6 +55,10 @@ class ThrottleLiftCreate(StrictBody):
     reason: str | None = Field(default=None, max_length=500)
 
 
+class UpgradePlanUpdate(StrictBody):
+    status: Literal["in_progress", "applied", "archived"]
+
+
 class CostCheckCreate(StrictBody):
     tenant_ids: list[str] | None = Field(default=None, max_length=1000)
 

@@ -4,8 +4,10 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
+
+LIVE_PLAN = "status IN ('open', 'in_progress')"
 
 
 def _now() -> datetime:
@@ -171,3 +173,29 @@ class SpendSample(SQLModel, table=True):
     spend_micros: int = Field(sa_column=Column(BigInteger, nullable=False))
     # Micro-dollars an hour since the previous sample; None for a tenant's first sample.
     rate_micros_per_hour: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class UpgradePlan(SQLModel, table=True):
+    """A design-only improvement the UpgradePlanner proposes; the founder moves its status."""
+
+    __tablename__ = "upgrade_plan"
+    # One live plan per fingerprint, even when two rebuilds race; applied and archived ones may repeat.
+    __table_args__ = (Index("uq_upgrade_plan_live_fingerprint", "fingerprint", unique=True,
+                            postgresql_where=text(LIVE_PLAN), sqlite_where=text(LIVE_PLAN)),)
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    fingerprint: str = Field(index=True, max_length=200)
+    title: str = Field(max_length=200)
+    description: str = Field(max_length=2000)
+    status: str = Field(default="open", index=True, max_length=16)
+    priority: int
+    category: str = Field(index=True, max_length=16)
+    risk_level: str = Field(max_length=8)
+    source: str = Field(max_length=32)
+    # Named plan_metadata in Python: SQLModel reserves `metadata`.
+    plan_metadata: dict[str, Any] = Field(default_factory=dict, sa_column=Column("metadata", JSON, nullable=False))
+    auto_applicable: bool = False
+    safe_mode: bool = True
+    created_at: datetime = Field(default_factory=_now)
+    last_seen_at: datetime = Field(default_factory=_now)
+    archived_at: datetime | None = None

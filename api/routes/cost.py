@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from api.deps import EngineDep, FounderDep, SettingsDep, TemporalDep
@@ -40,10 +40,13 @@ async def check_cost(
     body: CostCheckCreate, _founder: FounderDep, temporal: TemporalDep, settings: SettingsDep
 ) -> CostAutopilotResult:
     """Run the cost autopilot now (all live tenants, or the ones named) and answer what it found and did."""
-    return await temporal.execute_workflow(
-        CostAutopilot.run, settings.cost_autopilot_input(body.tenant_ids), id=f"cost-autopilot-check-{uuid.uuid4()}",
-        task_queue=settings.task_queue,
-    )
+    try:
+        return await temporal.execute_workflow(
+            CostAutopilot.run, settings.cost_autopilot_input(body.tenant_ids), id=f"cost-autopilot-check-{uuid.uuid4()}",
+            task_queue=settings.task_queue,
+        )
+    except WorkflowFailureError as err:
+        raise ApiError(503, "autopilot_failed", "The cost autopilot could not finish; try again shortly") from err
 
 
 @router.post("/{tenant_id}/throttle")

@@ -25,6 +25,7 @@ from orchestrator.cost_autopilot import CostAutopilot
 from orchestrator.data_export import DataExport, export_workflow_id
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.tenant_lifecycle import TenantLifecycle
+from orchestrator.upgrade_planner import UpgradePlanner
 from orchestrator.user_run import UserWorkflowRun
 from orchestrator.worker import build_worker
 from schemas.cost import CostAutopilotInput
@@ -32,6 +33,7 @@ from schemas.data_requests import DataExportInput
 from schemas.runs import StepDecision
 from schemas.tables import (
     DataRequest,
+    FailureEntry,
     SpendSample,
     Tenant,
     TenantSecret,
@@ -40,6 +42,7 @@ from schemas.tables import (
     WorkflowVersionRow,
 )
 from schemas.tenants import LifecycleInput, TenantChange, TenantState, Throttle, ThrottleLift
+from schemas.upgrades import UpgradePlannerInput
 from schemas.usage import period_of
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.smtp import SmtpSink
@@ -170,6 +173,22 @@ async def cost_autopilot_spike(client: Client, queue: str, target: str) -> Workf
     return handle
 
 
+async def upgrade_planner_rebuild(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """Three open timeouts of one step in the recorder's database become one performance plan."""
+    now, tenant_id = datetime.now(UTC), str(uuid.uuid4())
+    with Session(create_db_engine(record_database_url())) as session:
+        session.add_all([FailureEntry(
+            tenant_id=tenant_id, run_id=str(uuid.uuid4()), definition_id="def-recorded", version=1, step_id="fetch",
+            error_type="Timeout", message="timed out", attempts=5, first_failed_at=now, last_failed_at=now, category="timeout",
+        ) for _ in range(3)])
+        session.commit()
+    handle = await client.start_workflow(
+        UpgradePlanner.run, UpgradePlannerInput(), id=f"upgrade-planner-{uuid.uuid4()}", task_queue=queue)
+    result = await handle.result()
+    assert result.created >= 1, result
+    return handle
+
+
 @cache
 def record_database_url() -> str:
     """The recorder's own database, made on first use; scenarios whose activities read rows seed it."""
@@ -207,6 +226,7 @@ SCENARIOS: dict[str, Scenario] = {
     "user_workflow_run_failure_usage_metered": retries_exhausted,
     "tenant_lifecycle_throttled": tenant_throttled,
     "cost_autopilot_spike": cost_autopilot_spike,
+    "upgrade_planner_rebuild": upgrade_planner_rebuild,
 }
 
 

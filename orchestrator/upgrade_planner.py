@@ -1,0 +1,32 @@
+"""Turns what the platform observed into upgrade plans for the founder, every 6 hours or on demand.
+
+Reads the signals (repeated failures per step, throttled tenants, tenants near their limits), proposes
+a plan for each, refreshes the live plan with the same fingerprint instead of adding a duplicate, and
+archives open plans nothing has proposed for a while. Passive: it writes suggestions
+(`auto_applicable: false`, `safe_mode: true`) and never changes production.
+"""
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.upgrades import UpgradeActivities
+    from schemas.upgrades import PlanWrite, UpgradePlannerInput, UpgradePlannerResult, propose
+
+STORE_TIMEOUT = timedelta(minutes=2)
+RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30), maximum_attempts=5)
+
+
+@workflow.defn
+class UpgradePlanner:
+    @workflow.run
+    async def run(self, params: UpgradePlannerInput) -> UpgradePlannerResult:
+        signals = await workflow.execute_activity_method(
+            UpgradeActivities.gather_signals, start_to_close_timeout=STORE_TIMEOUT, retry_policy=RETRY
+        )
+        write = PlanWrite(proposals=propose(signals), stale_after_s=params.stale_after_s)
+        return await workflow.execute_activity_method(
+            UpgradeActivities.write_plans, write, start_to_close_timeout=STORE_TIMEOUT, retry_policy=RETRY
+        )

@@ -1,0 +1,138 @@
+"""Upgrade plans: what `UpgradePlanner` reads (signals), proposes and writes. Plans are design-only
+suggestions for the founder (`auto_applicable` is always false, `safe_mode` always true)."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+PlanStatus = Literal["open", "in_progress", "applied", "archived"]
+PlanCategory = Literal["performance", "reliability", "i18n", "UX", "pricing", "security"]
+RiskLevel = Literal["low", "medium", "high"]
+# Recurring failures of one step, by AutoRecovery's category: what to improve and in which area.
+FAILURE_ADVICE: dict[str, tuple[PlanCategory, RiskLevel, str]] = {
+    "timeout": ("performance", "medium", "times out: raise its timeout_s or make the target answer faster"),
+    "target_5xx": ("reliability", "medium", "gets 5xx answers: add a retry policy with more attempts, or a fallback"),
+    "transient_network": ("reliability", "low", "cannot reach its target: check DNS/TLS and add retries"),
+    "auth_4xx": ("security", "high", "is refused by its target: rotate or fix the credential it sends"),
+    "validation": ("UX", "low", "sends input its target rejects: add an input_schema to the workflow"),
+    "approval_timed_out": ("UX", "low", "waits for approvals that expire: notify approvers or lengthen the timeout"),
+    "unknown": ("reliability", "medium", "fails in ways AutoRecovery cannot classify: inspect the failure queue"),
+}
+MIN_REPEATED_FAILURES = 3
+NEAR_LIMIT_SHARE = 0.8
+
+
+class FailureGroup(BaseModel):
+    tenant_id: str
+    definition_id: str
+    step_id: str
+    category: str
+    count: int
+
+
+class TenantSignal(BaseModel):
+    tenant_id: str
+    plan: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class UpgradeSignals(BaseModel):
+    failure_groups: list[FailureGroup] = Field(default_factory=list)
+    throttled_tenants: list[TenantSignal] = Field(default_factory=list)
+    near_limit_tenants: list[TenantSignal] = Field(default_factory=list)
+
+
+class PlanProposal(BaseModel):
+    fingerprint: str = Field(max_length=200)
+    """What makes two proposals the same plan: a rebuild refreshes the plan instead of adding another."""
+    title: str = Field(max_length=200)
+    description: str = Field(max_length=2000)
+    priority: int = Field(ge=1, le=5)
+    """1 is the most urgent."""
+    category: PlanCategory
+    risk_level: RiskLevel
+    source: str = Field(max_length=32)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class UpgradePlannerInput(BaseModel):
+    stale_after_s: float = Field(default=7 * 24 * 3600, ge=0)
+    """An open plan no rebuild has proposed for this long is archived."""
+
+
+class PlanWrite(BaseModel):
+    proposals: list[PlanProposal]
+    stale_after_s: float
+
+
+class UpgradePlannerResult(BaseModel):
+    proposed: int
+    created: int
+    refreshed: int
+    archived: int
+
+
+class UpgradePlanPublic(BaseModel):
+    id: str
+    fingerprint: str
+    title: str
+    description: str
+    status: PlanStatus
+    priority: int
+    category: PlanCategory
+    risk_level: RiskLevel
+    source: str
+    metadata: dict[str, Any]
+    auto_applicable: bool
+    safe_mode: bool
+    created_at: datetime
+    last_seen_at: datetime
+    archived_at: datetime | None
+
+
+class UpgradeSummary(BaseModel):
+    by_status: dict[str, int]
+    by_category: dict[str, int]
+    open_by_priority: dict[int, int]
+    top_open: list[UpgradePlanPublic]
+
+
+def propose(signals: UpgradeSignals) -> list[PlanProposal]:
+    """Every plan the signals call for, most urgent first."""
+    plans = [*map(_failure_plan, signals.failure_groups)]
+    plans += [_throttled_plan(signal) for signal in signals.throttled_tenants]
+    plans += [_near_limit_plan(signal) for signal in signals.near_limit_tenants]
+    return sorted(plans, key=lambda plan: (plan.priority, plan.fingerprint))
+
+
+def _failure_plan(group: FailureGroup) -> PlanProposal:
+    category, risk, advice = FAILURE_ADVICE.get(group.category, FAILURE_ADVICE["unknown"])
+    return PlanProposal(
+        fingerprint=f"failures:{group.definition_id}:{group.step_id}:{group.category}",
+        title=f"Step {group.step_id} {advice.split(':')[0]}",
+        description=f"Step {group.step_id} of workflow {group.definition_id} {advice} "
+                    f"({group.count} open failures).",
+        priority=1 if group.count >= 10 else 2 if group.count >= 5 else 3,
+        category=category, risk_level=risk, source="failure_queue", metadata=group.model_dump(),
+    )
+
+
+def _throttled_plan(signal: TenantSignal) -> PlanProposal:
+    return PlanProposal(
+        fingerprint=f"cost:throttled:{signal.tenant_id}",
+        title="A tenant is throttled for a spend spike",
+        description=f"Tenant {signal.tenant_id} ({signal.plan}) was capped by the cost autopilot: confirm the spike "
+                    "with them, then lift the throttle or move them to a plan that prices this usage.",
+        priority=2, category="pricing", risk_level="low", source="cost_autopilot", metadata=signal.model_dump(),
+    )
+
+
+def _near_limit_plan(signal: TenantSignal) -> PlanProposal:
+    return PlanProposal(
+        fingerprint=f"usage:near-limit:{signal.tenant_id}",
+        title="A tenant is close to its plan's limits",
+        description=f"Tenant {signal.tenant_id} has used {NEAR_LIMIT_SHARE:.0%} or more of a {signal.plan} limit this "
+                    "month: offer the next plan before run starts are refused.",
+        priority=3, category="pricing", risk_level="low", source="usage", metadata=signal.model_dump(),
+    )
