@@ -3,8 +3,8 @@ input, the cost autopilot's throttle and the plan's monthly limits.
 
 Where the plan has limits the run is reserved before the start: increment, then compare the value the
 database answered, so concurrent starts each see a distinct value and at most `limit` pass. The
-reservation shares the database session that reads the tenant and definition (one thread hop per
-start) and is given back when nothing new started (a repeated idempotency key, an outage). Unlimited
+reservation happens in the thread hop that reads the tenant and definition (one hop per start) and
+is given back when nothing new started (a repeated idempotency key, an outage). Unlimited
 plans write nothing on the start path: their runs are counted in the per-process UsageBuffer."""
 
 import json
@@ -71,20 +71,21 @@ async def start_admitted(
 def admit(engine: Engine, workflow_id: str, tenant_id: str, payload: dict[str, Any],
           limits: Limits = PLAN_LIMITS) -> Admission:
     """The tenant's latest definition version, with the run reserved where the plan has limits."""
-    with Session(engine) as session:
+    with Session(engine, expire_on_commit=False) as session:
         tenant = active_tenant(session, tenant_id)
         row = owned_definition(session, workflow_id, tenant_id)
-        definition = parsed_version(engine, row.id, row.latest_version)
-        check_input(definition, payload)
-        admitted = Admission(tenant_id=tenant_id, definition_id=row.id, version=row.latest_version,
-                             definition=definition, max_concurrent_runs=tenant.max_concurrent_runs,
-                             ai_paused=tenant.ai_paused)
-        plan = limits_for(tenant.plan, limits)
-        if all(plan[metric] is None for metric in START_LIMITED):
-            return admitted
-        admitted.reserved_in = _reserve(session, tenant_id, plan)
-        session.commit()
-        return admitted
+    # Parsed outside that session: holding one connection while asking the pool for another deadlocks
+    # once every pooled connection is held by a start waiting for a second one.
+    definition = parsed_version(engine, row.id, row.latest_version)
+    check_input(definition, payload)
+    admitted = Admission(tenant_id=tenant_id, definition_id=row.id, version=row.latest_version, definition=definition,
+                         max_concurrent_runs=tenant.max_concurrent_runs, ai_paused=tenant.ai_paused)
+    plan = limits_for(tenant.plan, limits)
+    if any(plan[metric] is not None for metric in START_LIMITED):
+        with Session(engine) as session:
+            admitted.reserved_in = _reserve(session, tenant_id, plan)
+            session.commit()
+    return admitted
 
 
 def _reserve(session: Session, tenant_id: str, plan: dict[Metric, int | None]) -> str:
@@ -144,10 +145,10 @@ def active_tenant(session: Session, tenant_id: str | None) -> Tenant:
 def latest_definition(engine: Engine, workflow_id: str, tenant_id: str | None) -> tuple[str, int, WorkflowDefinition]:
     """The tenant's definition at its latest version (schedules take it without starting a run); 404 for
     another tenant's id, 403 while the tenant is suspended or deleted."""
-    with Session(engine) as session:
+    with Session(engine, expire_on_commit=False) as session:
         active_tenant(session, tenant_id)
         row = owned_definition(session, workflow_id, tenant_id)  # type: ignore[arg-type]
-        return row.id, row.latest_version, parsed_version(engine, row.id, row.latest_version)
+    return row.id, row.latest_version, parsed_version(engine, row.id, row.latest_version)
 
 
 @lru_cache(maxsize=1024)

@@ -7,6 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -62,6 +63,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _database_error(request: Request, err: OperationalError) -> JSONResponse:
         log.warning("database call failed", path=request.url.path, error_type=type(err.orig).__name__)
         return error_response(503, "database_unavailable", "The database is not reachable; retry shortly")
+
+    @app.exception_handler(PoolTimeoutError)
+    async def _database_busy(request: Request, err: PoolTimeoutError) -> JSONResponse:
+        log.warning("database pool exhausted", path=request.url.path)
+        return error_response(503, "database_busy", "The database is busy; retry shortly")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, err: Exception) -> JSONResponse:

@@ -59,7 +59,7 @@ def test_200_concurrent_admissions_reserve_exactly_the_limit(api: TestClient, en
             return False
         return True
 
-    with ThreadPoolExecutor(max_workers=50) as pool:
+    with ThreadPoolExecutor(max_workers=50) as pool:  # more than the engine's 40 connections
         started = sum(pool.map(reserve, range(200)))
 
     assert started == 150
@@ -143,3 +143,20 @@ def until_usage(api: TestClient, tenant: ApiTenant, check: Callable[[dict], bool
         if time.monotonic() > deadline:
             raise AssertionError(f"usage never matched; last: {metrics}")
         time.sleep(0.2)
+
+
+def test_200_concurrent_starts_through_the_api_start_exactly_the_plans_runs(api: TestClient) -> None:
+    tenant = new_tenant(api, plan="free")
+    workflow_id = new_workflow(api, tenant, DONE)
+    limit = PLAN_LIMITS["free"]["runs"]
+
+    def start(_: int) -> int:
+        return api.post(f"/api/workflows/{workflow_id}/runs", json={"input": {}}, headers=tenant.member).status_code
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        answers = list(pool.map(start, range(200)))
+
+    assert (answers.count(202), answers.count(429)) == (limit, 200 - limit)
+    assert usage(api, tenant.member)["metrics"]["runs"]["used"] == limit
+    listed = api.get("/api/runs", params={"workflow_id": workflow_id, "limit": 200}, headers=tenant.member).json()
+    assert len(listed["runs"]) == limit
