@@ -22,9 +22,12 @@ from core.logs import configure_logging
 from core.settings import Settings, get_settings
 from orchestrator.auto_recovery import AutoRecovery
 from orchestrator.client import connect
+from orchestrator.compliance_audit import ComplianceAudit
+from schemas.compliance import AuditTrigger, ComplianceAuditInput
 from schemas.recovery import AutoRecoveryInput
 
 AUTO_RECOVERY_SCHEDULE = "platform-auto-recovery"
+COMPLIANCE_AUDIT_SCHEDULE = "platform-compliance-audit"
 log = structlog.get_logger()
 
 
@@ -42,9 +45,35 @@ def auto_recovery_schedule(settings: Settings) -> Schedule:
     )
 
 
+def compliance_audit_input(settings: Settings, report_id: str | None = None, tenant_id: str | None = None,
+                           trigger: AuditTrigger = "schedule") -> ComplianceAuditInput:
+    return ComplianceAuditInput(
+        report_id=report_id, tenant_id=tenant_id, trigger=trigger, retention_days=settings.data_retention_days,
+        dsar_warning_days=settings.dsar_warning_days, api_key_unused_days=settings.api_key_unused_days,
+    )
+
+
+def compliance_audit_workflow_id(report_id: str) -> str:
+    return f"compliance-audit-{report_id}"
+
+
+def compliance_audit_schedule(settings: Settings) -> Schedule:
+    """Daily at COMPLIANCE_AUDIT_HOUR_UTC; the report id is chosen by each run."""
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            ComplianceAudit.run, compliance_audit_input(settings), id="platform-compliance-audit-run",
+            task_queue=settings.task_queue,
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(
+            every=timedelta(days=1), offset=timedelta(hours=settings.compliance_audit_hour_utc))]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
 async def ensure_platform_schedules(client: Client, settings: Settings) -> list[str]:
     """Creates each platform schedule, or brings an existing one to the current settings."""
-    wanted = {AUTO_RECOVERY_SCHEDULE: auto_recovery_schedule(settings)}
+    wanted = {AUTO_RECOVERY_SCHEDULE: auto_recovery_schedule(settings),
+              COMPLIANCE_AUDIT_SCHEDULE: compliance_audit_schedule(settings)}
     for schedule_id, schedule in wanted.items():
         try:
             await client.create_schedule(schedule_id, schedule)

@@ -15,7 +15,7 @@ AuditTrigger = Literal["schedule", "founder"]
 class ComplianceAuditInput(BaseModel):
     report_id: str | None = None
     """Chosen by the API when the founder starts an audit; a fresh one for scheduled audits."""
-    tenant_id: str | None = None
+    tenant_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]{1,36}$")
     """Only this tenant's data; every tenant's when None. Platform-wide checks run either way."""
     trigger: AuditTrigger = "schedule"
     retention_days: float = Field(default=365, gt=0)
