@@ -3,6 +3,7 @@ targets, and tenant secrets that ended up in log-like text. Findings name secret
 
 import json
 import os
+import re
 import string
 from collections import defaultdict
 from collections.abc import Iterator
@@ -13,7 +14,6 @@ from urllib.parse import urlsplit
 from sqlmodel import Session, col, or_, select
 
 from activities.compliance_privacy import aware, scoped
-from activities.secrets import placeholders_in
 from core.security import SecretBox
 from schemas.compliance import AuditScope, Finding
 from schemas.tables import (
@@ -31,6 +31,8 @@ STRONG_LENGTH, STRONG_CLASSES = 32, 3
 MIN_SEARCHABLE_SECRET = 8
 LOG_SCAN_BYTES = 64 * 1024 * 1024
 MAX_PLACES = 20
+# How a step's templates name a tenant secret: `{{ secrets.API_TOKEN }}`.
+SECRET_REFERENCE = re.compile(r"\bsecrets\.[A-Z][A-Z0-9_]*")
 
 
 def idle_key_findings(session: Session, scope: AuditScope) -> list[Finding]:
@@ -84,7 +86,7 @@ def plain_http_findings(session: Session, scope: AuditScope) -> list[Finding]:
             url = str(step.get("url", ""))
             if not url.lower().startswith("http://"):
                 continue
-            carries_secret = bool(placeholders_in([step.get("headers"), step.get("json"), step.get("body"), url]))
+            carries_secret = bool(SECRET_REFERENCE.search(json.dumps(step)))
             findings.append(Finding.of(
                 "plain_http_target", "high" if carries_secret else "medium",
                 f"Step {step.get('id')} of workflow {definition.name[:60]} calls a plain-HTTP URL",

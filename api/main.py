@@ -10,7 +10,7 @@ from typing import Any
 import structlog
 from fastapi import FastAPI
 
-from api.deps import CallerCache
+from api.deps import CallerCache, KeyUsage
 from api.errors import install_error_handlers
 from api.routes import (
     approvals,
@@ -26,6 +26,7 @@ from api.routes import (
     webhooks,
     workflows,
 )
+from api.routes import compliance, legal
 from core.db import create_db_engine
 from core.logs import configure_logging
 from core.settings import VERSION, Settings
@@ -49,7 +50,7 @@ def create_app(settings: Settings) -> FastAPI:
         log.info("api started", embedded_worker=worker is not None, task_queue=settings.task_queue)
         try:
             yield {"settings": settings, "engine": engine, "temporal": temporal, "started_at": time.monotonic(),
-                   "callers": CallerCache()}
+                   "callers": CallerCache(), "key_usage": KeyUsage()}
         finally:
             if worker and worker_task:
                 await worker.shutdown()
@@ -60,7 +61,8 @@ def create_app(settings: Settings) -> FastAPI:
                   description="Durable, multi-tenant workflow automation on Temporal.")
     install_error_handlers(app)
     for module in (
-        tenants, workflows, runs, approvals, failures, secrets, system, webhooks, hooks, schedules, pricing, me
+        tenants, workflows, runs, approvals, failures, secrets, system, webhooks, hooks, schedules, pricing, me,
+        compliance, legal,
     ):
         app.include_router(module.router)
     return app
