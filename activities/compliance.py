@@ -2,6 +2,7 @@
 storing the report, and e-mailing the founder about critical findings."""
 
 import asyncio
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -14,16 +15,18 @@ from activities.compliance_security import (
     founder_credential_findings,
     idle_key_findings,
     plain_http_findings,
-    secret_exposure_findings,
     unsigned_webhook_findings,
 )
+from activities.compliance_secrets import secret_exposure_findings
 from activities.email import EmailActivities, mask_address
 from core.security import SecretBox
-from schemas.compliance import AuditScope, CriticalAlert, Findings, FounderNotified, ReportDraft, ReportOpening
+from schemas.compliance import AuditScope, CriticalAlert, Finding, Findings, FounderNotified, ReportDraft, ReportOpening
 from schemas.runs import EmailMessage
 from schemas.tables import ComplianceFinding, ComplianceReport
 
 RUN_SCAN_LIMIT = 100_000
+# Findings travel through the workflow's history, whose payloads Temporal limits to 2 MB.
+MAX_FINDINGS_PER_FAMILY = 300
 
 
 class ClosedRunCounter(Protocol):
@@ -43,13 +46,13 @@ class ComplianceActivities:
     def check_data_requests(self, scope: AuditScope) -> Findings:
         """GDPR/DSAR: export and erasure requests past or near their 30-day deadline."""
         with Session(self._engine) as session:
-            return Findings(items=data_request_findings(session, scope))
+            return capped(data_request_findings(session, scope))
 
     @activity.defn(name="check_legal_documents")
     def check_legal_documents(self, scope: AuditScope) -> Findings:
         """Terms, privacy and cookie policies and the cookie-consent configuration: present, versioned, current."""
         with Session(self._engine) as session:
-            return Findings(items=legal_findings(session, scope))
+            return capped(legal_findings(session, scope))
 
     @activity.defn(name="check_retention")
     async def check_retention(self, scope: AuditScope) -> Findings:
@@ -57,7 +60,7 @@ class ComplianceActivities:
         cutoff = scope.as_of - timedelta(days=scope.retention_days)
         runs = await self._runs.count_closed_runs(cutoff, scope.tenant_id, RUN_SCAN_LIMIT)
         rows = await asyncio.to_thread(self._old_rows, scope, cutoff)
-        return Findings(items=old_run_findings(runs, scope) + rows)
+        return capped(old_run_findings(runs, scope) + rows)
 
     @activity.defn(name="check_access")
     def check_access(self, scope: AuditScope) -> Findings:
@@ -65,13 +68,13 @@ class ComplianceActivities:
         with Session(self._engine) as session:
             items = idle_key_findings(session, scope) + founder_credential_findings(self._founder_token)
             items += unsigned_webhook_findings(session, scope) + plain_http_findings(session, scope)
-        return Findings(items=items)
+        return capped(items)
 
     @activity.defn(name="check_secret_exposure")
     def check_secret_exposure(self, scope: AuditScope) -> Findings:
         """Tenant secrets whose values appear in failure messages, audit details or the application log file."""
         with Session(self._engine) as session:
-            return Findings(items=secret_exposure_findings(session, scope, self._box, self._log_file))
+            return capped(secret_exposure_findings(session, scope, self._box, self._log_file))
 
     @activity.defn(name="open_compliance_report")
     def open_report(self, opening: ReportOpening) -> None:
@@ -118,3 +121,19 @@ class ComplianceActivities:
     def _old_rows(self, scope: AuditScope, cutoff: datetime) -> list:  # type: ignore[type-arg]
         with Session(self._engine) as session:
             return old_row_findings(session, scope, cutoff)
+
+
+def capped(items: list[Finding]) -> Findings:
+    """At most MAX_FINDINGS_PER_FAMILY findings, most severe first; the rest become one finding that carries
+    their summed penalty, so the score stays right while the history stays small."""
+    if len(items) <= MAX_FINDINGS_PER_FAMILY:
+        return Findings(items=items)
+    ordered = sorted(items, key=lambda f: -f.penalty)
+    kept, rest = ordered[: MAX_FINDINGS_PER_FAMILY - 1], ordered[MAX_FINDINGS_PER_FAMILY - 1:]
+    summary = Finding(
+        check="findings_truncated", severity=rest[0].severity, penalty=sum(f.penalty for f in rest),
+        title=f"{len(rest)} more findings of this kind are not listed",
+        remediation="Fix the listed findings, or audit one tenant at a time (POST /api/compliance/reports/run "
+                    "with tenant_id) to list the rest.",
+        detail={"checks": dict(Counter(f.check for f in rest))})
+    return Findings(items=[*kept, summary])

@@ -32,7 +32,7 @@ def list_reports(
     _founder: FounderDep, session: SessionDep,
     status: Literal["running", "completed"] | None = None,
     since: datetime | None = None,
-    min_severity: Annotated[Literal["critical"] | None, Query(description="only reports with a critical finding")] = None,
+    with_severity: Annotated[Severity | None, Query(description="only reports with a finding of this severity")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> ReportPage:
@@ -42,9 +42,9 @@ def list_reports(
         query = query.where(ComplianceReport.status == status)
     if since is not None:
         query = query.where(col(ComplianceReport.started_at) >= (since if since.tzinfo else since.replace(tzinfo=UTC)))
-    if min_severity is not None:
-        critical = select(ComplianceFinding.report_id).where(ComplianceFinding.severity == min_severity)
-        query = query.where(col(ComplianceReport.id).in_(critical))
+    if with_severity is not None:
+        having = select(ComplianceFinding.report_id).where(ComplianceFinding.severity == with_severity)
+        query = query.where(col(ComplianceReport.id).in_(having))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(query.order_by(col(ComplianceReport.started_at).desc()).offset(offset).limit(limit)).all()
     return ReportPage(reports=[ReportSummary.model_validate(r, from_attributes=True) for r in rows],

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.testing import ActivityEnvironment
 
-from activities.compliance import ComplianceActivities
+from activities.compliance import MAX_FINDINGS_PER_FAMILY, ComplianceActivities, capped
 from activities.email import EmailActivities
 from core.db import create_db_engine, migrate
 from schemas.compliance import AuditScope, Finding
@@ -91,3 +91,14 @@ def test_without_the_secrets_key_the_log_search_says_it_was_skipped(own_engine: 
     found = ActivityEnvironment().run(audit(own_engine).check_secret_exposure, scope())
 
     assert checks(found.items) == [("secret_scan_skipped", "info", "")]
+
+
+def test_a_family_with_too_many_findings_keeps_the_worst_and_sums_up_the_rest() -> None:
+    many = [Finding.of("api_key_unused", "low", f"key {i}", "revoke") for i in range(MAX_FINDINGS_PER_FAMILY + 50)]
+    many.append(Finding.of("dsar_overdue", "critical", "late", "answer"))
+
+    kept = capped(many).items
+
+    assert len(kept) == MAX_FINDINGS_PER_FAMILY and kept[0].check == "dsar_overdue"
+    assert kept[-1].check == "findings_truncated" and kept[-1].detail == {"checks": {"api_key_unused": 52}}
+    assert sum(f.penalty for f in kept) == sum(f.penalty for f in many)

@@ -76,8 +76,10 @@ def test_founder_runs_an_audit_and_reads_its_findings_about_a_tenant(api: TestCl
     filtered = api.get(f"/api/compliance/reports/{report_id}?tenant_id={tenant.id}&severity=medium",
                        headers=founder_headers()).json()
     assert [f["id"] for f in filtered["findings"]] == [mine[0]["id"]]
-    listed = api.get("/api/compliance/reports?status=completed&limit=1", headers=founder_headers()).json()
+    listed = api.get("/api/compliance/reports?status=completed&with_severity=medium&limit=1",
+                     headers=founder_headers()).json()
     assert len(listed["reports"]) == 1 and listed["total"] >= 1 and listed["limit"] == 1
+    assert listed["reports"][0]["counts"]["medium"] >= 1
 
 
 def test_bad_audit_requests_change_nothing(api: TestClient, engine: Engine) -> None:
@@ -121,7 +123,9 @@ def test_published_legal_documents_are_public_and_versions_immutable(api: TestCl
 def test_audit_flags_cookies_on_before_consent_and_passes_once_fixed(api: TestClient) -> None:
     for kind in ("terms", "privacy", "cookie_policy"):
         assert publish(api, kind, url=f"https://levqor.test/{kind}").status_code == 200
-    assert publish(api, "cookie_consent", config=consent(analytics_on=True)).status_code == 200
+    # effective now: later than any version an earlier test run published into the shared database
+    assert publish(api, "cookie_consent", config=consent(analytics_on=True),
+                   effective_at=datetime.now(UTC).isoformat()).status_code == 200
 
     flagged = poll_report(api, api.post("/api/compliance/reports/run", headers=founder_headers()).json()["report_id"])
     assert publish(api, "cookie_consent", config=consent(analytics_on=False),
