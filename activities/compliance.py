@@ -118,7 +118,7 @@ class ComplianceActivities:
                                                         "to": mask_address(self._founder_email)})
         return FounderNotified(sent=True)
 
-    def _old_rows(self, scope: AuditScope, cutoff: datetime) -> list:  # type: ignore[type-arg]
+    def _old_rows(self, scope: AuditScope, cutoff: datetime) -> list[Finding]:
         with Session(self._engine) as session:
             return old_row_findings(session, scope, cutoff)
 
