@@ -196,3 +196,27 @@ async def test_the_daily_schedule_exists_and_its_trigger_writes_a_report(
     assert description.schedule.spec.intervals[0].every == timedelta(days=1)
     assert description.schedule.spec.intervals[0].offset == timedelta(hours=settings.compliance_audit_hour_utc)
     assert reports[0].tenant_id is None and reports[0].score is not None
+
+
+async def test_a_check_family_that_keeps_failing_becomes_a_finding_and_the_rest_still_report(
+    client: Client, settings: Settings, engine: Engine, tmp_path: Path
+) -> None:
+    tenant = Tenant(name="unreadable logs")
+    box = SecretBox(settings.levqor_secrets_key.get_secret_value())  # type: ignore[union-attr]
+    with Session(engine, expire_on_commit=False) as session:
+        session.add(tenant)
+        session.flush()
+        session.add_all([TenantSecret(tenant_id=tenant.id, name="TOKEN", ciphertext=box.seal("long-enough-value")),
+                         DataRequest(tenant_id=tenant.id, kind="export", deadline_at=datetime.now(UTC) - timedelta(days=1))])
+        session.commit()
+    broken = settings.model_copy(update={"log_file": str(tmp_path)})  # a directory: reading it fails every time
+    queue = f"audit-{uuid.uuid4()}"
+
+    async with build_worker(client, broken, engine, task_queue=queue):
+        result = await client.execute_workflow(ComplianceAudit.run, ComplianceAuditInput(tenant_id=tenant.id),
+                                               id=f"audit-{uuid.uuid4()}", task_queue=queue)
+
+    found = {f.check: f for f in findings_of(engine, result.report_id)}
+    assert found["audit_incomplete"].severity == "high"
+    assert found["audit_incomplete"].detail == {"family": "secret_exposure", "error_type": "IsADirectoryError"}
+    assert found["dsar_overdue"].tenant_id == tenant.id
