@@ -6,11 +6,19 @@ from sqlalchemy import Engine, func, or_
 from sqlmodel import Session, col, select
 from temporalio import activity
 
-from schemas.tables import FailureEntry, Tenant, UpgradePlan, UsageCounter
+from schemas.tables import (
+    ComplianceFinding,
+    ComplianceReport,
+    FailureEntry,
+    Tenant,
+    UpgradePlan,
+    UsageCounter,
+)
 from schemas.upgrades import (
     MIN_REPEATED_FAILURES,
     NEAR_LIMIT_SHARE,
     FailureGroup,
+    FindingSignal,
     PlanWrite,
     TenantSignal,
     UpgradePlannerResult,
@@ -19,6 +27,7 @@ from schemas.upgrades import (
 from schemas.usage import limits_for, period_of
 
 LIVE = ("open", "in_progress")
+SERIOUS = ("high", "critical")
 
 
 class UpgradeActivities:
@@ -27,11 +36,12 @@ class UpgradeActivities:
 
     @activity.defn(name="gather_upgrade_signals")
     def gather_signals(self) -> UpgradeSignals:
-        """Repeated open failures per step, throttled tenants, and tenants near their plan's limits."""
+        """Repeated open failures per step, throttled tenants, tenants near their plan's limits, and the
+        serious findings of the latest platform-wide compliance audit."""
         with Session(self._engine) as session:
             return UpgradeSignals(
                 failure_groups=_failure_groups(session), throttled_tenants=_throttled(session),
-                near_limit_tenants=_near_limit(session),
+                near_limit_tenants=_near_limit(session), compliance_findings=_serious_findings(session),
             )
 
     @activity.defn(name="write_upgrade_plans")
@@ -102,3 +112,15 @@ def _near_limit(session: Session) -> list[TenantSignal]:
         if limit and value / limit >= NEAR_LIMIT_SHARE:
             shares.setdefault((tenant_id, plan), {})[metric] = round(value / limit, 3)
     return [TenantSignal(tenant_id=t, plan=p, detail=used) for (t, p), used in sorted(shares.items())]
+
+
+def _serious_findings(session: Session) -> list[FindingSignal]:
+    latest = session.exec(select(ComplianceReport).where(
+        col(ComplianceReport.tenant_id).is_(None), col(ComplianceReport.finished_at).is_not(None))
+        .order_by(col(ComplianceReport.finished_at).desc()).limit(1)).first()
+    if latest is None:
+        return []
+    findings = session.exec(select(ComplianceFinding).where(
+        ComplianceFinding.report_id == latest.id, col(ComplianceFinding.severity).in_(SERIOUS))).all()
+    return [FindingSignal(report_id=latest.id, **f.model_dump(include={"check", "severity", "title", "remediation",
+                                                                        "tenant_id"})) for f in findings]

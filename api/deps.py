@@ -2,11 +2,13 @@
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import Depends, Request
-from sqlalchemy import Engine
-from sqlmodel import Session, select
+import structlog
+from fastapi import BackgroundTasks, Depends, Request
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, or_, select
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
@@ -81,6 +83,39 @@ class CallerCache:
         self._entries[key_hash] = (time.monotonic() + self._ttl_s, caller)
 
 
+class KeyUsage:
+    """Which keys' use this process recorded lately, so `api_key.last_used_at` is written at most once per
+    `interval_s` per key, after the response has been sent (never on the request's path)."""
+
+    def __init__(self, interval_s: float = 3600.0, size: int = 100_000) -> None:
+        self.interval_s, self._size = interval_s, size
+        self._recorded: dict[str, float] = {}
+
+    def due(self, key_id: str) -> bool:
+        """True, and remembered as recorded, when the key's use was not recorded within the interval."""
+        now = time.monotonic()
+        last = self._recorded.get(key_id)
+        if last is not None and now - last < self.interval_s:
+            return False
+        if len(self._recorded) >= self._size:
+            self._recorded.clear()
+        self._recorded[key_id] = now
+        return True
+
+
+def record_key_use(engine: Engine, key_id: str, at: datetime, interval_s: float) -> None:
+    """Sets the key's last_used_at unless another API process did so within the interval."""
+    recent = at - timedelta(seconds=interval_s)
+    try:
+        with Session(engine) as session:
+            session.execute(update(ApiKey).where(
+                col(ApiKey.id) == key_id, or_(col(ApiKey.last_used_at).is_(None), col(ApiKey.last_used_at) < recent)
+            ).values(last_used_at=at))
+            session.commit()
+    except Exception as err:  # a lost usage stamp must never fail or slow a request
+        structlog.get_logger().warning("key use not recorded", key_id=key_id, error_type=type(err).__name__)
+
+
 def _tenant_caller(engine: Engine, key_hash: str) -> Caller | None:
     with Session(engine) as session:
         key = session.exec(select(ApiKey).where(ApiKey.key_hash == key_hash)).first()
@@ -89,7 +124,7 @@ def _tenant_caller(engine: Engine, key_hash: str) -> Caller | None:
     return Caller(kind="tenant", tenant_id=key.tenant_id, role=key.role, key_id=key.id)  # type: ignore[arg-type]
 
 
-async def get_caller(request: Request, settings: SettingsDep, engine: EngineDep) -> Caller:
+async def get_caller(request: Request, settings: SettingsDep, engine: EngineDep, background: BackgroundTasks) -> Caller:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -103,6 +138,9 @@ async def get_caller(request: Request, settings: SettingsDep, engine: EngineDep)
     if caller is None:
         raise ApiError(401, "unauthenticated", "Unknown or revoked token", field="authorization")
     cache.put(key_hash, caller)
+    usage: KeyUsage = request.state.key_usage
+    if caller.key_id is not None and usage.due(caller.key_id):
+        background.add_task(record_key_use, engine, caller.key_id, datetime.now(UTC), usage.interval_s)
     return caller
 
 

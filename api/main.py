@@ -10,13 +10,15 @@ from typing import Any
 import structlog
 from fastapi import FastAPI
 
-from api.deps import CallerCache
+from api.deps import CallerCache, KeyUsage
 from api.errors import install_error_handlers
 from api.routes import (
     approvals,
+    compliance,
     cost,
     failures,
     hooks,
+    legal,
     me,
     pricing,
     runs,
@@ -43,7 +45,7 @@ log = structlog.get_logger()
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        configure_logging(settings.log_format, settings.log_level)
+        configure_logging(settings.log_format, settings.log_level, settings.log_file)
         engine = create_db_engine(settings.database_url)
         temporal = await connect(settings.temporal_address, settings.temporal_namespace)
         worker = build_worker(temporal, settings, engine) if settings.api_embedded_worker else None
@@ -55,7 +57,7 @@ def create_app(settings: Settings) -> FastAPI:
         log.info("api started", embedded_worker=worker is not None, task_queue=settings.task_queue)
         try:
             yield {"settings": settings, "engine": engine, "temporal": temporal, "started_at": time.monotonic(),
-                   "callers": CallerCache(), "usage": usage}
+                   "callers": CallerCache(), "usage": usage, "key_usage": KeyUsage()}
         finally:
             flush_task.cancel()
             await asyncio.gather(flush_task, return_exceptions=True)
@@ -71,6 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
     for module in (
         tenants, workflows, runs, approvals, failures, secrets, system, webhooks, hooks, schedules, pricing, me,
         usage_routes, cost, upgrades,
+        compliance, legal,
     ):
         app.include_router(module.router)
     return app

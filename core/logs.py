@@ -8,8 +8,9 @@ import structlog
 SECRET_KEYS = frozenset({"authorization", "api_key", "password", "token", "secret", "founder_token"})
 
 
-def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
-    """JSON lines when deployed, readable console output locally; safe to call more than once."""
+def configure_logging(fmt: str = "console", level: str = "INFO", file: str | None = None) -> None:
+    """JSON lines when deployed, readable console output locally; safe to call more than once.
+    With `file`, every record is also appended there as a JSON line."""
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -33,7 +34,17 @@ def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
         )
     )
     root = logging.getLogger()
+    for old in root.handlers:
+        if isinstance(old, logging.FileHandler):
+            old.close()
     root.handlers = [handler]
+    if file:
+        to_file = logging.FileHandler(file, encoding="utf-8")
+        to_file.setFormatter(structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, structlog.processors.JSONRenderer()],
+        ))
+        root.handlers.append(to_file)
     root.setLevel(level.upper())
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
 

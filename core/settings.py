@@ -73,6 +73,16 @@ class Settings(BaseSettings):
     max_activity_concurrency: int = 200
     max_workflow_task_concurrency: int = 100
 
+    # ComplianceAudit, a daily platform schedule at COMPLIANCE_AUDIT_HOUR_UTC: passive, it reports and never changes
+    # data. A critical finding e-mails FOUNDER_EMAIL (none sent when unset). LOG_FILE, when set, also receives the
+    # application log, and the audit searches it for tenant secrets.
+    compliance_audit_hour_utc: int = Field(default=3, ge=0, le=23)
+    data_retention_days: int = Field(default=365, ge=1)
+    dsar_warning_days: int = Field(default=7, ge=0, le=30)
+    api_key_unused_days: int = Field(default=90, ge=1)
+    founder_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+    log_file: str | None = None
+
 
     def cost_autopilot_input(self, tenant_ids: list[str] | None = None) -> CostAutopilotInput:
         """The cost autopilot's thresholds, as its runs carry them."""

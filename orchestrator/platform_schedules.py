@@ -22,14 +22,17 @@ from core.logs import configure_logging
 from core.settings import Settings, get_settings
 from orchestrator.auto_recovery import AutoRecovery
 from orchestrator.client import connect
+from orchestrator.compliance_audit import ComplianceAudit
 from orchestrator.cost_autopilot import CostAutopilot
 from orchestrator.upgrade_planner import UpgradePlanner
+from schemas.compliance import AuditTrigger, ComplianceAuditInput
 from schemas.recovery import AutoRecoveryInput
 from schemas.upgrades import UpgradePlannerInput
 
 AUTO_RECOVERY_SCHEDULE = "platform-auto-recovery"
 COST_AUTOPILOT_SCHEDULE = "platform-cost-autopilot"
 UPGRADE_PLANNER_SCHEDULE = "platform-upgrade-planner"
+COMPLIANCE_AUDIT_SCHEDULE = "platform-compliance-audit"
 log = structlog.get_logger()
 
 
@@ -69,12 +72,38 @@ def upgrade_planner_schedule(settings: Settings) -> Schedule:
     )
 
 
+def compliance_audit_input(settings: Settings, report_id: str | None = None, tenant_id: str | None = None,
+                           trigger: AuditTrigger = "schedule") -> ComplianceAuditInput:
+    return ComplianceAuditInput(
+        report_id=report_id, tenant_id=tenant_id, trigger=trigger, retention_days=settings.data_retention_days,
+        dsar_warning_days=settings.dsar_warning_days, api_key_unused_days=settings.api_key_unused_days,
+    )
+
+
+def compliance_audit_workflow_id(report_id: str) -> str:
+    return f"compliance-audit-{report_id}"
+
+
+def compliance_audit_schedule(settings: Settings) -> Schedule:
+    """Daily at COMPLIANCE_AUDIT_HOUR_UTC; the report id is chosen by each run."""
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            ComplianceAudit.run, compliance_audit_input(settings), id="platform-compliance-audit-run",
+            task_queue=settings.task_queue,
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(
+            every=timedelta(days=1), offset=timedelta(hours=settings.compliance_audit_hour_utc))]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
 async def ensure_platform_schedules(client: Client, settings: Settings) -> list[str]:
     """Creates each platform schedule, or brings an existing one to the current settings."""
     wanted = {
         AUTO_RECOVERY_SCHEDULE: auto_recovery_schedule(settings),
         COST_AUTOPILOT_SCHEDULE: cost_autopilot_schedule(settings),
         UPGRADE_PLANNER_SCHEDULE: upgrade_planner_schedule(settings),
+        COMPLIANCE_AUDIT_SCHEDULE: compliance_audit_schedule(settings),
     }
     for schedule_id, schedule in wanted.items():
         try:

@@ -10,6 +10,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.ai import AiActivities, build_ai_client
+from activities.compliance import ComplianceActivities
 from activities.cost import CostActivities
 from activities.data_requests import DataRequestActivities
 from activities.email import EmailActivities
@@ -26,6 +27,7 @@ from core.security import SecretBox
 from core.settings import Settings, get_settings
 from orchestrator.auto_recovery import AutoRecovery
 from orchestrator.client import TemporalRunControl, connect
+from orchestrator.compliance_audit import ComplianceAudit
 from orchestrator.cost_autopilot import CostAutopilot
 from orchestrator.data_export import DataExport
 from orchestrator.platform_schedules import ensure_platform_schedules
@@ -33,7 +35,9 @@ from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.upgrade_planner import UpgradePlanner
 from orchestrator.user_run import UserWorkflowRun
 
-ALL_WORKFLOWS = [UserWorkflowRun, AutoRecovery, TenantLifecycle, DataExport, CostAutopilot, UpgradePlanner]
+ALL_WORKFLOWS = [
+    UserWorkflowRun, AutoRecovery, TenantLifecycle, DataExport, CostAutopilot, UpgradePlanner, ComplianceAudit,
+]
 # Compiled Jinja2 templates import jinja2's runtime when they render; it must come from outside the sandbox.
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("jinja2", "markupsafe", "schemas")
@@ -64,12 +68,17 @@ def build_activities(settings: Settings, engine: Engine, control: TemporalRunCon
     tenants = TenantStoreActivities(engine, control)
     data_requests = DataRequestActivities(engine, control)
     usage, cost, upgrades = UsageActivities(engine), CostActivities(engine, control), UpgradeActivities(engine)
+    compliance = ComplianceActivities(engine, control, box, settings.levqor_founder_token.get_secret_value(),
+                                      settings.log_file, email, settings.founder_email)
     return [
         http.call, email.send_email, ai.complete, store.record_failure,
         recovery.list_open_failures, recovery.write_assessments, recovery.redrive_failure,
         tenants.record_status, tenants.record_throttle, tenants.pause_schedules, tenants.purge_tenant,
         data_requests.write_export, data_requests.mark_failed, usage.record_usage,
         cost.sample_spend, cost.throttle_tenant, upgrades.gather_signals, upgrades.write_plans,
+        compliance.check_data_requests, compliance.check_legal_documents, compliance.check_retention,
+        compliance.check_access, compliance.check_secret_exposure, compliance.open_report, compliance.store_report,
+        compliance.notify_founder,
     ]
 
 
@@ -106,7 +115,7 @@ async def serve(settings: Settings) -> None:
 
 def main() -> None:
     settings = get_settings()
-    configure_logging(settings.log_format, settings.log_level)
+    configure_logging(settings.log_format, settings.log_level, settings.log_file)
     asyncio.run(serve(settings))
 
 

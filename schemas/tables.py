@@ -39,6 +39,8 @@ class ApiKey(SQLModel, table=True):
     label: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(default_factory=_now)
     revoked_at: datetime | None = None
+    # Written at most about once an hour per key, after the response (api/deps.py); the compliance audit reads it.
+    last_used_at: datetime | None = None
 
 
 class WorkflowDefinitionRow(SQLModel, table=True):
@@ -199,3 +201,49 @@ class UpgradePlan(SQLModel, table=True):
     created_at: datetime = Field(default_factory=_now)
     last_seen_at: datetime = Field(default_factory=_now)
     archived_at: datetime | None = None
+class ComplianceReport(SQLModel, table=True):
+    """One ComplianceAudit: when it ran, over whose data, its 0-100 score and findings per severity."""
+
+    __tablename__ = "compliance_report"
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    status: str = Field(default="running", index=True, max_length=16)
+    trigger: str = Field(max_length=16)
+    tenant_id: str | None = Field(default=None, max_length=36)
+    started_at: datetime = Field(default_factory=_now, index=True)
+    finished_at: datetime | None = None
+    score: int | None = None
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    founder_notified: bool = False
+
+
+class ComplianceFinding(SQLModel, table=True):
+    """One finding of a compliance report; `tenant_id` is None for platform-wide ones."""
+
+    __tablename__ = "compliance_finding"
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    report_id: str = Field(foreign_key="compliance_report.id", index=True, max_length=36)
+    check: str = Field(max_length=64)
+    severity: str = Field(max_length=16)
+    penalty: int
+    title: str = Field(max_length=200)
+    remediation: str = Field(max_length=2000)
+    tenant_id: str | None = Field(default=None, index=True, max_length=36)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class LegalDocument(SQLModel, table=True):
+    """One published version of a legal document or the cookie-consent configuration; versions are immutable."""
+
+    __tablename__ = "legal_document"
+    __table_args__ = (UniqueConstraint("kind", "version"),)
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    kind: str = Field(index=True, max_length=32)
+    version: str = Field(max_length=32)
+    url: str | None = Field(default=None, max_length=2048)
+    text: str | None = Field(default=None, max_length=100_000)
+    config: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    effective_at: datetime
+    published_at: datetime = Field(default_factory=_now)

@@ -37,10 +37,22 @@ class TenantSignal(BaseModel):
     detail: dict[str, Any] = Field(default_factory=dict)
 
 
+class FindingSignal(BaseModel):
+    """A high or critical finding of the latest platform-wide compliance audit."""
+
+    report_id: str
+    check: str
+    severity: str
+    title: str
+    remediation: str
+    tenant_id: str | None = None
+
+
 class UpgradeSignals(BaseModel):
     failure_groups: list[FailureGroup] = Field(default_factory=list)
     throttled_tenants: list[TenantSignal] = Field(default_factory=list)
     near_limit_tenants: list[TenantSignal] = Field(default_factory=list)
+    compliance_findings: list[FindingSignal] = Field(default_factory=list)
 
 
 class PlanProposal(BaseModel):
@@ -103,6 +115,7 @@ def propose(signals: UpgradeSignals) -> list[PlanProposal]:
     plans = [*map(_failure_plan, signals.failure_groups)]
     plans += [_throttled_plan(signal) for signal in signals.throttled_tenants]
     plans += [_near_limit_plan(signal) for signal in signals.near_limit_tenants]
+    plans += [_finding_plan(finding) for finding in signals.compliance_findings]
     return sorted(plans, key=lambda plan: (plan.priority, plan.fingerprint))
 
 
@@ -135,4 +148,14 @@ def _near_limit_plan(signal: TenantSignal) -> PlanProposal:
         description=f"Tenant {signal.tenant_id} has used {NEAR_LIMIT_SHARE:.0%} or more of a {signal.plan} limit this "
                     "month: offer the next plan before run starts are refused.",
         priority=3, category="pricing", risk_level="low", source="usage", metadata=signal.model_dump(),
+    )
+
+
+def _finding_plan(finding: FindingSignal) -> PlanProposal:
+    return PlanProposal(
+        fingerprint=f"compliance:{finding.check}:{finding.tenant_id or 'platform'}",
+        title=f"Compliance: {finding.title}"[:200], description=finding.remediation[:2000],
+        priority=1 if finding.severity == "critical" else 2, category="security",
+        risk_level="high" if finding.severity == "critical" else "medium", source="compliance_audit",
+        metadata=finding.model_dump(),
     )

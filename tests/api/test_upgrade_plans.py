@@ -10,7 +10,7 @@ from temporalio.client import Client
 
 from activities.usage import add_usage
 from orchestrator.upgrade_planner import UpgradePlanner
-from schemas.tables import FailureEntry, UpgradePlan
+from schemas.tables import ComplianceFinding, ComplianceReport, FailureEntry, UpgradePlan
 from schemas.upgrades import UpgradePlannerInput
 from schemas.usage import period_of
 from tests.api.tenancy import new_tenant
@@ -18,13 +18,14 @@ from tests.conftest import founder_headers
 
 
 def plant_failures(engine: Engine, tenant_id: str, count: int = 3, category: str = "timeout") -> str:
-    """`count` open failures of one step of one (made-up) definition; answers the definition id."""
+    """`count` open failures of one step of one (made-up) definition, assessed by AutoRecovery; answers the
+    definition id."""
     definition_id, now = str(uuid.uuid4()), datetime.now(UTC)
     with Session(engine) as session:
         session.add_all([FailureEntry(
             tenant_id=tenant_id, run_id=str(uuid.uuid4()), definition_id=definition_id, version=1, step_id="fetch",
             error_type="Timeout", message="step timed out", attempts=5, first_failed_at=now, last_failed_at=now,
-            category=category,
+            category=category, suggestion="as AutoRecovery assessed it", assessed_at=now,
         ) for _ in range(count)])
         session.commit()
     return definition_id
@@ -112,3 +113,27 @@ def test_plans_are_filtered_moved_and_summarised_by_the_founder_only(api: TestCl
     api.patch(f"/api/guardian/upgrade/plans/{plan['id']}", json={"status": "archived"}, headers=founder_headers())
     again = api.patch(f"/api/guardian/upgrade/plans/{plan['id']}", json={"status": "applied"}, headers=founder_headers())
     assert (again.status_code, again.json()["code"]) == (409, "plan_archived")
+
+
+def test_serious_findings_of_the_latest_platform_audit_become_security_plans(api: TestClient, engine: Engine) -> None:
+    tenant, now = new_tenant(api), datetime.now(UTC)
+    with Session(engine) as session:
+        report = ComplianceReport(status="completed", trigger="schedule", started_at=now, finished_at=now, score=60)
+        session.add(report)
+        session.flush()
+        session.add_all([
+            ComplianceFinding(report_id=report.id, check="dsar_overdue", severity="critical", penalty=25,
+                              title="An erasure request is past its deadline", remediation="Complete it today",
+                              tenant_id=tenant.id),
+            ComplianceFinding(report_id=report.id, check="key_unused", severity="low", penalty=2,
+                              title="An API key is unused", remediation="Revoke it", tenant_id=tenant.id),
+        ])
+        session.commit()
+
+    rebuild(api)
+
+    serious = plans_for(api, f"compliance:dsar_overdue:{tenant.id}")
+    assert [(p["category"], p["priority"], p["risk_level"], p["source"]) for p in serious] == [
+        ("security", 1, "high", "compliance_audit")]
+    assert serious[0]["description"] == "Complete it today"
+    assert plans_for(api, f"compliance:key_unused:{tenant.id}") == []

@@ -21,6 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from core.db import create_db_engine, migrate
 from core.settings import Settings
 from orchestrator.client import redrive_input
+from orchestrator.compliance_audit import ComplianceAudit
 from orchestrator.cost_autopilot import CostAutopilot
 from orchestrator.data_export import DataExport, export_workflow_id
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
@@ -28,6 +29,7 @@ from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.upgrade_planner import UpgradePlanner
 from orchestrator.user_run import UserWorkflowRun
 from orchestrator.worker import build_worker
+from schemas.compliance import ComplianceAuditInput
 from schemas.cost import CostAutopilotInput
 from schemas.data_requests import DataExportInput
 from schemas.runs import StepDecision
@@ -212,6 +214,21 @@ async def data_export_archive(client: Client, queue: str, target: str) -> Workfl
     return handle
 
 
+async def compliance_audit_findings(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """An audit of one tenant with an overdue data request: a critical finding, so the founder is notified."""
+    now = datetime.now(UTC)
+    tenant = Tenant(name="Audited")
+    with Session(create_db_engine(record_database_url())) as session:
+        session.add_all([tenant, DataRequest(tenant_id=tenant.id, kind="export", requested_at=now - timedelta(days=40),
+                                             deadline_at=now - timedelta(days=10))])
+        session.commit()
+        params = ComplianceAuditInput(tenant_id=tenant.id, trigger="founder")
+    handle = await client.start_workflow(ComplianceAudit.run, params, id=f"compliance-audit-{uuid.uuid4()}",
+                                         task_queue=queue)
+    await handle.result()
+    return handle
+
+
 SCENARIOS: dict[str, Scenario] = {
     "user_workflow_run_every_step": every_step, "user_workflow_run_approved_gate": approved_gate, "user_workflow_run_rejected_gate": rejected_gate,
     "user_workflow_run_gate_timeout_fails": gate_timeout_fails, "user_workflow_run_retries_exhausted": retries_exhausted, "user_workflow_run_cancelled": cancelled,
@@ -227,6 +244,7 @@ SCENARIOS: dict[str, Scenario] = {
     "tenant_lifecycle_throttled": tenant_throttled,
     "cost_autopilot_spike": cost_autopilot_spike,
     "upgrade_planner_rebuild": upgrade_planner_rebuild,
+    "compliance_audit_findings": compliance_audit_findings,
 }
 
 

@@ -1,0 +1,103 @@
+"""What crosses the boundary of `ComplianceAudit`: its scope, the findings each check family returns, the report."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Severity = Literal["info", "low", "medium", "high", "critical"]
+SEVERITIES: tuple[Severity, ...] = ("info", "low", "medium", "high", "critical")
+# What one finding costs the report's 0-100 score; one check costs at most CHECK_PENALTY_CAP, so a thousand idle
+# keys do not hide every other problem behind a score of 0.
+PENALTIES: dict[Severity, int] = {"info": 0, "low": 2, "medium": 5, "high": 10, "critical": 25}
+CHECK_PENALTY_CAP = 25
+AuditTrigger = Literal["schedule", "founder"]
+
+
+class ComplianceAuditInput(BaseModel):
+    report_id: str | None = None
+    """Chosen by the API when the founder starts an audit; a fresh one for scheduled audits."""
+    tenant_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]{1,36}$")
+    """Only this tenant's data; every tenant's when None. Platform-wide checks run either way."""
+    trigger: AuditTrigger = "schedule"
+    retention_days: float = Field(default=365, gt=0)
+    dsar_warning_days: float = Field(default=7, ge=0)
+    api_key_unused_days: float = Field(default=90, gt=0)
+
+
+class AuditScope(BaseModel):
+    """What every check family receives: whose data, as of when, and the thresholds."""
+
+    report_id: str
+    tenant_id: str | None
+    as_of: datetime
+    retention_days: float
+    dsar_warning_days: float
+    api_key_unused_days: float
+
+
+class Finding(BaseModel):
+    check: str = Field(max_length=64)
+    severity: Severity
+    penalty: int
+    title: str = Field(max_length=200)
+    remediation: str = Field(max_length=2000)
+    tenant_id: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+    """Names, ids, counts and places; never a secret's value or an e-mail address."""
+
+    @classmethod
+    def of(cls, check: str, severity: Severity, title: str, remediation: str, tenant_id: str | None = None,
+           **detail: Any) -> "Finding":
+        return cls(check=check, severity=severity, penalty=PENALTIES[severity], title=title[:200],
+                   remediation=remediation, tenant_id=tenant_id, detail=detail)
+
+
+class Findings(BaseModel):
+    items: list[Finding] = Field(default_factory=list)
+
+
+class ReportOpening(BaseModel):
+    report_id: str
+    tenant_id: str | None
+    trigger: AuditTrigger
+    started_at: datetime
+
+
+class ReportDraft(BaseModel):
+    report_id: str
+    finished_at: datetime
+    score: int
+    counts: dict[str, int]
+    findings: list[Finding]
+    founder_notified: bool
+
+
+class CriticalAlert(BaseModel):
+    report_id: str
+    score: int
+    titles: list[str]
+
+
+class FounderNotified(BaseModel):
+    sent: bool
+
+
+class ComplianceAuditResult(BaseModel):
+    report_id: str
+    score: int
+    counts: dict[str, int]
+    founder_notified: bool
+
+
+def score_of(findings: list[Finding]) -> int:
+    """100 minus the findings' penalties, each check's capped at CHECK_PENALTY_CAP; never below 0."""
+    per_check: dict[str, int] = {}
+    for finding in findings:
+        per_check[finding.check] = per_check.get(finding.check, 0) + finding.penalty
+    return max(0, 100 - sum(min(CHECK_PENALTY_CAP, penalty) for penalty in per_check.values()))
+
+
+def counts_of(findings: list[Finding]) -> dict[str, int]:
+    """How many findings of each severity, every severity present."""
+    return {severity: sum(f.severity == severity for f in findings) for severity in SEVERITIES}
