@@ -4,6 +4,7 @@ import time
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
+import structlog
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -97,6 +98,7 @@ async def get_caller(request: Request, settings: SettingsDep, engine: EngineDep)
     if caller is None:
         raise ApiError(401, "unauthenticated", "Unknown or revoked token", field="authorization")
     cache.put(key_hash, caller)
+    structlog.contextvars.bind_contextvars(tenant_id=caller.tenant_id)
     return caller
 
 

@@ -11,6 +11,7 @@ import structlog
 from fastapi import FastAPI
 
 from api.deps import CallerCache
+from api.observability import ApiMetrics, RequestObservability
 from api.errors import install_error_handlers
 from api.routes import (
     approvals,
@@ -25,10 +26,13 @@ from api.routes import (
     tenants,
     webhooks,
     workflows,
+    guardian,
+    metrics,
 )
 from core.db import create_db_engine
 from core.logs import configure_logging
 from core.settings import VERSION, Settings
+from core.telemetry import TelemetryBuffer
 from orchestrator.client import connect
 from orchestrator.platform_schedules import ensure_platform_schedules
 from orchestrator.worker import build_worker
@@ -37,6 +41,8 @@ log = structlog.get_logger()
 
 
 def create_app(settings: Settings) -> FastAPI:
+    api_metrics = ApiMetrics()
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         configure_logging(settings.log_format, settings.log_level)
@@ -46,11 +52,13 @@ def create_app(settings: Settings) -> FastAPI:
         if worker:
             await ensure_platform_schedules(temporal, settings)
         worker_task = asyncio.create_task(worker.run()) if worker else None
+        telemetry = TelemetryBuffer(engine, "api", settings.telemetry_flush_interval_s)
         log.info("api started", embedded_worker=worker is not None, task_queue=settings.task_queue)
         try:
             yield {"settings": settings, "engine": engine, "temporal": temporal, "started_at": time.monotonic(),
-                   "callers": CallerCache()}
+                   "callers": CallerCache(), "telemetry": telemetry, "metrics": api_metrics}
         finally:
+            telemetry.close()
             if worker and worker_task:
                 await worker.shutdown()
                 await asyncio.gather(worker_task, return_exceptions=True)
@@ -59,8 +67,10 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Levqor", version=VERSION, lifespan=lifespan,
                   description="Durable, multi-tenant workflow automation on Temporal.")
     install_error_handlers(app)
+    app.add_middleware(RequestObservability, metrics=api_metrics, slow_request_ms=settings.telemetry_slow_request_ms)
     for module in (
-        tenants, workflows, runs, approvals, failures, secrets, system, webhooks, hooks, schedules, pricing, me
+        tenants, workflows, runs, approvals, failures, secrets, system, webhooks, hooks, schedules, pricing, me,
+        guardian, metrics,
     ):
         app.include_router(module.router)
     return app

@@ -6,6 +6,9 @@ import json
 import time
 import uuid
 
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import (
     SearchAttributePair,
@@ -15,6 +18,7 @@ from temporalio.common import (
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
@@ -32,12 +36,14 @@ FINGERPRINT = "input_sha256"
 TRIGGER_MEMO = "trigger"
 
 
-async def connect(address: str, namespace: str, wait_s: float = 30.0) -> Client:
-    """A client with the pydantic converter; waits for a server that is still starting."""
+async def connect(address: str, namespace: str, wait_s: float = 30.0, runtime: Runtime | None = None) -> Client:
+    """A client with the pydantic converter; waits for a server that is still starting. `runtime` carries
+    the SDK's telemetry (e.g. Prometheus metrics); the default runtime otherwise."""
     deadline = time.monotonic() + wait_s
     while True:
         try:
-            return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter)
+            return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter,
+                                        runtime=runtime)
         except RuntimeError:
             if time.monotonic() >= deadline:
                 raise
@@ -108,7 +114,8 @@ def redrive_input(failed: RunProgress, definition: WorkflowDefinition, retry_def
 
 
 class TemporalRunControl:
-    """Re-drives failed runs and pauses schedules for activities, which do not talk to Temporal themselves."""
+    """Re-drives failed runs, pauses schedules and probes the engine's health for activities, which do not
+    talk to Temporal themselves."""
 
     def __init__(self, client: Client, task_queue: str) -> None:
         self._client, self._task_queue = client, task_queue
@@ -150,6 +157,18 @@ class TemporalRunControl:
             )
             async for execution in self._client.list_workflows(query, limit=limit)
         ]
+
+    async def engine_reachable(self) -> bool:
+        """Raises when the Temporal frontend does not answer its health check."""
+        return await self._client.service_client.check_health()
+
+    async def worker_count(self) -> int:
+        """Distinct workers polling the task queue for workflow tasks lately (the server keeps ~5 minutes)."""
+        description = await self._client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
+            namespace=self._client.namespace, task_queue=TaskQueue(name=self._task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        ))
+        return len({poller.identity for poller in description.pollers})
 
 
 def tenant_workflow_id(tenant_id: str) -> str:

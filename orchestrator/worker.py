@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Engine
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -17,18 +18,24 @@ from activities.recovery import RecoveryActivities
 from activities.runs_store import RunStoreActivities
 from activities.secrets import SecretStore
 from activities.tenants_store import TenantStoreActivities
+from activities.health import HealthActivities, build_stripe_client
+from activities.telemetry import TelemetryActivities
 from core.db import create_db_engine
 from core.logs import configure_logging
 from core.security import SecretBox
 from core.settings import Settings, get_settings
+from core.telemetry import TelemetryBuffer
 from orchestrator.auto_recovery import AutoRecovery
 from orchestrator.client import TemporalRunControl, connect
 from orchestrator.data_export import DataExport
 from orchestrator.platform_schedules import ensure_platform_schedules
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.user_run import UserWorkflowRun
+from orchestrator.heartbeat import Heartbeat
+from orchestrator.daily_report import DailyReport
+from orchestrator.activity_telemetry import ActivityTelemetry
 
-ALL_WORKFLOWS = [UserWorkflowRun, AutoRecovery, TenantLifecycle, DataExport]
+ALL_WORKFLOWS = [UserWorkflowRun, AutoRecovery, TenantLifecycle, DataExport, Heartbeat, DailyReport]
 # Compiled Jinja2 templates import jinja2's runtime when they render; it must come from outside the sandbox.
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("jinja2", "markupsafe", "schemas")
@@ -58,16 +65,26 @@ def build_activities(settings: Settings, engine: Engine, control: TemporalRunCon
     store, recovery = RunStoreActivities(engine), RecoveryActivities(engine, control)
     tenants = TenantStoreActivities(engine, control)
     data_requests = DataRequestActivities(engine, control)
+    stripe_key = settings.stripe_api_key.get_secret_value() if settings.stripe_api_key else None
+    health = HealthActivities(engine, control, build_stripe_client(stripe_key, settings.stripe_api_base),
+                              build_ai_client(api_key, settings.openai_base_url))
+    telemetry = TelemetryActivities(engine)
     return [
         http.call, email.send_email, ai.complete, store.record_failure,
         recovery.list_open_failures, recovery.write_assessments, recovery.redrive_failure,
         tenants.record_status, tenants.pause_schedules, tenants.purge_tenant,
         data_requests.write_export, data_requests.mark_failed,
+        health.check_database, health.check_temporal, health.check_stripe, health.check_ai,
+        health.count_recent_errors, health.record_health,
+        telemetry.scan_anomalies, telemetry.gather_report_inputs, telemetry.write_daily_report,
+        telemetry.prune_telemetry,
     ]
 
 
-def build_worker(client: Client, settings: Settings, engine: Engine, task_queue: str | None = None) -> Worker:
+def build_worker(client: Client, settings: Settings, engine: Engine, task_queue: str | None = None,
+                 telemetry: TelemetryBuffer | None = None) -> Worker:
     queue = task_queue or settings.task_queue
+    telemetry = telemetry or TelemetryBuffer(engine, "worker", settings.telemetry_flush_interval_s)
     return Worker(
         client,
         task_queue=queue,
@@ -78,21 +95,32 @@ def build_worker(client: Client, settings: Settings, engine: Engine, task_queue:
         max_concurrent_activities=settings.max_activity_concurrency,
         max_concurrent_local_activities=settings.max_activity_concurrency,
         max_concurrent_workflow_tasks=settings.max_workflow_task_concurrency,
+        interceptors=[ActivityTelemetry(telemetry)],
     )
 
 
 async def serve(settings: Settings) -> None:
     """Runs a worker until SIGTERM or SIGINT, then lets in-flight tasks finish."""
-    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    client = await connect(settings.temporal_address, settings.temporal_namespace,
+                           runtime=metrics_runtime(settings.worker_metrics_bind_address))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     engine = create_db_engine(settings.database_url)
     await ensure_platform_schedules(client, settings)
-    async with build_worker(client, settings, engine):
+    telemetry = TelemetryBuffer(engine, "worker", settings.telemetry_flush_interval_s)
+    async with build_worker(client, settings, engine, telemetry=telemetry):
         await stop.wait()
+    telemetry.close()
     engine.dispose()
+
+
+def metrics_runtime(bind_address: str | None) -> Runtime | None:
+    """A Temporal runtime serving the SDK's Prometheus metrics on `bind_address` (host:port), or None."""
+    if not bind_address:
+        return None
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=bind_address)))
 
 
 def main() -> None:
