@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from schemas.health import HealthRecordPublic
 from schemas.telemetry_analysis import Anomaly, TelemetryKind, TelemetrySummary
@@ -12,7 +12,7 @@ SOURCE_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 RESERVED_SOURCES = frozenset({"api", "worker"})
 MAX_ATTRIBUTES = 20
 AttributeKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-AttributeValue = Annotated[str, StringConstraints(max_length=500)] | int | float | bool | None
+MAX_ATTRIBUTE_CHARS = 500
 
 
 class TelemetryEventCreate(BaseModel):
@@ -25,7 +25,16 @@ class TelemetryEventCreate(BaseModel):
     status: int | None = Field(default=None, ge=100, le=599)
     at: datetime | None = Field(default=None, description="When it happened; the receipt time when omitted "
                                 "or more than a day away from it.")
-    attributes: dict[AttributeKey, AttributeValue] = Field(default_factory=dict, max_length=MAX_ATTRIBUTES)
+    attributes: dict[AttributeKey, str | int | float | bool | None] = Field(default_factory=dict,
+                                                                           max_length=MAX_ATTRIBUTES)
+
+    @field_validator("attributes")
+    @classmethod
+    def _short_values(cls, attributes: dict[str, object]) -> dict[str, object]:
+        for key, value in attributes.items():
+            if isinstance(value, str) and len(value) > MAX_ATTRIBUTE_CHARS:
+                raise ValueError(f"attribute {key!r} is longer than {MAX_ATTRIBUTE_CHARS} characters")
+        return attributes
 
 
 class TelemetryBatch(BaseModel):

@@ -33,13 +33,15 @@ async def heartbeat(request: Request, engine: EngineDep, temporal: TemporalDep,
     """Live reachability of the database and Temporal, the latest heartbeat record, uptime and version."""
     db_ok, temporal_ok = await asyncio.gather(_database_ok(engine), _temporal_ok(temporal))
     record = await _latest_record(engine) if db_ok else None
-    stale = record is not None and datetime.now(UTC) - _aware(record.at) > timedelta(
-        seconds=STALE_AFTER_INTERVALS * settings.heartbeat_interval_s)
+    uptime = time.monotonic() - request.state.started_at
+    window = timedelta(seconds=STALE_AFTER_INTERVALS * settings.heartbeat_interval_s)
+    stale = record is not None and datetime.now(UTC) - _aware(record.at) > window
     stripe = record.stripe_status if record else "unknown"
     brain = record.ai_status if record else "unknown"
     if not (db_ok and temporal_ok):
         status = "down"
-    elif stale or "failed" in (stripe, brain):
+    # Right after a (re)start the schedule has not had the chance to write a fresh record yet.
+    elif (stale and uptime > window.total_seconds()) or "failed" in (stripe, brain):
         status = "degraded"
     else:
         status = "ok"
@@ -49,7 +51,7 @@ async def heartbeat(request: Request, engine: EngineDep, temporal: TemporalDep,
         error_count_recent=record.error_count_recent if record else None,
         worker_count=record.worker_count if record else None,
         last_heartbeat_at=_aware(record.at) if record else None, heartbeat_stale=stale,
-        uptime_seconds=round(time.monotonic() - request.state.started_at, 3), version=VERSION,
+        uptime_seconds=round(uptime, 3), version=VERSION,
     )
 
 
