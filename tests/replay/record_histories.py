@@ -34,6 +34,11 @@ from tests.fakes.openai import FakeOpenAI
 from tests.fakes.smtp import SmtpSink
 from tests.fakes.target import TargetServer
 from tests.orchestrator.runs import FAST_RETRIES, make_run, start, until_progress
+from orchestrator.daily_report import DailyReport
+from orchestrator.heartbeat import Heartbeat
+from schemas.daily_report import DailyReportInput
+from schemas.health import HeartbeatInput
+from schemas.tables import HealthRecord, TelemetryEvent
 
 HISTORIES = Path(__file__).parent / "histories"
 Scenario = Callable[[Client, str, str], Awaitable[WorkflowHandle]]
@@ -154,6 +159,27 @@ async def data_export_archive(client: Client, queue: str, target: str) -> Workfl
     return handle
 
 
+async def heartbeat_probes(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """Every probe in parallel (Stripe not configured, the fake AI answering), then the record."""
+    handle = await client.start_workflow(Heartbeat.run, HeartbeatInput(), id=f"heartbeat-{uuid.uuid4()}", task_queue=queue)
+    await handle.result()
+    return handle
+
+
+async def daily_report_scored(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """A report over a day with a heartbeat and a repeated error, then pruning."""
+    now = datetime.now(UTC)
+    with Session(create_db_engine(record_database_url())) as session:
+        session.add(HealthRecord(at=now, status="ok", db_ok=True, temporal_ok=True, stripe_status="not_configured",
+                                 ai_status="ok", error_count_recent=0))
+        session.add_all([TelemetryEvent(source="web", kind="error", message="timeout", at=now) for _ in range(3)])
+        session.commit()
+    handle = await client.start_workflow(DailyReport.run, DailyReportInput(), id=f"daily-report-{uuid.uuid4()}",
+                                         task_queue=queue)
+    await handle.result()
+    return handle
+
+
 SCENARIOS: dict[str, Scenario] = {
     "user_workflow_run_every_step": every_step, "user_workflow_run_approved_gate": approved_gate, "user_workflow_run_rejected_gate": rejected_gate,
     "user_workflow_run_gate_timeout_fails": gate_timeout_fails, "user_workflow_run_retries_exhausted": retries_exhausted, "user_workflow_run_cancelled": cancelled,
@@ -163,6 +189,8 @@ SCENARIOS: dict[str, Scenario] = {
     "user_workflow_run_scheduled": scheduled,
     "tenant_lifecycle_transitions": tenant_transitions,
     "data_export_archive": data_export_archive,
+    "heartbeat_probes": heartbeat_probes,
+    "daily_report_scored": daily_report_scored,
 }
 
 
