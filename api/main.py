@@ -48,7 +48,9 @@ def create_app(settings: Settings) -> FastAPI:
         configure_logging(settings.log_format, settings.log_level)
         engine = create_db_engine(settings.database_url)
         temporal = await connect(settings.temporal_address, settings.temporal_namespace)
-        worker = build_worker(temporal, settings, engine) if settings.api_embedded_worker else None
+        worker_telemetry = TelemetryBuffer(engine, "worker", settings.telemetry_flush_interval_s)
+        worker = (build_worker(temporal, settings, engine, telemetry=worker_telemetry)
+                  if settings.api_embedded_worker else None)
         if worker:
             await ensure_platform_schedules(temporal, settings)
         worker_task = asyncio.create_task(worker.run()) if worker else None
@@ -62,12 +64,14 @@ def create_app(settings: Settings) -> FastAPI:
             if worker and worker_task:
                 await worker.shutdown()
                 await asyncio.gather(worker_task, return_exceptions=True)
+            worker_telemetry.close()
             engine.dispose()
 
     app = FastAPI(title="Levqor", version=VERSION, lifespan=lifespan,
                   description="Durable, multi-tenant workflow automation on Temporal.")
     install_error_handlers(app)
-    app.add_middleware(RequestObservability, metrics=api_metrics, slow_request_ms=settings.telemetry_slow_request_ms)
+    app.add_middleware(RequestObservability, metrics=api_metrics,
+                       slow_request_ms=settings.telemetry_slow_request_ms)
     for module in (
         tenants, workflows, runs, approvals, failures, secrets, system, webhooks, hooks, schedules, pricing, me,
         guardian, metrics,
