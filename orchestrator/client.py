@@ -159,8 +159,10 @@ class TemporalRunControl:
         ]
 
     async def engine_reachable(self) -> bool:
-        """Raises when the Temporal frontend does not answer its health check."""
-        return await self._client.service_client.check_health()
+        """True when the Temporal frontend reports itself serving; raises when it does not."""
+        if not await self._client.service_client.check_health():
+            raise RuntimeError("the Temporal frontend is not serving")
+        return True
 
     async def worker_count(self) -> int:
         """Distinct workers polling the task queue for workflow tasks lately (the server keeps ~5 minutes)."""
