@@ -10,17 +10,21 @@ from schemas.tables import (
     ComplianceFinding,
     ComplianceReport,
     FailureEntry,
+    HealthRecord,
     Tenant,
     UpgradePlan,
     UsageCounter,
 )
 from schemas.upgrades import (
+    MIN_FAILED_HEARTBEATS,
     MIN_REPEATED_FAILURES,
     NEAR_LIMIT_SHARE,
+    FailedCheck,
     FailureGroup,
     FindingSignal,
     PlanWrite,
     TenantSignal,
+    UpgradePlannerInput,
     UpgradePlannerResult,
     UpgradeSignals,
 )
@@ -35,13 +39,14 @@ class UpgradeActivities:
         self._engine = engine
 
     @activity.defn(name="gather_upgrade_signals")
-    def gather_signals(self) -> UpgradeSignals:
-        """Repeated open failures per step, throttled tenants, tenants near their plan's limits, and the
-        serious findings of the latest platform-wide compliance audit."""
+    def gather_signals(self, params: UpgradePlannerInput) -> UpgradeSignals:
+        """Repeated open failures per step, throttled tenants, tenants near their plan's limits, the
+        serious findings of the latest platform-wide compliance audit, and heartbeat checks that keep failing."""
         with Session(self._engine) as session:
             return UpgradeSignals(
                 failure_groups=_failure_groups(session), throttled_tenants=_throttled(session),
                 near_limit_tenants=_near_limit(session), compliance_findings=_serious_findings(session),
+                failed_checks=_failed_checks(session, datetime.now(UTC) - timedelta(seconds=params.window_s)),
             )
 
     @activity.defn(name="write_upgrade_plans")
@@ -124,3 +129,14 @@ def _serious_findings(session: Session) -> list[FindingSignal]:
         ComplianceFinding.report_id == latest.id, col(ComplianceFinding.severity).in_(SERIOUS))).all()
     return [FindingSignal(report_id=latest.id, **f.model_dump(include={"check", "severity", "title", "remediation",
                                                                         "tenant_id"})) for f in findings]
+
+
+def _failed_checks(session: Session, since: datetime) -> list[FailedCheck]:
+    checks = session.exec(select(HealthRecord.checks).where(col(HealthRecord.at) >= since)).all()
+    failed: dict[str, int] = {}
+    for record in checks:
+        for name, check in record.items():
+            if check.get("status") == "failed":
+                failed[name] = failed.get(name, 0) + 1
+    return [FailedCheck(name=name, failed=count, total=len(checks))
+            for name, count in sorted(failed.items()) if count >= MIN_FAILED_HEARTBEATS]

@@ -12,14 +12,17 @@ from fastapi import FastAPI
 
 from api.deps import CallerCache, KeyUsage
 from api.errors import install_error_handlers
+from api.observability import ApiMetrics, RequestObservability
 from api.routes import (
     approvals,
     compliance,
     cost,
     failures,
+    guardian,
     hooks,
     legal,
     me,
+    metrics,
     pricing,
     runs,
     schedules,
@@ -35,6 +38,7 @@ from api.usage import ApiCallCounter, UsageBuffer
 from core.db import create_db_engine
 from core.logs import configure_logging
 from core.settings import VERSION, Settings
+from core.telemetry import TelemetryBuffer
 from orchestrator.client import connect
 from orchestrator.platform_schedules import ensure_platform_schedules
 from orchestrator.worker import build_worker
@@ -43,37 +47,46 @@ log = structlog.get_logger()
 
 
 def create_app(settings: Settings) -> FastAPI:
+    api_metrics = ApiMetrics()
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         configure_logging(settings.log_format, settings.log_level, settings.log_file)
         engine = create_db_engine(settings.database_url)
         temporal = await connect(settings.temporal_address, settings.temporal_namespace)
-        worker = build_worker(temporal, settings, engine) if settings.api_embedded_worker else None
+        worker_telemetry = TelemetryBuffer(engine, "worker", settings.telemetry_flush_interval_s)
+        worker = (build_worker(temporal, settings, engine, telemetry=worker_telemetry)
+                  if settings.api_embedded_worker else None)
         if worker:
             await ensure_platform_schedules(temporal, settings)
         worker_task = asyncio.create_task(worker.run()) if worker else None
         usage = UsageBuffer()
         flush_task = asyncio.create_task(usage.run(engine))
+        telemetry = TelemetryBuffer(engine, "api", settings.telemetry_flush_interval_s)
         log.info("api started", embedded_worker=worker is not None, task_queue=settings.task_queue)
         try:
             yield {"settings": settings, "engine": engine, "temporal": temporal, "started_at": time.monotonic(),
-                   "callers": CallerCache(), "usage": usage, "key_usage": KeyUsage()}
+                   "callers": CallerCache(), "usage": usage, "key_usage": KeyUsage(), "telemetry": telemetry,
+                   "metrics": api_metrics}
         finally:
             flush_task.cancel()
             await asyncio.gather(flush_task, return_exceptions=True)
+            telemetry.close()
             if worker and worker_task:
                 await worker.shutdown()
                 await asyncio.gather(worker_task, return_exceptions=True)
+            worker_telemetry.close()
             engine.dispose()
 
     app = FastAPI(title="Levqor", version=VERSION, lifespan=lifespan,
                   description="Durable, multi-tenant workflow automation on Temporal.")
     install_error_handlers(app)
     app.add_middleware(ApiCallCounter)
+    app.add_middleware(RequestObservability, metrics=api_metrics,
+                       slow_request_ms=settings.telemetry_slow_request_ms)
     for module in (
         tenants, workflows, runs, approvals, failures, secrets, system, webhooks, hooks, schedules, pricing, me,
-        usage_routes, cost, upgrades,
-        compliance, legal,
+        usage_routes, cost, upgrades, compliance, legal, guardian, metrics,
     ):
         app.include_router(module.router)
     return app

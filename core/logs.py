@@ -1,11 +1,18 @@
 """Logging: stdlib records (Temporal's included) and structlog events through one structlog formatter."""
 
 import logging
+import re
 import sys
+from typing import Any
 
 import structlog
 
-SECRET_KEYS = frozenset({"authorization", "api_key", "password", "token", "secret", "founder_token"})
+# A key whose name contains one of these holds a secret: its value is never logged.
+SECRET_KEY = re.compile(r"authorization|api_?key|password|passwd|token|secret|cookie|credential|signature", re.I)
+EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+# Values that look like credentials wherever they appear: bearer tokens, Stripe/OpenAI keys, Levqor API keys.
+SECRET_VALUE = re.compile(r"(?i:bearer)\s+[A-Za-z0-9._~+/=-]{8,}|\b(?:sk|rk|pk|whsec)[_-][A-Za-z0-9_-]{8,}|\blvq_[A-Za-z0-9_-]{8,}")
+TEMPORAL_EXTRAS = ("temporal_activity", "temporal_workflow")
 
 
 def configure_logging(fmt: str = "console", level: str = "INFO", file: str | None = None) -> None:
@@ -17,6 +24,7 @@ def configure_logging(fmt: str = "console", level: str = "INFO", file: str | Non
         structlog.stdlib.add_logger_name,
         structlog.stdlib.ExtraAdder(),
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _lift_temporal_context,
         _redact_secrets,
     ]
     renderer = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer()
@@ -49,7 +57,46 @@ def configure_logging(fmt: str = "console", level: str = "INFO", file: str | Non
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
 
 
+def redact_text(text: str) -> str:
+    """`text` with e-mail addresses shortened to `j***@example.com` and credential-looking values masked."""
+    if "@" in text:
+        text = EMAIL.sub(r"\1***@\2", text)
+    return SECRET_VALUE.sub("***", text)
+
+
+def redact(value: Any) -> Any:
+    """A copy of `value` (strings, dicts, lists) with secrets and e-mail addresses masked."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {k: "***" if _secret_entry(k, v) else redact(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(item) for item in value]
+    return value
+
+
+def _secret_entry(key: object, value: Any) -> bool:
+    # Counts such as `max_tokens` are not secrets; only text under a secret-sounding key is.
+    return isinstance(key, str) and isinstance(value, str | bytes | dict | list) and bool(SECRET_KEY.search(key))
+
+
 def _redact_secrets(_logger: object, _name: str, event: dict) -> dict:
-    for key in event.keys() & SECRET_KEYS:
-        event[key] = "***"
+    return redact(event)
+
+
+def _lift_temporal_context(_logger: object, _name: str, event: dict) -> dict:
+    """Temporal's logger adapters nest their context; flat `workflow_id`, `run_id`, `activity` keys are
+    what the rest of the logs use."""
+    for key in TEMPORAL_EXTRAS:
+        details = event.pop(key, None)
+        if not isinstance(details, dict):
+            continue
+        workflow_id = details.get("workflow_id")
+        event.setdefault("workflow_id", workflow_id)
+        event.setdefault("workflow_type", details.get("workflow_type"))
+        if details.get("activity_type"):
+            event.setdefault("activity", details["activity_type"])
+            event.setdefault("attempt", details.get("attempt"))
+        if isinstance(workflow_id, str) and workflow_id.startswith("run-"):
+            event.setdefault("run_id", workflow_id.removeprefix("run-"))
     return event

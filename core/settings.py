@@ -83,6 +83,19 @@ class Settings(BaseSettings):
     founder_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
     log_file: str | None = None
 
+    # Platform health (issue 5): Heartbeat and DailyReport schedules, Stripe reachability, telemetry, metrics.
+    stripe_api_key: SecretStr | None = None
+    stripe_api_base: str | None = None
+    heartbeat_interval_s: int = Field(default=60, ge=10)
+    daily_report_hour_utc: int = Field(default=6, ge=0, le=23)
+    health_retention_days: int = Field(default=14, ge=1)
+    telemetry_retention_days: int = Field(default=30, ge=1)
+    telemetry_max_batch: int = Field(default=500, ge=1, le=5000)
+    telemetry_max_body_bytes: int = Field(default=512 * 1024, ge=1024, le=8 * 1024 * 1024)
+    telemetry_slow_request_ms: float = Field(default=2000, gt=0)
+    telemetry_flush_interval_s: float = Field(default=2.0, gt=0)
+    # host:port where the worker serves the Temporal SDK's Prometheus metrics; off when unset.
+    worker_metrics_bind_address: str | None = None
 
     def cost_autopilot_input(self, tenant_ids: list[str] | None = None) -> CostAutopilotInput:
         """The cost autopilot's thresholds, as its runs carry them."""
@@ -103,3 +116,13 @@ class Settings(BaseSettings):
 @cache
 def get_settings() -> Settings:
     return Settings()  # type: ignore[call-arg]
+
+
+class CliSettings(BaseSettings):
+    """What the `levqor` command line reads: the API to call and the founder token (LEVQOR_API_URL,
+    LEVQOR_FOUNDER_TOKEN); its options override both."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    levqor_api_url: str = "http://127.0.0.1:8000"
+    levqor_founder_token: SecretStr | None = None

@@ -8,6 +8,9 @@ import uuid
 from collections import Counter
 from datetime import UTC, datetime
 
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import (
     SearchAttributePair,
@@ -17,6 +20,7 @@ from temporalio.common import (
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
@@ -34,12 +38,14 @@ FINGERPRINT = "input_sha256"
 TRIGGER_MEMO = "trigger"
 
 
-async def connect(address: str, namespace: str, wait_s: float = 30.0) -> Client:
-    """A client with the pydantic converter; waits for a server that is still starting."""
+async def connect(address: str, namespace: str, wait_s: float = 30.0, runtime: Runtime | None = None) -> Client:
+    """A client with the pydantic converter; waits for a server that is still starting. `runtime` carries
+    the SDK's telemetry (e.g. Prometheus metrics); the default runtime otherwise."""
     deadline = time.monotonic() + wait_s
     while True:
         try:
-            return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter)
+            return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter,
+                                        runtime=runtime)
         except RuntimeError:
             if time.monotonic() >= deadline:
                 raise
@@ -117,7 +123,8 @@ def redrive_input(failed: RunProgress, definition: WorkflowDefinition, retry_def
 
 
 class TemporalRunControl:
-    """Re-drives failed runs and pauses schedules for activities, which do not talk to Temporal themselves."""
+    """Re-drives failed runs, pauses schedules and probes the engine's health for activities, which do not
+    talk to Temporal themselves."""
 
     def __init__(self, client: Client, task_queue: str, grace_period_s: float = 30 * 24 * 3600) -> None:
         self._client, self._task_queue, self._grace_period_s = client, task_queue, grace_period_s
@@ -179,6 +186,19 @@ class TemporalRunControl:
         async for execution in self._client.list_workflows(query, limit=limit):
             counts[execution.typed_search_attributes.get(TENANT_ID)] += 1
         return dict(counts)
+    async def engine_reachable(self) -> bool:
+        """True when the Temporal frontend reports itself serving; raises when it does not."""
+        if not await self._client.service_client.check_health():
+            raise RuntimeError("the Temporal frontend is not serving")
+        return True
+
+    async def worker_count(self) -> int:
+        """Distinct workers polling the task queue for workflow tasks lately (the server keeps ~5 minutes)."""
+        description = await self._client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
+            namespace=self._client.namespace, task_queue=TaskQueue(name=self._task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        ))
+        return len({poller.identity for poller in description.pollers})
 
 
 def tenant_workflow_id(tenant_id: str) -> str:

@@ -10,9 +10,11 @@ from temporalio.client import (
     Schedule,
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
     ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
+    ScheduleRange,
     ScheduleSpec,
     ScheduleUpdate,
     ScheduleUpdateInput,
@@ -24,8 +26,12 @@ from orchestrator.auto_recovery import AutoRecovery
 from orchestrator.client import connect
 from orchestrator.compliance_audit import ComplianceAudit
 from orchestrator.cost_autopilot import CostAutopilot
+from orchestrator.daily_report import DailyReport
+from orchestrator.heartbeat import Heartbeat
 from orchestrator.upgrade_planner import UpgradePlanner
 from schemas.compliance import AuditTrigger, ComplianceAuditInput
+from schemas.daily_report import DailyReportInput
+from schemas.health import HeartbeatInput
 from schemas.recovery import AutoRecoveryInput
 from schemas.upgrades import UpgradePlannerInput
 
@@ -33,6 +39,8 @@ AUTO_RECOVERY_SCHEDULE = "platform-auto-recovery"
 COST_AUTOPILOT_SCHEDULE = "platform-cost-autopilot"
 UPGRADE_PLANNER_SCHEDULE = "platform-upgrade-planner"
 COMPLIANCE_AUDIT_SCHEDULE = "platform-compliance-audit"
+HEARTBEAT_SCHEDULE = "platform-heartbeat"
+DAILY_REPORT_SCHEDULE = "platform-daily-report"
 log = structlog.get_logger()
 
 
@@ -97,6 +105,30 @@ def compliance_audit_schedule(settings: Settings) -> Schedule:
     )
 
 
+def heartbeat_schedule(settings: Settings) -> Schedule:
+    """Every HEARTBEAT_INTERVAL_S; a heartbeat that cannot finish before the next one is abandoned."""
+    every = timedelta(seconds=settings.heartbeat_interval_s)
+    params = HeartbeatInput(error_window_s=15 * 60, retention_days=settings.health_retention_days)
+    return Schedule(
+        action=ScheduleActionStartWorkflow(Heartbeat.run, params, id="platform-heartbeat-run",
+                                           task_queue=settings.task_queue, execution_timeout=every),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
+def daily_report_schedule(settings: Settings) -> Schedule:
+    """Daily at DAILY_REPORT_HOUR_UTC:00 UTC, over the preceding 24 hours."""
+    params = DailyReportInput(telemetry_retention_days=settings.telemetry_retention_days)
+    return Schedule(
+        action=ScheduleActionStartWorkflow(DailyReport.run, params, id="platform-daily-report-run",
+                                           task_queue=settings.task_queue, execution_timeout=timedelta(hours=1)),
+        spec=ScheduleSpec(calendars=[ScheduleCalendarSpec(hour=[ScheduleRange(settings.daily_report_hour_utc)],
+                                                          minute=[ScheduleRange(0)], second=[ScheduleRange(0)])]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
 async def ensure_platform_schedules(client: Client, settings: Settings) -> list[str]:
     """Creates each platform schedule, or brings an existing one to the current settings."""
     wanted = {
@@ -104,6 +136,8 @@ async def ensure_platform_schedules(client: Client, settings: Settings) -> list[
         COST_AUTOPILOT_SCHEDULE: cost_autopilot_schedule(settings),
         UPGRADE_PLANNER_SCHEDULE: upgrade_planner_schedule(settings),
         COMPLIANCE_AUDIT_SCHEDULE: compliance_audit_schedule(settings),
+        HEARTBEAT_SCHEDULE: heartbeat_schedule(settings),
+        DAILY_REPORT_SCHEDULE: daily_report_schedule(settings),
     }
     for schedule_id, schedule in wanted.items():
         try:

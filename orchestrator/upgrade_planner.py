@@ -1,6 +1,7 @@
 """Turns what the platform observed into upgrade plans for the founder, every 6 hours or on demand.
 
-Reads the signals (repeated failures per step, throttled tenants, tenants near their limits), proposes
+Reads the signals (repeated failures per step, throttled tenants, tenants near their limits, serious
+compliance findings, heartbeat checks that keep failing, telemetry anomalies), proposes
 a plan for each, refreshes the live plan with the same fingerprint instead of adding a duplicate, and
 archives open plans nothing has proposed for a while. Passive: it writes suggestions
 (`auto_applicable: false`, `safe_mode: true`) and never changes production.
@@ -12,10 +13,13 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.telemetry import TelemetryActivities
     from activities.upgrades import UpgradeActivities
+    from schemas.telemetry_analysis import AnomalyRules
     from schemas.upgrades import PlanWrite, UpgradePlannerInput, UpgradePlannerResult, propose
 
 STORE_TIMEOUT = timedelta(minutes=2)
+SIGNALS_PATCH = "signals-with-window-and-anomalies"
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30), maximum_attempts=5)
 
 
@@ -24,8 +28,14 @@ class UpgradePlanner:
     @workflow.run
     async def run(self, params: UpgradePlannerInput) -> UpgradePlannerResult:
         signals = await workflow.execute_activity_method(
-            UpgradeActivities.gather_signals, start_to_close_timeout=STORE_TIMEOUT, retry_policy=RETRY
+            UpgradeActivities.gather_signals, params, start_to_close_timeout=STORE_TIMEOUT, retry_policy=RETRY
         )
+        if workflow.patched(SIGNALS_PATCH):
+            found = await workflow.execute_activity_method(
+                TelemetryActivities.scan_anomalies, AnomalyRules(window_s=params.window_s),
+                start_to_close_timeout=STORE_TIMEOUT, retry_policy=RETRY,
+            )
+            signals.anomalies = found.anomalies
         write = PlanWrite(proposals=propose(signals), stale_after_s=params.stale_after_s)
         return await workflow.execute_activity_method(
             UpgradeActivities.write_plans, write, start_to_close_timeout=STORE_TIMEOUT, retry_policy=RETRY

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Engine
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -14,10 +15,12 @@ from activities.compliance import ComplianceActivities
 from activities.cost import CostActivities
 from activities.data_requests import DataRequestActivities
 from activities.email import EmailActivities
+from activities.health import HealthActivities, build_stripe_client
 from activities.http import HttpActivities, build_http_client
 from activities.recovery import RecoveryActivities
 from activities.runs_store import RunStoreActivities
 from activities.secrets import SecretStore
+from activities.telemetry import TelemetryActivities
 from activities.tenants_store import TenantStoreActivities
 from activities.upgrades import UpgradeActivities
 from activities.usage import UsageActivities
@@ -25,11 +28,15 @@ from core.db import create_db_engine
 from core.logs import configure_logging
 from core.security import SecretBox
 from core.settings import Settings, get_settings
+from core.telemetry import TelemetryBuffer
+from orchestrator.activity_telemetry import ActivityTelemetry
 from orchestrator.auto_recovery import AutoRecovery
 from orchestrator.client import TemporalRunControl, connect
 from orchestrator.compliance_audit import ComplianceAudit
 from orchestrator.cost_autopilot import CostAutopilot
+from orchestrator.daily_report import DailyReport
 from orchestrator.data_export import DataExport
+from orchestrator.heartbeat import Heartbeat
 from orchestrator.platform_schedules import ensure_platform_schedules
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.upgrade_planner import UpgradePlanner
@@ -37,6 +44,7 @@ from orchestrator.user_run import UserWorkflowRun
 
 ALL_WORKFLOWS = [
     UserWorkflowRun, AutoRecovery, TenantLifecycle, DataExport, CostAutopilot, UpgradePlanner, ComplianceAudit,
+    Heartbeat, DailyReport,
 ]
 # Compiled Jinja2 templates import jinja2's runtime when they render; it must come from outside the sandbox.
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
@@ -70,6 +78,10 @@ def build_activities(settings: Settings, engine: Engine, control: TemporalRunCon
     usage, cost, upgrades = UsageActivities(engine), CostActivities(engine, control), UpgradeActivities(engine)
     compliance = ComplianceActivities(engine, control, box, settings.levqor_founder_token.get_secret_value(),
                                       settings.log_file, email, settings.founder_email)
+    stripe_key = settings.stripe_api_key.get_secret_value() if settings.stripe_api_key else None
+    health = HealthActivities(engine, control, build_stripe_client(stripe_key, settings.stripe_api_base),
+                              build_ai_client(api_key, settings.openai_base_url))
+    telemetry = TelemetryActivities(engine)
     return [
         http.call, email.send_email, ai.complete, store.record_failure,
         recovery.list_open_failures, recovery.write_assessments, recovery.redrive_failure,
@@ -79,11 +91,17 @@ def build_activities(settings: Settings, engine: Engine, control: TemporalRunCon
         compliance.check_data_requests, compliance.check_legal_documents, compliance.check_retention,
         compliance.check_access, compliance.check_secret_exposure, compliance.open_report, compliance.store_report,
         compliance.notify_founder,
+        health.check_database, health.check_temporal, health.check_stripe, health.check_ai,
+        health.count_recent_errors, health.record_health,
+        telemetry.scan_anomalies, telemetry.gather_report_inputs, telemetry.write_daily_report,
+        telemetry.prune_telemetry,
     ]
 
 
-def build_worker(client: Client, settings: Settings, engine: Engine, task_queue: str | None = None) -> Worker:
+def build_worker(client: Client, settings: Settings, engine: Engine, task_queue: str | None = None,
+                 telemetry: TelemetryBuffer | None = None) -> Worker:
     queue = task_queue or settings.task_queue
+    telemetry = telemetry or TelemetryBuffer(engine, "worker", settings.telemetry_flush_interval_s)
     return Worker(
         client,
         task_queue=queue,
@@ -96,21 +114,32 @@ def build_worker(client: Client, settings: Settings, engine: Engine, task_queue:
         max_concurrent_activities=settings.max_activity_concurrency,
         max_concurrent_local_activities=settings.max_activity_concurrency,
         max_concurrent_workflow_tasks=settings.max_workflow_task_concurrency,
+        interceptors=[ActivityTelemetry(telemetry)],
     )
 
 
 async def serve(settings: Settings) -> None:
     """Runs a worker until SIGTERM or SIGINT, then lets in-flight tasks finish."""
-    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    client = await connect(settings.temporal_address, settings.temporal_namespace,
+                           runtime=metrics_runtime(settings.worker_metrics_bind_address))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     engine = create_db_engine(settings.database_url)
     await ensure_platform_schedules(client, settings)
-    async with build_worker(client, settings, engine):
+    telemetry = TelemetryBuffer(engine, "worker", settings.telemetry_flush_interval_s)
+    async with build_worker(client, settings, engine, telemetry=telemetry):
         await stop.wait()
+    telemetry.close()
     engine.dispose()
+
+
+def metrics_runtime(bind_address: str | None) -> Runtime | None:
+    """A Temporal runtime serving the SDK's Prometheus metrics on `bind_address` (host:port), or None."""
+    if not bind_address:
+        return None
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=bind_address)))
 
 
 def main() -> None:

@@ -201,6 +201,8 @@ class UpgradePlan(SQLModel, table=True):
     created_at: datetime = Field(default_factory=_now)
     last_seen_at: datetime = Field(default_factory=_now)
     archived_at: datetime | None = None
+
+
 class ComplianceReport(SQLModel, table=True):
     """One ComplianceAudit: when it ran, over whose data, its 0-100 score and findings per severity."""
 
@@ -247,3 +249,49 @@ class LegalDocument(SQLModel, table=True):
     config: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     effective_at: datetime
     published_at: datetime = Field(default_factory=_now)
+
+
+class HealthRecord(SQLModel, table=True):
+    """One Heartbeat: reachability of the database, Temporal, Stripe and the AI provider at `at`."""
+
+    __tablename__ = "health_record"
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    at: datetime = Field(index=True)
+    status: str = Field(max_length=16)
+    db_ok: bool
+    temporal_ok: bool
+    stripe_status: str = Field(max_length=16)
+    ai_status: str = Field(max_length=16)
+    error_count_recent: int
+    worker_count: int | None = None
+    checks: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class TelemetryEvent(SQLModel, table=True):
+    """An error, event or performance sample from a client, the API or a worker."""
+
+    __tablename__ = "telemetry_event"
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    source: str = Field(index=True, max_length=64)
+    kind: str = Field(max_length=16)
+    message: str = Field(max_length=1000)
+    endpoint: str | None = Field(default=None, max_length=300)
+    duration_ms: float | None = None
+    status: int | None = None
+    tenant_id: str | None = Field(default=None, index=True, max_length=36)
+    at: datetime = Field(default_factory=_now, index=True)
+    attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class DailyReportRow(SQLModel, table=True):
+    """The DailyReport workflow's output: a 0-100 health score, its parts and suggestions."""
+
+    __tablename__ = "daily_report"
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    day: str = Field(index=True, max_length=10)
+    generated_at: datetime
+    score: int
+    body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))

@@ -1,10 +1,13 @@
 """Upgrade plans: what `UpgradePlanner` reads (signals), proposes and writes. Plans are design-only
 suggestions for the founder (`auto_applicable` is always false, `safe_mode` always true)."""
 
+import hashlib
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+from schemas.telemetry_analysis import Anomaly
 
 PlanStatus = Literal["open", "in_progress", "applied", "archived"]
 PlanCategory = Literal["performance", "reliability", "i18n", "UX", "pricing", "security"]
@@ -21,6 +24,13 @@ FAILURE_ADVICE: dict[str, tuple[PlanCategory, RiskLevel, str]] = {
 }
 MIN_REPEATED_FAILURES = 3
 NEAR_LIMIT_SHARE = 0.8
+MIN_FAILED_HEARTBEATS = 3
+CORE_CHECKS = ("database", "temporal")
+ANOMALY_ADVICE: dict[str, tuple[PlanCategory, str]] = {
+    "slow_endpoint": ("performance", "profile it and move slow work behind a workflow or add an index"),
+    "repeated_message": ("reliability", "find the cause of the repeated error before it spreads"),
+    "high_error_rate": ("reliability", "look at this source's recent errors and deployments"),
+}
 
 
 class FailureGroup(BaseModel):
@@ -48,11 +58,21 @@ class FindingSignal(BaseModel):
     tenant_id: str | None = None
 
 
+class FailedCheck(BaseModel):
+    """A heartbeat check that failed repeatedly in the planner's window."""
+
+    name: str
+    failed: int
+    total: int
+
+
 class UpgradeSignals(BaseModel):
     failure_groups: list[FailureGroup] = Field(default_factory=list)
     throttled_tenants: list[TenantSignal] = Field(default_factory=list)
     near_limit_tenants: list[TenantSignal] = Field(default_factory=list)
     compliance_findings: list[FindingSignal] = Field(default_factory=list)
+    failed_checks: list[FailedCheck] = Field(default_factory=list)
+    anomalies: list[Anomaly] = Field(default_factory=list)
 
 
 class PlanProposal(BaseModel):
@@ -71,6 +91,8 @@ class PlanProposal(BaseModel):
 class UpgradePlannerInput(BaseModel):
     stale_after_s: float = Field(default=7 * 24 * 3600, ge=0)
     """An open plan no rebuild has proposed for this long is archived."""
+    window_s: int = Field(default=6 * 3600, ge=60)
+    """How far back heartbeats and telemetry anomalies are read: the schedule's interval."""
 
 
 class PlanWrite(BaseModel):
@@ -116,6 +138,8 @@ def propose(signals: UpgradeSignals) -> list[PlanProposal]:
     plans += [_throttled_plan(signal) for signal in signals.throttled_tenants]
     plans += [_near_limit_plan(signal) for signal in signals.near_limit_tenants]
     plans += [_finding_plan(finding) for finding in signals.compliance_findings]
+    plans += [_heartbeat_plan(check) for check in signals.failed_checks]
+    plans += [_anomaly_plan(anomaly) for anomaly in signals.anomalies]
     return sorted(plans, key=lambda plan: (plan.priority, plan.fingerprint))
 
 
@@ -158,4 +182,29 @@ def _finding_plan(finding: FindingSignal) -> PlanProposal:
         priority=1 if finding.severity == "critical" else 2, category="security",
         risk_level="high" if finding.severity == "critical" else "medium", source="compliance_audit",
         metadata=finding.model_dump(),
+    )
+
+
+def _heartbeat_plan(check: FailedCheck) -> PlanProposal:
+    core = check.name in CORE_CHECKS
+    return PlanProposal(
+        fingerprint=f"heartbeat:{check.name}",
+        title=f"The {check.name} check keeps failing",
+        description=f"The {check.name} check failed in {check.failed} of {check.total} heartbeats: "
+                    + ("add redundancy or alerting for it." if core else "check its credentials and reachability."),
+        priority=1 if core else 2, category="reliability", risk_level="medium", source="heartbeat",
+        metadata=check.model_dump(),
+    )
+
+
+def _anomaly_plan(anomaly: Anomaly) -> PlanProposal:
+    category, advice = ANOMALY_ADVICE[anomaly.rule]
+    subject = hashlib.sha256(anomaly.subject.encode()).hexdigest()[:16]
+    return PlanProposal(
+        fingerprint=f"anomaly:{anomaly.rule}:{anomaly.source}:{subject}"[:200],
+        title=f"{anomaly.rule.replace('_', ' ').capitalize()}: {anomaly.subject}"[:200],
+        description=f"{anomaly.subject} ({anomaly.source}) measured {anomaly.value:g} against a threshold of "
+                    f"{anomaly.threshold:g} over {anomaly.count} events: {advice}."[:2000],
+        priority=1 if anomaly.severity == "critical" else 2, category=category, risk_level="medium",
+        source="telemetry", metadata=anomaly.model_dump(mode="json"),
     )

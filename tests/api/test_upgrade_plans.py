@@ -1,7 +1,7 @@
 """The UpgradePlanner: plans from planted signals, rebuilt without duplicates, stale ones archived."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -10,7 +10,14 @@ from temporalio.client import Client
 
 from activities.usage import add_usage
 from orchestrator.upgrade_planner import UpgradePlanner
-from schemas.tables import ComplianceFinding, ComplianceReport, FailureEntry, UpgradePlan
+from schemas.tables import (
+    ComplianceFinding,
+    ComplianceReport,
+    FailureEntry,
+    HealthRecord,
+    TelemetryEvent,
+    UpgradePlan,
+)
 from schemas.upgrades import UpgradePlannerInput
 from schemas.usage import period_of
 from tests.api.tenancy import new_tenant
@@ -137,3 +144,24 @@ def test_serious_findings_of_the_latest_platform_audit_become_security_plans(api
         ("security", 1, "high", "compliance_audit")]
     assert serious[0]["description"] == "Complete it today"
     assert plans_for(api, f"compliance:key_unused:{tenant.id}") == []
+
+
+def test_failing_heartbeat_checks_and_telemetry_anomalies_become_plans(api: TestClient, engine: Engine) -> None:
+    now, endpoint = datetime.now(UTC), f"/api/checkout-{uuid.uuid4().hex[:8]}"
+    with Session(engine) as session:
+        session.add_all([HealthRecord(
+            at=now - timedelta(minutes=minutes), status="degraded", db_ok=True, temporal_ok=True, stripe_status="failed",
+            ai_status="ok", error_count_recent=0, checks={"stripe": {"name": "stripe", "status": "failed"}},
+        ) for minutes in (1, 2, 3)])
+        session.add_all([TelemetryEvent(source="web", kind="performance", message="request", endpoint=endpoint,
+                                        duration_ms=4_500, at=now - timedelta(seconds=seconds)) for seconds in range(5)])
+        session.commit()
+
+    rebuild(api)
+
+    listed = api.get("/api/guardian/upgrade/plans", params={"limit": 200}, headers=founder_headers()).json()
+    stripe = [p for p in listed if p["fingerprint"] == "heartbeat:stripe"]
+    slow = [p for p in listed if p["source"] == "telemetry" and p["metadata"]["subject"] == endpoint]
+    assert [(p["category"], p["priority"]) for p in stripe] == [("reliability", 2)]
+    assert stripe[0]["metadata"]["failed"] >= 3
+    assert [(p["category"], p["metadata"]["rule"]) for p in slow] == [("performance", "slow_endpoint")]

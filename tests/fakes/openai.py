@@ -1,4 +1,5 @@
-"""A local server speaking OpenAI's `POST /v1/chat/completions`, answering "echo: <last user message>"."""
+"""A local server speaking OpenAI's `POST /v1/chat/completions`, answering "echo: <last user message>",
+and `GET /v1/models` (what the Heartbeat's AI check lists)."""
 
 import json
 import threading
@@ -16,6 +17,18 @@ _ERROR_KINDS = {
 
 class _OpenAiHandler(JsonHandler):
     server: Any
+
+    def do_GET(self) -> None:
+        fake: FakeOpenAI = self.server.fake
+        if self.path.split("?", 1)[0] != "/v1/models":
+            self.send_json(404, _error(404, f"Unknown path {self.path}"))
+            return
+        # Not recorded and not failed by fail_next: periodic heartbeats must not disturb completion tests.
+        if fake.models_failure is not None:
+            self.send_json(fake.models_failure, _error(fake.models_failure, "Fake models failure"))
+            return
+        model = {"id": "fake-model", "object": "model", "created": 0, "owned_by": "levqor-tests"}
+        self.send_json(200, {"object": "list", "data": [model]})
 
     def do_POST(self) -> None:
         fake: FakeOpenAI = self.server.fake
@@ -74,6 +87,8 @@ class FakeOpenAI(LocalHttpServer):
         self._lock = threading.Lock()
         self.requests: list[dict[str, Any]] = []
         self._failures: list[int] = []
+        self.models_failure: int | None = None
+        """When set, `GET /v1/models` answers this status."""
 
     @property
     def base_url(self) -> str:

@@ -23,7 +23,9 @@ from core.settings import Settings
 from orchestrator.client import redrive_input
 from orchestrator.compliance_audit import ComplianceAudit
 from orchestrator.cost_autopilot import CostAutopilot
+from orchestrator.daily_report import DailyReport
 from orchestrator.data_export import DataExport, export_workflow_id
+from orchestrator.heartbeat import Heartbeat
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.upgrade_planner import UpgradePlanner
@@ -31,12 +33,16 @@ from orchestrator.user_run import UserWorkflowRun
 from orchestrator.worker import build_worker
 from schemas.compliance import ComplianceAuditInput
 from schemas.cost import CostAutopilotInput
+from schemas.daily_report import DailyReportInput
 from schemas.data_requests import DataExportInput
+from schemas.health import HeartbeatInput
 from schemas.runs import StepDecision
 from schemas.tables import (
     DataRequest,
     FailureEntry,
+    HealthRecord,
     SpendSample,
+    TelemetryEvent,
     Tenant,
     TenantSecret,
     UsageCounter,
@@ -229,6 +235,27 @@ async def compliance_audit_findings(client: Client, queue: str, target: str) -> 
     return handle
 
 
+async def heartbeat_probes(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """Every probe in parallel (Stripe not configured, the fake AI answering), then the record."""
+    handle = await client.start_workflow(Heartbeat.run, HeartbeatInput(), id=f"heartbeat-{uuid.uuid4()}", task_queue=queue)
+    await handle.result()
+    return handle
+
+
+async def daily_report_scored(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """A report over a day with a heartbeat and a repeated error, then pruning."""
+    now = datetime.now(UTC)
+    with Session(create_db_engine(record_database_url())) as session:
+        session.add(HealthRecord(at=now, status="ok", db_ok=True, temporal_ok=True, stripe_status="not_configured",
+                                 ai_status="ok", error_count_recent=0))
+        session.add_all([TelemetryEvent(source="web", kind="error", message="timeout", at=now) for _ in range(3)])
+        session.commit()
+    handle = await client.start_workflow(DailyReport.run, DailyReportInput(), id=f"daily-report-{uuid.uuid4()}",
+                                         task_queue=queue)
+    await handle.result()
+    return handle
+
+
 SCENARIOS: dict[str, Scenario] = {
     "user_workflow_run_every_step": every_step, "user_workflow_run_approved_gate": approved_gate, "user_workflow_run_rejected_gate": rejected_gate,
     "user_workflow_run_gate_timeout_fails": gate_timeout_fails, "user_workflow_run_retries_exhausted": retries_exhausted, "user_workflow_run_cancelled": cancelled,
@@ -244,7 +271,11 @@ SCENARIOS: dict[str, Scenario] = {
     "tenant_lifecycle_throttled": tenant_throttled,
     "cost_autopilot_spike": cost_autopilot_spike,
     "upgrade_planner_rebuild": upgrade_planner_rebuild,
+    # recorded once the planner also scanned telemetry anomalies (patch "signals-with-window-and-anomalies")
+    "upgrade_planner_with_anomalies": upgrade_planner_rebuild,
     "compliance_audit_findings": compliance_audit_findings,
+    "heartbeat_probes": heartbeat_probes,
+    "daily_report_scored": daily_report_scored,
 }
 
 

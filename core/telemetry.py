@@ -1,0 +1,87 @@
+"""The platform's own telemetry: events the API and workers record about themselves, buffered in memory
+and written in batches, and the one query that reads events back for summaries and anomaly rules."""
+
+import threading
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+import structlog
+from sqlalchemy import Engine, insert
+from sqlmodel import Session, col, select
+
+from core.logs import redact, redact_text
+from schemas.tables import TelemetryEvent
+from schemas.telemetry_analysis import TelemetrySample
+
+MAX_PENDING = 10_000
+log = structlog.get_logger()
+
+
+class TelemetryBuffer:
+    """Recording is a list append under a lock; a one-shot timer writes what is pending `flush_delay_s`
+    later in one INSERT, so the request and activity paths never wait for the database. Beyond
+    MAX_PENDING unwritten events new ones are dropped (and counted) rather than growing memory."""
+
+    def __init__(self, engine: Engine, source: str, flush_delay_s: float = 2.0) -> None:
+        self._engine, self._source, self._delay = engine, source, flush_delay_s
+        self._lock = threading.Lock()
+        self._pending: list[dict[str, Any]] = []
+        self._timer: threading.Timer | None = None
+        self.dropped = 0
+
+    def record(self, kind: str, message: str, *, endpoint: str | None = None, duration_ms: float | None = None,
+               status: int | None = None, tenant_id: str | None = None,
+               attributes: dict[str, Any] | None = None) -> None:
+        row = {
+            "id": str(uuid4()), "source": self._source, "kind": kind, "message": redact_text(message)[:1000],
+            "endpoint": endpoint[:300] if endpoint else None, "duration_ms": duration_ms, "status": status,
+            "tenant_id": tenant_id, "at": datetime.now(UTC), "attributes": redact(attributes or {}),
+        }
+        with self._lock:
+            if len(self._pending) >= MAX_PENDING:
+                self.dropped += 1
+                return
+            self._pending.append(row)
+            if self._timer is None:
+                self._timer = threading.Timer(self._delay, self.flush)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def flush(self) -> int:
+        """Writes every pending event now; returns how many. A failed write is logged and dropped."""
+        with self._lock:
+            batch, self._pending = self._pending, []
+            if self._timer is not None and self._timer is not threading.current_thread():
+                self._timer.cancel()
+            self._timer = None
+        if not batch:
+            return 0
+        try:
+            with Session(self._engine) as session:
+                session.execute(insert(TelemetryEvent), batch)
+                session.commit()
+        except Exception as err:
+            log.warning("telemetry write failed", events=len(batch), error_type=type(err).__name__)
+            return 0
+        return len(batch)
+
+    def close(self) -> None:
+        self.flush()
+
+
+def load_samples(engine: Engine, since: datetime, until: datetime, limit: int = 50_000,
+                 tenant_id: str | None = None) -> list[TelemetrySample]:
+    """Events recorded in [since, until], newest first, at most `limit`: the input of every summary."""
+    query = select(TelemetryEvent).where(col(TelemetryEvent.at) >= since, col(TelemetryEvent.at) <= until)
+    if tenant_id is not None:
+        query = query.where(TelemetryEvent.tenant_id == tenant_id)
+    with Session(engine) as session:
+        rows = session.exec(query.order_by(col(TelemetryEvent.at).desc()).limit(limit)).all()
+    return [TelemetrySample(source=r.source, kind=r.kind, message=r.message, endpoint=r.endpoint,  # type: ignore[arg-type]
+                            duration_ms=r.duration_ms, status=r.status, at=_aware(r.at)) for r in rows]
+
+
+def _aware(at: datetime) -> datetime:
+    """SQLite hands datetimes back naive; they were written in UTC."""
+    return at if at.tzinfo else at.replace(tzinfo=UTC)

@@ -1,0 +1,62 @@
+"""Probes the platform once and writes a health record: the database, Temporal (and its pollers), Stripe
+and the AI provider are checked in parallel, with the count of recent telemetry errors. Runs every 60 s
+on a platform Temporal Schedule; it only observes, it changes nothing."""
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.health import HealthActivities
+    from schemas.health import (
+        CheckName,
+        CheckResult,
+        ErrorWindow,
+        HealthRecordCreate,
+        HeartbeatInput,
+        HeartbeatResult,
+        ProbeRequest,
+        overall_status,
+    )
+
+PROBE = ProbeRequest(timeout_s=5)
+PROBE_TIMEOUT = timedelta(seconds=15)
+# A probe that fails is the finding, not something to retry: the next heartbeat comes in a minute.
+PROBE_RETRY = RetryPolicy(maximum_attempts=1)
+STORE_TIMEOUT = timedelta(seconds=30)
+STORE_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1))
+PROBES = {
+    "database": HealthActivities.check_database, "temporal": HealthActivities.check_temporal,
+    "stripe": HealthActivities.check_stripe, "ai": HealthActivities.check_ai,
+}
+
+
+@workflow.defn
+class Heartbeat:
+    @workflow.run
+    async def run(self, params: HeartbeatInput) -> HeartbeatResult:
+        checks = list(await asyncio.gather(*(self._check(name, probe) for name, probe in PROBES.items())))
+        errors = await workflow.execute_activity_method(
+            HealthActivities.count_recent_errors, ErrorWindow(window_s=params.error_window_s),
+            start_to_close_timeout=STORE_TIMEOUT, retry_policy=STORE_RETRY,
+        )
+        temporal = next(c for c in checks if c.name == "temporal")
+        record = HealthRecordCreate(
+            at=workflow.now(), status=overall_status(checks), checks=checks, error_count_recent=errors.count,
+            worker_count=temporal.workers, retention_days=params.retention_days,
+        )
+        return await workflow.execute_activity_method(
+            HealthActivities.record_health, record, start_to_close_timeout=STORE_TIMEOUT, retry_policy=STORE_RETRY
+        )
+
+    async def _check(self, name: CheckName, probe) -> CheckResult:  # type: ignore[no-untyped-def]
+        try:
+            return await workflow.execute_activity_method(
+                probe, PROBE, start_to_close_timeout=PROBE_TIMEOUT, retry_policy=PROBE_RETRY
+            )
+        except ActivityError as err:  # the probe itself timed out or crashed: the check failed
+            return CheckResult(name=name, status="failed", latency_ms=PROBE_TIMEOUT.total_seconds() * 1000,
+                               detail=str(err.cause or err)[:300])

@@ -1,0 +1,71 @@
+"""What crosses the boundary of the `Heartbeat` workflow, and the health records the API serves."""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+CheckStatus = Literal["ok", "failed", "not_configured"]
+HealthStatus = Literal["ok", "degraded", "down"]
+CheckName = Literal["database", "temporal", "stripe", "ai"]
+
+
+class HeartbeatInput(BaseModel):
+    error_window_s: int = Field(default=900, ge=1)
+    """Telemetry errors of this many seconds count as `error_count_recent`."""
+    retention_days: int = Field(default=14, ge=1)
+
+
+class ProbeRequest(BaseModel):
+    timeout_s: float = Field(default=5.0, gt=0, le=60)
+
+
+class CheckResult(BaseModel):
+    name: CheckName
+    status: CheckStatus
+    latency_ms: float
+    detail: str | None = None
+    workers: int | None = None
+    """Temporal only: pollers on the platform's task queue."""
+
+
+class ErrorWindow(BaseModel):
+    window_s: int
+
+
+class ErrorCount(BaseModel):
+    count: int
+
+
+class HealthRecordCreate(BaseModel):
+    at: datetime
+    status: HealthStatus
+    checks: list[CheckResult]
+    error_count_recent: int
+    worker_count: int | None
+    retention_days: int
+
+
+class HeartbeatResult(BaseModel):
+    record_id: str
+    status: HealthStatus
+
+
+class HealthRecordPublic(BaseModel):
+    id: str
+    at: datetime
+    status: HealthStatus
+    db_ok: bool
+    temporal_ok: bool
+    stripe_status: CheckStatus
+    ai_status: CheckStatus
+    error_count_recent: int
+    worker_count: int | None
+
+
+def overall_status(checks: list[CheckResult]) -> HealthStatus:
+    """down when the database or Temporal failed; degraded when a configured outside service failed."""
+    failed = {check.name for check in checks if check.status == "failed"}
+    if failed & {"database", "temporal"}:
+        return "down"
+    return "degraded" if failed else "ok"
