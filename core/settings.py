@@ -60,6 +60,21 @@ class Settings(BaseSettings):
     max_activity_concurrency: int = 200
     max_workflow_task_concurrency: int = 100
 
+    # Stripe billing. Without STRIPE_API_KEY checkout answers 503 billing_not_configured; without
+    # STRIPE_WEBHOOK_SECRET the webhook does. STRIPE_API_BASE None means the real Stripe API.
+    # STRIPE_PRICES maps an item to its Stripe price id as JSON: {"pro": "price_...", "pro:IN": "price_...",
+    # "dfy_growth": "price_..."}; "<item>:<REGION>" is the regional price, used when configured.
+    stripe_api_key: SecretStr | None = None
+    stripe_api_base: str | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    stripe_prices: dict[str, str] = Field(default_factory=dict)
+    billing_success_url: str = "http://127.0.0.1:8000/billing/success?session_id={CHECKOUT_SESSION_ID}"
+    billing_cancel_url: str = "http://127.0.0.1:8000/billing/cancelled"
+    # Dunning: after a failed payment the tenant has this long to pay, reminded by e-mail every interval,
+    # then it is suspended until it pays.
+    dunning_grace_period_s: float = Field(default=7 * 24 * 3600, gt=0)
+    dunning_reminder_interval_s: float = Field(default=2 * 24 * 3600, gt=0)
+
 
     def retry_defaults(self) -> RetryDefaults:
         """The platform's retry policy for side-effecting steps, as runs carry it."""
