@@ -6,7 +6,7 @@ import json
 import time
 import uuid
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -14,16 +14,19 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from orchestrator.checkout import Checkout
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
+from orchestrator.stripe_event import StripeEvent
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.user_run import UserWorkflowRun
+from schemas.billing import CheckoutInput, CheckoutSession, StripeEventInput
 from schemas.data_requests import RunRecord
 from schemas.runs import ResumePoint, RetryDefaults, RunInput, RunProgress
 from schemas.steps import WorkflowDefinition
-from schemas.tenants import LifecycleInput, TenantState
+from schemas.tenants import LifecycleInput, TenantChange, TenantState
 
 RUN_ID_NAMESPACE = uuid.UUID("6f1c2b3e-8a51-4f0e-9d57-3c1f0a6e2b90")
 RUN_WORKFLOW_PREFIX = "run-"
@@ -151,6 +154,21 @@ class TemporalRunControl:
             async for execution in self._client.list_workflows(query, limit=limit)
         ]
 
+    async def change_tenant(self, tenant_id: str, change: TenantChange, grace_period_s: float) -> tuple[bool, str | None]:
+        """Sends the tenant's lifecycle the `change` update: (applied, status afterwards). An illegal change
+        answers (False, the current status); a purged tenant (False, "purged")."""
+        handle = await ensure_lifecycle(self._client, tenant_id, grace_period_s, self._task_queue)
+        try:
+            state = await handle.execute_update(TenantLifecycle.change, change)
+        except WorkflowUpdateFailedError as err:
+            cause = err.cause
+            return False, cause.details[0] if isinstance(cause, ApplicationError) and cause.details else None
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+            return False, "purged"
+        return True, state.status
+
 
 def tenant_workflow_id(tenant_id: str) -> str:
     return f"tenant-{tenant_id}"
@@ -168,3 +186,42 @@ async def ensure_lifecycle(client: Client, tenant_id: str, grace_period_s: float
         )
     except WorkflowAlreadyStartedError:  # purged: the lifecycle ended for good
         return client.get_workflow_handle_for(TenantLifecycle.run, tenant_workflow_id(tenant_id))
+
+
+CHECKOUT_ID_NAMESPACE = uuid.UUID("0b5d2f8e-4c1a-4e67-9f3b-6a2d8c1e7f40")
+
+
+def checkout_workflow_id(tenant_id: str, idempotency_key: str) -> str:
+    return f"checkout-{uuid.uuid5(CHECKOUT_ID_NAMESPACE, f'{tenant_id}/{idempotency_key}')}"
+
+
+def stripe_event_workflow_id(event_id: str) -> str:
+    return f"stripe-event-{event_id}"
+
+
+async def run_checkout(client: Client, params: CheckoutInput, task_queue: str, eager: bool,
+                       timeout_s: float) -> CheckoutSession:
+    """The Checkout Session for this idempotency key: created once, the same one for a repeated request
+    (a failed attempt may be repeated). Raises WorkflowFailureError, or TimeoutError after `timeout_s`."""
+    workflow_id = checkout_workflow_id(params.tenant_id, params.idempotency_key)
+    try:
+        handle = await client.start_workflow(
+            Checkout.run, params, id=workflow_id, task_queue=task_queue, request_eager_start=eager,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+    except WorkflowAlreadyStartedError:
+        handle = client.get_workflow_handle_for(Checkout.run, workflow_id)
+    return await asyncio.wait_for(handle.result(), timeout_s)
+
+
+async def start_stripe_event(client: Client, event: StripeEventInput, task_queue: str, eager: bool) -> bool:
+    """Starts the event's workflow; False when this event id was started before (a repeated delivery)."""
+    try:
+        await client.start_workflow(
+            StripeEvent.run, event, id=stripe_event_workflow_id(event.event_id), task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE, request_eager_start=eager,
+        )
+    except WorkflowAlreadyStartedError:
+        return False
+    return True

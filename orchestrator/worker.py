@@ -10,6 +10,9 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.ai import AiActivities, build_ai_client
+from activities.billing import BillingActivities, build_stripe_client
+from activities.billing_store import BillingStoreActivities
+from activities.dunning import DunningActivities
 from activities.email import EmailActivities
 from activities.data_requests import DataRequestActivities
 from activities.http import HttpActivities, build_http_client
@@ -22,13 +25,16 @@ from core.logs import configure_logging
 from core.security import SecretBox
 from core.settings import Settings, get_settings
 from orchestrator.auto_recovery import AutoRecovery
+from orchestrator.checkout import Checkout
 from orchestrator.client import TemporalRunControl, connect
 from orchestrator.data_export import DataExport
+from orchestrator.dunning import Dunning
 from orchestrator.platform_schedules import ensure_platform_schedules
+from orchestrator.stripe_event import StripeEvent
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.user_run import UserWorkflowRun
 
-ALL_WORKFLOWS = [UserWorkflowRun, AutoRecovery, TenantLifecycle, DataExport]
+ALL_WORKFLOWS = [UserWorkflowRun, AutoRecovery, TenantLifecycle, DataExport, Checkout, StripeEvent, Dunning]
 # Compiled Jinja2 templates import jinja2's runtime when they render; it must come from outside the sandbox.
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("jinja2", "markupsafe", "schemas")
@@ -58,11 +64,17 @@ def build_activities(settings: Settings, engine: Engine, control: TemporalRunCon
     store, recovery = RunStoreActivities(engine), RecoveryActivities(engine, control)
     tenants = TenantStoreActivities(engine, control)
     data_requests = DataRequestActivities(engine, control)
+    stripe_key = settings.stripe_api_key.get_secret_value() if settings.stripe_api_key else None
+    billing = BillingActivities(build_stripe_client(stripe_key, settings.stripe_api_base))
+    billing_store = BillingStoreActivities(engine)
+    dunning = DunningActivities(engine, email, control, settings.tenant_grace_period_s)
     return [
         http.call, email.send_email, ai.complete, store.record_failure,
         recovery.list_open_failures, recovery.write_assessments, recovery.redrive_failure,
         tenants.record_status, tenants.pause_schedules, tenants.purge_tenant,
         data_requests.write_export, data_requests.mark_failed,
+        billing.create_checkout_session, billing_store.apply_event, billing_store.record_audit,
+        dunning.send_notice, dunning.change_tenant,
     ]
 
 
