@@ -14,6 +14,7 @@ from api.deps import CallerCache
 from api.errors import install_error_handlers
 from api.routes import (
     approvals,
+    billing,
     failures,
     hooks,
     me,
@@ -60,7 +61,8 @@ def create_app(settings: Settings) -> FastAPI:
                   description="Durable, multi-tenant workflow automation on Temporal.")
     install_error_handlers(app)
     for module in (
-        tenants, workflows, runs, approvals, failures, secrets, system, webhooks, hooks, schedules, pricing, me
+        tenants, workflows, runs, approvals, failures, secrets, system, webhooks, hooks, schedules, pricing, me,
+        billing,
     ):
         app.include_router(module.router)
     return app
