@@ -1,5 +1,6 @@
 """Billing through the API: Checkout Sessions at the fake Stripe, signed webhooks, plans, repeats, strangers."""
 
+import logging
 import time
 import uuid
 from collections.abc import Iterator
@@ -301,3 +302,16 @@ def _outcome(engine: Engine, event_id: str, timeout_s: float = 15) -> str:
         assert time.monotonic() < deadline, f"event {event_id} was never recorded"
         time.sleep(0.05)
     return rows[0].outcome
+
+
+def test_stripe_secrets_never_reach_the_logs(
+    api: TestClient, fake_stripe: FakeStripe, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    tenant = new_tenant(api, plan="free")
+
+    subscribe(api, fake_stripe, tenant, plan="starter")
+    checkout(api, tenant, item="enterprise")  # refused by Stripe: the error path logs too
+
+    assert any(r.getMessage().startswith("checkout session created") for r in caplog.records)  # the worker's too
+    assert API_KEY not in caplog.text and WEBHOOK_SECRET not in caplog.text
