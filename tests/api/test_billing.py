@@ -315,3 +315,18 @@ def test_stripe_secrets_never_reach_the_logs(
 
     assert any(r.getMessage().startswith("checkout session created") for r in caplog.records)  # the worker's too
     assert API_KEY not in caplog.text and WEBHOOK_SECRET not in caplog.text
+
+
+def test_the_data_export_holds_the_billing_account(api: TestClient, fake_stripe: FakeStripe) -> None:
+    tenant = new_tenant(api, plan="free")
+    session = subscribe(api, fake_stripe, tenant, plan="pro", email="owner@exporter.example")
+
+    request_id = api.post("/api/me/export-data", headers=tenant.admin).json()["request_id"]
+    deadline = time.monotonic() + 15
+    while (export := api.get(f"/api/me/export-data/{request_id}", headers=tenant.admin)).status_code == 202:
+        assert time.monotonic() < deadline, "the export never finished"
+        time.sleep(0.05)
+
+    billing_part = export.json()["archive"]["billing"]
+    assert billing_part["billing_email"] == "owner@exporter.example"
+    assert billing_part["stripe_customer_id"] == session["customer"]
