@@ -15,7 +15,7 @@ from temporalio.client import WorkflowFailureError, WorkflowQueryFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from api.deps import CurrentTenant, EngineDep, SettingsDep, TemporalDep, require_admin
+from api.deps import CurrentTenant, EngineDep, FounderDep, SettingsDep, TemporalDep, require_admin
 from api.errors import ApiError
 from api.routes.hooks import read_capped_body, refuse_declared_oversize
 from core.settings import Settings
@@ -40,6 +40,8 @@ from schemas.tables import AuditEntry, BillingAccount, Tenant
 log = structlog.get_logger()
 router = APIRouter(prefix="/api/billing", tags=["billing"])
 PAID_PLANS = frozenset(PLANS) - {"free"}
+# A tenant with one of these may not start a second subscription.
+LIVE_SUBSCRIPTION = frozenset({"active", "trialing", "past_due", "unpaid", "incomplete"})
 CHECKOUT_WAIT_S = 30.0
 SIGNATURE_HEADER = "stripe-signature"
 IdempotencyKey = Annotated[str | None, Header(min_length=1, max_length=200)]
@@ -55,11 +57,19 @@ async def get_billing(tenant: CurrentTenant, engine: EngineDep, temporal: Tempor
     return billing
 
 
+@router.get("/tenants/{tenant_id}")
+async def get_tenant_billing(tenant_id: str, _founder: FounderDep, engine: EngineDep, temporal: TemporalDep) -> BillingPublic:
+    """Any tenant's plan, Stripe subscription, billing contact and dunning state (founder only)."""
+    billing = await run_in_threadpool(_billing_public, engine, tenant_id)
+    billing.dunning = await _dunning_state(temporal, billing.tenant_id)
+    return billing
+
+
 @router.put("/contact")
 def set_billing_contact(body: BillingContactUpdate, tenant: CurrentTenant, engine: EngineDep) -> BillingPublic:
     """Set the e-mail address that receives invoices' payment reminders (admin keys only)."""
     require_admin(tenant, "billing")
-    _save_contact(engine, str(tenant.tenant_id), body.billing_email)
+    _save_contact(engine, str(tenant.tenant_id), f"key:{tenant.key_id}", body.billing_email)
     return _billing_public(engine, str(tenant.tenant_id))
 
 
@@ -73,11 +83,14 @@ async def start_checkout(
     require_admin(tenant, "billing")
     if settings.stripe_api_key is None:
         raise ApiError(503, "billing_not_configured", "Payments are not set up on this platform yet")
-    tenant_id = str(tenant.tenant_id)
+    tenant_id, actor = str(tenant.tenant_id), f"key:{tenant.key_id}"
     mode, price_id = _price_for(body, settings)
-    customer_id = await run_in_threadpool(_prepare_account, engine, tenant_id, body.billing_email)
+    account = await run_in_threadpool(_prepare_account, engine, tenant_id, actor, body.billing_email)
+    if mode == "subscription" and account.subscription_status in LIVE_SUBSCRIPTION:
+        raise ApiError(409, "already_subscribed", "This tenant already has a subscription; change its plan in "
+                       "the Stripe customer portal", field="item", subscription_status=account.subscription_status)
     params = CheckoutInput(
-        tenant_id=tenant_id, item=body.item, mode=mode, price_id=price_id, customer_id=customer_id,
+        tenant_id=tenant_id, item=body.item, mode=mode, price_id=price_id, customer_id=account.stripe_customer_id,
         success_url=settings.billing_success_url, cancel_url=settings.billing_cancel_url,
         idempotency_key=f"levqor-checkout-{tenant_id}-{idempotency_key or uuid.uuid4()}",
     )
@@ -88,7 +101,7 @@ async def start_checkout(
         raise ApiError(503, "stripe_unavailable", "Stripe did not answer in time; retry shortly") from None
     except WorkflowFailureError as err:
         raise _checkout_error(err) from None
-    await run_in_threadpool(_audit, engine, tenant_id, f"key:{tenant.key_id}", "checkout_started",
+    await run_in_threadpool(_audit, engine, tenant_id, actor, "checkout_started",
                             {"item": body.item, "price_id": price_id, "session_id": session.session_id})
     return CheckoutStarted(session_id=session.session_id, url=session.url, item=body.item, mode=mode, price_id=price_id)
 
@@ -163,22 +176,22 @@ def _checkout_error(err: WorkflowFailureError) -> ApiError:
     return ApiError(503, "stripe_unavailable", "Stripe is not reachable; retry shortly")
 
 
-def _prepare_account(engine: Engine, tenant_id: str, billing_email: str | None) -> str | None:
-    """Saves a new billing contact; the tenant's Stripe customer id, if it has one. 422 with no contact at all."""
-    account = _save_contact(engine, tenant_id, billing_email) if billing_email else _account(engine, tenant_id)
+def _prepare_account(engine: Engine, tenant_id: str, actor: str, billing_email: str | None) -> BillingAccount:
+    """The tenant's billing account with a new contact saved; 422 when it has no contact at all."""
+    account = _save_contact(engine, tenant_id, actor, billing_email) if billing_email else _account(engine, tenant_id)
     if account is None or not account.billing_email:
         raise ApiError(422, "billing_email_required", "Give a billing e-mail for payment notices",
                        field="billing_email")
-    return account.stripe_customer_id
+    return account
 
 
-def _save_contact(engine: Engine, tenant_id: str, billing_email: str) -> BillingAccount:
+def _save_contact(engine: Engine, tenant_id: str, actor: str, billing_email: str) -> BillingAccount:
     with Session(engine, expire_on_commit=False) as session:
         account = session.get(BillingAccount, tenant_id) or BillingAccount(tenant_id=tenant_id)
         if account.billing_email != billing_email:
             account.billing_email = billing_email
             session.add(account)
-            session.add(AuditEntry(tenant_id=tenant_id, actor="tenant_admin", action="billing_contact_changed",
+            session.add(AuditEntry(tenant_id=tenant_id, actor=actor, action="billing_contact_changed",
                                    detail={"domain": billing_email.rpartition("@")[2]}))
             session.commit()
         return account
@@ -194,7 +207,7 @@ def _billing_public(engine: Engine, tenant_id: str) -> BillingPublic:
         tenant = session.get(Tenant, tenant_id)
         account = session.get(BillingAccount, tenant_id)
     if tenant is None:
-        raise ApiError(404, "tenant_not_found", "No tenant with this id")
+        raise ApiError(404, "tenant_not_found", "No tenant with this id", field="tenant_id")
     billing = BillingPublic(tenant_id=tenant.id, plan=tenant.plan, status=tenant.status)
     if account is not None:
         billing.billing_email, billing.stripe_customer_id = account.billing_email, account.stripe_customer_id

@@ -24,6 +24,7 @@ from tests.api.stripe_webhooks import (
     subscription_event,
 )
 from tests.api.tenancy import ApiTenant, new_tenant
+from tests.conftest import founder_headers
 from tests.fakes.stripe import API_KEY, WEBHOOK_SECRET, FakeStripe, StripeRequest, event, signed
 
 CREATE_SESSION = ("POST", "/v1/checkout/sessions")
@@ -310,8 +311,8 @@ def test_stripe_secrets_never_reach_the_logs(
     caplog.set_level(logging.DEBUG)
     tenant = new_tenant(api, plan="free")
 
-    subscribe(api, fake_stripe, tenant, plan="starter")
     checkout(api, tenant, item="enterprise")  # refused by Stripe: the error path logs too
+    subscribe(api, fake_stripe, tenant, plan="starter")
 
     assert any(r.getMessage().startswith("checkout session created") for r in caplog.records)  # the worker's too
     assert API_KEY not in caplog.text and WEBHOOK_SECRET not in caplog.text
@@ -330,3 +331,36 @@ def test_the_data_export_holds_the_billing_account(api: TestClient, fake_stripe:
     billing_part = export.json()["archive"]["billing"]
     assert billing_part["billing_email"] == "owner@exporter.example"
     assert billing_part["stripe_customer_id"] == session["customer"]
+
+
+def test_a_subscriber_cannot_start_a_second_subscription_but_may_buy_a_package(
+    api: TestClient, fake_stripe: FakeStripe
+) -> None:
+    tenant = new_tenant(api, plan="free")
+    subscribe(api, fake_stripe, tenant, plan="starter")
+
+    second = checkout(api, tenant, item="pro")
+    package = checkout(api, tenant, item="dfy_growth")
+
+    assert (second.status_code, second.json()["code"], second.json()["subscription_status"]) == (
+        409, "already_subscribed", "active")
+    assert package.status_code == 201
+    [sent] = [r for r in sessions_created(fake_stripe, tenant.id) if r.params["mode"] == "payment"]
+    assert sent.params["customer"] == billing(api, tenant)["stripe_customer_id"]
+
+
+def test_the_billing_contact_is_set_by_admins_and_the_founder_sees_any_tenants_billing(api: TestClient) -> None:
+    tenant = new_tenant(api, plan="free")
+
+    by_member = api.put("/api/billing/contact", json={"billing_email": "m@acme.example"}, headers=tenant.member)
+    invalid = api.put("/api/billing/contact", json={"billing_email": "nope"}, headers=tenant.admin)
+    saved = api.put("/api/billing/contact", json={"billing_email": "finance@acme.example"}, headers=tenant.admin)
+    as_founder = api.get(f"/api/billing/tenants/{tenant.id}", headers=founder_headers())
+    as_tenant = api.get(f"/api/billing/tenants/{tenant.id}", headers=tenant.admin)
+    unknown = api.get(f"/api/billing/tenants/{uuid.uuid4()}", headers=founder_headers())
+
+    assert (by_member.status_code, invalid.status_code, saved.status_code) == (403, 422, 200)
+    assert saved.json()["billing_email"] == "finance@acme.example"
+    assert as_founder.status_code == 200 and as_founder.json()["billing_email"] == "finance@acme.example"
+    assert (as_tenant.status_code, as_tenant.json()["code"]) == (403, "founder_only")
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "tenant_not_found")
