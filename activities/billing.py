@@ -1,10 +1,11 @@
-"""Stripe's side effects: creating Checkout Sessions. One StripeClient per worker; the key never leaves it."""
+"""Stripe's side effects: Checkout and customer portal sessions. One StripeClient per worker; the key never
+leaves it."""
 
 import stripe
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from schemas.billing import CheckoutInput, CheckoutSession
+from schemas.billing import CheckoutInput, CheckoutSession, PortalInput, PortalSession
 
 
 def build_stripe_client(api_key: str | None, api_base: str | None) -> stripe.StripeClient | None:
@@ -37,6 +38,21 @@ class BillingActivities:
         activity.logger.info("checkout session created", extra={"tenant_id": checkout.tenant_id,
                                                                 "item": checkout.item, "session_id": session.id})
         return CheckoutSession(session_id=session.id, url=session.url)
+
+    @activity.defn(name="create_portal_session")
+    def create_portal_session(self, portal: PortalInput) -> PortalSession:
+        """A short-lived customer portal link for the tenant's Stripe customer; errors as for checkout."""
+        if self._client is None:
+            raise ApplicationError("Stripe is not configured", type="BillingNotConfigured", non_retryable=True)
+        try:
+            session = self._client.v1.billing_portal.sessions.create(
+                params={"customer": portal.customer_id, "return_url": portal.return_url},
+                options={"idempotency_key": portal.idempotency_key},
+            )
+        except stripe.StripeError as err:
+            raise _failure(err) from None
+        activity.logger.info("portal session created", extra={"tenant_id": portal.tenant_id})
+        return PortalSession(url=session.url)
 
 
 def _session_params(checkout: CheckoutInput) -> dict[str, object]:

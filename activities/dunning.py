@@ -74,7 +74,8 @@ def _body(notice: DunningNotice, tenant_name: str) -> str:
     deadline = _date(notice.grace_ends_at)
     lines = {
         "payment_failed": f"We could not collect {amount} for {invoice}. Please update your payment method "
-                          f"by {deadline}; after that your workflows will be suspended.",
+                          f"in the billing portal (Levqor → Billing) by {deadline}; after that your workflows "
+                          "will be suspended.",
         "reminder": f"{invoice.capitalize()} ({amount}) is still unpaid. Please pay by {deadline} to keep "
                     "your workflows running.",
         "suspended": f"{invoice.capitalize()} ({amount}) was not paid in time, so your account is suspended: "

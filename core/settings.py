@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     stripe_prices: dict[str, str] = Field(default_factory=dict)
     billing_success_url: str = "http://127.0.0.1:8000/billing/success?session_id={CHECKOUT_SESSION_ID}"
     billing_cancel_url: str = "http://127.0.0.1:8000/billing/cancelled"
+    billing_portal_return_url: str = "http://127.0.0.1:8000/billing"
     # Dunning: after a failed payment the tenant has this long to pay, reminded by e-mail every interval,
     # then it is suspended until it pays.
     dunning_grace_period_s: float = Field(default=7 * 24 * 3600, gt=0)

@@ -17,12 +17,13 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from orchestrator.billing_portal import BillingPortal
 from orchestrator.checkout import Checkout
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.stripe_event import StripeEvent
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.user_run import UserWorkflowRun
-from schemas.billing import CheckoutInput, CheckoutSession, StripeEventInput
+from schemas.billing import CheckoutInput, CheckoutSession, PortalInput, PortalSession, StripeEventInput
 from schemas.data_requests import RunRecord
 from schemas.runs import ResumePoint, RetryDefaults, RunInput, RunProgress
 from schemas.steps import WorkflowDefinition
@@ -212,6 +213,15 @@ async def run_checkout(client: Client, params: CheckoutInput, task_queue: str, e
         )
     except WorkflowAlreadyStartedError:
         handle = client.get_workflow_handle_for(Checkout.run, workflow_id)
+    return await asyncio.wait_for(handle.result(), timeout_s)
+
+
+async def open_billing_portal(client: Client, params: PortalInput, task_queue: str, eager: bool,
+                              timeout_s: float) -> PortalSession:
+    """A customer portal link; raises WorkflowFailureError, or TimeoutError after `timeout_s`."""
+    handle = await client.start_workflow(
+        BillingPortal.run, params, id=f"billing-portal-{uuid.uuid4()}", task_queue=task_queue, request_eager_start=eager,
+    )
     return await asyncio.wait_for(handle.result(), timeout_s)
 
 

@@ -25,6 +25,7 @@ from core.logs import configure_logging
 from core.security import SecretBox
 from core.settings import Settings, get_settings
 from orchestrator.auto_recovery import AutoRecovery
+from orchestrator.billing_portal import BillingPortal
 from orchestrator.checkout import Checkout
 from orchestrator.client import TemporalRunControl, connect
 from orchestrator.data_export import DataExport
@@ -34,7 +35,8 @@ from orchestrator.stripe_event import StripeEvent
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.user_run import UserWorkflowRun
 
-ALL_WORKFLOWS = [UserWorkflowRun, AutoRecovery, TenantLifecycle, DataExport, Checkout, StripeEvent, Dunning]
+ALL_WORKFLOWS = [UserWorkflowRun, AutoRecovery, TenantLifecycle, DataExport, Checkout, StripeEvent, Dunning,
+                 BillingPortal]
 # Compiled Jinja2 templates import jinja2's runtime when they render; it must come from outside the sandbox.
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("jinja2", "markupsafe", "schemas")
@@ -73,7 +75,7 @@ def build_activities(settings: Settings, engine: Engine, control: TemporalRunCon
         recovery.list_open_failures, recovery.write_assessments, recovery.redrive_failure,
         tenants.record_status, tenants.pause_schedules, tenants.purge_tenant,
         data_requests.write_export, data_requests.mark_failed,
-        billing.create_checkout_session, billing_store.apply_event, billing_store.record_audit,
+        billing.create_checkout_session, billing.create_portal_session, billing_store.apply_event, billing_store.record_audit,
         dunning.send_notice, dunning.change_tenant,
     ]
 

@@ -35,6 +35,19 @@ class CheckoutSession(BaseModel):
     url: str | None
 
 
+class PortalInput(BaseModel):
+    """A Stripe customer portal session: the customer changes plan, card or cancels there."""
+
+    tenant_id: str
+    customer_id: str
+    return_url: str
+    idempotency_key: str
+
+
+class PortalSession(BaseModel):
+    url: str
+
+
 class DunningPolicy(BaseModel):
     grace_period_s: float = Field(gt=0)
     reminder_interval_s: float = Field(gt=0)

@@ -19,7 +19,7 @@ from api.deps import CurrentTenant, EngineDep, FounderDep, SettingsDep, Temporal
 from api.errors import ApiError
 from api.routes.hooks import read_capped_body, refuse_declared_oversize
 from core.settings import Settings
-from orchestrator.client import run_checkout, start_stripe_event
+from orchestrator.client import open_billing_portal, run_checkout, start_stripe_event
 from orchestrator.dunning import Dunning, dunning_workflow_id
 from schemas.billing import (
     BillingContactUpdate,
@@ -30,6 +30,8 @@ from schemas.billing import (
     CheckoutStarted,
     DunningPolicy,
     DunningState,
+    PortalInput,
+    PortalSession,
     WebhookReceived,
 )
 from schemas.plans import PLANS
@@ -100,10 +102,31 @@ async def start_checkout(
     except TimeoutError:
         raise ApiError(503, "stripe_unavailable", "Stripe did not answer in time; retry shortly") from None
     except WorkflowFailureError as err:
-        raise _checkout_error(err) from None
+        raise _stripe_error(err) from None
     await run_in_threadpool(_audit, engine, tenant_id, actor, "checkout_started",
                             {"item": body.item, "price_id": price_id, "session_id": session.session_id})
     return CheckoutStarted(session_id=session.session_id, url=session.url, item=body.item, mode=mode, price_id=price_id)
+
+
+@router.post("/portal", status_code=status.HTTP_201_CREATED)
+async def open_portal(tenant: CurrentTenant, engine: EngineDep, temporal: TemporalDep, settings: SettingsDep) -> PortalSession:
+    """A short-lived Stripe customer portal link to change plan or card, see invoices or cancel (admin keys only)."""
+    require_admin(tenant, "billing")
+    if settings.stripe_api_key is None:
+        raise ApiError(503, "billing_not_configured", "Payments are not set up on this platform yet")
+    tenant_id = str(tenant.tenant_id)
+    account = await run_in_threadpool(_account, engine, tenant_id)
+    if account is None or account.stripe_customer_id is None:
+        raise ApiError(409, "no_stripe_customer", "Buy a plan or package first; then the portal manages it")
+    params = PortalInput(tenant_id=tenant_id, customer_id=account.stripe_customer_id,
+                         return_url=settings.billing_portal_return_url, idempotency_key=f"levqor-portal-{uuid.uuid4()}")
+    try:
+        return await open_billing_portal(temporal, params, settings.task_queue, settings.api_embedded_worker,
+                                         CHECKOUT_WAIT_S)
+    except TimeoutError:
+        raise ApiError(503, "stripe_unavailable", "Stripe did not answer in time; retry shortly") from None
+    except WorkflowFailureError as err:
+        raise _stripe_error(err) from None
 
 
 @router.post("/webhook")
@@ -166,11 +189,11 @@ def _items_by_price(settings: Settings) -> dict[str, str]:
     return {price: item.partition(":")[0] for item, price in settings.stripe_prices.items()}
 
 
-def _checkout_error(err: WorkflowFailureError) -> ApiError:
+def _stripe_error(err: WorkflowFailureError) -> ApiError:
     cause = err.cause.cause if err.cause is not None else None
     kind = cause.type if isinstance(cause, ApplicationError) else None
     if kind == "StripeRejected":
-        return ApiError(502, "stripe_rejected", "Stripe refused to create the checkout session")
+        return ApiError(502, "stripe_rejected", "Stripe refused the request")
     if kind == "BillingNotConfigured":
         return ApiError(503, "billing_not_configured", "Payments are not set up on this platform yet")
     return ApiError(503, "stripe_unavailable", "Stripe is not reachable; retry shortly")

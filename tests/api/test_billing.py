@@ -364,3 +364,18 @@ def test_the_billing_contact_is_set_by_admins_and_the_founder_sees_any_tenants_b
     assert as_founder.status_code == 200 and as_founder.json()["billing_email"] == "finance@acme.example"
     assert (as_tenant.status_code, as_tenant.json()["code"]) == (403, "founder_only")
     assert (unknown.status_code, unknown.json()["code"]) == (404, "tenant_not_found")
+
+
+def test_a_customer_opens_the_stripe_portal_for_its_own_customer(api: TestClient, fake_stripe: FakeStripe) -> None:
+    tenant, newcomer = new_tenant(api, plan="free"), new_tenant(api, plan="free")
+    session = subscribe(api, fake_stripe, tenant, plan="starter")
+
+    opened = api.post("/api/billing/portal", headers=tenant.admin)
+    by_member = api.post("/api/billing/portal", headers=tenant.member)
+    never_paid = api.post("/api/billing/portal", headers=newcomer.admin)
+
+    assert opened.status_code == 201 and opened.json()["url"].startswith("https://billing.stripe.test/p/session/")
+    [sent] = [r for r in fake_stripe.requests if r.path == "/v1/billing_portal/sessions"
+              and r.params["customer"] == session["customer"]]
+    assert sent.params["return_url"] and sent.idempotency_key
+    assert (by_member.status_code, never_paid.status_code, never_paid.json()["code"]) == (403, 409, "no_stripe_customer")

@@ -66,6 +66,8 @@ class _Handler(JsonHandler):
                 self._error(404, "invalid_request_error", "No such checkout session")
             else:
                 self.send_json(200, found)
+        elif self.command == "POST" and self.path == "/v1/billing_portal/sessions":
+            self.send_json(200, fake.create_portal_session(params))
         elif self.command == "GET" and self.path == "/v1/balance":
             self.send_json(200, {"object": "balance", "available": [], "pending": [], "livemode": False})
         else:
@@ -124,6 +126,11 @@ class FakeStripe(LocalHttpServer):
             if key is not None:
                 self._state.by_idempotency_key[key] = session
             return session
+
+    def create_portal_session(self, params: dict[str, str]) -> dict[str, Any]:
+        session_id = f"bps_{uuid.uuid4().hex[:24]}"
+        return {"id": session_id, "object": "billing_portal.session", "customer": params.get("customer"),
+                "return_url": params.get("return_url"), "url": f"https://billing.stripe.test/p/session/{session_id}"}
 
     def session(self, session_id: str) -> dict[str, Any] | None:
         with self._lock:

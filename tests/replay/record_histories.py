@@ -21,6 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from core.db import create_db_engine, migrate
 from core.settings import Settings
+from orchestrator.billing_portal import BillingPortal
 from orchestrator.checkout import Checkout
 from orchestrator.client import redrive_input, stripe_event_workflow_id
 from orchestrator.data_export import DataExport, export_workflow_id
@@ -30,7 +31,7 @@ from orchestrator.stripe_event import StripeEvent
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.user_run import UserWorkflowRun
 from orchestrator.worker import build_worker
-from schemas.billing import CheckoutInput, DunningInput, DunningPolicy, Settlement, StripeEventInput
+from schemas.billing import CheckoutInput, DunningInput, DunningPolicy, PortalInput, Settlement, StripeEventInput
 from schemas.data_requests import DataExportInput
 from schemas.runs import StepDecision
 from schemas.tables import BillingAccount, DataRequest, Tenant, TenantSecret, WorkflowDefinitionRow, WorkflowVersionRow
@@ -235,7 +236,18 @@ async def dunning_suspended_then_paid(client: Client, queue: str, target: str) -
     return handle
 
 
+async def billing_portal_session(client: Client, queue: str, target: str) -> WorkflowHandle:
+    async with billing_worker(client) as billing_queue:
+        params = PortalInput(tenant_id=str(uuid.uuid4()), customer_id="cus_recorded", return_url="http://127.0.0.1/b",
+                             idempotency_key=f"record-{uuid.uuid4()}")
+        handle = await client.start_workflow(BillingPortal.run, params, id=f"billing-portal-{uuid.uuid4()}",
+                                             task_queue=billing_queue)
+        await handle.result()
+    return handle
+
+
 SCENARIOS.update({
+    "billing_portal_session": billing_portal_session,
     "checkout_session": checkout_session,
     "stripe_event_payment_failed": stripe_event_payment_failed,
     "dunning_suspended_then_paid": dunning_suspended_then_paid,
