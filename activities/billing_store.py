@@ -16,6 +16,7 @@ ENDS_PLAN = frozenset({"canceled", "incomplete_expired"})
 SUBSCRIPTION_EVENTS = frozenset({"customer.subscription.created", "customer.subscription.updated",
                                  "customer.subscription.deleted"})
 PAID_EVENTS = frozenset({"invoice.paid", "invoice.payment_succeeded"})
+CHECKOUT_EVENTS = frozenset({"checkout.session.completed", "checkout.session.async_payment_succeeded"})
 
 
 class BillingStoreActivities:
@@ -76,19 +77,19 @@ def _apply(session: Session, tenant: Tenant, event: StripeEventInput) -> EventAp
     _remember_customer(session, account, event.customer_id)
     dunning: DunningAction | None = None
     outcome = "applied"
-    if event.type in SUBSCRIPTION_EVENTS or (event.type == "checkout.session.completed" and event.plan):
+    if event.type in SUBSCRIPTION_EVENTS or (event.type in CHECKOUT_EVENTS and event.plan):
         if _is_stale(account, event.created):
             outcome = "stale"
         else:
             dunning = _apply_subscription(session, tenant, account, event)
-    elif event.type == "checkout.session.completed" and event.package:
+    elif event.type in CHECKOUT_EVENTS and event.package:
         _audit(session, tenant.id, "dfy_package_purchased", event_id=event.event_id, package=event.package,
                amount=event.amount, currency=event.currency)
     elif event.type == "invoice.payment_failed":
         _audit(session, tenant.id, "payment_failed", event_id=event.event_id, invoice_id=event.invoice_id,
                amount=event.amount, currency=event.currency)
         # Stripe does not promise order: a failure reported after the invoice was paid starts nothing.
-        dunning = None if _was_paid(session, event.invoice_id) else "start"
+        dunning = None if _was_paid(session, tenant.id, event.invoice_id) else "start"
     elif event.type in PAID_EVENTS:
         _audit(session, tenant.id, "payment_succeeded", event_id=event.event_id, invoice_id=event.invoice_id,
                amount=event.amount, currency=event.currency)
@@ -106,7 +107,7 @@ def _apply_subscription(
     """The plan and subscription the event states; a subscription that ended puts the tenant on free."""
     ended = event.type == "customer.subscription.deleted" or event.subscription_status in ENDS_PLAN
     status = "canceled" if event.type == "customer.subscription.deleted" else (
-        event.subscription_status or ("active" if event.type == "checkout.session.completed" else None))
+        event.subscription_status or ("active" if event.type in CHECKOUT_EVENTS else None))
     plan = "free" if ended else (event.plan if status in KEEPS_PLAN and event.plan else tenant.plan)
     before = (tenant.plan, account.stripe_subscription_id, account.subscription_status)
     account.stripe_subscription_id = None if ended else (event.subscription_id or account.stripe_subscription_id)
@@ -134,8 +135,9 @@ def _remember_customer(session: Session, account: BillingAccount, customer_id: s
         account.stripe_customer_id = customer_id
 
 
-def _was_paid(session: Session, invoice_id: str | None) -> bool:
-    paid = select(BillingEvent).where(BillingEvent.invoice_id == invoice_id, col(BillingEvent.type).in_(PAID_EVENTS))
+def _was_paid(session: Session, tenant_id: str, invoice_id: str | None) -> bool:
+    paid = select(BillingEvent).where(BillingEvent.tenant_id == tenant_id, BillingEvent.invoice_id == invoice_id,
+                                      col(BillingEvent.type).in_(PAID_EVENTS))
     return invoice_id is not None and session.exec(paid).first() is not None
 
 

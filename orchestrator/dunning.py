@@ -3,7 +3,8 @@ through the tenant's lifecycle until the tenant pays.
 
 Messages: `payment_failed` adds another unpaid invoice; `settle` marks one paid (or, when the
 subscription ended, all of them). Once nothing is outstanding the workflow ends; if it suspended the
-tenant it resumes it first. A founder's suspension is left alone. The state is readable with `state`.
+tenant it resumes it first. A founder's suspension is left alone. An invoice that fails while it is
+closing starts it over (continue-as-new). The state is readable with `state`.
 """
 
 import asyncio
@@ -49,6 +50,7 @@ class Dunning:
             grace_ends_at=now + timedelta(seconds=params.policy.grace_period_s),
         )
         self._notices = 0
+        self._late: list[str] = []
 
     @workflow.run
     async def run(self, params: DunningInput) -> DunningState:
@@ -69,11 +71,15 @@ class Dunning:
             await workflow.wait_condition(self._paid)
         await self._close(params)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._late:  # failed while this dunning was closing: it starts over, under the same id
+            workflow.continue_as_new(params.model_copy(update={"invoice_id": self._late[0]}))
         return state
 
     @workflow.signal
     def payment_failed(self, failed: InvoiceFailed) -> None:
-        if failed.invoice_id not in self._state.outstanding and self._state.settled_by is None:
+        if self._state.settled_by is not None:
+            self._late.append(failed.invoice_id)
+        elif failed.invoice_id not in self._state.outstanding:
             self._state.outstanding.append(failed.invoice_id)
 
     @workflow.signal

@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 from sqlmodel import Session
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 
 from orchestrator.client import stripe_event_workflow_id
 from orchestrator.dunning import Dunning, dunning_workflow_id
 from orchestrator.stripe_event import StripeEvent
-from schemas.billing import DunningPolicy, EventApplied, StripeEventInput
+from schemas.billing import DunningInput, DunningPolicy, EventApplied, InvoiceFailed, Settlement, StripeEventInput
 from schemas.tables import BillingAccount, Tenant
 from tests.conftest import until
 
@@ -28,6 +28,10 @@ def seed_tenant(engine: Engine) -> tuple[str, str]:
     return tenant_id, customer
 
 
+def new_invoice_id() -> str:
+    return f"in_{uuid.uuid4().hex[:14]}"
+
+
 async def apply(client: Client, queue: str, kind: str, customer: str, invoice_id: str) -> EventApplied:
     event = StripeEventInput(event_id=f"evt_{uuid.uuid4().hex}", type=kind, created=datetime.now(UTC),
                              customer_id=customer, invoice_id=invoice_id, amount=2900, currency="eur",
@@ -42,7 +46,7 @@ async def test_a_payment_without_dunning_in_progress_settles_nothing_and_complet
 ) -> None:
     _tenant_id, customer = seed_tenant(engine)
 
-    applied = await apply(client, worker_queue, "invoice.paid", customer, "in_regular")
+    applied = await apply(client, worker_queue, "invoice.paid", customer, new_invoice_id())
 
     assert (applied.outcome, applied.dunning) == ("applied", "settle")
 
@@ -53,14 +57,16 @@ async def test_a_second_failed_invoice_joins_the_running_dunning(
     tenant_id, customer = seed_tenant(engine)
     dunning = client.get_workflow_handle(dunning_workflow_id(tenant_id))
 
-    first = await apply(client, worker_queue, "invoice.payment_failed", customer, "in_one")
-    second = await apply(client, worker_queue, "invoice.payment_failed", customer, "in_two")
+    one, two = new_invoice_id(), new_invoice_id()
+
+    first = await apply(client, worker_queue, "invoice.payment_failed", customer, one)
+    second = await apply(client, worker_queue, "invoice.payment_failed", customer, two)
     both = await until(lambda: dunning.query(Dunning.state), lambda s: len(s.outstanding) == 2)
-    await apply(client, worker_queue, "invoice.paid", customer, "in_one")
-    one_left = await until(lambda: dunning.query(Dunning.state), lambda s: s.outstanding == ["in_two"])
+    await apply(client, worker_queue, "invoice.paid", customer, one)
+    one_left = await until(lambda: dunning.query(Dunning.state), lambda s: s.outstanding == [two])
 
     assert first.dunning == second.dunning == "start"
-    assert both.outstanding == ["in_one", "in_two"] and both.status == "grace"
+    assert both.outstanding == [one, two] and both.status == "grace"
     assert one_left.settled_by is None
     await dunning.terminate("test over")
 
@@ -69,8 +75,30 @@ async def test_a_failure_reported_after_the_invoice_was_paid_starts_no_dunning(
     client: Client, worker_queue: str, engine: Engine
 ) -> None:
     _tenant_id, customer = seed_tenant(engine)
+    invoice = new_invoice_id()
 
-    await apply(client, worker_queue, "invoice.paid", customer, "in_late")
-    late_failure = await apply(client, worker_queue, "invoice.payment_failed", customer, "in_late")
+    await apply(client, worker_queue, "invoice.paid", customer, invoice)
+    late_failure = await apply(client, worker_queue, "invoice.payment_failed", customer, invoice)
 
     assert (late_failure.outcome, late_failure.dunning) == ("applied", None)
+
+
+async def test_an_invoice_failing_as_dunning_settles_is_dunned_again(
+    client: Client, worker_queue: str, engine: Engine
+) -> None:
+    tenant_id, _customer = seed_tenant(engine)
+    first, late = new_invoice_id(), new_invoice_id()
+    handle = await client.start_workflow(
+        Dunning.run, DunningInput(tenant_id=tenant_id, invoice_id=first, policy=LONG_GRACE),
+        id=dunning_workflow_id(tenant_id), task_queue=worker_queue,
+    )
+
+    await handle.signal(Dunning.settle, Settlement(invoice_id=first, reason="paid"))
+    await handle.signal(Dunning.payment_failed, InvoiceFailed(invoice_id=late))
+    again = await until(lambda: client.get_workflow_handle(handle.id).query(Dunning.state),
+                        lambda s: s.outstanding == [late])
+
+    assert again.status == "grace" and again.settled_by is None
+    settled_run = client.get_workflow_handle(handle.id, run_id=handle.result_run_id)
+    assert (await settled_run.describe()).status == WorkflowExecutionStatus.CONTINUED_AS_NEW
+    await client.get_workflow_handle(handle.id).terminate("test over")

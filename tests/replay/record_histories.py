@@ -31,7 +31,15 @@ from orchestrator.stripe_event import StripeEvent
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.user_run import UserWorkflowRun
 from orchestrator.worker import build_worker
-from schemas.billing import CheckoutInput, DunningInput, DunningPolicy, PortalInput, Settlement, StripeEventInput
+from schemas.billing import (
+    CheckoutInput,
+    DunningInput,
+    DunningPolicy,
+    InvoiceFailed,
+    PortalInput,
+    Settlement,
+    StripeEventInput,
+)
 from schemas.data_requests import DataExportInput
 from schemas.runs import StepDecision
 from schemas.tables import BillingAccount, DataRequest, Tenant, TenantSecret, WorkflowDefinitionRow, WorkflowVersionRow
@@ -246,7 +254,24 @@ async def billing_portal_session(client: Client, queue: str, target: str) -> Wor
     return handle
 
 
+async def dunning_late_invoice(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """Settled, then another invoice fails while it closes: the run continues as new for that invoice."""
+    tenant_id, _customer = seed_billing_tenant()
+    params = DunningInput(tenant_id=tenant_id, invoice_id="in_first", policy=DunningPolicy(grace_period_s=3600,
+                                                                                          reminder_interval_s=1800))
+    async with billing_worker(client) as billing_queue:
+        handle = await client.start_workflow(Dunning.run, params, id=dunning_workflow_id(tenant_id), task_queue=billing_queue)
+        await handle.signal(Dunning.settle, Settlement(invoice_id="in_first", reason="paid"))
+        await handle.signal(Dunning.payment_failed, InvoiceFailed(invoice_id="in_late"))
+        first_run = client.get_workflow_handle(handle.id, run_id=handle.result_run_id)
+        while (await first_run.describe()).close_time is None:
+            await asyncio.sleep(0.05)
+        await handle.terminate("recording ended")
+    return first_run
+
+
 SCENARIOS.update({
+    "dunning_late_invoice": dunning_late_invoice,
     "billing_portal_session": billing_portal_session,
     "checkout_session": checkout_session,
     "stripe_event_payment_failed": stripe_event_payment_failed,
