@@ -27,7 +27,9 @@ class BillingActivities:
 
         Non-retryable: BillingNotConfigured, StripeRejected (4xx). Retryable: StripeUnavailable."""
         if self._client is None:
-            raise ApplicationError("Stripe is not configured", type="BillingNotConfigured", non_retryable=True)
+            raise ApplicationError(
+                "Stripe is not configured", type="BillingNotConfigured", non_retryable=True
+            )
         try:
             session = self._client.v1.checkout.sessions.create(
                 params=_session_params(checkout),  # type: ignore[arg-type]
@@ -35,15 +37,19 @@ class BillingActivities:
             )
         except stripe.StripeError as err:
             raise _failure(err) from None
-        activity.logger.info("checkout session created", extra={"tenant_id": checkout.tenant_id,
-                                                                "item": checkout.item, "session_id": session.id})
+        activity.logger.info(
+            "checkout session created",
+            extra={"tenant_id": checkout.tenant_id, "item": checkout.item, "session_id": session.id},
+        )
         return CheckoutSession(session_id=session.id, url=session.url)
 
     @activity.defn(name="create_portal_session")
     def create_portal_session(self, portal: PortalInput) -> PortalSession:
         """A short-lived customer portal link for the tenant's Stripe customer; errors as for checkout."""
         if self._client is None:
-            raise ApplicationError("Stripe is not configured", type="BillingNotConfigured", non_retryable=True)
+            raise ApplicationError(
+                "Stripe is not configured", type="BillingNotConfigured", non_retryable=True
+            )
         try:
             session = self._client.v1.billing_portal.sessions.create(
                 params={"customer": portal.customer_id, "return_url": portal.return_url},

@@ -1,4 +1,4 @@
-"""Billing's database side effects: applying a Stripe event to the tenant once, and billing's audit entries."""
+"""Billing's database side effects: applying a Stripe event to its tenant once, and billing's audit log."""
 
 from datetime import UTC, datetime
 
@@ -13,8 +13,9 @@ ACTOR = "billing"
 # Subscription statuses that keep the paid plan (past_due: dunning decides), and those that end it.
 KEEPS_PLAN = frozenset({"active", "trialing", "past_due", "unpaid"})
 ENDS_PLAN = frozenset({"canceled", "incomplete_expired"})
-SUBSCRIPTION_EVENTS = frozenset({"customer.subscription.created", "customer.subscription.updated",
-                                 "customer.subscription.deleted"})
+SUBSCRIPTION_EVENTS = frozenset(
+    {"customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted"}
+)
 PAID_EVENTS = frozenset({"invoice.paid", "invoice.payment_succeeded"})
 CHECKOUT_EVENTS = frozenset({"checkout.session.completed", "checkout.session.async_payment_succeeded"})
 
@@ -26,29 +27,54 @@ class BillingStoreActivities:
     @activity.defn(name="apply_stripe_event")
     def apply_event(self, event: StripeEventInput) -> EventApplied:
         """Records the event and applies it to its tenant in one transaction. An event already recorded by
-        another workflow run is a duplicate and changes nothing; this run's own retry gets its first answer."""
+        another workflow run is a duplicate and changes nothing; a retry of this run gets its first answer."""
         run_id = activity.info().workflow_run_id
         with Session(self._engine) as session:
             seen = session.get(BillingEvent, event.event_id)
             if seen is not None:
                 outcome = seen.outcome if seen.workflow_run_id == run_id else "duplicate"
                 dunning = seen.dunning if seen.workflow_run_id == run_id else None
-                return EventApplied(event_id=seen.id, tenant_id=seen.tenant_id, outcome=outcome,  # type: ignore[arg-type]
-                                    dunning=dunning)  # type: ignore[arg-type]
+                return EventApplied(
+                    event_id=seen.id,
+                    tenant_id=seen.tenant_id,
+                    outcome=outcome,  # type: ignore[arg-type]
+                    dunning=dunning,
+                )  # type: ignore[arg-type]
             tenant = _tenant_for(session, event)
             if tenant is None:
                 applied = EventApplied(event_id=event.event_id, tenant_id=None, outcome="unknown_tenant")
-                _audit(session, None, "billing_event_unmatched", event_id=event.event_id, type=event.type,
-                       customer_id=event.customer_id)
+                _audit(
+                    session,
+                    None,
+                    "billing_event_unmatched",
+                    event_id=event.event_id,
+                    type=event.type,
+                    customer_id=event.customer_id,
+                )
             else:
                 applied = _apply(session, tenant, event)
-            session.add(BillingEvent(
-                id=event.event_id, type=event.type, tenant_id=applied.tenant_id, outcome=applied.outcome,
-                dunning=applied.dunning, invoice_id=event.invoice_id, workflow_run_id=run_id, created_at=event.created,
-            ))
+            session.add(
+                BillingEvent(
+                    id=event.event_id,
+                    type=event.type,
+                    tenant_id=applied.tenant_id,
+                    outcome=applied.outcome,
+                    dunning=applied.dunning,
+                    invoice_id=event.invoice_id,
+                    workflow_run_id=run_id,
+                    created_at=event.created,
+                )
+            )
             session.commit()
-        activity.logger.info("stripe event applied", extra={
-            "event_id": event.event_id, "type": event.type, "tenant_id": applied.tenant_id, "outcome": applied.outcome})
+        activity.logger.info(
+            "stripe event applied",
+            extra={
+                "event_id": event.event_id,
+                "type": event.type,
+                "tenant_id": applied.tenant_id,
+                "outcome": applied.outcome,
+            },
+        )
         return applied
 
     @activity.defn(name="record_billing_audit")
@@ -66,7 +92,8 @@ def _tenant_for(session: Session, event: StripeEventInput) -> Tenant | None:
             return tenant
     if event.customer_id:
         account = session.exec(
-            select(BillingAccount).where(BillingAccount.stripe_customer_id == event.customer_id)).first()
+            select(BillingAccount).where(BillingAccount.stripe_customer_id == event.customer_id)
+        ).first()
         if account is not None:
             return session.get(Tenant, account.tenant_id)
     return None
@@ -83,16 +110,37 @@ def _apply(session: Session, tenant: Tenant, event: StripeEventInput) -> EventAp
         else:
             dunning = _apply_subscription(session, tenant, account, event)
     elif event.type in CHECKOUT_EVENTS and event.package:
-        _audit(session, tenant.id, "dfy_package_purchased", event_id=event.event_id, package=event.package,
-               amount=event.amount, currency=event.currency)
+        _audit(
+            session,
+            tenant.id,
+            "dfy_package_purchased",
+            event_id=event.event_id,
+            package=event.package,
+            amount=event.amount,
+            currency=event.currency,
+        )
     elif event.type == "invoice.payment_failed":
-        _audit(session, tenant.id, "payment_failed", event_id=event.event_id, invoice_id=event.invoice_id,
-               amount=event.amount, currency=event.currency)
+        _audit(
+            session,
+            tenant.id,
+            "payment_failed",
+            event_id=event.event_id,
+            invoice_id=event.invoice_id,
+            amount=event.amount,
+            currency=event.currency,
+        )
         # Stripe does not promise order: a failure reported after the invoice was paid starts nothing.
         dunning = None if _was_paid(session, tenant.id, event.invoice_id) else "start"
     elif event.type in PAID_EVENTS:
-        _audit(session, tenant.id, "payment_succeeded", event_id=event.event_id, invoice_id=event.invoice_id,
-               amount=event.amount, currency=event.currency)
+        _audit(
+            session,
+            tenant.id,
+            "payment_succeeded",
+            event_id=event.event_id,
+            invoice_id=event.invoice_id,
+            amount=event.amount,
+            currency=event.currency,
+        )
         dunning = "settle"
     else:
         outcome = "ignored"
@@ -106,20 +154,33 @@ def _apply_subscription(
 ) -> DunningAction | None:
     """The plan and subscription the event states; a subscription that ended puts the tenant on free."""
     ended = event.type == "customer.subscription.deleted" or event.subscription_status in ENDS_PLAN
-    status = "canceled" if event.type == "customer.subscription.deleted" else (
-        event.subscription_status or ("active" if event.type in CHECKOUT_EVENTS else None))
+    status = (
+        "canceled"
+        if event.type == "customer.subscription.deleted"
+        else (event.subscription_status or ("active" if event.type in CHECKOUT_EVENTS else None))
+    )
     plan = "free" if ended else (event.plan if status in KEEPS_PLAN and event.plan else tenant.plan)
     before = (tenant.plan, account.stripe_subscription_id, account.subscription_status)
-    account.stripe_subscription_id = None if ended else (event.subscription_id or account.stripe_subscription_id)
+    account.stripe_subscription_id = (
+        None if ended else (event.subscription_id or account.stripe_subscription_id)
+    )
     account.subscription_status = status or account.subscription_status
     account.last_event_at = event.created
     if plan != tenant.plan:
-        _audit(session, tenant.id, "plan_changed", event_id=event.event_id, from_plan=tenant.plan, to_plan=plan)
+        _audit(
+            session, tenant.id, "plan_changed", event_id=event.event_id, from_plan=tenant.plan, to_plan=plan
+        )
         tenant.plan = plan
         session.add(tenant)
     if before[1:] != (account.stripe_subscription_id, account.subscription_status):
-        _audit(session, tenant.id, "subscription_changed", event_id=event.event_id,
-               subscription_id=account.stripe_subscription_id, status=account.subscription_status)
+        _audit(
+            session,
+            tenant.id,
+            "subscription_changed",
+            event_id=event.event_id,
+            subscription_id=account.stripe_subscription_id,
+            status=account.subscription_status,
+        )
     return "end" if ended else None
 
 
@@ -127,17 +188,27 @@ def _remember_customer(session: Session, account: BillingAccount, customer_id: s
     """Links the Stripe customer to the tenant, unless another tenant is linked to it already."""
     if not customer_id or account.stripe_customer_id == customer_id:
         return
-    taken = session.exec(select(BillingAccount).where(BillingAccount.stripe_customer_id == customer_id)).first()
+    taken = session.exec(
+        select(BillingAccount).where(BillingAccount.stripe_customer_id == customer_id)
+    ).first()
     if taken is None:
         if account.stripe_customer_id is not None:
-            _audit(session, account.tenant_id, "stripe_customer_changed", previous=account.stripe_customer_id,
-                   customer_id=customer_id)
+            _audit(
+                session,
+                account.tenant_id,
+                "stripe_customer_changed",
+                previous=account.stripe_customer_id,
+                customer_id=customer_id,
+            )
         account.stripe_customer_id = customer_id
 
 
 def _was_paid(session: Session, tenant_id: str, invoice_id: str | None) -> bool:
-    paid = select(BillingEvent).where(BillingEvent.tenant_id == tenant_id, BillingEvent.invoice_id == invoice_id,
-                                      col(BillingEvent.type).in_(PAID_EVENTS))
+    paid = select(BillingEvent).where(
+        BillingEvent.tenant_id == tenant_id,
+        BillingEvent.invoice_id == invoice_id,
+        col(BillingEvent.type).in_(PAID_EVENTS),
+    )
     return invoice_id is not None and session.exec(paid).first() is not None
 
 

@@ -14,6 +14,8 @@ class BillingPortal:
     @workflow.run
     async def run(self, params: PortalInput) -> PortalSession:
         return await workflow.execute_activity_method(
-            BillingActivities.create_portal_session, params,
-            start_to_close_timeout=STRIPE_TIMEOUT, retry_policy=STRIPE_RETRY,
+            BillingActivities.create_portal_session,
+            params,
+            start_to_close_timeout=STRIPE_TIMEOUT,
+            retry_policy=STRIPE_RETRY,
         )

@@ -15,8 +15,12 @@ with workflow.unsafe.imports_passed_through():
 
 STRIPE_TIMEOUT = timedelta(seconds=20)
 # The customer is waiting on the answer: a few quick attempts, then the API says "try again".
-STRIPE_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=500), maximum_interval=timedelta(seconds=5),
-                           maximum_attempts=3, non_retryable_error_types=["StripeRejected", "BillingNotConfigured"])
+STRIPE_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=500),
+    maximum_interval=timedelta(seconds=5),
+    maximum_attempts=3,
+    non_retryable_error_types=["StripeRejected", "BillingNotConfigured"],
+)
 
 
 @workflow.defn
@@ -24,6 +28,8 @@ class Checkout:
     @workflow.run
     async def run(self, params: CheckoutInput) -> CheckoutSession:
         return await workflow.execute_activity_method(
-            BillingActivities.create_checkout_session, params,
-            start_to_close_timeout=STRIPE_TIMEOUT, retry_policy=STRIPE_RETRY,
+            BillingActivities.create_checkout_session,
+            params,
+            start_to_close_timeout=STRIPE_TIMEOUT,
+            retry_policy=STRIPE_RETRY,
         )

@@ -7,7 +7,6 @@ tenant it resumes it first. A founder's suspension is left alone. An invoice tha
 closing starts it over (continue-as-new). The state is readable with `state`.
 """
 
-import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
@@ -31,8 +30,9 @@ with workflow.unsafe.imports_passed_through():
 DUNNING_WORKFLOW_PREFIX = "dunning-"
 STEP_TIMEOUT = timedelta(seconds=30)
 STEP_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
-EMAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1),
-                          maximum_attempts=5)
+EMAIL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1), maximum_attempts=5
+)
 
 
 def dunning_workflow_id(tenant_id: str) -> str:
@@ -46,7 +46,9 @@ class Dunning:
         # Set here, not in run: a signal can arrive with the very first workflow task.
         now = workflow.now()
         self._state = DunningState(
-            tenant_id=params.tenant_id, outstanding=[params.invoice_id], started_at=now,
+            tenant_id=params.tenant_id,
+            outstanding=[params.invoice_id],
+            started_at=now,
             grace_ends_at=now + timedelta(seconds=params.policy.grace_period_s),
         )
         self._notices = 0
@@ -55,13 +57,17 @@ class Dunning:
     @workflow.run
     async def run(self, params: DunningInput) -> DunningState:
         state = self._state
-        await self._audit("dunning_started", invoice_id=params.invoice_id, grace_ends_at=state.grace_ends_at.isoformat())
+        await self._audit(
+            "dunning_started", invoice_id=params.invoice_id, grace_ends_at=state.grace_ends_at.isoformat()
+        )
         await self._notify("payment_failed", params)
         interval = timedelta(seconds=params.policy.reminder_interval_s)
         while not self._paid() and workflow.now() < state.grace_ends_at:
             try:
-                await workflow.wait_condition(self._paid, timeout=min(interval, state.grace_ends_at - workflow.now()))
-            except asyncio.TimeoutError:
+                await workflow.wait_condition(
+                    self._paid, timeout=min(interval, state.grace_ends_at - workflow.now())
+                )
+            except TimeoutError:
                 pass
             if not self._paid() and workflow.now() < state.grace_ends_at:
                 state.reminders_sent += 1
@@ -103,8 +109,11 @@ class Dunning:
         invoices = ", ".join(self._state.outstanding)
         changed = await workflow.execute_activity_method(
             DunningActivities.change_tenant,
-            TenantStatusChange(tenant_id=params.tenant_id, name="suspend", reason=f"payment overdue: {invoices}"[:500]),
-            start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY,
+            TenantStatusChange(
+                tenant_id=params.tenant_id, name="suspend", reason=f"payment overdue: {invoices}"[:500]
+            ),
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=STEP_RETRY,
         )
         self._state.status = "suspended"
         self._state.suspended_by_dunning = changed.applied
@@ -117,8 +126,11 @@ class Dunning:
         if state.suspended_by_dunning:
             changed = await workflow.execute_activity_method(
                 DunningActivities.change_tenant,
-                TenantStatusChange(tenant_id=params.tenant_id, name="resume", reason=f"billing settled: {state.settled_by}"),
-                start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY,
+                TenantStatusChange(
+                    tenant_id=params.tenant_id, name="resume", reason=f"billing settled: {state.settled_by}"
+                ),
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=STEP_RETRY,
             )
             await self._audit("resumed_after_payment", applied=changed.applied, status=changed.status)
         state.status, state.settled_at = "settled", workflow.now()
@@ -131,19 +143,28 @@ class Dunning:
         self._notices += 1
         info = workflow.info()
         notice = DunningNotice(
-            tenant_id=params.tenant_id, kind=kind, invoice_id=self._state.outstanding[0] if self._state.outstanding else None,
-            amount=params.amount, currency=params.currency, grace_ends_at=self._state.grace_ends_at,
+            tenant_id=params.tenant_id,
+            kind=kind,
+            invoice_id=self._state.outstanding[0] if self._state.outstanding else None,
+            amount=params.amount,
+            currency=params.currency,
+            grace_ends_at=self._state.grace_ends_at,
             idempotency_key=f"{info.workflow_id}/{info.run_id}/{self._notices}",
         )
         try:
             await workflow.execute_activity_method(
-                DunningActivities.send_notice, notice, start_to_close_timeout=STEP_TIMEOUT, retry_policy=EMAIL_RETRY
+                DunningActivities.send_notice,
+                notice,
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=EMAIL_RETRY,
             )
         except ActivityError as err:
             workflow.logger.warning("dunning notice not sent", extra={"kind": kind, "error": str(err.cause)})
 
     async def _audit(self, action: str, **detail: str | int | bool | None) -> None:
         await workflow.execute_activity_method(
-            BillingStoreActivities.record_audit, BillingAudit(tenant_id=self._state.tenant_id, action=action, detail=detail),
-            start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY,
+            BillingStoreActivities.record_audit,
+            BillingAudit(tenant_id=self._state.tenant_id, action=action, detail=detail),
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=STEP_RETRY,
         )

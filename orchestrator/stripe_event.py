@@ -9,8 +9,8 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.workflow import ParentClosePolicy
 from temporalio.exceptions import FailureError, WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.billing_store import BillingStoreActivities
@@ -26,7 +26,10 @@ class StripeEvent:
     @workflow.run
     async def run(self, event: StripeEventInput) -> EventApplied:
         applied = await workflow.execute_activity_method(
-            BillingStoreActivities.apply_event, event, start_to_close_timeout=STORE_TIMEOUT, retry_policy=STORE_RETRY
+            BillingStoreActivities.apply_event,
+            event,
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=STORE_RETRY,
         )
         if applied.tenant_id is None or applied.outcome != "applied":
             return applied
@@ -39,12 +42,20 @@ class StripeEvent:
 
     async def _start_dunning(self, tenant_id: str, event: StripeEventInput) -> None:
         invoice_id = event.invoice_id or event.event_id
-        params = DunningInput(tenant_id=tenant_id, invoice_id=invoice_id, amount=event.amount,
-                              currency=event.currency, policy=event.dunning)
+        params = DunningInput(
+            tenant_id=tenant_id,
+            invoice_id=invoice_id,
+            amount=event.amount,
+            currency=event.currency,
+            policy=event.dunning,
+        )
         try:
             # Abandoned, not cancelled, when this workflow ends: dunning outlives the event by days.
             await workflow.start_child_workflow(
-                Dunning.run, params, id=dunning_workflow_id(tenant_id), parent_close_policy=ParentClosePolicy.ABANDON
+                Dunning.run,
+                params,
+                id=dunning_workflow_id(tenant_id),
+                parent_close_policy=ParentClosePolicy.ABANDON,
             )
         except WorkflowAlreadyStartedError:
             handle = workflow.get_external_workflow_handle_for(Dunning.run, dunning_workflow_id(tenant_id))

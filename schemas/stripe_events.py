@@ -1,4 +1,4 @@
-"""Reading the few fields billing acts on out of a verified Stripe event; other event types are not handled."""
+"""Reading the few fields billing acts on out of a verified Stripe event; other types are not handled."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -6,15 +6,17 @@ from typing import Any
 from schemas.billing import DunningPolicy, StripeEventInput
 
 CHECKOUT_DONE = frozenset({"checkout.session.completed", "checkout.session.async_payment_succeeded"})
-SUBSCRIPTION = frozenset({"customer.subscription.created", "customer.subscription.updated",
-                          "customer.subscription.deleted"})
+SUBSCRIPTION = frozenset(
+    {"customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted"}
+)
 INVOICE = frozenset({"invoice.payment_failed", "invoice.paid", "invoice.payment_succeeded"})
 HANDLED = CHECKOUT_DONE | SUBSCRIPTION | INVOICE
 MAX_ID = 255
 
 
-def stripe_event_input(event: dict[str, Any], items_by_price: dict[str, str], plans: frozenset[str],
-                       policy: DunningPolicy) -> StripeEventInput | None:
+def stripe_event_input(
+    event: dict[str, Any], items_by_price: dict[str, str], plans: frozenset[str], policy: DunningPolicy
+) -> StripeEventInput | None:
     """The event's typed fields, or None for a type billing does not handle. `items_by_price` maps a
     Stripe price id to the plan or package it sells; `plans` are the plan ids a subscription may carry."""
     kind = str(event.get("type", ""))
@@ -29,8 +31,11 @@ def stripe_event_input(event: dict[str, Any], items_by_price: dict[str, str], pl
     else:
         fields.update(_invoice(obj, kind))
     return StripeEventInput(
-        event_id=str(event["id"]), type=kind, created=datetime.fromtimestamp(int(event.get("created") or 0), UTC),
-        dunning=policy, **fields,
+        event_id=str(event["id"]),
+        type=kind,
+        created=datetime.fromtimestamp(int(event.get("created") or 0), UTC),
+        dunning=policy,
+        **fields,
     )
 
 
@@ -45,12 +50,14 @@ def _checkout(session: dict[str, Any], plans: frozenset[str]) -> dict[str, Any]:
         # A delayed payment method completes the session unpaid; async_payment_succeeded follows.
         "plan": item if paid and subscription and item in plans else None,
         "package": item if paid and not subscription and item and item.startswith("dfy_") else None,
-        "amount": _int(session.get("amount_total")), "currency": _str(session.get("currency")),
+        "amount": _int(session.get("amount_total")),
+        "currency": _str(session.get("currency")),
     }
 
 
-def _subscription(subscription: dict[str, Any], items_by_price: dict[str, str],
-                  plans: frozenset[str]) -> dict[str, Any]:
+def _subscription(
+    subscription: dict[str, Any], items_by_price: dict[str, str], plans: frozenset[str]
+) -> dict[str, Any]:
     metadata = _dict(subscription.get("metadata"))
     lines = _dict(subscription.get("items")).get("data") or [{}]
     price = _id(_dict(lines[0] if isinstance(lines, list) and lines else {}).get("price"))
@@ -66,11 +73,18 @@ def _subscription(subscription: dict[str, Any], items_by_price: dict[str, str],
 def _invoice(invoice: dict[str, Any], kind: str) -> dict[str, Any]:
     # Newer API versions moved the subscription's metadata under `parent`.
     details = _dict(invoice.get("subscription_details")) or _dict(
-        _dict(invoice.get("parent")).get("subscription_details"))
-    tenant_id = _str(_dict(details.get("metadata")).get("tenant_id")) or _str(_dict(invoice.get("metadata")).get("tenant_id"))
+        _dict(invoice.get("parent")).get("subscription_details")
+    )
+    tenant_id = _str(_dict(details.get("metadata")).get("tenant_id")) or _str(
+        _dict(invoice.get("metadata")).get("tenant_id")
+    )
     amount = invoice.get("amount_due") if kind == "invoice.payment_failed" else invoice.get("amount_paid")
-    return {"tenant_id": tenant_id, "invoice_id": _id(invoice.get("id")), "amount": _int(amount),
-            "currency": _str(invoice.get("currency"))}
+    return {
+        "tenant_id": tenant_id,
+        "invoice_id": _id(invoice.get("id")),
+        "amount": _int(amount),
+        "currency": _str(invoice.get("currency")),
+    }
 
 
 def _dict(value: Any) -> dict[str, Any]:

@@ -60,7 +60,9 @@ async def get_billing(tenant: CurrentTenant, engine: EngineDep, temporal: Tempor
 
 
 @router.get("/tenants/{tenant_id}")
-async def get_tenant_billing(tenant_id: str, _founder: FounderDep, engine: EngineDep, temporal: TemporalDep) -> BillingPublic:
+async def get_tenant_billing(
+    tenant_id: str, _founder: FounderDep, engine: EngineDep, temporal: TemporalDep
+) -> BillingPublic:
     """Any tenant's plan, Stripe subscription, billing contact and dunning state (founder only)."""
     billing = await run_in_threadpool(_billing_public, engine, tenant_id)
     billing.dunning = await _dunning_state(temporal, billing.tenant_id)
@@ -68,7 +70,9 @@ async def get_tenant_billing(tenant_id: str, _founder: FounderDep, engine: Engin
 
 
 @router.put("/contact")
-def set_billing_contact(body: BillingContactUpdate, tenant: CurrentTenant, engine: EngineDep) -> BillingPublic:
+def set_billing_contact(
+    body: BillingContactUpdate, tenant: CurrentTenant, engine: EngineDep
+) -> BillingPublic:
     """Set the e-mail address that receives invoices' payment reminders (admin keys only)."""
     require_admin(tenant, "billing")
     _save_contact(engine, str(tenant.tenant_id), f"key:{tenant.key_id}", body.billing_email)
@@ -77,7 +81,11 @@ def set_billing_contact(body: BillingContactUpdate, tenant: CurrentTenant, engin
 
 @router.post("/checkout", status_code=status.HTTP_201_CREATED)
 async def start_checkout(
-    body: CheckoutCreate, tenant: CurrentTenant, engine: EngineDep, temporal: TemporalDep, settings: SettingsDep,
+    body: CheckoutCreate,
+    tenant: CurrentTenant,
+    engine: EngineDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> CheckoutStarted:
     """Create a Stripe Checkout Session for a paid plan or a DFY package; pay at the answer's `url`
@@ -89,28 +97,49 @@ async def start_checkout(
     mode, price_id = _price_for(body, settings)
     account = await run_in_threadpool(_prepare_account, engine, tenant_id, actor, body.billing_email)
     if mode == "subscription" and account.subscription_status in LIVE_SUBSCRIPTION:
-        raise ApiError(409, "already_subscribed", "This tenant already has a subscription; change its plan in "
-                       "the Stripe customer portal", field="item", subscription_status=account.subscription_status)
+        raise ApiError(
+            409,
+            "already_subscribed",
+            "This tenant already has a subscription; change its plan in the Stripe customer portal",
+            field="item",
+            subscription_status=account.subscription_status,
+        )
     params = CheckoutInput(
-        tenant_id=tenant_id, item=body.item, mode=mode, price_id=price_id, customer_id=account.stripe_customer_id,
-        success_url=settings.billing_success_url, cancel_url=settings.billing_cancel_url,
+        tenant_id=tenant_id,
+        item=body.item,
+        mode=mode,
+        price_id=price_id,
+        customer_id=account.stripe_customer_id,
+        success_url=settings.billing_success_url,
+        cancel_url=settings.billing_cancel_url,
         idempotency_key=f"levqor-checkout-{tenant_id}-{idempotency_key or uuid.uuid4()}",
     )
     try:
-        session = await run_checkout(temporal, params, settings.task_queue, settings.api_embedded_worker,
-                                     CHECKOUT_WAIT_S)
+        session = await run_checkout(
+            temporal, params, settings.task_queue, settings.api_embedded_worker, CHECKOUT_WAIT_S
+        )
     except TimeoutError:
         raise ApiError(503, "stripe_unavailable", "Stripe did not answer in time; retry shortly") from None
     except WorkflowFailureError as err:
         raise _stripe_error(err) from None
-    await run_in_threadpool(_audit, engine, tenant_id, actor, "checkout_started",
-                            {"item": body.item, "price_id": price_id, "session_id": session.session_id})
-    return CheckoutStarted(session_id=session.session_id, url=session.url, item=body.item, mode=mode, price_id=price_id)
+    await run_in_threadpool(
+        _audit,
+        engine,
+        tenant_id,
+        actor,
+        "checkout_started",
+        {"item": body.item, "price_id": price_id, "session_id": session.session_id},
+    )
+    return CheckoutStarted(
+        session_id=session.session_id, url=session.url, item=body.item, mode=mode, price_id=price_id
+    )
 
 
 @router.post("/portal", status_code=status.HTTP_201_CREATED)
-async def open_portal(tenant: CurrentTenant, engine: EngineDep, temporal: TemporalDep, settings: SettingsDep) -> PortalSession:
-    """A short-lived Stripe customer portal link to change plan or card, see invoices or cancel (admin keys only)."""
+async def open_portal(
+    tenant: CurrentTenant, engine: EngineDep, temporal: TemporalDep, settings: SettingsDep
+) -> PortalSession:
+    """A short-lived Stripe customer portal link: plan, card, invoices, cancelling (admin keys only)."""
     require_admin(tenant, "billing")
     if settings.stripe_api_key is None:
         raise ApiError(503, "billing_not_configured", "Payments are not set up on this platform yet")
@@ -118,11 +147,16 @@ async def open_portal(tenant: CurrentTenant, engine: EngineDep, temporal: Tempor
     account = await run_in_threadpool(_account, engine, tenant_id)
     if account is None or account.stripe_customer_id is None:
         raise ApiError(409, "no_stripe_customer", "Buy a plan or package first; then the portal manages it")
-    params = PortalInput(tenant_id=tenant_id, customer_id=account.stripe_customer_id,
-                         return_url=settings.billing_portal_return_url, idempotency_key=f"levqor-portal-{uuid.uuid4()}")
+    params = PortalInput(
+        tenant_id=tenant_id,
+        customer_id=account.stripe_customer_id,
+        return_url=settings.billing_portal_return_url,
+        idempotency_key=f"levqor-portal-{uuid.uuid4()}",
+    )
     try:
-        return await open_billing_portal(temporal, params, settings.task_queue, settings.api_embedded_worker,
-                                         CHECKOUT_WAIT_S)
+        return await open_billing_portal(
+            temporal, params, settings.task_queue, settings.api_embedded_worker, CHECKOUT_WAIT_S
+        )
     except TimeoutError:
         raise ApiError(503, "stripe_unavailable", "Stripe did not answer in time; retry shortly") from None
     except WorkflowFailureError as err:
@@ -130,7 +164,9 @@ async def open_portal(tenant: CurrentTenant, engine: EngineDep, temporal: Tempor
 
 
 @router.post("/webhook")
-async def receive_stripe_event(request: Request, temporal: TemporalDep, settings: SettingsDep) -> WebhookReceived:
+async def receive_stripe_event(
+    request: Request, temporal: TemporalDep, settings: SettingsDep
+) -> WebhookReceived:
     """Stripe's webhook: verifies the `Stripe-Signature` header on the raw body (400 otherwise, nothing
     changes), then applies a handled event once, however often it is delivered. Other types: 200, ignored."""
     if settings.stripe_webhook_secret is None:
@@ -138,12 +174,16 @@ async def receive_stripe_event(request: Request, temporal: TemporalDep, settings
     refuse_declared_oversize(request, settings.webhook_max_body_bytes)
     raw = await read_capped_body(request, settings.webhook_max_body_bytes)
     event = _verified_event(raw, request.headers.get(SIGNATURE_HEADER), settings)
-    policy = DunningPolicy(grace_period_s=settings.dunning_grace_period_s,
-                           reminder_interval_s=settings.dunning_reminder_interval_s)
+    policy = DunningPolicy(
+        grace_period_s=settings.dunning_grace_period_s,
+        reminder_interval_s=settings.dunning_reminder_interval_s,
+    )
     try:
         params = stripe_event_input(event, _items_by_price(settings), PAID_PLANS, policy)
     except (ValueError, TypeError, OverflowError):
-        raise ApiError(400, "invalid_payload", "The event's fields are not what Stripe sends", field="body") from None
+        raise ApiError(
+            400, "invalid_payload", "The event's fields are not what Stripe sends", field="body"
+        ) from None
     if params is None:
         log.info("stripe event ignored", event_id=event["id"], type=event.get("type"))
         return WebhookReceived(event_id=event["id"], handled=False)
@@ -160,7 +200,9 @@ def _verified_event(raw: bytes, header: str | None, settings: Settings) -> dict[
         stripe.Webhook.construct_event(raw, header, secret)
         event = json.loads(raw)
     except stripe.SignatureVerificationError:
-        raise ApiError(400, "bad_signature", "The signature does not match the body", field=SIGNATURE_HEADER) from None
+        raise ApiError(
+            400, "bad_signature", "The signature does not match the body", field=SIGNATURE_HEADER
+        ) from None
     except (ValueError, TypeError, AttributeError):  # signed, but not a JSON event object
         raise ApiError(400, "invalid_payload", "The body is not a JSON event", field="body") from None
     event_id = event.get("id") if isinstance(event, dict) else None
@@ -201,10 +243,15 @@ def _stripe_error(err: WorkflowFailureError) -> ApiError:
 
 def _prepare_account(engine: Engine, tenant_id: str, actor: str, billing_email: str | None) -> BillingAccount:
     """The tenant's billing account with a new contact saved; 422 when it has no contact at all."""
-    account = _save_contact(engine, tenant_id, actor, billing_email) if billing_email else _account(engine, tenant_id)
+    account = (
+        _save_contact(engine, tenant_id, actor, billing_email)
+        if billing_email
+        else _account(engine, tenant_id)
+    )
     if account is None or not account.billing_email:
-        raise ApiError(422, "billing_email_required", "Give a billing e-mail for payment notices",
-                       field="billing_email")
+        raise ApiError(
+            422, "billing_email_required", "Give a billing e-mail for payment notices", field="billing_email"
+        )
     return account
 
 
@@ -214,8 +261,14 @@ def _save_contact(engine: Engine, tenant_id: str, actor: str, billing_email: str
         if account.billing_email != billing_email:
             account.billing_email = billing_email
             session.add(account)
-            session.add(AuditEntry(tenant_id=tenant_id, actor=actor, action="billing_contact_changed",
-                                   detail={"domain": billing_email.rpartition("@")[2]}))
+            session.add(
+                AuditEntry(
+                    tenant_id=tenant_id,
+                    actor=actor,
+                    action="billing_contact_changed",
+                    detail={"domain": billing_email.rpartition("@")[2]},
+                )
+            )
             session.commit()
         return account
 

@@ -21,11 +21,17 @@ def test_purging_a_tenant_erases_its_billing_contact_but_keeps_the_stripe_link(e
     with Session(engine) as session:
         session.add(Tenant(id=tenant_id, name="Leaving Ltd"))
         session.flush()
-        session.add(BillingAccount(tenant_id=tenant_id, billing_email="ap@leaving.example", stripe_customer_id=customer))
+        session.add(
+            BillingAccount(
+                tenant_id=tenant_id, billing_email="ap@leaving.example", stripe_customer_id=customer
+            )
+        )
         session.commit()
 
-    ActivityEnvironment().run(TenantStoreActivities(engine, NoSchedules()).purge_tenant,
-                              StatusRecord(tenant_id=tenant_id, status="purged"))
+    ActivityEnvironment().run(
+        TenantStoreActivities(engine, NoSchedules()).purge_tenant,
+        StatusRecord(tenant_id=tenant_id, status="purged"),
+    )
 
     with Session(engine) as session:
         account = session.get(BillingAccount, tenant_id)

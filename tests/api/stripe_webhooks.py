@@ -26,8 +26,9 @@ def billing(api: TestClient, tenant: ApiTenant) -> dict[str, Any]:
     return answer.json()
 
 
-def poll_billing(api: TestClient, tenant: ApiTenant, check: Callable[[dict[str, Any]], bool],
-                 timeout_s: float = 15) -> dict[str, Any]:
+def poll_billing(
+    api: TestClient, tenant: ApiTenant, check: Callable[[dict[str, Any]], bool], timeout_s: float = 15
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout_s
     while True:
         body = billing(api, tenant)
@@ -38,11 +39,14 @@ def poll_billing(api: TestClient, tenant: ApiTenant, check: Callable[[dict[str, 
         time.sleep(0.05)
 
 
-def subscribe(api: TestClient, fake_stripe: FakeStripe, tenant: ApiTenant, plan: str = "pro",
-              email: str | None = None) -> dict[str, Any]:
+def subscribe(
+    api: TestClient, fake_stripe: FakeStripe, tenant: ApiTenant, plan: str = "pro", email: str | None = None
+) -> dict[str, Any]:
     """Checkout through the API, paid at the fake, delivered and applied; the completed session."""
     email = email or f"billing-{uuid.uuid4().hex[:8]}@example.com"
-    started = api.post("/api/billing/checkout", json={"item": plan, "billing_email": email}, headers=tenant.admin)
+    started = api.post(
+        "/api/billing/checkout", json={"item": plan, "billing_email": email}, headers=tenant.admin
+    )
     assert started.status_code == 201, started.text
     completed = fake_stripe.complete(started.json()["session_id"])
     assert deliver(api, completed).status_code == 200
@@ -51,15 +55,31 @@ def subscribe(api: TestClient, fake_stripe: FakeStripe, tenant: ApiTenant, plan:
 
 
 def invoice_event(kind: str, customer: str, invoice_id: str, amount: int = 9900) -> dict[str, Any]:
-    return event(kind, {"id": invoice_id, "object": "invoice", "customer": customer, "amount_due": amount,
-                        "amount_paid": amount if kind != "invoice.payment_failed" else 0, "currency": "usd",
-                        "status": "open" if kind == "invoice.payment_failed" else "paid"})
+    return event(
+        kind,
+        {
+            "id": invoice_id,
+            "object": "invoice",
+            "customer": customer,
+            "amount_due": amount,
+            "amount_paid": amount if kind != "invoice.payment_failed" else 0,
+            "currency": "usd",
+            "status": "open" if kind == "invoice.payment_failed" else "paid",
+        },
+    )
 
 
-def subscription_event(kind: str, session: dict[str, Any], price: str, status: str = "active",
-                       created: int | None = None) -> dict[str, Any]:
-    obj = {"id": session["subscription"], "object": "subscription", "customer": session["customer"],
-           "status": status, "metadata": session["metadata"], "items": {"data": [{"price": {"id": price}}]}}
+def subscription_event(
+    kind: str, session: dict[str, Any], price: str, status: str = "active", created: int | None = None
+) -> dict[str, Any]:
+    obj = {
+        "id": session["subscription"],
+        "object": "subscription",
+        "customer": session["customer"],
+        "status": status,
+        "metadata": session["metadata"],
+        "items": {"data": [{"price": {"id": price}}]},
+    }
     return event(kind, obj, created=created)
 
 

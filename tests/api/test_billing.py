@@ -1,4 +1,4 @@
-"""Billing through the API: Checkout Sessions at the fake Stripe, signed webhooks, plans, repeats, strangers."""
+"""Billing through the API: Checkout Sessions at the fake Stripe, signed webhooks, plans, repeats, strays."""
 
 import logging
 import time
@@ -31,13 +31,19 @@ CREATE_SESSION = ("POST", "/v1/checkout/sessions")
 
 
 def checkout(api: TestClient, tenant: ApiTenant, headers: dict[str, str] | None = None, **body: object):
-    return api.post("/api/billing/checkout", json={"billing_email": "ap@acme.example", **body},
-                    headers={**tenant.admin, **(headers or {})})
+    return api.post(
+        "/api/billing/checkout",
+        json={"billing_email": "ap@acme.example", **body},
+        headers={**tenant.admin, **(headers or {})},
+    )
 
 
 def sessions_created(fake_stripe: FakeStripe, tenant_id: str) -> list[StripeRequest]:
-    return [r for r in fake_stripe.requests
-            if (r.method, r.path) == CREATE_SESSION and r.params.get("client_reference_id") == tenant_id]
+    return [
+        r
+        for r in fake_stripe.requests
+        if (r.method, r.path) == CREATE_SESSION and r.params.get("client_reference_id") == tenant_id
+    ]
 
 
 def recorded_events(engine: Engine, event_id: str) -> list[BillingEvent]:
@@ -48,8 +54,9 @@ def recorded_events(engine: Engine, event_id: str) -> list[BillingEvent]:
 @pytest.fixture
 def keyless_api(settings: Settings) -> Iterator[TestClient]:
     """The app without Stripe credentials, sharing the database and Temporal; no second worker."""
-    keyless = settings.model_copy(update={"stripe_api_key": None, "stripe_webhook_secret": None,
-                                          "api_embedded_worker": False})
+    keyless = settings.model_copy(
+        update={"stripe_api_key": None, "stripe_webhook_secret": None, "api_embedded_worker": False}
+    )
     with TestClient(create_app(keyless)) as test_client:
         yield test_client
 
@@ -76,7 +83,9 @@ def test_checkout_creates_a_subscription_session_for_the_callers_tenant(
     assert billing(api, tenant)["plan"] == "free"  # nothing changes until Stripe says it was paid
 
 
-def test_checkout_uses_the_regional_price_where_one_is_configured(api: TestClient, fake_stripe: FakeStripe) -> None:
+def test_checkout_uses_the_regional_price_where_one_is_configured(
+    api: TestClient, fake_stripe: FakeStripe
+) -> None:
     tenant = new_tenant(api, plan="free")
 
     india = checkout(api, tenant, item="starter", region="in")
@@ -85,7 +94,10 @@ def test_checkout_uses_the_regional_price_where_one_is_configured(api: TestClien
 
     assert [a.status_code for a in (india, germany, package)] == [201] * 3
     assert [a.json()["price_id"] for a in (india, germany, package)] == [
-        "price_starter_in", "price_starter", "price_dfy_growth"]
+        "price_starter_in",
+        "price_starter",
+        "price_dfy_growth",
+    ]
     sent = sessions_created(fake_stripe, tenant.id)
     assert [r.params["mode"] for r in sent] == ["subscription", "subscription", "payment"]
     assert sent[2].params["payment_intent_data[metadata][item]"] == "dfy_growth"
@@ -103,7 +115,9 @@ def test_the_same_idempotency_key_answers_the_same_session(api: TestClient, fake
     assert len(sessions_created(fake_stripe, tenant.id)) == 1
 
 
-def test_a_stripe_outage_is_retried_with_the_same_idempotency_key(api: TestClient, fake_stripe: FakeStripe) -> None:
+def test_a_stripe_outage_is_retried_with_the_same_idempotency_key(
+    api: TestClient, fake_stripe: FakeStripe
+) -> None:
     tenant = new_tenant(api, plan="free")
     fake_stripe.fail_next(500)
 
@@ -119,8 +133,9 @@ def test_checkout_refuses_what_cannot_be_bought(api: TestClient, fake_stripe: Fa
     tenant = new_tenant(api, plan="free")
     before = len(fake_stripe.requests)
 
-    by_member = api.post("/api/billing/checkout", json={"item": "pro", "billing_email": "a@b.example"},
-                         headers=tenant.member)
+    by_member = api.post(
+        "/api/billing/checkout", json={"item": "pro", "billing_email": "a@b.example"}, headers=tenant.member
+    )
     unknown = checkout(api, tenant, item="platinum")
     free = checkout(api, tenant, item="free")
     bad_email = checkout(api, tenant, item="pro", billing_email="not an address")
@@ -129,9 +144,12 @@ def test_checkout_refuses_what_cannot_be_bought(api: TestClient, fake_stripe: Fa
 
     assert (by_member.status_code, by_member.json()["code"]) == (403, "admin_only")
     assert [(a.status_code, a.json()["code"], a.json()["field"]) for a in (unknown, free)] == [
-        (422, "unknown_item", "item")] * 2
+        (422, "unknown_item", "item")
+    ] * 2
     assert [(a.status_code, a.json()["field"]) for a in (bad_email, bad_region)] == [
-        (422, "body.billing_email"), (422, "body.region")]
+        (422, "body.billing_email"),
+        (422, "body.region"),
+    ]
     assert (no_email.status_code, no_email.json()["code"]) == (422, "billing_email_required")
     assert len(fake_stripe.requests) == before
     assert billing(api, tenant)["billing_email"] is None
@@ -148,9 +166,12 @@ def test_a_price_stripe_refuses_answers_502(api: TestClient) -> None:
 def test_without_stripe_credentials_billing_answers_503(api: TestClient, keyless_api: TestClient) -> None:
     tenant = new_tenant(api, plan="free")
 
-    refused = keyless_api.post("/api/billing/checkout", json={"item": "pro", "billing_email": "a@b.example"},
-                               headers=tenant.admin)
-    webhook = keyless_api.post("/api/billing/webhook", content=b"{}", headers={"Stripe-Signature": "t=1,v1=0"})
+    refused = keyless_api.post(
+        "/api/billing/checkout", json={"item": "pro", "billing_email": "a@b.example"}, headers=tenant.admin
+    )
+    webhook = keyless_api.post(
+        "/api/billing/webhook", content=b"{}", headers={"Stripe-Signature": "t=1,v1=0"}
+    )
 
     assert (refused.status_code, refused.json()["code"]) == (503, "billing_not_configured")
     assert (webhook.status_code, webhook.json()["code"]) == (503, "billing_not_configured")
@@ -183,13 +204,18 @@ def test_a_bad_or_missing_signature_answers_400_and_changes_nothing(
 
     missing = api.post("/api/billing/webhook", content=body, headers={"Content-Type": "application/json"})
     wrong = api.post("/api/billing/webhook", content=forged_body, headers=forged)
-    tampered = api.post("/api/billing/webhook", content=body.replace(b'"pro"', b'"enterprise"'), headers=headers)
+    tampered = api.post(
+        "/api/billing/webhook", content=body.replace(b'"pro"', b'"enterprise"'), headers=headers
+    )
     garbled = api.post("/api/billing/webhook", content=body, headers={"Stripe-Signature": "garbage"})
     stale = api.post("/api/billing/webhook", content=body, headers={"Stripe-Signature": stale_header})
 
     for answer in (missing, wrong, tampered, garbled, stale):
         assert (answer.status_code, answer.json()["code"], answer.json()["field"]) == (
-            400, "bad_signature", "stripe-signature")
+            400,
+            "bad_signature",
+            "stripe-signature",
+        )
     time.sleep(0.5)  # a wrongly started workflow would have applied the event by now
     assert recorded_events(engine, completed["id"]) == []
     assert billing(api, tenant)["plan"] == "free"
@@ -207,17 +233,25 @@ def test_a_repeated_event_is_processed_once(api: TestClient, fake_stripe: FakeSt
     time.sleep(0.5)
 
     assert repeat.status_code == 200 and repeat.json() == {
-        "received": True, "event_id": downgrade["id"], "handled": True, "duplicate": True}
+        "received": True,
+        "event_id": downgrade["id"],
+        "handled": True,
+        "duplicate": True,
+    }
     assert billing(api, tenant)["plan"] == "starter"
     assert recorded_events(engine, downgrade["id"]) == first_delivery
     assert audit_actions(engine, tenant.id).count("plan_changed") == 2  # pro, then starter; not again
 
 
-def test_an_older_event_arriving_late_changes_nothing(api: TestClient, fake_stripe: FakeStripe, engine: Engine) -> None:
+def test_an_older_event_arriving_late_changes_nothing(
+    api: TestClient, fake_stripe: FakeStripe, engine: Engine
+) -> None:
     tenant = new_tenant(api, plan="free")
     session = subscribe(api, fake_stripe, tenant, plan="pro")
     newer = subscription_event("customer.subscription.updated", session, "price_starter")
-    older = subscription_event("customer.subscription.updated", session, "price_pro", created=newer["created"] - 60)
+    older = subscription_event(
+        "customer.subscription.updated", session, "price_pro", created=newer["created"] - 60
+    )
 
     deliver(api, newer)
     poll_billing(api, tenant, lambda b: b["plan"] == "starter")
@@ -260,12 +294,19 @@ def test_unknown_event_types_are_acknowledged_and_ignored(api: TestClient, engin
     answer = deliver(api, unknown)
 
     assert answer.status_code == 200
-    assert answer.json() == {"received": True, "event_id": unknown["id"], "handled": False, "duplicate": False}
+    assert answer.json() == {
+        "received": True,
+        "event_id": unknown["id"],
+        "handled": False,
+        "duplicate": False,
+    }
     assert recorded_events(engine, unknown["id"]) == []
 
 
 def test_events_for_unknown_tenants_are_recorded_and_start_nothing(api: TestClient, engine: Engine) -> None:
-    stranger = invoice_event("invoice.payment_failed", f"cus_{uuid.uuid4().hex[:12]}", f"in_{uuid.uuid4().hex[:12]}")
+    stranger = invoice_event(
+        "invoice.payment_failed", f"cus_{uuid.uuid4().hex[:12]}", f"in_{uuid.uuid4().hex[:12]}"
+    )
 
     answer = deliver(api, stranger)
 
@@ -314,7 +355,9 @@ def test_stripe_secrets_never_reach_the_logs(
     checkout(api, tenant, item="enterprise")  # refused by Stripe: the error path logs too
     subscribe(api, fake_stripe, tenant, plan="starter")
 
-    assert any(r.getMessage().startswith("checkout session created") for r in caplog.records)  # the worker's too
+    assert any(
+        r.getMessage().startswith("checkout session created") for r in caplog.records
+    )  # the worker's too
     assert API_KEY not in caplog.text and WEBHOOK_SECRET not in caplog.text
 
 
@@ -343,18 +386,27 @@ def test_a_subscriber_cannot_start_a_second_subscription_but_may_buy_a_package(
     package = checkout(api, tenant, item="dfy_growth")
 
     assert (second.status_code, second.json()["code"], second.json()["subscription_status"]) == (
-        409, "already_subscribed", "active")
+        409,
+        "already_subscribed",
+        "active",
+    )
     assert package.status_code == 201
     [sent] = [r for r in sessions_created(fake_stripe, tenant.id) if r.params["mode"] == "payment"]
     assert sent.params["customer"] == billing(api, tenant)["stripe_customer_id"]
 
 
-def test_the_billing_contact_is_set_by_admins_and_the_founder_sees_any_tenants_billing(api: TestClient) -> None:
+def test_the_billing_contact_is_set_by_admins_and_the_founder_sees_any_tenants_billing(
+    api: TestClient,
+) -> None:
     tenant = new_tenant(api, plan="free")
 
-    by_member = api.put("/api/billing/contact", json={"billing_email": "m@acme.example"}, headers=tenant.member)
+    by_member = api.put(
+        "/api/billing/contact", json={"billing_email": "m@acme.example"}, headers=tenant.member
+    )
     invalid = api.put("/api/billing/contact", json={"billing_email": "nope"}, headers=tenant.admin)
-    saved = api.put("/api/billing/contact", json={"billing_email": "finance@acme.example"}, headers=tenant.admin)
+    saved = api.put(
+        "/api/billing/contact", json={"billing_email": "finance@acme.example"}, headers=tenant.admin
+    )
     as_founder = api.get(f"/api/billing/tenants/{tenant.id}", headers=founder_headers())
     as_tenant = api.get(f"/api/billing/tenants/{tenant.id}", headers=tenant.admin)
     unknown = api.get(f"/api/billing/tenants/{uuid.uuid4()}", headers=founder_headers())
@@ -366,7 +418,9 @@ def test_the_billing_contact_is_set_by_admins_and_the_founder_sees_any_tenants_b
     assert (unknown.status_code, unknown.json()["code"]) == (404, "tenant_not_found")
 
 
-def test_a_customer_opens_the_stripe_portal_for_its_own_customer(api: TestClient, fake_stripe: FakeStripe) -> None:
+def test_a_customer_opens_the_stripe_portal_for_its_own_customer(
+    api: TestClient, fake_stripe: FakeStripe
+) -> None:
     tenant, newcomer = new_tenant(api, plan="free"), new_tenant(api, plan="free")
     session = subscribe(api, fake_stripe, tenant, plan="starter")
 
@@ -374,8 +428,17 @@ def test_a_customer_opens_the_stripe_portal_for_its_own_customer(api: TestClient
     by_member = api.post("/api/billing/portal", headers=tenant.member)
     never_paid = api.post("/api/billing/portal", headers=newcomer.admin)
 
-    assert opened.status_code == 201 and opened.json()["url"].startswith("https://billing.stripe.test/p/session/")
-    [sent] = [r for r in fake_stripe.requests if r.path == "/v1/billing_portal/sessions"
-              and r.params["customer"] == session["customer"]]
+    assert opened.status_code == 201 and opened.json()["url"].startswith(
+        "https://billing.stripe.test/p/session/"
+    )
+    [sent] = [
+        r
+        for r in fake_stripe.requests
+        if r.path == "/v1/billing_portal/sessions" and r.params["customer"] == session["customer"]
+    ]
     assert sent.params["return_url"] and sent.idempotency_key
-    assert (by_member.status_code, never_paid.status_code, never_paid.json()["code"]) == (403, 409, "no_stripe_customer")
+    assert (by_member.status_code, never_paid.status_code, never_paid.json()["code"]) == (
+        403,
+        409,
+        "no_stripe_customer",
+    )

@@ -21,8 +21,9 @@ def mails_to(sink: SmtpSink, address: str) -> list[ReceivedMail]:
     return [mail for mail in list(sink.messages) if address in mail.rcpt_tos]
 
 
-def poll_mail(sink: SmtpSink, address: str, check: Callable[[list[ReceivedMail]], bool],
-              timeout_s: float = 20) -> list[ReceivedMail]:
+def poll_mail(
+    sink: SmtpSink, address: str, check: Callable[[list[ReceivedMail]], bool], timeout_s: float = 20
+) -> list[ReceivedMail]:
     deadline = time.monotonic() + timeout_s
     while not check(mails := mails_to(sink, address)):
         assert time.monotonic() < deadline, f"mail never arrived; got {[m.message['Subject'] for m in mails]}"
@@ -46,7 +47,9 @@ def test_an_unpaid_invoice_is_reminded_then_suspended_until_paid(
     invoice = f"in_{uuid.uuid4().hex[:12]}"
     workflow_id = new_workflow(api, tenant, {"id": "done", "type": "log", "message": "done"})
 
-    assert deliver(api, invoice_event("invoice.payment_failed", session["customer"], invoice)).status_code == 200
+    assert (
+        deliver(api, invoice_event("invoice.payment_failed", session["customer"], invoice)).status_code == 200
+    )
     in_grace = poll_billing(api, tenant, lambda b: (b["dunning"] or {}).get("status") == "grace")
     reminded = poll_mail(smtp_sink, email, lambda m: "Reminder: your payment is overdue" in subjects(m))
     suspended = poll_billing(api, tenant, lambda b: b["dunning"]["status"] == "suspended")
@@ -70,8 +73,15 @@ def test_an_unpaid_invoice_is_reminded_then_suspended_until_paid(
     assert [t["name"] for t in tenant_status(api, tenant)["history"]] == ["suspend", "resume"]
     poll_mail(smtp_sink, email, lambda m: "Payment received: thank you" in subjects(m))
     assert audit_actions(engine, tenant.id) == [
-        "plan_changed", "subscription_changed", "payment_failed", "dunning_started", "suspended_for_nonpayment",
-        "payment_succeeded", "resumed_after_payment", "dunning_settled"]
+        "plan_changed",
+        "subscription_changed",
+        "payment_failed",
+        "dunning_started",
+        "suspended_for_nonpayment",
+        "payment_succeeded",
+        "resumed_after_payment",
+        "dunning_settled",
+    ]
 
 
 def test_paying_within_the_grace_period_ends_dunning_without_suspension(
@@ -81,7 +91,9 @@ def test_paying_within_the_grace_period_ends_dunning_without_suspension(
     session = subscribe(api, fake_stripe, tenant, plan="starter", email=email)
     invoice = f"in_{uuid.uuid4().hex[:12]}"
     deliver(api, invoice_event("invoice.payment_failed", session["customer"], invoice))
-    poll_mail(smtp_sink, email, lambda m: "Your payment failed: please update your payment method" in subjects(m))
+    poll_mail(
+        smtp_sink, email, lambda m: "Your payment failed: please update your payment method" in subjects(m)
+    )
 
     deliver(api, invoice_event("invoice.payment_succeeded", session["customer"], invoice))
     settled = poll_billing(api, tenant, lambda b: (b["dunning"] or {}).get("status") == "settled")
@@ -104,7 +116,12 @@ def test_a_founders_suspension_is_left_alone_when_billing_settles(
     invoice = f"in_{uuid.uuid4().hex[:12]}"
     deliver(api, invoice_event("invoice.payment_failed", session["customer"], invoice))
     poll_billing(api, tenant, lambda b: b["dunning"] is not None)
-    assert api.post(f"/api/tenants/{tenant.id}/suspend", json={"reason": "abuse"}, headers=founder_headers()).status_code == 200
+    assert (
+        api.post(
+            f"/api/tenants/{tenant.id}/suspend", json={"reason": "abuse"}, headers=founder_headers()
+        ).status_code
+        == 200
+    )
 
     overdue = poll_billing(api, tenant, lambda b: b["dunning"]["status"] == "suspended")
     deliver(api, invoice_event("invoice.paid", session["customer"], invoice))

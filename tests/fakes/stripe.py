@@ -71,11 +71,15 @@ class _Handler(JsonHandler):
         elif self.command == "GET" and self.path == "/v1/balance":
             self.send_json(200, {"object": "balance", "available": [], "pending": [], "livemode": False})
         else:
-            self._error(404, "invalid_request_error", f"Unrecognized request URL ({self.command} {self.path})")
+            self._error(
+                404, "invalid_request_error", f"Unrecognized request URL ({self.command} {self.path})"
+            )
 
     def _create_session(self, fake: "FakeStripe", params: dict[str, str], key: str | None) -> None:
         if params.get("line_items[0][price]") == UNKNOWN_PRICE:
-            self._error(400, "invalid_request_error", f"No such price: '{UNKNOWN_PRICE}'", "line_items[0][price]")
+            self._error(
+                400, "invalid_request_error", f"No such price: '{UNKNOWN_PRICE}'", "line_items[0][price]"
+            )
             return
         self.send_json(200, fake.create_session(params, key))
 
@@ -116,10 +120,15 @@ class FakeStripe(LocalHttpServer):
                 return self._state.by_idempotency_key[key]
             session_id = f"cs_test_{uuid.uuid4().hex}"
             session = {
-                "id": session_id, "object": "checkout.session", "mode": params.get("mode"), "status": "open",
+                "id": session_id,
+                "object": "checkout.session",
+                "mode": params.get("mode"),
+                "status": "open",
                 "url": f"https://checkout.stripe.test/c/pay/{session_id}",
-                "client_reference_id": params.get("client_reference_id"), "customer": params.get("customer"),
-                "metadata": _nested(params, "metadata"), "payment_status": "unpaid",
+                "client_reference_id": params.get("client_reference_id"),
+                "customer": params.get("customer"),
+                "metadata": _nested(params, "metadata"),
+                "payment_status": "unpaid",
                 "line_items_price": params.get("line_items[0][price]"),
             }
             self._state.sessions[session_id] = session
@@ -129,8 +138,13 @@ class FakeStripe(LocalHttpServer):
 
     def create_portal_session(self, params: dict[str, str]) -> dict[str, Any]:
         session_id = f"bps_{uuid.uuid4().hex[:24]}"
-        return {"id": session_id, "object": "billing_portal.session", "customer": params.get("customer"),
-                "return_url": params.get("return_url"), "url": f"https://billing.stripe.test/p/session/{session_id}"}
+        return {
+            "id": session_id,
+            "object": "billing_portal.session",
+            "customer": params.get("customer"),
+            "return_url": params.get("return_url"),
+            "url": f"https://billing.stripe.test/p/session/{session_id}",
+        }
 
     def session(self, session_id: str) -> dict[str, Any] | None:
         with self._lock:
@@ -142,22 +156,37 @@ class FakeStripe(LocalHttpServer):
         assert session is not None, f"the fake never created {session_id}"
         subscription = f"sub_{uuid.uuid4().hex[:14]}" if session["mode"] == "subscription" else None
         customer = session["customer"] or f"cus_{uuid.uuid4().hex[:14]}"
-        completed = {**session, "status": "complete", "payment_status": "paid", "customer": customer,
-                     "subscription": subscription, "amount_total": amount, "currency": currency}
+        completed = {
+            **session,
+            "status": "complete",
+            "payment_status": "paid",
+            "customer": customer,
+            "subscription": subscription,
+            "amount_total": amount,
+            "currency": currency,
+        }
         return event("checkout.session.completed", completed)
 
 
 def _nested(params: dict[str, str], name: str) -> dict[str, str]:
     """`metadata[tenant_id]=x` → `{"tenant_id": "x"}`."""
     prefix = f"{name}["
-    return {k[len(prefix):-1]: v for k, v in params.items() if k.startswith(prefix) and k.count("[") == 1}
+    return {k[len(prefix) : -1]: v for k, v in params.items() if k.startswith(prefix) and k.count("[") == 1}
 
 
-def event(kind: str, obj: dict[str, Any], event_id: str | None = None, created: int | None = None) -> dict[str, Any]:
+def event(
+    kind: str, obj: dict[str, Any], event_id: str | None = None, created: int | None = None
+) -> dict[str, Any]:
     """A Stripe event envelope around `obj`."""
-    return {"id": event_id or f"evt_{uuid.uuid4().hex[:24]}", "object": "event", "type": kind,
-            "created": created or int(time.time()), "livemode": False, "api_version": "2026-10-28.endive",
-            "data": {"object": obj}}
+    return {
+        "id": event_id or f"evt_{uuid.uuid4().hex[:24]}",
+        "object": "event",
+        "type": kind,
+        "created": created or int(time.time()),
+        "livemode": False,
+        "api_version": "2026-10-28.endive",
+        "data": {"object": obj},
+    }
 
 
 def signed(payload: dict[str, Any], secret: str = WEBHOOK_SECRET) -> tuple[bytes, dict[str, str]]:

@@ -11,7 +11,14 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from orchestrator.client import stripe_event_workflow_id
 from orchestrator.dunning import Dunning, dunning_workflow_id
 from orchestrator.stripe_event import StripeEvent
-from schemas.billing import DunningInput, DunningPolicy, EventApplied, InvoiceFailed, Settlement, StripeEventInput
+from schemas.billing import (
+    DunningInput,
+    DunningPolicy,
+    EventApplied,
+    InvoiceFailed,
+    Settlement,
+    StripeEventInput,
+)
 from schemas.tables import BillingAccount, Tenant
 from tests.conftest import until
 
@@ -33,11 +40,19 @@ def new_invoice_id() -> str:
 
 
 async def apply(client: Client, queue: str, kind: str, customer: str, invoice_id: str) -> EventApplied:
-    event = StripeEventInput(event_id=f"evt_{uuid.uuid4().hex}", type=kind, created=datetime.now(UTC),
-                             customer_id=customer, invoice_id=invoice_id, amount=2900, currency="eur",
-                             dunning=LONG_GRACE)
-    handle = await client.start_workflow(StripeEvent.run, event, id=stripe_event_workflow_id(event.event_id),
-                                         task_queue=queue)
+    event = StripeEventInput(
+        event_id=f"evt_{uuid.uuid4().hex}",
+        type=kind,
+        created=datetime.now(UTC),
+        customer_id=customer,
+        invoice_id=invoice_id,
+        amount=2900,
+        currency="eur",
+        dunning=LONG_GRACE,
+    )
+    handle = await client.start_workflow(
+        StripeEvent.run, event, id=stripe_event_workflow_id(event.event_id), task_queue=queue
+    )
     return await asyncio.wait_for(handle.result(), 15)
 
 
@@ -89,14 +104,17 @@ async def test_an_invoice_failing_as_dunning_settles_is_dunned_again(
     tenant_id, _customer = seed_tenant(engine)
     first, late = new_invoice_id(), new_invoice_id()
     handle = await client.start_workflow(
-        Dunning.run, DunningInput(tenant_id=tenant_id, invoice_id=first, policy=LONG_GRACE),
-        id=dunning_workflow_id(tenant_id), task_queue=worker_queue,
+        Dunning.run,
+        DunningInput(tenant_id=tenant_id, invoice_id=first, policy=LONG_GRACE),
+        id=dunning_workflow_id(tenant_id),
+        task_queue=worker_queue,
     )
 
     await handle.signal(Dunning.settle, Settlement(invoice_id=first, reason="paid"))
     await handle.signal(Dunning.payment_failed, InvoiceFailed(invoice_id=late))
-    again = await until(lambda: client.get_workflow_handle(handle.id).query(Dunning.state),
-                        lambda s: s.outstanding == [late])
+    again = await until(
+        lambda: client.get_workflow_handle(handle.id).query(Dunning.state), lambda s: s.outstanding == [late]
+    )
 
     assert again.status == "grace" and again.settled_by is None
     settled_run = client.get_workflow_handle(handle.id, run_id=handle.result_run_id)
