@@ -226,11 +226,12 @@ async def open_billing_portal(client: Client, params: PortalInput, task_queue: s
 
 
 async def start_stripe_event(client: Client, event: StripeEventInput, task_queue: str, eager: bool) -> bool:
-    """Starts the event's workflow; False when this event id was started before (a repeated delivery)."""
+    """Starts the event's workflow; False when this event id is running or was applied (a repeated delivery).
+    A run that failed or was terminated may be started again: the event row still prevents a second apply."""
     try:
         await client.start_workflow(
             StripeEvent.run, event, id=stripe_event_workflow_id(event.event_id), task_queue=task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE, request_eager_start=eager,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY, request_eager_start=eager,
         )
     except WorkflowAlreadyStartedError:
         return False
