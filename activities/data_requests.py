@@ -14,6 +14,7 @@ from schemas.data_requests import DataExportInput, DataExportResult, RunRecord
 from schemas.tables import (
     ApiKey,
     AuditEntry,
+    BillingAccount,
     DataRequest,
     FailureEntry,
     Tenant,
@@ -35,6 +36,7 @@ USAGE_FIELDS = ("period", "metric", "value", "updated_at")
 FAILURE_FIELDS = ("id", "run_id", "definition_id", "version", "step_id", "error_type", "message", "attempts",
                   "first_failed_at", "last_failed_at", "status", "redriven_run_id", "created_at")
 AUDIT_FIELDS = ("id", "actor", "action", "detail", "at")
+BILLING_FIELDS = ("billing_email", "stripe_customer_id", "stripe_subscription_id", "subscription_status", "updated_at")
 
 
 class RunLister(Protocol):
@@ -100,6 +102,7 @@ def _archive(session: Session, tenant_id: str) -> dict[str, Any]:
         "usage": [_pick(r, USAGE_FIELDS) for r in _owned(session, UsageCounter, tenant_id, UsageCounter.period)],
         "failures": [_pick(r, FAILURE_FIELDS) for r in _owned(session, FailureEntry, tenant_id, FailureEntry.created_at)],
         "audit_log": [_pick(r, AUDIT_FIELDS) for r in _owned(session, AuditEntry, tenant_id, AuditEntry.at)],
+        "billing": _pick(billing, BILLING_FIELDS) if (billing := session.get(BillingAccount, tenant_id)) else None,
     }
 
 

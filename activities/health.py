@@ -26,8 +26,6 @@ from schemas.health import (
 )
 from schemas.tables import HealthRecord, TelemetryEvent
 
-STRIPE_TIMEOUT_S = 10.0
-
 
 class TemporalProbe(Protocol):
     """Temporal as seen by the worker; `orchestrator.client.TemporalRunControl` is the real one."""
@@ -35,16 +33,6 @@ class TemporalProbe(Protocol):
     async def engine_reachable(self) -> bool: ...
 
     async def worker_count(self) -> int: ...
-
-
-def build_stripe_client(api_key: str | None, api_base: str | None) -> stripe.StripeClient | None:
-    """The worker's Stripe client, or None when no key is configured; no SDK retries (the probe is periodic)."""
-    if not api_key:
-        return None
-    return stripe.StripeClient(
-        api_key, base_addresses={"api": api_base} if api_base else None, max_network_retries=0,
-        http_client=stripe.HTTPXClient(timeout=STRIPE_TIMEOUT_S),
-    )
 
 
 class HealthActivities:

@@ -10,6 +10,7 @@ from temporalio import activity
 from schemas.tables import (
     ApiKey,
     AuditEntry,
+    BillingAccount,
     DataRequest,
     Tenant,
     TenantSecret,
@@ -63,7 +64,7 @@ class TenantStoreActivities:
 
     @activity.defn(name="purge_tenant")
     def purge_tenant(self, record: StatusRecord) -> None:
-        """Erases the tenant's personal data: keys, secrets, webhooks, definitions and its name."""
+        """Erases the tenant's personal data: keys, secrets, webhooks, definitions, its name and billing contact."""
         with Session(self._engine) as session:
             definitions = select(WorkflowDefinitionRow.id).where(WorkflowDefinitionRow.tenant_id == record.tenant_id)
             session.execute(delete(WorkflowVersionRow).where(col(WorkflowVersionRow.definition_id).in_(definitions)))
@@ -73,6 +74,7 @@ class TenantStoreActivities:
             if tenant is not None:
                 tenant.name, tenant.status = PURGED_NAME, "purged"
                 session.add(tenant)
+            session.execute(update(BillingAccount).where(BillingAccount.tenant_id == record.tenant_id).values(billing_email=None))
             session.execute(
                 update(DataRequest)
                 .where(DataRequest.tenant_id == record.tenant_id, DataRequest.kind == "erasure", DataRequest.status == "pending")

@@ -15,6 +15,7 @@ from api.errors import install_error_handlers
 from api.observability import ApiMetrics, RequestObservability
 from api.routes import (
     approvals,
+    billing,
     compliance,
     cost,
     failures,
@@ -86,7 +87,7 @@ def create_app(settings: Settings) -> FastAPI:
                        slow_request_ms=settings.telemetry_slow_request_ms)
     for module in (
         tenants, workflows, runs, approvals, failures, secrets, system, webhooks, hooks, schedules, pricing, me,
-        usage_routes, cost, upgrades, compliance, legal, guardian, metrics,
+        usage_routes, cost, upgrades, compliance, legal, guardian, metrics, billing,
     ):
         app.include_router(module.router)
     return app

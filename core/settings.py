@@ -97,6 +97,20 @@ class Settings(BaseSettings):
     # host:port where the worker serves the Temporal SDK's Prometheus metrics; off when unset.
     worker_metrics_bind_address: str | None = None
 
+    # Stripe billing (STRIPE_API_KEY and STRIPE_API_BASE above). Without STRIPE_API_KEY checkout answers 503
+    # billing_not_configured; without STRIPE_WEBHOOK_SECRET the webhook does. STRIPE_API_BASE None: the real API.
+    # STRIPE_PRICES maps an item to its Stripe price id as JSON: {"pro": "price_...", "pro:IN": "price_...",
+    # "dfy_growth": "price_..."}; "<item>:<REGION>" is the regional price, used when configured.
+    stripe_webhook_secret: SecretStr | None = None
+    stripe_prices: dict[str, str] = Field(default_factory=dict)
+    billing_success_url: str = "http://127.0.0.1:8000/billing/success?session_id={CHECKOUT_SESSION_ID}"
+    billing_cancel_url: str = "http://127.0.0.1:8000/billing/cancelled"
+    billing_portal_return_url: str = "http://127.0.0.1:8000/billing"
+    # Dunning: after a failed payment the tenant has this long to pay, reminded by e-mail every interval,
+    # then it is suspended until it pays.
+    dunning_grace_period_s: float = Field(default=7 * 24 * 3600, gt=0)
+    dunning_reminder_interval_s: float = Field(default=2 * 24 * 3600, gt=0)
+
     def cost_autopilot_input(self, tenant_ids: list[str] | None = None) -> CostAutopilotInput:
         """The cost autopilot's thresholds, as its runs carry them."""
         return CostAutopilotInput(
@@ -104,6 +118,7 @@ class Settings(BaseSettings):
             trailing_samples=self.cost_trailing_samples,
             throttle_max_concurrent_runs=self.cost_throttle_max_concurrent_runs, tenant_ids=tenant_ids,
         )
+
 
     def retry_defaults(self) -> RetryDefaults:
         """The platform's retry policy for side-effecting steps, as runs carry it."""

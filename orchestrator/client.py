@@ -19,17 +19,21 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
+from orchestrator.billing_portal import BillingPortal
+from orchestrator.checkout import Checkout
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
+from orchestrator.stripe_event import StripeEvent
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.user_run import UserWorkflowRun
+from schemas.billing import CheckoutInput, CheckoutSession, PortalInput, PortalSession, StripeEventInput
 from schemas.data_requests import RunRecord
 from schemas.runs import ResumePoint, RetryDefaults, RunInput, RunProgress
 from schemas.steps import WorkflowDefinition
-from schemas.tenants import LifecycleInput, TenantState, Throttle
+from schemas.tenants import LifecycleInput, TenantChange, TenantState, Throttle
 
 RUN_ID_NAMESPACE = uuid.UUID("6f1c2b3e-8a51-4f0e-9d57-3c1f0a6e2b90")
 RUN_WORKFLOW_PREFIX = "run-"
@@ -186,6 +190,7 @@ class TemporalRunControl:
         async for execution in self._client.list_workflows(query, limit=limit):
             counts[execution.typed_search_attributes.get(TENANT_ID)] += 1
         return dict(counts)
+
     async def engine_reachable(self) -> bool:
         """True when the Temporal frontend reports itself serving; raises when it does not."""
         if not await self._client.service_client.check_health():
@@ -199,6 +204,21 @@ class TemporalRunControl:
             task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
         ))
         return len({poller.identity for poller in description.pollers})
+
+    async def change_tenant(self, tenant_id: str, change: TenantChange, grace_period_s: float) -> tuple[bool, str | None]:
+        """Sends the tenant's lifecycle the `change` update: (applied, status afterwards). An illegal change
+        answers (False, the current status); a purged tenant (False, "purged")."""
+        handle = await ensure_lifecycle(self._client, tenant_id, grace_period_s, self._task_queue)
+        try:
+            state = await handle.execute_update(TenantLifecycle.change, change)
+        except WorkflowUpdateFailedError as err:
+            cause = err.cause
+            return False, cause.details[0] if isinstance(cause, ApplicationError) and cause.details else None
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+            return False, "purged"
+        return True, state.status
 
 
 def tenant_workflow_id(tenant_id: str) -> str:
@@ -217,3 +237,52 @@ async def ensure_lifecycle(client: Client, tenant_id: str, grace_period_s: float
         )
     except WorkflowAlreadyStartedError:  # purged: the lifecycle ended for good
         return client.get_workflow_handle_for(TenantLifecycle.run, tenant_workflow_id(tenant_id))
+
+
+CHECKOUT_ID_NAMESPACE = uuid.UUID("0b5d2f8e-4c1a-4e67-9f3b-6a2d8c1e7f40")
+
+
+def checkout_workflow_id(tenant_id: str, idempotency_key: str) -> str:
+    return f"checkout-{uuid.uuid5(CHECKOUT_ID_NAMESPACE, f'{tenant_id}/{idempotency_key}')}"
+
+
+def stripe_event_workflow_id(event_id: str) -> str:
+    return f"stripe-event-{event_id}"
+
+
+async def run_checkout(client: Client, params: CheckoutInput, task_queue: str, eager: bool,
+                       timeout_s: float) -> CheckoutSession:
+    """The Checkout Session for this idempotency key: created once, the same one for a repeated request
+    (a failed attempt may be repeated). Raises WorkflowFailureError, or TimeoutError after `timeout_s`."""
+    workflow_id = checkout_workflow_id(params.tenant_id, params.idempotency_key)
+    try:
+        handle = await client.start_workflow(
+            Checkout.run, params, id=workflow_id, task_queue=task_queue, request_eager_start=eager,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+    except WorkflowAlreadyStartedError:
+        handle = client.get_workflow_handle_for(Checkout.run, workflow_id)
+    return await asyncio.wait_for(handle.result(), timeout_s)
+
+
+async def open_billing_portal(client: Client, params: PortalInput, task_queue: str, eager: bool,
+                              timeout_s: float) -> PortalSession:
+    """A customer portal link; raises WorkflowFailureError, or TimeoutError after `timeout_s`."""
+    handle = await client.start_workflow(
+        BillingPortal.run, params, id=f"billing-portal-{uuid.uuid4()}", task_queue=task_queue, request_eager_start=eager,
+    )
+    return await asyncio.wait_for(handle.result(), timeout_s)
+
+
+async def start_stripe_event(client: Client, event: StripeEventInput, task_queue: str, eager: bool) -> bool:
+    """Starts the event's workflow; False when this event id is running or was applied (a repeated delivery).
+    A run that failed or was terminated may be started again: the event row still prevents a second apply."""
+    try:
+        await client.start_workflow(
+            StripeEvent.run, event, id=stripe_event_workflow_id(event.event_id), task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY, request_eager_start=eager,
+        )
+    except WorkflowAlreadyStartedError:
+        return False
+    return True

@@ -9,10 +9,10 @@ lifts it. Tenants already throttled are left as they are. The lifecycle audits e
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.cost import CostActivities
+    from orchestrator.retries import JOB_RETRY
     from schemas.cost import (
         CostAutopilotInput,
         CostAutopilotResult,
@@ -25,7 +25,6 @@ with workflow.unsafe.imports_passed_through():
 
 SAMPLE_TIMEOUT = timedelta(minutes=2)
 THROTTLE_TIMEOUT = timedelta(seconds=60)
-RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30), maximum_attempts=5)
 
 
 @workflow.defn
@@ -34,7 +33,7 @@ class CostAutopilot:
     async def run(self, params: CostAutopilotInput) -> CostAutopilotResult:
         sampled = await workflow.execute_activity_method(
             CostActivities.sample_spend, SpendScan(tenant_ids=params.tenant_ids, trailing_samples=params.trailing_samples),
-            start_to_close_timeout=SAMPLE_TIMEOUT, retry_policy=RETRY,
+            start_to_close_timeout=SAMPLE_TIMEOUT, retry_policy=JOB_RETRY,
         )
         spikes = [rate for rate in sampled.rates if is_spike(rate, params)]
         throttled: list[str] = []
@@ -43,7 +42,7 @@ class CostAutopilot:
                 continue
             order = ThrottleOrder(tenant_id=spike.tenant_id, throttle=_throttle_for(spike, params))
             if await workflow.execute_activity_method(
-                CostActivities.throttle_tenant, order, start_to_close_timeout=THROTTLE_TIMEOUT, retry_policy=RETRY
+                CostActivities.throttle_tenant, order, start_to_close_timeout=THROTTLE_TIMEOUT, retry_policy=JOB_RETRY
             ):
                 throttled.append(spike.tenant_id)
         if throttled:

@@ -7,6 +7,11 @@ from temporalio.common import RetryPolicy
 from schemas.runs import RetryDefaults
 from schemas.steps import RetryOverride
 
+# Database writes of long-lived platform workflows (lifecycle, billing): keep trying through an outage.
+STORE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+# Scheduled platform jobs: a few attempts; the schedule's next run tries again.
+JOB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30), maximum_attempts=5)
+
 # Errors that will not heal by trying again; activities also mark them non-retryable themselves.
 NON_RETRYABLE_TYPES = [
     "HttpClientError",

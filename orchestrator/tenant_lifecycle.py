@@ -12,11 +12,11 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.tenants_store import TenantStoreActivities
+    from orchestrator.retries import STORE_RETRY
     from schemas.tenants import (
         LEGAL,
         LifecycleInput,
@@ -32,7 +32,6 @@ with workflow.unsafe.imports_passed_through():
     )
 
 STORE_TIMEOUT = timedelta(seconds=30)
-STORE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 PAUSES = {"active": False, "suspended": True, "deleted": True, "purged": True}
 
 

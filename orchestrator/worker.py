@@ -11,11 +11,14 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.ai import AiActivities, build_ai_client
+from activities.billing import BillingActivities, build_stripe_client
+from activities.billing_store import BillingStoreActivities
 from activities.compliance import ComplianceActivities
 from activities.cost import CostActivities
 from activities.data_requests import DataRequestActivities
+from activities.dunning import DunningActivities
 from activities.email import EmailActivities
-from activities.health import HealthActivities, build_stripe_client
+from activities.health import HealthActivities
 from activities.http import HttpActivities, build_http_client
 from activities.recovery import RecoveryActivities
 from activities.runs_store import RunStoreActivities
@@ -31,20 +34,24 @@ from core.settings import Settings, get_settings
 from core.telemetry import TelemetryBuffer
 from orchestrator.activity_telemetry import ActivityTelemetry
 from orchestrator.auto_recovery import AutoRecovery
+from orchestrator.billing_portal import BillingPortal
+from orchestrator.checkout import Checkout
 from orchestrator.client import TemporalRunControl, connect
 from orchestrator.compliance_audit import ComplianceAudit
 from orchestrator.cost_autopilot import CostAutopilot
 from orchestrator.daily_report import DailyReport
 from orchestrator.data_export import DataExport
+from orchestrator.dunning import Dunning
 from orchestrator.heartbeat import Heartbeat
 from orchestrator.platform_schedules import ensure_platform_schedules
+from orchestrator.stripe_event import StripeEvent
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.upgrade_planner import UpgradePlanner
 from orchestrator.user_run import UserWorkflowRun
 
 ALL_WORKFLOWS = [
     UserWorkflowRun, AutoRecovery, TenantLifecycle, DataExport, CostAutopilot, UpgradePlanner, ComplianceAudit,
-    Heartbeat, DailyReport,
+    Heartbeat, DailyReport, Checkout, StripeEvent, Dunning, BillingPortal,
 ]
 # Compiled Jinja2 templates import jinja2's runtime when they render; it must come from outside the sandbox.
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
@@ -79,9 +86,11 @@ def build_activities(settings: Settings, engine: Engine, control: TemporalRunCon
     compliance = ComplianceActivities(engine, control, box, settings.levqor_founder_token.get_secret_value(),
                                       settings.log_file, email, settings.founder_email)
     stripe_key = settings.stripe_api_key.get_secret_value() if settings.stripe_api_key else None
-    health = HealthActivities(engine, control, build_stripe_client(stripe_key, settings.stripe_api_base),
-                              build_ai_client(api_key, settings.openai_base_url))
+    stripe_client = build_stripe_client(stripe_key, settings.stripe_api_base)
+    health = HealthActivities(engine, control, stripe_client, build_ai_client(api_key, settings.openai_base_url))
     telemetry = TelemetryActivities(engine)
+    billing, billing_store = BillingActivities(stripe_client), BillingStoreActivities(engine)
+    dunning = DunningActivities(engine, email, control, settings.tenant_grace_period_s)
     return [
         http.call, email.send_email, ai.complete, store.record_failure,
         recovery.list_open_failures, recovery.write_assessments, recovery.redrive_failure,
@@ -95,6 +104,8 @@ def build_activities(settings: Settings, engine: Engine, control: TemporalRunCon
         health.count_recent_errors, health.record_health,
         telemetry.scan_anomalies, telemetry.gather_report_inputs, telemetry.write_daily_report,
         telemetry.prune_telemetry,
+        billing.create_checkout_session, billing.create_portal_session, billing_store.apply_event, billing_store.record_audit,
+        dunning.send_notice, dunning.change_tenant,
     ]
 
 

@@ -295,3 +295,34 @@ class DailyReportRow(SQLModel, table=True):
     generated_at: datetime
     score: int
     body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+class BillingAccount(SQLModel, table=True):
+    """A tenant's link to Stripe and its billing contact; the plan itself stays on the tenant row."""
+
+    __tablename__ = "billing_account"
+
+    tenant_id: str = Field(foreign_key="tenant.id", primary_key=True, max_length=36)
+    billing_email: str | None = Field(default=None, max_length=320)
+    stripe_customer_id: str | None = Field(default=None, unique=True, max_length=255)
+    stripe_subscription_id: str | None = Field(default=None, max_length=255)
+    subscription_status: str | None = Field(default=None, max_length=32)
+    # The newest Stripe event applied to the subscription; older ones arriving late change nothing.
+    last_event_at: datetime | None = None
+    created_at: datetime = Field(default_factory=_now)
+    updated_at: datetime = Field(default_factory=_now)
+
+
+class BillingEvent(SQLModel, table=True):
+    """Every Stripe event billing acted on, once: the record that makes a repeated delivery a no-op."""
+
+    __tablename__ = "billing_event"
+
+    id: str = Field(primary_key=True, max_length=255)
+    type: str = Field(max_length=100)
+    # No foreign key: events for unknown tenants are recorded too.
+    tenant_id: str | None = Field(default=None, index=True, max_length=36)
+    outcome: str = Field(max_length=16)
+    dunning: str | None = Field(default=None, max_length=16)
+    invoice_id: str | None = Field(default=None, index=True, max_length=255)
+    workflow_run_id: str = Field(max_length=64)
+    created_at: datetime
+    processed_at: datetime = Field(default_factory=_now)

@@ -22,11 +22,15 @@ from core.security import SecretBox
 from core.settings import Settings
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.worker import build_worker
+from tests.fakes.stripe import API_KEY as STRIPE_API_KEY
+from tests.fakes.stripe import WEBHOOK_SECRET as STRIPE_WEBHOOK_SECRET
 
 pytest_plugins = ["tests.fakes.plugin"]
 
 BIN = Path(sys.executable).parent
 FOUNDER_TOKEN = "founder-token-for-tests-0123456789"
+STRIPE_PRICES = {"starter": "price_starter", "starter:IN": "price_starter_in", "pro": "price_pro",
+                 "dfy_growth": "price_dfy_growth", "enterprise": "price_does_not_exist"}
 T = TypeVar("T")
 
 
@@ -56,7 +60,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def settings(temporal_env: WorkflowEnvironment, database_url: str, smtp_sink: Any, fake_openai: Any) -> Settings:
+def settings(
+    temporal_env: WorkflowEnvironment, database_url: str, smtp_sink: Any, fake_openai: Any, fake_stripe: Any
+) -> Settings:
     return Settings(
         database_url=database_url,
         temporal_address=temporal_env.client.service_client.config.target_host,
@@ -71,6 +77,12 @@ def settings(temporal_env: WorkflowEnvironment, database_url: str, smtp_sink: An
         retry_initial_interval_s=0.05,
         retry_max_interval_s=0.2,
         retry_max_attempts=3,
+        stripe_api_key=STRIPE_API_KEY,  # type: ignore[arg-type]
+        stripe_api_base=fake_stripe.url,
+        stripe_webhook_secret=STRIPE_WEBHOOK_SECRET,  # type: ignore[arg-type]
+        stripe_prices=STRIPE_PRICES,
+        dunning_grace_period_s=4,
+        dunning_reminder_interval_s=1.5,
     )
 
 

@@ -195,7 +195,7 @@ async def test_heartbeat_endpoint_joins_live_checks_with_the_latest_record(
     body = api.get("/api/system/heartbeat").json()
 
     assert body["status"] == "ok" and body["db_ok"] and body["temporal_ok"]
-    assert (body["stripe_ok"], body["stripe"]) == (None, "not_configured")
+    assert (body["stripe_ok"], body["stripe"]) == (True, "ok")  # the session's fake Stripe
     assert (body["brain_ok"], body["brain"]) == (True, "ok")
     assert body["error_count_recent"] >= 0 and body["worker_count"] >= 1
     assert datetime.fromisoformat(body["last_heartbeat_at"]) >= before and body["heartbeat_stale"] is False

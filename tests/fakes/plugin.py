@@ -1,4 +1,4 @@
-"""Session-wide fake servers as pytest fixtures: `target_server`, `smtp_sink`, `fake_openai`.
+"""Session-wide fake servers as pytest fixtures: `target_server`, `smtp_sink`, `fake_openai`, `fake_stripe`.
 
 Each starts once and stops at the end of the session; tests call `.reset()` when earlier calls matter.
 """
@@ -9,6 +9,7 @@ import pytest
 
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.smtp import SmtpSink
+from tests.fakes.stripe import FakeStripe
 from tests.fakes.target import TargetServer
 
 
@@ -29,5 +30,12 @@ def smtp_sink() -> Iterator[SmtpSink]:
 @pytest.fixture(scope="session")
 def fake_openai() -> Iterator[FakeOpenAI]:
     server = FakeOpenAI().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_stripe() -> Iterator[FakeStripe]:
+    server = FakeStripe().start()
     yield server
     server.stop()

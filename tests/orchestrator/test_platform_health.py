@@ -97,7 +97,7 @@ async def test_heartbeat_records_database_temporal_ai_workers_and_recent_errors(
         row = session.get(HealthRecord, result.record_id)
     assert row is not None and result.status == row.status == "ok"
     assert row.db_ok and row.temporal_ok
-    assert (row.stripe_status, row.ai_status) == ("not_configured", "ok")  # the test settings have no Stripe key
+    assert (row.stripe_status, row.ai_status) == ("ok", "ok")  # the test settings point Stripe at the session's fake
     assert row.worker_count is not None and row.worker_count >= 1
     assert row.error_count_recent >= 2
     assert set(row.checks) == {"database", "temporal", "stripe", "ai"}
@@ -129,7 +129,8 @@ async def test_unreachable_ai_and_stripe_degrade_and_no_keys_mean_not_configured
             "stripe_api_base": f"http://127.0.0.1:{unused_port()}",
         })
         failing = await heartbeat_on(client, broken, scratch_engine)
-    unconfigured = await heartbeat_on(client, settings.model_copy(update={"openai_api_key": None}), scratch_engine)
+    unconfigured = await heartbeat_on(
+        client, settings.model_copy(update={"openai_api_key": None, "stripe_api_key": None}), scratch_engine)
 
     assert (failing.ai_status, failing.stripe_status, failing.status) == ("failed", "failed", "degraded")
     assert failing.db_ok and failing.temporal_ok

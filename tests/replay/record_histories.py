@@ -8,7 +8,8 @@ import asyncio
 import sys
 import tempfile
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -20,17 +21,30 @@ from temporalio.testing import WorkflowEnvironment
 
 from core.db import create_db_engine, migrate
 from core.settings import Settings
-from orchestrator.client import redrive_input
+from orchestrator.billing_portal import BillingPortal
+from orchestrator.checkout import Checkout
+from orchestrator.client import redrive_input, stripe_event_workflow_id
 from orchestrator.compliance_audit import ComplianceAudit
 from orchestrator.cost_autopilot import CostAutopilot
 from orchestrator.daily_report import DailyReport
 from orchestrator.data_export import DataExport, export_workflow_id
+from orchestrator.dunning import Dunning, dunning_workflow_id
 from orchestrator.heartbeat import Heartbeat
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
+from orchestrator.stripe_event import StripeEvent
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.upgrade_planner import UpgradePlanner
 from orchestrator.user_run import UserWorkflowRun
 from orchestrator.worker import build_worker
+from schemas.billing import (
+    CheckoutInput,
+    DunningInput,
+    DunningPolicy,
+    InvoiceFailed,
+    PortalInput,
+    Settlement,
+    StripeEventInput,
+)
 from schemas.compliance import ComplianceAuditInput
 from schemas.cost import CostAutopilotInput
 from schemas.daily_report import DailyReportInput
@@ -38,6 +52,7 @@ from schemas.data_requests import DataExportInput
 from schemas.health import HeartbeatInput
 from schemas.runs import StepDecision
 from schemas.tables import (
+    BillingAccount,
     DataRequest,
     FailureEntry,
     HealthRecord,
@@ -54,6 +69,8 @@ from schemas.upgrades import UpgradePlannerInput
 from schemas.usage import period_of
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.smtp import SmtpSink
+from tests.fakes.stripe import API_KEY as STRIPE_KEY
+from tests.fakes.stripe import FakeStripe
 from tests.fakes.target import TargetServer
 from tests.orchestrator.runs import FAST_RETRIES, make_run, start, until_progress
 
@@ -277,6 +294,103 @@ SCENARIOS: dict[str, Scenario] = {
     "heartbeat_probes": heartbeat_probes,
     "daily_report_scored": daily_report_scored,
 }
+
+
+@asynccontextmanager
+async def billing_worker(client: Client) -> AsyncIterator[str]:
+    """A worker whose Stripe is the local fake and whose mail goes to its own sink; yields its queue."""
+    fake_stripe, smtp = FakeStripe().start(), SmtpSink().start()
+    settings = Settings(levqor_founder_token="x" * 16, smtp_host=smtp.host, smtp_port=smtp.port,  # type: ignore[arg-type]
+                        stripe_api_key=STRIPE_KEY, stripe_api_base=fake_stripe.url)  # type: ignore[arg-type]
+    try:
+        async with build_worker(client, settings, create_db_engine(record_database_url()), task_queue="record-billing"):
+            yield "record-billing"
+    finally:
+        fake_stripe.stop(), smtp.stop()
+
+
+def seed_billing_tenant() -> tuple[str, str]:
+    """A tenant with a billing contact and a Stripe customer in the recorder's database."""
+    tenant_id, customer = str(uuid.uuid4()), f"cus_{uuid.uuid4().hex[:12]}"
+    with Session(create_db_engine(record_database_url())) as session:
+        session.add(Tenant(id=tenant_id, name="Recorded billing", plan="pro"))
+        session.flush()
+        session.add(BillingAccount(tenant_id=tenant_id, billing_email="ap@recorded.example", stripe_customer_id=customer))
+        session.commit()
+    return tenant_id, customer
+
+
+async def checkout_session(client: Client, queue: str, target: str) -> WorkflowHandle:
+    async with billing_worker(client) as billing_queue:
+        params = CheckoutInput(tenant_id=str(uuid.uuid4()), item="pro", mode="subscription", price_id="price_pro",
+                               success_url="http://127.0.0.1/ok", cancel_url="http://127.0.0.1/no",
+                               idempotency_key=f"record-{uuid.uuid4()}")
+        handle = await client.start_workflow(Checkout.run, params, id=f"checkout-{uuid.uuid4()}", task_queue=billing_queue)
+        await handle.result()
+    return handle
+
+
+async def stripe_event_payment_failed(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """A failed payment applied and handed to a new Dunning child (left running; it is not recorded here)."""
+    tenant_id, customer = seed_billing_tenant()
+    event = StripeEventInput(event_id=f"evt_{uuid.uuid4().hex[:24]}", type="invoice.payment_failed",
+                             created=datetime.now(UTC), customer_id=customer, invoice_id="in_recorded", amount=9900,
+                             currency="usd", dunning=DunningPolicy(grace_period_s=3600, reminder_interval_s=600))
+    async with billing_worker(client) as billing_queue:
+        handle = await client.start_workflow(StripeEvent.run, event, id=stripe_event_workflow_id(event.event_id),
+                                             task_queue=billing_queue)
+        await handle.result()
+        await client.get_workflow_handle(dunning_workflow_id(tenant_id)).terminate("recording ended")
+    return handle
+
+
+async def dunning_suspended_then_paid(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """Grace with reminders, suspension through the tenant's lifecycle, then payment resumes it."""
+    tenant_id, _customer = seed_billing_tenant()
+    params = DunningInput(tenant_id=tenant_id, invoice_id="in_recorded", amount=9900, currency="usd",
+                          policy=DunningPolicy(grace_period_s=3.0, reminder_interval_s=1.0))
+    async with billing_worker(client) as billing_queue:
+        handle = await client.start_workflow(Dunning.run, params, id=dunning_workflow_id(tenant_id), task_queue=billing_queue)
+        while (await handle.query(Dunning.state)).status != "suspended":
+            await asyncio.sleep(0.05)
+        await handle.signal(Dunning.settle, Settlement(invoice_id="in_recorded", reason="paid"))
+        await handle.result()
+    return handle
+
+
+async def billing_portal_session(client: Client, queue: str, target: str) -> WorkflowHandle:
+    async with billing_worker(client) as billing_queue:
+        params = PortalInput(tenant_id=str(uuid.uuid4()), customer_id="cus_recorded", return_url="http://127.0.0.1/b",
+                             idempotency_key=f"record-{uuid.uuid4()}")
+        handle = await client.start_workflow(BillingPortal.run, params, id=f"billing-portal-{uuid.uuid4()}",
+                                             task_queue=billing_queue)
+        await handle.result()
+    return handle
+
+
+async def dunning_late_invoice(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """Settled, then another invoice fails while it closes: the run continues as new for that invoice."""
+    tenant_id, _customer = seed_billing_tenant()
+    params = DunningInput(tenant_id=tenant_id, invoice_id="in_first", policy=DunningPolicy(grace_period_s=3600,
+                                                                                          reminder_interval_s=1800))
+    async with billing_worker(client) as billing_queue:
+        handle = await client.start_workflow(Dunning.run, params, id=dunning_workflow_id(tenant_id), task_queue=billing_queue)
+        await handle.signal(Dunning.settle, Settlement(invoice_id="in_first", reason="paid"))
+        await handle.signal(Dunning.payment_failed, InvoiceFailed(invoice_id="in_late"))
+        first_run = client.get_workflow_handle(handle.id, run_id=handle.result_run_id)
+        while (await first_run.describe()).close_time is None:
+            await asyncio.sleep(0.05)
+        await handle.terminate("recording ended")
+    return first_run
+
+
+SCENARIOS.update({
+    "dunning_late_invoice": dunning_late_invoice,
+    "billing_portal_session": billing_portal_session,
+    "checkout_session": checkout_session,
+    "stripe_event_payment_failed": stripe_event_payment_failed,
+    "dunning_suspended_then_paid": dunning_suspended_then_paid,
+})
 
 
 async def _finish(handle: WorkflowHandle) -> None:
