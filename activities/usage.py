@@ -1,32 +1,14 @@
-"""Usage counters in the database: one atomic upsert per increment, so concurrent writers lose nothing."""
+"""Usage a run reports itself: the start of a run the API did not admit (schedules, re-drives)."""
 
 from datetime import UTC, datetime
-from uuid import uuid4
 
-from sqlalchemy import Connection, Engine
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine
 from sqlalchemy.exc import DataError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from schemas.tables import UsageCounter
+from core.metering import add_usage
 from schemas.usage import Metric, UsageRecord, ai_credits, period_of
-
-DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-
-
-def add_usage(connection: Connection, tenant_id: str, period: str, metric: Metric, amount: int) -> int:
-    """Adds `amount` to a counter (creating it) in one statement and answers the new value."""
-    insert = DIALECT_INSERTS[connection.dialect.name](UsageCounter)
-    now = datetime.now(UTC)
-    table = UsageCounter.__table__  # type: ignore[attr-defined]
-    statement = insert.values(
-        id=str(uuid4()), tenant_id=tenant_id, period=period, metric=metric, value=amount, updated_at=now
-    ).on_conflict_do_update(
-        index_elements=["tenant_id", "period", "metric"],
-        set_={"value": table.c.value + amount, "updated_at": now},
-    ).returning(table.c.value)
-    return connection.execute(statement).scalar_one()
 
 
 class UsageActivities:
@@ -35,8 +17,7 @@ class UsageActivities:
 
     @activity.defn(name="record_usage")
     def record_usage(self, record: UsageRecord) -> None:
-        """Adds a finished run's start (where the API did not count it), steps and AI credits to its
-        tenant's counters in one transaction."""
+        """Adds a run's own usage to its tenant's counters in one transaction."""
         period = period_of(datetime.now(UTC))
         amounts: dict[Metric, int] = {"runs": record.runs, "steps": record.steps, "ai_credits": ai_credits(record.ai_tokens)}
         try:

@@ -20,10 +20,9 @@ from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client, WorkflowHandle
 
-from activities.usage import add_usage
 from api.errors import ApiError
 from api.routes.workflows import definition_version, owned_definition
-from api.usage import UsageBuffer
+from core.metering import UsageBuffer, add_usage
 from core.settings import Settings
 from orchestrator.client import start_run, started_now
 from schemas.runs import RunInput

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
 from api.errors import ApiError
-from api.usage import UsageBuffer
+from core.metering import UsageBuffer
 from core.security import hash_api_key, same_secret
 from core.settings import Settings
 from schemas.tables import ApiKey

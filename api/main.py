@@ -35,9 +35,10 @@ from api.routes import (
     workflows,
 )
 from api.routes import usage as usage_routes
-from api.usage import ApiCallCounter, UsageBuffer
+from api.usage import ApiCallCounter
 from core.db import create_db_engine
 from core.logs import configure_logging
+from core.metering import UsageBuffer
 from core.settings import VERSION, Settings
 from core.telemetry import TelemetryBuffer
 from orchestrator.client import connect
@@ -56,13 +57,12 @@ def create_app(settings: Settings) -> FastAPI:
         engine = create_db_engine(settings.database_url)
         temporal = await connect(settings.temporal_address, settings.temporal_namespace)
         worker_telemetry = TelemetryBuffer(engine, "worker", settings.telemetry_flush_interval_s)
-        worker = (build_worker(temporal, settings, engine, telemetry=worker_telemetry)
+        usage = UsageBuffer(engine)  # the API's counts and its embedded worker's
+        worker = (build_worker(temporal, settings, engine, telemetry=worker_telemetry, usage=usage)
                   if settings.api_embedded_worker else None)
         if worker:
             await ensure_platform_schedules(temporal, settings)
         worker_task = asyncio.create_task(worker.run()) if worker else None
-        usage = UsageBuffer()
-        flush_task = asyncio.create_task(usage.run(engine))
         telemetry = TelemetryBuffer(engine, "api", settings.telemetry_flush_interval_s)
         log.info("api started", embedded_worker=worker is not None, task_queue=settings.task_queue)
         try:
@@ -70,13 +70,12 @@ def create_app(settings: Settings) -> FastAPI:
                    "callers": CallerCache(), "usage": usage, "key_usage": KeyUsage(), "telemetry": telemetry,
                    "metrics": api_metrics}
         finally:
-            flush_task.cancel()
-            await asyncio.gather(flush_task, return_exceptions=True)
             telemetry.close()
             if worker and worker_task:
                 await worker.shutdown()
                 await asyncio.gather(worker_task, return_exceptions=True)
             worker_telemetry.close()
+            usage.close()
             engine.dispose()
 
     app = FastAPI(title="Levqor", version=VERSION, lifespan=lifespan,

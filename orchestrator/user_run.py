@@ -61,7 +61,7 @@ HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 EMAIL_STEP_TIMEOUT = timedelta(seconds=60)
 AI_STEP_TIMEOUT = timedelta(seconds=120)
 RECORD_FAILURE_PATCH = "record-failure-in-queue"
-RECORD_USAGE_PATCH = "record-usage"
+COUNT_RUN_PATCH = "count-unadmitted-run"
 RECORD_TIMEOUT = timedelta(seconds=30)
 RECORD_GIVE_UP = timedelta(days=1)
 # Recording a failure must not be lost to a database outage: keep trying for a day.
@@ -101,7 +101,7 @@ class UserWorkflowRun:
             self._set_status("failed")
             if workflow.patched(RECORD_FAILURE_PATCH):
                 await self._record_failure(failure)
-            await self._record_usage()
+            await self._count_unadmitted_run()
             raise ApplicationError(
                 f"step {self._current} failed: {failure.error.message}",
                 failure.error.model_dump(),
@@ -115,7 +115,7 @@ class UserWorkflowRun:
         if self._status == "running":
             self._set_status("completed")
         self._current = None
-        await self._record_usage()
+        await self._count_unadmitted_run()
         return RunResult(run_id=params.run_id, status=self._status, steps=self._outcomes, vars=self._vars)
 
     async def _walk(self, params: RunInput) -> None:
@@ -160,26 +160,15 @@ class UserWorkflowRun:
             schedule_to_close_timeout=RECORD_GIVE_UP, retry_policy=RECORD_RETRY,
         )
 
-    async def _record_usage(self) -> None:
-        """Meters the steps this run executed and its AI tokens, and the run itself where the API did not
-        count it at admission (schedules, re-drives). A local activity: no extra round trip to the server."""
-        if not workflow.patched(RECORD_USAGE_PATCH):
-            return
+    async def _count_unadmitted_run(self) -> None:
+        """Counts this run's start when the API did not admit (and count) it: schedules, re-drives. A local
+        activity: no extra round trip to the server. Steps and AI credits are metered by the worker."""
         params = self._params
-        executed = [outcome for outcome in self._outcomes if outcome.reused_from is None]
-        tokens: dict[str, int] = {}
-        for outcome in executed:
-            if outcome.type == "ai" and isinstance(outcome.result, dict):
-                model = str(outcome.result.get("model", "unknown"))
-                used = int(outcome.result.get("prompt_tokens", 0)) + int(outcome.result.get("completion_tokens", 0))
-                tokens[model] = tokens.get(model, 0) + used
-        record = UsageRecord(
-            tenant_id=params.tenant_id, run_id=params.run_id, runs=int(params.trigger not in ADMITTED_TRIGGERS),  # type: ignore[union-attr]
-            steps=len(executed), ai_tokens=tokens,
-        )
+        if params.trigger in ADMITTED_TRIGGERS or not workflow.patched(COUNT_RUN_PATCH):  # type: ignore[union-attr]
+            return
         await workflow.execute_local_activity_method(
-            UsageActivities.record_usage, record, start_to_close_timeout=RECORD_TIMEOUT,
-            schedule_to_close_timeout=RECORD_GIVE_UP, retry_policy=RECORD_RETRY,
+            UsageActivities.record_usage, UsageRecord(tenant_id=params.tenant_id, run_id=params.run_id, runs=1),  # type: ignore[union-attr]
+            start_to_close_timeout=RECORD_TIMEOUT, schedule_to_close_timeout=RECORD_GIVE_UP, retry_policy=RECORD_RETRY,
         )
 
     async def _execute(self, step: Step, outcome: StepOutcome) -> str | None:
@@ -258,6 +247,7 @@ class UserWorkflowRun:
 
     async def _send_email(self, step: EmailStep, scope: dict[str, Any]) -> Any:
         message = EmailMessage(
+            tenant_id=self._params.tenant_id,  # type: ignore[union-attr]
             to=[render(address, scope) for address in step.to],
             subject=render(step.subject, scope),
             body=render(step.body, scope),
@@ -270,6 +260,7 @@ class UserWorkflowRun:
 
     async def _ask_ai(self, step: AiStep, scope: dict[str, Any]) -> Any:
         prompt = AiPrompt(
+            tenant_id=self._params.tenant_id,  # type: ignore[union-attr]
             prompt=render(step.prompt, scope), model=step.model, max_tokens=step.max_tokens,
             idempotency_key=self._idempotency_key(step.id),
         )

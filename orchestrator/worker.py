@@ -29,6 +29,7 @@ from activities.upgrades import UpgradeActivities
 from activities.usage import UsageActivities
 from core.db import create_db_engine
 from core.logs import configure_logging
+from core.metering import UsageBuffer
 from core.security import SecretBox
 from core.settings import Settings, get_settings
 from core.telemetry import TelemetryBuffer
@@ -44,6 +45,7 @@ from orchestrator.data_export import DataExport
 from orchestrator.dunning import Dunning
 from orchestrator.heartbeat import Heartbeat
 from orchestrator.platform_schedules import ensure_platform_schedules
+from orchestrator.step_metering import StepMetering
 from orchestrator.stripe_event import StripeEvent
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.upgrade_planner import UpgradePlanner
@@ -110,9 +112,11 @@ def build_activities(settings: Settings, engine: Engine, control: TemporalRunCon
 
 
 def build_worker(client: Client, settings: Settings, engine: Engine, task_queue: str | None = None,
-                 telemetry: TelemetryBuffer | None = None) -> Worker:
+                 telemetry: TelemetryBuffer | None = None, usage: UsageBuffer | None = None) -> Worker:
+    """The worker; `telemetry` and `usage` are the process's buffers (made here when not given, for tests)."""
     queue = task_queue or settings.task_queue
     telemetry = telemetry or TelemetryBuffer(engine, "worker", settings.telemetry_flush_interval_s)
+    usage = usage or UsageBuffer(engine)
     return Worker(
         client,
         task_queue=queue,
@@ -125,7 +129,7 @@ def build_worker(client: Client, settings: Settings, engine: Engine, task_queue:
         max_concurrent_activities=settings.max_activity_concurrency,
         max_concurrent_local_activities=settings.max_activity_concurrency,
         max_concurrent_workflow_tasks=settings.max_workflow_task_concurrency,
-        interceptors=[ActivityTelemetry(telemetry)],
+        interceptors=[ActivityTelemetry(telemetry), StepMetering(usage)],
     )
 
 
@@ -139,10 +143,11 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     engine = create_db_engine(settings.database_url)
     await ensure_platform_schedules(client, settings)
-    telemetry = TelemetryBuffer(engine, "worker", settings.telemetry_flush_interval_s)
-    async with build_worker(client, settings, engine, telemetry=telemetry):
+    telemetry, usage = TelemetryBuffer(engine, "worker", settings.telemetry_flush_interval_s), UsageBuffer(engine)
+    async with build_worker(client, settings, engine, telemetry=telemetry, usage=usage):
         await stop.wait()
     telemetry.close()
+    usage.close()
     engine.dispose()
 
 

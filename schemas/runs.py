@@ -142,6 +142,7 @@ class HttpReply(BaseModel):
 
 
 class EmailMessage(BaseModel):
+    tenant_id: str | None = None
     to: list[str]
     subject: str
     body: str
@@ -155,6 +156,7 @@ class EmailReceipt(BaseModel):
 
 
 class AiPrompt(BaseModel):
+    tenant_id: str | None = None
     prompt: str
     model: str
     max_tokens: int

@@ -26,13 +26,13 @@ ADMITTED_TRIGGERS = frozenset({"api", "webhook"})
 
 
 class UsageRecord(BaseModel):
-    """What one finished run used: its own start where the API did not count it, the steps it executed
-    and AI tokens by model."""
+    """Usage a run reports itself: its own start where the API did not admit it. (Steps and AI credits are
+    counted by the worker as the step activities succeed; the fields stay for histories recorded before.)"""
 
     tenant_id: str
     run_id: str
     runs: int = Field(default=0, ge=0, le=1)
-    steps: int = Field(ge=0)
+    steps: int = Field(default=0, ge=0)
     ai_tokens: dict[str, int] = {}
 
 

@@ -9,7 +9,8 @@ from sqlmodel import Session, select
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.usage import UsageActivities, add_usage
+from activities.usage import UsageActivities
+from core.metering import add_usage
 from schemas.tables import Tenant, UsageCounter
 from schemas.usage import UsageRecord, ai_credits, period_end, period_of
 

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from activities.usage import add_usage
+from core.metering import add_usage
 from schemas.tables import SpendSample
 from schemas.usage import period_of
 from tests.api.tenancy import ApiTenant, new_tenant, new_workflow

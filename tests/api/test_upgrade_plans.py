@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from temporalio.client import Client
 
-from activities.usage import add_usage
+from core.metering import add_usage
 from orchestrator.upgrade_planner import UpgradePlanner
 from schemas.tables import (
     ComplianceFinding,

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from activities.usage import add_usage
 from api.admission import admit
 from api.errors import ApiError
 from api.main import create_app
+from core.metering import add_usage
 from core.settings import Settings
 from schemas.usage import PLAN_LIMITS, ai_credits, period_end, period_of
 from tests.api.tenancy import ApiTenant, new_tenant, new_workflow
@@ -100,7 +100,8 @@ def test_a_finished_run_meters_its_start_its_steps_and_its_ai_credits(api: TestC
     started = api.post(f"/api/workflows/{workflow_id}/runs", json={"input": {}}, headers=tenant.member)
     run = poll_run(api, started.json()["run_id"], tenant.member, finished)
     tokens = run["steps"][0]["result"]["prompt_tokens"] + run["steps"][0]["result"]["completion_tokens"]
-    metered = until_usage(api, tenant, lambda m: m["runs"]["used"] == 1 and m["steps"]["used"] == 2)
+    # the AI step is billed; the log step, a pure step, is not
+    metered = until_usage(api, tenant, lambda m: m["runs"]["used"] == 1 and m["steps"]["used"] == 1)
 
     assert run["status"] == "completed"
     assert metered["ai_credits"]["used"] == ai_credits({"gpt-4o": tokens}) > 0
@@ -160,3 +161,16 @@ def test_200_concurrent_starts_through_the_api_start_exactly_the_plans_runs(api:
     assert usage(api, tenant.member)["metrics"]["runs"]["used"] == limit
     listed = api.get("/api/runs", params={"workflow_id": workflow_id, "limit": 200}, headers=tenant.member).json()
     assert len(listed["runs"]) == limit
+
+
+def test_a_scheduled_run_counts_itself(api: TestClient) -> None:
+    tenant = new_tenant(api, plan="starter")
+    workflow_id = new_workflow(api, tenant, DONE)
+    schedule = api.post(f"/api/workflows/{workflow_id}/schedules", json={"interval_s": 3600, "paused": True},
+                        headers=tenant.admin)
+    assert schedule.status_code == 201, schedule.text
+
+    triggered = api.post(f"/api/schedules/{schedule.json()['id']}/trigger", headers=tenant.admin)
+
+    assert triggered.status_code in (200, 202, 204), triggered.text
+    until_usage(api, tenant, lambda m: m["runs"]["used"] == 1)

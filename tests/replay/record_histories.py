@@ -282,9 +282,8 @@ SCENARIOS: dict[str, Scenario] = {
     "user_workflow_run_scheduled": scheduled,
     "tenant_lifecycle_transitions": tenant_transitions,
     "data_export_archive": data_export_archive,
-    # recorded once runs metered their steps and AI tokens (patch "record-usage") and tenants could be throttled
-    "user_workflow_run_usage_metered": every_step,
-    "user_workflow_run_failure_usage_metered": retries_exhausted,
+    # recorded once runs the API did not admit counted themselves (patch "count-unadmitted-run")
+    "user_workflow_run_scheduled_counted": scheduled,
     "tenant_lifecycle_throttled": tenant_throttled,
     "cost_autopilot_spike": cost_autopilot_spike,
     "upgrade_planner_rebuild": upgrade_planner_rebuild,

@@ -1,0 +1,43 @@
+"""A worker interceptor that meters runs' billable steps: each HTTP, e-mail or AI step of a
+`UserWorkflowRun` that succeeds counts one step for its tenant, and an AI step its credits.
+
+Counted in the worker's UsageBuffer (a dict increment; written in batches), not by an activity the
+run calls: an extra activity at the end of every run cost about 5 ms of worker CPU and 10 ms of
+latency per run (bench.throughput). Pure steps (log, condition, transform), delays and approvals
+are not billed, like other automation platforms' "tasks"."""
+
+from typing import Any
+
+from temporalio import activity
+from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
+
+from core.metering import UsageBuffer
+from schemas.runs import AiReply
+from schemas.usage import ai_credits
+
+STEP_ACTIVITIES = frozenset({"http_request", "send_email", "ai_complete"})
+
+
+class StepMetering(Interceptor):
+    def __init__(self, usage: UsageBuffer) -> None:
+        self._usage = usage
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        return _CountSucceededSteps(next, self._usage)
+
+
+class _CountSucceededSteps(ActivityInboundInterceptor):
+    def __init__(self, next: ActivityInboundInterceptor, usage: UsageBuffer) -> None:
+        super().__init__(next)
+        self._usage = usage
+
+    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        result = await self.next.execute_activity(input)
+        info = activity.info()
+        tenant_id = getattr(input.args[0], "tenant_id", None) if input.args else None
+        if info.workflow_type == "UserWorkflowRun" and info.activity_type in STEP_ACTIVITIES and tenant_id:
+            self._usage.add(tenant_id, "steps")
+            if isinstance(result, AiReply):
+                self._usage.add(tenant_id, "ai_credits", ai_credits(
+                    {result.model: result.prompt_tokens + result.completion_tokens}))
+        return result
