@@ -174,3 +174,19 @@ def test_a_scheduled_run_counts_itself(api: TestClient) -> None:
 
     assert triggered.status_code in (200, 202, 204), triggered.text
     until_usage(api, tenant, lambda m: m["runs"]["used"] == 1)
+
+
+def test_http_steps_count_whether_local_or_regular_activities(api: TestClient, target_server) -> None:
+    tenant = new_tenant(api, plan="enterprise")
+    workflow_id = new_workflow(
+        api, tenant,
+        {"id": "quick", "type": "http_request", "url": target_server.url + "/json"},  # a local activity
+        {"id": "long", "type": "http_request", "url": target_server.url + "/json", "timeout_s": 60},  # a regular one
+        DONE,
+    )
+
+    started = api.post(f"/api/workflows/{workflow_id}/runs", json={"input": {}}, headers=tenant.member)
+    run = poll_run(api, started.json()["run_id"], tenant.member, finished)
+
+    assert run["status"] == "completed"
+    until_usage(api, tenant, lambda m: m["runs"]["used"] == 1 and m["steps"]["used"] == 2)
