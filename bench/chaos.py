@@ -26,7 +26,6 @@ import random
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -52,6 +51,7 @@ from temporalio.client import (
 from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError
 
+from bench.throughput import free_port, wait_for_port
 from core.db import migrate
 from orchestrator.client import connect, run_workflow_id, start_run
 from orchestrator.user_run import LOCAL_HTTP_MAX_TIMEOUT
@@ -224,7 +224,7 @@ class Cluster:
     def start_target(self) -> None:
         args = ["-m", "bench.chaos_target", str(self.target_port), str(self.record)]
         self.target = self._spawn(args, "target", cwd=REPO)  # bench/ is not an installed package
-        _wait_for_port(self.target_port, self.target, "the HTTP target")
+        wait_for_port(self.target_port, self.target, "the HTTP target")
 
     def start_worker(self) -> int:
         self.workers_started += 1
@@ -275,25 +275,6 @@ class Cluster:
                 env=self.env,
                 cwd=cwd or self.tmp,
             )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with code {process.returncode}")
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} is not listening on {port} after {timeout_s} s")
-        time.sleep(0.05)
 
 
 @contextlib.contextmanager

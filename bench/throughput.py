@@ -241,7 +241,7 @@ def _spawn(
         )
 
 
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, timeout_s: float = 20.0) -> None:
+def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, timeout_s: float = 20.0) -> None:
     deadline = time.monotonic() + timeout_s
     while True:
         if process.poll() is not None:
@@ -295,7 +295,7 @@ def running_stack(args: argparse.Namespace) -> Iterator[Stack]:
             cwd=Path(__file__).resolve().parent.parent,
         )
         cleanup.callback(stop, target)
-        _wait_for_port(target_port, target, "the HTTP target")
+        wait_for_port(target_port, target, "the HTTP target")
 
         database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp / 'levqor.db'}"
         migrate(database_url)
