@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
@@ -35,8 +35,6 @@ Limits = dict[str, dict[Metric, int | None]]
 
 
 class Admission(BaseModel):
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
     tenant_id: str
     definition_id: str
     version: int

@@ -142,6 +142,7 @@ async def get_caller(request: Request, settings: SettingsDep, engine: EngineDep,
     if caller.key_id is not None and usage.due(caller.key_id):
         background.add_task(record_key_use, engine, caller.key_id, datetime.now(UTC), usage.interval_s)
     structlog.contextvars.bind_contextvars(tenant_id=caller.tenant_id)
+    request.state.caller = caller  # this request's own state: ApiCallCounter meters the call by it
     return caller
 
 

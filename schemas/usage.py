@@ -26,8 +26,8 @@ ADMITTED_TRIGGERS = frozenset({"api", "webhook"})
 
 
 class UsageRecord(BaseModel):
-    """Usage a run reports itself: its own start where the API did not admit it. (Steps and AI credits are
-    counted by the worker as the step activities succeed; the fields stay for histories recorded before.)"""
+    """Usage added in one transaction by the `record_usage` activity. Runs send only their own start, where the
+    API did not admit them; steps and AI credits are counted by the worker's StepMetering as steps succeed."""
 
     tenant_id: str
     run_id: str

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter
 from sqlmodel import Session, col, select
@@ -57,7 +58,9 @@ async def throttle_tenant(
     """Throttle a tenant by hand, as the autopilot would."""
     throttle = Throttle(max_concurrent_runs=body.max_concurrent_runs, ai_paused=body.ai_paused, by="founder",
                         reason=body.reason)
-    return await _message(tenant_id, engine, temporal, settings, "throttle", throttle)
+    refused = ApiError(409, "illegal_transition", "Only an active or suspended tenant can be throttled",
+                       field="tenant_id")
+    return await _update(tenant_id, engine, temporal, settings, TenantLifecycle.throttle, throttle, refused)
 
 
 @router.post("/{tenant_id}/lift")
@@ -66,21 +69,20 @@ async def lift_throttle(
     settings: SettingsDep,
 ) -> TenantDetail:
     """Lift a tenant's throttle: its plan's normal limits apply again."""
-    return await _message(tenant_id, engine, temporal, settings, "lift", ThrottleLift(by="founder", reason=body.reason))
+    refused = ApiError(409, "not_throttled", "This tenant is not throttled", field="tenant_id")
+    return await _update(tenant_id, engine, temporal, settings, TenantLifecycle.lift_throttle,
+                         ThrottleLift(by="founder", reason=body.reason), refused)
 
 
-async def _message(tenant_id: str, engine: EngineDep, temporal: TemporalDep, settings: SettingsDep, kind: str,
-                   message: Throttle | ThrottleLift) -> TenantDetail:
+async def _update(tenant_id: str, engine: EngineDep, temporal: TemporalDep, settings: SettingsDep, update: Any,
+                  message: Throttle | ThrottleLift, refused: ApiError) -> TenantDetail:
+    """Sends the tenant's lifecycle `update`; `refused` when its validator says no."""
     tenant = await run_in_threadpool(_tenant, engine, tenant_id)
     handle = await ensure_lifecycle(temporal, tenant.id, settings.tenant_grace_period_s, settings.task_queue)
-    update = TenantLifecycle.throttle if kind == "throttle" else TenantLifecycle.lift_throttle
     try:
-        state = await handle.execute_update(update, message)  # type: ignore[arg-type]
+        state = await handle.execute_update(update, message)
     except WorkflowUpdateFailedError as err:
-        if kind == "lift":
-            raise ApiError(409, "not_throttled", "This tenant is not throttled", field="tenant_id") from err
-        raise ApiError(409, "illegal_transition", "Only an active or suspended tenant can be throttled",
-                       field="tenant_id") from err
+        raise refused from err
     except RPCError as err:  # the lifecycle has ended: the tenant was purged
         raise ApiError(409, "illegal_transition", "This tenant was purged", field="tenant_id") from err
     return tenant_detail(tenant, state)
