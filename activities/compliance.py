@@ -25,15 +25,7 @@ from activities.compliance_security import (
 )
 from activities.email import EmailActivities, mask_address
 from core.security import SecretBox
-from schemas.compliance import (
-    AuditScope,
-    CriticalAlert,
-    Finding,
-    Findings,
-    FounderNotified,
-    ReportDraft,
-    ReportOpening,
-)
+from schemas.compliance import AuditScope, CriticalAlert, Finding, Findings, FounderNotified, ReportDraft, ReportOpening
 from schemas.runs import EmailMessage
 from schemas.tables import ComplianceFinding, ComplianceReport
 
@@ -43,7 +35,7 @@ MAX_FINDINGS_PER_FAMILY = 300
 
 
 class ClosedRunCounter(Protocol):
-    """Counts old closed runs in Temporal visibility; `orchestrator.client.TemporalRunControl` is the real one."""
+    """Counts old closed runs in Temporal visibility; `starters.runs.TemporalRunControl` is the real one."""
 
     async def count_closed_runs(self, closed_before: datetime, tenant_id: str | None, limit: int) -> dict[str | None, int]: ...
 

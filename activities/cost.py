@@ -11,7 +11,7 @@ from temporalio import activity
 from schemas.cost import SpendRate, SpendRates, SpendScan, ThrottleOrder
 from schemas.tables import SpendSample, Tenant, UsageCounter
 from schemas.tenants import Throttle
-from schemas.usage import period_of, spend_micros
+from rules.usage import period_of, spend_micros
 
 LIVE_STATUSES = ("active", "suspended")
 # Samples closer than this (an on-demand check right after the scheduled one) give no rate: a few cents

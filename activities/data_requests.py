@@ -40,7 +40,7 @@ BILLING_FIELDS = ("billing_email", "stripe_customer_id", "stripe_subscription_id
 
 
 class RunLister(Protocol):
-    """Lists a tenant's runs from Temporal visibility; `orchestrator.client.TemporalRunControl` is the real one."""
+    """Lists a tenant's runs from Temporal visibility; `starters.runs.TemporalRunControl` is the real one."""
 
     async def list_tenant_runs(self, tenant_id: str, limit: int) -> list[RunRecord]: ...
 

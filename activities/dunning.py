@@ -28,7 +28,7 @@ ZERO_DECIMAL = frozenset({"jpy", "krw", "vnd", "clp", "pyg", "ugx", "xaf", "xof"
 
 
 class TenantControl(Protocol):
-    """Sends the tenant's lifecycle a change; `orchestrator.client.TemporalRunControl` is the real one.
+    """Sends the tenant's lifecycle a change; `starters.runs.TemporalRunControl` is the real one.
     Returns whether it was applied and the tenant's status afterwards (None when unknown)."""
 
     async def change_tenant(

@@ -15,20 +15,12 @@ from sqlmodel import Session, col, select
 from temporalio import activity
 
 from core.logs import redact_text
-from schemas.health import (
-    CheckName,
-    CheckResult,
-    ErrorCount,
-    ErrorWindow,
-    HealthRecordCreate,
-    HeartbeatResult,
-    ProbeRequest,
-)
+from schemas.health import CheckName, CheckResult, ErrorCount, ErrorWindow, HealthRecordCreate, HeartbeatResult, ProbeRequest
 from schemas.tables import HealthRecord, TelemetryEvent
 
 
 class TemporalProbe(Protocol):
-    """Temporal as seen by the worker; `orchestrator.client.TemporalRunControl` is the real one."""
+    """Temporal as seen by the worker; `starters.runs.TemporalRunControl` is the real one."""
 
     async def engine_reachable(self) -> bool: ...
 

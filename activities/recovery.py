@@ -1,7 +1,7 @@
 """AutoRecovery's side effects: reading the failure queue, writing assessments, re-driving runs."""
 
 import asyncio
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -17,16 +17,15 @@ from schemas.recovery import (
     RedriveRequest,
 )
 from schemas.runs import RetryDefaults
-from schemas.steps import WorkflowDefinition
 from schemas.tables import FailureEntry, WorkflowVersionRow
 
 SCAN_LIMIT = 500
 
 
 class RunControl(Protocol):
-    """Re-drives a failed run in Temporal; `orchestrator.client.TemporalRunControl` is the real one."""
+    """Re-drives a failed run in Temporal; `starters.runs.TemporalRunControl` is the real one."""
 
-    async def redrive(self, run_id: str, definition: WorkflowDefinition, retry_defaults: RetryDefaults,
+    async def redrive(self, run_id: str, definition: dict[str, Any], retry_defaults: RetryDefaults,
                       trigger: str) -> str | None: ...
 
 
@@ -68,7 +67,7 @@ class RecoveryActivities:
         await asyncio.to_thread(self._mark_redriven, entry.id, new_run_id)
         return Redriven(failure_id=entry.id, new_run_id=new_run_id)
 
-    def _entry_and_definition(self, failure_id: str) -> tuple[FailureEntry, WorkflowDefinition]:
+    def _entry_and_definition(self, failure_id: str) -> tuple[FailureEntry, dict[str, Any]]:
         with Session(self._engine) as session:
             entry = session.get(FailureEntry, failure_id)
             if entry is None or entry.status != "open":
@@ -78,7 +77,7 @@ class RecoveryActivities:
             )).first()
         if version is None:
             raise ApplicationError("the definition version is gone", type="NotRedrivable", non_retryable=True)
-        return entry, WorkflowDefinition.model_validate(version.body)
+        return entry, version.body
 
     def _mark_redriven(self, failure_id: str, new_run_id: str) -> None:
         with Session(self._engine) as session:

@@ -15,20 +15,9 @@ from schemas.tables import (
     UpgradePlan,
     UsageCounter,
 )
-from schemas.upgrades import (
-    MIN_FAILED_HEARTBEATS,
-    MIN_REPEATED_FAILURES,
-    NEAR_LIMIT_SHARE,
-    FailedCheck,
-    FailureGroup,
-    FindingSignal,
-    PlanWrite,
-    TenantSignal,
-    UpgradePlannerInput,
-    UpgradePlannerResult,
-    UpgradeSignals,
-)
-from schemas.usage import limits_for, period_of
+from rules.upgrade_proposals import MIN_FAILED_HEARTBEATS, MIN_REPEATED_FAILURES, NEAR_LIMIT_SHARE
+from schemas.upgrades import FailedCheck, FailureGroup, FindingSignal, PlanWrite, TenantSignal, UpgradePlannerInput, UpgradePlannerResult, UpgradeSignals
+from rules.usage import limits_for, period_of
 
 LIVE = ("open", "in_progress")
 SERIOUS = ("high", "critical")

@@ -24,11 +24,12 @@ from api.errors import ApiError
 from api.routes.workflows import definition_version, owned_definition
 from core.metering import UsageBuffer, add_usage
 from core.settings import Settings
-from orchestrator.client import start_run, started_now
+from starters.runs import start_run, started_now
 from schemas.runs import RunInput
-from schemas.steps import AiStep, WorkflowDefinition
+from language.steps import AiStep, WorkflowDefinition
 from schemas.tables import Tenant, UsageCounter, WorkflowDefinitionRow
-from schemas.usage import PLAN_LIMITS, START_LIMITED, Metric, limits_for, period_end, period_of
+from rules.usage import PLAN_LIMITS, START_LIMITED, limits_for, period_end, period_of
+from schemas.usage import Metric
 
 MAX_INPUT_BYTES = 256 * 1024  # a run's input travels in its Temporal payload (capped at 2 MiB)
 Limits = dict[str, dict[Metric, int | None]]

@@ -18,31 +18,31 @@ from api.routes import (
     billing,
     compliance,
     cost,
+    data_requests,
     failures,
-    guardian,
-    hooks,
+    health,
     legal,
-    me,
     metrics,
     pricing,
     runs,
     schedules,
     secrets,
-    system,
+    telemetry,
     tenants,
     upgrades,
     webhooks,
+    webhooks_inbound,
     workflows,
 )
 from api.routes import usage as usage_routes
-from api.usage import ApiCallCounter
+from api.metering import ApiCallCounter
 from core.db import create_db_engine
 from core.logs import configure_logging
 from core.metering import UsageBuffer
 from core.settings import VERSION, Settings
 from core.telemetry import TelemetryBuffer
-from orchestrator.client import connect
-from orchestrator.platform_schedules import ensure_platform_schedules
+from starters.connection import connect
+from starters.platform_schedules import ensure_platform_schedules
 from orchestrator.worker import build_worker
 
 log = structlog.get_logger()
@@ -85,8 +85,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(RequestObservability, metrics=api_metrics,
                        slow_request_ms=settings.telemetry_slow_request_ms)
     for module in (
-        tenants, workflows, runs, approvals, failures, secrets, system, webhooks, hooks, schedules, pricing, me,
-        usage_routes, cost, upgrades, compliance, legal, guardian, metrics, billing,
+        tenants, workflows, runs, approvals, failures, secrets, health, webhooks, webhooks_inbound, schedules, pricing,
+        data_requests, usage_routes, cost, upgrades, compliance, legal, telemetry, metrics, billing,
     ):
         app.include_router(module.router)
     return app

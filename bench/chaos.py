@@ -53,10 +53,11 @@ from temporalio.service import RPCError
 
 from bench.throughput import free_port, wait_for_port
 from core.db import migrate
-from orchestrator.client import connect, run_workflow_id, start_run
+from starters.connection import connect
+from starters.runs import run_workflow_id, start_run
 from orchestrator.user_run import LOCAL_HTTP_MAX_TIMEOUT
 from schemas.runs import RetryDefaults, RunInput, RunResult
-from schemas.steps import WorkflowDefinition
+from language.steps import WorkflowDefinition
 from temporal.devserver import start_dev_server, stop, wait_until_serving
 
 REPO = Path(__file__).resolve().parent.parent
@@ -167,7 +168,7 @@ def plan_run(n: int, target_url: str, rng: random.Random) -> PlannedRun:
         tenant_id=TENANT_ID,
         definition_id=DEFINITION_ID,
         version=1,
-        definition=definition,
+        definition=definition.model_dump(mode="json"),
         input={"n": n},
         retry_defaults=RETRIES,
     )
@@ -542,7 +543,7 @@ def analyse(
         result = outcome.result
         if result is None:
             continue
-        expected = [step.id for step in plan.params.definition.steps]
+        expected = [step["id"] for step in plan.params.definition["steps"]]
         if [s.step_id for s in result.steps] != expected or any(
             s.status != "succeeded" for s in result.steps
         ):

@@ -16,7 +16,8 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects import postgresql, sqlite
 
 from schemas.tables import UsageCounter
-from schemas.usage import Metric, period_of
+from schemas.usage import Metric
+from rules.usage import period_of
 
 DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 log = structlog.get_logger()

@@ -9,7 +9,7 @@ from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
 
 from core.telemetry import TelemetryBuffer
-from orchestrator.client import RUN_WORKFLOW_PREFIX
+from starters.runs import RUN_WORKFLOW_PREFIX
 
 
 class ActivityTelemetry(Interceptor):

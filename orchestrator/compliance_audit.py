@@ -15,18 +15,8 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.compliance import ComplianceActivities
-    from schemas.compliance import (
-        AuditScope,
-        ComplianceAuditInput,
-        ComplianceAuditResult,
-        CriticalAlert,
-        Finding,
-        Findings,
-        ReportDraft,
-        ReportOpening,
-        counts_of,
-        score_of,
-    )
+    from schemas.compliance import AuditScope, ComplianceAuditInput, ComplianceAuditResult, CriticalAlert, Finding, Findings, ReportDraft, ReportOpening
+    from rules.compliance_score import counts_of, score_of
 
 CHECK_TIMEOUT = timedelta(minutes=10)
 CHECK_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30),

@@ -13,14 +13,8 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.cost import CostActivities
     from orchestrator.retries import JOB_RETRY
-    from schemas.cost import (
-        CostAutopilotInput,
-        CostAutopilotResult,
-        SpendRate,
-        SpendScan,
-        ThrottleOrder,
-        is_spike,
-    )
+    from schemas.cost import CostAutopilotInput, CostAutopilotResult, SpendRate, SpendScan, ThrottleOrder
+    from rules.cost import is_spike
     from schemas.tenants import Throttle
 
 SAMPLE_TIMEOUT = timedelta(minutes=2)

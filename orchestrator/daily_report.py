@@ -9,13 +9,8 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.telemetry import TelemetryActivities
-    from schemas.daily_report import (
-        DailyReportInput,
-        DailyReportResult,
-        ReportWindow,
-        Retention,
-        build_report,
-    )
+    from schemas.daily_report import DailyReportInput, DailyReportResult, ReportWindow, Retention
+    from rules.health_score import build_report
 
 STORE_TIMEOUT = timedelta(minutes=2)
 STORE_RETRY = RetryPolicy(maximum_attempts=5, initial_interval=timedelta(seconds=1))

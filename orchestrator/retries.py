@@ -5,7 +5,7 @@ from datetime import timedelta
 from temporalio.common import RetryPolicy
 
 from schemas.runs import RetryDefaults
-from schemas.steps import RetryOverride
+from language.steps import RetryOverride
 
 # Database writes of long-lived platform workflows (lifecycle, billing): keep trying through an outage.
 STORE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))

@@ -13,7 +13,7 @@ from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, 
 
 from core.metering import UsageBuffer
 from schemas.runs import AiReply
-from schemas.usage import ai_credits
+from rules.usage import ai_credits
 
 STEP_ACTIVITIES = frozenset({"http_request", "send_email", "ai_complete"})
 

@@ -16,7 +16,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.upgrades import UpgradeActivities
     from orchestrator.retries import JOB_RETRY
     from schemas.telemetry_analysis import AnomalyRules
-    from schemas.upgrades import PlanWrite, UpgradePlannerInput, UpgradePlannerResult, propose
+    from schemas.upgrades import PlanWrite, UpgradePlannerInput, UpgradePlannerResult
+    from rules.upgrade_proposals import propose
 
 STORE_TIMEOUT = timedelta(minutes=2)
 SIGNALS_PATCH = "signals-with-window-and-anomalies"

@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.usage import UsageActivities
     from orchestrator.retries import retry_for
     from orchestrator.search_attributes import RUN_STATUS
-    from schemas.expressions import ExpressionError, SecretPlaceholders, evaluate, render, render_value
+    from language.expressions import ExpressionError, SecretPlaceholders, evaluate, render, render_value
     from schemas.runs import (
         AiPrompt,
         EmailMessage,
@@ -41,7 +41,7 @@ with workflow.unsafe.imports_passed_through():
         StepOutcome,
         StepStatus,
     )
-    from schemas.steps import (
+    from language.steps import (
         END,
         AiStep,
         ApprovalStep,
@@ -52,8 +52,10 @@ with workflow.unsafe.imports_passed_through():
         LogStep,
         Step,
         TransformStep,
+        WorkflowDefinition,
     )
-    from schemas.usage import ADMITTED_TRIGGERS, UsageRecord
+    from rules.usage import ADMITTED_TRIGGERS
+    from schemas.usage import UsageRecord
 
 # HTTP calls up to this timeout run as local activities (no extra history events); longer ones heartbeat.
 LOCAL_HTTP_MAX_TIMEOUT = timedelta(seconds=30)
@@ -119,7 +121,7 @@ class UserWorkflowRun:
         return RunResult(run_id=params.run_id, status=self._status, steps=self._outcomes, vars=self._vars)
 
     async def _walk(self, params: RunInput) -> None:
-        steps = params.definition.steps
+        steps = WorkflowDefinition.model_validate(params.definition).steps
         index = {step.id: position for position, step in enumerate(steps)}
         reusable = _reusable(params)
         position: int | None = 0

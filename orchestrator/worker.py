@@ -37,14 +37,15 @@ from orchestrator.activity_telemetry import ActivityTelemetry
 from orchestrator.auto_recovery import AutoRecovery
 from orchestrator.billing_portal import BillingPortal
 from orchestrator.checkout import Checkout
-from orchestrator.client import TemporalRunControl, connect
+from starters.runs import TemporalRunControl
+from starters.connection import connect
 from orchestrator.compliance_audit import ComplianceAudit
 from orchestrator.cost_autopilot import CostAutopilot
 from orchestrator.daily_report import DailyReport
 from orchestrator.data_export import DataExport
 from orchestrator.dunning import Dunning
 from orchestrator.heartbeat import Heartbeat
-from orchestrator.platform_schedules import ensure_platform_schedules
+from starters.platform_schedules import ensure_platform_schedules
 from orchestrator.step_metering import StepMetering
 from orchestrator.stripe_event import StripeEvent
 from orchestrator.tenant_lifecycle import TenantLifecycle

@@ -10,7 +10,6 @@ SEVERITIES: tuple[Severity, ...] = ("info", "low", "medium", "high", "critical")
 # What one finding costs the report's 0-100 score; one check costs at most CHECK_PENALTY_CAP, so a thousand idle
 # keys do not hide every other problem behind a score of 0.
 PENALTIES: dict[Severity, int] = {"info": 0, "low": 2, "medium": 5, "high": 10, "critical": 25}
-CHECK_PENALTY_CAP = 25
 AuditTrigger = Literal["schedule", "founder"]
 
 
@@ -90,14 +89,3 @@ class ComplianceAuditResult(BaseModel):
     founder_notified: bool
 
 
-def score_of(findings: list[Finding]) -> int:
-    """100 minus the findings' penalties, each check's capped at CHECK_PENALTY_CAP; never below 0."""
-    per_check: dict[str, int] = {}
-    for finding in findings:
-        per_check[finding.check] = per_check.get(finding.check, 0) + finding.penalty
-    return max(0, 100 - sum(min(CHECK_PENALTY_CAP, penalty) for penalty in per_check.values()))
-
-
-def counts_of(findings: list[Finding]) -> dict[str, int]:
-    """How many findings of each severity, every severity present."""
-    return {severity: sum(f.severity == severity for f in findings) for severity in SEVERITIES}

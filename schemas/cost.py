@@ -76,9 +76,3 @@ class CostOverview(BaseModel):
     actions: list[CostAction]
 
 
-def is_spike(rate: SpendRate, params: CostAutopilotInput) -> bool:
-    """Above the floor and above `spike_factor` times the trailing average (0 with no history yet)."""
-    if rate.rate_micros_per_hour is None:
-        return False
-    trailing = rate.trailing_micros_per_hour or 0.0
-    return rate.rate_micros_per_hour > params.floor_micros_per_hour and rate.rate_micros_per_hour > params.spike_factor * trailing

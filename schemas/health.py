@@ -63,9 +63,3 @@ class HealthRecordPublic(BaseModel):
     worker_count: int | None
 
 
-def overall_status(checks: list[CheckResult]) -> HealthStatus:
-    """down when the database or Temporal failed; degraded when a configured outside service failed."""
-    failed = {check.name for check in checks if check.status == "failed"}
-    if failed & {"database", "temporal"}:
-        return "down"
-    return "degraded" if failed else "ok"

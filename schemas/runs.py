@@ -5,8 +5,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from schemas.steps import WorkflowDefinition
-
 RunStatus = Literal["running", "waiting_approval", "completed", "failed", "rejected", "cancelled"]
 StepStatus = Literal["running", "waiting", "succeeded", "failed", "cancelled", "approved", "rejected"]
 DeciderRole = Literal["member", "tenant_admin", "founder"]
@@ -29,7 +27,8 @@ class RunInput(BaseModel):
     tenant_id: str
     definition_id: str
     version: int
-    definition: WorkflowDefinition
+    definition: dict[str, Any]
+    """The definition version as stored (JSON); the workflow reads it with the definition language."""
     input: dict[str, Any] = Field(default_factory=dict)
     retry_defaults: RetryDefaults = Field(default_factory=RetryDefaults)
     trigger: Literal["api", "schedule", "webhook", "redrive", "auto_recovery"] = "api"

@@ -17,9 +17,9 @@ from temporalio.service import RPCError
 
 from api.deps import CurrentTenant, EngineDep, FounderDep, SettingsDep, TemporalDep, require_admin
 from api.errors import ApiError
-from api.routes.hooks import read_capped_body, refuse_declared_oversize
+from api.routes.webhooks_inbound import read_capped_body, refuse_declared_oversize
 from core.settings import Settings
-from orchestrator.client import open_billing_portal, run_checkout, start_stripe_event
+from starters.billing import open_billing_portal, run_checkout, start_stripe_event
 from orchestrator.dunning import Dunning, dunning_workflow_id
 from schemas.billing import (
     BillingContactUpdate,
@@ -34,9 +34,9 @@ from schemas.billing import (
     PortalSession,
     WebhookReceived,
 )
-from schemas.plans import PLANS
-from schemas.pricing import CATALOG
-from schemas.stripe_events import MAX_ID, stripe_event_input
+from language.plans import PLANS
+from rules.pricing import CATALOG
+from rules.stripe_events import MAX_ID, stripe_event_input
 from schemas.tables import AuditEntry, BillingAccount, Tenant
 
 log = structlog.get_logger()

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import EngineDep, FounderDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import ApiError
 from orchestrator.compliance_audit import ComplianceAudit
-from orchestrator.platform_schedules import compliance_audit_input, compliance_audit_workflow_id
+from starters.platform_schedules import compliance_audit_input, compliance_audit_workflow_id
 from schemas.compliance import Severity
 from schemas.compliance_api import (
     ComplianceRunCreate,

@@ -13,14 +13,14 @@ from temporalio.service import RPCError
 from api.deps import EngineDep, FounderDep, SettingsDep, TemporalDep
 from api.errors import ApiError
 from api.routes.tenants import tenant_detail
-from orchestrator.client import ensure_lifecycle
+from starters.tenants import ensure_lifecycle
 from orchestrator.cost_autopilot import CostAutopilot
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from schemas.api import CostCheckCreate, TenantDetail, ThrottleCreate, ThrottleLiftCreate
 from schemas.cost import CostAction, CostAutopilotResult, CostOverview, TenantCost
 from schemas.tables import AuditEntry, SpendSample, Tenant, UsageCounter
 from schemas.tenants import Throttle, ThrottleLift
-from schemas.usage import period_of, spend_micros
+from rules.usage import period_of, spend_micros
 
 router = APIRouter(prefix="/api/admin/cost", tags=["cost"])
 ACTIONS = ("tenant.throttled", "tenant.throttle_lifted")

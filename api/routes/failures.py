@@ -10,10 +10,10 @@ from temporalio.client import WorkflowExecutionStatus
 from api.deps import CallerDep, EngineDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import ApiError
 from api.routes.runs import owned_run
-from orchestrator.client import redrive_input, start_run
+from starters.runs import redrive_input, start_run
 from orchestrator.user_run import UserWorkflowRun
 from schemas.api import FailurePublic, HealingSuggestion, RunAccepted
-from schemas.steps import WorkflowDefinition
+from language.steps import WorkflowDefinition
 from schemas.tables import FailureEntry, WorkflowVersionRow
 
 router = APIRouter(prefix="/api", tags=["failures"])
@@ -68,7 +68,7 @@ async def retry_run(
         raise ApiError(409, "run_not_failed", "Only a failed run can be retried", field="run_id")
     failed = await handle.query(UserWorkflowRun.progress)
     definition = await run_in_threadpool(_version, engine, failed.definition_id, failed.version)
-    params = redrive_input(failed, definition, settings.retry_defaults())
+    params = redrive_input(failed, definition.model_dump(mode="json"), settings.retry_defaults())
     new_run = await start_run(temporal, params, settings.task_queue, eager=settings.api_embedded_worker)
     await run_in_threadpool(_mark_redriven, engine, run_id, params.run_id)
     return RunAccepted(run_id=params.run_id, workflow_id=new_run.id, definition_id=params.definition_id,

@@ -17,7 +17,7 @@ from api.admission import Admission, start_admitted
 from api.deps import CallerDep, CurrentTenant, EngineDep, SettingsDep, TemporalDep, UsageDep
 from api.errors import ApiError
 from core.security import open_token, seal_token
-from orchestrator.client import TRIGGER_MEMO, new_run_id, run_workflow_id, same_request
+from starters.runs import TRIGGER_MEMO, new_run_id, run_workflow_id, same_request
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.user_run import UserWorkflowRun
 from schemas.api import RunAccepted, RunCreate, RunPage, RunPublic, RunSummary, StepDecisionCreate
@@ -51,7 +51,7 @@ async def start_run(
         return RunInput(
             run_id=new_run_id(admitted.tenant_id, admitted.definition_id, idempotency_key),
             tenant_id=admitted.tenant_id, definition_id=admitted.definition_id, version=admitted.version,
-            definition=admitted.definition, input=body.input, retry_defaults=settings.retry_defaults(),
+            definition=admitted.definition.model_dump(mode="json"), input=body.input, retry_defaults=settings.retry_defaults(),
         )
 
     handle, params = await start_admitted(

@@ -11,8 +11,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.admission import check_input, latest_definition
 from api.deps import CallerDep, CurrentTenant, EngineDep, SettingsDep, TemporalDep
 from api.errors import ApiError
-from orchestrator import schedules
-from orchestrator.client import new_schedule_id
+from starters import schedules
+from starters.schedules import new_schedule_id
+from language.steps import WorkflowDefinition
 from schemas.runs import RunInput
 from schemas.schedules import ScheduleCreate, SchedulePublic, ScheduleUpdate
 
@@ -37,7 +38,7 @@ async def create_schedule(
     check_input(definition, body.input)
     params = RunInput(
         run_id="", trigger="schedule", tenant_id=tenant_id, definition_id=definition_id, version=version,
-        definition=definition, input=body.input,
+        definition=definition.model_dump(mode="json"), input=body.input,
         retry_defaults=settings.retry_defaults(),
     )
     schedule_id = new_schedule_id()
@@ -86,7 +87,7 @@ async def update_schedule(
         raise ApiError(422, "invalid_schedule", "Give at most one of cron and interval_s", field="body.cron")
     current = await _owned(temporal, schedule_id, tenant.tenant_id)
     if body.input is not None:
-        check_input((await schedules.scheduled_input(current)).definition, body.input)
+        check_input(WorkflowDefinition.model_validate((await schedules.scheduled_input(current)).definition), body.input)
     try:
         await schedules.update_schedule(temporal, schedule_id, body)
     except RPCError as err:

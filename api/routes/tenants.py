@@ -12,7 +12,7 @@ from temporalio.service import RPCError
 from api.deps import CallerDep, EngineDep, FounderDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import ApiError
 from core.security import new_api_key
-from orchestrator.client import ensure_lifecycle, tenant_workflow_id
+from starters.tenants import ensure_lifecycle, tenant_workflow_id
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from schemas.api import (
     ApiKeyCreate,

@@ -14,14 +14,7 @@ from api.errors import ApiError
 from orchestrator.upgrade_planner import UpgradePlanner
 from schemas.api import UpgradePlanUpdate
 from schemas.tables import UpgradePlan
-from schemas.upgrades import (
-    PlanCategory,
-    PlanStatus,
-    UpgradePlannerInput,
-    UpgradePlannerResult,
-    UpgradePlanPublic,
-    UpgradeSummary,
-)
+from schemas.upgrades import PlanCategory, PlanStatus, UpgradePlannerInput, UpgradePlannerResult, UpgradePlanPublic, UpgradeSummary
 
 router = APIRouter(prefix="/api/guardian/upgrade", tags=["upgrades"])
 REBUILD_WORKFLOW_ID = "upgrade-planner-rebuild"

@@ -10,7 +10,8 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import CallerDep, EngineDep
 from api.errors import ApiError
 from schemas.tables import Tenant, UsageCounter
-from schemas.usage import METRICS, MetricUsage, UsagePublic, limits_for, period_end, period_of, spend_micros
+from schemas.usage import METRICS, MetricUsage, UsagePublic
+from rules.usage import limits_for, period_end, period_of, spend_micros
 
 router = APIRouter(prefix="/api", tags=["usage"])
 

@@ -10,11 +10,11 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import CurrentTenant, EngineDep, SessionDep, TemporalDep
 from api.errors import ApiError
-from orchestrator.schedules import follow_new_version
+from starters.schedules import follow_new_version
 from schemas.api import WorkflowPublic, WorkflowSummary
-from schemas.steps import WorkflowDefinition
+from language.steps import WorkflowDefinition
 from schemas.tables import Tenant, WorkflowDefinitionRow, WorkflowVersionRow
-from schemas.validation import ValidationReport, validate_definition
+from language.validation import ValidationReport, validate_definition
 
 router = APIRouter(prefix="/api/workflows", tags=["workflows"])
 RawDefinition = Annotated[Any, Body(description="A workflow definition (see the README for the language)")]

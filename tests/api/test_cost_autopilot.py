@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from core.metering import add_usage
 from schemas.tables import SpendSample
-from schemas.usage import period_of
+from rules.usage import period_of
 from tests.api.tenancy import ApiTenant, new_tenant, new_workflow
 from tests.api.waiting import poll_run
 from tests.conftest import founder_headers

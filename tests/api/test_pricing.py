@@ -6,8 +6,9 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from schemas.plans import PLANS
-from schemas.pricing import CATALOG, PricingCatalog, Region
+from language.plans import PLANS
+from rules.pricing import CATALOG
+from schemas.pricing import PricingCatalog, Region
 
 REGIONS = sorted(CATALOG.regions)
 PACKAGES = sorted(CATALOG.packages)

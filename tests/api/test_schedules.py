@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 from temporalio.client import Client
 
 from core.settings import Settings
-from orchestrator.client import new_schedule_id
-from orchestrator.schedules import create_schedule, follow_new_version, update_schedule
+from starters.schedules import new_schedule_id
+from starters.schedules import create_schedule, follow_new_version, update_schedule
 from schemas.runs import RunInput
 from schemas.schedules import ScheduleTiming, ScheduleUpdate
-from schemas.steps import WorkflowDefinition
+from language.steps import WorkflowDefinition
 from tests.api.tenancy import ApiTenant, new_tenant, new_workflow
 from tests.api.waiting import finished, poll_run
 from tests.conftest import founder_headers, until
@@ -133,7 +133,7 @@ async def test_a_paused_schedule_does_not_fire_until_resumed(
     # One-second intervals are below the API's bound, so this drives the Temporal side directly; a running
     # twin shows the server was firing while the paused one stayed silent.
     params = RunInput(tenant_id=f"t-{uuid.uuid4()}", definition_id="d-paused", version=1, trigger="schedule",
-                      definition=WorkflowDefinition.model_validate({"name": "flow", "steps": [DONE]}))
+                      definition=WorkflowDefinition.model_validate({"name": "flow", "steps": [DONE]}).model_dump(mode="json"))
     paused_id, twin_id = new_schedule_id(), new_schedule_id()
     every_second = ScheduleTiming(interval_s=1)
     queue = settings.task_queue

@@ -19,7 +19,7 @@ from schemas.tables import (
     UpgradePlan,
 )
 from schemas.upgrades import UpgradePlannerInput
-from schemas.usage import period_of
+from rules.usage import period_of
 from tests.api.tenancy import new_tenant
 from tests.conftest import founder_headers
 

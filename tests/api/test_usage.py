@@ -13,7 +13,7 @@ from api.errors import ApiError
 from api.main import create_app
 from core.metering import add_usage
 from core.settings import Settings
-from schemas.usage import PLAN_LIMITS, ai_credits, period_end, period_of
+from rules.usage import PLAN_LIMITS, ai_credits, period_end, period_of
 from tests.api.tenancy import ApiTenant, new_tenant, new_workflow
 from tests.api.waiting import finished, poll_run
 from tests.conftest import founder_headers

@@ -14,7 +14,7 @@ from starlette.requests import Request
 
 from api.errors import ApiError
 from api.main import create_app
-from api.routes.hooks import read_capped_body
+from api.routes.webhooks_inbound import read_capped_body
 from core.settings import Settings
 from schemas.tables import WebhookTrigger
 from tests.api.tenancy import ApiTenant, new_tenant, new_workflow

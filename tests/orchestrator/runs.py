@@ -5,10 +5,10 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 
-from orchestrator.client import start_run
+from starters.runs import start_run
 from orchestrator.user_run import UserWorkflowRun
 from schemas.runs import RetryDefaults, RunInput, RunProgress
-from schemas.steps import WorkflowDefinition
+from language.steps import WorkflowDefinition
 from tests.conftest import until
 
 FAST_RETRIES = RetryDefaults(initial_interval_s=0.05, max_interval_s=0.2, max_attempts=3)
@@ -18,7 +18,7 @@ def make_run(*steps: dict[str, Any], input: dict[str, Any] | None = None, tenant
     definition = WorkflowDefinition.model_validate({"name": "test run", "steps": list(steps)})
     return RunInput(
         run_id=str(uuid.uuid4()), tenant_id=tenant_id, definition_id="definition-1", version=1,
-        definition=definition, input=input or {}, retry_defaults=FAST_RETRIES,
+        definition=definition.model_dump(mode="json"), input=input or {}, retry_defaults=FAST_RETRIES,
     )
 
 

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from temporalio.client import Client, WorkflowFailureError
 
 from orchestrator.auto_recovery import AutoRecovery
-from orchestrator.platform_schedules import AUTO_RECOVERY_SCHEDULE, ensure_platform_schedules
+from starters.platform_schedules import AUTO_RECOVERY_SCHEDULE, ensure_platform_schedules
 from orchestrator.user_run import UserWorkflowRun
 from schemas.recovery import AutoRecoveryInput, AutoRecoveryResult
 from schemas.runs import RunInput
@@ -45,7 +45,7 @@ def stored_run(engine, tenant_id: str, step: dict) -> RunInput:
         session.add(row)
         session.flush()
         session.add(WorkflowVersionRow(definition_id=row.id, version=1,
-                                       body=run.definition.model_dump(mode="json", by_alias=True)))
+                                       body=run.definition))
         session.commit()
         return run.model_copy(update={"definition_id": row.id})
 

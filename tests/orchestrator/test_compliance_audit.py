@@ -15,7 +15,7 @@ from temporalio.client import Client
 from core.security import SecretBox
 from core.settings import Settings
 from orchestrator.compliance_audit import ComplianceAudit
-from orchestrator.platform_schedules import COMPLIANCE_AUDIT_SCHEDULE, ensure_platform_schedules
+from starters.platform_schedules import COMPLIANCE_AUDIT_SCHEDULE, ensure_platform_schedules
 from orchestrator.worker import build_worker
 from schemas.compliance import ComplianceAuditInput, ComplianceAuditResult
 from schemas.tables import (

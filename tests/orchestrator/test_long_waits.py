@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.usage import UsageActivities
-from orchestrator.client import start_run
+from starters.runs import start_run
 from orchestrator.user_run import UserWorkflowRun
 from orchestrator.worker import WORKFLOW_RUNNER
 from schemas.runs import RunResult

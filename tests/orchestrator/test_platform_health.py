@@ -17,10 +17,10 @@ from temporalio.client import Client, ScheduleOverlapPolicy
 
 from core.db import create_db_engine, migrate
 from core.settings import Settings
-from orchestrator.client import connect
+from starters.connection import connect
 from orchestrator.daily_report import DailyReport
 from orchestrator.heartbeat import Heartbeat
-from orchestrator.platform_schedules import (
+from starters.platform_schedules import (
     DAILY_REPORT_SCHEDULE,
     HEARTBEAT_SCHEDULE,
     ensure_platform_schedules,

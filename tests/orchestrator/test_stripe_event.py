@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.client import Client, WorkflowExecutionStatus
 
-from orchestrator.client import stripe_event_workflow_id
+from starters.billing import stripe_event_workflow_id
 from orchestrator.dunning import Dunning, dunning_workflow_id
 from orchestrator.stripe_event import StripeEvent
 from schemas.billing import (

@@ -23,7 +23,8 @@ from core.db import create_db_engine, migrate
 from core.settings import Settings
 from orchestrator.billing_portal import BillingPortal
 from orchestrator.checkout import Checkout
-from orchestrator.client import redrive_input, stripe_event_workflow_id
+from starters.runs import redrive_input
+from starters.billing import stripe_event_workflow_id
 from orchestrator.compliance_audit import ComplianceAudit
 from orchestrator.cost_autopilot import CostAutopilot
 from orchestrator.daily_report import DailyReport
@@ -66,7 +67,7 @@ from schemas.tables import (
 )
 from schemas.tenants import LifecycleInput, TenantChange, TenantState, Throttle, ThrottleLift
 from schemas.upgrades import UpgradePlannerInput
-from schemas.usage import period_of
+from rules.usage import period_of
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.smtp import SmtpSink
 from tests.fakes.stripe import API_KEY as STRIPE_KEY

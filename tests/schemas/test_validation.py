@@ -2,9 +2,9 @@ from typing import Any
 
 import pytest
 
-from schemas.plans import risky_step
-from schemas.steps import HttpStep
-from schemas.validation import ValidationReport, validate_definition
+from language.plans import risky_step
+from language.steps import HttpStep
+from language.validation import ValidationReport, validate_definition
 
 
 def make_definition(*steps: dict[str, Any], **fields: Any) -> dict[str, Any]:

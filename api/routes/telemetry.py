@@ -20,13 +20,8 @@ from schemas.daily_report import DailyReportBody
 from schemas.health import HealthRecordPublic
 from schemas.tables import DailyReportRow, FailureEntry, HealthRecord, TelemetryEvent
 from schemas.telemetry import RESERVED_SOURCES, GuardianSummary, TelemetryAccepted, TelemetryBatch
-from schemas.telemetry_analysis import (
-    AnomalyReport,
-    AnomalyRules,
-    TelemetrySummary,
-    detect_anomalies,
-    summarise,
-)
+from schemas.telemetry_analysis import AnomalyReport, AnomalyRules, TelemetrySummary
+from rules.telemetry import detect_anomalies, summarise
 
 router = APIRouter(prefix="/api/guardian", tags=["guardian"])
 log = structlog.get_logger()

@@ -23,7 +23,6 @@ from temporalio.client import (
 from core.logs import configure_logging
 from core.settings import Settings, get_settings
 from orchestrator.auto_recovery import AutoRecovery
-from orchestrator.client import connect
 from orchestrator.compliance_audit import ComplianceAudit
 from orchestrator.cost_autopilot import CostAutopilot
 from orchestrator.daily_report import DailyReport
@@ -34,6 +33,7 @@ from schemas.daily_report import DailyReportInput
 from schemas.health import HeartbeatInput
 from schemas.recovery import AutoRecoveryInput
 from schemas.upgrades import UpgradePlannerInput
+from starters.connection import connect
 
 AUTO_RECOVERY_SCHEDULE = "platform-auto-recovery"
 COST_AUTOPILOT_SCHEDULE = "platform-cost-autopilot"

@@ -7,6 +7,7 @@ schedule's typed search attributes (`TenantId`, `WorkflowDefinitionId`) and memo
 
 import asyncio
 import re
+import uuid
 from collections.abc import Mapping
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -27,16 +28,19 @@ from temporalio.client import (
     ScheduleUpdate,
     ScheduleUpdateInput,
 )
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
-from orchestrator.client import TRIGGER_MEMO, run_workflow_id
+from language.steps import WorkflowDefinition
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.user_run import UserWorkflowRun
 from schemas.runs import RunInput
 from schemas.schedules import ScheduledRun, SchedulePublic, ScheduleTiming
 from schemas.schedules import ScheduleUpdate as ScheduleChange
-from schemas.steps import WorkflowDefinition
+from starters.runs import TRIGGER_MEMO, run_workflow_id
 
 SCHEDULE_ID = re.compile(r"sched-[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}")
 # The server hands a cron spec back as calendars, so the text the tenant wrote travels with the action.
@@ -181,7 +185,7 @@ async def follow_new_version(
         params = await scheduled_input(description)
         if params.version >= version:  # a newer version got here first
             return None
-        params = params.model_copy(update={"version": version, "definition": definition})
+        params = params.model_copy(update={"version": version, "definition": definition.model_dump(mode="json")})
         schedule, task_queue = description.schedule, _start(description).task_queue
         schedule.action = _action(description.id, params, await _timing(description), task_queue)
         return ScheduleUpdate(schedule=schedule)
@@ -249,3 +253,10 @@ async def _describe(temporal: Client, schedule_id: str) -> ScheduleDescription |
         if err.status == RPCStatusCode.NOT_FOUND:
             return None
         raise
+
+
+SCHEDULE_PREFIX = "sched-"
+
+
+def new_schedule_id() -> str:
+    return f"{SCHEDULE_PREFIX}{uuid.uuid4()}"

@@ -1,12 +1,11 @@
-"""Connecting to Temporal, workflow ids, and the helpers the API uses to start and message runs."""
+"""Starting user runs and acting on them for activities: run ids, idempotent starts, re-drives."""
 
-import asyncio
 import hashlib
 import json
-import time
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
+from typing import Any
 
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
@@ -18,46 +17,27 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
-from orchestrator.billing_portal import BillingPortal
-from orchestrator.checkout import Checkout
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
-from orchestrator.stripe_event import StripeEvent
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.user_run import UserWorkflowRun
-from schemas.billing import CheckoutInput, CheckoutSession, PortalInput, PortalSession, StripeEventInput
 from schemas.data_requests import RunRecord
 from schemas.runs import ResumePoint, RetryDefaults, RunInput, RunProgress
-from schemas.steps import WorkflowDefinition
-from schemas.tenants import LifecycleInput, TenantChange, TenantState, Throttle
+from schemas.tenants import TenantChange, Throttle
+from starters.tenants import ensure_lifecycle
 
 RUN_ID_NAMESPACE = uuid.UUID("6f1c2b3e-8a51-4f0e-9d57-3c1f0a6e2b90")
+
+
 RUN_WORKFLOW_PREFIX = "run-"
-SCHEDULE_PREFIX = "sched-"
+
+
 FINGERPRINT = "input_sha256"
+
+
 TRIGGER_MEMO = "trigger"
-
-
-async def connect(address: str, namespace: str, wait_s: float = 30.0, runtime: Runtime | None = None) -> Client:
-    """A client with the pydantic converter; waits for a server that is still starting. `runtime` carries
-    the SDK's telemetry (e.g. Prometheus metrics); the default runtime otherwise."""
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter,
-                                        runtime=runtime)
-        except RuntimeError:
-            if time.monotonic() >= deadline:
-                raise
-            await asyncio.sleep(0.25)
-
-
-def new_schedule_id() -> str:
-    return f"{SCHEDULE_PREFIX}{uuid.uuid4()}"
 
 
 def run_workflow_id(run_id: str) -> str:
@@ -114,7 +94,7 @@ def started_now(handle: WorkflowHandle) -> bool:
     return bool(getattr(response, "started", False))
 
 
-def redrive_input(failed: RunProgress, definition: WorkflowDefinition, retry_defaults: RetryDefaults,
+def redrive_input(failed: RunProgress, definition: dict[str, Any], retry_defaults: RetryDefaults,
                   trigger: str = "redrive") -> RunInput:
     """A new run of the failed run's exact version that reuses its finished steps and resumes at the
     failed one. Its id derives from the failed run's, so one failed run is re-driven at most once."""
@@ -133,7 +113,7 @@ class TemporalRunControl:
     def __init__(self, client: Client, task_queue: str, grace_period_s: float = 30 * 24 * 3600) -> None:
         self._client, self._task_queue, self._grace_period_s = client, task_queue, grace_period_s
 
-    async def redrive(self, run_id: str, definition: WorkflowDefinition, retry_defaults: RetryDefaults,
+    async def redrive(self, run_id: str, definition: dict[str, Any], retry_defaults: RetryDefaults,
                       trigger: str) -> str | None:
         """The new run's id, or None when the failed run no longer exists."""
         handle = self._client.get_workflow_handle(run_workflow_id(run_id))
@@ -219,70 +199,3 @@ class TemporalRunControl:
                 raise
             return False, "purged"
         return True, state.status
-
-
-def tenant_workflow_id(tenant_id: str) -> str:
-    return f"tenant-{tenant_id}"
-
-
-async def ensure_lifecycle(client: Client, tenant_id: str, grace_period_s: float, task_queue: str) -> WorkflowHandle:
-    """The tenant's lifecycle workflow, started if it is not running (tenants created before it existed)."""
-    params = LifecycleInput(state=TenantState(tenant_id=tenant_id), grace_period_s=grace_period_s)
-    try:
-        return await client.start_workflow(
-            TenantLifecycle.run, params, id=tenant_workflow_id(tenant_id), task_queue=task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=TypedSearchAttributes([SearchAttributePair(TENANT_ID, tenant_id)]),
-        )
-    except WorkflowAlreadyStartedError:  # purged: the lifecycle ended for good
-        return client.get_workflow_handle_for(TenantLifecycle.run, tenant_workflow_id(tenant_id))
-
-
-CHECKOUT_ID_NAMESPACE = uuid.UUID("0b5d2f8e-4c1a-4e67-9f3b-6a2d8c1e7f40")
-
-
-def checkout_workflow_id(tenant_id: str, idempotency_key: str) -> str:
-    return f"checkout-{uuid.uuid5(CHECKOUT_ID_NAMESPACE, f'{tenant_id}/{idempotency_key}')}"
-
-
-def stripe_event_workflow_id(event_id: str) -> str:
-    return f"stripe-event-{event_id}"
-
-
-async def run_checkout(client: Client, params: CheckoutInput, task_queue: str, eager: bool,
-                       timeout_s: float) -> CheckoutSession:
-    """The Checkout Session for this idempotency key: created once, the same one for a repeated request
-    (a failed attempt may be repeated). Raises WorkflowFailureError, or TimeoutError after `timeout_s`."""
-    workflow_id = checkout_workflow_id(params.tenant_id, params.idempotency_key)
-    try:
-        handle = await client.start_workflow(
-            Checkout.run, params, id=workflow_id, task_queue=task_queue, request_eager_start=eager,
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        )
-    except WorkflowAlreadyStartedError:
-        handle = client.get_workflow_handle_for(Checkout.run, workflow_id)
-    return await asyncio.wait_for(handle.result(), timeout_s)
-
-
-async def open_billing_portal(client: Client, params: PortalInput, task_queue: str, eager: bool,
-                              timeout_s: float) -> PortalSession:
-    """A customer portal link; raises WorkflowFailureError, or TimeoutError after `timeout_s`."""
-    handle = await client.start_workflow(
-        BillingPortal.run, params, id=f"billing-portal-{uuid.uuid4()}", task_queue=task_queue, request_eager_start=eager,
-    )
-    return await asyncio.wait_for(handle.result(), timeout_s)
-
-
-async def start_stripe_event(client: Client, event: StripeEventInput, task_queue: str, eager: bool) -> bool:
-    """Starts the event's workflow; False when this event id is running or was applied (a repeated delivery).
-    A run that failed or was terminated may be started again: the event row still prevents a second apply."""
-    try:
-        await client.start_workflow(
-            StripeEvent.run, event, id=stripe_event_workflow_id(event.event_id), task_queue=task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY, request_eager_start=eager,
-        )
-    except WorkflowAlreadyStartedError:
-        return False
-    return True

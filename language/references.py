@@ -1,16 +1,16 @@
 """Checks of the expressions and templates in a definition: syntax, names, and what has run before.
 
 A step may read `steps.<id>` only of a step that has finished on every path to it, and `vars.<name>`
-only of a variable an earlier transform sets; `schemas/flow.py` answers "earlier".
+only of a variable an earlier transform sets; `language/flow.py` answers "earlier".
 """
 
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
-from schemas.expressions import SECRET_NAME, ExpressionError, expression_references, template_references
-from schemas.flow import Flow
-from schemas.issues import ValidationIssue, error, json_path, member, warning
-from schemas.steps import (
+from language.expressions import SECRET_NAME, ExpressionError, expression_references, template_references
+from language.flow import Flow
+from language.issues import ValidationIssue, error, json_path, member, warning
+from language.steps import (
     AiStep,
     ApprovalStep,
     ConditionStep,

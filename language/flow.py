@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from schemas.steps import END
+from language.steps import END
 
 Precedence = Literal["always", "sometimes", "never"]
 

@@ -5,8 +5,8 @@ from typing import Any, get_args
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
-from schemas.issues import ValidationIssue, error, json_path
-from schemas.steps import RetryOverride, Step, WorkflowDefinition
+from language.issues import ValidationIssue, error, json_path
+from language.steps import RetryOverride, Step, WorkflowDefinition
 
 STEP_MODELS: dict[str, type[BaseModel]] = {
     model.model_fields["type"].default: model for model in get_args(get_args(Step)[0])

@@ -14,12 +14,12 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from pydantic import TypeAdapter, ValidationError
 
-from schemas.field_errors import field_issue
-from schemas.flow import Flow, FlowNode, Jump
-from schemas.issues import ValidationIssue, ValidationReport, error, json_path, warning
-from schemas.plans import PLANS, risky_step
-from schemas.references import reference_issues
-from schemas.steps import (
+from language.field_errors import field_issue
+from language.flow import Flow, FlowNode, Jump
+from language.issues import ValidationIssue, ValidationReport, error, json_path, warning
+from language.plans import PLANS, risky_step
+from language.references import reference_issues
+from language.steps import (
     END,
     MAX_EMAIL_RECIPIENTS,
     ApprovalStep,

@@ -4,7 +4,7 @@ A mark is a step `type` ("email") or a `type:METHOD` pair ("http_request:DELETE"
 requires every risky step to sit behind a class C (founder) approval gate.
 """
 
-from schemas.steps import Step
+from language.steps import Step
 
 PLANS = ("free", "starter", "pro", "enterprise")
 

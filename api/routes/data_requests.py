@@ -13,7 +13,7 @@ from temporalio.service import RPCError
 
 from api.deps import CurrentTenant, EngineDep, SessionDep, SettingsDep, TemporalDep, require_admin
 from api.errors import ApiError
-from orchestrator.client import ensure_lifecycle
+from starters.tenants import ensure_lifecycle
 from orchestrator.data_export import DataExport, export_workflow_id
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from schemas.data_requests import (

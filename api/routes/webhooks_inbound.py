@@ -25,7 +25,7 @@ from api.routes.runs import effective_status
 from api.routes.webhooks import signing_box
 from core.security import hash_api_key, same_secret
 from core.settings import Settings
-from orchestrator.client import new_run_id, same_request
+from starters.runs import new_run_id, same_request
 from orchestrator.user_run import UserWorkflowRun
 from schemas.runs import RunInput
 from schemas.tables import WebhookTrigger
@@ -58,7 +58,7 @@ async def receive_hook(
     def make_input(admitted: Admission) -> RunInput:
         return RunInput(
             run_id=new_run_id(hook.tenant_id, admitted.definition_id, key), tenant_id=hook.tenant_id,
-            definition_id=admitted.definition_id, version=admitted.version, definition=admitted.definition,
+            definition_id=admitted.definition_id, version=admitted.version, definition=admitted.definition.model_dump(mode="json"),
             input=payload, trigger="webhook", retry_defaults=settings.retry_defaults(),
         )
 

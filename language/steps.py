@@ -1,7 +1,7 @@
 """The workflow-definition language: a definition and one pydantic model per step type.
 
 Field validation lives here; whole-definition checks (graph, references, guardrails) live in
-`schemas/validation.py`. Templates use `{{ ... }}` and expressions are bare Jinja2 expressions;
+`language/validation.py`. Templates use `{{ ... }}` and expressions are bare Jinja2 expressions;
 both may read `input.*`, `steps.<id>.*` and `vars.*`.
 """
 

@@ -1,0 +1,123 @@
+"""Telemetry analysis: latency percentiles, per-source summaries and the anomaly rules."""
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from schemas.telemetry_analysis import (
+    Anomaly,
+    AnomalyRule,
+    AnomalyRules,
+    EndpointLatency,
+    Latency,
+    MessageCount,
+    SourceSummary,
+    TelemetryKind,
+    TelemetrySample,
+    TelemetrySummary,
+)
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..100) of `values`, None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+def latency(samples: Iterable[TelemetrySample]) -> Latency:
+    durations = [s.duration_ms for s in samples if s.duration_ms is not None]
+    return Latency(samples=len(durations), p50_ms=percentile(durations, 50), p95_ms=percentile(durations, 95),
+                   p99_ms=percentile(durations, 99))
+
+
+def top_messages(samples: Iterable[TelemetrySample], kind: TelemetryKind, limit: int = 5) -> list[MessageCount]:
+    counts = Counter((s.source, s.message) for s in samples if s.kind == kind)
+    return [MessageCount(source=src, message=msg, count=n) for (src, msg), n in counts.most_common(limit)]
+
+
+def summarise(samples: Sequence[TelemetrySample], since: datetime, until: datetime) -> TelemetrySummary:
+    by_source: dict[str, list[TelemetrySample]] = defaultdict(list)
+    by_endpoint: dict[str, list[TelemetrySample]] = defaultdict(list)
+    for sample in samples:
+        by_source[sample.source].append(sample)
+        if sample.endpoint and sample.duration_ms is not None:
+            by_endpoint[sample.endpoint].append(sample)
+    endpoints = [EndpointLatency(endpoint=e, latency=latency(group)) for e, group in by_endpoint.items()]
+    errors = sum(s.kind == "error" for s in samples)
+    return TelemetrySummary(
+        since=since, until=until, total=len(samples), errors=errors, error_rate=_rate(errors, len(samples)),
+        latency=latency(samples), sources=[_source_summary(name, group) for name, group in sorted(by_source.items())],
+        slowest_endpoints=sorted(endpoints, key=lambda e: e.latency.p95_ms or 0, reverse=True)[:10],
+        top_errors=top_messages(samples, "error"), top_events=top_messages(samples, "event"),
+    )
+
+
+def detect_anomalies(samples: Sequence[TelemetrySample], now: datetime,
+                     rules: AnomalyRules | None = None) -> list[Anomaly]:
+    """Every rule over the samples of the last `rules.window_s` before `now`; critical ones first."""
+    rules = rules or AnomalyRules()
+    since = now - timedelta(seconds=rules.window_s)
+    recent = [s for s in samples if since <= s.at <= now]
+    found = [*_repeated(recent, rules), *_slow(recent, rules), *_error_rates(recent, rules)]
+    return sorted(found, key=lambda a: (a.severity != "critical", a.rule, -a.value))
+
+
+def _repeated(samples: list[TelemetrySample], rules: AnomalyRules) -> list[Anomaly]:
+    groups: dict[tuple[str, str], list[TelemetrySample]] = defaultdict(list)
+    for sample in samples:
+        if sample.kind == "error":
+            groups[(sample.source, sample.message)].append(sample)
+    return [
+        _anomaly("repeated_message", source, message, len(group), rules.repeat_min, group,
+                 critical=len(group) >= 10 * rules.repeat_min)
+        for (source, message), group in groups.items() if len(group) >= rules.repeat_min
+    ]
+
+
+def _slow(samples: list[TelemetrySample], rules: AnomalyRules) -> list[Anomaly]:
+    groups: dict[tuple[str, str], list[TelemetrySample]] = defaultdict(list)
+    for sample in samples:
+        if sample.endpoint and sample.duration_ms is not None:
+            groups[(sample.source, sample.endpoint)].append(sample)
+    found = []
+    for (source, endpoint), group in groups.items():
+        p95 = percentile([s.duration_ms for s in group if s.duration_ms is not None], 95) or 0.0
+        if p95 > rules.slow_ms:
+            found.append(_anomaly("slow_endpoint", source, endpoint, p95, rules.slow_ms, group,
+                                  critical=p95 > 5 * rules.slow_ms))
+    return found
+
+
+def _error_rates(samples: list[TelemetrySample], rules: AnomalyRules) -> list[Anomaly]:
+    groups: dict[str, list[TelemetrySample]] = defaultdict(list)
+    for sample in samples:
+        groups[sample.source].append(sample)
+    found = []
+    for source, group in groups.items():
+        errors = [s for s in group if s.kind == "error"]
+        rate = _rate(len(errors), len(group))
+        if len(group) >= rules.min_events and rate > rules.max_error_rate:
+            found.append(_anomaly("high_error_rate", source, source, rate, rules.max_error_rate, errors,
+                                  critical=rate > 2.5 * rules.max_error_rate))
+    return found
+
+
+def _anomaly(rule: AnomalyRule, source: str, subject: str, value: float, threshold: float,
+             group: list[TelemetrySample], critical: bool) -> Anomaly:
+    return Anomaly(rule=rule, severity="critical" if critical else "warning", source=source, subject=subject,
+                   value=round(value, 4), threshold=threshold, count=len(group),
+                   first_at=min(s.at for s in group), last_at=max(s.at for s in group))
+
+
+def _source_summary(source: str, group: list[TelemetrySample]) -> SourceSummary:
+    kinds = Counter(s.kind for s in group)
+    return SourceSummary(source=source, total=len(group), errors=kinds["error"], events=kinds["event"],
+                         performance=kinds["performance"], error_rate=_rate(kinds["error"], len(group)),
+                         latency=latency(group))
+
+
+def _rate(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
