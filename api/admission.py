@@ -20,16 +20,16 @@ from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client, WorkflowHandle
 
-from api.errors import ApiError
 from api.routes.workflows import definition_version, owned_definition
+from core.errors import ApiError
 from core.metering import UsageBuffer, add_usage
 from core.settings import Settings
-from starters.runs import start_run, started_now
-from schemas.runs import RunInput
 from language.steps import AiStep, WorkflowDefinition
-from schemas.tables import Tenant, UsageCounter, WorkflowDefinitionRow
 from rules.usage import PLAN_LIMITS, START_LIMITED, limits_for, period_end, period_of
+from schemas.runs import RunInput
+from schemas.tables import Tenant, UsageCounter, WorkflowDefinitionRow
 from schemas.usage import Metric
+from starters.runs import start_run, started_now
 
 MAX_INPUT_BYTES = 256 * 1024  # a run's input travels in its Temporal payload (capped at 2 MiB)
 Limits = dict[str, dict[Metric, int | None]]

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, or_, select
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
-from api.errors import ApiError
+from core.errors import ApiError
 from core.metering import UsageBuffer
 from core.security import hash_api_key, same_secret
 from core.settings import Settings

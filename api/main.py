@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from api.deps import CallerCache, KeyUsage
 from api.errors import install_error_handlers
+from api.metering import ApiCallCounter
 from api.observability import ApiMetrics, RequestObservability
 from api.routes import (
     approvals,
@@ -35,15 +36,14 @@ from api.routes import (
     workflows,
 )
 from api.routes import usage as usage_routes
-from api.metering import ApiCallCounter
 from core.db import create_db_engine
 from core.logs import configure_logging
 from core.metering import UsageBuffer
 from core.settings import VERSION, Settings
 from core.telemetry import TelemetryBuffer
+from orchestrator.worker import build_worker
 from starters.connection import connect
 from starters.platform_schedules import ensure_platform_schedules
-from orchestrator.worker import build_worker
 
 log = structlog.get_logger()
 

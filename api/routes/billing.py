@@ -16,11 +16,13 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from api.deps import CurrentTenant, EngineDep, FounderDep, SettingsDep, TemporalDep, require_admin
-from api.errors import ApiError
 from api.routes.webhooks_inbound import read_capped_body, refuse_declared_oversize
+from core.errors import ApiError
 from core.settings import Settings
-from starters.billing import open_billing_portal, run_checkout, start_stripe_event
+from language.plans import PLANS
 from orchestrator.dunning import Dunning, dunning_workflow_id
+from rules.pricing import CATALOG
+from rules.stripe_events import MAX_ID, stripe_event_input
 from schemas.billing import (
     BillingContactUpdate,
     BillingPublic,
@@ -34,10 +36,8 @@ from schemas.billing import (
     PortalSession,
     WebhookReceived,
 )
-from language.plans import PLANS
-from rules.pricing import CATALOG
-from rules.stripe_events import MAX_ID, stripe_event_input
 from schemas.tables import AuditEntry, BillingAccount, Tenant
+from starters.billing import open_billing_portal, run_checkout, start_stripe_event
 
 log = structlog.get_logger()
 router = APIRouter(prefix="/api/billing", tags=["billing"])

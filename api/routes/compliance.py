@@ -10,9 +10,8 @@ from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import EngineDep, FounderDep, SessionDep, SettingsDep, TemporalDep
-from api.errors import ApiError
+from core.errors import ApiError
 from orchestrator.compliance_audit import ComplianceAudit
-from starters.platform_schedules import compliance_audit_input, compliance_audit_workflow_id
 from schemas.compliance import Severity
 from schemas.compliance_api import (
     ComplianceRunCreate,
@@ -23,6 +22,7 @@ from schemas.compliance_api import (
     ReportSummary,
 )
 from schemas.tables import ComplianceFinding, ComplianceReport, Tenant
+from starters.platform_schedules import compliance_audit_input, compliance_audit_workflow_id
 
 router = APIRouter(prefix="/api/compliance", tags=["compliance"])
 

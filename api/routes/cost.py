@@ -11,16 +11,16 @@ from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from api.deps import EngineDep, FounderDep, SettingsDep, TemporalDep
-from api.errors import ApiError
 from api.routes.tenants import tenant_detail
-from starters.tenants import ensure_lifecycle
+from core.errors import ApiError
 from orchestrator.cost_autopilot import CostAutopilot
 from orchestrator.tenant_lifecycle import TenantLifecycle
+from rules.usage import period_of, spend_micros
 from schemas.api import CostCheckCreate, TenantDetail, ThrottleCreate, ThrottleLiftCreate
 from schemas.cost import CostAction, CostAutopilotResult, CostOverview, TenantCost
 from schemas.tables import AuditEntry, SpendSample, Tenant, UsageCounter
 from schemas.tenants import Throttle, ThrottleLift
-from rules.usage import period_of, spend_micros
+from starters.tenants import ensure_lifecycle
 
 router = APIRouter(prefix="/api/admin/cost", tags=["cost"])
 ACTIONS = ("tenant.throttled", "tenant.throttle_lifted")

@@ -12,8 +12,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from api.deps import CurrentTenant, EngineDep, SessionDep, SettingsDep, TemporalDep, require_admin
-from api.errors import ApiError
-from starters.tenants import ensure_lifecycle
+from core.errors import ApiError
 from orchestrator.data_export import DataExport, export_workflow_id
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from schemas.data_requests import (
@@ -26,6 +25,7 @@ from schemas.data_requests import (
 )
 from schemas.tables import AuditEntry, DataRequest
 from schemas.tenants import TenantChange
+from starters.tenants import ensure_lifecycle
 
 router = APIRouter(prefix="/api/me", tags=["data requests"])
 # GDPR art. 12(3): one month to answer a data-subject request.

@@ -8,13 +8,13 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.client import WorkflowExecutionStatus
 
 from api.deps import CallerDep, EngineDep, SessionDep, SettingsDep, TemporalDep
-from api.errors import ApiError
 from api.routes.runs import owned_run
-from starters.runs import redrive_input, start_run
+from core.errors import ApiError
+from language.steps import WorkflowDefinition
 from orchestrator.user_run import UserWorkflowRun
 from schemas.api import FailurePublic, HealingSuggestion, RunAccepted
-from language.steps import WorkflowDefinition
 from schemas.tables import FailureEntry, WorkflowVersionRow
+from starters.runs import redrive_input, start_run
 
 router = APIRouter(prefix="/api", tags=["failures"])
 

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from api.deps import FounderDep, SessionDep
-from api.errors import ApiError
+from core.errors import ApiError
 from schemas.legal import LEGAL_KINDS, LegalDocumentCreate, LegalDocumentPublic, LegalDocuments, LegalKind
 from schemas.tables import LegalDocument
 

@@ -4,8 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from schemas.pricing import PriceList, RegionPublic
 from rules.pricing import price_list, regions
+from schemas.pricing import PriceList, RegionPublic
 
 router = APIRouter(prefix="/api/pricing", tags=["pricing"])
 

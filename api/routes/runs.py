@@ -15,13 +15,13 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.admission import Admission, start_admitted
 from api.deps import CallerDep, CurrentTenant, EngineDep, SettingsDep, TemporalDep, UsageDep
-from api.errors import ApiError
+from core.errors import ApiError
 from core.security import open_token, seal_token
-from starters.runs import TRIGGER_MEMO, new_run_id, run_workflow_id, same_request
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.user_run import UserWorkflowRun
 from schemas.api import RunAccepted, RunCreate, RunPage, RunPublic, RunSummary, StepDecisionCreate
 from schemas.runs import RunInput, RunStatus, StepDecision
+from starters.runs import TRIGGER_MEMO, new_run_id, run_workflow_id, same_request
 
 router = APIRouter(prefix="/api", tags=["runs"])
 ID_PATTERN = r"^[A-Za-z0-9-]{1,64}$"

@@ -10,12 +10,12 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.admission import check_input, latest_definition
 from api.deps import CallerDep, CurrentTenant, EngineDep, SettingsDep, TemporalDep
-from api.errors import ApiError
-from starters import schedules
-from starters.schedules import new_schedule_id
+from core.errors import ApiError
 from language.steps import WorkflowDefinition
 from schemas.runs import RunInput
 from schemas.schedules import ScheduleCreate, SchedulePublic, ScheduleUpdate
+from starters import schedules
+from starters.schedules import new_schedule_id
 
 router = APIRouter(prefix="/api", tags=["schedules"])
 DEFINITION_ID = re.compile(r"[A-Za-z0-9-]{1,64}")

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from api.deps import CurrentTenant, SessionDep, SettingsDep, require_admin
-from api.errors import ApiError
+from core.errors import ApiError
 from core.security import SecretBox
 from schemas.api import SecretPublic, SecretUpdate
 from schemas.tables import TenantSecret

@@ -13,15 +13,16 @@ from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import CallerDep, EngineDep, FounderDep, SessionDep, SettingsDep
-from api.errors import ApiError, field_path
+from api.errors import field_path
+from core.errors import ApiError
 from core.logs import redact, redact_text
 from core.telemetry import load_samples
+from rules.telemetry import detect_anomalies, summarise
 from schemas.daily_report import DailyReportBody
 from schemas.health import HealthRecordPublic
 from schemas.tables import DailyReportRow, FailureEntry, HealthRecord, TelemetryEvent
 from schemas.telemetry import RESERVED_SOURCES, GuardianSummary, TelemetryAccepted, TelemetryBatch
 from schemas.telemetry_analysis import AnomalyReport, AnomalyRules, TelemetrySummary
-from rules.telemetry import detect_anomalies, summarise
 
 router = APIRouter(prefix="/api/guardian", tags=["guardian"])
 log = structlog.get_logger()

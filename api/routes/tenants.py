@@ -10,9 +10,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from api.deps import CallerDep, EngineDep, FounderDep, SessionDep, SettingsDep, TemporalDep
-from api.errors import ApiError
+from core.errors import ApiError
 from core.security import new_api_key
-from starters.tenants import ensure_lifecycle, tenant_workflow_id
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from schemas.api import (
     ApiKeyCreate,
@@ -26,6 +25,7 @@ from schemas.api import (
 )
 from schemas.tables import ApiKey, Tenant
 from schemas.tenants import TenantChange, TenantState
+from starters.tenants import ensure_lifecycle, tenant_workflow_id
 
 router = APIRouter(prefix="/api/tenants", tags=["tenants"])
 

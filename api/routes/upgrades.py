@@ -10,11 +10,18 @@ from temporalio.client import WorkflowFailureError
 from temporalio.common import WorkflowIDConflictPolicy
 
 from api.deps import EngineDep, FounderDep, SettingsDep, TemporalDep
-from api.errors import ApiError
+from core.errors import ApiError
 from orchestrator.upgrade_planner import UpgradePlanner
 from schemas.api import UpgradePlanUpdate
 from schemas.tables import UpgradePlan
-from schemas.upgrades import PlanCategory, PlanStatus, UpgradePlannerInput, UpgradePlannerResult, UpgradePlanPublic, UpgradeSummary
+from schemas.upgrades import (
+    PlanCategory,
+    PlanStatus,
+    UpgradePlannerInput,
+    UpgradePlannerResult,
+    UpgradePlanPublic,
+    UpgradeSummary,
+)
 
 router = APIRouter(prefix="/api/guardian/upgrade", tags=["upgrades"])
 REBUILD_WORKFLOW_ID = "upgrade-planner-rebuild"

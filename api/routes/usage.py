@@ -8,10 +8,10 @@ from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import CallerDep, EngineDep
-from api.errors import ApiError
+from core.errors import ApiError
+from rules.usage import limits_for, period_end, period_of, spend_micros
 from schemas.tables import Tenant, UsageCounter
 from schemas.usage import METRICS, MetricUsage, UsagePublic
-from rules.usage import limits_for, period_end, period_of, spend_micros
 
 router = APIRouter(prefix="/api", tags=["usage"])
 

@@ -7,8 +7,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from api.deps import CurrentTenant, SessionDep, SettingsDep, require_admin
-from api.errors import ApiError
 from api.routes.workflows import owned_definition
+from core.errors import ApiError
 from core.security import SecretBox, hash_api_key
 from core.settings import Settings
 from schemas.tables import WebhookTrigger

@@ -20,16 +20,16 @@ from temporalio.service import RPCError
 
 from api.admission import Admission, start_admitted
 from api.deps import EngineDep, SettingsDep, TemporalDep, UsageDep
-from api.errors import ApiError
 from api.routes.runs import effective_status
 from api.routes.webhooks import signing_box
+from core.errors import ApiError
 from core.security import hash_api_key, same_secret
 from core.settings import Settings
-from starters.runs import new_run_id, same_request
 from orchestrator.user_run import UserWorkflowRun
 from schemas.runs import RunInput
 from schemas.tables import WebhookTrigger
 from schemas.webhooks import MAX_WAIT_S, HookAccepted, HookFinished
+from starters.runs import new_run_id, same_request
 
 log = structlog.get_logger()
 router = APIRouter(prefix="/api/hooks", tags=["hooks"])

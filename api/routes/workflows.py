@@ -9,12 +9,12 @@ from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import CurrentTenant, EngineDep, SessionDep, TemporalDep
-from api.errors import ApiError
-from starters.schedules import follow_new_version
-from schemas.api import WorkflowPublic, WorkflowSummary
+from core.errors import ApiError
 from language.steps import WorkflowDefinition
-from schemas.tables import Tenant, WorkflowDefinitionRow, WorkflowVersionRow
 from language.validation import ValidationReport, validate_definition
+from schemas.api import WorkflowPublic, WorkflowSummary
+from schemas.tables import Tenant, WorkflowDefinitionRow, WorkflowVersionRow
+from starters.schedules import follow_new_version
 
 router = APIRouter(prefix="/api/workflows", tags=["workflows"])
 RawDefinition = Annotated[Any, Body(description="A workflow definition (see the README for the language)")]

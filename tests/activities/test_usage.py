@@ -11,9 +11,9 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.usage import UsageActivities
 from core.metering import add_usage
+from rules.usage import ai_credits, period_end, period_of
 from schemas.tables import Tenant, UsageCounter
 from schemas.usage import UsageRecord
-from rules.usage import ai_credits, period_end, period_of
 
 
 def counter(engine: Engine, tenant_id: str, metric: str) -> int | None:

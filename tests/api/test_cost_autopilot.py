@@ -8,8 +8,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core.metering import add_usage
-from schemas.tables import SpendSample
 from rules.usage import period_of
+from schemas.tables import SpendSample
 from tests.api.tenancy import ApiTenant, new_tenant, new_workflow
 from tests.api.waiting import poll_run
 from tests.conftest import founder_headers

@@ -12,11 +12,10 @@ from fastapi.testclient import TestClient
 from temporalio.client import Client
 
 from core.settings import Settings
-from starters.schedules import new_schedule_id
-from starters.schedules import create_schedule, follow_new_version, update_schedule
+from language.steps import WorkflowDefinition
 from schemas.runs import RunInput
 from schemas.schedules import ScheduleTiming, ScheduleUpdate
-from language.steps import WorkflowDefinition
+from starters.schedules import create_schedule, follow_new_version, new_schedule_id, update_schedule
 from tests.api.tenancy import ApiTenant, new_tenant, new_workflow
 from tests.api.waiting import finished, poll_run
 from tests.conftest import founder_headers, until

@@ -5,8 +5,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 from temporalio.client import Client
 
-from starters.runs import run_workflow_id
 from schemas.tables import TenantSecret
+from starters.runs import run_workflow_id
 from tests.api.tenancy import new_tenant, new_workflow
 from tests.api.waiting import finished, poll_run
 

@@ -10,6 +10,7 @@ from temporalio.client import Client
 
 from core.metering import add_usage
 from orchestrator.upgrade_planner import UpgradePlanner
+from rules.usage import period_of
 from schemas.tables import (
     ComplianceFinding,
     ComplianceReport,
@@ -19,7 +20,6 @@ from schemas.tables import (
     UpgradePlan,
 )
 from schemas.upgrades import UpgradePlannerInput
-from rules.usage import period_of
 from tests.api.tenancy import new_tenant
 from tests.conftest import founder_headers
 

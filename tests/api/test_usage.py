@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from api.admission import admit
-from api.errors import ApiError
 from api.main import create_app
+from core.errors import ApiError
 from core.metering import add_usage
 from core.settings import Settings
 from rules.usage import PLAN_LIMITS, ai_credits, period_end, period_of

@@ -12,9 +12,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from starlette.requests import Request
 
-from api.errors import ApiError
 from api.main import create_app
 from api.routes.webhooks_inbound import read_capped_body
+from core.errors import ApiError
 from core.settings import Settings
 from schemas.tables import WebhookTrigger
 from tests.api.tenancy import ApiTenant, new_tenant, new_workflow

@@ -5,10 +5,10 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 
-from starters.runs import start_run
+from language.steps import WorkflowDefinition
 from orchestrator.user_run import UserWorkflowRun
 from schemas.runs import RetryDefaults, RunInput, RunProgress
-from language.steps import WorkflowDefinition
+from starters.runs import start_run
 from tests.conftest import until
 
 FAST_RETRIES = RetryDefaults(initial_interval_s=0.05, max_interval_s=0.2, max_attempts=3)

@@ -8,11 +8,11 @@ from sqlmodel import Session, select
 from temporalio.client import Client, WorkflowFailureError
 
 from orchestrator.auto_recovery import AutoRecovery
-from starters.platform_schedules import AUTO_RECOVERY_SCHEDULE, ensure_platform_schedules
 from orchestrator.user_run import UserWorkflowRun
 from schemas.recovery import AutoRecoveryInput, AutoRecoveryResult
 from schemas.runs import RunInput
 from schemas.tables import FailureEntry, Tenant, WorkflowDefinitionRow, WorkflowVersionRow
+from starters.platform_schedules import AUTO_RECOVERY_SCHEDULE, ensure_platform_schedules
 from tests.conftest import founder_headers
 from tests.fakes import unused_port
 from tests.orchestrator.runs import FAST_RETRIES, make_run, start

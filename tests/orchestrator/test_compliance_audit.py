@@ -15,7 +15,6 @@ from temporalio.client import Client
 from core.security import SecretBox
 from core.settings import Settings
 from orchestrator.compliance_audit import ComplianceAudit
-from starters.platform_schedules import COMPLIANCE_AUDIT_SCHEDULE, ensure_platform_schedules
 from orchestrator.worker import build_worker
 from schemas.compliance import ComplianceAuditInput, ComplianceAuditResult
 from schemas.tables import (
@@ -31,6 +30,7 @@ from schemas.tables import (
     WorkflowDefinitionRow,
     WorkflowVersionRow,
 )
+from starters.platform_schedules import COMPLIANCE_AUDIT_SCHEDULE, ensure_platform_schedules
 from tests.conftest import until
 from tests.fakes.smtp import SmtpSink
 from tests.orchestrator.runs import make_run, start

@@ -16,10 +16,10 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.usage import UsageActivities
-from starters.runs import start_run
 from orchestrator.user_run import UserWorkflowRun
 from orchestrator.worker import WORKFLOW_RUNNER
 from schemas.runs import RunResult
+from starters.runs import start_run
 from temporal.devserver import SEARCH_ATTRIBUTES
 from tests.orchestrator.runs import make_run, outcome
 

@@ -17,18 +17,18 @@ from temporalio.client import Client, ScheduleOverlapPolicy
 
 from core.db import create_db_engine, migrate
 from core.settings import Settings
-from starters.connection import connect
 from orchestrator.daily_report import DailyReport
 from orchestrator.heartbeat import Heartbeat
+from orchestrator.worker import build_worker, metrics_runtime
+from schemas.daily_report import DailyReportInput
+from schemas.health import HeartbeatInput
+from schemas.tables import DailyReportRow, FailureEntry, HealthRecord, TelemetryEvent
+from starters.connection import connect
 from starters.platform_schedules import (
     DAILY_REPORT_SCHEDULE,
     HEARTBEAT_SCHEDULE,
     ensure_platform_schedules,
 )
-from orchestrator.worker import build_worker, metrics_runtime
-from schemas.daily_report import DailyReportInput
-from schemas.health import HeartbeatInput
-from schemas.tables import DailyReportRow, FailureEntry, HealthRecord, TelemetryEvent
 from tests.conftest import until
 from tests.fakes import JsonHandler, LocalHttpServer, unused_port
 from tests.fakes.openai import FakeOpenAI

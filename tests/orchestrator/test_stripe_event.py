@@ -8,7 +8,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.client import Client, WorkflowExecutionStatus
 
-from starters.billing import stripe_event_workflow_id
 from orchestrator.dunning import Dunning, dunning_workflow_id
 from orchestrator.stripe_event import StripeEvent
 from schemas.billing import (
@@ -20,6 +19,7 @@ from schemas.billing import (
     StripeEventInput,
 )
 from schemas.tables import BillingAccount, Tenant
+from starters.billing import stripe_event_workflow_id
 from tests.conftest import until
 
 LONG_GRACE = DunningPolicy(grace_period_s=3600, reminder_interval_s=1800)

@@ -23,8 +23,6 @@ from core.db import create_db_engine, migrate
 from core.settings import Settings
 from orchestrator.billing_portal import BillingPortal
 from orchestrator.checkout import Checkout
-from starters.runs import redrive_input
-from starters.billing import stripe_event_workflow_id
 from orchestrator.compliance_audit import ComplianceAudit
 from orchestrator.cost_autopilot import CostAutopilot
 from orchestrator.daily_report import DailyReport
@@ -37,6 +35,7 @@ from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.upgrade_planner import UpgradePlanner
 from orchestrator.user_run import UserWorkflowRun
 from orchestrator.worker import build_worker
+from rules.usage import period_of
 from schemas.billing import (
     CheckoutInput,
     DunningInput,
@@ -67,7 +66,8 @@ from schemas.tables import (
 )
 from schemas.tenants import LifecycleInput, TenantChange, TenantState, Throttle, ThrottleLift
 from schemas.upgrades import UpgradePlannerInput
-from rules.usage import period_of
+from starters.billing import stripe_event_workflow_id
+from starters.runs import redrive_input
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.smtp import SmtpSink
 from tests.fakes.stripe import API_KEY as STRIPE_KEY

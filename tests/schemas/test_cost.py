@@ -2,8 +2,8 @@
 
 import pytest
 
-from schemas.cost import CostAutopilotInput, SpendRate
 from rules.cost import is_spike
+from schemas.cost import CostAutopilotInput, SpendRate
 
 RULE = CostAutopilotInput(spike_factor=3.0, floor_micros_per_hour=1_000_000)
 
