@@ -168,3 +168,39 @@ def require_admin(caller: Caller, what: str) -> None:
     """403 unless the key is a tenant admin's; `what` names what only admins may change."""
     if caller.role != "admin":
         raise ApiError(403, "admin_only", f"Only an admin key may change {what}", field="authorization")
+
+
+class CappedBody:
+    """A request's raw body, bounded by `limit` bytes: 413 `body_too_large` before anything is read when the
+    declared Content-Length is over the limit, or as soon as more than that arrived, leaving the rest unread."""
+
+    def __init__(self, request: Request, limit: int) -> None:
+        self._request, self._limit = request, limit
+
+    def refuse_declared_oversize(self) -> None:
+        """413 when the declared Content-Length is over the limit; reads nothing."""
+        declared = self._request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self._limit:
+            raise self._too_large()
+
+    async def read(self) -> bytes:
+        self.refuse_declared_oversize()
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in self._request.stream():
+            size += len(chunk)
+            if size > self._limit:
+                raise self._too_large()
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self) -> ApiError:
+        message = f"A webhook body may take at most {self._limit // 1024} KiB"
+        return ApiError(413, "body_too_large", message, field="body")
+
+
+async def get_webhook_body(request: Request, settings: SettingsDep) -> CappedBody:
+    return CappedBody(request, settings.webhook_max_body_bytes)
+
+
+WebhookBody = Annotated[CappedBody, Depends(get_webhook_body)]

@@ -15,8 +15,7 @@ from temporalio.client import WorkflowFailureError, WorkflowQueryFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from api.deps import CurrentTenant, EngineDep, FounderDep, SettingsDep, TemporalDep, require_admin
-from api.routes.webhooks_inbound import read_capped_body, refuse_declared_oversize
+from api.deps import CurrentTenant, EngineDep, FounderDep, SettingsDep, TemporalDep, WebhookBody, require_admin
 from core.errors import ApiError
 from core.settings import Settings
 from language.plans import PLANS
@@ -165,14 +164,13 @@ async def open_portal(
 
 @router.post("/webhook")
 async def receive_stripe_event(
-    request: Request, temporal: TemporalDep, settings: SettingsDep
+    request: Request, body: WebhookBody, temporal: TemporalDep, settings: SettingsDep
 ) -> WebhookReceived:
     """Stripe's webhook: verifies the `Stripe-Signature` header on the raw body (400 otherwise, nothing
     changes), then applies a handled event once, however often it is delivered. Other types: 200, ignored."""
     if settings.stripe_webhook_secret is None:
         raise ApiError(503, "billing_not_configured", "The Stripe webhook secret is not set")
-    refuse_declared_oversize(request, settings.webhook_max_body_bytes)
-    raw = await read_capped_body(request, settings.webhook_max_body_bytes)
+    raw = await body.read()
     event = _verified_event(raw, request.headers.get(SIGNATURE_HEADER), settings)
     policy = DunningPolicy(
         grace_period_s=settings.dunning_grace_period_s,
