@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from core.security import SecretBox
-from language.expressions import SECRET_PLACEHOLDER
+from schemas.runs import SECRET_PLACEHOLDER
 from schemas.tables import TenantSecret
 
 REDACTED = "***"

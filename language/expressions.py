@@ -17,7 +17,6 @@ from jinja2.sandbox import SandboxedEnvironment
 
 ROOT_NAMES = frozenset({"input", "steps", "vars", "secrets"})
 SECRET_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
-SECRET_PLACEHOLDER = re.compile(r"\u27easecret:([A-Z][A-Z0-9_]{0,63})\u27eb")
 _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(.*)\}\}\s*$", re.DOTALL)
 
 

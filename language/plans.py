@@ -5,8 +5,7 @@ requires every risky step to sit behind a class C (founder) approval gate.
 """
 
 from language.steps import Step
-
-PLANS = ("free", "starter", "pro", "enterprise")
+from schemas.api import PLANS
 
 _WRITES = frozenset({"http_request:POST", "http_request:PUT", "http_request:PATCH", "http_request:DELETE"})
 

@@ -17,7 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 from language.field_errors import field_issue
 from language.flow import Flow, FlowNode, Jump
 from language.issues import ValidationIssue, ValidationReport, error, json_path, warning
-from language.plans import PLANS, risky_step
+from language.plans import risky_step
 from language.references import reference_issues
 from language.steps import (
     END,
@@ -29,6 +29,7 @@ from language.steps import (
     Step,
     WorkflowDefinition,
 )
+from schemas.api import PLANS
 
 __all__ = ["MAX_STEPS", "ValidationIssue", "ValidationReport", "validate_definition"]
 

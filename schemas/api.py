@@ -1,7 +1,7 @@
 """Request and response bodies of the HTTP API."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -10,6 +10,7 @@ from schemas.tenants import Throttle, Transition
 
 KeyRole = Literal["member", "admin"]
 Plan = Literal["free", "starter", "pro", "enterprise"]
+PLANS: tuple[Plan, ...] = get_args(Plan)
 
 
 class StrictBody(BaseModel):

@@ -10,7 +10,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from language.plans import PLANS
+from schemas.api import PLANS
 
 RegionCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 Rounding = Literal["whole", "x9", "hundreds", "thousands"]

@@ -1,5 +1,6 @@
 """What crosses the boundary of `UserWorkflowRun`: its input, messages, query answers and activity calls."""
 
+import re
 from datetime import datetime
 from typing import Any, Literal
 
@@ -8,6 +9,8 @@ from pydantic import BaseModel, Field
 RunStatus = Literal["running", "waiting_approval", "completed", "failed", "rejected", "cancelled"]
 StepStatus = Literal["running", "waiting", "succeeded", "failed", "cancelled", "approved", "rejected"]
 DeciderRole = Literal["member", "tenant_admin", "founder"]
+# How a rendered HTTP call names a tenant secret; the workflow never sees the value, the HTTP activity fills it in.
+SECRET_PLACEHOLDER = re.compile(r"\u27easecret:([A-Z][A-Z0-9_]{0,63})\u27eb")
 
 
 class RetryDefaults(BaseModel):

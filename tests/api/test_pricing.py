@@ -6,8 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from language.plans import PLANS
 from rules.pricing import CATALOG
+from schemas.api import PLANS
 from schemas.pricing import PricingCatalog, Region
 
 REGIONS = sorted(CATALOG.regions)
