@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 import structlog
-from fastapi import BackgroundTasks, Depends, Request
+from fastapi import BackgroundTasks, Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, or_, select
 from starlette.concurrency import run_in_threadpool
@@ -124,12 +125,15 @@ def _tenant_caller(engine: Engine, key_hash: str) -> Caller | None:
     return Caller(kind="tenant", tenant_id=key.tenant_id, role=key.role, key_id=key.id)  # type: ignore[arg-type]
 
 
-async def get_caller(request: Request, settings: SettingsDep, engine: EngineDep, background: BackgroundTasks) -> Caller:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+# Declares the scheme in OpenAPI (the Authorize button of /docs); get_caller answers a missing token itself.
+bearer = HTTPBearer(auto_error=False, description="The founder token or a tenant API key")
+
+
+async def get_caller(request: Request, settings: SettingsDep, engine: EngineDep, background: BackgroundTasks,
+                     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]) -> Caller:
+    if credentials is None:  # no header, another scheme, or an empty token
         raise ApiError(401, "unauthenticated", "Send `Authorization: Bearer <token>`", field="authorization")
-    token = token.strip()
+    token = credentials.credentials
     if same_secret(token, settings.levqor_founder_token.get_secret_value()):
         return Caller(kind="founder")
     cache: CallerCache = request.state.callers
