@@ -1,12 +1,14 @@
 """Alembic environment: brings the database at `sqlalchemy.url` (or DATABASE_URL) to SQLModel's metadata."""
 
 import os
+from typing import Literal
 
 from alembic import context
 from sqlalchemy import create_engine, pool
 from sqlmodel import SQLModel
 
 import schemas.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from schemas.columns import UtcDateTime
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -19,6 +21,13 @@ def database_url() -> str:
     return url
 
 
+def render_item(kind: str, obj: object, _context: object) -> str | Literal[False]:
+    """Autogenerate writes a UtcDateTime column as the plain type it stores, so migrations import no model code."""
+    if kind == "type" and isinstance(obj, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def run_migrations_offline() -> None:
     """Renders the SQL instead of running it (`alembic upgrade head --sql`)."""
     url = database_url()
@@ -28,6 +37,7 @@ def run_migrations_offline() -> None:
         literal_binds=True,
         dialect_opts={"paramstyle": "named"},
         render_as_batch=url.startswith("sqlite"),
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -44,6 +54,7 @@ def run_migrations_online() -> None:
                 compare_type=True,
                 # SQLite cannot ALTER most things in place; batch mode rebuilds the table instead.
                 render_as_batch=connection.dialect.name == "sqlite",
+                render_item=render_item,
             )
             with context.begin_transaction():
                 context.run_migrations()

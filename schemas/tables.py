@@ -7,6 +7,8 @@ from uuid import uuid4
 from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from schemas.columns import UtcDateTime
+
 LIVE_PLAN = "status IN ('open', 'in_progress')"
 
 
@@ -27,7 +29,7 @@ class Tenant(SQLModel, table=True):
     # Mirrored from the lifecycle's throttle (the cost autopilot's cap); None and False when unthrottled.
     max_concurrent_runs: int | None = None
     ai_paused: bool = False
-    created_at: datetime = Field(default_factory=_now)
+    created_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
 
 
 class ApiKey(SQLModel, table=True):
@@ -37,10 +39,10 @@ class ApiKey(SQLModel, table=True):
     prefix: str = Field(max_length=16)
     key_hash: str = Field(unique=True, max_length=64)
     label: str | None = Field(default=None, max_length=200)
-    created_at: datetime = Field(default_factory=_now)
-    revoked_at: datetime | None = None
+    created_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     # Written at most about once an hour per key, after the response (api/deps.py); the compliance audit reads it.
-    last_used_at: datetime | None = None
+    last_used_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class WorkflowDefinitionRow(SQLModel, table=True):
@@ -50,8 +52,8 @@ class WorkflowDefinitionRow(SQLModel, table=True):
     tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=36)
     name: str = Field(max_length=120)
     latest_version: int = 1
-    created_at: datetime = Field(default_factory=_now)
-    updated_at: datetime = Field(default_factory=_now)
+    created_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
 
 
 class WorkflowVersionRow(SQLModel, table=True):
@@ -62,7 +64,7 @@ class WorkflowVersionRow(SQLModel, table=True):
     definition_id: str = Field(foreign_key="workflow_definition.id", index=True, max_length=36)
     version: int
     body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(default_factory=_now)
+    created_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
 
 
 class TenantSecret(SQLModel, table=True):
@@ -75,8 +77,8 @@ class TenantSecret(SQLModel, table=True):
     tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=36)
     name: str = Field(max_length=64)
     ciphertext: str = Field(max_length=20_000)
-    created_at: datetime = Field(default_factory=_now)
-    updated_at: datetime = Field(default_factory=_now)
+    created_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
 
 
 class FailureEntry(SQLModel, table=True):
@@ -94,16 +96,16 @@ class FailureEntry(SQLModel, table=True):
     error_type: str = Field(max_length=100)
     message: str = Field(max_length=4000)
     attempts: int
-    first_failed_at: datetime
-    last_failed_at: datetime
+    first_failed_at: datetime = Field(sa_type=UtcDateTime)
+    last_failed_at: datetime = Field(sa_type=UtcDateTime)
     priority: str = Field(default="normal", max_length=16)
     status: str = Field(default="open", index=True, max_length=16)
     redriven_run_id: str | None = Field(default=None, max_length=200)
     category: str | None = Field(default=None, max_length=32)
     suggestion: str | None = Field(default=None, max_length=2000)
     auto_applicable: bool = False
-    assessed_at: datetime | None = None
-    created_at: datetime = Field(default_factory=_now)
+    assessed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    created_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
 
 
 class WebhookTrigger(SQLModel, table=True):
@@ -118,7 +120,7 @@ class WebhookTrigger(SQLModel, table=True):
     signing_secret: str | None = Field(default=None, max_length=1000)
     wait_for_result: bool = False
     wait_timeout_s: float = 10.0
-    created_at: datetime = Field(default_factory=_now)
+    created_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
 
 
 class UsageCounter(SQLModel, table=True):
@@ -132,7 +134,7 @@ class UsageCounter(SQLModel, table=True):
     period: str = Field(max_length=7)
     metric: str = Field(max_length=32)
     value: int = 0
-    updated_at: datetime = Field(default_factory=_now)
+    updated_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
 
 
 class DataRequest(SQLModel, table=True):
@@ -144,9 +146,9 @@ class DataRequest(SQLModel, table=True):
     tenant_id: str = Field(index=True, max_length=36)
     kind: str = Field(max_length=16)
     status: str = Field(default="pending", max_length=16)
-    requested_at: datetime = Field(default_factory=_now)
-    deadline_at: datetime
-    completed_at: datetime | None = None
+    requested_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
+    deadline_at: datetime = Field(sa_type=UtcDateTime)
+    completed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     archive: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
@@ -160,7 +162,7 @@ class AuditEntry(SQLModel, table=True):
     actor: str = Field(max_length=100)
     action: str = Field(max_length=64)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    at: datetime = Field(default_factory=_now)
+    at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
 
 
 class SpendSample(SQLModel, table=True):
@@ -170,7 +172,7 @@ class SpendSample(SQLModel, table=True):
 
     id: str = Field(default_factory=_id, primary_key=True, max_length=36)
     tenant_id: str = Field(index=True, max_length=36)
-    at: datetime = Field(default_factory=_now, index=True)
+    at: datetime = Field(default_factory=_now, index=True, sa_type=UtcDateTime)
     period: str = Field(max_length=7)
     spend_micros: int = Field(sa_column=Column(BigInteger, nullable=False))
     # Micro-dollars an hour since the previous sample; None for a tenant's first sample.
@@ -198,9 +200,9 @@ class UpgradePlan(SQLModel, table=True):
     plan_metadata: dict[str, Any] = Field(default_factory=dict, sa_column=Column("metadata", JSON, nullable=False))
     auto_applicable: bool = False
     safe_mode: bool = True
-    created_at: datetime = Field(default_factory=_now)
-    last_seen_at: datetime = Field(default_factory=_now)
-    archived_at: datetime | None = None
+    created_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
+    last_seen_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
+    archived_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class ComplianceReport(SQLModel, table=True):
@@ -212,8 +214,8 @@ class ComplianceReport(SQLModel, table=True):
     status: str = Field(default="running", index=True, max_length=16)
     trigger: str = Field(max_length=16)
     tenant_id: str | None = Field(default=None, max_length=36)
-    started_at: datetime = Field(default_factory=_now, index=True)
-    finished_at: datetime | None = None
+    started_at: datetime = Field(default_factory=_now, index=True, sa_type=UtcDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     score: int | None = None
     counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     founder_notified: bool = False
@@ -247,8 +249,8 @@ class LegalDocument(SQLModel, table=True):
     url: str | None = Field(default=None, max_length=2048)
     text: str | None = Field(default=None, max_length=100_000)
     config: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    effective_at: datetime
-    published_at: datetime = Field(default_factory=_now)
+    effective_at: datetime = Field(sa_type=UtcDateTime)
+    published_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
 
 
 class HealthRecord(SQLModel, table=True):
@@ -257,7 +259,7 @@ class HealthRecord(SQLModel, table=True):
     __tablename__ = "health_record"
 
     id: str = Field(default_factory=_id, primary_key=True, max_length=36)
-    at: datetime = Field(index=True)
+    at: datetime = Field(index=True, sa_type=UtcDateTime)
     status: str = Field(max_length=16)
     db_ok: bool
     temporal_ok: bool
@@ -281,7 +283,7 @@ class TelemetryEvent(SQLModel, table=True):
     duration_ms: float | None = None
     status: int | None = None
     tenant_id: str | None = Field(default=None, index=True, max_length=36)
-    at: datetime = Field(default_factory=_now, index=True)
+    at: datetime = Field(default_factory=_now, index=True, sa_type=UtcDateTime)
     attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
@@ -292,7 +294,7 @@ class DailyReportRow(SQLModel, table=True):
 
     id: str = Field(default_factory=_id, primary_key=True, max_length=36)
     day: str = Field(index=True, max_length=10)
-    generated_at: datetime
+    generated_at: datetime = Field(sa_type=UtcDateTime)
     score: int
     body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
 class BillingAccount(SQLModel, table=True):
@@ -306,9 +308,9 @@ class BillingAccount(SQLModel, table=True):
     stripe_subscription_id: str | None = Field(default=None, max_length=255)
     subscription_status: str | None = Field(default=None, max_length=32)
     # The newest Stripe event applied to the subscription; older ones arriving late change nothing.
-    last_event_at: datetime | None = None
-    created_at: datetime = Field(default_factory=_now)
-    updated_at: datetime = Field(default_factory=_now)
+    last_event_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    created_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
 
 
 class BillingEvent(SQLModel, table=True):
@@ -324,5 +326,5 @@ class BillingEvent(SQLModel, table=True):
     dunning: str | None = Field(default=None, max_length=16)
     invoice_id: str | None = Field(default=None, index=True, max_length=255)
     workflow_run_id: str = Field(max_length=64)
-    created_at: datetime
-    processed_at: datetime = Field(default_factory=_now)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    processed_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
