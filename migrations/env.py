@@ -7,7 +7,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 from sqlmodel import SQLModel
 
-import schemas.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+import schemas.tables  # noqa: F401  (registers the tables and their naming convention on SQLModel.metadata)
 from schemas.columns import UtcDateTime
 
 config = context.config

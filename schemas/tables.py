@@ -9,6 +9,17 @@ from sqlmodel import Field, SQLModel
 
 from schemas.columns import UtcDateTime
 
+# Every constraint gets a name of its own, the same on PostgreSQL and SQLite, so that a migration can
+# address it. Set before the first table is defined: names are given as constraints attach to a table.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
 LIVE_PLAN = "status IN ('open', 'in_progress')"
 
 

@@ -11,20 +11,33 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, inspect, make_url, pool, text
-from sqlmodel import SQLModel
+from sqlalchemy import (
+    Engine,
+    ForeignKeyConstraint,
+    PrimaryKeyConstraint,
+    UniqueConstraint,
+    create_engine,
+    inspect,
+    make_url,
+    pool,
+    text,
+)
+from sqlalchemy.sql.schema import DEFAULT_NAMING_CONVENTION
+from sqlmodel import Session, SQLModel, select
 
-import schemas.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from core.db import MIGRATIONS, migrate
+from schemas.tables import ApiKey, Tenant  # (and registers every table on SQLModel.metadata)
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: a scratch one on the DATABASE_URL server if set, else a SQLite file."""
-    server_url = os.environ.get("DATABASE_URL", "")
-    if not server_url or server_url.startswith("sqlite"):
+@pytest.fixture(params=["sqlite", "server"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, and a scratch one on the DATABASE_URL server if set."""
+    if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'levqor.db'}"
         return
+    server_url = os.environ.get("DATABASE_URL", "")
+    if not server_url or server_url.startswith("sqlite"):
+        pytest.skip("DATABASE_URL names no database server")
     scratch = f"levqor_migrations_{uuid4().hex[:12]}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=pool.NullPool)
     with admin.connect() as connection:
@@ -78,11 +91,55 @@ def schema_snapshot(engine: Engine) -> dict[str, object]:
     }
 
 
+def constraint_names(engine: Engine) -> dict[str, list[str | None]]:
+    """The names of each table's primary key, unique constraints and foreign keys in the database."""
+    inspector = inspect(engine)
+    return {
+        table: sorted(
+            (c["name"] for c in (inspector.get_pk_constraint(table), *inspector.get_unique_constraints(table),
+                                 *inspector.get_foreign_keys(table))),
+            key=str,
+        )
+        for table in SQLModel.metadata.tables
+    }
+
+
+def model_constraint_names() -> dict[str, list[str | None]]:
+    named = (PrimaryKeyConstraint, UniqueConstraint, ForeignKeyConstraint)
+    return {
+        name: sorted((c.name for c in table.constraints if isinstance(c, named)), key=str)
+        for name, table in SQLModel.metadata.tables.items()
+    }
+
+
 def test_migrated_schema_matches_the_table_models(database_url: str, engine: Engine) -> None:
     migrate(database_url)
 
     assert schema_differences(engine) == []
     assert set(inspect(engine).get_table_names()) == {*SQLModel.metadata.tables, "alembic_version"}
+    assert constraint_names(engine) == model_constraint_names()
+
+
+def test_a_database_built_before_the_naming_convention_gets_its_names(
+    database_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(SQLModel.metadata, "naming_convention", DEFAULT_NAMING_CONVENTION)
+    command.upgrade(alembic_config(database_url), "0012")
+    monkeypatch.undo()
+    assert constraint_names(engine) != model_constraint_names()
+    tenant_id = str(uuid4())
+    with Session(engine) as session:
+        session.add(Tenant(id=tenant_id, name="built before"))
+        session.flush()
+        session.add(ApiKey(tenant_id=tenant_id, role="admin", prefix="lq_", key_hash="h" * 64))
+        session.commit()
+
+    migrate(database_url)
+
+    assert schema_differences(engine) == []
+    assert constraint_names(engine) == model_constraint_names()
+    with Session(engine) as session:
+        assert session.exec(select(ApiKey.tenant_id)).all() == [tenant_id]
 
 
 def test_migrating_twice_changes_nothing(database_url: str, engine: Engine) -> None:
