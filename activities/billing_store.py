@@ -213,12 +213,7 @@ def _was_paid(session: Session, tenant_id: str, invoice_id: str | None) -> bool:
 
 
 def _is_stale(account: BillingAccount, created: datetime) -> bool:
-    last = account.last_event_at
-    if last is None:
-        return False
-    if last.tzinfo is None:  # SQLite gives naive datetimes back
-        last = last.replace(tzinfo=UTC)
-    return created < last
+    return account.last_event_at is not None and created < account.last_event_at
 
 
 def _audit(session: Session, tenant_id: str | None, action: str, **detail: object) -> None:

@@ -1,7 +1,7 @@
 """ComplianceAudit's privacy checks: data-subject request deadlines, legal documents, data kept past retention."""
 
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
@@ -14,11 +14,6 @@ from schemas.tables import AuditEntry, DataRequest, FailureEntry, LegalDocument
 LEGAL_REVIEW_AFTER = timedelta(days=365)
 
 
-def aware(moment: datetime) -> datetime:
-    """SQLite hands datetimes back without their zone; every stored one is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def scoped(query: Any, column: Any, tenant_id: str | None) -> Any:
     return query if tenant_id is None else query.where(column == tenant_id)
 
@@ -28,9 +23,9 @@ def data_request_findings(session: Session, scope: AuditScope) -> list[Finding]:
     query = scoped(select(DataRequest).where(DataRequest.status != "completed"), DataRequest.tenant_id, scope.tenant_id)
     findings = []
     for row in session.exec(query.order_by(col(DataRequest.deadline_at))).all():
-        left = aware(row.deadline_at) - scope.as_of
+        left = row.deadline_at - scope.as_of
         detail = {"request_id": row.id, "kind": row.kind, "status": row.status,
-                  "deadline_at": aware(row.deadline_at).isoformat()}
+                  "deadline_at": row.deadline_at.isoformat()}
         if left < timedelta(0):
             findings.append(Finding.of(
                 "dsar_overdue", "critical", f"A data {row.kind} request is {-left.days or 1} day(s) past its deadline",
@@ -53,25 +48,25 @@ def legal_findings(session: Session, scope: AuditScope) -> list[Finding]:
     findings = []
     for kind in LEGAL_KINDS:
         label = LEGAL_LABELS[kind]
-        in_effect = [d for d in by_kind[kind] if aware(d.effective_at) <= scope.as_of]
+        in_effect = [d for d in by_kind[kind] if d.effective_at <= scope.as_of]
         if not in_effect:
             title = f"No {label} is in effect" + (" yet" if by_kind[kind] else "")
             findings.append(Finding.of("legal_missing", "high", title,
                                        f"Publish the {label} with PUT /api/compliance/legal/{kind}.", kind=kind,
                                        scheduled=len(by_kind[kind])))
             continue
-        current = max(in_effect, key=lambda d: aware(d.effective_at))
+        current = max(in_effect, key=lambda d: d.effective_at)
         findings += _document_findings(kind, label, current, scope.as_of)
     return findings
 
 
 def _document_findings(kind: str, label: str, doc: LegalDocument, now: datetime) -> list[Finding]:
-    detail = {"kind": kind, "version": doc.version, "effective_at": aware(doc.effective_at).isoformat()}
+    detail = {"kind": kind, "version": doc.version, "effective_at": doc.effective_at.isoformat()}
     findings = []
     if not doc.version.strip() or not (doc.url or doc.text or doc.config):
         findings.append(Finding.of("legal_unversioned", "medium", f"The {label} in effect has no version or content",
                                    f"Publish the {label} again with a version and its url or text.", **detail))
-    if now - aware(doc.effective_at) > LEGAL_REVIEW_AFTER:
+    if now - doc.effective_at > LEGAL_REVIEW_AFTER:
         findings.append(Finding.of("legal_stale", "low", f"The {label} has not been revised for over a year",
                                    f"Review the {label} and publish a new version, even if unchanged.", **detail))
     if kind == "cookie_consent":
@@ -105,7 +100,7 @@ def old_row_findings(session: Session, scope: AuditScope, cutoff: datetime) -> l
                 "retention_rows", "medium", f"{count} {what} are older than the {scope.retention_days:g}-day retention",
                 f"Delete or anonymise {what} older than the retention period, or raise DATA_RETENTION_DAYS "
                 "if a longer period is justified.", tenant_id, table=table.__tablename__, count=count,
-                oldest=aware(oldest).isoformat()))
+                oldest=oldest.isoformat()))
     return findings
 
 

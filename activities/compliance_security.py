@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, or_, select
 
-from activities.compliance_privacy import aware, scoped
+from activities.compliance_privacy import scoped
 from schemas.compliance import AuditScope, Finding
 from schemas.tables import (
     ApiKey,
@@ -34,7 +34,7 @@ def idle_key_findings(session: Session, scope: AuditScope) -> list[Finding]:
                    f"The {key.role} API key {key.prefix}… has not been used for {scope.api_key_unused_days:g} days",
                    "Revoke keys nobody uses; issue a new one when it is needed again.", key.tenant_id,
                    key_id=key.id, prefix=key.prefix, role=key.role, label=key.label,
-                   last_used_at=aware(key.last_used_at).isoformat() if key.last_used_at else None)
+                   last_used_at=key.last_used_at.isoformat() if key.last_used_at else None)
         for key in session.exec(query.order_by(col(ApiKey.created_at))).all()
     ]
 

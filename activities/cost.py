@@ -66,8 +66,7 @@ class CostActivities:
 
 def _rate(previous: SpendSample, spend: int, now: datetime, period: str) -> int | None:
     """Micro-dollars an hour since `previous`; a new period starts its spend from zero."""
-    at = previous.at if previous.at.tzinfo else previous.at.replace(tzinfo=UTC)
-    hours = (now - at).total_seconds() / 3600
+    hours = (now - previous.at).total_seconds() / 3600
     if hours < MIN_SAMPLE_INTERVAL_H:
         return None
     spent = spend - previous.spend_micros if previous.period == period else spend

@@ -35,7 +35,7 @@ async def heartbeat(request: Request, engine: EngineDep, temporal: TemporalDep,
     record = await _latest_record(engine) if db_ok else None
     uptime = time.monotonic() - request.state.started_at
     window = timedelta(seconds=STALE_AFTER_INTERVALS * settings.heartbeat_interval_s)
-    stale = record is not None and datetime.now(UTC) - _aware(record.at) > window
+    stale = record is not None and datetime.now(UTC) - record.at > window
     stripe = record.stripe_status if record else "unknown"
     brain = record.ai_status if record else "unknown"
     if not (db_ok and temporal_ok):
@@ -50,17 +50,13 @@ async def heartbeat(request: Request, engine: EngineDep, temporal: TemporalDep,
         stripe_ok=_ok(stripe), brain_ok=_ok(brain), stripe=stripe, brain=brain,  # type: ignore[arg-type]
         error_count_recent=record.error_count_recent if record else None,
         worker_count=record.worker_count if record else None,
-        last_heartbeat_at=_aware(record.at) if record else None, heartbeat_stale=stale,
+        last_heartbeat_at=record.at if record else None, heartbeat_stale=stale,
         uptime_seconds=round(uptime, 3), version=VERSION,
     )
 
 
 def _ok(status: str) -> bool | None:
     return None if status in ("not_configured", "unknown") else status == "ok"
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 async def _latest_record(engine: EngineDep) -> HealthRecord | None:

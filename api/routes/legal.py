@@ -23,7 +23,7 @@ def get_legal_documents(session: SessionDep) -> LegalDocuments:
     upcoming = []
     for row in rows:
         public = LegalDocumentPublic.model_validate(row, from_attributes=True)
-        if _aware(row.effective_at) <= now:
+        if row.effective_at <= now:
             current[row.kind] = public  # ordered by effective date: the last one in effect wins
         else:
             upcoming.append(public)
@@ -56,7 +56,3 @@ def publish_version(kind: LegalKind, body: LegalDocumentCreate, _founder: Founde
         raise ApiError(409, "version_exists", f"Version {body.version} of {kind} is already published",
                        field="body.version") from None
     return LegalDocumentPublic.model_validate(row, from_attributes=True)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -153,7 +153,7 @@ async def test_the_heartbeat_schedule_triggered_on_demand_writes_a_record(
     async def probe() -> HealthRecord | None:
         return newest()
 
-    row = await until(probe, lambda r: r is not None and _aware(r.at) >= before - timedelta(seconds=1))
+    row = await until(probe, lambda r: r is not None and r.at >= before - timedelta(seconds=1))
     assert {HEARTBEAT_SCHEDULE, DAILY_REPORT_SCHEDULE} <= set(names)
     assert row is not None and row.db_ok and row.temporal_ok
     described = await client.get_schedule_handle(HEARTBEAT_SCHEDULE).describe()
@@ -240,7 +240,3 @@ async def test_the_worker_serves_the_sdk_prometheus_metrics(client: Client, sett
     assert "temporal_workflow_completed" in scraped.text
     assert "temporal_activity_execution_latency" in scraped.text
     assert metrics_runtime(None) is None
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
