@@ -2,14 +2,14 @@
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 import structlog
 from fastapi import BackgroundTasks, Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Engine, update
-from sqlmodel import Session, col, or_, select
+from sqlalchemy import Engine
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
@@ -17,7 +17,7 @@ from core.errors import ApiError
 from core.metering import UsageBuffer
 from core.security import hash_api_key, same_secret
 from core.settings import Settings
-from schemas.tables import ApiKey
+from domain.api_keys import active_key, record_key_use
 
 
 @dataclass(frozen=True)
@@ -104,23 +104,9 @@ class KeyUsage:
         return True
 
 
-def record_key_use(engine: Engine, key_id: str, at: datetime, interval_s: float) -> None:
-    """Sets the key's last_used_at unless another API process did so within the interval."""
-    recent = at - timedelta(seconds=interval_s)
-    try:
-        with Session(engine) as session:
-            session.execute(update(ApiKey).where(
-                col(ApiKey.id) == key_id, or_(col(ApiKey.last_used_at).is_(None), col(ApiKey.last_used_at) < recent)
-            ).values(last_used_at=at))
-            session.commit()
-    except Exception as err:  # a lost usage stamp must never fail or slow a request
-        structlog.get_logger().warning("key use not recorded", key_id=key_id, error_type=type(err).__name__)
-
-
 def _tenant_caller(engine: Engine, key_hash: str) -> Caller | None:
-    with Session(engine) as session:
-        key = session.exec(select(ApiKey).where(ApiKey.key_hash == key_hash)).first()
-    if key is None or key.revoked_at is not None:
+    key = active_key(engine, key_hash)
+    if key is None:
         return None
     return Caller(kind="tenant", tenant_id=key.tenant_id, role=key.role, key_id=key.id)  # type: ignore[arg-type]
 
@@ -175,11 +161,12 @@ def require_admin(caller: Caller, what: str) -> None:
 
 
 class CappedBody:
-    """A request's raw body, bounded by `limit` bytes: 413 `body_too_large` before anything is read when the
-    declared Content-Length is over the limit, or as soon as more than that arrived, leaving the rest unread."""
+    """A request's raw body, bounded by `limit` bytes: 413 `body_too_large` (or `too_large`) before anything
+    is read when the declared Content-Length is over the limit, or as soon as more than that arrived, leaving
+    the rest unread."""
 
-    def __init__(self, request: Request, limit: int) -> None:
-        self._request, self._limit = request, limit
+    def __init__(self, request: Request, limit: int, too_large: ApiError | None = None) -> None:
+        self._request, self._limit, self._refusal = request, limit, too_large
 
     def refuse_declared_oversize(self) -> None:
         """413 when the declared Content-Length is over the limit; reads nothing."""
@@ -199,6 +186,8 @@ class CappedBody:
         return b"".join(chunks)
 
     def _too_large(self) -> ApiError:
+        if self._refusal is not None:
+            return self._refusal
         message = f"A webhook body may take at most {self._limit // 1024} KiB"
         return ApiError(413, "body_too_large", message, field="body")
 
@@ -208,3 +197,12 @@ async def get_webhook_body(request: Request, settings: SettingsDep) -> CappedBod
 
 
 WebhookBody = Annotated[CappedBody, Depends(get_webhook_body)]
+
+
+async def get_telemetry_body(request: Request, settings: SettingsDep) -> CappedBody:
+    limit = settings.telemetry_max_body_bytes
+    message = f"A telemetry batch may take at most {limit} bytes"
+    return CappedBody(request, limit, ApiError(413, "payload_too_large", message, field="body"))
+
+
+TelemetryBody = Annotated[CappedBody, Depends(get_telemetry_body)]
