@@ -14,6 +14,7 @@ from api.deps import CallerCache, KeyUsage
 from api.errors import install_error_handlers
 from api.metering import ApiCallCounter
 from api.observability import ApiMetrics, RequestObservability
+from api.openapi import DESCRIPTION, TAGS, install_openapi, operation_id
 from api.routes import (
     approvals,
     billing,
@@ -78,9 +79,11 @@ def create_app(settings: Settings) -> FastAPI:
             usage.close()
             engine.dispose()
 
-    app = FastAPI(title="Levqor", version=VERSION, lifespan=lifespan,
-                  description="Durable, multi-tenant workflow automation on Temporal.")
+    app = FastAPI(title="Levqor", version=VERSION, lifespan=lifespan, description=DESCRIPTION,
+                  openapi_tags=TAGS, generate_unique_id_function=operation_id,
+                  swagger_ui_parameters={"persistAuthorization": True})
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(ApiCallCounter)
     app.add_middleware(RequestObservability, metrics=api_metrics,
                        slow_request_ms=settings.telemetry_slow_request_ms)

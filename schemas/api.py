@@ -18,9 +18,14 @@ class StrictBody(BaseModel):
 
 
 class ErrorBody(BaseModel):
-    code: str
-    message: str
-    field: str | None = None
+    """Every error the API answers. Some codes add fields of their own (a 429 says which limit, an invalid
+    definition carries its full report)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str = Field(description="Stable and machine-readable, e.g. `run_not_found`, `usage_limit_reached`.")
+    message: str = Field(description="For a human; may change.")
+    field: str | None = Field(default=None, description="The offending input's path, e.g. `body.steps[0].url`.")
 
 
 class TenantCreate(StrictBody):
