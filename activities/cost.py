@@ -11,6 +11,7 @@ from temporalio import activity
 from schemas.cost import SpendRate, SpendRates, SpendScan, ThrottleOrder
 from schemas.tables import SpendSample, Tenant, UsageCounter
 from schemas.tenants import Throttle
+from rules.cost import trailing_average
 from rules.usage import period_of, spend_micros
 
 LIVE_STATUSES = ("active", "suspended")
@@ -48,11 +49,10 @@ class CostActivities:
         earlier = session.exec(select(SpendSample).where(SpendSample.tenant_id == tenant.id)
                                .order_by(col(SpendSample.at).desc()).limit(trailing)).all()
         rate = _rate(earlier[0], spend, now, period) if earlier else None
-        history = [sample.rate_micros_per_hour for sample in earlier if sample.rate_micros_per_hour is not None]
         session.add(SpendSample(tenant_id=tenant.id, at=now, period=period, spend_micros=spend, rate_micros_per_hour=rate))
         return SpendRate(
             tenant_id=tenant.id, spend_micros=spend, rate_micros_per_hour=rate,
-            trailing_micros_per_hour=sum(history) / len(history) if history else None,
+            trailing_micros_per_hour=trailing_average(sample.rate_micros_per_hour for sample in earlier),
             throttled=tenant.max_concurrent_runs is not None or tenant.ai_paused,
         )
 
