@@ -1,4 +1,4 @@
-"""Each tenant's long-lived `TenantLifecycle` workflow: its id and its start."""
+"""Each tenant's long-lived `TenantLifecycle` workflow: its id, its start and its state."""
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import (
@@ -8,6 +8,7 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from orchestrator.search_attributes import TENANT_ID
 from orchestrator.tenant_lifecycle import TenantLifecycle
@@ -30,3 +31,11 @@ async def ensure_lifecycle(client: Client, tenant_id: str, grace_period_s: float
         )
     except WorkflowAlreadyStartedError:  # purged: the lifecycle ended for good
         return client.get_workflow_handle_for(TenantLifecycle.run, tenant_workflow_id(tenant_id))
+
+
+async def lifecycle_state(client: Client, tenant_id: str) -> TenantState | None:
+    """The lifecycle's state; None when Temporal cannot answer for it (never started, or gone)."""
+    try:
+        return await client.get_workflow_handle(tenant_workflow_id(tenant_id)).query(TenantLifecycle.state)
+    except RPCError:
+        return None
