@@ -1,17 +1,14 @@
 """Usage: the current billing period's counters against the plan's limits."""
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import CallerDep, EngineDep
 from core.errors import ApiError
-from rules.usage import limits_for, period_end, period_of, spend_micros
-from schemas.tables import Tenant, UsageCounter
-from schemas.usage import METRICS, MetricUsage, UsagePublic
+from domain.usage import period_usage
+from schemas.usage import UsagePublic
 
 router = APIRouter(prefix="/api", tags=["usage"])
 
@@ -27,22 +24,4 @@ async def get_usage(
     wanted = tenant_id or caller.tenant_id
     if not caller.is_founder and wanted != caller.tenant_id:
         wanted = None  # another tenant's usage answers exactly as a tenant that does not exist
-    return await run_in_threadpool(_usage, engine, wanted)
-
-
-def _usage(engine: EngineDep, tenant_id: str | None) -> UsagePublic:
-    period = period_of(datetime.now(UTC))
-    with Session(engine) as session:
-        tenant = session.get(Tenant, tenant_id) if tenant_id else None
-        if tenant is None:
-            raise ApiError(404, "tenant_not_found", "No tenant with this id", field="tenant_id")
-        rows = session.exec(
-            select(UsageCounter).where(UsageCounter.tenant_id == tenant.id, UsageCounter.period == period)
-        ).all()
-    used = {row.metric: row.value for row in rows}
-    limits = limits_for(tenant.plan)
-    return UsagePublic(
-        tenant_id=tenant.id, plan=tenant.plan, period=period, resets_at=period_end(period),
-        metrics={metric: MetricUsage(used=used.get(metric, 0), limit=limits[metric]) for metric in METRICS},
-        spend_usd=round(spend_micros(used) / 1_000_000, 6),
-    )
+    return await run_in_threadpool(period_usage, engine, wanted)
