@@ -1,19 +1,29 @@
-"""Starting the billing workflows: checkout, the customer portal and Stripe events."""
+"""Starting the billing workflows (checkout, the customer portal and Stripe events) and asking a tenant's
+dunning for its state."""
 
 import asyncio
 import uuid
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from orchestrator.billing_portal import BillingPortal
 from orchestrator.checkout import Checkout
+from orchestrator.dunning import Dunning, dunning_workflow_id
 from orchestrator.stripe_event import StripeEvent
-from schemas.billing import CheckoutInput, CheckoutSession, PortalInput, PortalSession, StripeEventInput
+from schemas.billing import (
+    CheckoutInput,
+    CheckoutSession,
+    DunningState,
+    PortalInput,
+    PortalSession,
+    StripeEventInput,
+)
 
 CHECKOUT_ID_NAMESPACE = uuid.UUID("0b5d2f8e-4c1a-4e67-9f3b-6a2d8c1e7f40")
 
@@ -62,3 +72,11 @@ async def start_stripe_event(client: Client, event: StripeEventInput, task_queue
     except WorkflowAlreadyStartedError:
         return False
     return True
+
+
+async def dunning_state(client: Client, tenant_id: str) -> DunningState | None:
+    """The tenant's latest dunning, running or settled; None when it never had one (or it aged out)."""
+    try:
+        return await client.get_workflow_handle(dunning_workflow_id(tenant_id)).query(Dunning.state)
+    except (RPCError, WorkflowQueryFailedError):
+        return None
