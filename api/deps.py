@@ -11,13 +11,17 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
-from temporalio.client import Client
+from temporalio.client import Client, ScheduleDescription
 
 from core.errors import ApiError
 from core.metering import UsageBuffer
 from core.security import hash_api_key, same_secret
 from core.settings import Settings
 from domain.api_keys import active_key, record_key_use
+from domain.definitions import tenant_definition
+from domain.runs import VisibleRun, visible_run
+from domain.schedules import visible_schedule
+from schemas.tables import WorkflowDefinitionRow
 
 
 @dataclass(frozen=True)
@@ -206,3 +210,23 @@ async def get_telemetry_body(request: Request, settings: SettingsDep) -> CappedB
 
 
 TelemetryBody = Annotated[CappedBody, Depends(get_telemetry_body)]
+
+
+def owned_definition(workflow_id: str, tenant: CurrentTenant, session: SessionDep) -> WorkflowDefinitionRow:
+    """The caller's tenant's definition `workflow_id`; another tenant's id answers 404 like a made-up one."""
+    return tenant_definition(session, workflow_id, tenant.tenant_id)  # type: ignore[arg-type]
+
+
+async def owned_run(run_id: str, caller: CallerDep, temporal: TemporalDep) -> VisibleRun:
+    """The run `run_id` if the caller may see it (the founder sees every tenant's); 404 otherwise."""
+    return await visible_run(temporal, run_id, caller.tenant_id)
+
+
+async def owned_schedule(schedule_id: str, caller: CallerDep, temporal: TemporalDep) -> ScheduleDescription:
+    """The schedule `schedule_id` if the caller may see it (the founder sees every tenant's); 404 otherwise."""
+    return await visible_schedule(temporal, schedule_id, caller.tenant_id)
+
+
+OwnedDefinition = Annotated[WorkflowDefinitionRow, Depends(owned_definition)]
+OwnedRun = Annotated[VisibleRun, Depends(owned_run)]
+OwnedSchedule = Annotated[ScheduleDescription, Depends(owned_schedule)]

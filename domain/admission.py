@@ -1,0 +1,175 @@
+"""What a run start must pass before Temporal sees it: an active tenant, its own definition, a valid
+input, the cost autopilot's throttle and the plan's monthly limits.
+
+Where the plan has limits the run is reserved before the start: increment, then compare the value the
+database answered, so concurrent starts each see a distinct value and at most `limit` pass. The
+reservation happens in the thread hop that reads the tenant and definition (one hop per start) and
+is given back when nothing new started (a repeated idempotency key, an outage). Unlimited
+plans write nothing on the start path: their runs are counted in the per-process UsageBuffer."""
+
+import json
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from anyio import to_thread
+from jsonschema import Draft202012Validator
+from pydantic import BaseModel
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from temporalio.client import Client, WorkflowHandle
+
+from core.errors import ApiError
+from core.metering import UsageBuffer, add_usage
+from core.settings import Settings
+from domain.definitions import parsed_version, tenant_definition
+from language.steps import AiStep, WorkflowDefinition
+from rules.usage import PLAN_LIMITS, START_LIMITED, limits_for, period_end, period_of
+from schemas.runs import RunInput
+from schemas.tables import Tenant, UsageCounter
+from schemas.usage import Metric
+from starters.runs import new_run_id, start_run, started_now
+
+MAX_INPUT_BYTES = 256 * 1024  # a run's input travels in its Temporal payload (capped at 2 MiB)
+Limits = dict[str, dict[Metric, int | None]]
+
+
+class Admission(BaseModel):
+    tenant_id: str
+    definition_id: str
+    version: int
+    definition: WorkflowDefinition
+    reserved_in: str | None = None
+    """The period whose runs counter holds this start's reservation; None when nothing was reserved."""
+    max_concurrent_runs: int | None = None
+    ai_paused: bool = False
+
+
+async def start_admitted(
+    engine: Engine, temporal: Client, settings: Settings, usage: UsageBuffer, workflow_id: str, tenant_id: str,
+    payload: dict[str, Any], trigger: Literal["api", "webhook"], idempotency_key: str | None,
+) -> tuple[WorkflowHandle, RunInput]:
+    """Admits the start, then starts the run of the latest version with `payload` as its input; the start
+    counts once, and only if it started a run. The same idempotency key finds the run it started before:
+    the caller compares that run's request with `same_request`."""
+    admitted = await to_thread.run_sync(admit, engine, workflow_id, tenant_id, payload)
+    started = False
+    try:
+        await check_throttle(temporal, admitted)
+        params = RunInput(
+            run_id=new_run_id(tenant_id, admitted.definition_id, idempotency_key), tenant_id=tenant_id,
+            definition_id=admitted.definition_id, version=admitted.version,
+            definition=admitted.definition.model_dump(mode="json"), input=payload, trigger=trigger,
+            retry_defaults=settings.retry_defaults(),
+        )
+        handle = await start_run(temporal, params, settings.task_queue, eager=settings.api_embedded_worker)
+        started = started_now(handle)
+    finally:
+        if admitted.reserved_in is not None and not started:
+            await to_thread.run_sync(release, engine, tenant_id, admitted.reserved_in)
+    if started and admitted.reserved_in is None:
+        usage.add(tenant_id, "runs")
+    return handle, params
+
+
+def admit(engine: Engine, workflow_id: str, tenant_id: str, payload: dict[str, Any],
+          limits: Limits = PLAN_LIMITS) -> Admission:
+    """The tenant's latest definition version, with the run reserved where the plan has limits."""
+    with Session(engine, expire_on_commit=False) as session:
+        tenant = active_tenant(session, tenant_id)
+        row = tenant_definition(session, workflow_id, tenant_id)
+    # Parsed outside that session: holding one connection while asking the pool for another deadlocks
+    # once every pooled connection is held by a start waiting for a second one.
+    definition = parsed_version(engine, row.id, row.latest_version)
+    check_input(definition, payload)
+    admitted = Admission(tenant_id=tenant_id, definition_id=row.id, version=row.latest_version, definition=definition,
+                         max_concurrent_runs=tenant.max_concurrent_runs, ai_paused=tenant.ai_paused)
+    plan = limits_for(tenant.plan, limits)
+    if any(plan[metric] is not None for metric in START_LIMITED):
+        with Session(engine) as session:
+            admitted.reserved_in = _reserve(session, tenant_id, plan)
+            session.commit()
+    return admitted
+
+
+def _reserve(session: Session, tenant_id: str, plan: dict[Metric, int | None]) -> str:
+    """Counts the run, or answers 429 (rolling the count back) when a monthly limit is used up."""
+    period = period_of(datetime.now(UTC))
+    counters = select(UsageCounter.metric, UsageCounter.value).where(
+        UsageCounter.tenant_id == tenant_id, UsageCounter.period == period)
+    used: dict[str, int] = dict(session.exec(counters).all())  # type: ignore[arg-type]
+    used["runs"] = add_usage(session.connection(), tenant_id, period, "runs", 1)
+    for metric in START_LIMITED:
+        limit, value = plan[metric], used.get(metric, 0)
+        over = value > limit if metric == "runs" else value >= limit  # type: ignore[operator]
+        if limit is not None and over:
+            session.rollback()
+            raise ApiError(
+                429, "usage_limit_reached",
+                f"This plan allows {limit} {metric.replace('_', ' ')} a month; the limit resets at the next period",
+                field="metric", metric=metric, limit=limit, used=min(value, limit),
+                resets_at=period_end(period).isoformat(),
+            )
+    return period
+
+
+def release(engine: Engine, tenant_id: str, period: str) -> None:
+    """Gives back a reservation whose start did not start a run."""
+    with engine.begin() as connection:
+        add_usage(connection, tenant_id, period, "runs", -1)
+
+
+async def check_throttle(temporal: Client, admitted: Admission) -> None:
+    """429 while the cost autopilot's throttle holds: no new runs with AI steps while AI is paused, and
+    no more running runs than the cap. Unthrottled tenants pass without a call."""
+    if admitted.ai_paused and any(isinstance(step, AiStep) for step in admitted.definition.steps):
+        raise ApiError(429, "tenant_throttled", "AI steps are paused for this tenant until the founder lifts the "
+                       "cost throttle", field="definition", reason="ai_paused")
+    cap = admitted.max_concurrent_runs
+    if cap is None:
+        return
+    running = await temporal.count_workflows(
+        f"WorkflowType = 'UserWorkflowRun' AND TenantId = '{admitted.tenant_id}' AND ExecutionStatus = 'Running'")
+    if running.count >= cap:
+        raise ApiError(429, "tenant_throttled", f"This tenant may run at most {cap} runs at once until the founder "
+                       "lifts the cost throttle", field="tenant_id", reason="max_concurrent_runs", limit=cap)
+
+
+def active_tenant(session: Session, tenant_id: str | None) -> Tenant:
+    """The tenant, which must be active to start runs: 403 with the reason otherwise."""
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise ApiError(404, "tenant_not_found", "No tenant with this id", field="tenant_id")
+    if tenant.status != "active":
+        raise ApiError(403, f"tenant_{tenant.status}", f"This tenant is {tenant.status}; it cannot start runs",
+                       field="tenant_id")
+    return tenant
+
+
+def latest_definition(engine: Engine, workflow_id: str, tenant_id: str | None) -> tuple[str, int, WorkflowDefinition]:
+    """The tenant's definition at its latest version (schedules take it without starting a run); 404 for
+    another tenant's id, 403 while the tenant is suspended or deleted."""
+    with Session(engine, expire_on_commit=False) as session:
+        active_tenant(session, tenant_id)
+        row = tenant_definition(session, workflow_id, tenant_id)  # type: ignore[arg-type]
+    return row.id, row.latest_version, parsed_version(engine, row.id, row.latest_version)
+
+
+def check_input(definition: WorkflowDefinition, value: dict[str, Any]) -> None:
+    """What every start checks: valid text, the size cap and the definition's input_schema."""
+    if _encoded_size(value) > MAX_INPUT_BYTES:
+        raise ApiError(413, "input_too_large", f"input may take at most {MAX_INPUT_BYTES // 1024} KiB as JSON",
+                       field="input")
+    if definition.input_schema is None:
+        return
+    error = next(iter(Draft202012Validator(definition.input_schema).iter_errors(value)), None)
+    if error is not None:
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+        raise ApiError(422, "invalid_input", f"input{path}: {error.message}", field=f"input{path}")
+
+
+def _encoded_size(value: dict[str, Any]) -> int:
+    try:
+        return len(json.dumps(value, ensure_ascii=False).encode())
+    except UnicodeEncodeError:
+        raise ApiError(422, "invalid_text", "input holds text that is not valid Unicode (a lone surrogate)",
+                       field="input") from None

@@ -1,0 +1,49 @@
+"""Approval gates of runs: deciding a waiting gate through the run's update, and listing waiting gates."""
+
+import asyncio
+
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
+
+from core.errors import ApiError
+from domain.runs import VisibleRun, refuse_unless_running
+from orchestrator.user_run import UserWorkflowRun
+from schemas.api import ApprovalPublic
+from schemas.runs import StepDecision
+
+MAX_LISTED = 200
+DECISION_ERRORS = {
+    "StepNotWaiting": (409, "step_not_waiting", "This step is not waiting for a decision"),
+    "RoleNotAllowed": (403, "role_not_allowed", "Your role may not decide this gate"),
+}
+
+
+async def decide_step(run: VisibleRun, decision: StepDecision) -> None:
+    """Hands the decision to the running run, whose validator answers: 409 when the step is not waiting,
+    403 when the decider's role may not decide this gate's class."""
+    refuse_unless_running(run)
+    try:
+        await run.handle.execute_update(UserWorkflowRun.decide_step, decision)
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        kind = cause.type if isinstance(cause, ApplicationError) else None
+        code, name, message = DECISION_ERRORS.get(kind or "", (409, "decision_refused", str(cause)))
+        raise ApiError(code, name, message, field="step_id") from err
+    except RPCError as err:
+        raise ApiError(409, "run_not_running", "This run is no longer accepting decisions", field="run_id") from err
+
+
+async def pending_approvals(temporal: Client, tenant_id: str | None) -> list[ApprovalPublic]:
+    """Gates waiting for a decision in the tenant's runs (every tenant's when None), oldest request first."""
+    query = "WorkflowType = 'UserWorkflowRun' AND RunStatus = 'waiting_approval' AND ExecutionStatus = 'Running'"
+    if tenant_id is not None:
+        query += f" AND TenantId = '{tenant_id}'"
+    handles = [temporal.get_workflow_handle(execution.id) async for execution in temporal.list_workflows(query, limit=MAX_LISTED)]
+    progresses = await asyncio.gather(*(h.query(UserWorkflowRun.progress) for h in handles), return_exceptions=True)
+    pending = [
+        ApprovalPublic(run_id=p.run_id, tenant_id=p.tenant_id, definition_id=p.definition_id, gate=p.waiting)
+        for p in progresses
+        if not isinstance(p, RPCError | BaseException) and p.waiting is not None
+    ]
+    return sorted(pending, key=lambda approval: approval.gate.requested_at)

@@ -1,0 +1,82 @@
+"""The failure queue and re-drive: runs whose step failed for good, and starting them again from there."""
+
+from typing import Literal
+
+from anyio import to_thread
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+from temporalio.client import Client, WorkflowExecutionStatus
+
+from core.errors import ApiError
+from core.settings import Settings
+from domain.runs import VisibleRun
+from language.steps import WorkflowDefinition
+from orchestrator.user_run import UserWorkflowRun
+from schemas.api import FailurePublic, HealingSuggestion, RunAccepted
+from schemas.tables import FailureEntry, WorkflowVersionRow
+from starters.runs import redrive_input, start_run
+
+
+def list_failures(
+    session: Session, tenant_id: str | None, status: Literal["open", "redriven"] | None,
+    priority: Literal["normal", "high", "critical"] | None, workflow_id: str | None, limit: int,
+) -> list[FailurePublic]:
+    """Failed runs of the tenant (every tenant's when None), most recent failure first."""
+    query = select(FailureEntry).order_by(col(FailureEntry.last_failed_at).desc()).limit(limit)
+    if tenant_id is not None:
+        query = query.where(FailureEntry.tenant_id == tenant_id)
+    for column, value in ((FailureEntry.status, status), (FailureEntry.priority, priority),
+                          (FailureEntry.definition_id, workflow_id)):
+        if value is not None:
+            query = query.where(column == value)
+    return [FailurePublic.model_validate(row, from_attributes=True) for row in session.exec(query).all()]
+
+
+def get_failure(session: Session, failure_id: str, tenant_id: str | None) -> FailurePublic:
+    """One entry of the tenant's failure queue (any tenant's when None); 404 for another tenant's."""
+    row = session.get(FailureEntry, failure_id)
+    if row is None or tenant_id not in (None, row.tenant_id):
+        raise ApiError(404, "failure_not_found", "No failure with this id", field="failure_id")
+    return FailurePublic.model_validate(row, from_attributes=True)
+
+
+def healing_plan(session: Session, tenant_id: str | None, limit: int) -> list[HealingSuggestion]:
+    """AutoRecovery's suggestion for each assessed failure of the tenant (every tenant's when None),
+    newest assessment first."""
+    query = select(FailureEntry).where(col(FailureEntry.category).is_not(None))
+    if tenant_id is not None:
+        query = query.where(FailureEntry.tenant_id == tenant_id)
+    rows = session.exec(query.order_by(col(FailureEntry.assessed_at).desc()).limit(limit)).all()
+    return [HealingSuggestion.model_validate(row, from_attributes=True) for row in rows]
+
+
+async def redrive_failed_run(engine: Engine, temporal: Client, settings: Settings, run: VisibleRun) -> RunAccepted:
+    """Starts a new run of the failed run's version that resumes at the failed step, reusing the results of
+    the steps that had succeeded; marks its failure-queue entry re-driven. 409 unless the run failed."""
+    if run.description.status != WorkflowExecutionStatus.FAILED:
+        raise ApiError(409, "run_not_failed", "Only a failed run can be retried", field="run_id")
+    failed = await run.handle.query(UserWorkflowRun.progress)
+    definition = await to_thread.run_sync(_version, engine, failed.definition_id, failed.version)
+    params = redrive_input(failed, definition.model_dump(mode="json"), settings.retry_defaults())
+    new_run = await start_run(temporal, params, settings.task_queue, eager=settings.api_embedded_worker)
+    await to_thread.run_sync(_mark_redriven, engine, run.run_id, params.run_id)
+    return RunAccepted(run_id=params.run_id, workflow_id=new_run.id, definition_id=params.definition_id,
+                       version=params.version)
+
+
+def _version(engine: Engine, definition_id: str, version: int) -> WorkflowDefinition:
+    with Session(engine) as session:
+        row = session.exec(select(WorkflowVersionRow).where(
+            WorkflowVersionRow.definition_id == definition_id, WorkflowVersionRow.version == version)).first()
+    if row is None:
+        raise ApiError(409, "version_gone", "The failed run's definition version no longer exists", field="run_id")
+    return WorkflowDefinition.model_validate(row.body)
+
+
+def _mark_redriven(engine: Engine, run_id: str, new_run_id: str) -> None:
+    with Session(engine) as session:
+        entry = session.exec(select(FailureEntry).where(FailureEntry.run_id == run_id)).first()
+        if entry is not None:
+            entry.status, entry.redriven_run_id = "redriven", new_run_id
+            session.add(entry)
+            session.commit()
