@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from api.admission import admit
 from api.main import create_app
 from core.errors import ApiError
 from core.metering import add_usage
 from core.settings import Settings
+from domain.admission import admit
 from rules.usage import PLAN_LIMITS, ai_credits, period_end, period_of
 from tests.api.tenancy import ApiTenant, new_tenant, new_workflow
 from tests.api.waiting import finished, poll_run

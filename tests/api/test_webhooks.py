@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from starlette.requests import Request
 
+from api.deps import CappedBody
 from api.main import create_app
-from api.routes.webhooks_inbound import read_capped_body
 from core.errors import ApiError
 from core.settings import Settings
 from schemas.tables import WebhookTrigger
@@ -171,7 +171,7 @@ async def test_a_streamed_body_stops_being_read_once_over_the_limit() -> None:
     request = Request({"type": "http", "method": "POST", "path": "/", "headers": []}, endless_stream)
 
     with pytest.raises(ApiError) as refused:
-        await read_capped_body(request, MAX_WEBHOOK_BODY_BYTES)
+        await CappedBody(request, MAX_WEBHOOK_BODY_BYTES).read()
 
     assert refused.value.status == 413 and pulled == MAX_WEBHOOK_BODY_BYTES // (64 * 1024) + 1
 
