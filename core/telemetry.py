@@ -1,5 +1,12 @@
-"""The platform's own telemetry: events the API and workers record about themselves, buffered in memory
-and written in batches, and the one query that reads events back for summaries and anomaly rules."""
+"""Storing telemetry: the one row shape and INSERT for events (ingested ones and the platform's own), the
+in-process buffer through which the API and workers record their own events in batches, and the one query
+that reads events back for summaries and anomaly rules (shared by the API's domain and the activities).
+
+Telemetry's other parts: the API's shapes in schemas/telemetry.py and the analysis' in
+schemas/telemetry_analysis.py; the analysis (summaries, anomaly rules) in rules/telemetry.py; ingestion and
+the founder's views in domain/telemetry.py, served by api/routes/telemetry.py; what the API records about
+its requests in api/observability.py; the worker's failed activities in orchestrator/activity_telemetry.py;
+the platform workflows' reads, daily reports and pruning in activities/telemetry.py."""
 
 import threading
 from datetime import UTC, datetime
@@ -18,6 +25,24 @@ MAX_PENDING = 10_000
 log = structlog.get_logger()
 
 
+def event_row(source: str, kind: str, message: str, *, endpoint: str | None, duration_ms: float | None,
+              status: int | None, tenant_id: str | None, at: datetime,
+              attributes: dict[str, Any] | None) -> dict[str, Any]:
+    """A `telemetry_event` row with the message and attributes redacted and cut to the column sizes."""
+    return {
+        "id": str(uuid4()), "source": source, "kind": kind, "message": redact_text(message)[:1000],
+        "endpoint": endpoint[:300] if endpoint else None, "duration_ms": duration_ms, "status": status,
+        "tenant_id": tenant_id, "at": at, "attributes": redact(attributes or {}),
+    }
+
+
+def insert_events(engine: Engine, rows: list[dict[str, Any]]) -> None:
+    """Writes `event_row`s in one INSERT and commits."""
+    with Session(engine) as session:
+        session.execute(insert(TelemetryEvent), rows)
+        session.commit()
+
+
 class TelemetryBuffer:
     """Recording is a list append under a lock; a one-shot timer writes what is pending `flush_delay_s`
     later in one INSERT, so the request and activity paths never wait for the database. Beyond
@@ -33,11 +58,8 @@ class TelemetryBuffer:
     def record(self, kind: str, message: str, *, endpoint: str | None = None, duration_ms: float | None = None,
                status: int | None = None, tenant_id: str | None = None,
                attributes: dict[str, Any] | None = None) -> None:
-        row = {
-            "id": str(uuid4()), "source": self._source, "kind": kind, "message": redact_text(message)[:1000],
-            "endpoint": endpoint[:300] if endpoint else None, "duration_ms": duration_ms, "status": status,
-            "tenant_id": tenant_id, "at": datetime.now(UTC), "attributes": redact(attributes or {}),
-        }
+        row = event_row(self._source, kind, message, endpoint=endpoint, duration_ms=duration_ms,
+                        status=status, tenant_id=tenant_id, at=datetime.now(UTC), attributes=attributes)
         with self._lock:
             if len(self._pending) >= MAX_PENDING:
                 self.dropped += 1
@@ -58,9 +80,7 @@ class TelemetryBuffer:
         if not batch:
             return 0
         try:
-            with Session(self._engine) as session:
-                session.execute(insert(TelemetryEvent), batch)
-                session.commit()
+            insert_events(self._engine, batch)
         except Exception as err:
             log.warning("telemetry write failed", events=len(batch), error_type=type(err).__name__)
             return 0
@@ -79,9 +99,4 @@ def load_samples(engine: Engine, since: datetime, until: datetime, limit: int = 
     with Session(engine) as session:
         rows = session.exec(query.order_by(col(TelemetryEvent.at).desc()).limit(limit)).all()
     return [TelemetrySample(source=r.source, kind=r.kind, message=r.message, endpoint=r.endpoint,  # type: ignore[arg-type]
-                            duration_ms=r.duration_ms, status=r.status, at=_aware(r.at)) for r in rows]
-
-
-def _aware(at: datetime) -> datetime:
-    """SQLite hands datetimes back naive; they were written in UTC."""
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
+                            duration_ms=r.duration_ms, status=r.status, at=r.at) for r in rows]

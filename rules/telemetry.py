@@ -1,4 +1,5 @@
-"""Telemetry analysis: latency percentiles, per-source summaries and the anomaly rules."""
+"""Telemetry analysis: latency percentiles, per-source summaries and the anomaly rules; and when an ingested
+event happened. Pure: callers pass the samples and `now` (storage is core/telemetry.py)."""
 
 import math
 from collections import Counter, defaultdict
@@ -17,6 +18,16 @@ from schemas.telemetry_analysis import (
     TelemetrySample,
     TelemetrySummary,
 )
+
+# An ingested event's own time is trusted only this close to its receipt.
+CLOCK_SKEW = timedelta(days=1)
+
+
+def event_time(at: datetime | None, received_at: datetime) -> datetime:
+    """When an ingested event happened: its own aware `at` unless that is over CLOCK_SKEW from its receipt."""
+    if at is None or at.tzinfo is None or abs(at - received_at) > CLOCK_SKEW:
+        return received_at
+    return at
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

@@ -1,5 +1,6 @@
-"""Pure functions over telemetry events: the summary by source with latency percentiles, and the anomaly
-rules. No I/O and no clock (callers pass `now`), so the API, an activity or a workflow can call them."""
+"""The shapes of telemetry analysis: a stored event as read back (`TelemetrySample`), the summary by
+source with latency percentiles, the anomaly rules' thresholds and their findings. rules/telemetry.py
+computes them."""
 
 from datetime import datetime
 from typing import Literal
