@@ -1,5 +1,5 @@
-"""How healthy the platform is: the heartbeat's overall status and the daily report's 0-100 score,
-its components and improvement suggestions."""
+"""How healthy the platform is: the Heartbeat workflow's and the heartbeat endpoint's overall status, and
+the daily report's 0-100 score, its components and improvement suggestions."""
 
 from datetime import datetime
 
@@ -78,6 +78,18 @@ def _anomalies(anomalies: list[Anomaly]) -> ScoreComponent:
 def _failures(open_failures: int) -> ScoreComponent:
     return ScoreComponent(name="failure_queue", score=max(0, FAILURE_POINTS - open_failures), max=FAILURE_POINTS,
                           detail=f"{open_failures} open failures")
+
+
+def live_status(db_ok: bool, temporal_ok: bool, record_stale: bool, warming_up: bool, stripe: str,
+                ai: str) -> HealthStatus:
+    """The heartbeat endpoint's status: down when the database or Temporal does not answer now; degraded when
+    the latest Heartbeat record is stale (except while `warming_up`: right after a (re)start the schedule has
+    not had the chance to write a fresh record yet) or found Stripe or the AI provider failed."""
+    if not (db_ok and temporal_ok):
+        return "down"
+    if (record_stale and not warming_up) or "failed" in (stripe, ai):
+        return "degraded"
+    return "ok"
 
 
 def overall_status(checks: list[CheckResult]) -> HealthStatus:
