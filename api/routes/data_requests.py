@@ -1,10 +1,7 @@
 """The calling tenant's data-subject requests (GDPR/CCPA): export its data, delete its account, list requests."""
 
-from datetime import UTC, datetime, timedelta
-
 from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
-from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
@@ -13,6 +10,7 @@ from temporalio.service import RPCError
 
 from api.deps import CurrentTenant, EngineDep, SessionDep, SettingsDep, TemporalDep, require_admin
 from core.errors import ApiError
+from domain.data_requests import record_data_request, tenant_data_requests, tenant_export
 from orchestrator.data_export import DataExport, export_workflow_id
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from schemas.data_requests import (
@@ -21,15 +19,11 @@ from schemas.data_requests import (
     DataExportPublic,
     DataExportStarted,
     DataRequestPublic,
-    RequestKind,
 )
-from schemas.tables import AuditEntry, DataRequest
 from schemas.tenants import TenantChange
 from starters.tenants import ensure_lifecycle
 
 router = APIRouter(prefix="/api/me", tags=["data requests"])
-# GDPR art. 12(3): one month to answer a data-subject request.
-RESPONSE_DEADLINE = timedelta(days=30)
 
 
 @router.post("/export-data", status_code=status.HTTP_202_ACCEPTED)
@@ -38,7 +32,7 @@ async def export_data(
 ) -> DataExportStarted:
     """Start exporting all of the tenant's data as one JSON archive (admin keys only)."""
     require_admin(tenant, "data requests")
-    request = await run_in_threadpool(_record_request, engine, tenant, "export")
+    request = await run_in_threadpool(record_data_request, engine, str(tenant.tenant_id), str(tenant.key_id), "export")
     workflow_id = export_workflow_id(request.id)
     await temporal.start_workflow(
         DataExport.run, DataExportInput(request_id=request.id, tenant_id=request.tenant_id), id=workflow_id,
@@ -51,12 +45,10 @@ async def export_data(
 def get_export(request_id: str, tenant: CurrentTenant, session: SessionDep) -> DataExportPublic | JSONResponse:
     """The export's archive once it is ready; 202 `{"status": "pending"}` while it is gathered (admin keys only)."""
     require_admin(tenant, "data requests")
-    row = session.get(DataRequest, request_id)
-    if row is None or row.tenant_id != tenant.tenant_id or row.kind != "export":
-        raise ApiError(404, "data_request_not_found", "No export with this id", field="request_id")
-    if row.status == "pending":
-        return JSONResponse(status_code=status.HTTP_202_ACCEPTED, content={"status": "pending", "request_id": row.id})
-    return DataExportPublic.model_validate(row, from_attributes=True)
+    export = tenant_export(session, str(tenant.tenant_id), request_id)
+    if export.status == "pending":
+        return JSONResponse(status_code=status.HTTP_202_ACCEPTED, content={"status": "pending", "request_id": export.id})
+    return export
 
 
 @router.post("/delete-account", status_code=status.HTTP_202_ACCEPTED)
@@ -79,28 +71,12 @@ async def delete_account(
         raise ApiError(409, "illegal_transition", "Cannot delete a purged account", field="authorization",
                        current_state="purged") from err
     # Completed by the lifecycle's purge, when the personal data is actually erased.
-    request = await run_in_threadpool(_record_request, engine, tenant, "erasure")
+    request = await run_in_threadpool(record_data_request, engine, str(tenant.tenant_id), str(tenant.key_id), "erasure")
     return AccountDeletionStarted(request_id=request.id, state=state.status, purge_at=state.purge_at)
 
 
 @router.get("/data-requests")
 def list_data_requests(tenant: CurrentTenant, session: SessionDep) -> list[DataRequestPublic]:
     """The tenant's data-subject requests with their deadlines, newest first; archives are not included."""
-    rows = session.exec(select(DataRequest).where(DataRequest.tenant_id == tenant.tenant_id)
-                        .order_by(col(DataRequest.requested_at).desc())).all()
-    return [DataRequestPublic.model_validate(row, from_attributes=True) for row in rows]
+    return tenant_data_requests(session, str(tenant.tenant_id))
 
-
-def _record_request(engine: EngineDep, caller: CurrentTenant, kind: RequestKind) -> DataRequest:
-    """The request row and its audit entry, in one transaction."""
-    tenant_id, now = str(caller.tenant_id), datetime.now(UTC)
-    action = {"export": "data_export_requested", "erasure": "account_deletion_requested"}[kind]
-    with Session(engine, expire_on_commit=False) as session:
-        request = DataRequest(
-            tenant_id=tenant_id, kind=kind, requested_at=now, deadline_at=now + RESPONSE_DEADLINE
-        )
-        session.add(request)
-        session.add(AuditEntry(tenant_id=tenant_id, actor=str(caller.key_id), action=action,
-                               detail={"request_id": request.id, "deadline_at": request.deadline_at.isoformat()}))
-        session.commit()
-        return request
