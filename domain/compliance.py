@@ -1,15 +1,27 @@
-"""Compliance reports for the founder: listing them, reading one with its findings, and opening the row of
-an audit started now. The ComplianceAudit workflow fills the reports in."""
+"""Compliance reports for the founder: listing them, reading one with its findings, and starting an audit
+now. The ComplianceAudit workflow fills the reports in."""
 
 from datetime import UTC, datetime
+from uuid import uuid4
 
+from anyio import to_thread
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
+from temporalio.client import Client
 
 from core.errors import ApiError
+from core.settings import Settings
+from orchestrator.compliance_audit import ComplianceAudit
 from schemas.compliance import Severity
-from schemas.compliance_api import FindingPublic, ReportDetail, ReportPage, ReportSummary
+from schemas.compliance_api import (
+    ComplianceRunStarted,
+    FindingPublic,
+    ReportDetail,
+    ReportPage,
+    ReportSummary,
+)
 from schemas.tables import ComplianceFinding, ComplianceReport, Tenant
+from starters.platform_schedules import compliance_audit_input, compliance_audit_workflow_id
 
 
 def report_page(session: Session, status: str | None, since: datetime | None, with_severity: Severity | None,
@@ -49,9 +61,21 @@ def report_detail(session: Session, report_id: str, severity: Severity | None, t
                         findings=[FindingPublic.model_validate(f, from_attributes=True) for f in findings])
 
 
-def open_founder_report(engine: Engine, report_id: str, tenant_id: str | None) -> None:
-    """The `running` row of a report the founder starts now, readable before the audit writes anything;
-    404 `tenant_not_found` when the audit is for a tenant that does not exist."""
+async def start_founder_audit(engine: Engine, temporal: Client, settings: Settings,
+                              tenant_id: str | None) -> ComplianceRunStarted:
+    """Opens the report's row (status `running`, readable at once), then starts the ComplianceAudit of every
+    tenant, or of `tenant_id` only; 404 `tenant_not_found` for a tenant that does not exist."""
+    report_id = str(uuid4())
+    await to_thread.run_sync(_open_founder_report, engine, report_id, tenant_id)
+    workflow_id = compliance_audit_workflow_id(report_id)
+    await temporal.start_workflow(
+        ComplianceAudit.run, compliance_audit_input(settings, report_id, tenant_id, "founder"),
+        id=workflow_id, task_queue=settings.task_queue,
+    )
+    return ComplianceRunStarted(report_id=report_id, workflow_id=workflow_id)
+
+
+def _open_founder_report(engine: Engine, report_id: str, tenant_id: str | None) -> None:
     with Session(engine) as session:
         if tenant_id is not None and session.get(Tenant, tenant_id) is None:
             raise ApiError(404, "tenant_not_found", "No tenant with this id", field="tenant_id")

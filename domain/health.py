@@ -1,30 +1,32 @@
-"""The platform's health as the API reads it: whether the database answers now, the Heartbeat workflow's
-latest record, and the heartbeat endpoint's answer built from both and Temporal's reachability."""
+"""The platform's health as the heartbeat endpoint reads it: the database and Temporal probed live, each
+within CHECK_TIMEOUT_S, with the Heartbeat workflow's latest record (Stripe, AI, recent errors, workers)."""
 
+import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 
+from anyio import to_thread
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
+from temporalio.client import Client
 
 from core.settings import VERSION
 from rules.health_score import live_status
 from schemas.api import HeartbeatPublic
 from schemas.tables import HealthRecord
 
+CHECK_TIMEOUT_S = 3.0
 # A record older than this many heartbeat intervals means the schedule is not running.
 STALE_AFTER_INTERVALS = 3
 
 
-def database_answers(engine: Engine) -> bool:
-    """True when the database answers `SELECT 1`; raises when it cannot be reached."""
-    with Session(engine) as session:
-        return session.exec(text("SELECT 1")).one()[0] == 1  # type: ignore[call-overload]
-
-
-def latest_health_record(engine: Engine) -> HealthRecord | None:
-    """The Heartbeat workflow's most recent record, or None before its first."""
-    with Session(engine) as session:
-        return session.exec(select(HealthRecord).order_by(col(HealthRecord.at).desc()).limit(1)).first()
+async def live_heartbeat(engine: Engine, temporal: Client, started_at: float,
+                         heartbeat_interval_s: float) -> HeartbeatPublic:
+    """Probes the database and Temporal at once and reads the latest record when the database answers;
+    `started_at` is the process's start on the monotonic clock. Never raises for an unreachable system."""
+    db_ok, temporal_ok = await asyncio.gather(_database_ok(engine), _temporal_ok(temporal))
+    record = await _latest_record(engine) if db_ok else None
+    return heartbeat_answer(db_ok, temporal_ok, record, time.monotonic() - started_at, heartbeat_interval_s)
 
 
 def heartbeat_answer(db_ok: bool, temporal_ok: bool, record: HealthRecord | None, uptime_s: float,
@@ -43,6 +45,39 @@ def heartbeat_answer(db_ok: bool, temporal_ok: bool, record: HealthRecord | None
         last_heartbeat_at=record.at if record else None, heartbeat_stale=stale,
         uptime_seconds=round(uptime_s, 3), version=VERSION,
     )
+
+
+def latest_health_record(engine: Engine) -> HealthRecord | None:
+    """The Heartbeat workflow's most recent record, or None before its first."""
+    with Session(engine) as session:
+        return session.exec(select(HealthRecord).order_by(col(HealthRecord.at).desc()).limit(1)).first()
+
+
+def _database_answers(engine: Engine) -> bool:
+    with Session(engine) as session:
+        return session.exec(text("SELECT 1")).one()[0] == 1  # type: ignore[call-overload]
+
+
+async def _latest_record(engine: Engine) -> HealthRecord | None:
+    try:
+        return await asyncio.wait_for(to_thread.run_sync(latest_health_record, engine), CHECK_TIMEOUT_S)
+    except Exception:
+        return None
+
+
+async def _database_ok(engine: Engine) -> bool:
+    try:
+        return await asyncio.wait_for(to_thread.run_sync(_database_answers, engine), CHECK_TIMEOUT_S)
+    except Exception:
+        return False
+
+
+async def _temporal_ok(temporal: Client) -> bool:
+    try:
+        await asyncio.wait_for(temporal.service_client.check_health(), CHECK_TIMEOUT_S)
+        return True
+    except Exception:
+        return False
 
 
 def _service_ok(status: str) -> bool | None:

@@ -1,18 +1,38 @@
-"""Upgrade plans for the founder: listing and reading them, moving their status, summarising them.
-The UpgradePlanner workflow writes them; nothing here applies a plan."""
+"""Upgrade plans for the founder: rebuilding them now, listing and reading them, moving their status,
+summarising them. The UpgradePlanner workflow writes them; nothing here applies a plan."""
 
 from collections import Counter
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.common import WorkflowIDConflictPolicy
 
 from core.errors import ApiError
+from core.settings import Settings
+from orchestrator.upgrade_planner import UpgradePlanner
 from schemas.tables import UpgradePlan
-from schemas.upgrades import UpgradePlanPublic, UpgradeSummary
+from schemas.upgrades import UpgradePlannerInput, UpgradePlannerResult, UpgradePlanPublic, UpgradeSummary
 
+REBUILD_WORKFLOW_ID = "upgrade-planner-rebuild"
 TOP_OPEN = 5
 # Longer ids cannot name a plan (the column holds 36 characters); they answer 404 without a query.
 MAX_PLAN_ID = 36
+
+
+async def run_planner_now(temporal: Client, settings: Settings) -> UpgradePlannerResult:
+    """Runs the UpgradePlanner and answers what it created, refreshed and archived; concurrent calls join
+    the same run. 503 `planner_failed` when the run fails."""
+    handle = await temporal.start_workflow(
+        UpgradePlanner.run, UpgradePlannerInput(stale_after_s=settings.upgrade_plan_stale_after_s),
+        id=REBUILD_WORKFLOW_ID, task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+    try:
+        return await handle.result()
+    except WorkflowFailureError as err:
+        message = "The UpgradePlanner could not finish; try again shortly"
+        raise ApiError(503, "planner_failed", message) from err
 
 
 def plans_by_urgency(engine: Engine, status: str | None = None, category: str | None = None,

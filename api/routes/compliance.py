@@ -2,17 +2,13 @@
 
 from datetime import datetime
 from typing import Annotated, Literal
-from uuid import uuid4
 
 from fastapi import APIRouter, Body, Query, status
-from starlette.concurrency import run_in_threadpool
 
 from api.deps import EngineDep, FounderDep, SessionDep, SettingsDep, TemporalDep
-from domain.compliance import open_founder_report, report_detail, report_page
-from orchestrator.compliance_audit import ComplianceAudit
+from domain.compliance import report_detail, report_page, start_founder_audit
 from schemas.compliance import Severity
 from schemas.compliance_api import ComplianceRunCreate, ComplianceRunStarted, ReportDetail, ReportPage
-from starters.platform_schedules import compliance_audit_input, compliance_audit_workflow_id
 
 router = APIRouter(prefix="/api/compliance", tags=["compliance"])
 
@@ -22,7 +18,9 @@ def list_reports(
     _founder: FounderDep, session: SessionDep,
     status: Literal["running", "completed"] | None = None,
     since: datetime | None = None,
-    with_severity: Annotated[Severity | None, Query(description="only reports with a finding of this severity")] = None,
+    with_severity: Annotated[
+        Severity | None, Query(description="only reports with a finding of this severity")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> ReportPage:
@@ -47,13 +45,5 @@ async def run_audit(
     body: Annotated[ComplianceRunCreate | None, Body()] = None,
 ) -> ComplianceRunStarted:
     """Start a compliance audit now; answers the report's id, readable at once (status `running`)."""
-    tenant_id = body.tenant_id if body else None
-    report_id = str(uuid4())
-    await run_in_threadpool(open_founder_report, engine, report_id, tenant_id)
-    workflow_id = compliance_audit_workflow_id(report_id)
-    await temporal.start_workflow(
-        ComplianceAudit.run, compliance_audit_input(settings, report_id, tenant_id, "founder"),
-        id=workflow_id, task_queue=settings.task_queue,
-    )
-    return ComplianceRunStarted(report_id=report_id, workflow_id=workflow_id)
+    return await start_founder_audit(engine, temporal, settings, body.tenant_id if body else None)
 

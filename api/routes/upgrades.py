@@ -4,25 +4,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
-from temporalio.client import WorkflowFailureError
-from temporalio.common import WorkflowIDConflictPolicy
 
 from api.deps import EngineDep, FounderDep, SettingsDep, TemporalDep
-from core.errors import ApiError
-from domain.upgrades import plan_by_id, plan_summary, plans_by_urgency, set_plan_status
-from orchestrator.upgrade_planner import UpgradePlanner
+from domain.upgrades import plan_by_id, plan_summary, plans_by_urgency, run_planner_now, set_plan_status
 from schemas.api import UpgradePlanUpdate
-from schemas.upgrades import (
-    PlanCategory,
-    PlanStatus,
-    UpgradePlannerInput,
-    UpgradePlannerResult,
-    UpgradePlanPublic,
-    UpgradeSummary,
-)
+from schemas.upgrades import PlanCategory, PlanStatus, UpgradePlannerResult, UpgradePlanPublic, UpgradeSummary
 
 router = APIRouter(prefix="/api/guardian/upgrade", tags=["upgrades"])
-REBUILD_WORKFLOW_ID = "upgrade-planner-rebuild"
 
 
 @router.post("/plans/rebuild")
@@ -31,16 +19,7 @@ async def rebuild_plans(
 ) -> UpgradePlannerResult:
     """Run the UpgradePlanner now and answer what it created, refreshed and archived. Concurrent calls join
     the same run."""
-    handle = await temporal.start_workflow(
-        UpgradePlanner.run, UpgradePlannerInput(stale_after_s=settings.upgrade_plan_stale_after_s),
-        id=REBUILD_WORKFLOW_ID, task_queue=settings.task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-    )
-    try:
-        return await handle.result()
-    except WorkflowFailureError as err:
-        message = "The UpgradePlanner could not finish; try again shortly"
-        raise ApiError(503, "planner_failed", message) from err
+    return await run_planner_now(temporal, settings)
 
 
 @router.get("/plans")
