@@ -2,14 +2,12 @@
 also re-drives transient failures (at most `max_redrives` per cycle). Dry-run by default: it then
 changes nothing but the suggestions. Runs on a platform Temporal Schedule."""
 
-from datetime import timedelta
-
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.recovery import RecoveryActivities
+    from orchestrator.retries import JOB_RETRY, JOB_TIMEOUT
     from schemas.recovery import (
         Assessment,
         Assessments,
@@ -20,8 +18,6 @@ with workflow.unsafe.imports_passed_through():
         RedriveRequest,
     )
 
-STORE_TIMEOUT = timedelta(seconds=60)
-STORE_RETRY = RetryPolicy(maximum_attempts=5, initial_interval=timedelta(seconds=1))
 TRANSIENT: frozenset[Category] = frozenset({"transient_network"})
 CATEGORIES: dict[str, Category] = {
     "HttpTransportError": "transient_network", "SmtpTransientError": "transient_network",
@@ -53,12 +49,12 @@ class AutoRecovery:
     @workflow.run
     async def run(self, params: AutoRecoveryInput) -> AutoRecoveryResult:
         scan = await workflow.execute_activity_method(
-            RecoveryActivities.list_open_failures, params, start_to_close_timeout=STORE_TIMEOUT, retry_policy=STORE_RETRY
+            RecoveryActivities.list_open_failures, params, start_to_close_timeout=JOB_TIMEOUT, retry_policy=JOB_RETRY
         )
         assessments = [assess(failure, params.apply) for failure in scan.failures]
         await workflow.execute_activity_method(
             RecoveryActivities.write_assessments, Assessments(items=assessments),
-            start_to_close_timeout=STORE_TIMEOUT, retry_policy=STORE_RETRY,
+            start_to_close_timeout=JOB_TIMEOUT, retry_policy=JOB_RETRY,
         )
         chosen = [a for a in assessments if a.auto_applicable][: params.max_redrives]
         redriven, errors = [], []
@@ -67,7 +63,7 @@ class AutoRecovery:
                 done = await workflow.execute_activity_method(
                     RecoveryActivities.redrive_failure,
                     RedriveRequest(failure_id=assessment.failure_id, retry_defaults=params.retry_defaults),
-                    start_to_close_timeout=STORE_TIMEOUT, retry_policy=STORE_RETRY,
+                    start_to_close_timeout=JOB_TIMEOUT, retry_policy=JOB_RETRY,
                 )
                 redriven.append(done.new_run_id)
             except ActivityError as err:  # one bad entry must not stop the cycle

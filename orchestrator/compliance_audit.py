@@ -7,7 +7,9 @@ critical finding e-mails the founder before the report is stored.
 """
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -15,15 +17,18 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.compliance import ComplianceActivities
+    from orchestrator.retries import JOB_TIMEOUT
     from schemas.compliance import AuditScope, ComplianceAuditInput, ComplianceAuditResult, CriticalAlert, Finding, Findings, ReportDraft, ReportOpening
     from rules.compliance_score import counts_of, score_of
 
+# A family of checks reads much of the platform; one that keeps failing becomes a finding, not a retry loop.
 CHECK_TIMEOUT = timedelta(minutes=10)
 CHECK_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30),
                           maximum_attempts=3)
-STORE_TIMEOUT = timedelta(seconds=60)
-STORE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1),
-                          maximum_attempts=10)
+# The report is all the audit leaves behind after minutes of checks: more attempts than JOB_RETRY's five.
+REPORT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1),
+                           maximum_attempts=10)
+# A founder's alert goes out over SMTP; an address or message the server refuses will not heal.
 NOTIFY_TIMEOUT = timedelta(seconds=60)
 NOTIFY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=2),
                            maximum_attempts=5, non_retryable_error_types=["SmtpRejected", "EmailInvalidRecipient"])
@@ -79,6 +84,6 @@ class ComplianceAudit:
             return False
         return sent.sent
 
-    async def _store(self, activity, argument) -> None:  # type: ignore[no-untyped-def]
-        await workflow.execute_activity_method(activity, argument, start_to_close_timeout=STORE_TIMEOUT,
-                                               retry_policy=STORE_RETRY)
+    async def _store(self, activity: Callable[[ComplianceActivities, Any], None], argument: Any) -> None:
+        await workflow.execute_activity_method(activity, argument, start_to_close_timeout=JOB_TIMEOUT,
+                                               retry_policy=REPORT_RETRY)

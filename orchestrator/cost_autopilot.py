@@ -12,12 +12,13 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.cost import CostActivities
-    from orchestrator.retries import JOB_RETRY
+    from orchestrator.retries import JOB_RETRY, JOB_TIMEOUT
     from schemas.cost import CostAutopilotInput, CostAutopilotResult, SpendRate, SpendScan, ThrottleOrder
     from rules.cost import is_spike
     from schemas.tenants import Throttle
 
-SAMPLE_TIMEOUT = timedelta(minutes=2)
+# Not JOB_TIMEOUT: the throttle is one update, answered once the tenant's lifecycle has stored it (its own
+# STORE_TIMEOUT, 30 s); a minute leaves that room for a retry.
 THROTTLE_TIMEOUT = timedelta(seconds=60)
 
 
@@ -27,7 +28,7 @@ class CostAutopilot:
     async def run(self, params: CostAutopilotInput) -> CostAutopilotResult:
         sampled = await workflow.execute_activity_method(
             CostActivities.sample_spend, SpendScan(tenant_ids=params.tenant_ids, trailing_samples=params.trailing_samples),
-            start_to_close_timeout=SAMPLE_TIMEOUT, retry_policy=JOB_RETRY,
+            start_to_close_timeout=JOB_TIMEOUT, retry_policy=JOB_RETRY,
         )
         spikes = [rate for rate in sampled.rates if is_spike(rate, params)]
         throttled: list[str] = []

@@ -12,12 +12,13 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.data_requests import DataRequestActivities
+    from orchestrator.retries import STORE_RETRY, STORE_TIMEOUT
     from schemas.data_requests import DataExportInput, DataExportResult
 
+# Gathering and storing a whole tenant's archive is one activity; a request that is gone will not come back.
 EXPORT_TIMEOUT = timedelta(minutes=5)
 EXPORT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1),
                            maximum_attempts=5, non_retryable_error_types=["RequestNotFound"])
-MARK_TIMEOUT = timedelta(seconds=30)
 EXPORT_WORKFLOW_PREFIX = "export-"
 
 
@@ -37,6 +38,6 @@ class DataExport:
         except ActivityError:
             await workflow.execute_activity_method(
                 DataRequestActivities.mark_failed, params,
-                start_to_close_timeout=MARK_TIMEOUT, retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1)),
+                start_to_close_timeout=STORE_TIMEOUT, retry_policy=STORE_RETRY,
             )
             raise

@@ -16,7 +16,7 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from activities.billing_store import BillingStoreActivities
     from activities.dunning import DunningActivities
-    from orchestrator.retries import STORE_RETRY
+    from orchestrator.retries import STORE_RETRY, STORE_TIMEOUT
     from schemas.billing import (
         BillingAudit,
         DunningInput,
@@ -29,8 +29,9 @@ with workflow.unsafe.imports_passed_through():
     )
 
 DUNNING_WORKFLOW_PREFIX = "dunning-"
-STEP_TIMEOUT = timedelta(seconds=30)
-EMAIL_RETRY = RetryPolicy(
+# A notice is one e-mail: a few attempts, then dunning goes on without it (see _notify).
+NOTICE_TIMEOUT = timedelta(seconds=30)
+NOTICE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1), maximum_attempts=5
 )
 
@@ -112,7 +113,7 @@ class Dunning:
             TenantStatusChange(
                 tenant_id=params.tenant_id, name="suspend", reason=f"payment overdue: {invoices}"[:500]
             ),
-            start_to_close_timeout=STEP_TIMEOUT,
+            start_to_close_timeout=STORE_TIMEOUT,
             retry_policy=STORE_RETRY,
         )
         self._state.status = "suspended"
@@ -129,7 +130,7 @@ class Dunning:
                 TenantStatusChange(
                     tenant_id=params.tenant_id, name="resume", reason=f"billing settled: {state.settled_by}"
                 ),
-                start_to_close_timeout=STEP_TIMEOUT,
+                start_to_close_timeout=STORE_TIMEOUT,
                 retry_policy=STORE_RETRY,
             )
             await self._audit("resumed_after_payment", applied=changed.applied, status=changed.status)
@@ -155,16 +156,16 @@ class Dunning:
             await workflow.execute_activity_method(
                 DunningActivities.send_notice,
                 notice,
-                start_to_close_timeout=STEP_TIMEOUT,
-                retry_policy=EMAIL_RETRY,
+                start_to_close_timeout=NOTICE_TIMEOUT,
+                retry_policy=NOTICE_RETRY,
             )
         except ActivityError as err:
             workflow.logger.warning("dunning notice not sent", extra={"kind": kind, "error": str(err.cause)})
 
-    async def _audit(self, action: str, **detail: str | int | bool | None) -> None:
+    async def _audit(self, action: str, **detail: str | int | float | bool | None) -> None:
         await workflow.execute_activity_method(
             BillingStoreActivities.record_audit,
             BillingAudit(tenant_id=self._state.tenant_id, action=action, detail=detail),
-            start_to_close_timeout=STEP_TIMEOUT,
+            start_to_close_timeout=STORE_TIMEOUT,
             retry_policy=STORE_RETRY,
         )

@@ -3,6 +3,7 @@ and the AI provider are checked in parallel, with the count of recent telemetry 
 on a platform Temporal Schedule; it only observes, it changes nothing."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from temporalio import workflow
@@ -11,6 +12,7 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.health import HealthActivities
+    from orchestrator.retries import STORE_TIMEOUT
     from schemas.health import CheckName, CheckResult, ErrorWindow, HealthRecordCreate, HeartbeatInput, HeartbeatResult, ProbeRequest
     from rules.health_score import overall_status
 
@@ -18,9 +20,10 @@ PROBE = ProbeRequest(timeout_s=5)
 PROBE_TIMEOUT = timedelta(seconds=15)
 # A probe that fails is the finding, not something to retry: the next heartbeat comes in a minute.
 PROBE_RETRY = RetryPolicy(maximum_attempts=1)
-STORE_TIMEOUT = timedelta(seconds=30)
-STORE_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1))
-PROBES = {
+# Fewer attempts than JOB_RETRY: the heartbeat should be done before the next one starts.
+RECORD_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1))
+Probe = Callable[[HealthActivities, ProbeRequest], Awaitable[CheckResult]]
+PROBES: dict[CheckName, Probe] = {
     "database": HealthActivities.check_database, "temporal": HealthActivities.check_temporal,
     "stripe": HealthActivities.check_stripe, "ai": HealthActivities.check_ai,
 }
@@ -33,7 +36,7 @@ class Heartbeat:
         checks = list(await asyncio.gather(*(self._check(name, probe) for name, probe in PROBES.items())))
         errors = await workflow.execute_activity_method(
             HealthActivities.count_recent_errors, ErrorWindow(window_s=params.error_window_s),
-            start_to_close_timeout=STORE_TIMEOUT, retry_policy=STORE_RETRY,
+            start_to_close_timeout=STORE_TIMEOUT, retry_policy=RECORD_RETRY,
         )
         temporal = next(c for c in checks if c.name == "temporal")
         record = HealthRecordCreate(
@@ -41,10 +44,10 @@ class Heartbeat:
             worker_count=temporal.workers, retention_days=params.retention_days,
         )
         return await workflow.execute_activity_method(
-            HealthActivities.record_health, record, start_to_close_timeout=STORE_TIMEOUT, retry_policy=STORE_RETRY
+            HealthActivities.record_health, record, start_to_close_timeout=STORE_TIMEOUT, retry_policy=RECORD_RETRY
         )
 
-    async def _check(self, name: CheckName, probe) -> CheckResult:  # type: ignore[no-untyped-def]
+    async def _check(self, name: CheckName, probe: Probe) -> CheckResult:
         try:
             return await workflow.execute_activity_method(
                 probe, PROBE, start_to_close_timeout=PROBE_TIMEOUT, retry_policy=PROBE_RETRY

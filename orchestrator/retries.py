@@ -1,16 +1,29 @@
-"""Retry policies for side-effecting steps: the platform default, overridable per step within guardrails."""
+"""The activity timeouts and retry policies workflows share, and the retry policy of a tenant's steps: the
+platform default, overridable per step within guardrails. A workflow that needs other values says why."""
 
 from datetime import timedelta
 
 from temporalio.common import RetryPolicy
 
-from schemas.runs import RetryDefaults
 from language.steps import RetryOverride
+from schemas.runs import RetryDefaults
 
-# Database writes of long-lived platform workflows (lifecycle, billing): keep trying through an outage.
+# One database read or write, or one message to a workflow that makes one.
+STORE_TIMEOUT = timedelta(seconds=30)
+# Writes long-lived workflows must not lose (lifecycle, billing, a failed export): keep trying through an outage.
 STORE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+# An activity of a scheduled platform job: it may scan or write many rows.
+JOB_TIMEOUT = timedelta(minutes=2)
 # Scheduled platform jobs: a few attempts; the schedule's next run tries again.
 JOB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30), maximum_attempts=5)
+# Stripe sessions the customer is waiting for: a few quick attempts, then the API says "try again".
+STRIPE_TIMEOUT = timedelta(seconds=20)
+STRIPE_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=500),
+    maximum_interval=timedelta(seconds=5),
+    maximum_attempts=3,
+    non_retryable_error_types=["StripeRejected", "BillingNotConfigured"],
+)
 
 # Errors that will not heal by trying again; activities also mark them non-retryable themselves.
 NON_RETRYABLE_TYPES = [

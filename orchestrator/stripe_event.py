@@ -5,8 +5,6 @@ then this workflow hands payment trouble to the tenant's `Dunning` workflow: a f
 it (or adds the invoice to the one running), a paid invoice or an ended subscription settles it.
 """
 
-from datetime import timedelta
-
 from temporalio import workflow
 from temporalio.exceptions import FailureError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
@@ -14,10 +12,8 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from activities.billing_store import BillingStoreActivities
     from orchestrator.dunning import Dunning, dunning_workflow_id
-    from orchestrator.retries import STORE_RETRY
+    from orchestrator.retries import STORE_RETRY, STORE_TIMEOUT
     from schemas.billing import DunningInput, EventApplied, InvoiceFailed, Settlement, StripeEventInput
-
-STORE_TIMEOUT = timedelta(seconds=30)
 
 
 @workflow.defn
@@ -35,8 +31,10 @@ class StripeEvent:
         if applied.dunning == "start":
             await self._start_dunning(applied.tenant_id, event)
         elif applied.dunning is not None:
-            reason = "paid" if applied.dunning == "settle" else "subscription_ended"
-            await self._settle(applied.tenant_id, Settlement(invoice_id=event.invoice_id, reason=reason))
+            settlement = Settlement(
+                invoice_id=event.invoice_id, reason="paid" if applied.dunning == "settle" else "subscription_ended"
+            )
+            await self._settle(applied.tenant_id, settlement)
         return applied
 
     async def _start_dunning(self, tenant_id: str, event: StripeEventInput) -> None:

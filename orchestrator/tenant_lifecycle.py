@@ -9,14 +9,16 @@ period ends. The history is kept bounded with continue-as-new.
 """
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.tenants_store import TenantStoreActivities
-    from orchestrator.retries import STORE_RETRY
+    from orchestrator.retries import STORE_RETRY, STORE_TIMEOUT
     from schemas.tenants import (
         LEGAL,
         LifecycleInput,
@@ -31,7 +33,6 @@ with workflow.unsafe.imports_passed_through():
         TransitionName,
     )
 
-STORE_TIMEOUT = timedelta(seconds=30)
 PAUSES = {"active": False, "suspended": True, "deleted": True, "purged": True}
 
 
@@ -122,7 +123,7 @@ class TenantLifecycle:
             await self._store(TenantStoreActivities.purge_tenant, StatusRecord(tenant_id=state.tenant_id, status=target))
         self._busy = False
 
-    async def _store(self, activity, argument) -> None:  # type: ignore[no-untyped-def]
+    async def _store(self, activity: Callable[[TenantStoreActivities, Any], object], argument: Any) -> None:
         await workflow.execute_activity_method(activity, argument, start_to_close_timeout=STORE_TIMEOUT, retry_policy=STORE_RETRY)
 
     def _expected_status(self) -> str:

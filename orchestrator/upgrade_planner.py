@@ -7,19 +7,16 @@ archives open plans nothing has proposed for a while. Passive: it writes suggest
 (`auto_applicable: false`, `safe_mode: true`) and never changes production.
 """
 
-from datetime import timedelta
-
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.telemetry import TelemetryActivities
     from activities.upgrades import UpgradeActivities
-    from orchestrator.retries import JOB_RETRY
+    from orchestrator.retries import JOB_RETRY, JOB_TIMEOUT
     from schemas.telemetry_analysis import AnomalyRules
     from schemas.upgrades import PlanWrite, UpgradePlannerInput, UpgradePlannerResult
     from rules.upgrade_proposals import propose
 
-STORE_TIMEOUT = timedelta(minutes=2)
 SIGNALS_PATCH = "signals-with-window-and-anomalies"
 
 
@@ -28,15 +25,15 @@ class UpgradePlanner:
     @workflow.run
     async def run(self, params: UpgradePlannerInput) -> UpgradePlannerResult:
         signals = await workflow.execute_activity_method(
-            UpgradeActivities.gather_signals, params, start_to_close_timeout=STORE_TIMEOUT, retry_policy=JOB_RETRY
+            UpgradeActivities.gather_signals, params, start_to_close_timeout=JOB_TIMEOUT, retry_policy=JOB_RETRY
         )
         if workflow.patched(SIGNALS_PATCH):
             found = await workflow.execute_activity_method(
                 TelemetryActivities.scan_anomalies, AnomalyRules(window_s=params.window_s),
-                start_to_close_timeout=STORE_TIMEOUT, retry_policy=JOB_RETRY,
+                start_to_close_timeout=JOB_TIMEOUT, retry_policy=JOB_RETRY,
             )
             signals.anomalies = found.anomalies
         write = PlanWrite(proposals=propose(signals), stale_after_s=params.stale_after_s)
         return await workflow.execute_activity_method(
-            UpgradeActivities.write_plans, write, start_to_close_timeout=STORE_TIMEOUT, retry_policy=JOB_RETRY
+            UpgradeActivities.write_plans, write, start_to_close_timeout=JOB_TIMEOUT, retry_policy=JOB_RETRY
         )
