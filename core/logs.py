@@ -7,6 +7,8 @@ from typing import Any
 
 import structlog
 
+from schemas.runs import RUN_WORKFLOW_PREFIX
+
 # A key whose name contains one of these holds a secret: its value is never logged.
 SECRET_KEY = re.compile(r"authorization|api_?key|password|passwd|token|secret|cookie|credential|signature", re.I)
 EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
@@ -97,6 +99,6 @@ def _lift_temporal_context(_logger: object, _name: str, event: dict) -> dict:
         if details.get("activity_type"):
             event.setdefault("activity", details["activity_type"])
             event.setdefault("attempt", details.get("attempt"))
-        if isinstance(workflow_id, str) and workflow_id.startswith("run-"):
-            event.setdefault("run_id", workflow_id.removeprefix("run-"))
+        if isinstance(workflow_id, str) and workflow_id.startswith(RUN_WORKFLOW_PREFIX):
+            event.setdefault("run_id", workflow_id.removeprefix(RUN_WORKFLOW_PREFIX))
     return event

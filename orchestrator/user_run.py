@@ -22,10 +22,11 @@ with workflow.unsafe.imports_passed_through():
     from activities.http import HttpActivities
     from activities.runs_store import RunStoreActivities
     from activities.usage import UsageActivities
-    from orchestrator.retries import retry_for
+    from orchestrator.retries import STORE_TIMEOUT, retry_for
     from orchestrator.search_attributes import RUN_STATUS
     from language.expressions import ExpressionError, SecretPlaceholders, evaluate, render, render_value
     from schemas.runs import (
+        RUN_WORKFLOW_PREFIX,
         AiPrompt,
         EmailMessage,
         FailureReport,
@@ -64,9 +65,9 @@ EMAIL_STEP_TIMEOUT = timedelta(seconds=60)
 AI_STEP_TIMEOUT = timedelta(seconds=120)
 RECORD_FAILURE_PATCH = "record-failure-in-queue"
 COUNT_RUN_PATCH = "count-unadmitted-run"
-RECORD_TIMEOUT = timedelta(seconds=30)
+# Not STORE_RETRY: a run's failure record and its count must not be lost to a database outage, yet the
+# run must end some day: attempts spread out to 5 minutes apart, for at most a day.
 RECORD_GIVE_UP = timedelta(days=1)
-# Recording a failure must not be lost to a database outage: keep trying for a day.
 RECORD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
 DECIDERS = {"B": ("tenant_admin", "founder"), "C": ("founder",)}
 LOG_LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
@@ -80,8 +81,13 @@ class StepFailed(Exception):
 
 @workflow.defn
 class UserWorkflowRun:
-    def __init__(self) -> None:
-        self._params: RunInput | None = None
+    @workflow.init
+    def __init__(self, params: RunInput) -> None:
+        if not params.run_id:  # a schedule's runs share one input; each has its own workflow id
+            run_id = workflow.info().workflow_id.removeprefix(RUN_WORKFLOW_PREFIX)
+            params = params.model_copy(update={"run_id": run_id})
+        self._params = params
+        self._definition = WorkflowDefinition.model_validate(params.definition)
         self._status: RunStatus = "running"
         self._current: str | None = None
         self._waiting: PendingApproval | None = None
@@ -93,11 +99,8 @@ class UserWorkflowRun:
 
     @workflow.run
     async def run(self, params: RunInput) -> RunResult:
-        if not params.run_id:  # a schedule's runs share one input; each has its own workflow id
-            params = params.model_copy(update={"run_id": workflow.info().workflow_id.removeprefix("run-")})
-        self._params = params
         try:
-            await self._walk(params)
+            await self._walk()
         except StepFailed as failure:
             self._error = failure.error
             self._set_status("failed")
@@ -118,12 +121,12 @@ class UserWorkflowRun:
             self._set_status("completed")
         self._current = None
         await self._count_unadmitted_run()
-        return RunResult(run_id=params.run_id, status=self._status, steps=self._outcomes, vars=self._vars)
+        return RunResult(run_id=self._params.run_id, status=self._status, steps=self._outcomes, vars=self._vars)
 
-    async def _walk(self, params: RunInput) -> None:
-        steps = WorkflowDefinition.model_validate(params.definition).steps
+    async def _walk(self) -> None:
+        steps = self._definition.steps
         index = {step.id: position for position, step in enumerate(steps)}
-        reusable = _reusable(params)
+        reusable = _reusable(self._params)
         position: int | None = 0
         while position is not None and self._status == "running":
             step = steps[position]
@@ -142,7 +145,8 @@ class UserWorkflowRun:
 
     def _reuse(self, step: Step, prior: StepOutcome) -> str | None:
         """Takes a finished step's outcome from the run being re-driven instead of running it again."""
-        self._outcomes.append(prior.model_copy(update={"reused_from": self._params.resume.from_run_id}))  # type: ignore[union-attr]
+        assert self._params.resume is not None  # only a re-driven run reuses outcomes
+        self._outcomes.append(prior.model_copy(update={"reused_from": self._params.resume.from_run_id}))
         self._results[step.id] = prior.result
         if isinstance(step, TransformStep):
             self._vars.update(prior.result or {})
@@ -153,12 +157,12 @@ class UserWorkflowRun:
     async def _record_failure(self, failure: StepFailed) -> None:
         params, outcome = self._params, self._outcomes[-1]
         report = FailureReport(
-            tenant_id=params.tenant_id, run_id=params.run_id, definition_id=params.definition_id,  # type: ignore[union-attr]
-            version=params.version, step_id=outcome.step_id, error=failure.error, attempts=failure.attempts,  # type: ignore[union-attr]
+            tenant_id=params.tenant_id, run_id=params.run_id, definition_id=params.definition_id,
+            version=params.version, step_id=outcome.step_id, error=failure.error, attempts=failure.attempts,
             first_failed_at=outcome.started_at or workflow.now(), last_failed_at=outcome.finished_at or workflow.now(),
         )
         await workflow.execute_activity_method(
-            RunStoreActivities.record_failure, report, start_to_close_timeout=RECORD_TIMEOUT,
+            RunStoreActivities.record_failure, report, start_to_close_timeout=STORE_TIMEOUT,
             schedule_to_close_timeout=RECORD_GIVE_UP, retry_policy=RECORD_RETRY,
         )
 
@@ -166,11 +170,11 @@ class UserWorkflowRun:
         """Counts this run's start when the API did not admit (and count) it: schedules, re-drives. A local
         activity: no extra round trip to the server. Steps and AI credits are metered by the worker."""
         params = self._params
-        if params.trigger in ADMITTED_TRIGGERS or not workflow.patched(COUNT_RUN_PATCH):  # type: ignore[union-attr]
+        if params.trigger in ADMITTED_TRIGGERS or not workflow.patched(COUNT_RUN_PATCH):
             return
         await workflow.execute_local_activity_method(
-            UsageActivities.record_usage, UsageRecord(tenant_id=params.tenant_id, run_id=params.run_id, runs=1),  # type: ignore[union-attr]
-            start_to_close_timeout=RECORD_TIMEOUT, schedule_to_close_timeout=RECORD_GIVE_UP, retry_policy=RECORD_RETRY,
+            UsageActivities.record_usage, UsageRecord(tenant_id=params.tenant_id, run_id=params.run_id, runs=1),
+            start_to_close_timeout=STORE_TIMEOUT, schedule_to_close_timeout=RECORD_GIVE_UP, retry_policy=RECORD_RETRY,
         )
 
     async def _execute(self, step: Step, outcome: StepOutcome) -> str | None:
@@ -183,7 +187,7 @@ class UserWorkflowRun:
             # Regular activities fail with ActivityError; local ones with the activity's own error.
             if isinstance(err, CancelledError) or isinstance(err.cause, CancelledError):
                 raise asyncio.CancelledError() from err
-            failure = StepFailed(*_activity_failure(err, _max_attempts(step, self._params.retry_defaults)))  # type: ignore[union-attr]
+            failure = StepFailed(*_activity_failure(err, _max_attempts(step, self._params.retry_defaults)))
         except StepFailed as err:
             failure = err
         outcome.status, outcome.error, outcome.attempts = "failed", failure.error, failure.attempts
@@ -225,7 +229,7 @@ class UserWorkflowRun:
     async def _call_http(self, step: HttpStep, scope: dict[str, Any]) -> Any:
         scope = {**scope, "secrets": SecretPlaceholders()}  # the activity swaps placeholders for values
         call = HttpCall(
-            tenant_id=self._params.tenant_id,  # type: ignore[union-attr]
+            tenant_id=self._params.tenant_id,
             method=step.method,
             url=render(step.url, scope),
             headers={name: render(value, scope) for name, value in step.headers.items()},
@@ -236,7 +240,7 @@ class UserWorkflowRun:
             save_response=step.save_response,
             idempotency_key=self._idempotency_key(step.id),
         )
-        policy = retry_for(step.retry, self._params.retry_defaults)  # type: ignore[union-attr]
+        policy = retry_for(step.retry, self._params.retry_defaults)
         timeout = timedelta(seconds=step.timeout_s + 5)
         if timedelta(seconds=step.timeout_s) <= LOCAL_HTTP_MAX_TIMEOUT:
             return await workflow.execute_local_activity_method(
@@ -249,7 +253,7 @@ class UserWorkflowRun:
 
     async def _send_email(self, step: EmailStep, scope: dict[str, Any]) -> Any:
         message = EmailMessage(
-            tenant_id=self._params.tenant_id,  # type: ignore[union-attr]
+            tenant_id=self._params.tenant_id,
             to=[render(address, scope) for address in step.to],
             subject=render(step.subject, scope),
             body=render(step.body, scope),
@@ -257,18 +261,18 @@ class UserWorkflowRun:
         )
         return await workflow.execute_activity_method(
             EmailActivities.send_email, message, start_to_close_timeout=EMAIL_STEP_TIMEOUT,
-            retry_policy=retry_for(step.retry, self._params.retry_defaults),  # type: ignore[union-attr]
+            retry_policy=retry_for(step.retry, self._params.retry_defaults),
         )
 
     async def _ask_ai(self, step: AiStep, scope: dict[str, Any]) -> Any:
         prompt = AiPrompt(
-            tenant_id=self._params.tenant_id,  # type: ignore[union-attr]
+            tenant_id=self._params.tenant_id,
             prompt=render(step.prompt, scope), model=step.model, max_tokens=step.max_tokens,
             idempotency_key=self._idempotency_key(step.id),
         )
         return await workflow.execute_activity_method(
             AiActivities.complete, prompt, start_to_close_timeout=AI_STEP_TIMEOUT,
-            retry_policy=retry_for(step.retry, self._params.retry_defaults),  # type: ignore[union-attr]
+            retry_policy=retry_for(step.retry, self._params.retry_defaults),
         )
 
     async def _await_decision(self, step: ApprovalStep, outcome: StepOutcome, scope: dict[str, Any]) -> None:
@@ -326,7 +330,6 @@ class UserWorkflowRun:
     @workflow.query
     def progress(self) -> RunProgress:
         params = self._params
-        assert params is not None
         return RunProgress(
             run_id=params.run_id, tenant_id=params.tenant_id, definition_id=params.definition_id,
             version=params.version, status=self._status, current_step=self._current, waiting=self._waiting,
@@ -335,10 +338,10 @@ class UserWorkflowRun:
         )
 
     def _scope(self) -> dict[str, Any]:
-        return {"input": self._params.input, "steps": self._results, "vars": self._vars}  # type: ignore[union-attr]
+        return {"input": self._params.input, "steps": self._results, "vars": self._vars}
 
     def _idempotency_key(self, step_id: str) -> str:
-        return f"{self._params.run_id}:{step_id}"  # type: ignore[union-attr]
+        return f"{self._params.run_id}:{step_id}"
 
     def _succeed(self, outcome: StepOutcome, result: Any, attempts: int = 1) -> None:
         outcome.status, outcome.result, outcome.attempts = "succeeded", result, attempts

@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 RunStatus = Literal["running", "waiting_approval", "completed", "failed", "rejected", "cancelled"]
 StepStatus = Literal["running", "waiting", "succeeded", "failed", "cancelled", "approved", "rejected"]
 DeciderRole = Literal["member", "tenant_admin", "founder"]
+# A run's workflow id is this prefix and its run id; the workflow and its callers both read one from the other.
+RUN_WORKFLOW_PREFIX = "run-"
 # How a rendered HTTP call names a tenant secret; the workflow never sees the value, the HTTP activity fills it in.
 SECRET_PLACEHOLDER = re.compile(r"\u27easecret:([A-Z][A-Z0-9_]{0,63})\u27eb")
 

@@ -24,14 +24,11 @@ from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.user_run import UserWorkflowRun
 from schemas.data_requests import RunRecord
-from schemas.runs import ResumePoint, RetryDefaults, RunInput, RunProgress
+from schemas.runs import RUN_WORKFLOW_PREFIX, ResumePoint, RetryDefaults, RunInput, RunProgress
 from schemas.tenants import TenantChange, Throttle
 from starters.tenants import ensure_lifecycle
 
 RUN_ID_NAMESPACE = uuid.UUID("6f1c2b3e-8a51-4f0e-9d57-3c1f0a6e2b90")
-
-
-RUN_WORKFLOW_PREFIX = "run-"
 
 
 FINGERPRINT = "input_sha256"
