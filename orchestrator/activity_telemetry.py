@@ -6,32 +6,24 @@ from typing import Any
 import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, CancelledError
-from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
+from temporalio.worker import ExecuteActivityInput
 
 from core.telemetry import TelemetryBuffer
-from starters.runs import RUN_WORKFLOW_PREFIX
+from orchestrator.interceptors import AroundActivity, Proceed
+from schemas.runs import RUN_WORKFLOW_PREFIX
 
 
-class ActivityTelemetry(Interceptor):
+class ActivityTelemetry(AroundActivity):
     def __init__(self, telemetry: TelemetryBuffer) -> None:
         self._telemetry = telemetry
 
-    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
-        return _RecordFailures(next, self._telemetry)
-
-
-class _RecordFailures(ActivityInboundInterceptor):
-    def __init__(self, next: ActivityInboundInterceptor, telemetry: TelemetryBuffer) -> None:
-        super().__init__(next)
-        self._telemetry = telemetry
-
-    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+    async def around(self, input: ExecuteActivityInput, proceed: Proceed) -> Any:
         info = activity.info()
         # Each activity runs in its own task, so the binding ends with it (sync activities run on the
         # thread pool, which does not inherit context: their logs carry Temporal's own fields instead).
         with structlog.contextvars.bound_contextvars(**_log_context(info, input.args)):
             try:
-                return await self.next.execute_activity(input)
+                return await proceed(input)
             except CancelledError:
                 raise
             except Exception as err:

@@ -9,30 +9,22 @@ are not billed, like other automation platforms' "tasks"."""
 from typing import Any
 
 from temporalio import activity
-from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
+from temporalio.worker import ExecuteActivityInput
 
 from core.metering import UsageBuffer
-from schemas.runs import AiReply
+from orchestrator.interceptors import AroundActivity, Proceed
 from rules.usage import ai_credits
+from schemas.runs import AiReply
 
 STEP_ACTIVITIES = frozenset({"http_request", "send_email", "ai_complete"})
 
 
-class StepMetering(Interceptor):
+class StepMetering(AroundActivity):
     def __init__(self, usage: UsageBuffer) -> None:
         self._usage = usage
 
-    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
-        return _CountSucceededSteps(next, self._usage)
-
-
-class _CountSucceededSteps(ActivityInboundInterceptor):
-    def __init__(self, next: ActivityInboundInterceptor, usage: UsageBuffer) -> None:
-        super().__init__(next)
-        self._usage = usage
-
-    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
-        result = await self.next.execute_activity(input)
+    async def around(self, input: ExecuteActivityInput, proceed: Proceed) -> Any:
+        result = await proceed(input)
         info = activity.info()
         tenant_id = getattr(input.args[0], "tenant_id", None) if input.args else None
         if info.workflow_type == "UserWorkflowRun" and info.activity_type in STEP_ACTIVITIES and tenant_id:
