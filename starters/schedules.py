@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from cron_descriptor import ExpressionDescriptor, Options
+from cron_descriptor import ExpressionDescriptor, FormatError, MissingFieldError, Options, WrongArgumentError
 from temporalio.api.common.v1 import Payload
 from temporalio.client import (
     Client,
@@ -148,7 +148,11 @@ def describe_timing(timing: ScheduleTiming) -> str:
     if timing.cron is not None:
         options = Options()
         options.use_24hour_time_format = True
-        return ExpressionDescriptor(timing.cron, options).get_description()
+        try:
+            return ExpressionDescriptor(timing.cron, options).get_description()
+        except (FormatError, MissingFieldError, WrongArgumentError):
+            # The server judges cron text; some forms it takes (SUNDAY, *,1) have no wording here.
+            return f"Cron {timing.cron}"
     seconds = timing.interval_s or 0
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds % size == 0:

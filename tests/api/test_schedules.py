@@ -72,7 +72,7 @@ def test_a_cron_schedule_describes_itself_and_its_next_times_in_its_zone(
     ({"cron": "61 * * * *"}, "body.cron"),
     ({"cron": "every day"}, "body.cron"),
     ({"cron": "0 0 9 * * *"}, "body.cron"),
-    ({"cron": "0 9 L * *"}, "body.cron"),  # croniter takes it, the server does not
+    ({"cron": "0 9 L * *"}, "body.cron"),  # the right shape, refused by the server
     ({}, "body.cron"),
     ({"cron": "0 9 * * *", "interval_s": 3600}, "body.cron"),
     ({**HOURLY, "timezone": "Mars/Olympus"}, "body.timezone"),
@@ -89,6 +89,32 @@ def test_an_invalid_schedule_answers_422_with_the_field(
 
     assert answer.status_code == 422, answer.text
     assert answer.json()["field"] == field
+
+
+def test_a_cron_the_server_refuses_on_change_answers_422_and_changes_nothing(
+    api: TestClient, owner: tuple[ApiTenant, str]
+) -> None:
+    tenant, workflow_id = owner
+    created = schedule(api, tenant, workflow_id, WEEKDAYS_AT_9)
+    path = f"/api/schedules/{created['id']}"
+
+    refused = api.patch(path, json={"cron": "0 9 * * FRI-MON"}, headers=tenant.member)
+    after = api.get(path, headers=tenant.member).json()
+
+    assert refused.status_code == 422, refused.text
+    assert (refused.json()["code"], refused.json()["field"]) == ("invalid_schedule", "body.cron")
+    assert (after["cron"], after["description"]) == (created["cron"], created["description"])
+
+
+def test_a_cron_the_server_takes_but_no_wording_fits_is_described_as_written(
+    api: TestClient, owner: tuple[ApiTenant, str]
+) -> None:
+    tenant, workflow_id = owner
+
+    created = schedule(api, tenant, workflow_id, {"cron": "0 9 * * SUNDAY"})
+
+    assert (created["cron"], created["description"]) == ("0 9 * * SUNDAY", "Cron 0 9 * * SUNDAY")
+    assert all(datetime.fromisoformat(t).weekday() == 6 for t in created["next_run_times"])
 
 
 def test_a_triggered_schedule_starts_an_ordinary_run_that_completes(api: TestClient) -> None:
