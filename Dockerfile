@@ -1,5 +1,6 @@
 # The Levqor image: API (`levqor-api`), worker (`levqor-worker`) and the one-shot setup commands.
-FROM python:3.11-slim
+# Debian 12 named, so a rebuild gets the platform the lock's wheels were checked on.
+FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -9,12 +10,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first, from pyproject.toml alone, so a code change reuses this layer.
-COPY pyproject.toml /tmp/pyproject.toml
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('/tmp/pyproject.toml', 'rb'))['project']['dependencies']))" \
-        > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt \
-    && rm /tmp/requirements.txt /tmp/pyproject.toml
+# Dependencies first, from the runtime lock alone (hash-checked, no dev or test extra: no Temporal dev
+# server, no SMTP sink), so a code change reuses this layer.
+COPY requirements.lock /tmp/requirements.lock
+RUN pip install --require-hashes -r /tmp/requirements.lock \
+    && rm /tmp/requirements.lock
 
 COPY . /tmp/src
 RUN pip install --no-deps /tmp/src \

@@ -1,7 +1,8 @@
-# Creates .venv (Python 3.11) and installs the project with its test extras. Sourced by test.sh and run.sh.
+# Creates .venv (Python 3.11) and installs exactly what requirements-dev.lock pins (the runtime, the dev
+# extra and the test extra, hash-checked), then the project itself. Sourced by test.sh and run.sh.
 #
-# Re-running is fast: the install is skipped while .venv/.levqor-installed is newer than pyproject.toml.
-# Delete that stamp (or the whole .venv) to force a reinstall.
+# Re-running is fast: the install is skipped while .venv/.levqor-installed is newer than pyproject.toml and
+# both lock files. Delete that stamp (or the whole .venv) to force a reinstall.
 
 _levqor_bootstrap() {
   local root stamp python
@@ -20,14 +21,22 @@ _levqor_bootstrap() {
     "$python" -m venv "$root/.venv" || return 1
     rm -f "$stamp"
   fi
-  if [ ! -f "$stamp" ] || [ "$root/pyproject.toml" -nt "$stamp" ]; then
-    echo "bootstrap.sh: installing the project and its test dependencies into .venv" >&2
-    (cd "$root" && .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]') || return 1
+  local input stale=""
+  [ -f "$stamp" ] || stale=1
+  for input in pyproject.toml requirements.lock requirements-dev.lock; do
+    if [ "$root/$input" -nt "$stamp" ]; then stale=1; fi
+  done
+  if [ -n "$stale" ]; then
+    echo "bootstrap.sh: installing requirements-dev.lock and the project into .venv" >&2
+    (cd "$root" \
+      && .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r requirements-dev.lock \
+      && .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .) || return 1
     touch "$stamp"
   fi
   # Workflow code is re-imported into Temporal's sandbox for every run; without bytecode on disk (an
   # editable install under PYTHONDONTWRITEBYTECODE) each run recompiles it. Measured: ~25% of the API's CPU.
-  (cd "$root" && .venv/bin/python -m compileall -q orchestrator activities api schemas core temporal >/dev/null) || return 1
+  (cd "$root" && .venv/bin/python -m compileall -q orchestrator activities api schemas core temporal \
+    language starters rules domain >/dev/null) || return 1
 }
 
 if [ "${BASH_SOURCE[0]}" != "$0" ]; then
