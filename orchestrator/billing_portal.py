@@ -4,8 +4,8 @@ waits for the link. A workflow so the Stripe call is an activity with its retry 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.billing import BillingActivities
-    from orchestrator.checkout import STRIPE_RETRY, STRIPE_TIMEOUT
+    from activities.stripe_api import StripeActivities
+    from orchestrator.retries import STRIPE_RETRY, STRIPE_TIMEOUT
     from schemas.billing import PortalInput, PortalSession
 
 
@@ -14,7 +14,7 @@ class BillingPortal:
     @workflow.run
     async def run(self, params: PortalInput) -> PortalSession:
         return await workflow.execute_activity_method(
-            BillingActivities.create_portal_session,
+            StripeActivities.create_portal_session,
             params,
             start_to_close_timeout=STRIPE_TIMEOUT,
             retry_policy=STRIPE_RETRY,

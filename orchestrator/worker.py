@@ -2,8 +2,12 @@
 
 import asyncio
 import signal
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+import stripe
+from pydantic import SecretStr
 from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
@@ -11,7 +15,6 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.ai import AiActivities, build_ai_client
-from activities.billing import BillingActivities, build_stripe_client
 from activities.billing_store import BillingStoreActivities
 from activities.compliance import ComplianceActivities
 from activities.cost import CostActivities
@@ -23,6 +26,7 @@ from activities.http import HttpActivities, build_http_client
 from activities.recovery import RecoveryActivities
 from activities.runs_store import RunStoreActivities
 from activities.secrets import SecretStore
+from activities.stripe_api import StripeActivities, build_stripe_client
 from activities.telemetry import TelemetryActivities
 from activities.tenants_store import TenantStoreActivities
 from activities.upgrades import UpgradeActivities
@@ -37,20 +41,20 @@ from orchestrator.activity_telemetry import ActivityTelemetry
 from orchestrator.auto_recovery import AutoRecovery
 from orchestrator.billing_portal import BillingPortal
 from orchestrator.checkout import Checkout
-from starters.runs import TemporalRunControl
-from starters.connection import connect
 from orchestrator.compliance_audit import ComplianceAudit
 from orchestrator.cost_autopilot import CostAutopilot
 from orchestrator.daily_report import DailyReport
 from orchestrator.data_export import DataExport
 from orchestrator.dunning import Dunning
 from orchestrator.heartbeat import Heartbeat
-from starters.platform_schedules import ensure_platform_schedules
 from orchestrator.step_metering import StepMetering
 from orchestrator.stripe_event import StripeEvent
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.upgrade_planner import UpgradePlanner
 from orchestrator.user_run import UserWorkflowRun
+from starters.connection import connect
+from starters.platform_schedules import ensure_platform_schedules
+from starters.runs import TemporalRunControl
 
 ALL_WORKFLOWS = [
     UserWorkflowRun, AutoRecovery, TenantLifecycle, DataExport, CostAutopilot, UpgradePlanner, ComplianceAudit,
@@ -60,11 +64,34 @@ ALL_WORKFLOWS = [
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("jinja2", "markupsafe", "schemas")
 )
+Activity = Callable[..., Any]
 
 
-def build_activities(settings: Settings, engine: Engine, control: TemporalRunControl) -> list:
+def build_activities(settings: Settings, engine: Engine, control: TemporalRunControl) -> list[Activity]:
     """Every activity, with its outside-system client built once for the worker."""
     box = SecretBox(settings.levqor_secrets_key.get_secret_value()) if settings.levqor_secrets_key else None
+    email = EmailActivities(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.smtp_sender,
+        username=settings.smtp_username,
+        password=_plain(settings.smtp_password),
+        starttls=settings.smtp_starttls,
+    )
+    stripe_client = build_stripe_client(_plain(settings.stripe_api_key), settings.stripe_api_base)
+    return [
+        *_run_steps(settings, engine, box, email),
+        *_tenants(engine, control),
+        *_platform_jobs(engine, control),
+        *_compliance(settings, engine, control, box, email),
+        *_health(settings, engine, control, stripe_client),
+        *_billing(settings, engine, control, email, stripe_client),
+    ]
+
+
+def _run_steps(settings: Settings, engine: Engine, box: SecretBox | None,
+               email: EmailActivities) -> list[Activity]:
+    """What a tenant's run calls: its side-effecting steps, its failure record and its usage count."""
     http = HttpActivities(
         build_http_client(),
         allow_private=settings.levqor_http_allow_private,
@@ -72,44 +99,59 @@ def build_activities(settings: Settings, engine: Engine, control: TemporalRunCon
         max_redirects=settings.http_max_redirects,
         secrets=SecretStore(engine, box),
     )
-    email = EmailActivities(
-        host=settings.smtp_host,
-        port=settings.smtp_port,
-        sender=settings.smtp_sender,
-        username=settings.smtp_username,
-        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-        starttls=settings.smtp_starttls,
-    )
-    api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-    ai = AiActivities(build_ai_client(api_key, settings.openai_base_url))
-    store, recovery = RunStoreActivities(engine), RecoveryActivities(engine, control)
-    tenants = TenantStoreActivities(engine, control)
-    data_requests = DataRequestActivities(engine, control)
-    usage, cost, upgrades = UsageActivities(engine), CostActivities(engine, control), UpgradeActivities(engine)
+    ai = AiActivities(build_ai_client(_plain(settings.openai_api_key), settings.openai_base_url))
+    store, usage = RunStoreActivities(engine), UsageActivities(engine)
+    return [http.call, email.send_email, ai.complete, store.record_failure, usage.record_usage]
+
+
+def _tenants(engine: Engine, control: TemporalRunControl) -> list[Activity]:
+    """A tenant's lifecycle and its data-subject requests."""
+    tenants, data_requests = TenantStoreActivities(engine, control), DataRequestActivities(engine, control)
+    return [tenants.record_status, tenants.record_throttle, tenants.pause_schedules, tenants.purge_tenant,
+            data_requests.write_export, data_requests.mark_failed]
+
+
+def _platform_jobs(engine: Engine, control: TemporalRunControl) -> list[Activity]:
+    """Auto-recovery, the cost autopilot and the upgrade planner."""
+    recovery, cost = RecoveryActivities(engine, control), CostActivities(engine, control)
+    upgrades = UpgradeActivities(engine)
+    return [recovery.list_open_failures, recovery.write_assessments, recovery.redrive_failure,
+            cost.sample_spend, cost.throttle_tenant, upgrades.gather_signals, upgrades.write_plans]
+
+
+def _compliance(settings: Settings, engine: Engine, control: TemporalRunControl, box: SecretBox | None,
+                email: EmailActivities) -> list[Activity]:
+    """The compliance audit's families of checks, its report and the founder's alert."""
     compliance = ComplianceActivities(engine, control, box, settings.levqor_founder_token.get_secret_value(),
                                       settings.log_file, email, settings.founder_email)
-    stripe_key = settings.stripe_api_key.get_secret_value() if settings.stripe_api_key else None
-    stripe_client = build_stripe_client(stripe_key, settings.stripe_api_base)
-    health = HealthActivities(engine, control, stripe_client, build_ai_client(api_key, settings.openai_base_url))
+    return [compliance.check_data_requests, compliance.check_legal_documents, compliance.check_retention,
+            compliance.check_access, compliance.check_secret_exposure, compliance.open_report,
+            compliance.store_report, compliance.notify_founder]
+
+
+def _health(settings: Settings, engine: Engine, control: TemporalRunControl,
+            stripe_client: stripe.StripeClient | None) -> list[Activity]:
+    """The heartbeat's probes and the daily report's telemetry."""
+    ai_client = build_ai_client(_plain(settings.openai_api_key), settings.openai_base_url)
+    health = HealthActivities(engine, control, stripe_client, ai_client)
     telemetry = TelemetryActivities(engine)
-    billing, billing_store = BillingActivities(stripe_client), BillingStoreActivities(engine)
+    return [health.check_database, health.check_temporal, health.check_stripe, health.check_ai,
+            health.count_recent_errors, health.record_health,
+            telemetry.scan_anomalies, telemetry.gather_report_inputs, telemetry.write_daily_report,
+            telemetry.prune_telemetry]
+
+
+def _billing(settings: Settings, engine: Engine, control: TemporalRunControl, email: EmailActivities,
+             stripe_client: stripe.StripeClient | None) -> list[Activity]:
+    """Stripe sessions, Stripe events applied to the database, and dunning."""
+    stripe_api, billing_store = StripeActivities(stripe_client), BillingStoreActivities(engine)
     dunning = DunningActivities(engine, email, control, settings.tenant_grace_period_s)
-    return [
-        http.call, email.send_email, ai.complete, store.record_failure,
-        recovery.list_open_failures, recovery.write_assessments, recovery.redrive_failure,
-        tenants.record_status, tenants.record_throttle, tenants.pause_schedules, tenants.purge_tenant,
-        data_requests.write_export, data_requests.mark_failed, usage.record_usage,
-        cost.sample_spend, cost.throttle_tenant, upgrades.gather_signals, upgrades.write_plans,
-        compliance.check_data_requests, compliance.check_legal_documents, compliance.check_retention,
-        compliance.check_access, compliance.check_secret_exposure, compliance.open_report, compliance.store_report,
-        compliance.notify_founder,
-        health.check_database, health.check_temporal, health.check_stripe, health.check_ai,
-        health.count_recent_errors, health.record_health,
-        telemetry.scan_anomalies, telemetry.gather_report_inputs, telemetry.write_daily_report,
-        telemetry.prune_telemetry,
-        billing.create_checkout_session, billing.create_portal_session, billing_store.apply_event, billing_store.record_audit,
-        dunning.send_notice, dunning.change_tenant,
-    ]
+    return [stripe_api.create_checkout_session, stripe_api.create_portal_session,
+            billing_store.apply_event, billing_store.record_audit, dunning.send_notice, dunning.change_tenant]
+
+
+def _plain(secret: SecretStr | None) -> str | None:
+    return secret.get_secret_value() if secret else None
 
 
 def build_worker(client: Client, settings: Settings, engine: Engine, task_queue: str | None = None,

@@ -1,5 +1,5 @@
-"""Stripe's side effects: Checkout and customer portal sessions. One StripeClient per worker; the key never
-leaves it."""
+"""Calls to the Stripe API: Checkout and customer portal sessions. One StripeClient per worker; the key never
+leaves it. (Applying Stripe's events to the database is billing_store.py.)"""
 
 import stripe
 from temporalio import activity
@@ -21,7 +21,7 @@ def build_stripe_client(api_key: str | None, api_base: str | None) -> stripe.Str
                                http_client=stripe.HTTPXClient(timeout=STRIPE_TIMEOUT_S, allow_sync_methods=True))
 
 
-class BillingActivities:
+class StripeActivities:
     def __init__(self, client: stripe.StripeClient | None) -> None:
         self._client = client
 
