@@ -43,14 +43,8 @@ class BillingStoreActivities:
             tenant = _tenant_for(session, event)
             if tenant is None:
                 applied = EventApplied(event_id=event.event_id, tenant_id=None, outcome="unknown_tenant")
-                _audit(
-                    session,
-                    None,
-                    "billing_event_unmatched",
-                    event_id=event.event_id,
-                    type=event.type,
-                    customer_id=event.customer_id,
-                )
+                _audit_event(session, None, "billing_event_unmatched", event, type=event.type,
+                             customer_id=event.customer_id)
             else:
                 applied = _apply(session, tenant, event)
             session.add(
@@ -110,37 +104,13 @@ def _apply(session: Session, tenant: Tenant, event: StripeEventInput) -> EventAp
         else:
             dunning = _apply_subscription(session, tenant, account, event)
     elif event.type in CHECKOUT_EVENTS and event.package:
-        _audit(
-            session,
-            tenant.id,
-            "dfy_package_purchased",
-            event_id=event.event_id,
-            package=event.package,
-            amount=event.amount,
-            currency=event.currency,
-        )
+        _audit_payment(session, tenant.id, "dfy_package_purchased", event, package=event.package)
     elif event.type == "invoice.payment_failed":
-        _audit(
-            session,
-            tenant.id,
-            "payment_failed",
-            event_id=event.event_id,
-            invoice_id=event.invoice_id,
-            amount=event.amount,
-            currency=event.currency,
-        )
+        _audit_payment(session, tenant.id, "payment_failed", event, invoice_id=event.invoice_id)
         # Stripe does not promise order: a failure reported after the invoice was paid starts nothing.
         dunning = None if _was_paid(session, tenant.id, event.invoice_id) else "start"
     elif event.type in PAID_EVENTS:
-        _audit(
-            session,
-            tenant.id,
-            "payment_succeeded",
-            event_id=event.event_id,
-            invoice_id=event.invoice_id,
-            amount=event.amount,
-            currency=event.currency,
-        )
+        _audit_payment(session, tenant.id, "payment_succeeded", event, invoice_id=event.invoice_id)
         dunning = "settle"
     else:
         outcome = "ignored"
@@ -167,20 +137,12 @@ def _apply_subscription(
     account.subscription_status = status or account.subscription_status
     account.last_event_at = event.created
     if plan != tenant.plan:
-        _audit(
-            session, tenant.id, "plan_changed", event_id=event.event_id, from_plan=tenant.plan, to_plan=plan
-        )
+        _audit_event(session, tenant.id, "plan_changed", event, from_plan=tenant.plan, to_plan=plan)
         tenant.plan = plan
         session.add(tenant)
     if before[1:] != (account.stripe_subscription_id, account.subscription_status):
-        _audit(
-            session,
-            tenant.id,
-            "subscription_changed",
-            event_id=event.event_id,
-            subscription_id=account.stripe_subscription_id,
-            status=account.subscription_status,
-        )
+        _audit_event(session, tenant.id, "subscription_changed", event,
+                     subscription_id=account.stripe_subscription_id, status=account.subscription_status)
     return "end" if ended else None
 
 
@@ -193,13 +155,8 @@ def _remember_customer(session: Session, account: BillingAccount, customer_id: s
     ).first()
     if taken is None:
         if account.stripe_customer_id is not None:
-            _audit(
-                session,
-                account.tenant_id,
-                "stripe_customer_changed",
-                previous=account.stripe_customer_id,
-                customer_id=customer_id,
-            )
+            _audit(session, account.tenant_id, "stripe_customer_changed", previous=account.stripe_customer_id,
+                   customer_id=customer_id)
         account.stripe_customer_id = customer_id
 
 
@@ -218,3 +175,17 @@ def _is_stale(account: BillingAccount, created: datetime) -> bool:
 
 def _audit(session: Session, tenant_id: str | None, action: str, **detail: object) -> None:
     session.add(AuditEntry(tenant_id=tenant_id, actor=ACTOR, action=action, detail=detail))
+
+
+def _audit_event(
+    session: Session, tenant_id: str | None, action: str, event: StripeEventInput, **detail: object
+) -> None:
+    """An audit entry caused by a Stripe event: the event's id comes first in its detail."""
+    _audit(session, tenant_id, action, event_id=event.event_id, **detail)
+
+
+def _audit_payment(
+    session: Session, tenant_id: str, action: str, event: StripeEventInput, **detail: object
+) -> None:
+    """An audit entry for a payment: the event, what the payment was for, then its amount."""
+    _audit_event(session, tenant_id, action, event, **detail, amount=event.amount, currency=event.currency)
