@@ -1,17 +1,10 @@
 """Waits of days, at their real length, on Temporal's time-skipping test server."""
 
-import sys
 import uuid
-from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from pathlib import Path
 
-import pytest_asyncio
 from sqlalchemy import Engine
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -20,28 +13,10 @@ from orchestrator.user_run import UserWorkflowRun
 from orchestrator.worker import WORKFLOW_RUNNER
 from schemas.runs import RunResult
 from starters.runs import start_run
-from temporal.devserver import SEARCH_ATTRIBUTES
 from tests.orchestrator.runs import make_run, outcome
 
 THREE_DAYS = 3 * 24 * 3600
 THIRTY_DAYS = 30 * 24 * 3600
-
-
-@pytest_asyncio.fixture(scope="module")
-async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(Path(sys.executable).parent / "temporal-test-server"),
-        data_converter=pydantic_data_converter,
-    )
-    async with env:
-        # The test server cannot list search attributes, so register ours directly.
-        await env.client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(
-                namespace="default",
-                search_attributes={name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for name in SEARCH_ATTRIBUTES},
-            )
-        )
-        yield env
 
 
 async def run_to_end(env: WorkflowEnvironment, engine: Engine, *steps: dict) -> RunResult:

@@ -1,15 +1,10 @@
 """The 30-day grace period of a deleted tenant, at its real length on the time-skipping test server."""
 
-import sys
 import uuid
-from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest_asyncio
 from sqlmodel import Session, select
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -35,16 +30,6 @@ class NoSchedules:
 
     async def set_schedules_paused(self, tenant_id: str, paused: bool, note: str) -> int:
         return 0
-
-
-@pytest_asyncio.fixture(scope="module")
-async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(Path(sys.executable).parent / "temporal-test-server"),
-        data_converter=pydantic_data_converter,
-    )
-    async with env:
-        yield env
 
 
 def tenant_with_data(engine) -> str:
