@@ -15,9 +15,9 @@ import structlog
 from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects import postgresql, sqlite
 
+from rules.usage import period_of
 from schemas.tables import UsageCounter
 from schemas.usage import Metric
-from rules.usage import period_of
 
 DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 log = structlog.get_logger()
