@@ -25,7 +25,15 @@ from activities.compliance_security import (
 )
 from activities.email import EmailActivities, mask_address
 from core.security import SecretBox
-from schemas.compliance import AuditScope, CriticalAlert, Finding, Findings, FounderNotified, ReportDraft, ReportOpening
+from schemas.compliance import (
+    AuditScope,
+    CriticalAlert,
+    Finding,
+    Findings,
+    FounderNotified,
+    ReportDraft,
+    ReportOpening,
+)
 from schemas.runs import EmailMessage
 from schemas.tables import ComplianceFinding, ComplianceReport
 

@@ -8,11 +8,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio import activity
 
+from rules.cost import trailing_average
+from rules.usage import period_of, spend_micros
 from schemas.cost import SpendRate, SpendRates, SpendScan, ThrottleOrder
 from schemas.tables import SpendSample, Tenant, UsageCounter
 from schemas.tenants import Throttle
-from rules.cost import trailing_average
-from rules.usage import period_of, spend_micros
 
 LIVE_STATUSES = ("active", "suspended")
 # Samples closer than this (an on-demand check right after the scheduled one) give no rate: a few cents

@@ -15,7 +15,15 @@ from sqlmodel import Session, col, select
 from temporalio import activity
 
 from core.logs import redact_text
-from schemas.health import CheckName, CheckResult, ErrorCount, ErrorWindow, HealthRecordCreate, HeartbeatResult, ProbeRequest
+from schemas.health import (
+    CheckName,
+    CheckResult,
+    ErrorCount,
+    ErrorWindow,
+    HealthRecordCreate,
+    HeartbeatResult,
+    ProbeRequest,
+)
 from schemas.tables import HealthRecord, TelemetryEvent
 
 

@@ -8,10 +8,10 @@ from sqlmodel import Session, col, select
 from temporalio import activity
 
 from core.telemetry import load_samples
+from rules.telemetry import detect_anomalies, summarise
 from schemas.daily_report import DailyReportBody, Pruned, ReportInputs, ReportWindow, Retention
 from schemas.tables import DailyReportRow, FailureEntry, HealthRecord, TelemetryEvent
-from schemas.telemetry_analysis import AnomalyReport, AnomalyRules
-from rules.telemetry import detect_anomalies, summarise
+from schemas.telemetry import AnomalyReport, AnomalyRules
 
 
 class TelemetryActivities:

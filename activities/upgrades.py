@@ -6,6 +6,8 @@ from sqlalchemy import Engine, func, or_
 from sqlmodel import Session, col, select
 from temporalio import activity
 
+from rules.upgrade_proposals import MIN_FAILED_HEARTBEATS, MIN_REPEATED_FAILURES, NEAR_LIMIT_SHARE
+from rules.usage import limits_for, period_of
 from schemas.tables import (
     ComplianceFinding,
     ComplianceReport,
@@ -15,9 +17,16 @@ from schemas.tables import (
     UpgradePlan,
     UsageCounter,
 )
-from rules.upgrade_proposals import MIN_FAILED_HEARTBEATS, MIN_REPEATED_FAILURES, NEAR_LIMIT_SHARE
-from schemas.upgrades import FailedCheck, FailureGroup, FindingSignal, PlanWrite, TenantSignal, UpgradePlannerInput, UpgradePlannerResult, UpgradeSignals
-from rules.usage import limits_for, period_of
+from schemas.upgrades import (
+    FailedCheck,
+    FailureGroup,
+    FindingSignal,
+    PlanWrite,
+    TenantSignal,
+    UpgradePlannerInput,
+    UpgradePlannerResult,
+    UpgradeSignals,
+)
 
 LIVE = ("open", "in_progress")
 SERIOUS = ("high", "critical")

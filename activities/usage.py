@@ -8,8 +8,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from core.metering import add_usage
-from schemas.usage import Metric, UsageRecord
 from rules.usage import ai_credits, period_of
+from schemas.usage import Metric, UsageRecord
 
 
 class UsageActivities:

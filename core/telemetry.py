@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from core.logs import redact, redact_text
 from schemas.tables import TelemetryEvent
-from schemas.telemetry_analysis import TelemetrySample
+from schemas.telemetry import TelemetrySample
 
 MAX_PENDING = 10_000
 log = structlog.get_logger()

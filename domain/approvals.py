@@ -9,8 +9,7 @@ from temporalio.service import RPCError
 from core.errors import ApiError
 from domain.runs import VisibleRun, refuse_unless_running
 from orchestrator.user_run import UserWorkflowRun
-from schemas.api import ApprovalPublic
-from schemas.runs import StepDecision
+from schemas.runs import ApprovalPublic, StepDecision
 
 MAX_LISTED = 200
 DECISION_ERRORS = {

@@ -12,13 +12,13 @@ from temporalio.client import Client
 from core.errors import ApiError
 from core.settings import Settings
 from orchestrator.compliance_audit import ComplianceAudit
-from schemas.compliance import Severity
-from schemas.compliance_api import (
+from schemas.compliance import (
     ComplianceRunStarted,
     FindingPublic,
     ReportDetail,
     ReportPage,
     ReportSummary,
+    Severity,
 )
 from schemas.tables import ComplianceFinding, ComplianceReport, Tenant
 from starters.platform_schedules import compliance_audit_input, compliance_audit_workflow_id

@@ -16,8 +16,8 @@ from core.errors import ApiError
 from domain.store import commit_or_conflict
 from language.steps import WorkflowDefinition
 from language.validation import ValidationReport, validate_definition
-from schemas.api import WorkflowPublic, WorkflowSummary
 from schemas.tables import Tenant, WorkflowDefinitionRow, WorkflowVersionRow
+from schemas.workflows import WorkflowPublic, WorkflowSummary
 from starters.schedules import follow_new_version
 
 

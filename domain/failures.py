@@ -12,7 +12,8 @@ from core.settings import Settings
 from domain.runs import VisibleRun
 from language.steps import WorkflowDefinition
 from orchestrator.user_run import UserWorkflowRun
-from schemas.api import FailurePublic, HealingSuggestion, RunAccepted
+from schemas.failures import FailurePublic, HealingSuggestion
+from schemas.runs import RunAccepted
 from schemas.tables import FailureEntry, WorkflowVersionRow
 from starters.runs import redrive_input, start_run
 

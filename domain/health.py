@@ -12,7 +12,7 @@ from temporalio.client import Client
 
 from core.settings import VERSION
 from rules.health_score import live_status
-from schemas.api import HeartbeatPublic
+from schemas.health import HeartbeatPublic
 from schemas.tables import HealthRecord
 
 CHECK_TIMEOUT_S = 3.0

@@ -21,8 +21,7 @@ from core.settings import Settings
 from domain.admission import start_admitted
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.user_run import UserWorkflowRun
-from schemas.api import RunAccepted, RunPage, RunPublic, RunSummary
-from schemas.runs import RunStatus
+from schemas.runs import RunAccepted, RunPage, RunPublic, RunStatus, RunSummary
 from starters.runs import RUN_WORKFLOW_PREFIX, TRIGGER_MEMO, run_workflow_id, same_request
 
 RUN_ID = re.compile(r"[A-Za-z0-9_.:-]{1,200}")  # uuids, and a schedule's `sched-<id>-<time>` runs

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from core.errors import ApiError
 from core.security import SecretBox
 from domain.store import commit_or_conflict
-from schemas.api import SecretPublic
+from schemas.secrets import SecretPublic
 from schemas.tables import TenantSecret
 
 

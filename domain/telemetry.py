@@ -11,8 +11,7 @@ from domain.health import latest_health_record
 from rules.telemetry import detect_anomalies, event_time, summarise
 from schemas.health import HealthRecordPublic
 from schemas.tables import DailyReportRow, FailureEntry
-from schemas.telemetry import GuardianSummary, TelemetryBatch
-from schemas.telemetry_analysis import AnomalyReport, AnomalyRules, TelemetrySummary
+from schemas.telemetry import AnomalyReport, AnomalyRules, GuardianSummary, TelemetryBatch, TelemetrySummary
 
 
 def store_batch(engine: Engine, batch: TelemetryBatch, tenant_id: str | None, received_at: datetime) -> int:

@@ -14,9 +14,19 @@ from temporalio.service import RPCError
 from core.errors import ApiError
 from core.security import new_api_key
 from core.settings import Settings
-from schemas.api import ApiKeyCreated, KeyRole, TenantCreate, TenantCreated, TenantDetail, TenantPublic
+from schemas.api import KeyRole
 from schemas.tables import ApiKey, Tenant
-from schemas.tenants import TenantChange, TenantState, Throttle, ThrottleLift
+from schemas.tenants import (
+    ApiKeyCreated,
+    TenantChange,
+    TenantCreate,
+    TenantCreated,
+    TenantDetail,
+    TenantPublic,
+    TenantState,
+    Throttle,
+    ThrottleLift,
+)
 from starters.tenants import ensure_lifecycle, lifecycle_state
 
 # Builds the answer to a refused lifecycle update from the tenant's current status, when the refusal names it.

@@ -18,8 +18,17 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.compliance import ComplianceActivities
     from orchestrator.retries import JOB_TIMEOUT
-    from schemas.compliance import AuditScope, ComplianceAuditInput, ComplianceAuditResult, CriticalAlert, Finding, Findings, ReportDraft, ReportOpening
     from rules.compliance_score import counts_of, score_of
+    from schemas.compliance import (
+        AuditScope,
+        ComplianceAuditInput,
+        ComplianceAuditResult,
+        CriticalAlert,
+        Finding,
+        Findings,
+        ReportDraft,
+        ReportOpening,
+    )
 
 # A family of checks reads much of the platform; one that keeps failing becomes a finding, not a retry loop.
 CHECK_TIMEOUT = timedelta(minutes=10)

@@ -13,8 +13,8 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.cost import CostActivities
     from orchestrator.retries import JOB_RETRY, JOB_TIMEOUT
-    from schemas.cost import CostAutopilotInput, CostAutopilotResult, SpendRate, SpendScan, ThrottleOrder
     from rules.cost import is_spike
+    from schemas.cost import CostAutopilotInput, CostAutopilotResult, SpendRate, SpendScan, ThrottleOrder
     from schemas.tenants import Throttle
 
 # Not JOB_TIMEOUT: the throttle is one update, answered once the tenant's lifecycle has stored it (its own

@@ -7,8 +7,8 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.telemetry import TelemetryActivities
     from orchestrator.retries import JOB_RETRY, JOB_TIMEOUT
-    from schemas.daily_report import DailyReportInput, DailyReportResult, ReportWindow, Retention
     from rules.health_score import build_report
+    from schemas.daily_report import DailyReportInput, DailyReportResult, ReportWindow, Retention
 
 
 @workflow.defn

@@ -13,8 +13,16 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from activities.health import HealthActivities
     from orchestrator.retries import STORE_TIMEOUT
-    from schemas.health import CheckName, CheckResult, ErrorWindow, HealthRecordCreate, HeartbeatInput, HeartbeatResult, ProbeRequest
     from rules.health_score import overall_status
+    from schemas.health import (
+        CheckName,
+        CheckResult,
+        ErrorWindow,
+        HealthRecordCreate,
+        HeartbeatInput,
+        HeartbeatResult,
+        ProbeRequest,
+    )
 
 PROBE = ProbeRequest(timeout_s=5)
 PROBE_TIMEOUT = timedelta(seconds=15)

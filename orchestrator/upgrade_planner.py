@@ -13,9 +13,9 @@ with workflow.unsafe.imports_passed_through():
     from activities.telemetry import TelemetryActivities
     from activities.upgrades import UpgradeActivities
     from orchestrator.retries import JOB_RETRY, JOB_TIMEOUT
-    from schemas.telemetry_analysis import AnomalyRules
-    from schemas.upgrades import PlanWrite, UpgradePlannerInput, UpgradePlannerResult
     from rules.upgrade_proposals import propose
+    from schemas.telemetry import AnomalyRules
+    from schemas.upgrades import PlanWrite, UpgradePlannerInput, UpgradePlannerResult
 
 SIGNALS_PATCH = "signals-with-window-and-anomalies"
 

@@ -22,9 +22,23 @@ with workflow.unsafe.imports_passed_through():
     from activities.http import HttpActivities
     from activities.runs_store import RunStoreActivities
     from activities.usage import UsageActivities
+    from language.expressions import ExpressionError, SecretPlaceholders, evaluate, render, render_value
+    from language.steps import (
+        END,
+        AiStep,
+        ApprovalStep,
+        ConditionStep,
+        DelayStep,
+        EmailStep,
+        HttpStep,
+        LogStep,
+        Step,
+        TransformStep,
+        WorkflowDefinition,
+    )
     from orchestrator.retries import STORE_TIMEOUT, retry_for
     from orchestrator.search_attributes import RUN_STATUS
-    from language.expressions import ExpressionError, SecretPlaceholders, evaluate, render, render_value
+    from rules.usage import ADMITTED_TRIGGERS
     from schemas.runs import (
         RUN_WORKFLOW_PREFIX,
         AiPrompt,
@@ -42,20 +56,6 @@ with workflow.unsafe.imports_passed_through():
         StepOutcome,
         StepStatus,
     )
-    from language.steps import (
-        END,
-        AiStep,
-        ApprovalStep,
-        ConditionStep,
-        DelayStep,
-        EmailStep,
-        HttpStep,
-        LogStep,
-        Step,
-        TransformStep,
-        WorkflowDefinition,
-    )
-    from rules.usage import ADMITTED_TRIGGERS
     from schemas.usage import UsageRecord
 
 # HTTP calls up to this timeout run as local activities (no extra history events); longer ones heartbeat.

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from schemas.daily_report import DailyReportBody, ReportInputs, ScoreComponent
 from schemas.health import CheckResult, HealthStatus
-from schemas.telemetry_analysis import Anomaly, TelemetrySummary
+from schemas.telemetry import Anomaly, TelemetrySummary
 
 AVAILABILITY_POINTS, ERROR_POINTS, ANOMALY_POINTS, FAILURE_POINTS = 40, 30, 20, 10
 # Error rates at or above this cost every error point.

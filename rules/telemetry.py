@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from schemas.telemetry_analysis import (
+from schemas.telemetry import (
     Anomaly,
     AnomalyRule,
     AnomalyRules,

@@ -3,7 +3,7 @@ findings, heartbeats, anomalies)."""
 
 import hashlib
 
-from schemas.telemetry_analysis import Anomaly
+from schemas.telemetry import Anomaly
 from schemas.upgrades import (
     FailedCheck,
     FailureGroup,

@@ -1,9 +1,10 @@
-"""What crosses the boundary of `ComplianceAudit`: its scope, the findings each check family returns, the report."""
+"""What crosses the boundary of `ComplianceAudit` (its scope, the findings each check family returns, the
+report) and the compliance API's bodies."""
 
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
 SEVERITIES: tuple[Severity, ...] = ("info", "low", "medium", "high", "critical")
@@ -89,3 +90,48 @@ class ComplianceAuditResult(BaseModel):
     founder_notified: bool
 
 
+class ComplianceRunCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tenant_id: str | None = Field(default=None, max_length=36)
+    """Audit only this tenant's data (platform-wide checks still run); every tenant's when unset."""
+
+
+class ComplianceRunStarted(BaseModel):
+    report_id: str
+    workflow_id: str
+    status: str = "running"
+
+
+class FindingPublic(BaseModel):
+    id: str
+    check: str
+    severity: Severity
+    penalty: int
+    title: str
+    remediation: str
+    tenant_id: str | None
+    detail: dict[str, Any]
+
+
+class ReportSummary(BaseModel):
+    id: str
+    status: str
+    trigger: str
+    tenant_id: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    score: int | None
+    counts: dict[str, int]
+    founder_notified: bool
+
+
+class ReportPage(BaseModel):
+    reports: list[ReportSummary]
+    total: int
+    offset: int
+    limit: int
+
+
+class ReportDetail(ReportSummary):
+    findings: list[FindingPublic]

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from schemas.api import StrictBody
 from schemas.tenants import Throttle
 
 
@@ -76,3 +77,5 @@ class CostOverview(BaseModel):
     actions: list[CostAction]
 
 
+class CostCheckCreate(StrictBody):
+    tenant_ids: list[str] | None = Field(default=None, max_length=1000)

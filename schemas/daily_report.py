@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from schemas.telemetry_analysis import Anomaly, AnomalyRules, MessageCount, TelemetrySummary
+from schemas.telemetry import Anomaly, AnomalyRules, MessageCount, TelemetrySummary
 
 
 class DailyReportInput(BaseModel):

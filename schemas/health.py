@@ -63,3 +63,20 @@ class HealthRecordPublic(BaseModel):
     worker_count: int | None
 
 
+class HeartbeatPublic(BaseModel):
+    """Live database and Temporal checks, with the latest Heartbeat record's Stripe (`stripe_ok`), AI
+    (`brain_ok`) and error figures; `*_ok` is null when the service is not configured or not checked yet."""
+
+    status: Literal["ok", "degraded", "down"]
+    db_ok: bool
+    temporal_ok: bool
+    stripe_ok: bool | None
+    brain_ok: bool | None
+    stripe: Literal["ok", "failed", "not_configured", "unknown"]
+    brain: Literal["ok", "failed", "not_configured", "unknown"]
+    error_count_recent: int | None
+    worker_count: int | None
+    last_heartbeat_at: datetime | None
+    heartbeat_stale: bool
+    uptime_seconds: float
+    version: str

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from schemas.api import StrictBody
+
 RunStatus = Literal["running", "waiting_approval", "completed", "failed", "rejected", "cancelled"]
 StepStatus = Literal["running", "waiting", "succeeded", "failed", "cancelled", "approved", "rejected"]
 DeciderRole = Literal["member", "tenant_admin", "founder"]
@@ -176,3 +178,57 @@ class AiReply(BaseModel):
 
 
 RunInput.model_rebuild()
+
+
+class RunCreate(StrictBody):
+    input: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunAccepted(BaseModel):
+    run_id: str
+    workflow_id: str
+    definition_id: str
+    version: int
+
+
+class RunSummary(BaseModel):
+    run_id: str
+    definition_id: str | None
+    status: str
+    trigger: str
+    started_at: datetime | None
+    closed_at: datetime | None
+
+
+class RunPage(BaseModel):
+    runs: list[RunSummary]
+    next_page_token: str | None = None
+
+
+class RunPublic(BaseModel):
+    run_id: str
+    definition_id: str
+    version: int
+    status: RunStatus
+    current_step: str | None
+    waiting: PendingApproval | None
+    steps: list[StepOutcome]
+    vars: dict[str, Any]
+    error: StepError | None
+    trigger: str
+    resumed_from: str | None
+    input: dict[str, Any]
+    started_at: datetime | None
+    closed_at: datetime | None
+
+
+class StepDecisionCreate(StrictBody):
+    decision: Literal["approve", "reject"]
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class ApprovalPublic(BaseModel):
+    run_id: str
+    tenant_id: str
+    definition_id: str
+    gate: PendingApproval

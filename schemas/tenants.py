@@ -1,9 +1,12 @@
-"""What crosses the boundary of `TenantLifecycle`: its state, transitions and messages."""
+"""What crosses the boundary of `TenantLifecycle` (its state, transitions and messages) and the API's tenant and
+API-key bodies."""
 
 from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from schemas.api import KeyRole, Plan, StrictBody
 
 TenantStatus = Literal["active", "suspended", "deleted", "purged"]
 TransitionName = Literal["suspend", "resume", "delete", "restore", "purge"]
@@ -82,3 +85,54 @@ class ThrottleRecord(BaseModel):
     throttle: Throttle | None
     by: str
     reason: str | None = None
+
+
+class TenantCreate(StrictBody):
+    name: str = Field(min_length=1, max_length=200)
+    plan: Plan = "free"
+
+
+class TenantPublic(BaseModel):
+    id: str
+    name: str
+    plan: str
+    status: str = "active"
+    created_at: datetime
+
+
+class TenantDetail(TenantPublic):
+    history: list[Transition] = Field(default_factory=list)
+    purge_at: datetime | None = None
+    throttle: Throttle | None = None
+
+
+class TenantChangeCreate(StrictBody):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class ThrottleCreate(StrictBody):
+    max_concurrent_runs: int = Field(default=2, ge=0, le=10_000)
+    ai_paused: bool = True
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ThrottleLiftCreate(StrictBody):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class ApiKeyCreate(StrictBody):
+    role: KeyRole = "member"
+    label: str | None = Field(default=None, max_length=200)
+
+
+class ApiKeyCreated(BaseModel):
+    id: str
+    tenant_id: str
+    role: KeyRole
+    prefix: str
+    key: str = Field(description="Shown once; only its hash is stored.")
+
+
+class TenantCreated(BaseModel):
+    tenant: TenantPublic
+    api_key: ApiKeyCreated

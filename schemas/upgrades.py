@@ -6,7 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from schemas.telemetry_analysis import Anomaly
+from schemas.api import StrictBody
+from schemas.telemetry import Anomaly
 
 PlanStatus = Literal["open", "in_progress", "applied", "archived"]
 PlanCategory = Literal["performance", "reliability", "i18n", "UX", "pricing", "security"]
@@ -112,3 +113,5 @@ class UpgradeSummary(BaseModel):
     top_open: list[UpgradePlanPublic]
 
 
+class UpgradePlanUpdate(StrictBody):
+    status: Literal["in_progress", "applied", "archived"]

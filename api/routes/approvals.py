@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from api.deps import CallerDep, TemporalDep
 from domain.approvals import pending_approvals
-from schemas.api import ApprovalPublic
+from schemas.runs import ApprovalPublic
 
 router = APIRouter(prefix="/api/approvals", tags=["approvals"])
 

@@ -7,8 +7,7 @@ from fastapi import APIRouter, Body, Query, status
 
 from api.deps import EngineDep, FounderDep, SessionDep, SettingsDep, TemporalDep
 from domain.compliance import report_detail, report_page, start_founder_audit
-from schemas.compliance import Severity
-from schemas.compliance_api import ComplianceRunCreate, ComplianceRunStarted, ReportDetail, ReportPage
+from schemas.compliance import ComplianceRunCreate, ComplianceRunStarted, ReportDetail, ReportPage, Severity
 
 router = APIRouter(prefix="/api/compliance", tags=["compliance"])
 

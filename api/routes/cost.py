@@ -12,9 +12,8 @@ from domain.cost import cost_overview
 from domain.tenants import update_lifecycle
 from orchestrator.cost_autopilot import CostAutopilot
 from orchestrator.tenant_lifecycle import TenantLifecycle
-from schemas.api import CostCheckCreate, TenantDetail, ThrottleCreate, ThrottleLiftCreate
-from schemas.cost import CostAutopilotResult, CostOverview
-from schemas.tenants import Throttle, ThrottleLift
+from schemas.cost import CostAutopilotResult, CostCheckCreate, CostOverview
+from schemas.tenants import TenantDetail, Throttle, ThrottleCreate, ThrottleLift, ThrottleLiftCreate
 
 router = APIRouter(prefix="/api/admin/cost", tags=["cost"])
 

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Query, status
 
 from api.deps import CallerDep, EngineDep, OwnedRun, SessionDep, SettingsDep, TemporalDep
 from domain import failures
-from schemas.api import FailurePublic, HealingSuggestion, RunAccepted
+from schemas.failures import FailurePublic, HealingSuggestion
+from schemas.runs import RunAccepted
 
 router = APIRouter(prefix="/api", tags=["failures"])
 

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Request
 
 from api.deps import EngineDep, SettingsDep, TemporalDep
 from domain.health import live_heartbeat
-from schemas.api import HeartbeatPublic
+from schemas.health import HeartbeatPublic
 
 router = APIRouter(prefix="/api/system", tags=["system"])
 

@@ -6,8 +6,15 @@ from fastapi import APIRouter, Header, Query, status
 
 from api.deps import CallerDep, CurrentTenant, EngineDep, OwnedRun, SettingsDep, TemporalDep, UsageDep
 from domain import approvals, runs
-from schemas.api import RunAccepted, RunCreate, RunPage, RunPublic, StepDecisionCreate
-from schemas.runs import RunStatus, StepDecision
+from schemas.runs import (
+    RunAccepted,
+    RunCreate,
+    RunPage,
+    RunPublic,
+    RunStatus,
+    StepDecision,
+    StepDecisionCreate,
+)
 
 router = APIRouter(prefix="/api", tags=["runs"])
 ID_PATTERN = r"^[A-Za-z0-9-]{1,64}$"

@@ -20,8 +20,15 @@ from domain.telemetry import (
     summarise_window,
 )
 from schemas.daily_report import DailyReportBody
-from schemas.telemetry import RESERVED_SOURCES, GuardianSummary, TelemetryAccepted, TelemetryBatch
-from schemas.telemetry_analysis import AnomalyReport, AnomalyRules, TelemetrySummary
+from schemas.telemetry import (
+    RESERVED_SOURCES,
+    AnomalyReport,
+    AnomalyRules,
+    GuardianSummary,
+    TelemetryAccepted,
+    TelemetryBatch,
+    TelemetrySummary,
+)
 
 router = APIRouter(prefix="/api/guardian", tags=["guardian"])
 log = structlog.get_logger()

@@ -15,16 +15,16 @@ from domain.tenants import (
     visible_tenant,
 )
 from orchestrator.tenant_lifecycle import TenantLifecycle
-from schemas.api import (
+from schemas.tenants import (
     ApiKeyCreate,
     ApiKeyCreated,
+    TenantChange,
     TenantChangeCreate,
     TenantCreate,
     TenantCreated,
     TenantDetail,
     TenantPublic,
 )
-from schemas.tenants import TenantChange
 
 router = APIRouter(prefix="/api/tenants", tags=["tenants"])
 

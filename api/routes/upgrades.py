@@ -7,8 +7,14 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import EngineDep, FounderDep, SettingsDep, TemporalDep
 from domain.upgrades import plan_by_id, plan_summary, plans_by_urgency, run_planner_now, set_plan_status
-from schemas.api import UpgradePlanUpdate
-from schemas.upgrades import PlanCategory, PlanStatus, UpgradePlannerResult, UpgradePlanPublic, UpgradeSummary
+from schemas.upgrades import (
+    PlanCategory,
+    PlanStatus,
+    UpgradePlannerResult,
+    UpgradePlanPublic,
+    UpgradePlanUpdate,
+    UpgradeSummary,
+)
 
 router = APIRouter(prefix="/api/guardian/upgrade", tags=["upgrades"])
 

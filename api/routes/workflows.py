@@ -7,7 +7,7 @@ from fastapi import APIRouter, Body, status
 from api.deps import CurrentTenant, EngineDep, OwnedDefinition, SessionDep, TemporalDep
 from domain import definitions
 from language.validation import ValidationReport
-from schemas.api import WorkflowPublic, WorkflowSummary
+from schemas.workflows import WorkflowPublic, WorkflowSummary
 
 router = APIRouter(prefix="/api/workflows", tags=["workflows"])
 RawDefinition = Annotated[Any, Body(description="A workflow definition (see the README for the language)")]

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from rules.telemetry import detect_anomalies, percentile, summarise
-from schemas.telemetry_analysis import AnomalyRules, TelemetrySample
+from schemas.telemetry import AnomalyRules, TelemetrySample
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
