@@ -43,8 +43,9 @@ class BillingStoreActivities:
             tenant = _tenant_for(session, event)
             if tenant is None:
                 applied = EventApplied(event_id=event.event_id, tenant_id=None, outcome="unknown_tenant")
-                _audit_event(session, None, "billing_event_unmatched", event, type=event.type,
-                             customer_id=event.customer_id)
+                _audit_event(
+                    session, None, "billing_event_unmatched", event, type=event.type, customer_id=event.customer_id
+                )
             else:
                 applied = _apply(session, tenant, event)
             session.add(
@@ -131,9 +132,7 @@ def _apply_subscription(
     )
     plan = "free" if ended else (event.plan if status in KEEPS_PLAN and event.plan else tenant.plan)
     before = (tenant.plan, account.stripe_subscription_id, account.subscription_status)
-    account.stripe_subscription_id = (
-        None if ended else (event.subscription_id or account.stripe_subscription_id)
-    )
+    account.stripe_subscription_id = None if ended else (event.subscription_id or account.stripe_subscription_id)
     account.subscription_status = status or account.subscription_status
     account.last_event_at = event.created
     if plan != tenant.plan:
@@ -141,8 +140,14 @@ def _apply_subscription(
         tenant.plan = plan
         session.add(tenant)
     if before[1:] != (account.stripe_subscription_id, account.subscription_status):
-        _audit_event(session, tenant.id, "subscription_changed", event,
-                     subscription_id=account.stripe_subscription_id, status=account.subscription_status)
+        _audit_event(
+            session,
+            tenant.id,
+            "subscription_changed",
+            event,
+            subscription_id=account.stripe_subscription_id,
+            status=account.subscription_status,
+        )
     return "end" if ended else None
 
 
@@ -150,13 +155,16 @@ def _remember_customer(session: Session, account: BillingAccount, customer_id: s
     """Links the Stripe customer to the tenant, unless another tenant is linked to it already."""
     if not customer_id or account.stripe_customer_id == customer_id:
         return
-    taken = session.exec(
-        select(BillingAccount).where(BillingAccount.stripe_customer_id == customer_id)
-    ).first()
+    taken = session.exec(select(BillingAccount).where(BillingAccount.stripe_customer_id == customer_id)).first()
     if taken is None:
         if account.stripe_customer_id is not None:
-            _audit(session, account.tenant_id, "stripe_customer_changed", previous=account.stripe_customer_id,
-                   customer_id=customer_id)
+            _audit(
+                session,
+                account.tenant_id,
+                "stripe_customer_changed",
+                previous=account.stripe_customer_id,
+                customer_id=customer_id,
+            )
         account.stripe_customer_id = customer_id
 
 
@@ -184,8 +192,6 @@ def _audit_event(
     _audit(session, tenant_id, action, event_id=event.event_id, **detail)
 
 
-def _audit_payment(
-    session: Session, tenant_id: str, action: str, event: StripeEventInput, **detail: object
-) -> None:
+def _audit_payment(session: Session, tenant_id: str, action: str, event: StripeEventInput, **detail: object) -> None:
     """An audit entry for a payment: the event, what the payment was for, then its amount."""
     _audit_event(session, tenant_id, action, event, **detail, amount=event.amount, currency=event.currency)

@@ -45,12 +45,22 @@ MAX_FINDINGS_PER_FAMILY = 300
 class ClosedRunCounter(Protocol):
     """Counts old closed runs in Temporal visibility; `starters.runs.TemporalRunControl` is the real one."""
 
-    async def count_closed_runs(self, closed_before: datetime, tenant_id: str | None, limit: int) -> dict[str | None, int]: ...
+    async def count_closed_runs(
+        self, closed_before: datetime, tenant_id: str | None, limit: int
+    ) -> dict[str | None, int]: ...
 
 
 class ComplianceActivities:
-    def __init__(self, engine: Engine, runs: ClosedRunCounter, box: SecretBox | None, founder_token: str,
-                 log_file: str | None, email: EmailActivities, founder_email: str | None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        runs: ClosedRunCounter,
+        box: SecretBox | None,
+        founder_token: str,
+        log_file: str | None,
+        email: EmailActivities,
+        founder_email: str | None,
+    ) -> None:
         self._engine, self._runs, self._box = engine, runs, box
         self._founder_token, self._log_file = founder_token, log_file
         self._email, self._founder_email = email, founder_email
@@ -94,8 +104,14 @@ class ComplianceActivities:
         """The report's row in status `running`; the API may have written it already."""
         with Session(self._engine) as session:
             if session.get(ComplianceReport, opening.report_id) is None:
-                session.add(ComplianceReport(id=opening.report_id, trigger=opening.trigger,
-                                             tenant_id=opening.tenant_id, started_at=opening.started_at))
+                session.add(
+                    ComplianceReport(
+                        id=opening.report_id,
+                        trigger=opening.trigger,
+                        tenant_id=opening.tenant_id,
+                        started_at=opening.started_at,
+                    )
+                )
                 session.commit()
 
     @activity.defn(name="store_compliance_report")
@@ -117,18 +133,23 @@ class ComplianceActivities:
     def notify_founder(self, alert: CriticalAlert) -> FounderNotified:
         """E-mails FOUNDER_EMAIL once per report (the Message-ID derives from the report id)."""
         if self._founder_email is None:
-            activity.logger.warning("critical compliance findings, but FOUNDER_EMAIL is not set",
-                                    extra={"report_id": alert.report_id})
+            activity.logger.warning(
+                "critical compliance findings, but FOUNDER_EMAIL is not set", extra={"report_id": alert.report_id}
+            )
             return FounderNotified(sent=False)
         lines = "\n".join(f"- {title}" for title in alert.titles)
-        self._email.send_email(EmailMessage(
-            to=[self._founder_email], idempotency_key=f"compliance-report-{alert.report_id}",
-            subject=f"Levqor compliance: {len(alert.titles)} critical finding(s), score {alert.score}/100",
-            body=f"The compliance audit found critical issues:\n\n{lines}\n\n"
-                 f"Details: GET /api/compliance/reports/{alert.report_id}\n",
-        ))
-        activity.logger.info("founder notified", extra={"report_id": alert.report_id,
-                                                        "to": mask_address(self._founder_email)})
+        self._email.send_email(
+            EmailMessage(
+                to=[self._founder_email],
+                idempotency_key=f"compliance-report-{alert.report_id}",
+                subject=f"Levqor compliance: {len(alert.titles)} critical finding(s), score {alert.score}/100",
+                body=f"The compliance audit found critical issues:\n\n{lines}\n\n"
+                f"Details: GET /api/compliance/reports/{alert.report_id}\n",
+            )
+        )
+        activity.logger.info(
+            "founder notified", extra={"report_id": alert.report_id, "to": mask_address(self._founder_email)}
+        )
         return FounderNotified(sent=True)
 
     def _old_rows(self, scope: AuditScope, cutoff: datetime) -> list[Finding]:
@@ -142,11 +163,14 @@ def capped(items: list[Finding]) -> Findings:
     if len(items) <= MAX_FINDINGS_PER_FAMILY:
         return Findings(items=items)
     ordered = sorted(items, key=lambda f: -f.penalty)
-    kept, rest = ordered[: MAX_FINDINGS_PER_FAMILY - 1], ordered[MAX_FINDINGS_PER_FAMILY - 1:]
+    kept, rest = ordered[: MAX_FINDINGS_PER_FAMILY - 1], ordered[MAX_FINDINGS_PER_FAMILY - 1 :]
     summary = Finding(
-        check="findings_truncated", severity=rest[0].severity, penalty=sum(f.penalty for f in rest),
+        check="findings_truncated",
+        severity=rest[0].severity,
+        penalty=sum(f.penalty for f in rest),
         title=f"{len(rest)} more findings of this kind are not listed",
         remediation="Fix the listed findings, or audit one tenant at a time (POST /api/compliance/reports/run "
-                    "with tenant_id) to list the rest.",
-        detail={"checks": dict(Counter(f.check for f in rest))})
+        "with tenant_id) to list the rest.",
+        detail={"checks": dict(Counter(f.check for f in rest))},
+    )
     return Findings(items=[*kept, summary])

@@ -24,19 +24,35 @@ def data_request_findings(session: Session, scope: AuditScope) -> list[Finding]:
     findings = []
     for row in session.exec(query.order_by(col(DataRequest.deadline_at))).all():
         left = row.deadline_at - scope.as_of
-        detail = {"request_id": row.id, "kind": row.kind, "status": row.status,
-                  "deadline_at": row.deadline_at.isoformat()}
+        detail = {
+            "request_id": row.id,
+            "kind": row.kind,
+            "status": row.status,
+            "deadline_at": row.deadline_at.isoformat(),
+        }
         if left < timedelta(0):
-            findings.append(Finding.of(
-                "dsar_overdue", "critical", f"A data {row.kind} request is {-left.days or 1} day(s) past its deadline",
-                "Answer the request now (GDPR art. 12(3): one month) and record why it was late.",
-                row.tenant_id, **detail))
+            findings.append(
+                Finding.of(
+                    "dsar_overdue",
+                    "critical",
+                    f"A data {row.kind} request is {-left.days or 1} day(s) past its deadline",
+                    "Answer the request now (GDPR art. 12(3): one month) and record why it was late.",
+                    row.tenant_id,
+                    **detail,
+                )
+            )
         elif row.status == "failed" or left <= timedelta(days=scope.dsar_warning_days):
             reason = "failed and must be run again" if row.status == "failed" else f"due in {left.days} day(s)"
-            findings.append(Finding.of(
-                "dsar_deadline", "high", f"A data {row.kind} request is {reason}",
-                "Complete the request before its deadline; a failed export can be requested again.",
-                row.tenant_id, **detail))
+            findings.append(
+                Finding.of(
+                    "dsar_deadline",
+                    "high",
+                    f"A data {row.kind} request is {reason}",
+                    "Complete the request before its deadline; a failed export can be requested again.",
+                    row.tenant_id,
+                    **detail,
+                )
+            )
     return findings
 
 
@@ -51,9 +67,16 @@ def legal_findings(session: Session, scope: AuditScope) -> list[Finding]:
         in_effect = [d for d in by_kind[kind] if d.effective_at <= scope.as_of]
         if not in_effect:
             title = f"No {label} is in effect" + (" yet" if by_kind[kind] else "")
-            findings.append(Finding.of("legal_missing", "high", title,
-                                       f"Publish the {label} with PUT /api/compliance/legal/{kind}.", kind=kind,
-                                       scheduled=len(by_kind[kind])))
+            findings.append(
+                Finding.of(
+                    "legal_missing",
+                    "high",
+                    title,
+                    f"Publish the {label} with PUT /api/compliance/legal/{kind}.",
+                    kind=kind,
+                    scheduled=len(by_kind[kind]),
+                )
+            )
             continue
         current = max(in_effect, key=lambda d: d.effective_at)
         findings += _document_findings(kind, label, current, scope.as_of)
@@ -64,11 +87,25 @@ def _document_findings(kind: str, label: str, doc: LegalDocument, now: datetime)
     detail = {"kind": kind, "version": doc.version, "effective_at": doc.effective_at.isoformat()}
     findings = []
     if not doc.version.strip() or not (doc.url or doc.text or doc.config):
-        findings.append(Finding.of("legal_unversioned", "medium", f"The {label} in effect has no version or content",
-                                   f"Publish the {label} again with a version and its url or text.", **detail))
+        findings.append(
+            Finding.of(
+                "legal_unversioned",
+                "medium",
+                f"The {label} in effect has no version or content",
+                f"Publish the {label} again with a version and its url or text.",
+                **detail,
+            )
+        )
     if now - doc.effective_at > LEGAL_REVIEW_AFTER:
-        findings.append(Finding.of("legal_stale", "low", f"The {label} has not been revised for over a year",
-                                   f"Review the {label} and publish a new version, even if unchanged.", **detail))
+        findings.append(
+            Finding.of(
+                "legal_stale",
+                "low",
+                f"The {label} has not been revised for over a year",
+                f"Review the {label} and publish a new version, even if unchanged.",
+                **detail,
+            )
+        )
     if kind == "cookie_consent":
         findings += _consent_findings(doc, detail)
     return findings
@@ -78,35 +115,69 @@ def _consent_findings(doc: LegalDocument, detail: dict[str, Any]) -> list[Findin
     try:
         config = CookieConsentConfig.model_validate(doc.config or {})
     except ValueError:
-        return [Finding.of("cookie_consent_invalid", "high", "The cookie-consent configuration is not valid",
-                           "Publish a cookie_consent version with a `config` listing the cookie categories.", **detail)]
+        return [
+            Finding.of(
+                "cookie_consent_invalid",
+                "high",
+                "The cookie-consent configuration is not valid",
+                "Publish a cookie_consent version with a `config` listing the cookie categories.",
+                **detail,
+            )
+        ]
     opted_in = [c.id for c in config.categories if c.default_enabled and not c.required]
     if not opted_in:
         return []
-    return [Finding.of("cookie_consent_default_on", "high", "Non-essential cookies are enabled before consent",
-                       "Set default_enabled to false for every category that is not strictly necessary.",
-                       categories=opted_in, **detail)]
+    return [
+        Finding.of(
+            "cookie_consent_default_on",
+            "high",
+            "Non-essential cookies are enabled before consent",
+            "Set default_enabled to false for every category that is not strictly necessary.",
+            categories=opted_in,
+            **detail,
+        )
+    ]
 
 
 def old_row_findings(session: Session, scope: AuditScope, cutoff: datetime) -> list[Finding]:
     """Failure-queue and audit-log rows older than the retention period, per tenant."""
     findings = []
-    for table, column, what in ((FailureEntry, FailureEntry.created_at, "failure-queue entries"),
-                                (AuditEntry, AuditEntry.at, "audit-log entries")):
-        query = scoped(select(table.tenant_id, func.count(), func.min(column)).where(column < cutoff),  # type: ignore[arg-type]
-                       table.tenant_id, scope.tenant_id).group_by(table.tenant_id)
+    for table, column, what in (
+        (FailureEntry, FailureEntry.created_at, "failure-queue entries"),
+        (AuditEntry, AuditEntry.at, "audit-log entries"),
+    ):
+        query = scoped(
+            select(table.tenant_id, func.count(), func.min(column)).where(column < cutoff),  # type: ignore[arg-type]
+            table.tenant_id,
+            scope.tenant_id,
+        ).group_by(table.tenant_id)
         for tenant_id, count, oldest in session.exec(query).all():
-            findings.append(Finding.of(
-                "retention_rows", "medium", f"{count} {what} are older than the {scope.retention_days:g}-day retention",
-                f"Delete or anonymise {what} older than the retention period, or raise DATA_RETENTION_DAYS "
-                "if a longer period is justified.", tenant_id, table=table.__tablename__, count=count,
-                oldest=oldest.isoformat()))
+            findings.append(
+                Finding.of(
+                    "retention_rows",
+                    "medium",
+                    f"{count} {what} are older than the {scope.retention_days:g}-day retention",
+                    f"Delete or anonymise {what} older than the retention period, or raise DATA_RETENTION_DAYS "
+                    "if a longer period is justified.",
+                    tenant_id,
+                    table=table.__tablename__,
+                    count=count,
+                    oldest=oldest.isoformat(),
+                )
+            )
     return findings
 
 
 def old_run_findings(counts: dict[str | None, int], scope: AuditScope) -> list[Finding]:
-    return [Finding.of("retention_runs", "medium",
-                       f"Temporal keeps {count} closed run(s) older than the {scope.retention_days:g}-day retention",
-                       "Set the Temporal namespace's retention to at most the data-retention period, or archive "
-                       "and delete the old executions.", tenant_id, count=count)
-            for tenant_id, count in sorted(counts.items(), key=lambda item: str(item[0]))]
+    return [
+        Finding.of(
+            "retention_runs",
+            "medium",
+            f"Temporal keeps {count} closed run(s) older than the {scope.retention_days:g}-day retention",
+            "Set the Temporal namespace's retention to at most the data-retention period, or archive "
+            "and delete the old executions.",
+            tenant_id,
+            count=count,
+        )
+        for tenant_id, count in sorted(counts.items(), key=lambda item: str(item[0]))
+    ]

@@ -39,13 +39,20 @@ class Needles:
         return {owner for match in self._pattern.finditer(text) for owner in self._owners[match.group()]}
 
 
-def secret_exposure_findings(session: Session, scope: AuditScope, box: SecretBox | None,
-                             log_file: str | None) -> list[Finding]:
+def secret_exposure_findings(
+    session: Session, scope: AuditScope, box: SecretBox | None, log_file: str | None
+) -> list[Finding]:
     """Each tenant secret whose value appears in failure messages, audit details or the last LOG_SCAN_BYTES of
     the log file: critical, with the places it was found (row ids, byte offsets)."""
     if box is None:
-        return [Finding.of("secret_scan_skipped", "info", "Tenant secrets could not be searched for in logs",
-                           "Set LEVQOR_SECRETS_KEY on the worker so the audit can decrypt secrets to search for them.")]
+        return [
+            Finding.of(
+                "secret_scan_skipped",
+                "info",
+                "Tenant secrets could not be searched for in logs",
+                "Set LEVQOR_SECRETS_KEY on the worker so the audit can decrypt secrets to search for them.",
+            )
+        ]
     values, findings = _decrypted(session, scope, box)
     needles, places = Needles(values), defaultdict(list)
     if values:
@@ -56,10 +63,19 @@ def secret_exposure_findings(session: Session, scope: AuditScope, box: SecretBox
             for owner in needles.owners_in(line):
                 places[owner].append({"source": "log_file", "byte_offset": offset})
     for (tenant_id, name), found in sorted(places.items()):
-        findings.append(Finding.of(
-            "secret_in_logs", "critical", f"The value of secret {name} appears in logs",
-            f"Rotate {name} at its issuer now, store the new value with PUT /api/secrets/{name}, and delete or "
-            "redact the listed entries.", tenant_id, secret=name, occurrences=len(found), places=found[:MAX_PLACES]))
+        findings.append(
+            Finding.of(
+                "secret_in_logs",
+                "critical",
+                f"The value of secret {name} appears in logs",
+                f"Rotate {name} at its issuer now, store the new value with PUT /api/secrets/{name}, and delete or "
+                "redact the listed entries.",
+                tenant_id,
+                secret=name,
+                occurrences=len(found),
+                places=found[:MAX_PLACES],
+            )
+        )
     return findings
 
 
@@ -69,9 +85,16 @@ def _decrypted(session: Session, scope: AuditScope, box: SecretBox) -> tuple[dic
         try:
             value = box.open(row.ciphertext)
         except ValueError:
-            findings.append(Finding.of("secret_undecryptable", "medium", f"Secret {row.name} cannot be decrypted",
-                                       f"It was sealed with another LEVQOR_SECRETS_KEY: set {row.name} again.",
-                                       row.tenant_id, secret=row.name))
+            findings.append(
+                Finding.of(
+                    "secret_undecryptable",
+                    "medium",
+                    f"Secret {row.name} cannot be decrypted",
+                    f"It was sealed with another LEVQOR_SECRETS_KEY: set {row.name} again.",
+                    row.tenant_id,
+                    secret=row.name,
+                )
+            )
             continue
         if len(value) >= MIN_SEARCHABLE_SECRET:
             values[(row.tenant_id, row.name)] = value

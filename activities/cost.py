@@ -38,20 +38,31 @@ class CostActivities:
             query = select(Tenant).where(col(Tenant.status).in_(LIVE_STATUSES))
             if scan.tenant_ids is not None:
                 query = query.where(col(Tenant.id).in_(scan.tenant_ids))
-            rates = [self._sample(session, tenant, now, period, scan.trailing_samples) for tenant in session.exec(query)]
+            rates = [
+                self._sample(session, tenant, now, period, scan.trailing_samples) for tenant in session.exec(query)
+            ]
             session.commit()
         return SpendRates(rates=rates)
 
     def _sample(self, session: Session, tenant: Tenant, now: datetime, period: str, trailing: int) -> SpendRate:
         counters = select(UsageCounter.metric, UsageCounter.value).where(
-            UsageCounter.tenant_id == tenant.id, UsageCounter.period == period)
+            UsageCounter.tenant_id == tenant.id, UsageCounter.period == period
+        )
         spend = spend_micros(dict(session.exec(counters).all()))  # type: ignore[arg-type]
-        earlier = session.exec(select(SpendSample).where(SpendSample.tenant_id == tenant.id)
-                               .order_by(col(SpendSample.at).desc()).limit(trailing)).all()
+        earlier = session.exec(
+            select(SpendSample)
+            .where(SpendSample.tenant_id == tenant.id)
+            .order_by(col(SpendSample.at).desc())
+            .limit(trailing)
+        ).all()
         rate = _rate(earlier[0], spend, now, period) if earlier else None
-        session.add(SpendSample(tenant_id=tenant.id, at=now, period=period, spend_micros=spend, rate_micros_per_hour=rate))
+        session.add(
+            SpendSample(tenant_id=tenant.id, at=now, period=period, spend_micros=spend, rate_micros_per_hour=rate)
+        )
         return SpendRate(
-            tenant_id=tenant.id, spend_micros=spend, rate_micros_per_hour=rate,
+            tenant_id=tenant.id,
+            spend_micros=spend,
+            rate_micros_per_hour=rate,
             trailing_micros_per_hour=trailing_average(sample.rate_micros_per_hour for sample in earlier),
             throttled=tenant.max_concurrent_runs is not None or tenant.ai_paused,
         )

@@ -33,8 +33,21 @@ WEBHOOK_FIELDS = ("id", "definition_id", "wait_for_result", "wait_timeout_s", "c
 DEFINITION_FIELDS = ("id", "name", "latest_version", "created_at", "updated_at")
 VERSION_FIELDS = ("version", "body", "created_at")
 USAGE_FIELDS = ("period", "metric", "value", "updated_at")
-FAILURE_FIELDS = ("id", "run_id", "definition_id", "version", "step_id", "error_type", "message", "attempts",
-                  "first_failed_at", "last_failed_at", "status", "redriven_run_id", "created_at")
+FAILURE_FIELDS = (
+    "id",
+    "run_id",
+    "definition_id",
+    "version",
+    "step_id",
+    "error_type",
+    "message",
+    "attempts",
+    "first_failed_at",
+    "last_failed_at",
+    "status",
+    "redriven_run_id",
+    "created_at",
+)
 AUDIT_FIELDS = ("id", "actor", "action", "detail", "at")
 BILLING_FIELDS = ("billing_email", "stripe_customer_id", "stripe_subscription_id", "subscription_status", "updated_at")
 
@@ -89,9 +102,17 @@ def _archive(session: Session, tenant_id: str) -> dict[str, Any]:
         "tenant": _pick(tenant, TENANT_FIELDS) if tenant else None,
         "api_keys": [_pick(r, KEY_FIELDS) for r in _owned(session, ApiKey, tenant_id, ApiKey.created_at)],
         "definitions": [
-            {**_pick(d, DEFINITION_FIELDS), "versions": [_pick(v, VERSION_FIELDS) for v in session.exec(
-                select(WorkflowVersionRow).where(WorkflowVersionRow.definition_id == d.id)
-                .order_by(col(WorkflowVersionRow.version))).all()]}
+            {
+                **_pick(d, DEFINITION_FIELDS),
+                "versions": [
+                    _pick(v, VERSION_FIELDS)
+                    for v in session.exec(
+                        select(WorkflowVersionRow)
+                        .where(WorkflowVersionRow.definition_id == d.id)
+                        .order_by(col(WorkflowVersionRow.version))
+                    ).all()
+                ],
+            }
             for d in definitions
         ],
         "secrets": [_pick(r, SECRET_FIELDS) for r in _owned(session, TenantSecret, tenant_id, TenantSecret.name)],
@@ -100,7 +121,9 @@ def _archive(session: Session, tenant_id: str) -> dict[str, Any]:
             for r in _owned(session, WebhookTrigger, tenant_id, WebhookTrigger.created_at)
         ],
         "usage": [_pick(r, USAGE_FIELDS) for r in _owned(session, UsageCounter, tenant_id, UsageCounter.period)],
-        "failures": [_pick(r, FAILURE_FIELDS) for r in _owned(session, FailureEntry, tenant_id, FailureEntry.created_at)],
+        "failures": [
+            _pick(r, FAILURE_FIELDS) for r in _owned(session, FailureEntry, tenant_id, FailureEntry.created_at)
+        ],
         "audit_log": [_pick(r, AUDIT_FIELDS) for r in _owned(session, AuditEntry, tenant_id, AuditEntry.at)],
         "billing": _pick(billing, BILLING_FIELDS) if (billing := session.get(BillingAccount, tenant_id)) else None,
     }

@@ -74,9 +74,7 @@ class DunningActivities:
         """Suspends or resumes the tenant through its lifecycle workflow; an illegal change is not an error
         (a founder may have suspended or deleted it already) but reported as not applied."""
         change = TenantChange(name=request.name, by="billing", reason=request.reason)
-        applied, status = await self._tenants.change_tenant(
-            request.tenant_id, change, self._tenant_grace_period_s
-        )
+        applied, status = await self._tenants.change_tenant(request.tenant_id, change, self._tenant_grace_period_s)
         activity.logger.info(
             "tenant change for billing",
             extra={

@@ -60,9 +60,7 @@ class EmailActivities:
                 "refused": [mask_address(address) for address in refused],
             },
         )
-        return EmailReceipt(
-            message_id=mime["Message-ID"], recipients=accepted, attempt=activity.info().attempt
-        )
+        return EmailReceipt(message_id=mime["Message-ID"], recipients=accepted, attempt=activity.info().attempt)
 
     def _compose(self, message: EmailMessage) -> MimeMessage:
         mime = MimeMessage()
@@ -96,9 +94,7 @@ class EmailActivities:
         except smtplib.SMTPResponseException as err:
             raise _smtp_failure(err.smtp_code, _text(err.smtp_error)) from None
         except smtplib.SMTPNotSupportedError as err:
-            raise _failure(
-                f"SMTP server cannot do what is configured: {err}", "SmtpRejected", final=True
-            ) from None
+            raise _failure(f"SMTP server cannot do what is configured: {err}", "SmtpRejected", final=True) from None
         except Exception as err:
             raise _failure(f"SMTP session failed: {type(err).__name__}: {err}", "SmtpTransientError") from err
         finally:

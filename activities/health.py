@@ -36,8 +36,13 @@ class TemporalProbe(Protocol):
 
 
 class HealthActivities:
-    def __init__(self, engine: Engine, temporal: TemporalProbe, stripe_client: stripe.StripeClient | None,
-                 ai: openai.AsyncOpenAI | None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        temporal: TemporalProbe,
+        stripe_client: stripe.StripeClient | None,
+        ai: openai.AsyncOpenAI | None,
+    ) -> None:
         self._engine, self._temporal, self._stripe, self._ai = engine, temporal, stripe_client, ai
 
     @activity.defn(name="check_database")
@@ -69,8 +74,11 @@ class HealthActivities:
     @activity.defn(name="count_recent_errors")
     def count_recent_errors(self, window: ErrorWindow) -> ErrorCount:
         since = activity.info().current_attempt_scheduled_time - timedelta(seconds=window.window_s)
-        query = select(func.count()).select_from(TelemetryEvent).where(
-            TelemetryEvent.kind == "error", col(TelemetryEvent.at) >= since)
+        query = (
+            select(func.count())
+            .select_from(TelemetryEvent)
+            .where(TelemetryEvent.kind == "error", col(TelemetryEvent.at) >= since)
+        )
         with Session(self._engine) as session:
             return ErrorCount(count=session.exec(query).one())
 
@@ -79,15 +87,21 @@ class HealthActivities:
         """Writes the record and drops records older than the retention period."""
         by_name = {check.name: check for check in record.checks}
         row = HealthRecord(
-            at=record.at, status=record.status, db_ok=by_name["database"].status == "ok",
-            temporal_ok=by_name["temporal"].status == "ok", stripe_status=by_name["stripe"].status,
-            ai_status=by_name["ai"].status, error_count_recent=record.error_count_recent,
-            worker_count=record.worker_count, checks={c.name: c.model_dump(mode="json") for c in record.checks},
+            at=record.at,
+            status=record.status,
+            db_ok=by_name["database"].status == "ok",
+            temporal_ok=by_name["temporal"].status == "ok",
+            stripe_status=by_name["stripe"].status,
+            ai_status=by_name["ai"].status,
+            error_count_recent=record.error_count_recent,
+            worker_count=record.worker_count,
+            checks={c.name: c.model_dump(mode="json") for c in record.checks},
         )
         with Session(self._engine) as session:
             session.add(row)
-            session.execute(delete(HealthRecord).where(
-                col(HealthRecord.at) < record.at - timedelta(days=record.retention_days)))
+            session.execute(
+                delete(HealthRecord).where(col(HealthRecord.at) < record.at - timedelta(days=record.retention_days))
+            )
             session.commit()
             return HeartbeatResult(record_id=row.id, status=record.status)
 

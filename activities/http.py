@@ -74,9 +74,7 @@ class HttpActivities:
             except (TimeoutError, httpx.TimeoutException):
                 raise _failure(f"{where} timed out after {call.timeout_s:g}s", "HttpTimeout") from None
             except httpx.LocalProtocolError as err:
-                raise _failure(
-                    f"{where} is not a valid request: {err}", "HttpInvalidRequest", final=True
-                ) from None
+                raise _failure(f"{where} is not a valid request: {err}", "HttpInvalidRequest", final=True) from None
             except Exception as err:
                 raise _failure(f"{where} failed: {type(err).__name__}: {err}", "HttpTransportError") from err
         activity.logger.info("http step answered", extra={"target": where, "status": reply.status})
@@ -127,15 +125,12 @@ class HttpActivities:
             return
         host = url.raw_host.decode("ascii")
         try:
-            forbidden = await first_forbidden_address(
-                host, url.port or (443 if url.scheme == "https" else 80)
-            )
+            forbidden = await first_forbidden_address(host, url.port or (443 if url.scheme == "https" else 80))
         except socket.gaierror as err:
             raise _failure(f"could not resolve {host}: {err.strerror}", "HttpTransportError") from None
         if forbidden is not None:
             raise _failure(
-                f"{host} resolves to {forbidden}, a private or reserved address;"
-                " steps may only call public hosts",
+                f"{host} resolves to {forbidden}, a private or reserved address; steps may only call public hosts",
                 "HttpTargetForbidden",
                 final=True,
             )
@@ -159,10 +154,14 @@ class HttpActivities:
 def _filled(call: HttpCall, secrets: dict[str, str]) -> HttpCall:
     if not secrets:
         return call
-    return call.model_copy(update={
-        "url": fill(call.url, secrets), "headers": fill(call.headers, secrets),
-        "json_body": fill(call.json_body, secrets), "body": fill(call.body, secrets),
-    })
+    return call.model_copy(
+        update={
+            "url": fill(call.url, secrets),
+            "headers": fill(call.headers, secrets),
+            "json_body": fill(call.json_body, secrets),
+            "body": fill(call.body, secrets),
+        }
+    )
 
 
 def _redacted(err: ApplicationError, secrets: dict[str, str]) -> ApplicationError:
@@ -170,7 +169,10 @@ def _redacted(err: ApplicationError, secrets: dict[str, str]) -> ApplicationErro
     if not secrets:
         return err
     return ApplicationError(
-        redact(err.message, secrets), *err.details, type=err.type, non_retryable=err.non_retryable,
+        redact(err.message, secrets),
+        *err.details,
+        type=err.type,
+        non_retryable=err.non_retryable,
         next_retry_delay=err.next_retry_delay,
     )
 
@@ -215,9 +217,7 @@ def _redirect_request(
     content: bytes | None = request.content
     headers = httpx.Headers(request.headers)
     headers.pop("host", None)
-    if (response.status_code == 303 and method != "HEAD") or (
-        response.status_code in (301, 302) and method == "POST"
-    ):
+    if (response.status_code == 303 and method != "HEAD") or (response.status_code in (301, 302) and method == "POST"):
         method, content = "GET", None
         for name in _BODY_HEADERS:
             headers.pop(name, None)

@@ -25,8 +25,9 @@ SCAN_LIMIT = 500
 class RunControl(Protocol):
     """Re-drives a failed run in Temporal; `starters.runs.TemporalRunControl` is the real one."""
 
-    async def redrive(self, run_id: str, definition: dict[str, Any], retry_defaults: RetryDefaults,
-                      trigger: str) -> str | None: ...
+    async def redrive(
+        self, run_id: str, definition: dict[str, Any], retry_defaults: RetryDefaults, trigger: str
+    ) -> str | None: ...
 
 
 class RecoveryActivities:
@@ -41,9 +42,12 @@ class RecoveryActivities:
             query = query.where(FailureEntry.tenant_id == params.tenant_id)
         with Session(self._engine) as session:
             rows = session.exec(query.order_by(col(FailureEntry.last_failed_at)).limit(SCAN_LIMIT)).all()
-        return FailureScan(failures=[
-            FailureToAssess(failure_id=r.id, run_id=r.run_id, error_type=r.error_type, message=r.message) for r in rows
-        ])
+        return FailureScan(
+            failures=[
+                FailureToAssess(failure_id=r.id, run_id=r.run_id, error_type=r.error_type, message=r.message)
+                for r in rows
+            ]
+        )
 
     @activity.defn(name="write_assessments")
     def write_assessments(self, assessments: Assessments) -> None:
@@ -72,9 +76,11 @@ class RecoveryActivities:
             entry = session.get(FailureEntry, failure_id)
             if entry is None or entry.status != "open":
                 raise ApplicationError(f"failure {failure_id} is not open", type="NotRedrivable", non_retryable=True)
-            version = session.exec(select(WorkflowVersionRow).where(
-                WorkflowVersionRow.definition_id == entry.definition_id, WorkflowVersionRow.version == entry.version
-            )).first()
+            version = session.exec(
+                select(WorkflowVersionRow).where(
+                    WorkflowVersionRow.definition_id == entry.definition_id, WorkflowVersionRow.version == entry.version
+                )
+            ).first()
         if version is None:
             raise ApplicationError("the definition version is gone", type="NotRedrivable", non_retryable=True)
         return entry, version.body

@@ -37,15 +37,22 @@ class RunStoreActivities:
     def _new_entry(self, session: Session, report: FailureReport) -> FailureEntry:
         since = report.last_failed_at - ESCALATION_WINDOW
         recent = session.exec(
-            select(func.count()).select_from(FailureEntry).where(
-                FailureEntry.definition_id == report.definition_id, FailureEntry.last_failed_at >= since
-            )
+            select(func.count())
+            .select_from(FailureEntry)
+            .where(FailureEntry.definition_id == report.definition_id, FailureEntry.last_failed_at >= since)
         ).one()
         entry = FailureEntry(
-            tenant_id=report.tenant_id, run_id=report.run_id, definition_id=report.definition_id,
-            version=report.version, step_id=report.step_id, error_type=report.error.type,
-            message=report.error.message[:4000], attempts=report.attempts, first_failed_at=report.first_failed_at,
-            last_failed_at=report.last_failed_at, priority=_priority(recent + 1),
+            tenant_id=report.tenant_id,
+            run_id=report.run_id,
+            definition_id=report.definition_id,
+            version=report.version,
+            step_id=report.step_id,
+            error_type=report.error.type,
+            message=report.error.message[:4000],
+            attempts=report.attempts,
+            first_failed_at=report.first_failed_at,
+            last_failed_at=report.last_failed_at,
+            priority=_priority(recent + 1),
         )
         session.add(entry)
         return entry

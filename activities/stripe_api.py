@@ -17,8 +17,12 @@ def build_stripe_client(api_key: str | None, api_base: str | None) -> stripe.Str
         return None
     addresses = {"api": api_base} if api_base else {}
     # Temporal retries the activity; SDK-level retries would only hide the attempts.
-    return stripe.StripeClient(api_key, base_addresses=addresses, max_network_retries=0,  # type: ignore[arg-type]
-                               http_client=stripe.HTTPXClient(timeout=STRIPE_TIMEOUT_S, allow_sync_methods=True))
+    return stripe.StripeClient(
+        api_key,
+        base_addresses=addresses,
+        max_network_retries=0,  # type: ignore[arg-type]
+        http_client=stripe.HTTPXClient(timeout=STRIPE_TIMEOUT_S, allow_sync_methods=True),
+    )
 
 
 class StripeActivities:
@@ -31,9 +35,7 @@ class StripeActivities:
 
         Non-retryable: BillingNotConfigured, StripeRejected (4xx). Retryable: StripeUnavailable."""
         if self._client is None:
-            raise ApplicationError(
-                "Stripe is not configured", type="BillingNotConfigured", non_retryable=True
-            )
+            raise ApplicationError("Stripe is not configured", type="BillingNotConfigured", non_retryable=True)
         try:
             session = self._client.v1.checkout.sessions.create(
                 params=_session_params(checkout),  # type: ignore[arg-type]
@@ -51,9 +53,7 @@ class StripeActivities:
     def create_portal_session(self, portal: PortalInput) -> PortalSession:
         """A short-lived customer portal link for the tenant's Stripe customer; errors as for checkout."""
         if self._client is None:
-            raise ApplicationError(
-                "Stripe is not configured", type="BillingNotConfigured", non_retryable=True
-            )
+            raise ApplicationError("Stripe is not configured", type="BillingNotConfigured", non_retryable=True)
         try:
             session = self._client.v1.billing_portal.sessions.create(
                 params={"customer": portal.customer_id, "return_url": portal.return_url},

@@ -30,25 +30,33 @@ class TelemetryActivities:
         since = window.until - timedelta(hours=window.window_hours)
         samples = load_samples(self._engine, since, window.until)
         with Session(self._engine) as session:
-            heartbeats = session.exec(select(HealthRecord.status, HealthRecord.checks).where(
-                col(HealthRecord.at) >= since, col(HealthRecord.at) <= window.until)).all()
+            heartbeats = session.exec(
+                select(HealthRecord.status, HealthRecord.checks).where(
+                    col(HealthRecord.at) >= since, col(HealthRecord.at) <= window.until
+                )
+            ).all()
             open_failures = session.exec(
-                select(func.count()).select_from(FailureEntry).where(FailureEntry.status == "open")).one()
+                select(func.count()).select_from(FailureEntry).where(FailureEntry.status == "open")
+            ).one()
         failed_checks: dict[str, int] = {}
         for _status, checks in heartbeats:
             for name, check in checks.items():
                 if check.get("status") == "failed":
                     failed_checks[name] = failed_checks.get(name, 0) + 1
         return ReportInputs(
-            heartbeats=len(heartbeats), heartbeats_ok=sum(status == "ok" for status, _ in heartbeats),
-            failed_checks=failed_checks, telemetry=summarise(samples, since, window.until),
-            anomalies=detect_anomalies(samples, window.until, window.rules), open_failures=open_failures,
+            heartbeats=len(heartbeats),
+            heartbeats_ok=sum(status == "ok" for status, _ in heartbeats),
+            failed_checks=failed_checks,
+            telemetry=summarise(samples, since, window.until),
+            anomalies=detect_anomalies(samples, window.until, window.rules),
+            open_failures=open_failures,
         )
 
     @activity.defn(name="write_daily_report")
     def write_daily_report(self, report: DailyReportBody) -> str:
-        row = DailyReportRow(day=report.day, generated_at=report.generated_at, score=report.score,
-                             body=report.model_dump(mode="json"))
+        row = DailyReportRow(
+            day=report.day, generated_at=report.generated_at, score=report.score, body=report.model_dump(mode="json")
+        )
         with Session(self._engine) as session:
             session.add(row)
             session.commit()

@@ -51,10 +51,14 @@ class TenantStoreActivities:
                 tenant.max_concurrent_runs = throttle.max_concurrent_runs if throttle else None
                 tenant.ai_paused = throttle.ai_paused if throttle else False
                 session.add(tenant)
-            session.add(AuditEntry(
-                tenant_id=record.tenant_id, actor=record.by[:100], action="tenant.throttled" if throttle else "tenant.throttle_lifted",
-                detail=throttle.model_dump(mode="json") if throttle else {"reason": record.reason},
-            ))
+            session.add(
+                AuditEntry(
+                    tenant_id=record.tenant_id,
+                    actor=record.by[:100],
+                    action="tenant.throttled" if throttle else "tenant.throttle_lifted",
+                    detail=throttle.model_dump(mode="json") if throttle else {"reason": record.reason},
+                )
+            )
             session.commit()
 
     @activity.defn(name="pause_tenant_schedules")
@@ -74,10 +78,16 @@ class TenantStoreActivities:
             if tenant is not None:
                 tenant.name, tenant.status = PURGED_NAME, "purged"
                 session.add(tenant)
-            session.execute(update(BillingAccount).where(BillingAccount.tenant_id == record.tenant_id).values(billing_email=None))
+            session.execute(
+                update(BillingAccount).where(BillingAccount.tenant_id == record.tenant_id).values(billing_email=None)
+            )
             session.execute(
                 update(DataRequest)
-                .where(DataRequest.tenant_id == record.tenant_id, DataRequest.kind == "erasure", DataRequest.status == "pending")
+                .where(
+                    DataRequest.tenant_id == record.tenant_id,
+                    DataRequest.kind == "erasure",
+                    DataRequest.status == "pending",
+                )
                 .values(status="completed", completed_at=datetime.now(UTC))
             )
             session.commit()

@@ -42,8 +42,10 @@ class UpgradeActivities:
         serious findings of the latest platform-wide compliance audit, and heartbeat checks that keep failing."""
         with Session(self._engine) as session:
             return UpgradeSignals(
-                failure_groups=_failure_groups(session), throttled_tenants=_throttled(session),
-                near_limit_tenants=_near_limit(session), compliance_findings=_serious_findings(session),
+                failure_groups=_failure_groups(session),
+                throttled_tenants=_throttled(session),
+                near_limit_tenants=_near_limit(session),
+                compliance_findings=_serious_findings(session),
                 failed_checks=_failed_checks(session, datetime.now(UTC) - timedelta(seconds=params.window_s)),
             )
 
@@ -55,8 +57,11 @@ class UpgradeActivities:
         created = refreshed = 0
         with Session(self._engine) as session:
             for proposal in write.proposals:
-                live = session.exec(select(UpgradePlan).where(
-                    UpgradePlan.fingerprint == proposal.fingerprint, col(UpgradePlan.status).in_(LIVE))).first()
+                live = session.exec(
+                    select(UpgradePlan).where(
+                        UpgradePlan.fingerprint == proposal.fingerprint, col(UpgradePlan.status).in_(LIVE)
+                    )
+                ).first()
                 fields = proposal.model_dump(exclude={"metadata"})
                 if live is None:
                     live, created = UpgradePlan(**fields, plan_metadata=proposal.metadata), created + 1
@@ -67,16 +72,23 @@ class UpgradeActivities:
                 live.last_seen_at = now
                 session.add(live)
             session.flush()
-            archived = _archive_stale(session, {p.fingerprint for p in write.proposals}, now - timedelta(seconds=write.stale_after_s), now)
+            archived = _archive_stale(
+                session, {p.fingerprint for p in write.proposals}, now - timedelta(seconds=write.stale_after_s), now
+            )
             session.commit()
-        activity.logger.info("upgrade plans written", extra={"plans_created": created, "plans_refreshed": refreshed,
-                                                             "plans_archived": archived})
-        return UpgradePlannerResult(proposed=len(write.proposals), created=created, refreshed=refreshed, archived=archived)
+        activity.logger.info(
+            "upgrade plans written",
+            extra={"plans_created": created, "plans_refreshed": refreshed, "plans_archived": archived},
+        )
+        return UpgradePlannerResult(
+            proposed=len(write.proposals), created=created, refreshed=refreshed, archived=archived
+        )
 
 
 def _archive_stale(session: Session, proposed: set[str], seen_before: datetime, now: datetime) -> int:
-    stale = session.exec(select(UpgradePlan).where(
-        UpgradePlan.status == "open", col(UpgradePlan.last_seen_at) <= seen_before)).all()
+    stale = session.exec(
+        select(UpgradePlan).where(UpgradePlan.status == "open", col(UpgradePlan.last_seen_at) <= seen_before)
+    ).all()
     archived = [plan for plan in stale if plan.fingerprint not in proposed]
     for plan in archived:
         plan.status, plan.archived_at = "archived", now
@@ -96,11 +108,17 @@ def _failure_groups(session: Session) -> list[FailureGroup]:
 
 
 def _throttled(session: Session) -> list[TenantSignal]:
-    tenants = session.exec(select(Tenant).where(
-        Tenant.status != "purged", or_(col(Tenant.max_concurrent_runs).is_not(None), col(Tenant.ai_paused))
-    )).all()
-    return [TenantSignal(tenant_id=t.id, plan=t.plan, detail={"max_concurrent_runs": t.max_concurrent_runs,
-                                                               "ai_paused": t.ai_paused}) for t in tenants]
+    tenants = session.exec(
+        select(Tenant).where(
+            Tenant.status != "purged", or_(col(Tenant.max_concurrent_runs).is_not(None), col(Tenant.ai_paused))
+        )
+    ).all()
+    return [
+        TenantSignal(
+            tenant_id=t.id, plan=t.plan, detail={"max_concurrent_runs": t.max_concurrent_runs, "ai_paused": t.ai_paused}
+        )
+        for t in tenants
+    ]
 
 
 def _near_limit(session: Session) -> list[TenantSignal]:
@@ -118,15 +136,25 @@ def _near_limit(session: Session) -> list[TenantSignal]:
 
 
 def _serious_findings(session: Session) -> list[FindingSignal]:
-    latest = session.exec(select(ComplianceReport).where(
-        col(ComplianceReport.tenant_id).is_(None), col(ComplianceReport.finished_at).is_not(None))
-        .order_by(col(ComplianceReport.finished_at).desc()).limit(1)).first()
+    latest = session.exec(
+        select(ComplianceReport)
+        .where(col(ComplianceReport.tenant_id).is_(None), col(ComplianceReport.finished_at).is_not(None))
+        .order_by(col(ComplianceReport.finished_at).desc())
+        .limit(1)
+    ).first()
     if latest is None:
         return []
-    findings = session.exec(select(ComplianceFinding).where(
-        ComplianceFinding.report_id == latest.id, col(ComplianceFinding.severity).in_(SERIOUS))).all()
-    return [FindingSignal(report_id=latest.id, **f.model_dump(include={"check", "severity", "title", "remediation",
-                                                                        "tenant_id"})) for f in findings]
+    findings = session.exec(
+        select(ComplianceFinding).where(
+            ComplianceFinding.report_id == latest.id, col(ComplianceFinding.severity).in_(SERIOUS)
+        )
+    ).all()
+    return [
+        FindingSignal(
+            report_id=latest.id, **f.model_dump(include={"check", "severity", "title", "remediation", "tenant_id"})
+        )
+        for f in findings
+    ]
 
 
 def _failed_checks(session: Session, since: datetime) -> list[FailedCheck]:
@@ -136,5 +164,8 @@ def _failed_checks(session: Session, since: datetime) -> list[FailedCheck]:
         for name, check in record.items():
             if check.get("status") == "failed":
                 failed[name] = failed.get(name, 0) + 1
-    return [FailedCheck(name=name, failed=count, total=len(checks))
-            for name, count in sorted(failed.items()) if count >= MIN_FAILED_HEARTBEATS]
+    return [
+        FailedCheck(name=name, failed=count, total=len(checks))
+        for name, count in sorted(failed.items())
+        if count >= MIN_FAILED_HEARTBEATS
+    ]

@@ -20,7 +20,11 @@ class UsageActivities:
     def record_usage(self, record: UsageRecord) -> None:
         """Adds a run's own usage to its tenant's counters in one transaction."""
         period = period_of(datetime.now(UTC))
-        amounts: dict[Metric, int] = {"runs": record.runs, "steps": record.steps, "ai_credits": ai_credits(record.ai_tokens)}
+        amounts: dict[Metric, int] = {
+            "runs": record.runs,
+            "steps": record.steps,
+            "ai_credits": ai_credits(record.ai_tokens),
+        }
         try:
             with self._engine.begin() as connection:
                 for metric, amount in amounts.items():

@@ -58,24 +58,37 @@ def render(url: str, heartbeat: dict[str, Any], summary: dict[str, Any] | str) -
         ("temporal", _ok(heartbeat["temporal_ok"]), _workers(heartbeat.get("worker_count"))),
         ("stripe", heartbeat["stripe"], ""),
         ("ai", heartbeat["brain"], ""),
-        ("last heartbeat", "stale" if heartbeat["heartbeat_stale"] else "fresh" if heartbeat["last_heartbeat_at"]
-         else "none yet", _ago(heartbeat["last_heartbeat_at"])),
+        (
+            "last heartbeat",
+            "stale" if heartbeat["heartbeat_stale"] else "fresh" if heartbeat["last_heartbeat_at"] else "none yet",
+            _ago(heartbeat["last_heartbeat_at"]),
+        ),
         ("recent errors", _text(heartbeat["error_count_recent"]), "last 15 min"),
     ]
     if isinstance(summary, dict):
         telemetry = summary["telemetry"]
         p95 = telemetry["latency"]["p95_ms"]
         rows += [
-            ("telemetry (1h)", f"{telemetry['total']} events",
-             f"{telemetry['error_rate']:.1%} errors" + (f", p95 {p95:.0f} ms" if p95 is not None else "")),
+            (
+                "telemetry (1h)",
+                f"{telemetry['total']} events",
+                f"{telemetry['error_rate']:.1%} errors" + (f", p95 {p95:.0f} ms" if p95 is not None else ""),
+            ),
             ("anomalies", str(len(summary["anomalies"])), _first_anomaly(summary["anomalies"])),
             ("open failures", str(summary["open_failures"]), ""),
-            ("daily report", f"{summary['report_score']}/100" if summary["report_score"] is not None else "none yet",
-             summary["report_day"] or ""),
+            (
+                "daily report",
+                f"{summary['report_score']}/100" if summary["report_score"] is not None else "none yet",
+                summary["report_day"] or "",
+            ),
         ]
     width = max(len(name) for name, _, _ in rows) + 2
-    lines = [f"Levqor status  {url}  (version {heartbeat['version']}, up {_duration(heartbeat['uptime_seconds'])})",
-             "", f"{'CHECK':<{width}}{'STATUS':<16}DETAIL", f"{'-' * (width - 2):<{width}}{'-' * 14:<16}{'-' * 30}"]
+    lines = [
+        f"Levqor status  {url}  (version {heartbeat['version']}, up {_duration(heartbeat['uptime_seconds'])})",
+        "",
+        f"{'CHECK':<{width}}{'STATUS':<16}DETAIL",
+        f"{'-' * (width - 2):<{width}}{'-' * 14:<16}{'-' * 30}",
+    ]
     lines += [f"{name:<{width}}{status:<16}{detail}".rstrip() for name, status, detail in rows]
     if isinstance(summary, str):
         lines += ["", summary]

@@ -119,8 +119,13 @@ def _tenant_caller(engine: Engine, key_hash: str) -> Caller | None:
 bearer = HTTPBearer(auto_error=False, description="The founder token or a tenant API key")
 
 
-async def get_caller(request: Request, settings: SettingsDep, engine: EngineDep, background: BackgroundTasks,
-                     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]) -> Caller:
+async def get_caller(
+    request: Request,
+    settings: SettingsDep,
+    engine: EngineDep,
+    background: BackgroundTasks,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+) -> Caller:
     if credentials is None:  # no header, another scheme, or an empty token
         raise ApiError(401, "unauthenticated", "Send `Authorization: Bearer <token>`", field="authorization")
     token = credentials.credentials
@@ -142,8 +147,9 @@ async def get_caller(request: Request, settings: SettingsDep, engine: EngineDep,
 
 async def get_tenant_caller(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
     if caller.tenant_id is None:
-        raise ApiError(403, "tenant_key_required", "This route acts for a tenant: use a tenant API key",
-                       field="authorization")
+        raise ApiError(
+            403, "tenant_key_required", "This route acts for a tenant: use a tenant API key", field="authorization"
+        )
     return caller
 
 

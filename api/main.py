@@ -59,17 +59,28 @@ def create_app(settings: Settings) -> FastAPI:
         temporal = await connect(settings.temporal_address, settings.temporal_namespace)
         worker_telemetry = TelemetryBuffer(engine, "worker", settings.telemetry_flush_interval_s)
         usage = UsageBuffer(engine)  # the API's counts and its embedded worker's
-        worker = (build_worker(temporal, settings, engine, telemetry=worker_telemetry, usage=usage)
-                  if settings.api_embedded_worker else None)
+        worker = (
+            build_worker(temporal, settings, engine, telemetry=worker_telemetry, usage=usage)
+            if settings.api_embedded_worker
+            else None
+        )
         if worker:
             await ensure_platform_schedules(temporal, settings)
         worker_task = asyncio.create_task(worker.run()) if worker else None
         telemetry = TelemetryBuffer(engine, "api", settings.telemetry_flush_interval_s)
         log.info("api started", embedded_worker=worker is not None, task_queue=settings.task_queue)
         try:
-            yield {"settings": settings, "engine": engine, "temporal": temporal, "started_at": time.monotonic(),
-                   "callers": CallerCache(), "usage": usage, "key_usage": KeyUsage(), "telemetry": telemetry,
-                   "metrics": api_metrics}
+            yield {
+                "settings": settings,
+                "engine": engine,
+                "temporal": temporal,
+                "started_at": time.monotonic(),
+                "callers": CallerCache(),
+                "usage": usage,
+                "key_usage": KeyUsage(),
+                "telemetry": telemetry,
+                "metrics": api_metrics,
+            }
         finally:
             telemetry.close()
             if worker and worker_task:
@@ -79,17 +90,40 @@ def create_app(settings: Settings) -> FastAPI:
             usage.close()
             engine.dispose()
 
-    app = FastAPI(title="Levqor", version=VERSION, lifespan=lifespan, description=DESCRIPTION,
-                  openapi_tags=TAGS, generate_unique_id_function=operation_id,
-                  swagger_ui_parameters={"persistAuthorization": True})
+    app = FastAPI(
+        title="Levqor",
+        version=VERSION,
+        lifespan=lifespan,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        generate_unique_id_function=operation_id,
+        swagger_ui_parameters={"persistAuthorization": True},
+    )
     install_error_handlers(app)
     install_openapi(app)
     app.add_middleware(ApiCallCounter)
-    app.add_middleware(RequestObservability, metrics=api_metrics,
-                       slow_request_ms=settings.telemetry_slow_request_ms)
+    app.add_middleware(RequestObservability, metrics=api_metrics, slow_request_ms=settings.telemetry_slow_request_ms)
     for module in (
-        tenants, workflows, runs, approvals, failures, secrets, health, webhooks, webhooks_inbound, schedules, pricing,
-        data_requests, usage_routes, cost, upgrades, compliance, legal, telemetry, metrics, billing,
+        tenants,
+        workflows,
+        runs,
+        approvals,
+        failures,
+        secrets,
+        health,
+        webhooks,
+        webhooks_inbound,
+        schedules,
+        pricing,
+        data_requests,
+        usage_routes,
+        cost,
+        upgrades,
+        compliance,
+        legal,
+        telemetry,
+        metrics,
+        billing,
     ):
         app.include_router(module.router)
     return app

@@ -21,10 +21,16 @@ class ApiMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter("levqor_http_requests", "HTTP requests answered", ["method", "route", "status"],
-                                registry=self.registry)
-        self.latency = Histogram("levqor_http_request_duration_seconds", "Time to answer an HTTP request",
-                                 ["method", "route"], buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.requests = Counter(
+            "levqor_http_requests", "HTTP requests answered", ["method", "route", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "levqor_http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
 
 
 class RequestObservability:
@@ -69,11 +75,20 @@ class RequestObservability:
         if telemetry is None:
             return
         context: dict[str, Any] = structlog.contextvars.get_contextvars()
-        kind, message = ("error", f"{method} {route} answered {status}") if status >= 500 else \
-            ("performance", f"slow request {method} {route}")
-        telemetry.record(kind, message, endpoint=f"{method} {route}", duration_ms=round(duration_ms, 2),
-                         status=status, tenant_id=context.get("tenant_id"),
-                         attributes={"request_id": context.get("request_id")})
+        kind, message = (
+            ("error", f"{method} {route} answered {status}")
+            if status >= 500
+            else ("performance", f"slow request {method} {route}")
+        )
+        telemetry.record(
+            kind,
+            message,
+            endpoint=f"{method} {route}",
+            duration_ms=round(duration_ms, 2),
+            status=status,
+            tenant_id=context.get("tenant_id"),
+            attributes={"request_id": context.get("request_id")},
+        )
 
 
 def _request_id(scope: Scope) -> str:

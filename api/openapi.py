@@ -49,17 +49,16 @@ TAGS = [{"name": name, "description": description} for name, description in GROU
 
 ERRORS = {
     400: "The body or a signature header cannot be used (`bad_signature`, `invalid_payload`).",
-    401: "No bearer token, or an unknown or revoked one (`unauthenticated`); a bad signature "
-         "(`bad_signature`).",
+    401: "No bearer token, or an unknown or revoked one (`unauthenticated`); a bad signature (`bad_signature`).",
     403: "This credential may not do this (`founder_only`, `admin_only`, `tenant_key_required`), or the "
-         "tenant's state forbids it (`tenant_suspended`, `tenant_deleted`).",
+    "tenant's state forbids it (`tenant_suspended`, `tenant_deleted`).",
     404: "No such resource, or it belongs to another tenant (`*_not_found`).",
     409: "The resource's state or version does not allow this (`illegal_transition`, `version_conflict`).",
     413: "The body or the run input is over its size limit (`body_too_large`, `input_too_large`, ...).",
     422: "The request is invalid (`invalid_request`, `invalid_json`, or a rule of the resource); "
-         "`field` names the offending path, e.g. `body.steps[0].url`.",
+    "`field` names the offending path, e.g. `body.steps[0].url`.",
     429: "The plan's monthly limit is used up (`usage_limit_reached`) or the cost throttle holds "
-         "(`tenant_throttled`); extra fields say which limit.",
+    "(`tenant_throttled`); extra fields say which limit.",
     502: "Stripe or the workflow engine refused the call (`stripe_rejected`, `temporal_error`).",
     503: "The database, the workflow engine or a needed service is unreachable or unset; retry shortly.",
 }

@@ -53,11 +53,11 @@ from temporalio.service import RPCError
 
 from bench.throughput import free_port, wait_for_port
 from core.db import migrate
-from starters.connection import connect
-from starters.runs import run_workflow_id, start_run
+from language.steps import WorkflowDefinition
 from orchestrator.user_run import LOCAL_HTTP_MAX_TIMEOUT
 from schemas.runs import RetryDefaults, RunInput, RunResult
-from language.steps import WorkflowDefinition
+from starters.connection import connect
+from starters.runs import run_workflow_id, start_run
 from temporal.devserver import start_dev_server, stop, wait_until_serving
 
 REPO = Path(__file__).resolve().parent.parent
@@ -173,9 +173,7 @@ def plan_run(n: int, target_url: str, rng: random.Random) -> PlannedRun:
         retry_defaults=RETRIES,
     )
     kinds = {
-        f"{run_id}:{step['id']}": "local"
-        if step["timeout_s"] <= LOCAL_HTTP_MAX_TIMEOUT.total_seconds()
-        else "regular"
+        f"{run_id}:{step['id']}": "local" if step["timeout_s"] <= LOCAL_HTTP_MAX_TIMEOUT.total_seconds() else "regular"
         for step in steps
         if step["type"] == "http_request"
     }
@@ -188,9 +186,7 @@ def plan_run(n: int, target_url: str, rng: random.Random) -> PlannedRun:
 class Cluster:
     """The dev server, the target and the worker, all ours: started, SIGKILLed, restarted, and stopped."""
 
-    def __init__(
-        self, tmp: Path, env: dict[str, str], temporal_port: int, target_port: int, keep: bool
-    ) -> None:
+    def __init__(self, tmp: Path, env: dict[str, str], temporal_port: int, target_port: int, keep: bool) -> None:
         self.tmp, self.env, self.keep = tmp, env, keep
         self.temporal_port, self.target_port = temporal_port, target_port
         self.address = f"127.0.0.1:{temporal_port}"
@@ -366,9 +362,7 @@ async def start_all(client: Client, plans: list[PlannedRun], t0: float) -> list[
                 return Started(plan, handle, retries, at=time.time())
             except RPCError as err:
                 if time.monotonic() > give_up:
-                    return Started(
-                        plan, None, retries, f"{err.status.name if err.status else ''} {err.message}"
-                    )
+                    return Started(plan, None, retries, f"{err.status.name if err.status else ''} {err.message}")
                 retries += 1
                 await asyncio.sleep(START_RETRY_S)
 
@@ -379,9 +373,7 @@ async def inflict(cluster: Cluster, t0: float, events: list[Event]) -> None:
     for kill in KILLS:
         await asyncio.sleep(max(0.0, t0 + kill.at_s - time.time()))
         if kill.role == "worker" and (code := cluster.worker_died_by_itself()) is not None:
-            events.append(
-                Event(time.time(), f"worker {cluster.workers_started} had exited by itself (code {code})")
-            )
+            events.append(Event(time.time(), f"worker {cluster.workers_started} had exited by itself (code {code})"))
         pid = cluster.kill(kill.role)
         name = f"worker {cluster.workers_started}" if kill.role == "worker" else "dev server"
         events.append(Event(time.time(), f"SIGKILL {name} (pid {pid})", kill))
@@ -393,9 +385,7 @@ async def inflict(cluster: Cluster, t0: float, events: list[Event]) -> None:
             cluster.start_server()
             await cluster.wait_for_server()
             events.append(
-                Event(
-                    time.time(), f"dev server serving again, same db file and port (pid {cluster.server.pid})"
-                )
+                Event(time.time(), f"dev server serving again, same db file and port (pid {cluster.server.pid})")
             )  # type: ignore[union-attr]
 
 
@@ -421,9 +411,7 @@ async def await_run(handle: WorkflowHandle[Any, RunResult], timeout_s: float) ->
         return Finished()
 
 
-async def list_executions(
-    client: Client, expected: int, timeout_s: float
-) -> dict[str, list[WorkflowExecution]]:
+async def list_executions(client: Client, expected: int, timeout_s: float) -> dict[str, list[WorkflowExecution]]:
     """Every UserWorkflowRun execution by workflow id, once visibility shows them all closed."""
     deadline = time.monotonic() + timeout_s
     while True:
@@ -432,9 +420,7 @@ async def list_executions(
             async for execution in client.list_workflows("WorkflowType='UserWorkflowRun'"):
                 found[execution.id].append(execution)
         everything = [execution for executions in found.values() for execution in executions]
-        settled = len(found) >= expected and all(
-            e.status != WorkflowExecutionStatus.RUNNING for e in everything
-        )
+        settled = len(found) >= expected and all(e.status != WorkflowExecutionStatus.RUNNING for e in everything)
         if settled or time.monotonic() > deadline:
             return found
         await asyncio.sleep(0.5)
@@ -507,11 +493,7 @@ def analyse(
     # runs
     not_started = [s for s in started if s.handle is None]
     completed = [r for r in results if r.status == "completed"]
-    failed = [
-        f
-        for f in finished
-        if f.failure is not None or (f.result is not None and f.result.status != "completed")
-    ]
+    failed = [f for f in finished if f.failure is not None or (f.result is not None and f.result.status != "completed")]
     unfinished = len(started) - len(not_started) - len(results) - sum(f.failure is not None for f in finished)
     found.runs = [
         Check("runs started", len(started) - len(not_started), not not_started, f"of {len(started)}"),
@@ -532,9 +514,7 @@ def analyse(
     # workflow level
     ids = {plan.workflow_id for plan in plans}
     repeated = [wid for wid, runs in executions.items() if len(runs) > 1]
-    not_completed = [
-        e for runs in executions.values() for e in runs if e.status != WorkflowExecutionStatus.COMPLETED
-    ]
+    not_completed = [e for runs in executions.values() for e in runs if e.status != WorkflowExecutionStatus.COMPLETED]
     wrong_steps, mismatched, multi_attempt = 0, 0, 0
     local = sum(kind == "local" for kind in kinds.values())
     regular = len(kinds) - local
@@ -544,9 +524,7 @@ def analyse(
         if result is None:
             continue
         expected = [step["id"] for step in plan.params.definition["steps"]]
-        if [s.step_id for s in result.steps] != expected or any(
-            s.status != "succeeded" for s in result.steps
-        ):
+        if [s.step_id for s in result.steps] != expected or any(s.status != "succeeded" for s in result.steps):
             wrong_steps += 1
         for step in result.steps:
             if step.type != "http_request":
@@ -617,9 +595,7 @@ def analyse(
         Check("distinct Idempotency-Keys", len(by_key), True),
         Check("keys seen more than once", len(seen_twice), True, "retries after kills: expected"),
         Check("keys seen more than once, answers differ", len(differing), not differing),
-        Check(
-            "expected keys never seen", len(missing), not missing, f"of {len(kinds)} = runs x 3 HTTP steps"
-        ),
+        Check("expected keys never seen", len(missing), not missing, f"of {len(kinds)} = runs x 3 HTTP steps"),
         Check("unexpected keys", len(unexpected), not unexpected),
         Check("answers not delivered (client gone)", sum(not r["delivered"] for r in requests), True),
     ]
@@ -634,9 +610,7 @@ def analyse(
     kill_events = [e for e in events if e.kill is not None]
     moments = list(events)
     if starts := [s.at for s in started if s.at is not None]:
-        moments.append(
-            Event(min(starts), f"first run started; {len(started)} starts spread over {START_SPREAD_S:g} s")
-        )
+        moments.append(Event(min(starts), f"first run started; {len(started)} starts spread over {START_SPREAD_S:g} s"))
         moments.append(Event(max(starts), "last run started"))
     if done := [f.at for f in finished if f.at is not None]:
         moments.append(Event(max(done), "last run finished"))
@@ -645,9 +619,7 @@ def analyse(
         text = f"{event.at - t0:7.1f}  {event.text}"
         if event.kill is not None:
             calls = Counter(
-                kinds.get(str(r["key"]), "?")
-                for r in requests
-                if r["arrived_at"] <= event.at < r["answered_at"]
+                kinds.get(str(r["key"]), "?") for r in requests if r["arrived_at"] <= event.at < r["answered_at"]
             )
             delays = _runs_in_delay(results, event.at)
             repeats = _repeats_after(by_key, event, kill_events)
@@ -761,9 +733,7 @@ async def chaos(args: argparse.Namespace) -> bool:
         executions = await list_executions(client, len(plans), 15)
         history = await count_history_events(client, [plan.workflow_id for plan in plans])
         if (code := cluster.worker_died_by_itself()) is not None:
-            events.append(
-                Event(time.time(), f"worker {cluster.workers_started} had exited by itself (code {code})")
-            )
+            events.append(Event(time.time(), f"worker {cluster.workers_started} had exited by itself (code {code})"))
         found = analyse(started, list(finished), executions, history, read_record(cluster.record), events, t0)
         report(found, args, time.monotonic() - began)
         ok = not found.failed
@@ -778,9 +748,7 @@ async def chaos(args: argparse.Namespace) -> bool:
 def _log_to(path: Path) -> None:
     """The SDK's and its Rust core's warnings (the client retrying while the server is down) go to a file."""
     logging.basicConfig(filename=path, level=logging.WARNING)
-    core = LoggingConfig(
-        filter="WARN", forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core"))
-    )
+    core = LoggingConfig(filter="WARN", forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")))
     Runtime.set_default(Runtime(telemetry=TelemetryConfig(logging=core)), error_if_already_set=False)
 
 
@@ -808,9 +776,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=50, help="runs to start")
     parser.add_argument("--seed", type=int, default=8, help="seed of the runs' delays, target sleeps and ids")
     parser.add_argument("--deadline", type=float, default=230.0, help="seconds the whole check may take")
-    parser.add_argument(
-        "--keep", action="store_true", help="keep the temp folder with the logs and the record"
-    )
+    parser.add_argument("--keep", action="store_true", help="keep the temp folder with the logs and the record")
     return parser.parse_args()
 
 
@@ -821,9 +787,7 @@ def main() -> None:
     except asyncio.CancelledError:
         sys.exit("chaos check interrupted; everything it started is stopped")
     except TimeoutError:
-        sys.exit(
-            f"chaos check took longer than --deadline {args.deadline:g} s; everything it started is stopped"
-        )
+        sys.exit(f"chaos check took longer than --deadline {args.deadline:g} s; everything it started is stopped")
     sys.exit(0 if ok else 1)
 
 

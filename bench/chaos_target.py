@@ -33,9 +33,7 @@ class IdempotentLedger:
         self._serial = 0
         self._record = record.open("a", buffering=1, encoding="utf-8")
 
-    def answer(
-        self, key: str | None, fingerprint: str, method: str, path: str
-    ) -> tuple[int, dict[str, Any], bool]:
+    def answer(self, key: str | None, fingerprint: str, method: str, path: str) -> tuple[int, dict[str, Any], bool]:
         """Status, answer and whether it replays an earlier answer. Taken on arrival, so a retry that
         arrives while the first request still sleeps gets the same answer."""
         if not key:
@@ -73,9 +71,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         key = self.headers.get("Idempotency-Key")
-        fingerprint = hashlib.sha256(
-            b"\0".join([self.command.encode(), split.path.encode(), body])
-        ).hexdigest()
+        fingerprint = hashlib.sha256(b"\0".join([self.command.encode(), split.path.encode(), body])).hexdigest()
         status, answer, replayed = self.server.ledger.answer(key, fingerprint, self.command, split.path)
         sleep_s = min(float(dict(parse_qsl(split.query)).get("sleep", 0)), MAX_SLEEP_S)
         time.sleep(sleep_s)

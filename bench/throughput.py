@@ -237,7 +237,7 @@ def _spawn(
             stderr=subprocess.STDOUT,
             env=env,
             cwd=cwd,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509
+            preexec_fn=_die_with_parent,
         )
 
 
@@ -332,9 +332,7 @@ def running_stack(args: argparse.Namespace) -> Iterator[Stack]:
             pids[f"worker process {number}"] = worker.pid
         pids |= {"bench process": os.getpid(), "http target": target.pid}
 
-        yield Stack(
-            tmp, address, api_url, f"http://127.0.0.1:{target_port}/json", database_url, pids, api_log
-        )
+        yield Stack(tmp, address, api_url, f"http://127.0.0.1:{target_port}/json", database_url, pids, api_log)
 
 
 # ---------------------------------------------------------------- measuring
@@ -393,9 +391,7 @@ async def idle_runs(start: StartRun, check: CheckResult, runs: int, timeout_s: f
     async with asyncio.timeout(timeout_s):
         for _ in range(runs):
             began = time.perf_counter()
-            handle = await start(
-                0
-            )  # run 0 each time: the platform side then reuses one kept-alive connection
+            handle = await start(0)  # run 0 each time: the platform side then reuses one kept-alive connection
             if not check(await handle.result()):
                 raise RuntimeError(f"run {handle.id} did not complete as expected")
             latencies.append((time.perf_counter() - began) * 1000)
@@ -448,8 +444,7 @@ async def warm_up(side: Side, args: argparse.Namespace) -> None:
 # ---------------------------------------------------------------- the two sides
 
 
-async def platform_side(stack: Stack, https: list[httpx.AsyncClient], temporal: Client, runs: int,
-                        plan: str) -> Side:
+async def platform_side(stack: Stack, https: list[httpx.AsyncClient], temporal: Client, runs: int, plan: str) -> Side:
     http = https[0]
     founder = {"Authorization": f"Bearer {FOUNDER_TOKEN}"}
     created = await http.post("/api/tenants", json={"name": "bench", "plan": plan}, headers=founder)
@@ -733,9 +728,7 @@ async def bench(args: argparse.Namespace) -> None:
             httpx.AsyncClient(base_url=stack.api_url, limits=limits, timeout=60)
             for _ in range(math.ceil(args.runs / CONNECTIONS_PER_CLIENT))
         ]
-        fetcher_http = httpx.AsyncClient(
-            limits=httpx.Limits(max_connections=400, max_keepalive_connections=200)
-        )
+        fetcher_http = httpx.AsyncClient(limits=httpx.Limits(max_connections=400, max_keepalive_connections=200))
         runner = UnsandboxedWorkflowRunner() if args.unsandboxed_baseline else None
         worker_options: dict[str, Any] = {"workflow_runner": runner} if runner else {}
         async with contextlib.AsyncExitStack() as clients:
@@ -759,9 +752,7 @@ async def bench(args: argparse.Namespace) -> None:
             ceiling = await server_ceiling(temporal, meter, args.runs)
             profile = None
             if args.py_spy:
-                profile = await profile_api(
-                    args.py_spy, stack.pids["api process"], platform_, args, stack.tmp
-                )
+                profile = await profile_api(args.py_spy, stack.pids["api process"], platform_, args, stack.tmp)
         report(platform_, handwritten, args, stack, profile, eager, ceiling)
         if args.keep:
             print(f"kept: {stack.tmp} (api.log, temporal.log, bench.log)")
@@ -779,9 +770,7 @@ async def run_phases(platform_: Side, handwritten: Side, meter: CpuMeter, args: 
 def _log_to(path: Path) -> None:
     """The hand-written log step writes INFO records to a file, as the API's does to its log; the load
     generator's own httpx request lines stay out of it."""
-    logging.basicConfig(
-        filename=path, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    logging.basicConfig(filename=path, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
@@ -794,12 +783,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=200, help="concurrent runs per burst")
     parser.add_argument("--reps", type=int, default=3, help="measured bursts per side (alternating)")
     parser.add_argument("--idle-runs", type=int, default=30, help="sequential runs for the idle latency")
-    parser.add_argument(
-        "--warmup", type=int, default=20, help="sequential warm-up runs per side (plus a burst)"
-    )
-    parser.add_argument(
-        "--phase-timeout", type=float, default=60.0, help="seconds a burst or idle phase may take"
-    )
+    parser.add_argument("--warmup", type=int, default=20, help="sequential warm-up runs per side (plus a burst)")
+    parser.add_argument("--phase-timeout", type=float, default=60.0, help="seconds a burst or idle phase may take")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds the whole bench may take")
     parser.add_argument("--py-spy", metavar="PATH", help="py-spy binary: profile the API in 2 extra bursts")
     parser.add_argument(
@@ -809,9 +794,7 @@ def parse_args() -> argparse.Namespace:
         metavar="KEY=VALUE",
         help="extra environment for the API process (experiments), repeatable",
     )
-    parser.add_argument(
-        "--api-root", metavar="DIR", help="run the API from this copy of the code (experiments)"
-    )
+    parser.add_argument("--api-root", metavar="DIR", help="run the API from this copy of the code (experiments)")
     parser.add_argument(
         "--workers",
         type=int,
@@ -836,7 +819,8 @@ def parse_args() -> argparse.Namespace:
         "module from source for every run (experiment)",
     )
     parser.add_argument(
-        "--plan", default="enterprise",
+        "--plan",
+        default="enterprise",
         help="the bench tenant's plan: enterprise (unlimited: runs counted in memory) or one with limits (each "
         "start reserves its run in the database)",
     )

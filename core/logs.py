@@ -13,7 +13,9 @@ from schemas.runs import RUN_WORKFLOW_PREFIX
 SECRET_KEY = re.compile(r"authorization|api_?key|password|passwd|token|secret|cookie|credential|signature", re.I)
 EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 # Values that look like credentials wherever they appear: bearer tokens, Stripe/OpenAI keys, Levqor API keys.
-SECRET_VALUE = re.compile(r"(?i:bearer)\s+[A-Za-z0-9._~+/=-]{8,}|\b(?:sk|rk|pk|whsec)[_-][A-Za-z0-9_-]{8,}|\blvq_[A-Za-z0-9_-]{8,}")
+SECRET_VALUE = re.compile(
+    r"(?i:bearer)\s+[A-Za-z0-9._~+/=-]{8,}|\b(?:sk|rk|pk|whsec)[_-][A-Za-z0-9_-]{8,}|\blvq_[A-Za-z0-9_-]{8,}"
+)
 TEMPORAL_EXTRAS = ("temporal_activity", "temporal_workflow")
 
 
@@ -50,10 +52,15 @@ def configure_logging(fmt: str = "console", level: str = "INFO", file: str | Non
     root.handlers = [handler]
     if file:
         to_file = logging.FileHandler(file, encoding="utf-8")
-        to_file.setFormatter(structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=shared,
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, structlog.processors.JSONRenderer()],
-        ))
+        to_file.setFormatter(
+            structlog.stdlib.ProcessorFormatter(
+                foreign_pre_chain=shared,
+                processors=[
+                    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.JSONRenderer(),
+                ],
+            )
+        )
         root.handlers.append(to_file)
     root.setLevel(level.upper())
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)

@@ -28,12 +28,14 @@ def add_usage(connection: Connection, tenant_id: str, period: str, metric: Metri
     insert = DIALECT_INSERTS[connection.dialect.name](UsageCounter)
     now = datetime.now(UTC)
     table = UsageCounter.__table__  # type: ignore[attr-defined]
-    statement = insert.values(
-        id=str(uuid4()), tenant_id=tenant_id, period=period, metric=metric, value=amount, updated_at=now
-    ).on_conflict_do_update(
-        index_elements=["tenant_id", "period", "metric"],
-        set_={"value": table.c.value + amount, "updated_at": now},
-    ).returning(table.c.value)
+    statement = (
+        insert.values(id=str(uuid4()), tenant_id=tenant_id, period=period, metric=metric, value=amount, updated_at=now)
+        .on_conflict_do_update(
+            index_elements=["tenant_id", "period", "metric"],
+            set_={"value": table.c.value + amount, "updated_at": now},
+        )
+        .returning(table.c.value)
+    )
     return connection.execute(statement).scalar_one()
 
 

@@ -114,16 +114,18 @@ class Settings(BaseSettings):
     def cost_autopilot_input(self, tenant_ids: list[str] | None = None) -> CostAutopilotInput:
         """The cost autopilot's thresholds, as its runs carry them."""
         return CostAutopilotInput(
-            spike_factor=self.cost_spike_factor, floor_micros_per_hour=round(self.cost_spike_floor_usd_per_hour * 1e6),
+            spike_factor=self.cost_spike_factor,
+            floor_micros_per_hour=round(self.cost_spike_floor_usd_per_hour * 1e6),
             trailing_samples=self.cost_trailing_samples,
-            throttle_max_concurrent_runs=self.cost_throttle_max_concurrent_runs, tenant_ids=tenant_ids,
+            throttle_max_concurrent_runs=self.cost_throttle_max_concurrent_runs,
+            tenant_ids=tenant_ids,
         )
-
 
     def retry_defaults(self) -> RetryDefaults:
         """The platform's retry policy for side-effecting steps, as runs carry it."""
         return RetryDefaults(
-            initial_interval_s=self.retry_initial_interval_s, max_interval_s=self.retry_max_interval_s,
+            initial_interval_s=self.retry_initial_interval_s,
+            max_interval_s=self.retry_max_interval_s,
             max_attempts=self.retry_max_attempts,
         )
 

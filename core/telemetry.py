@@ -25,14 +25,30 @@ MAX_PENDING = 10_000
 log = structlog.get_logger()
 
 
-def event_row(source: str, kind: str, message: str, *, endpoint: str | None, duration_ms: float | None,
-              status: int | None, tenant_id: str | None, at: datetime,
-              attributes: dict[str, Any] | None) -> dict[str, Any]:
+def event_row(
+    source: str,
+    kind: str,
+    message: str,
+    *,
+    endpoint: str | None,
+    duration_ms: float | None,
+    status: int | None,
+    tenant_id: str | None,
+    at: datetime,
+    attributes: dict[str, Any] | None,
+) -> dict[str, Any]:
     """A `telemetry_event` row with the message and attributes redacted and cut to the column sizes."""
     return {
-        "id": str(uuid4()), "source": source, "kind": kind, "message": redact_text(message)[:1000],
-        "endpoint": endpoint[:300] if endpoint else None, "duration_ms": duration_ms, "status": status,
-        "tenant_id": tenant_id, "at": at, "attributes": redact(attributes or {}),
+        "id": str(uuid4()),
+        "source": source,
+        "kind": kind,
+        "message": redact_text(message)[:1000],
+        "endpoint": endpoint[:300] if endpoint else None,
+        "duration_ms": duration_ms,
+        "status": status,
+        "tenant_id": tenant_id,
+        "at": at,
+        "attributes": redact(attributes or {}),
     }
 
 
@@ -55,11 +71,28 @@ class TelemetryBuffer:
         self._timer: threading.Timer | None = None
         self.dropped = 0
 
-    def record(self, kind: str, message: str, *, endpoint: str | None = None, duration_ms: float | None = None,
-               status: int | None = None, tenant_id: str | None = None,
-               attributes: dict[str, Any] | None = None) -> None:
-        row = event_row(self._source, kind, message, endpoint=endpoint, duration_ms=duration_ms,
-                        status=status, tenant_id=tenant_id, at=datetime.now(UTC), attributes=attributes)
+    def record(
+        self,
+        kind: str,
+        message: str,
+        *,
+        endpoint: str | None = None,
+        duration_ms: float | None = None,
+        status: int | None = None,
+        tenant_id: str | None = None,
+        attributes: dict[str, Any] | None = None,
+    ) -> None:
+        row = event_row(
+            self._source,
+            kind,
+            message,
+            endpoint=endpoint,
+            duration_ms=duration_ms,
+            status=status,
+            tenant_id=tenant_id,
+            at=datetime.now(UTC),
+            attributes=attributes,
+        )
         with self._lock:
             if len(self._pending) >= MAX_PENDING:
                 self.dropped += 1
@@ -90,13 +123,24 @@ class TelemetryBuffer:
         self.flush()
 
 
-def load_samples(engine: Engine, since: datetime, until: datetime, limit: int = 50_000,
-                 tenant_id: str | None = None) -> list[TelemetrySample]:
+def load_samples(
+    engine: Engine, since: datetime, until: datetime, limit: int = 50_000, tenant_id: str | None = None
+) -> list[TelemetrySample]:
     """Events recorded in [since, until], newest first, at most `limit`: the input of every summary."""
     query = select(TelemetryEvent).where(col(TelemetryEvent.at) >= since, col(TelemetryEvent.at) <= until)
     if tenant_id is not None:
         query = query.where(TelemetryEvent.tenant_id == tenant_id)
     with Session(engine) as session:
         rows = session.exec(query.order_by(col(TelemetryEvent.at).desc()).limit(limit)).all()
-    return [TelemetrySample(source=r.source, kind=r.kind, message=r.message, endpoint=r.endpoint,  # type: ignore[arg-type]
-                            duration_ms=r.duration_ms, status=r.status, at=r.at) for r in rows]
+    return [
+        TelemetrySample(
+            source=r.source,
+            kind=r.kind,
+            message=r.message,
+            endpoint=r.endpoint,  # type: ignore[arg-type]
+            duration_ms=r.duration_ms,
+            status=r.status,
+            at=r.at,
+        )
+        for r in rows
+    ]

@@ -45,8 +45,15 @@ class Admission(BaseModel):
 
 
 async def start_admitted(
-    engine: Engine, temporal: Client, settings: Settings, usage: UsageBuffer, workflow_id: str, tenant_id: str,
-    payload: dict[str, Any], trigger: Literal["api", "webhook"], idempotency_key: str | None,
+    engine: Engine,
+    temporal: Client,
+    settings: Settings,
+    usage: UsageBuffer,
+    workflow_id: str,
+    tenant_id: str,
+    payload: dict[str, Any],
+    trigger: Literal["api", "webhook"],
+    idempotency_key: str | None,
 ) -> tuple[WorkflowHandle, RunInput]:
     """Admits the start, then starts the run of the latest version with `payload` as its input; the start
     counts once, and only if it started a run. The same idempotency key finds the run it started before:
@@ -56,9 +63,13 @@ async def start_admitted(
     try:
         await check_throttle(temporal, admitted)
         params = RunInput(
-            run_id=new_run_id(tenant_id, admitted.definition_id, idempotency_key), tenant_id=tenant_id,
-            definition_id=admitted.definition_id, version=admitted.version,
-            definition=admitted.definition.model_dump(mode="json"), input=payload, trigger=trigger,
+            run_id=new_run_id(tenant_id, admitted.definition_id, idempotency_key),
+            tenant_id=tenant_id,
+            definition_id=admitted.definition_id,
+            version=admitted.version,
+            definition=admitted.definition.model_dump(mode="json"),
+            input=payload,
+            trigger=trigger,
             retry_defaults=settings.retry_defaults(),
         )
         handle = await start_run(temporal, params, settings.task_queue, eager=settings.api_embedded_worker)
@@ -71,8 +82,9 @@ async def start_admitted(
     return handle, params
 
 
-def admit(engine: Engine, workflow_id: str, tenant_id: str, payload: dict[str, Any],
-          limits: Limits = PLAN_LIMITS) -> Admission:
+def admit(
+    engine: Engine, workflow_id: str, tenant_id: str, payload: dict[str, Any], limits: Limits = PLAN_LIMITS
+) -> Admission:
     """The tenant's latest definition version, with the run reserved where the plan has limits."""
     with Session(engine, expire_on_commit=False) as session:
         tenant = active_tenant(session, tenant_id)
@@ -81,8 +93,14 @@ def admit(engine: Engine, workflow_id: str, tenant_id: str, payload: dict[str, A
     # once every pooled connection is held by a start waiting for a second one.
     definition = parsed_version(engine, row.id, row.latest_version)
     check_input(definition, payload)
-    admitted = Admission(tenant_id=tenant_id, definition_id=row.id, version=row.latest_version, definition=definition,
-                         max_concurrent_runs=tenant.max_concurrent_runs, ai_paused=tenant.ai_paused)
+    admitted = Admission(
+        tenant_id=tenant_id,
+        definition_id=row.id,
+        version=row.latest_version,
+        definition=definition,
+        max_concurrent_runs=tenant.max_concurrent_runs,
+        ai_paused=tenant.ai_paused,
+    )
     plan = limits_for(tenant.plan, limits)
     if any(plan[metric] is not None for metric in START_LIMITED):
         with Session(engine) as session:
@@ -95,7 +113,8 @@ def _reserve(session: Session, tenant_id: str, plan: dict[Metric, int | None]) -
     """Counts the run, or answers 429 (rolling the count back) when a monthly limit is used up."""
     period = period_of(datetime.now(UTC))
     counters = select(UsageCounter.metric, UsageCounter.value).where(
-        UsageCounter.tenant_id == tenant_id, UsageCounter.period == period)
+        UsageCounter.tenant_id == tenant_id, UsageCounter.period == period
+    )
     used: dict[str, int] = dict(session.exec(counters).all())  # type: ignore[arg-type]
     used["runs"] = add_usage(session.connection(), tenant_id, period, "runs", 1)
     for metric in START_LIMITED:
@@ -104,9 +123,13 @@ def _reserve(session: Session, tenant_id: str, plan: dict[Metric, int | None]) -
         if limit is not None and over:
             session.rollback()
             raise ApiError(
-                429, "usage_limit_reached",
+                429,
+                "usage_limit_reached",
                 f"This plan allows {limit} {metric.replace('_', ' ')} a month; the limit resets at the next period",
-                field="metric", metric=metric, limit=limit, used=min(value, limit),
+                field="metric",
+                metric=metric,
+                limit=limit,
+                used=min(value, limit),
                 resets_at=period_end(period).isoformat(),
             )
     return period
@@ -122,16 +145,28 @@ async def check_throttle(temporal: Client, admitted: Admission) -> None:
     """429 while the cost autopilot's throttle holds: no new runs with AI steps while AI is paused, and
     no more running runs than the cap. Unthrottled tenants pass without a call."""
     if admitted.ai_paused and any(isinstance(step, AiStep) for step in admitted.definition.steps):
-        raise ApiError(429, "tenant_throttled", "AI steps are paused for this tenant until the founder lifts the "
-                       "cost throttle", field="definition", reason="ai_paused")
+        raise ApiError(
+            429,
+            "tenant_throttled",
+            "AI steps are paused for this tenant until the founder lifts the cost throttle",
+            field="definition",
+            reason="ai_paused",
+        )
     cap = admitted.max_concurrent_runs
     if cap is None:
         return
     running = await temporal.count_workflows(
-        f"WorkflowType = 'UserWorkflowRun' AND TenantId = '{admitted.tenant_id}' AND ExecutionStatus = 'Running'")
+        f"WorkflowType = 'UserWorkflowRun' AND TenantId = '{admitted.tenant_id}' AND ExecutionStatus = 'Running'"
+    )
     if running.count >= cap:
-        raise ApiError(429, "tenant_throttled", f"This tenant may run at most {cap} runs at once until the founder "
-                       "lifts the cost throttle", field="tenant_id", reason="max_concurrent_runs", limit=cap)
+        raise ApiError(
+            429,
+            "tenant_throttled",
+            f"This tenant may run at most {cap} runs at once until the founder lifts the cost throttle",
+            field="tenant_id",
+            reason="max_concurrent_runs",
+            limit=cap,
+        )
 
 
 def active_tenant(session: Session, tenant_id: str | None) -> Tenant:
@@ -140,8 +175,9 @@ def active_tenant(session: Session, tenant_id: str | None) -> Tenant:
     if tenant is None:
         raise ApiError(404, "tenant_not_found", "No tenant with this id", field="tenant_id")
     if tenant.status != "active":
-        raise ApiError(403, f"tenant_{tenant.status}", f"This tenant is {tenant.status}; it cannot start runs",
-                       field="tenant_id")
+        raise ApiError(
+            403, f"tenant_{tenant.status}", f"This tenant is {tenant.status}; it cannot start runs", field="tenant_id"
+        )
     return tenant
 
 
@@ -157,8 +193,9 @@ def latest_definition(engine: Engine, workflow_id: str, tenant_id: str | None) -
 def check_input(definition: WorkflowDefinition, value: dict[str, Any]) -> None:
     """What every start checks: valid text, the size cap and the definition's input_schema."""
     if _encoded_size(value) > MAX_INPUT_BYTES:
-        raise ApiError(413, "input_too_large", f"input may take at most {MAX_INPUT_BYTES // 1024} KiB as JSON",
-                       field="input")
+        raise ApiError(
+            413, "input_too_large", f"input may take at most {MAX_INPUT_BYTES // 1024} KiB as JSON", field="input"
+        )
     if definition.input_schema is None:
         return
     error = next(iter(Draft202012Validator(definition.input_schema).iter_errors(value)), None)
@@ -171,5 +208,6 @@ def _encoded_size(value: dict[str, Any]) -> int:
     try:
         return len(json.dumps(value, ensure_ascii=False).encode())
     except UnicodeEncodeError:
-        raise ApiError(422, "invalid_text", "input holds text that is not valid Unicode (a lone surrogate)",
-                       field="input") from None
+        raise ApiError(
+            422, "invalid_text", "input holds text that is not valid Unicode (a lone surrogate)", field="input"
+        ) from None

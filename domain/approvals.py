@@ -38,7 +38,10 @@ async def pending_approvals(temporal: Client, tenant_id: str | None) -> list[App
     query = "WorkflowType = 'UserWorkflowRun' AND RunStatus = 'waiting_approval' AND ExecutionStatus = 'Running'"
     if tenant_id is not None:
         query += f" AND TenantId = '{tenant_id}'"
-    handles = [temporal.get_workflow_handle(execution.id) async for execution in temporal.list_workflows(query, limit=MAX_LISTED)]
+    handles = [
+        temporal.get_workflow_handle(execution.id)
+        async for execution in temporal.list_workflows(query, limit=MAX_LISTED)
+    ]
     progresses = await asyncio.gather(*(h.query(UserWorkflowRun.progress) for h in handles), return_exceptions=True)
     pending = [
         ApprovalPublic(run_id=p.run_id, tenant_id=p.tenant_id, definition_id=p.definition_id, gate=p.waiting)

@@ -54,8 +54,14 @@ def save_contact(engine: Engine, tenant_id: str, actor: str, billing_email: str)
         if account.billing_email != billing_email:
             account.billing_email = billing_email
             session.add(account)
-            session.add(AuditEntry(tenant_id=tenant_id, actor=actor, action="billing_contact_changed",
-                                   detail={"domain": billing_email.rpartition("@")[2]}))
+            session.add(
+                AuditEntry(
+                    tenant_id=tenant_id,
+                    actor=actor,
+                    action="billing_contact_changed",
+                    detail={"domain": billing_email.rpartition("@")[2]},
+                )
+            )
             session.commit()
         return account
 

@@ -30,7 +30,12 @@ T = TypeVar("T")
 
 
 async def create_checkout_session(
-    engine: Engine, temporal: Client, settings: Settings, tenant_id: str, actor: str, order: CheckoutCreate,
+    engine: Engine,
+    temporal: Client,
+    settings: Settings,
+    tenant_id: str,
+    actor: str,
+    order: CheckoutCreate,
     idempotency_key: str | None,
 ) -> CheckoutStarted:
     """A Checkout Session for the order, the same one for a repeated `idempotency_key`; audited. Refuses in
@@ -40,12 +45,21 @@ async def create_checkout_session(
     mode, price_id = _checkout_price(order, settings.stripe_prices)
     account = await asyncio.to_thread(_account_with_contact, engine, tenant_id, actor, order.billing_email)
     if mode == "subscription" and account.subscription_status in LIVE_SUBSCRIPTION:
-        raise ApiError(409, "already_subscribed",
-                       "This tenant already has a subscription; change its plan in the Stripe customer portal",
-                       field="item", subscription_status=account.subscription_status)
+        raise ApiError(
+            409,
+            "already_subscribed",
+            "This tenant already has a subscription; change its plan in the Stripe customer portal",
+            field="item",
+            subscription_status=account.subscription_status,
+        )
     params = CheckoutInput(
-        tenant_id=tenant_id, item=order.item, mode=mode, price_id=price_id, customer_id=account.stripe_customer_id,
-        success_url=settings.billing_success_url, cancel_url=settings.billing_cancel_url,
+        tenant_id=tenant_id,
+        item=order.item,
+        mode=mode,
+        price_id=price_id,
+        customer_id=account.stripe_customer_id,
+        success_url=settings.billing_success_url,
+        cancel_url=settings.billing_cancel_url,
         idempotency_key=f"levqor-checkout-{tenant_id}-{idempotency_key or uuid.uuid4()}",
     )
     session = await _from_stripe(
@@ -53,8 +67,9 @@ async def create_checkout_session(
     )
     detail = {"item": order.item, "price_id": price_id, "session_id": session.session_id}
     await asyncio.to_thread(record_audit, engine, tenant_id, actor, "checkout_started", detail)
-    return CheckoutStarted(session_id=session.session_id, url=session.url, item=order.item, mode=mode,
-                           price_id=price_id)
+    return CheckoutStarted(
+        session_id=session.session_id, url=session.url, item=order.item, mode=mode, price_id=price_id
+    )
 
 
 async def create_portal_session(engine: Engine, temporal: Client, settings: Settings, tenant_id: str) -> PortalSession:
@@ -63,8 +78,12 @@ async def create_portal_session(engine: Engine, temporal: Client, settings: Sett
     account = await asyncio.to_thread(billing_account, engine, tenant_id)
     if account is None or account.stripe_customer_id is None:
         raise ApiError(409, "no_stripe_customer", "Buy a plan or package first; then the portal manages it")
-    params = PortalInput(tenant_id=tenant_id, customer_id=account.stripe_customer_id,
-                         return_url=settings.billing_portal_return_url, idempotency_key=f"levqor-portal-{uuid.uuid4()}")
+    params = PortalInput(
+        tenant_id=tenant_id,
+        customer_id=account.stripe_customer_id,
+        return_url=settings.billing_portal_return_url,
+        idempotency_key=f"levqor-portal-{uuid.uuid4()}",
+    )
     return await _from_stripe(
         open_billing_portal(temporal, params, settings.task_queue, settings.api_embedded_worker, CHECKOUT_WAIT_S)
     )
@@ -92,8 +111,9 @@ def _account_with_contact(engine: Engine, tenant_id: str, actor: str, billing_em
     else:
         account = billing_account(engine, tenant_id)
     if account is None or not account.billing_email:
-        raise ApiError(422, "billing_email_required", "Give a billing e-mail for payment notices",
-                       field="billing_email")
+        raise ApiError(
+            422, "billing_email_required", "Give a billing e-mail for payment notices", field="billing_email"
+        )
     return account
 
 

@@ -24,8 +24,14 @@ from schemas.tables import ComplianceFinding, ComplianceReport, Tenant
 from starters.platform_schedules import compliance_audit_input, compliance_audit_workflow_id
 
 
-def report_page(session: Session, status: str | None, since: datetime | None, with_severity: Severity | None,
-                limit: int, offset: int) -> ReportPage:
+def report_page(
+    session: Session,
+    status: str | None,
+    since: datetime | None,
+    with_severity: Severity | None,
+    limit: int,
+    offset: int,
+) -> ReportPage:
     """Reports newest first, from `offset`, at most `limit`, with the total that match: of `status`, started
     at or after `since` (naive means UTC), with a finding of `with_severity`."""
     query = select(ComplianceReport)
@@ -40,37 +46,50 @@ def report_page(session: Session, status: str | None, since: datetime | None, wi
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     newest_first = query.order_by(col(ComplianceReport.started_at).desc())
     rows = session.exec(newest_first.offset(offset).limit(limit)).all()
-    return ReportPage(reports=[ReportSummary.model_validate(r, from_attributes=True) for r in rows],
-                      total=total, offset=offset, limit=limit)
+    return ReportPage(
+        reports=[ReportSummary.model_validate(r, from_attributes=True) for r in rows],
+        total=total,
+        offset=offset,
+        limit=limit,
+    )
 
 
-def report_detail(session: Session, report_id: str, severity: Severity | None, tenant_id: str | None,
-                  check: str | None) -> ReportDetail:
+def report_detail(
+    session: Session, report_id: str, severity: Severity | None, tenant_id: str | None, check: str | None
+) -> ReportDetail:
     """The report and its findings, most severe first, only those matching the filters that are given;
     404 `report_not_found`."""
     report = session.get(ComplianceReport, report_id)
     if report is None:
         raise ApiError(404, "report_not_found", "No compliance report with this id", field="report_id")
     query = select(ComplianceFinding).where(ComplianceFinding.report_id == report_id)
-    for column, value in ((ComplianceFinding.severity, severity), (ComplianceFinding.tenant_id, tenant_id),
-                          (ComplianceFinding.check, check)):
+    for column, value in (
+        (ComplianceFinding.severity, severity),
+        (ComplianceFinding.tenant_id, tenant_id),
+        (ComplianceFinding.check, check),
+    ):
         if value is not None:
             query = query.where(column == value)
     findings = sorted(session.exec(query).all(), key=lambda f: (-f.penalty, f.check, f.title))
-    return ReportDetail(**ReportSummary.model_validate(report, from_attributes=True).model_dump(),
-                        findings=[FindingPublic.model_validate(f, from_attributes=True) for f in findings])
+    return ReportDetail(
+        **ReportSummary.model_validate(report, from_attributes=True).model_dump(),
+        findings=[FindingPublic.model_validate(f, from_attributes=True) for f in findings],
+    )
 
 
-async def start_founder_audit(engine: Engine, temporal: Client, settings: Settings,
-                              tenant_id: str | None) -> ComplianceRunStarted:
+async def start_founder_audit(
+    engine: Engine, temporal: Client, settings: Settings, tenant_id: str | None
+) -> ComplianceRunStarted:
     """Opens the report's row (status `running`, readable at once), then starts the ComplianceAudit of every
     tenant, or of `tenant_id` only; 404 `tenant_not_found` for a tenant that does not exist."""
     report_id = str(uuid4())
     await to_thread.run_sync(_open_founder_report, engine, report_id, tenant_id)
     workflow_id = compliance_audit_workflow_id(report_id)
     await temporal.start_workflow(
-        ComplianceAudit.run, compliance_audit_input(settings, report_id, tenant_id, "founder"),
-        id=workflow_id, task_queue=settings.task_queue,
+        ComplianceAudit.run,
+        compliance_audit_input(settings, report_id, tenant_id, "founder"),
+        id=workflow_id,
+        task_queue=settings.task_queue,
     )
     return ComplianceRunStarted(report_id=report_id, workflow_id=workflow_id)
 
@@ -79,6 +98,7 @@ def _open_founder_report(engine: Engine, report_id: str, tenant_id: str | None) 
     with Session(engine) as session:
         if tenant_id is not None and session.get(Tenant, tenant_id) is None:
             raise ApiError(404, "tenant_not_found", "No tenant with this id", field="tenant_id")
-        session.add(ComplianceReport(id=report_id, trigger="founder", tenant_id=tenant_id,
-                                     started_at=datetime.now(UTC)))
+        session.add(
+            ComplianceReport(id=report_id, trigger="founder", tenant_id=tenant_id, started_at=datetime.now(UTC))
+        )
         session.commit()

@@ -26,23 +26,38 @@ def cost_overview(
         for row in session.exec(select(UsageCounter).where(UsageCounter.period == period)):
             used.setdefault(row.tenant_id, {})[row.metric] = row.value
         costs = [_tenant_cost(session, tenant, used.get(tenant.id, {}), trailing_samples) for tenant in tenants]
-        audit = session.exec(select(AuditEntry).where(col(AuditEntry.action).in_(ACTIONS))
-                             .order_by(col(AuditEntry.at).desc()).limit(RECENT_ACTIONS)).all()
+        audit = session.exec(
+            select(AuditEntry)
+            .where(col(AuditEntry.action).in_(ACTIONS))
+            .order_by(col(AuditEntry.at).desc())
+            .limit(RECENT_ACTIONS)
+        ).all()
         actions = [CostAction.model_validate(entry, from_attributes=True) for entry in audit]
-    return CostOverview(spike_factor=spike_factor, floor_usd_per_hour=floor_usd_per_hour, tenants=costs,
-                        actions=actions)
+    return CostOverview(
+        spike_factor=spike_factor, floor_usd_per_hour=floor_usd_per_hour, tenants=costs, actions=actions
+    )
 
 
 def _tenant_cost(session: Session, tenant: Tenant, used: dict[str, int], trailing: int) -> TenantCost:
-    samples = session.exec(select(SpendSample).where(SpendSample.tenant_id == tenant.id)
-                           .order_by(col(SpendSample.at).desc()).limit(trailing + 1)).all()
+    samples = session.exec(
+        select(SpendSample)
+        .where(SpendSample.tenant_id == tenant.id)
+        .order_by(col(SpendSample.at).desc())
+        .limit(trailing + 1)
+    ).all()
     latest = samples[0] if samples else None
     earlier = trailing_average(sample.rate_micros_per_hour for sample in samples[1:])
     return TenantCost(
-        tenant_id=tenant.id, name=tenant.name, plan=tenant.plan, status=tenant.status,
+        tenant_id=tenant.id,
+        name=tenant.name,
+        plan=tenant.plan,
+        status=tenant.status,
         period_spend_usd=spend_micros(used) / 1e6,
-        rate_usd_per_hour=latest.rate_micros_per_hour / 1e6 if latest and latest.rate_micros_per_hour is not None else None,
+        rate_usd_per_hour=latest.rate_micros_per_hour / 1e6
+        if latest and latest.rate_micros_per_hour is not None
+        else None,
         trailing_usd_per_hour=earlier / 1e6 if earlier is not None else None,
-        sampled_at=latest.at if latest else None, max_concurrent_runs=tenant.max_concurrent_runs,
+        sampled_at=latest.at if latest else None,
+        max_concurrent_runs=tenant.max_concurrent_runs,
         ai_paused=tenant.ai_paused,
     )

@@ -31,24 +31,30 @@ from starters.tenants import ensure_lifecycle
 # GDPR art. 12(3): one month to answer a data-subject request.
 RESPONSE_DEADLINE = timedelta(days=30)
 AUDIT_ACTIONS: dict[RequestKind, str] = {
-    "export": "data_export_requested", "erasure": "account_deletion_requested",
+    "export": "data_export_requested",
+    "erasure": "account_deletion_requested",
 }
 
 
-async def start_export(engine: Engine, temporal: Client, task_queue: str, tenant_id: str,
-                       key_id: str) -> DataExportStarted:
+async def start_export(
+    engine: Engine, temporal: Client, task_queue: str, tenant_id: str, key_id: str
+) -> DataExportStarted:
     """Records the export request, then starts the DataExport workflow that gathers the archive."""
     request = await to_thread.run_sync(record_data_request, engine, tenant_id, key_id, "export")
     workflow_id = export_workflow_id(request.id)
     await temporal.start_workflow(
-        DataExport.run, DataExportInput(request_id=request.id, tenant_id=request.tenant_id), id=workflow_id,
-        task_queue=task_queue, id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        DataExport.run,
+        DataExportInput(request_id=request.id, tenant_id=request.tenant_id),
+        id=workflow_id,
+        task_queue=task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
     return DataExportStarted(request_id=request.id, workflow_id=workflow_id)
 
 
-async def request_account_deletion(engine: Engine, temporal: Client, settings: Settings, tenant_id: str,
-                                   key_id: str) -> AccountDeletionStarted:
+async def request_account_deletion(
+    engine: Engine, temporal: Client, settings: Settings, tenant_id: str, key_id: str
+) -> AccountDeletionStarted:
     """Deletes the tenant through its lifecycle (soft now, purged when the grace period ends), then records
     the erasure request, which the purge completes. 409 `illegal_transition` when the lifecycle refuses."""
     handle = await ensure_lifecycle(temporal, tenant_id, settings.tenant_grace_period_s, settings.task_queue)
@@ -58,11 +64,17 @@ async def request_account_deletion(engine: Engine, temporal: Client, settings: S
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         current = cause.details[0] if isinstance(cause, ApplicationError) and cause.details else None
-        raise ApiError(409, "illegal_transition", f"Cannot delete an account that is {current}",
-                       field="authorization", current_state=current) from err
+        raise ApiError(
+            409,
+            "illegal_transition",
+            f"Cannot delete an account that is {current}",
+            field="authorization",
+            current_state=current,
+        ) from err
     except RPCError as err:  # the lifecycle has ended: the tenant was purged
-        raise ApiError(409, "illegal_transition", "Cannot delete a purged account", field="authorization",
-                       current_state="purged") from err
+        raise ApiError(
+            409, "illegal_transition", "Cannot delete a purged account", field="authorization", current_state="purged"
+        ) from err
     request = await to_thread.run_sync(record_data_request, engine, tenant_id, key_id, "erasure")
     return AccountDeletionStarted(request_id=request.id, state=state.status, purge_at=state.purge_at)
 
@@ -71,8 +83,7 @@ def record_data_request(engine: Engine, tenant_id: str, key_id: str, kind: Reque
     """The pending request, due RESPONSE_DEADLINE from now, and its audit entry, in one transaction."""
     now = datetime.now(UTC)
     with Session(engine, expire_on_commit=False) as session:
-        request = DataRequest(tenant_id=tenant_id, kind=kind, requested_at=now,
-                              deadline_at=now + RESPONSE_DEADLINE)
+        request = DataRequest(tenant_id=tenant_id, kind=kind, requested_at=now, deadline_at=now + RESPONSE_DEADLINE)
         detail = {"request_id": request.id, "deadline_at": request.deadline_at.isoformat()}
         session.add(request)
         session.add(AuditEntry(tenant_id=tenant_id, actor=key_id, action=AUDIT_ACTIONS[kind], detail=detail))
@@ -91,6 +102,7 @@ def tenant_export(session: Session, tenant_id: str, request_id: str) -> DataExpo
 
 def tenant_data_requests(session: Session, tenant_id: str) -> list[DataRequestPublic]:
     """The tenant's requests, newest first, without archives."""
-    rows = session.exec(select(DataRequest).where(DataRequest.tenant_id == tenant_id)
-                        .order_by(col(DataRequest.requested_at).desc())).all()
+    rows = session.exec(
+        select(DataRequest).where(DataRequest.tenant_id == tenant_id).order_by(col(DataRequest.requested_at).desc())
+    ).all()
     return [DataRequestPublic.model_validate(row, from_attributes=True) for row in rows]

@@ -33,7 +33,9 @@ def definition_version(session: Session, row: WorkflowDefinitionRow, version: in
     """The definition at `version` (its latest when None); 404 for a version it never had."""
     number = row.latest_version if version is None else version
     found = session.exec(
-        select(WorkflowVersionRow).where(WorkflowVersionRow.definition_id == row.id, WorkflowVersionRow.version == number)
+        select(WorkflowVersionRow).where(
+            WorkflowVersionRow.definition_id == row.id, WorkflowVersionRow.version == number
+        )
     ).first()
     if found is None:
         raise ApiError(404, "version_not_found", f"Workflow has no version {number}", field="version")
@@ -75,14 +77,18 @@ def list_definitions(session: Session, tenant_id: str) -> list[WorkflowSummary]:
     return [WorkflowSummary(id=r.id, name=r.name, version=r.latest_version, updated_at=r.updated_at) for r in rows]
 
 
-async def update_definition(engine: Engine, temporal: Client, workflow_id: str, raw: Any, tenant_id: str) -> WorkflowPublic:
+async def update_definition(
+    engine: Engine, temporal: Client, workflow_id: str, raw: Any, tenant_id: str
+) -> WorkflowPublic:
     """Stores the next version; runs in flight keep the version they started with, schedules move to it."""
     public, definition = await to_thread.run_sync(store_version, engine, workflow_id, raw, tenant_id)
     await follow_new_version(temporal, tenant_id, public.id, public.version, definition)
     return public
 
 
-def store_version(engine: Engine, workflow_id: str, raw: Any, tenant_id: str) -> tuple[WorkflowPublic, WorkflowDefinition]:
+def store_version(
+    engine: Engine, workflow_id: str, raw: Any, tenant_id: str
+) -> tuple[WorkflowPublic, WorkflowDefinition]:
     """Stores a valid definition as the next version; 409 `version_conflict` when a concurrent change
     stored that number first."""
     with Session(engine, expire_on_commit=False) as session:
@@ -92,8 +98,9 @@ def store_version(engine: Engine, workflow_id: str, raw: Any, tenant_id: str) ->
         row.name, row.updated_at = definition.name, datetime.now(UTC)
         version = _add_version(session, row.id, row.latest_version, definition)
         session.add(row)
-        commit_or_conflict(session, "version_conflict", "Another change saved this version first; retry",
-                           field="workflow_id")
+        commit_or_conflict(
+            session, "version_conflict", "Another change saved this version first; retry", field="workflow_id"
+        )
         return public_definition(row, version), definition
 
 
@@ -104,8 +111,12 @@ def read_definition(session: Session, row: WorkflowDefinitionRow, version: int |
 
 def public_definition(row: WorkflowDefinitionRow, version: WorkflowVersionRow) -> WorkflowPublic:
     return WorkflowPublic(
-        id=row.id, name=row.name, version=version.version, definition=version.body,
-        created_at=row.created_at, updated_at=row.updated_at,
+        id=row.id,
+        name=row.name,
+        version=version.version,
+        definition=version.body,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
     )
 
 
@@ -114,7 +125,8 @@ def _checked(raw: Any, plan: str) -> WorkflowDefinition:
     if definition is None or not report.valid:
         first = report.errors[0] if report.errors else None
         raise ApiError(
-            422, "invalid_definition",
+            422,
+            "invalid_definition",
             f"The definition has {len(report.errors)} error(s)" + (f"; first: {first.message}" if first else ""),
             field=first.path if first else None,
             **report.model_dump(mode="json"),
@@ -127,7 +139,9 @@ def _plan(session: Session, tenant_id: str) -> str:
     return tenant.plan if tenant else "free"
 
 
-def _add_version(session: Session, definition_id: str, number: int, definition: WorkflowDefinition) -> WorkflowVersionRow:
+def _add_version(
+    session: Session, definition_id: str, number: int, definition: WorkflowDefinition
+) -> WorkflowVersionRow:
     version = WorkflowVersionRow(
         definition_id=definition_id, version=number, body=definition.model_dump(mode="json", by_alias=True)
     )

@@ -19,15 +19,22 @@ from starters.runs import redrive_input, start_run
 
 
 def list_failures(
-    session: Session, tenant_id: str | None, status: Literal["open", "redriven"] | None,
-    priority: Literal["normal", "high", "critical"] | None, workflow_id: str | None, limit: int,
+    session: Session,
+    tenant_id: str | None,
+    status: Literal["open", "redriven"] | None,
+    priority: Literal["normal", "high", "critical"] | None,
+    workflow_id: str | None,
+    limit: int,
 ) -> list[FailurePublic]:
     """Failed runs of the tenant (every tenant's when None), most recent failure first."""
     query = select(FailureEntry).order_by(col(FailureEntry.last_failed_at).desc()).limit(limit)
     if tenant_id is not None:
         query = query.where(FailureEntry.tenant_id == tenant_id)
-    for column, value in ((FailureEntry.status, status), (FailureEntry.priority, priority),
-                          (FailureEntry.definition_id, workflow_id)):
+    for column, value in (
+        (FailureEntry.status, status),
+        (FailureEntry.priority, priority),
+        (FailureEntry.definition_id, workflow_id),
+    ):
         if value is not None:
             query = query.where(column == value)
     return [FailurePublic.model_validate(row, from_attributes=True) for row in session.exec(query).all()]
@@ -61,14 +68,18 @@ async def redrive_failed_run(engine: Engine, temporal: Client, settings: Setting
     params = redrive_input(failed, definition.model_dump(mode="json"), settings.retry_defaults())
     new_run = await start_run(temporal, params, settings.task_queue, eager=settings.api_embedded_worker)
     await to_thread.run_sync(_mark_redriven, engine, run.run_id, params.run_id)
-    return RunAccepted(run_id=params.run_id, workflow_id=new_run.id, definition_id=params.definition_id,
-                       version=params.version)
+    return RunAccepted(
+        run_id=params.run_id, workflow_id=new_run.id, definition_id=params.definition_id, version=params.version
+    )
 
 
 def _version(engine: Engine, definition_id: str, version: int) -> WorkflowDefinition:
     with Session(engine) as session:
-        row = session.exec(select(WorkflowVersionRow).where(
-            WorkflowVersionRow.definition_id == definition_id, WorkflowVersionRow.version == version)).first()
+        row = session.exec(
+            select(WorkflowVersionRow).where(
+                WorkflowVersionRow.definition_id == definition_id, WorkflowVersionRow.version == version
+            )
+        ).first()
     if row is None:
         raise ApiError(409, "version_gone", "The failed run's definition version no longer exists", field="run_id")
     return WorkflowDefinition.model_validate(row.body)

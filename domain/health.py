@@ -20,8 +20,9 @@ CHECK_TIMEOUT_S = 3.0
 STALE_AFTER_INTERVALS = 3
 
 
-async def live_heartbeat(engine: Engine, temporal: Client, started_at: float,
-                         heartbeat_interval_s: float) -> HeartbeatPublic:
+async def live_heartbeat(
+    engine: Engine, temporal: Client, started_at: float, heartbeat_interval_s: float
+) -> HeartbeatPublic:
     """Probes the database and Temporal at once and reads the latest record when the database answers;
     `started_at` is the process's start on the monotonic clock. Never raises for an unreachable system."""
     db_ok, temporal_ok = await asyncio.gather(_database_ok(engine), _temporal_ok(temporal))
@@ -29,8 +30,9 @@ async def live_heartbeat(engine: Engine, temporal: Client, started_at: float,
     return heartbeat_answer(db_ok, temporal_ok, record, time.monotonic() - started_at, heartbeat_interval_s)
 
 
-def heartbeat_answer(db_ok: bool, temporal_ok: bool, record: HealthRecord | None, uptime_s: float,
-                     heartbeat_interval_s: float) -> HeartbeatPublic:
+def heartbeat_answer(
+    db_ok: bool, temporal_ok: bool, record: HealthRecord | None, uptime_s: float, heartbeat_interval_s: float
+) -> HeartbeatPublic:
     """The live checks with the latest record's Stripe, AI and error figures, and the overall status."""
     window = timedelta(seconds=STALE_AFTER_INTERVALS * heartbeat_interval_s)
     stale = record is not None and datetime.now(UTC) - record.at > window
@@ -38,12 +40,19 @@ def heartbeat_answer(db_ok: bool, temporal_ok: bool, record: HealthRecord | None
     brain = record.ai_status if record else "unknown"
     status = live_status(db_ok, temporal_ok, stale, uptime_s <= window.total_seconds(), stripe, brain)
     return HeartbeatPublic(
-        status=status, db_ok=db_ok, temporal_ok=temporal_ok,
-        stripe_ok=_service_ok(stripe), brain_ok=_service_ok(brain), stripe=stripe, brain=brain,  # type: ignore[arg-type]
+        status=status,
+        db_ok=db_ok,
+        temporal_ok=temporal_ok,
+        stripe_ok=_service_ok(stripe),
+        brain_ok=_service_ok(brain),
+        stripe=stripe,
+        brain=brain,  # type: ignore[arg-type]
         error_count_recent=record.error_count_recent if record else None,
         worker_count=record.worker_count if record else None,
-        last_heartbeat_at=record.at if record else None, heartbeat_stale=stale,
-        uptime_seconds=round(uptime_s, 3), version=VERSION,
+        last_heartbeat_at=record.at if record else None,
+        heartbeat_stale=stale,
+        uptime_seconds=round(uptime_s, 3),
+        version=VERSION,
     )
 
 

@@ -46,8 +46,14 @@ def check_signature(hook: WebhookTrigger, raw: bytes, given: str | None, setting
 
 
 async def deliver(
-    engine: Engine, temporal: Client, settings: Settings, usage: UsageBuffer, hook: WebhookTrigger,
-    payload: dict[str, Any], delivery_key: str | None, key_field: str,
+    engine: Engine,
+    temporal: Client,
+    settings: Settings,
+    usage: UsageBuffer,
+    hook: WebhookTrigger,
+    payload: dict[str, Any],
+    delivery_key: str | None,
+    key_field: str,
 ) -> HookAccepted | HookFinished:
     """Starts a run of the hook's definition with `payload` as its input, through admission. The same
     delivery key never starts a second run (409 `idempotency_key_reused`, on `key_field`, when it started
@@ -56,10 +62,13 @@ async def deliver(
         engine, temporal, settings, usage, hook.definition_id, hook.tenant_id, payload, "webhook", delivery_key
     )
     if delivery_key is not None and not await same_request(handle, params):
-        raise ApiError(409, "idempotency_key_reused",
-                       "This delivery id already started a run with another body or version", field=key_field)
-    log.info("webhook run started", tenant_id=hook.tenant_id, definition_id=params.definition_id,
-             run_id=params.run_id)
+        raise ApiError(
+            409,
+            "idempotency_key_reused",
+            "This delivery id already started a run with another body or version",
+            field=key_field,
+        )
+    log.info("webhook run started", tenant_id=hook.tenant_id, definition_id=params.definition_id, run_id=params.run_id)
     finished = await _wait(handle, min(hook.wait_timeout_s, MAX_WAIT_S)) if hook.wait_for_result else None
     return finished if finished is not None else HookAccepted(run_id=params.run_id)
 

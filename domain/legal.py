@@ -28,8 +28,9 @@ def legal_documents(session: Session) -> LegalDocuments:
 
 def versions_of(session: Session, kind: LegalKind) -> list[LegalDocumentPublic]:
     """Every published version of one document, latest effective date first."""
-    rows = session.exec(select(LegalDocument).where(LegalDocument.kind == kind)
-                        .order_by(col(LegalDocument.effective_at).desc())).all()
+    rows = session.exec(
+        select(LegalDocument).where(LegalDocument.kind == kind).order_by(col(LegalDocument.effective_at).desc())
+    ).all()
     return [LegalDocumentPublic.model_validate(row, from_attributes=True) for row in rows]
 
 
@@ -40,10 +41,16 @@ def publish_document(session: Session, kind: LegalKind, body: LegalDocumentCreat
         raise ApiError(422, "config_required", "The cookie-consent banner needs its `config`", field="body.config")
     if kind != "cookie_consent" and body.config is not None:
         raise ApiError(422, "config_not_allowed", "Only cookie_consent takes a `config`", field="body.config")
-    row = LegalDocument(kind=kind, version=body.version, url=body.url, text=body.text,
-                        config=body.config.model_dump() if body.config else None,
-                        effective_at=body.effective_at.astimezone(UTC))
+    row = LegalDocument(
+        kind=kind,
+        version=body.version,
+        url=body.url,
+        text=body.text,
+        config=body.config.model_dump() if body.config else None,
+        effective_at=body.effective_at.astimezone(UTC),
+    )
     session.add(row)
-    commit_or_conflict(session, "version_exists", f"Version {body.version} of {kind} is already published",
-                       field="body.version")
+    commit_or_conflict(
+        session, "version_exists", f"Version {body.version} of {kind} is already published", field="body.version"
+    )
     return LegalDocumentPublic.model_validate(row, from_attributes=True)

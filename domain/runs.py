@@ -45,8 +45,14 @@ class VisibleRun(NamedTuple):
 
 
 async def start_api_run(
-    engine: Engine, temporal: Client, settings: Settings, usage: UsageBuffer, workflow_id: str, tenant_id: str,
-    payload: dict[str, Any], idempotency_key: str | None,
+    engine: Engine,
+    temporal: Client,
+    settings: Settings,
+    usage: UsageBuffer,
+    workflow_id: str,
+    tenant_id: str,
+    payload: dict[str, Any],
+    idempotency_key: str | None,
 ) -> RunAccepted:
     """Starts a run of the latest version through admission; the same idempotency key never starts a second
     run, and answers 409 `idempotency_key_reused` when it started one with another input or version."""
@@ -54,11 +60,15 @@ async def start_api_run(
         engine, temporal, settings, usage, workflow_id, tenant_id, payload, "api", idempotency_key
     )
     if idempotency_key is not None and not await same_request(handle, params):
-        raise ApiError(409, "idempotency_key_reused",
-                       "This Idempotency-Key already started a run with another input or version",
-                       field="idempotency-key")
-    return RunAccepted(run_id=params.run_id, workflow_id=handle.id, definition_id=params.definition_id,
-                       version=params.version)
+        raise ApiError(
+            409,
+            "idempotency_key_reused",
+            "This Idempotency-Key already started a run with another input or version",
+            field="idempotency-key",
+        )
+    return RunAccepted(
+        run_id=params.run_id, workflow_id=handle.id, definition_id=params.definition_id, version=params.version
+    )
 
 
 async def visible_run(temporal: Client, run_id: str, tenant_id: str | None) -> VisibleRun:
@@ -86,13 +96,19 @@ async def read_run(run: VisibleRun) -> RunPublic:
     return RunPublic(
         **progress.model_dump(exclude={"status", "tenant_id"}),
         status=effective_status(progress.status, run.description.status),
-        started_at=run.description.start_time, closed_at=run.description.close_time,
+        started_at=run.description.start_time,
+        closed_at=run.description.close_time,
     )
 
 
 async def list_runs(
-    temporal: Client, tenant_id: str | None, workflow_id: str | None, status: RunStatus | None, limit: int,
-    page_token: str | None, token_key: str,
+    temporal: Client,
+    tenant_id: str | None,
+    workflow_id: str | None,
+    status: RunStatus | None,
+    limit: int,
+    page_token: str | None,
+    token_key: str,
 ) -> RunPage:
     """The tenant's runs (every tenant's when None), newest first, from Temporal visibility. Page tokens are
     sealed with `token_key` for this query: another query's or a forged token answers 422."""
@@ -106,8 +122,9 @@ async def list_runs(
     query = " AND ".join(clauses)
     token = open_token(page_token, token_key, query) if page_token else None
     if page_token and token is None:
-        raise ApiError(422, "invalid_page_token", "page_token is not one this API issued for this query",
-                       field="page_token")
+        raise ApiError(
+            422, "invalid_page_token", "page_token is not one this API issued for this query", field="page_token"
+        )
     pages = temporal.list_workflows(query, page_size=limit, next_page_token=token)
     await pages.fetch_next_page(page_size=limit)
     runs = [await _summary(execution) for execution in pages.current_page or []]
@@ -137,7 +154,10 @@ async def _summary(execution: WorkflowExecution) -> RunSummary:
     attributes = execution.typed_search_attributes
     run_status = effective_status(attributes.get(RUN_STATUS) or "running", execution.status)
     return RunSummary(
-        run_id=execution.id.removeprefix("run-"), definition_id=attributes.get(DEFINITION_ID),
-        status=run_status, trigger=(await execution.memo()).get(TRIGGER_MEMO, "api"),
-        started_at=execution.start_time, closed_at=execution.close_time,
+        run_id=execution.id.removeprefix("run-"),
+        definition_id=attributes.get(DEFINITION_ID),
+        status=run_status,
+        trigger=(await execution.memo()).get(TRIGGER_MEMO, "api"),
+        started_at=execution.start_time,
+        closed_at=execution.close_time,
     )

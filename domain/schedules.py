@@ -33,8 +33,13 @@ async def create_schedule(
     definition_id, version, definition = await to_thread.run_sync(latest_definition, engine, workflow_id, tenant_id)
     check_input(definition, body.input)
     params = RunInput(
-        run_id="", trigger="schedule", tenant_id=tenant_id, definition_id=definition_id, version=version,
-        definition=definition.model_dump(mode="json"), input=body.input,
+        run_id="",
+        trigger="schedule",
+        tenant_id=tenant_id,
+        definition_id=definition_id,
+        version=version,
+        definition=definition.model_dump(mode="json"),
+        input=body.input,
         retry_defaults=settings.retry_defaults(),
     )
     try:
@@ -48,7 +53,9 @@ async def create_schedule(
 
 async def list_schedules(temporal: Client, tenant_id: str | None, limit: int) -> list[SchedulePublic]:
     """The tenant's schedules (every tenant's when None), newest first."""
-    return [await schedules.public_schedule(d) for d in await schedules.list_schedules(temporal, tenant_id, None, limit)]
+    return [
+        await schedules.public_schedule(d) for d in await schedules.list_schedules(temporal, tenant_id, None, limit)
+    ]
 
 
 async def list_definition_schedules(
@@ -81,7 +88,9 @@ async def change_schedule(temporal: Client, schedule_id: str, tenant_id: str, ch
         raise ApiError(422, "invalid_schedule", "Give at most one of cron and interval_s", field="body.cron")
     current = await visible_schedule(temporal, schedule_id, tenant_id)
     if change.input is not None:
-        check_input(WorkflowDefinition.model_validate((await schedules.scheduled_input(current)).definition), change.input)
+        check_input(
+            WorkflowDefinition.model_validate((await schedules.scheduled_input(current)).definition), change.input
+        )
     try:
         await schedules.update_schedule(temporal, schedule_id, change)
     except RPCError as err:

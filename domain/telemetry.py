@@ -18,9 +18,17 @@ def store_batch(engine: Engine, batch: TelemetryBatch, tenant_id: str | None, re
     """Stores every event of the batch in one INSERT (all or nothing), stamped with `tenant_id` and redacted;
     returns how many."""
     rows = [
-        event_row(batch.source, event.kind, event.message, endpoint=event.endpoint,
-                  duration_ms=event.duration_ms, status=event.status, tenant_id=tenant_id,
-                  at=event_time(event.at, received_at), attributes=event.attributes)
+        event_row(
+            batch.source,
+            event.kind,
+            event.message,
+            endpoint=event.endpoint,
+            duration_ms=event.duration_ms,
+            status=event.status,
+            tenant_id=tenant_id,
+            at=event_time(event.at, received_at),
+            attributes=event.attributes,
+        )
         for event in batch.events
     ]
     insert_events(engine, rows)
@@ -48,14 +56,16 @@ def summarise_platform(engine: Engine, now: datetime, window_s: int) -> Guardian
     with Session(engine) as session:
         report = latest_daily_report(session)
         open_failures = session.exec(
-            select(func.count()).select_from(FailureEntry).where(FailureEntry.status == "open")).one()
+            select(func.count()).select_from(FailureEntry).where(FailureEntry.status == "open")
+        ).one()
     return GuardianSummary(
         checked_at=now,
         heartbeat=HealthRecordPublic.model_validate(heartbeat, from_attributes=True) if heartbeat else None,
         telemetry=summarise(samples, since, now),
         anomalies=detect_anomalies(samples, now, AnomalyRules(window_s=window_s)),
         open_failures=open_failures,
-        report_score=report.score if report else None, report_day=report.day if report else None,
+        report_score=report.score if report else None,
+        report_day=report.day if report else None,
     )
 
 

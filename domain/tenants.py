@@ -78,8 +78,14 @@ async def describe_tenant(engine: Engine, temporal: Client, tenant_id: str, scop
 
 
 async def update_lifecycle(
-    engine: Engine, temporal: Client, settings: Settings, tenant_id: str, update: Any,
-    message: TenantChange | Throttle | ThrottleLift, refused: Refusal, purged: ApiError,
+    engine: Engine,
+    temporal: Client,
+    settings: Settings,
+    tenant_id: str,
+    update: Any,
+    message: TenantChange | Throttle | ThrottleLift,
+    refused: Refusal,
+    purged: ApiError,
 ) -> TenantDetail:
     """Sends any tenant's lifecycle `update` (starting the lifecycle if it is not running) and answers the
     tenant with the state the update returns. 404 for an unknown tenant, `refused(current status)` when the
@@ -99,8 +105,9 @@ async def update_lifecycle(
 def _detail(tenant: Tenant, state: TenantState) -> TenantDetail:
     """The row's fields with the lifecycle's state, which owns status, history and throttle."""
     public = TenantPublic.model_validate(tenant, from_attributes=True).model_dump(exclude={"status"})
-    return TenantDetail(**public, status=state.status, history=state.history, purge_at=state.purge_at,
-                        throttle=state.throttle)
+    return TenantDetail(
+        **public, status=state.status, history=state.history, purge_at=state.purge_at, throttle=state.throttle
+    )
 
 
 def _insert_tenant(engine: Engine, body: TenantCreate) -> TenantCreated:

@@ -24,8 +24,10 @@ async def run_planner_now(temporal: Client, settings: Settings) -> UpgradePlanne
     """Runs the UpgradePlanner and answers what it created, refreshed and archived; concurrent calls join
     the same run. 503 `planner_failed` when the run fails."""
     handle = await temporal.start_workflow(
-        UpgradePlanner.run, UpgradePlannerInput(stale_after_s=settings.upgrade_plan_stale_after_s),
-        id=REBUILD_WORKFLOW_ID, task_queue=settings.task_queue,
+        UpgradePlanner.run,
+        UpgradePlannerInput(stale_after_s=settings.upgrade_plan_stale_after_s),
+        id=REBUILD_WORKFLOW_ID,
+        task_queue=settings.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )
     try:
@@ -35,8 +37,9 @@ async def run_planner_now(temporal: Client, settings: Settings) -> UpgradePlanne
         raise ApiError(503, "planner_failed", message) from err
 
 
-def plans_by_urgency(engine: Engine, status: str | None = None, category: str | None = None,
-               limit: int | None = None) -> list[UpgradePlanPublic]:
+def plans_by_urgency(
+    engine: Engine, status: str | None = None, category: str | None = None, limit: int | None = None
+) -> list[UpgradePlanPublic]:
     """Plans, most urgent first, then newest; only those of `status` and `category` when given."""
     query = select(UpgradePlan).order_by(col(UpgradePlan.priority), col(UpgradePlan.created_at).desc())
     if status:

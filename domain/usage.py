@@ -25,7 +25,10 @@ def period_usage(engine: Engine, tenant_id: str | None) -> UsagePublic:
     used = {row.metric: row.value for row in rows}
     limits = limits_for(tenant.plan)
     return UsagePublic(
-        tenant_id=tenant.id, plan=tenant.plan, period=period, resets_at=period_end(period),
+        tenant_id=tenant.id,
+        plan=tenant.plan,
+        period=period,
+        resets_at=period_end(period),
         metrics={metric: MetricUsage(used=used.get(metric, 0), limit=limits[metric]) for metric in METRICS},
         spend_usd=round(spend_micros(used) / 1_000_000, 6),
     )

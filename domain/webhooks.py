@@ -38,10 +38,12 @@ def put_hook(
     hook.signing_secret = box.seal(signing_secret) if box and signing_secret else None
     hook.wait_for_result, hook.wait_timeout_s = config.wait_for_result, config.wait_timeout_s
     session.add(hook)
-    commit_or_conflict(session, "webhook_conflict", "The webhook was changed at the same moment; retry",
-                       field="workflow_id")
-    answer = WebhookCreated(**_public(hook).model_dump(), url=HOOK_PATH + token, token=token,
-                            signing_secret=signing_secret)
+    commit_or_conflict(
+        session, "webhook_conflict", "The webhook was changed at the same moment; retry", field="workflow_id"
+    )
+    answer = WebhookCreated(
+        **_public(hook).model_dump(), url=HOOK_PATH + token, token=token, signing_secret=signing_secret
+    )
     return answer, created
 
 
@@ -89,6 +91,9 @@ def _existing(session: Session, definition_id: str) -> WebhookTrigger:
 
 def _public(hook: WebhookTrigger) -> WebhookPublic:
     return WebhookPublic(
-        definition_id=hook.definition_id, signed=hook.signing_secret is not None,
-        wait_for_result=hook.wait_for_result, wait_timeout_s=hook.wait_timeout_s, created_at=hook.created_at,
+        definition_id=hook.definition_id,
+        signed=hook.signing_secret is not None,
+        wait_for_result=hook.wait_for_result,
+        wait_timeout_s=hook.wait_timeout_s,
+        created_at=hook.created_at,
     )

@@ -47,7 +47,9 @@ class References:
     secrets: frozenset[str] = frozenset()
 
     def __or__(self, other: "References") -> "References":
-        return References(*(getattr(self, f) | getattr(other, f) for f in ("roots", "steps", "unknown", "vars", "secrets")))
+        return References(
+            *(getattr(self, f) | getattr(other, f) for f in ("roots", "steps", "unknown", "vars", "secrets"))
+        )
 
 
 class SecretPlaceholders(dict):  # type: ignore[type-arg]

@@ -103,14 +103,17 @@ def _secret_issues(path: str, text: str, kind: Kind, allowed: bool) -> list[Vali
     if "secrets" not in found.roots:
         return []
     if not allowed:
-        message = ("Secrets may be used only in an http_request's url, headers and body, where the worker "
-                   "resolves them; anywhere else they would be written into the run's history.")
+        message = (
+            "Secrets may be used only in an http_request's url, headers and body, where the worker "
+            "resolves them; anywhere else they would be written into the run's history."
+        )
         return [error(path, "secret_not_allowed", message)]
     if not found.secrets:
         return [error(path, "invalid_secret_reference", "Name the secret: `{{ secrets.NAME }}`.")]
     return [
         error(path, "invalid_secret_name", f"`{name}` is not a secret name (UPPER_SNAKE_CASE, at most 64 characters).")
-        for name in sorted(found.secrets) if not SECRET_NAME.match(name)
+        for name in sorted(found.secrets)
+        if not SECRET_NAME.match(name)
     ]
 
 

@@ -60,9 +60,7 @@ def validate_definition(raw: Any, plan: str = "free") -> tuple[ValidationReport,
     return report, definition if report.valid else None
 
 
-def _definition_issues(
-    raw: dict[str, Any], definition: WorkflowDefinition | None, plan: str
-) -> list[ValidationIssue]:
+def _definition_issues(raw: dict[str, Any], definition: WorkflowDefinition | None, plan: str) -> list[ValidationIssue]:
     items: list[Any] = raw["steps"] if isinstance(raw.get("steps"), list) else []
     steps = list(definition.steps) if definition else [_parsed(item) for item in items]
     flow = Flow([_node(step, item) for step, item in zip(steps, items, strict=True)])
@@ -95,9 +93,7 @@ def _node(step: Step | None, item: Any) -> FlowNode:
         return FlowNode(None)
     branches = item.get("type") == "condition"
     fields = ("then", "else") if branches else ("next",)
-    jumps = tuple(
-        (field, item[field]) for field in fields if isinstance(item.get(field), str) and item[field]
-    )
+    jumps = tuple((field, item[field]) for field in fields if isinstance(item.get(field), str) and item[field])
     return FlowNode(item["id"] if isinstance(item.get("id"), str) else None, jumps, branches)
 
 
@@ -139,7 +135,10 @@ def _size_issues(raw: dict[str, Any], items: Sequence[Any]) -> list[ValidationIs
     try:
         size = len(json.dumps(raw, default=str, ensure_ascii=False).encode())
     except UnicodeEncodeError:
-        return [*issues, error("$", "invalid_text", "The definition holds text that is not valid Unicode (a lone surrogate).")]
+        return [
+            *issues,
+            error("$", "invalid_text", "The definition holds text that is not valid Unicode (a lone surrogate)."),
+        ]
     if size > MAX_DEFINITION_BYTES:
         message = f"A definition may take at most {MAX_DEFINITION_BYTES // 1024} KiB as JSON; this one takes {size // 1024} KiB."
         issues.append(error("$", "definition_too_large", message))

@@ -29,9 +29,14 @@ class ActivityTelemetry(AroundActivity):
             except Exception as err:
                 error_type = err.type if isinstance(err, ApplicationError) and err.type else type(err).__name__
                 self._telemetry.record(
-                    "error", f"activity {info.activity_type} failed: {error_type}",
-                    attributes={"workflow_id": info.workflow_id, "workflow_type": info.workflow_type,
-                                "attempt": info.attempt, "error": str(err)[:500]},
+                    "error",
+                    f"activity {info.activity_type} failed: {error_type}",
+                    attributes={
+                        "workflow_id": info.workflow_id,
+                        "workflow_type": info.workflow_type,
+                        "attempt": info.attempt,
+                        "error": str(err)[:500],
+                    },
                 )
                 raise
 

@@ -20,26 +20,35 @@ with workflow.unsafe.imports_passed_through():
 
 TRANSIENT: frozenset[Category] = frozenset({"transient_network"})
 CATEGORIES: dict[str, Category] = {
-    "HttpTransportError": "transient_network", "SmtpTransientError": "transient_network",
-    "AiTransientError": "transient_network", "HttpRetryableClientError": "transient_network",
+    "HttpTransportError": "transient_network",
+    "SmtpTransientError": "transient_network",
+    "AiTransientError": "transient_network",
+    "HttpRetryableClientError": "transient_network",
     "HttpServerError": "target_5xx",
-    "HttpClientError": "auth_4xx", "HttpTargetForbidden": "auth_4xx", "AiRequestRejected": "auth_4xx",
-    "SmtpRejected": "auth_4xx", "SecretNotFound": "auth_4xx", "AiNotConfigured": "auth_4xx",
-    "ExpressionError": "validation", "HttpInvalidRequest": "validation", "HttpUnexpectedStatus": "validation",
-    "EmailInvalidRecipient": "validation", "HttpTooManyRedirects": "validation",
-    "Timeout": "timeout", "HttpTimeout": "timeout",
+    "HttpClientError": "auth_4xx",
+    "HttpTargetForbidden": "auth_4xx",
+    "AiRequestRejected": "auth_4xx",
+    "SmtpRejected": "auth_4xx",
+    "SecretNotFound": "auth_4xx",
+    "AiNotConfigured": "auth_4xx",
+    "ExpressionError": "validation",
+    "HttpInvalidRequest": "validation",
+    "HttpUnexpectedStatus": "validation",
+    "EmailInvalidRecipient": "validation",
+    "HttpTooManyRedirects": "validation",
+    "Timeout": "timeout",
+    "HttpTimeout": "timeout",
     "ApprovalExpired": "approval_timed_out",
 }
 SUGGESTIONS: dict[Category, str] = {
     "transient_network": "The target was unreachable for a while; re-drive the run once it answers again.",
     "target_5xx": "The target kept failing on its side (5xx); check its status page, then re-drive.",
     "auth_4xx": "The target refused the request (4xx): check credentials, secrets and the request, fix the "
-                "definition or the tenant's secrets, then re-drive.",
+    "definition or the tenant's secrets, then re-drive.",
     "validation": "The step's own data is wrong (expression, URL, address or status); fix the definition and "
-                  "start a new run.",
+    "start a new run.",
     "timeout": "The step ran out of time; raise its timeout_s or check the target's latency, then re-drive.",
-    "approval_timed_out": "Nobody decided the approval in time; re-drive and remind the approvers, or set "
-                          "on_timeout.",
+    "approval_timed_out": "Nobody decided the approval in time; re-drive and remind the approvers, or set on_timeout.",
     "unknown": "Unclassified failure; read the error and the run's history before re-driving.",
 }
 
@@ -53,8 +62,10 @@ class AutoRecovery:
         )
         assessments = [assess(failure, params.apply) for failure in scan.failures]
         await workflow.execute_activity_method(
-            RecoveryActivities.write_assessments, Assessments(items=assessments),
-            start_to_close_timeout=JOB_TIMEOUT, retry_policy=JOB_RETRY,
+            RecoveryActivities.write_assessments,
+            Assessments(items=assessments),
+            start_to_close_timeout=JOB_TIMEOUT,
+            retry_policy=JOB_RETRY,
         )
         chosen = [a for a in assessments if a.auto_applicable][: params.max_redrives]
         redriven, errors = [], []
@@ -63,18 +74,29 @@ class AutoRecovery:
                 done = await workflow.execute_activity_method(
                     RecoveryActivities.redrive_failure,
                     RedriveRequest(failure_id=assessment.failure_id, retry_defaults=params.retry_defaults),
-                    start_to_close_timeout=JOB_TIMEOUT, retry_policy=JOB_RETRY,
+                    start_to_close_timeout=JOB_TIMEOUT,
+                    retry_policy=JOB_RETRY,
                 )
                 redriven.append(done.new_run_id)
             except ActivityError as err:  # one bad entry must not stop the cycle
-                workflow.logger.warning("re-drive failed", extra={"failure_id": assessment.failure_id, "error": str(err.cause)})
+                workflow.logger.warning(
+                    "re-drive failed", extra={"failure_id": assessment.failure_id, "error": str(err.cause)}
+                )
                 errors.append(assessment.failure_id)
-        return AutoRecoveryResult(assessed=len(assessments), auto_applicable=sum(a.auto_applicable for a in assessments),
-                                  redriven=redriven, redrive_errors=errors)
+        return AutoRecoveryResult(
+            assessed=len(assessments),
+            auto_applicable=sum(a.auto_applicable for a in assessments),
+            redriven=redriven,
+            redrive_errors=errors,
+        )
 
 
 def assess(failure: FailureToAssess, apply: bool) -> Assessment:
     """The failure's category and healing suggestion; only transient ones in apply mode are auto-applicable."""
     category: Category = CATEGORIES.get(failure.error_type, "unknown")
-    return Assessment(failure_id=failure.failure_id, category=category, suggestion=SUGGESTIONS[category],
-                      auto_applicable=apply and category in TRANSIENT)
+    return Assessment(
+        failure_id=failure.failure_id,
+        category=category,
+        suggestion=SUGGESTIONS[category],
+        auto_applicable=apply and category in TRANSIENT,
+    )

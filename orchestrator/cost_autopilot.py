@@ -27,8 +27,10 @@ class CostAutopilot:
     @workflow.run
     async def run(self, params: CostAutopilotInput) -> CostAutopilotResult:
         sampled = await workflow.execute_activity_method(
-            CostActivities.sample_spend, SpendScan(tenant_ids=params.tenant_ids, trailing_samples=params.trailing_samples),
-            start_to_close_timeout=JOB_TIMEOUT, retry_policy=JOB_RETRY,
+            CostActivities.sample_spend,
+            SpendScan(tenant_ids=params.tenant_ids, trailing_samples=params.trailing_samples),
+            start_to_close_timeout=JOB_TIMEOUT,
+            retry_policy=JOB_RETRY,
         )
         spikes = [rate for rate in sampled.rates if is_spike(rate, params)]
         throttled: list[str] = []
@@ -49,8 +51,14 @@ def _throttle_for(spike: SpendRate, params: CostAutopilotInput) -> Throttle:
     rate, trailing = spike.rate_micros_per_hour or 0, spike.trailing_micros_per_hour or 0.0
     multiple = f"{rate / trailing:.1f}x its trailing average" if trailing else "with no spend before"
     return Throttle(
-        max_concurrent_runs=params.throttle_max_concurrent_runs, ai_paused=True, by="cost-autopilot",
+        max_concurrent_runs=params.throttle_max_concurrent_runs,
+        ai_paused=True,
+        by="cost-autopilot",
         reason=f"spend rate ${rate / 1e6:.2f}/h, {multiple}",
-        detail={"rate_micros_per_hour": float(rate), "trailing_micros_per_hour": trailing,
-                "spike_factor": params.spike_factor, "floor_micros_per_hour": float(params.floor_micros_per_hour)},
+        detail={
+            "rate_micros_per_hour": float(rate),
+            "trailing_micros_per_hour": trailing,
+            "spike_factor": params.spike_factor,
+            "floor_micros_per_hour": float(params.floor_micros_per_hour),
+        },
     )

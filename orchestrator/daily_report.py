@@ -19,15 +19,20 @@ class DailyReport:
         inputs = await workflow.execute_activity_method(
             TelemetryActivities.gather_report_inputs,
             ReportWindow(until=now, window_hours=params.window_hours, rules=params.rules),
-            start_to_close_timeout=JOB_TIMEOUT, retry_policy=JOB_RETRY,
+            start_to_close_timeout=JOB_TIMEOUT,
+            retry_policy=JOB_RETRY,
         )
         report = build_report(inputs, now, params.window_hours)
         report_id = await workflow.execute_activity_method(
-            TelemetryActivities.write_daily_report, report, start_to_close_timeout=JOB_TIMEOUT,
+            TelemetryActivities.write_daily_report,
+            report,
+            start_to_close_timeout=JOB_TIMEOUT,
             retry_policy=JOB_RETRY,
         )
         pruned = await workflow.execute_activity_method(
-            TelemetryActivities.prune_telemetry, Retention(until=now, days=params.telemetry_retention_days),
-            start_to_close_timeout=JOB_TIMEOUT, retry_policy=JOB_RETRY,
+            TelemetryActivities.prune_telemetry,
+            Retention(until=now, days=params.telemetry_retention_days),
+            start_to_close_timeout=JOB_TIMEOUT,
+            retry_policy=JOB_RETRY,
         )
         return DailyReportResult(report_id=report_id, score=report.score, pruned=pruned.deleted)

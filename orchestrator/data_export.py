@@ -17,8 +17,12 @@ with workflow.unsafe.imports_passed_through():
 
 # Gathering and storing a whole tenant's archive is one activity; a request that is gone will not come back.
 EXPORT_TIMEOUT = timedelta(minutes=5)
-EXPORT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1),
-                           maximum_attempts=5, non_retryable_error_types=["RequestNotFound"])
+EXPORT_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(minutes=1),
+    maximum_attempts=5,
+    non_retryable_error_types=["RequestNotFound"],
+)
 EXPORT_WORKFLOW_PREFIX = "export-"
 
 
@@ -32,12 +36,16 @@ class DataExport:
     async def run(self, params: DataExportInput) -> DataExportResult:
         try:
             return await workflow.execute_activity_method(
-                DataRequestActivities.write_export, params,
-                start_to_close_timeout=EXPORT_TIMEOUT, retry_policy=EXPORT_RETRY,
+                DataRequestActivities.write_export,
+                params,
+                start_to_close_timeout=EXPORT_TIMEOUT,
+                retry_policy=EXPORT_RETRY,
             )
         except ActivityError:
             await workflow.execute_activity_method(
-                DataRequestActivities.mark_failed, params,
-                start_to_close_timeout=STORE_TIMEOUT, retry_policy=STORE_RETRY,
+                DataRequestActivities.mark_failed,
+                params,
+                start_to_close_timeout=STORE_TIMEOUT,
+                retry_policy=STORE_RETRY,
             )
             raise

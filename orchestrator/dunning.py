@@ -65,9 +65,7 @@ class Dunning:
         interval = timedelta(seconds=params.policy.reminder_interval_s)
         while not self._paid() and workflow.now() < state.grace_ends_at:
             try:
-                await workflow.wait_condition(
-                    self._paid, timeout=min(interval, state.grace_ends_at - workflow.now())
-                )
+                await workflow.wait_condition(self._paid, timeout=min(interval, state.grace_ends_at - workflow.now()))
             except TimeoutError:
                 pass
             if not self._paid() and workflow.now() < state.grace_ends_at:
@@ -110,9 +108,7 @@ class Dunning:
         invoices = ", ".join(self._state.outstanding)
         changed = await workflow.execute_activity_method(
             DunningActivities.change_tenant,
-            TenantStatusChange(
-                tenant_id=params.tenant_id, name="suspend", reason=f"payment overdue: {invoices}"[:500]
-            ),
+            TenantStatusChange(tenant_id=params.tenant_id, name="suspend", reason=f"payment overdue: {invoices}"[:500]),
             start_to_close_timeout=STORE_TIMEOUT,
             retry_policy=STORE_RETRY,
         )

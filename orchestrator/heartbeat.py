@@ -32,8 +32,10 @@ PROBE_RETRY = RetryPolicy(maximum_attempts=1)
 RECORD_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1))
 Probe = Callable[[HealthActivities, ProbeRequest], Awaitable[CheckResult]]
 PROBES: dict[CheckName, Probe] = {
-    "database": HealthActivities.check_database, "temporal": HealthActivities.check_temporal,
-    "stripe": HealthActivities.check_stripe, "ai": HealthActivities.check_ai,
+    "database": HealthActivities.check_database,
+    "temporal": HealthActivities.check_temporal,
+    "stripe": HealthActivities.check_stripe,
+    "ai": HealthActivities.check_ai,
 }
 
 
@@ -43,13 +45,19 @@ class Heartbeat:
     async def run(self, params: HeartbeatInput) -> HeartbeatResult:
         checks = list(await asyncio.gather(*(self._check(name, probe) for name, probe in PROBES.items())))
         errors = await workflow.execute_activity_method(
-            HealthActivities.count_recent_errors, ErrorWindow(window_s=params.error_window_s),
-            start_to_close_timeout=STORE_TIMEOUT, retry_policy=RECORD_RETRY,
+            HealthActivities.count_recent_errors,
+            ErrorWindow(window_s=params.error_window_s),
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=RECORD_RETRY,
         )
         temporal = next(c for c in checks if c.name == "temporal")
         record = HealthRecordCreate(
-            at=workflow.now(), status=overall_status(checks), checks=checks, error_count_recent=errors.count,
-            worker_count=temporal.workers, retention_days=params.retention_days,
+            at=workflow.now(),
+            status=overall_status(checks),
+            checks=checks,
+            error_count_recent=errors.count,
+            worker_count=temporal.workers,
+            retention_days=params.retention_days,
         )
         return await workflow.execute_activity_method(
             HealthActivities.record_health, record, start_to_close_timeout=STORE_TIMEOUT, retry_policy=RECORD_RETRY
@@ -61,5 +69,9 @@ class Heartbeat:
                 probe, PROBE, start_to_close_timeout=PROBE_TIMEOUT, retry_policy=PROBE_RETRY
             )
         except ActivityError as err:  # the probe itself timed out or crashed: the check failed
-            return CheckResult(name=name, status="failed", latency_ms=PROBE_TIMEOUT.total_seconds() * 1000,
-                               detail=str(err.cause or err)[:300])
+            return CheckResult(
+                name=name,
+                status="failed",
+                latency_ms=PROBE_TIMEOUT.total_seconds() * 1000,
+                detail=str(err.cause or err)[:300],
+            )

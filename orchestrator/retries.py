@@ -15,7 +15,9 @@ STORE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interva
 # An activity of a scheduled platform job: it may scan or write many rows.
 JOB_TIMEOUT = timedelta(minutes=2)
 # Scheduled platform jobs: a few attempts; the schedule's next run tries again.
-JOB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30), maximum_attempts=5)
+JOB_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30), maximum_attempts=5
+)
 # Stripe sessions the customer is waiting for: a few quick attempts, then the API says "try again".
 STRIPE_TIMEOUT = timedelta(seconds=20)
 STRIPE_RETRY = RetryPolicy(

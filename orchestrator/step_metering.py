@@ -30,6 +30,7 @@ class StepMetering(AroundActivity):
         if info.workflow_type == "UserWorkflowRun" and info.activity_type in STEP_ACTIVITIES and tenant_id:
             self._usage.add(tenant_id, "steps")
             if isinstance(result, AiReply):
-                self._usage.add(tenant_id, "ai_credits", ai_credits(
-                    {result.model: result.prompt_tokens + result.completion_tokens}))
+                self._usage.add(
+                    tenant_id, "ai_credits", ai_credits({result.model: result.prompt_tokens + result.completion_tokens})
+                )
         return result

@@ -8,7 +8,6 @@ pauses or resumes the tenant's schedules. A durable timer purges a deleted tenan
 period ends. The history is kept bounded with continue-as-new.
 """
 
-import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -51,7 +50,7 @@ class TenantLifecycle:
         while self._state.status != "purged":
             try:
                 await workflow.wait_condition(lambda: bool(self._pending), timeout=self._until_purge())
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass  # the grace period ended
             if self._pending:
                 await self._apply(self._pending.pop(0))
@@ -74,13 +73,19 @@ class TenantLifecycle:
         allowed_from, _ = LEGAL[request.name]
         current = self._expected_status()
         if current not in allowed_from:
-            raise ApplicationError(f"cannot {request.name} a tenant that is {current}", current, type="IllegalTransition")
+            raise ApplicationError(
+                f"cannot {request.name} a tenant that is {current}", current, type="IllegalTransition"
+            )
 
     @workflow.update
     async def throttle(self, throttle: Throttle) -> TenantState:
         self._state.throttle = throttle.model_copy(update={"since": workflow.now()})
-        await self._store(TenantStoreActivities.record_throttle, ThrottleRecord(
-            tenant_id=self._state.tenant_id, throttle=self._state.throttle, by=throttle.by, reason=throttle.reason))
+        await self._store(
+            TenantStoreActivities.record_throttle,
+            ThrottleRecord(
+                tenant_id=self._state.tenant_id, throttle=self._state.throttle, by=throttle.by, reason=throttle.reason
+            ),
+        )
         return self._state
 
     @throttle.validator
@@ -92,8 +97,10 @@ class TenantLifecycle:
     @workflow.update
     async def lift_throttle(self, lift: ThrottleLift) -> TenantState:
         self._state.throttle = None
-        await self._store(TenantStoreActivities.record_throttle, ThrottleRecord(
-            tenant_id=self._state.tenant_id, throttle=None, by=lift.by, reason=lift.reason))
+        await self._store(
+            TenantStoreActivities.record_throttle,
+            ThrottleRecord(tenant_id=self._state.tenant_id, throttle=None, by=lift.by, reason=lift.reason),
+        )
         return self._state
 
     @lift_throttle.validator
@@ -113,18 +120,26 @@ class TenantLifecycle:
         state = self._state
         target = LEGAL[name][1]
         now = workflow.now()
-        state.history.append(Transition(name=name, from_status=state.status, to_status=target, at=now, by=by, reason=reason))
+        state.history.append(
+            Transition(name=name, from_status=state.status, to_status=target, at=now, by=by, reason=reason)
+        )
         state.status = target
         state.purge_at = now + self._grace if target == "deleted" else None
         await self._store(TenantStoreActivities.record_status, StatusRecord(tenant_id=state.tenant_id, status=target))
-        await self._store(TenantStoreActivities.pause_schedules, SchedulesPause(
-            tenant_id=state.tenant_id, paused=PAUSES[target], note=f"tenant {target}"))
+        await self._store(
+            TenantStoreActivities.pause_schedules,
+            SchedulesPause(tenant_id=state.tenant_id, paused=PAUSES[target], note=f"tenant {target}"),
+        )
         if target == "purged":
-            await self._store(TenantStoreActivities.purge_tenant, StatusRecord(tenant_id=state.tenant_id, status=target))
+            await self._store(
+                TenantStoreActivities.purge_tenant, StatusRecord(tenant_id=state.tenant_id, status=target)
+            )
         self._busy = False
 
     async def _store(self, activity: Callable[[TenantStoreActivities, Any], object], argument: Any) -> None:
-        await workflow.execute_activity_method(activity, argument, start_to_close_timeout=STORE_TIMEOUT, retry_policy=STORE_RETRY)
+        await workflow.execute_activity_method(
+            activity, argument, start_to_close_timeout=STORE_TIMEOUT, retry_policy=STORE_RETRY
+        )
 
     def _expected_status(self) -> str:
         """The status once the changes already accepted have been applied."""

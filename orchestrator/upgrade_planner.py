@@ -29,8 +29,10 @@ class UpgradePlanner:
         )
         if workflow.patched(SIGNALS_PATCH):
             found = await workflow.execute_activity_method(
-                TelemetryActivities.scan_anomalies, AnomalyRules(window_s=params.window_s),
-                start_to_close_timeout=JOB_TIMEOUT, retry_policy=JOB_RETRY,
+                TelemetryActivities.scan_anomalies,
+                AnomalyRules(window_s=params.window_s),
+                start_to_close_timeout=JOB_TIMEOUT,
+                retry_policy=JOB_RETRY,
             )
             signals.anomalies = found.anomalies
         write = PlanWrite(proposals=propose(signals), stale_after_s=params.stale_after_s)

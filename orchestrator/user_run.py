@@ -157,13 +157,22 @@ class UserWorkflowRun:
     async def _record_failure(self, failure: StepFailed) -> None:
         params, outcome = self._params, self._outcomes[-1]
         report = FailureReport(
-            tenant_id=params.tenant_id, run_id=params.run_id, definition_id=params.definition_id,
-            version=params.version, step_id=outcome.step_id, error=failure.error, attempts=failure.attempts,
-            first_failed_at=outcome.started_at or workflow.now(), last_failed_at=outcome.finished_at or workflow.now(),
+            tenant_id=params.tenant_id,
+            run_id=params.run_id,
+            definition_id=params.definition_id,
+            version=params.version,
+            step_id=outcome.step_id,
+            error=failure.error,
+            attempts=failure.attempts,
+            first_failed_at=outcome.started_at or workflow.now(),
+            last_failed_at=outcome.finished_at or workflow.now(),
         )
         await workflow.execute_activity_method(
-            RunStoreActivities.record_failure, report, start_to_close_timeout=STORE_TIMEOUT,
-            schedule_to_close_timeout=RECORD_GIVE_UP, retry_policy=RECORD_RETRY,
+            RunStoreActivities.record_failure,
+            report,
+            start_to_close_timeout=STORE_TIMEOUT,
+            schedule_to_close_timeout=RECORD_GIVE_UP,
+            retry_policy=RECORD_RETRY,
         )
 
     async def _count_unadmitted_run(self) -> None:
@@ -173,8 +182,11 @@ class UserWorkflowRun:
         if params.trigger in ADMITTED_TRIGGERS or not workflow.patched(COUNT_RUN_PATCH):
             return
         await workflow.execute_local_activity_method(
-            UsageActivities.record_usage, UsageRecord(tenant_id=params.tenant_id, run_id=params.run_id, runs=1),
-            start_to_close_timeout=STORE_TIMEOUT, schedule_to_close_timeout=RECORD_GIVE_UP, retry_policy=RECORD_RETRY,
+            UsageActivities.record_usage,
+            UsageRecord(tenant_id=params.tenant_id, run_id=params.run_id, runs=1),
+            start_to_close_timeout=STORE_TIMEOUT,
+            schedule_to_close_timeout=RECORD_GIVE_UP,
+            retry_policy=RECORD_RETRY,
         )
 
     async def _execute(self, step: Step, outcome: StepOutcome) -> str | None:
@@ -247,8 +259,11 @@ class UserWorkflowRun:
                 HttpActivities.call, call, start_to_close_timeout=timeout, retry_policy=policy
             )
         return await workflow.execute_activity_method(
-            HttpActivities.call, call, start_to_close_timeout=timeout,
-            heartbeat_timeout=HEARTBEAT_TIMEOUT, retry_policy=policy,
+            HttpActivities.call,
+            call,
+            start_to_close_timeout=timeout,
+            heartbeat_timeout=HEARTBEAT_TIMEOUT,
+            retry_policy=policy,
         )
 
     async def _send_email(self, step: EmailStep, scope: dict[str, Any]) -> Any:
@@ -260,18 +275,24 @@ class UserWorkflowRun:
             idempotency_key=self._idempotency_key(step.id),
         )
         return await workflow.execute_activity_method(
-            EmailActivities.send_email, message, start_to_close_timeout=EMAIL_STEP_TIMEOUT,
+            EmailActivities.send_email,
+            message,
+            start_to_close_timeout=EMAIL_STEP_TIMEOUT,
             retry_policy=retry_for(step.retry, self._params.retry_defaults),
         )
 
     async def _ask_ai(self, step: AiStep, scope: dict[str, Any]) -> Any:
         prompt = AiPrompt(
             tenant_id=self._params.tenant_id,
-            prompt=render(step.prompt, scope), model=step.model, max_tokens=step.max_tokens,
+            prompt=render(step.prompt, scope),
+            model=step.model,
+            max_tokens=step.max_tokens,
             idempotency_key=self._idempotency_key(step.id),
         )
         return await workflow.execute_activity_method(
-            AiActivities.complete, prompt, start_to_close_timeout=AI_STEP_TIMEOUT,
+            AiActivities.complete,
+            prompt,
+            start_to_close_timeout=AI_STEP_TIMEOUT,
             retry_policy=retry_for(step.retry, self._params.retry_defaults),
         )
 
@@ -281,8 +302,11 @@ class UserWorkflowRun:
             return
         requested = workflow.now()
         self._waiting = PendingApproval(
-            step_id=step.id, approval_class=step.approval_class, message=render(step.message, scope),
-            requested_at=requested, expires_at=requested + timedelta(seconds=step.timeout_s),
+            step_id=step.id,
+            approval_class=step.approval_class,
+            message=render(step.message, scope),
+            requested_at=requested,
+            expires_at=requested + timedelta(seconds=step.timeout_s),
             on_timeout=step.on_timeout,
         )
         outcome.status = "waiting"
@@ -302,7 +326,10 @@ class UserWorkflowRun:
             raise StepFailed(StepError(type="ApprovalExpired", message=f"approval of {step.id} expired"), 1)
         approved = step.on_timeout == "approve"
         self._decisions[step.id] = StepDecision(
-            step_id=step.id, approved=approved, decided_by="timeout", role="founder",
+            step_id=step.id,
+            approved=approved,
+            decided_by="timeout",
+            role="founder",
             comment=f"no decision within {step.timeout_s:g} s",
         )
 
@@ -331,10 +358,19 @@ class UserWorkflowRun:
     def progress(self) -> RunProgress:
         params = self._params
         return RunProgress(
-            run_id=params.run_id, tenant_id=params.tenant_id, definition_id=params.definition_id,
-            version=params.version, status=self._status, current_step=self._current, waiting=self._waiting,
-            steps=self._outcomes, vars=self._vars, error=self._error, trigger=params.trigger,
-            resumed_from=params.resume.from_run_id if params.resume else None, input=params.input,
+            run_id=params.run_id,
+            tenant_id=params.tenant_id,
+            definition_id=params.definition_id,
+            version=params.version,
+            status=self._status,
+            current_step=self._current,
+            waiting=self._waiting,
+            steps=self._outcomes,
+            vars=self._vars,
+            error=self._error,
+            trigger=params.trigger,
+            resumed_from=params.resume.from_run_id if params.resume else None,
+            input=params.input,
         )
 
     def _scope(self) -> dict[str, Any]:

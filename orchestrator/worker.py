@@ -57,8 +57,19 @@ from starters.platform_schedules import ensure_platform_schedules
 from starters.runs import TemporalRunControl
 
 ALL_WORKFLOWS = [
-    UserWorkflowRun, AutoRecovery, TenantLifecycle, DataExport, CostAutopilot, UpgradePlanner, ComplianceAudit,
-    Heartbeat, DailyReport, Checkout, StripeEvent, Dunning, BillingPortal,
+    UserWorkflowRun,
+    AutoRecovery,
+    TenantLifecycle,
+    DataExport,
+    CostAutopilot,
+    UpgradePlanner,
+    ComplianceAudit,
+    Heartbeat,
+    DailyReport,
+    Checkout,
+    StripeEvent,
+    Dunning,
+    BillingPortal,
 ]
 # Compiled Jinja2 templates import jinja2's runtime when they render; it must come from outside the sandbox.
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
@@ -89,8 +100,7 @@ def build_activities(settings: Settings, engine: Engine, control: TemporalRunCon
     ]
 
 
-def _run_steps(settings: Settings, engine: Engine, box: SecretBox | None,
-               email: EmailActivities) -> list[Activity]:
+def _run_steps(settings: Settings, engine: Engine, box: SecretBox | None, email: EmailActivities) -> list[Activity]:
     """What a tenant's run calls: its side-effecting steps, its failure record and its usage count."""
     http = HttpActivities(
         build_http_client(),
@@ -107,55 +117,109 @@ def _run_steps(settings: Settings, engine: Engine, box: SecretBox | None,
 def _tenants(engine: Engine, control: TemporalRunControl) -> list[Activity]:
     """A tenant's lifecycle and its data-subject requests."""
     tenants, data_requests = TenantStoreActivities(engine, control), DataRequestActivities(engine, control)
-    return [tenants.record_status, tenants.record_throttle, tenants.pause_schedules, tenants.purge_tenant,
-            data_requests.write_export, data_requests.mark_failed]
+    return [
+        tenants.record_status,
+        tenants.record_throttle,
+        tenants.pause_schedules,
+        tenants.purge_tenant,
+        data_requests.write_export,
+        data_requests.mark_failed,
+    ]
 
 
 def _platform_jobs(engine: Engine, control: TemporalRunControl) -> list[Activity]:
     """Auto-recovery, the cost autopilot and the upgrade planner."""
     recovery, cost = RecoveryActivities(engine, control), CostActivities(engine, control)
     upgrades = UpgradeActivities(engine)
-    return [recovery.list_open_failures, recovery.write_assessments, recovery.redrive_failure,
-            cost.sample_spend, cost.throttle_tenant, upgrades.gather_signals, upgrades.write_plans]
+    return [
+        recovery.list_open_failures,
+        recovery.write_assessments,
+        recovery.redrive_failure,
+        cost.sample_spend,
+        cost.throttle_tenant,
+        upgrades.gather_signals,
+        upgrades.write_plans,
+    ]
 
 
-def _compliance(settings: Settings, engine: Engine, control: TemporalRunControl, box: SecretBox | None,
-                email: EmailActivities) -> list[Activity]:
+def _compliance(
+    settings: Settings, engine: Engine, control: TemporalRunControl, box: SecretBox | None, email: EmailActivities
+) -> list[Activity]:
     """The compliance audit's families of checks, its report and the founder's alert."""
-    compliance = ComplianceActivities(engine, control, box, settings.levqor_founder_token.get_secret_value(),
-                                      settings.log_file, email, settings.founder_email)
-    return [compliance.check_data_requests, compliance.check_legal_documents, compliance.check_retention,
-            compliance.check_access, compliance.check_secret_exposure, compliance.open_report,
-            compliance.store_report, compliance.notify_founder]
+    compliance = ComplianceActivities(
+        engine,
+        control,
+        box,
+        settings.levqor_founder_token.get_secret_value(),
+        settings.log_file,
+        email,
+        settings.founder_email,
+    )
+    return [
+        compliance.check_data_requests,
+        compliance.check_legal_documents,
+        compliance.check_retention,
+        compliance.check_access,
+        compliance.check_secret_exposure,
+        compliance.open_report,
+        compliance.store_report,
+        compliance.notify_founder,
+    ]
 
 
-def _health(settings: Settings, engine: Engine, control: TemporalRunControl,
-            stripe_client: stripe.StripeClient | None) -> list[Activity]:
+def _health(
+    settings: Settings, engine: Engine, control: TemporalRunControl, stripe_client: stripe.StripeClient | None
+) -> list[Activity]:
     """The heartbeat's probes and the daily report's telemetry."""
     ai_client = build_ai_client(_plain(settings.openai_api_key), settings.openai_base_url)
     health = HealthActivities(engine, control, stripe_client, ai_client)
     telemetry = TelemetryActivities(engine)
-    return [health.check_database, health.check_temporal, health.check_stripe, health.check_ai,
-            health.count_recent_errors, health.record_health,
-            telemetry.scan_anomalies, telemetry.gather_report_inputs, telemetry.write_daily_report,
-            telemetry.prune_telemetry]
+    return [
+        health.check_database,
+        health.check_temporal,
+        health.check_stripe,
+        health.check_ai,
+        health.count_recent_errors,
+        health.record_health,
+        telemetry.scan_anomalies,
+        telemetry.gather_report_inputs,
+        telemetry.write_daily_report,
+        telemetry.prune_telemetry,
+    ]
 
 
-def _billing(settings: Settings, engine: Engine, control: TemporalRunControl, email: EmailActivities,
-             stripe_client: stripe.StripeClient | None) -> list[Activity]:
+def _billing(
+    settings: Settings,
+    engine: Engine,
+    control: TemporalRunControl,
+    email: EmailActivities,
+    stripe_client: stripe.StripeClient | None,
+) -> list[Activity]:
     """Stripe sessions, Stripe events applied to the database, and dunning."""
     stripe_api, billing_store = StripeActivities(stripe_client), BillingStoreActivities(engine)
     dunning = DunningActivities(engine, email, control, settings.tenant_grace_period_s)
-    return [stripe_api.create_checkout_session, stripe_api.create_portal_session,
-            billing_store.apply_event, billing_store.record_audit, dunning.send_notice, dunning.change_tenant]
+    return [
+        stripe_api.create_checkout_session,
+        stripe_api.create_portal_session,
+        billing_store.apply_event,
+        billing_store.record_audit,
+        dunning.send_notice,
+        dunning.change_tenant,
+    ]
 
 
 def _plain(secret: SecretStr | None) -> str | None:
     return secret.get_secret_value() if secret else None
 
 
-def build_worker(client: Client, settings: Settings, engine: Engine, task_queue: str | None = None,
-                 telemetry: TelemetryBuffer | None = None, usage: UsageBuffer | None = None) -> Worker:
+def build_worker(
+    client: Client,
+    settings: Settings,
+    engine: Engine,
+    task_queue: str | None = None,
+    telemetry: TelemetryBuffer | None = None,
+    usage: UsageBuffer | None = None,
+) -> Worker:
     """The worker; `telemetry` and `usage` are the process's buffers (made here when not given, for tests)."""
     queue = task_queue or settings.task_queue
     telemetry = telemetry or TelemetryBuffer(engine, "worker", settings.telemetry_flush_interval_s)
@@ -178,8 +242,11 @@ def build_worker(client: Client, settings: Settings, engine: Engine, task_queue:
 
 async def serve(settings: Settings) -> None:
     """Runs a worker until SIGTERM or SIGINT, then lets in-flight tasks finish."""
-    client = await connect(settings.temporal_address, settings.temporal_namespace,
-                           runtime=metrics_runtime(settings.worker_metrics_bind_address))
+    client = await connect(
+        settings.temporal_address,
+        settings.temporal_namespace,
+        runtime=metrics_runtime(settings.worker_metrics_bind_address),
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

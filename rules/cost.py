@@ -10,7 +10,10 @@ def is_spike(rate: SpendRate, params: CostAutopilotInput) -> bool:
     if rate.rate_micros_per_hour is None:
         return False
     trailing = rate.trailing_micros_per_hour or 0.0
-    return rate.rate_micros_per_hour > params.floor_micros_per_hour and rate.rate_micros_per_hour > params.spike_factor * trailing
+    return (
+        rate.rate_micros_per_hour > params.floor_micros_per_hour
+        and rate.rate_micros_per_hour > params.spike_factor * trailing
+    )
 
 
 def trailing_average(rates: Iterable[int | None]) -> float | None:

@@ -13,13 +13,22 @@ ERROR_RATE_FLOOR = 0.20
 
 
 def build_report(inputs: ReportInputs, now: datetime, window_hours: int) -> DailyReportBody:
-    components = [_availability(inputs), _errors(inputs.telemetry), _anomalies(inputs.anomalies),
-                  _failures(inputs.open_failures)]
+    components = [
+        _availability(inputs),
+        _errors(inputs.telemetry),
+        _anomalies(inputs.anomalies),
+        _failures(inputs.open_failures),
+    ]
     return DailyReportBody(
-        day=now.date().isoformat(), generated_at=now, window_hours=window_hours,
-        score=sum(c.score for c in components), components=components,
-        top_errors=inputs.telemetry.top_errors, top_events=inputs.telemetry.top_events,
-        anomalies=inputs.anomalies, suggestions=suggestions(inputs),
+        day=now.date().isoformat(),
+        generated_at=now,
+        window_hours=window_hours,
+        score=sum(c.score for c in components),
+        components=components,
+        top_errors=inputs.telemetry.top_errors,
+        top_events=inputs.telemetry.top_events,
+        anomalies=inputs.anomalies,
+        suggestions=suggestions(inputs),
     )
 
 
@@ -29,13 +38,17 @@ def suggestions(inputs: ReportInputs) -> list[str]:
     if inputs.heartbeats == 0:
         advice.append("No heartbeat was recorded: check that a worker runs the platform-heartbeat schedule.")
     for check, failures in sorted(inputs.failed_checks.items(), key=lambda kv: -kv[1]):
-        advice.append(f"The {check} check failed in {failures} of {inputs.heartbeats} heartbeats: "
-                      f"{CHECK_ADVICE.get(check, 'look at its health records')}.")
+        advice.append(
+            f"The {check} check failed in {failures} of {inputs.heartbeats} heartbeats: "
+            f"{CHECK_ADVICE.get(check, 'look at its health records')}."
+        )
     for anomaly in inputs.anomalies:
         advice.append(_anomaly_advice(anomaly))
     if inputs.open_failures:
-        advice.append(f"{inputs.open_failures} failed runs wait in the failure queue: review "
-                      "GET /api/guardian/healing-plan and re-drive or fix them.")
+        advice.append(
+            f"{inputs.open_failures} failed runs wait in the failure queue: review "
+            "GET /api/guardian/healing-plan and re-drive or fix them."
+        )
     return advice[:20] or ["Nothing to improve today: every check passed and no anomaly was found."]
 
 
@@ -51,37 +64,55 @@ def _anomaly_advice(anomaly: Anomaly) -> str:
     if anomaly.rule == "repeated_message":
         return f"'{anomaly.subject}' ({anomaly.source}) repeated {anomaly.count} times: fix its root cause."
     if anomaly.rule == "slow_endpoint":
-        return (f"{anomaly.subject} ({anomaly.source}) has a p95 of {anomaly.value:.0f} ms, over "
-                f"{anomaly.threshold:.0f} ms: profile it, add an index or a cache.")
-    return (f"{anomaly.source} reports {anomaly.value:.0%} errors (over {anomaly.threshold:.0%}): "
-            "look at its top errors first.")
+        return (
+            f"{anomaly.subject} ({anomaly.source}) has a p95 of {anomaly.value:.0f} ms, over "
+            f"{anomaly.threshold:.0f} ms: profile it, add an index or a cache."
+        )
+    return (
+        f"{anomaly.source} reports {anomaly.value:.0%} errors (over {anomaly.threshold:.0%}): "
+        "look at its top errors first."
+    )
 
 
 def _availability(inputs: ReportInputs) -> ScoreComponent:
     share = inputs.heartbeats_ok / inputs.heartbeats if inputs.heartbeats else 0.0
-    return ScoreComponent(name="availability", score=round(AVAILABILITY_POINTS * share), max=AVAILABILITY_POINTS,
-                          detail=f"{inputs.heartbeats_ok} of {inputs.heartbeats} heartbeats ok")
+    return ScoreComponent(
+        name="availability",
+        score=round(AVAILABILITY_POINTS * share),
+        max=AVAILABILITY_POINTS,
+        detail=f"{inputs.heartbeats_ok} of {inputs.heartbeats} heartbeats ok",
+    )
 
 
 def _errors(telemetry: TelemetrySummary) -> ScoreComponent:
     lost = min(1.0, telemetry.error_rate / ERROR_RATE_FLOOR)
-    return ScoreComponent(name="errors", score=round(ERROR_POINTS * (1 - lost)), max=ERROR_POINTS,
-                          detail=f"{telemetry.errors} errors in {telemetry.total} events ({telemetry.error_rate:.1%})")
+    return ScoreComponent(
+        name="errors",
+        score=round(ERROR_POINTS * (1 - lost)),
+        max=ERROR_POINTS,
+        detail=f"{telemetry.errors} errors in {telemetry.total} events ({telemetry.error_rate:.1%})",
+    )
 
 
 def _anomalies(anomalies: list[Anomaly]) -> ScoreComponent:
     cost = sum(10 if a.severity == "critical" else 5 for a in anomalies)
-    return ScoreComponent(name="anomalies", score=max(0, ANOMALY_POINTS - cost), max=ANOMALY_POINTS,
-                          detail=f"{len(anomalies)} anomalies")
+    return ScoreComponent(
+        name="anomalies", score=max(0, ANOMALY_POINTS - cost), max=ANOMALY_POINTS, detail=f"{len(anomalies)} anomalies"
+    )
 
 
 def _failures(open_failures: int) -> ScoreComponent:
-    return ScoreComponent(name="failure_queue", score=max(0, FAILURE_POINTS - open_failures), max=FAILURE_POINTS,
-                          detail=f"{open_failures} open failures")
+    return ScoreComponent(
+        name="failure_queue",
+        score=max(0, FAILURE_POINTS - open_failures),
+        max=FAILURE_POINTS,
+        detail=f"{open_failures} open failures",
+    )
 
 
-def live_status(db_ok: bool, temporal_ok: bool, record_stale: bool, warming_up: bool, stripe: str,
-                ai: str) -> HealthStatus:
+def live_status(
+    db_ok: bool, temporal_ok: bool, record_stale: bool, warming_up: bool, stripe: str, ai: str
+) -> HealthStatus:
     """The heartbeat endpoint's status: down when the database or Temporal does not answer now; degraded when
     the latest Heartbeat record is stale (except while `warming_up`: right after a (re)start the schedule has
     not had the chance to write a fresh record yet) or found Stripe or the AI provider failed."""

@@ -44,15 +44,25 @@ def price_list(region: str | None) -> PriceList:
 def _item(item_id: str, name: str, kind: Literal["plan", "package"], usd: Decimal, where: Region) -> ItemPrice:
     amount = local_price(usd, where)
     return ItemPrice(
-        id=item_id, name=name, kind=kind, interval="month" if kind == "plan" else "one_off",
-        amount=amount, currency=where.currency, usd_equivalent=round(float(amount / where.fx_per_usd), 2),
+        id=item_id,
+        name=name,
+        kind=kind,
+        interval="month" if kind == "plan" else "one_off",
+        amount=amount,
+        currency=where.currency,
+        usd_equivalent=round(float(amount / where.fx_per_usd), 2),
     )
 
 
 def _public(code: str, region: Region) -> RegionPublic:
     return RegionPublic(
-        code=code, name=region.name, currency=region.currency, ppp_factor=float(region.ppp_factor),
-        tier=region.tier, rounding=region.rounding, fx_per_usd=float(region.fx_per_usd),
+        code=code,
+        name=region.name,
+        currency=region.currency,
+        ppp_factor=float(region.ppp_factor),
+        tier=region.tier,
+        rounding=region.rounding,
+        fx_per_usd=float(region.fx_per_usd),
         fx_as_of=CATALOG.fx_as_of,
     )
 

@@ -40,8 +40,12 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 
 def latency(samples: Iterable[TelemetrySample]) -> Latency:
     durations = [s.duration_ms for s in samples if s.duration_ms is not None]
-    return Latency(samples=len(durations), p50_ms=percentile(durations, 50), p95_ms=percentile(durations, 95),
-                   p99_ms=percentile(durations, 99))
+    return Latency(
+        samples=len(durations),
+        p50_ms=percentile(durations, 50),
+        p95_ms=percentile(durations, 95),
+        p99_ms=percentile(durations, 99),
+    )
 
 
 def top_messages(samples: Iterable[TelemetrySample], kind: TelemetryKind, limit: int = 5) -> list[MessageCount]:
@@ -59,15 +63,22 @@ def summarise(samples: Sequence[TelemetrySample], since: datetime, until: dateti
     endpoints = [EndpointLatency(endpoint=e, latency=latency(group)) for e, group in by_endpoint.items()]
     errors = sum(s.kind == "error" for s in samples)
     return TelemetrySummary(
-        since=since, until=until, total=len(samples), errors=errors, error_rate=_rate(errors, len(samples)),
-        latency=latency(samples), sources=[_source_summary(name, group) for name, group in sorted(by_source.items())],
+        since=since,
+        until=until,
+        total=len(samples),
+        errors=errors,
+        error_rate=_rate(errors, len(samples)),
+        latency=latency(samples),
+        sources=[_source_summary(name, group) for name, group in sorted(by_source.items())],
         slowest_endpoints=sorted(endpoints, key=lambda e: e.latency.p95_ms or 0, reverse=True)[:10],
-        top_errors=top_messages(samples, "error"), top_events=top_messages(samples, "event"),
+        top_errors=top_messages(samples, "error"),
+        top_events=top_messages(samples, "event"),
     )
 
 
-def detect_anomalies(samples: Sequence[TelemetrySample], now: datetime,
-                     rules: AnomalyRules | None = None) -> list[Anomaly]:
+def detect_anomalies(
+    samples: Sequence[TelemetrySample], now: datetime, rules: AnomalyRules | None = None
+) -> list[Anomaly]:
     """Every rule over the samples of the last `rules.window_s` before `now`; critical ones first."""
     rules = rules or AnomalyRules()
     since = now - timedelta(seconds=rules.window_s)
@@ -82,9 +93,17 @@ def _repeated(samples: list[TelemetrySample], rules: AnomalyRules) -> list[Anoma
         if sample.kind == "error":
             groups[(sample.source, sample.message)].append(sample)
     return [
-        _anomaly("repeated_message", source, message, len(group), rules.repeat_min, group,
-                 critical=len(group) >= 10 * rules.repeat_min)
-        for (source, message), group in groups.items() if len(group) >= rules.repeat_min
+        _anomaly(
+            "repeated_message",
+            source,
+            message,
+            len(group),
+            rules.repeat_min,
+            group,
+            critical=len(group) >= 10 * rules.repeat_min,
+        )
+        for (source, message), group in groups.items()
+        if len(group) >= rules.repeat_min
     ]
 
 
@@ -97,8 +116,9 @@ def _slow(samples: list[TelemetrySample], rules: AnomalyRules) -> list[Anomaly]:
     for (source, endpoint), group in groups.items():
         p95 = percentile([s.duration_ms for s in group if s.duration_ms is not None], 95) or 0.0
         if p95 > rules.slow_ms:
-            found.append(_anomaly("slow_endpoint", source, endpoint, p95, rules.slow_ms, group,
-                                  critical=p95 > 5 * rules.slow_ms))
+            found.append(
+                _anomaly("slow_endpoint", source, endpoint, p95, rules.slow_ms, group, critical=p95 > 5 * rules.slow_ms)
+            )
     return found
 
 
@@ -111,23 +131,53 @@ def _error_rates(samples: list[TelemetrySample], rules: AnomalyRules) -> list[An
         errors = [s for s in group if s.kind == "error"]
         rate = _rate(len(errors), len(group))
         if len(group) >= rules.min_events and rate > rules.max_error_rate:
-            found.append(_anomaly("high_error_rate", source, source, rate, rules.max_error_rate, errors,
-                                  critical=rate > 2.5 * rules.max_error_rate))
+            found.append(
+                _anomaly(
+                    "high_error_rate",
+                    source,
+                    source,
+                    rate,
+                    rules.max_error_rate,
+                    errors,
+                    critical=rate > 2.5 * rules.max_error_rate,
+                )
+            )
     return found
 
 
-def _anomaly(rule: AnomalyRule, source: str, subject: str, value: float, threshold: float,
-             group: list[TelemetrySample], critical: bool) -> Anomaly:
-    return Anomaly(rule=rule, severity="critical" if critical else "warning", source=source, subject=subject,
-                   value=round(value, 4), threshold=threshold, count=len(group),
-                   first_at=min(s.at for s in group), last_at=max(s.at for s in group))
+def _anomaly(
+    rule: AnomalyRule,
+    source: str,
+    subject: str,
+    value: float,
+    threshold: float,
+    group: list[TelemetrySample],
+    critical: bool,
+) -> Anomaly:
+    return Anomaly(
+        rule=rule,
+        severity="critical" if critical else "warning",
+        source=source,
+        subject=subject,
+        value=round(value, 4),
+        threshold=threshold,
+        count=len(group),
+        first_at=min(s.at for s in group),
+        last_at=max(s.at for s in group),
+    )
 
 
 def _source_summary(source: str, group: list[TelemetrySample]) -> SourceSummary:
     kinds = Counter(s.kind for s in group)
-    return SourceSummary(source=source, total=len(group), errors=kinds["error"], events=kinds["event"],
-                         performance=kinds["performance"], error_rate=_rate(kinds["error"], len(group)),
-                         latency=latency(group))
+    return SourceSummary(
+        source=source,
+        total=len(group),
+        errors=kinds["error"],
+        events=kinds["event"],
+        performance=kinds["performance"],
+        error_rate=_rate(kinds["error"], len(group)),
+        latency=latency(group),
+    )
 
 
 def _rate(part: int, whole: int) -> float:

@@ -62,10 +62,12 @@ def _failure_plan(group: FailureGroup) -> PlanProposal:
     return PlanProposal(
         fingerprint=f"failures:{group.definition_id}:{group.step_id}:{group.category}",
         title=f"Step {group.step_id} {advice.split(':')[0]}",
-        description=f"Step {group.step_id} of workflow {group.definition_id} {advice} "
-                    f"({group.count} open failures).",
+        description=f"Step {group.step_id} of workflow {group.definition_id} {advice} ({group.count} open failures).",
         priority=1 if group.count >= 10 else 2 if group.count >= 5 else 3,
-        category=category, risk_level=risk, source="failure_queue", metadata=group.model_dump(),
+        category=category,
+        risk_level=risk,
+        source="failure_queue",
+        metadata=group.model_dump(),
     )
 
 
@@ -74,8 +76,12 @@ def _throttled_plan(signal: TenantSignal) -> PlanProposal:
         fingerprint=f"cost:throttled:{signal.tenant_id}",
         title="A tenant is throttled for a spend spike",
         description=f"Tenant {signal.tenant_id} ({signal.plan}) was capped by the cost autopilot: confirm the spike "
-                    "with them, then lift the throttle or move them to a plan that prices this usage.",
-        priority=2, category="pricing", risk_level="low", source="cost_autopilot", metadata=signal.model_dump(),
+        "with them, then lift the throttle or move them to a plan that prices this usage.",
+        priority=2,
+        category="pricing",
+        risk_level="low",
+        source="cost_autopilot",
+        metadata=signal.model_dump(),
     )
 
 
@@ -84,17 +90,24 @@ def _near_limit_plan(signal: TenantSignal) -> PlanProposal:
         fingerprint=f"usage:near-limit:{signal.tenant_id}",
         title="A tenant is close to its plan's limits",
         description=f"Tenant {signal.tenant_id} has used {NEAR_LIMIT_SHARE:.0%} or more of a {signal.plan} limit this "
-                    "month: offer the next plan before run starts are refused.",
-        priority=3, category="pricing", risk_level="low", source="usage", metadata=signal.model_dump(),
+        "month: offer the next plan before run starts are refused.",
+        priority=3,
+        category="pricing",
+        risk_level="low",
+        source="usage",
+        metadata=signal.model_dump(),
     )
 
 
 def _finding_plan(finding: FindingSignal) -> PlanProposal:
     return PlanProposal(
         fingerprint=f"compliance:{finding.check}:{finding.tenant_id or 'platform'}",
-        title=f"Compliance: {finding.title}"[:200], description=finding.remediation[:2000],
-        priority=1 if finding.severity == "critical" else 2, category="security",
-        risk_level="high" if finding.severity == "critical" else "medium", source="compliance_audit",
+        title=f"Compliance: {finding.title}"[:200],
+        description=finding.remediation[:2000],
+        priority=1 if finding.severity == "critical" else 2,
+        category="security",
+        risk_level="high" if finding.severity == "critical" else "medium",
+        source="compliance_audit",
         metadata=finding.model_dump(),
     )
 
@@ -105,8 +118,11 @@ def _heartbeat_plan(check: FailedCheck) -> PlanProposal:
         fingerprint=f"heartbeat:{check.name}",
         title=f"The {check.name} check keeps failing",
         description=f"The {check.name} check failed in {check.failed} of {check.total} heartbeats: "
-                    + ("add redundancy or alerting for it." if core else "check its credentials and reachability."),
-        priority=1 if core else 2, category="reliability", risk_level="medium", source="heartbeat",
+        + ("add redundancy or alerting for it." if core else "check its credentials and reachability."),
+        priority=1 if core else 2,
+        category="reliability",
+        risk_level="medium",
+        source="heartbeat",
         metadata=check.model_dump(),
     )
 
@@ -118,7 +134,10 @@ def _anomaly_plan(anomaly: Anomaly) -> PlanProposal:
         fingerprint=f"anomaly:{anomaly.rule}:{anomaly.source}:{subject}"[:200],
         title=f"{anomaly.rule.replace('_', ' ').capitalize()}: {anomaly.subject}"[:200],
         description=f"{anomaly.subject} ({anomaly.source}) measured {anomaly.value:g} against a threshold of "
-                    f"{anomaly.threshold:g} over {anomaly.count} events: {advice}."[:2000],
-        priority=1 if anomaly.severity == "critical" else 2, category=category, risk_level="medium",
-        source="telemetry", metadata=anomaly.model_dump(mode="json"),
+        f"{anomaly.threshold:g} over {anomaly.count} events: {advice}."[:2000],
+        priority=1 if anomaly.severity == "critical" else 2,
+        category=category,
+        risk_level="medium",
+        source="telemetry",
+        metadata=anomaly.model_dump(mode="json"),
     )

@@ -22,5 +22,3 @@ class ErrorBody(BaseModel):
     code: str = Field(description="Stable and machine-readable, e.g. `run_not_found`, `usage_limit_reached`.")
     message: str = Field(description="For a human; may change.")
     field: str | None = Field(default=None, description="The offending input's path, e.g. `body.steps[0].url`.")
-
-

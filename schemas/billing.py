@@ -14,9 +14,7 @@ DunningAction = Literal["start", "settle", "end"]
 DunningStatus = Literal["grace", "suspended", "settled"]
 NoticeKind = Literal["payment_failed", "reminder", "suspended", "settled"]
 # A bare local@domain.tld address, as the e-mail activity accepts it.
-BillingEmail = Annotated[
-    str, Field(max_length=320, pattern=r"^[^@\s<>,;:\"]+@[^@\s<>,;:\"]+\.[^@\s<>,;:\"]+$")
-]
+BillingEmail = Annotated[str, Field(max_length=320, pattern=r"^[^@\s<>,;:\"]+@[^@\s<>,;:\"]+\.[^@\s<>,;:\"]+$")]
 
 
 class CheckoutInput(BaseModel):

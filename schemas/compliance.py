@@ -47,10 +47,18 @@ class Finding(BaseModel):
     """Names, ids, counts and places; never a secret's value or an e-mail address."""
 
     @classmethod
-    def of(cls, check: str, severity: Severity, title: str, remediation: str, tenant_id: str | None = None,
-           **detail: Any) -> "Finding":
-        return cls(check=check, severity=severity, penalty=PENALTIES[severity], title=title[:200],
-                   remediation=remediation, tenant_id=tenant_id, detail=detail)
+    def of(
+        cls, check: str, severity: Severity, title: str, remediation: str, tenant_id: str | None = None, **detail: Any
+    ) -> "Finding":
+        return cls(
+            check=check,
+            severity=severity,
+            penalty=PENALTIES[severity],
+            title=title[:200],
+            remediation=remediation,
+            tenant_id=tenant_id,
+            detail=detail,
+        )
 
 
 class Findings(BaseModel):

@@ -63,5 +63,3 @@ class DailyReportResult(BaseModel):
     report_id: str
     score: int
     pruned: int
-
-

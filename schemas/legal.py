@@ -7,8 +7,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 LegalKind = Literal["terms", "privacy", "cookie_policy", "cookie_consent"]
 LEGAL_KINDS: tuple[LegalKind, ...] = ("terms", "privacy", "cookie_policy", "cookie_consent")
-LEGAL_LABELS: dict[str, str] = {"terms": "terms of service", "privacy": "privacy policy",
-                                "cookie_policy": "cookie policy", "cookie_consent": "cookie-consent banner configuration"}
+LEGAL_LABELS: dict[str, str] = {
+    "terms": "terms of service",
+    "privacy": "privacy policy",
+    "cookie_policy": "cookie policy",
+    "cookie_consent": "cookie-consent banner configuration",
+}
 
 
 class CookieCategory(BaseModel):

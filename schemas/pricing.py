@@ -90,5 +90,3 @@ class PriceList(BaseModel):
     plans: list[ItemPrice]
     packages: list[ItemPrice]
     note: str | None = None
-
-

@@ -6,7 +6,9 @@ from pydantic import BaseModel, Field
 
 from schemas.runs import RetryDefaults
 
-Category = Literal["transient_network", "target_5xx", "auth_4xx", "validation", "timeout", "approval_timed_out", "unknown"]
+Category = Literal[
+    "transient_network", "target_5xx", "auth_4xx", "validation", "timeout", "approval_timed_out", "unknown"
+]
 
 
 class AutoRecoveryInput(BaseModel):

@@ -36,11 +36,13 @@ def _checked_zone(value: str) -> str:
 
 
 Cron = Annotated[
-    str, Field(max_length=200, description="Five fields: minute hour day-of-month month day-of-week"),
+    str,
+    Field(max_length=200, description="Five fields: minute hour day-of-month month day-of-week"),
     AfterValidator(_checked_cron),
 ]
-Zone = Annotated[str, Field(max_length=64, description="An IANA time zone, e.g. Europe/Berlin"),
-                 AfterValidator(_checked_zone)]
+Zone = Annotated[
+    str, Field(max_length=64, description="An IANA time zone, e.g. Europe/Berlin"), AfterValidator(_checked_zone)
+]
 IntervalSeconds = Annotated[int, Field(ge=MIN_INTERVAL_S, le=MAX_INTERVAL_S)]
 
 
@@ -65,8 +67,7 @@ class ScheduleCreate(BaseModel):
     note: str | None = Field(default=None, max_length=500)
 
     def timing(self) -> ScheduleTiming:
-        return ScheduleTiming(cron=self.cron, interval_s=self.interval_s, timezone=self.timezone,
-                              overlap=self.overlap)
+        return ScheduleTiming(cron=self.cron, interval_s=self.interval_s, timezone=self.timezone, overlap=self.overlap)
 
 
 class ScheduleUpdate(BaseModel):

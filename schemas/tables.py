@@ -195,8 +195,15 @@ class UpgradePlan(SQLModel, table=True):
 
     __tablename__ = "upgrade_plan"
     # One live plan per fingerprint, even when two rebuilds race; applied and archived ones may repeat.
-    __table_args__ = (Index("uq_upgrade_plan_live_fingerprint", "fingerprint", unique=True,
-                            postgresql_where=text(LIVE_PLAN), sqlite_where=text(LIVE_PLAN)),)
+    __table_args__ = (
+        Index(
+            "uq_upgrade_plan_live_fingerprint",
+            "fingerprint",
+            unique=True,
+            postgresql_where=text(LIVE_PLAN),
+            sqlite_where=text(LIVE_PLAN),
+        ),
+    )
 
     id: str = Field(default_factory=_id, primary_key=True, max_length=36)
     fingerprint: str = Field(index=True, max_length=200)
@@ -308,6 +315,8 @@ class DailyReportRow(SQLModel, table=True):
     generated_at: datetime = Field(sa_type=UtcDateTime)
     score: int
     body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
 class BillingAccount(SQLModel, table=True):
     """A tenant's link to Stripe and its billing contact; the plan itself stays on the tenant row."""
 

@@ -110,10 +110,12 @@ class TelemetryEventCreate(BaseModel):
     endpoint: str | None = Field(default=None, max_length=300)
     duration_ms: float | None = Field(default=None, ge=0, le=86_400_000)
     status: int | None = Field(default=None, ge=100, le=599)
-    at: datetime | None = Field(default=None, description="When it happened; the receipt time when omitted "
-                                "or more than a day away from it.")
-    attributes: dict[AttributeKey, str | int | float | bool | None] = Field(default_factory=dict,
-                                                                           max_length=MAX_ATTRIBUTES)
+    at: datetime | None = Field(
+        default=None, description="When it happened; the receipt time when omitted or more than a day away from it."
+    )
+    attributes: dict[AttributeKey, str | int | float | bool | None] = Field(
+        default_factory=dict, max_length=MAX_ATTRIBUTES
+    )
 
     @field_validator("attributes")
     @classmethod

@@ -35,5 +35,3 @@ class UsagePublic(BaseModel):
     resets_at: datetime
     metrics: dict[Metric, MetricUsage]
     spend_usd: float
-
-

@@ -13,8 +13,18 @@ import sys
 from functools import cache
 from pathlib import Path
 
-PACKAGES = ("api", "activities", "core", "domain", "language", "orchestrator", "rules", "schemas", "starters",
-            "temporal")
+PACKAGES = (
+    "api",
+    "activities",
+    "core",
+    "domain",
+    "language",
+    "orchestrator",
+    "rules",
+    "schemas",
+    "starters",
+    "temporal",
+)
 
 
 def module_name(root: Path, path: Path) -> str:
@@ -42,11 +52,20 @@ def percentile(values: list[int], q: float) -> int:
 
 def main() -> None:
     root = Path(sys.argv[1] if len(sys.argv) > 1 else ".").resolve()
-    files = sorted(p for package in PACKAGES if (root / package).is_dir()
-                   for p in (root / package).rglob("*.py") if "__pycache__" not in p.parts)
+    files = sorted(
+        p
+        for package in PACKAGES
+        if (root / package).is_dir()
+        for p in (root / package).rglob("*.py")
+        if "__pycache__" not in p.parts
+    )
     lines = [len(p.read_text().splitlines()) for p in files]
-    functions = [node.end_lineno - node.lineno + 1 for p in files for node in ast.walk(ast.parse(p.read_text()))
-                 if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno]
+    functions = [
+        node.end_lineno - node.lineno + 1
+        for p in files
+        for node in ast.walk(ast.parse(p.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno
+    ]
     ignores = sum(p.read_text().count("# type: ignore") for p in files)
     api_files = {module_name(root, p): p for p in files if p.relative_to(root).parts[0] == "api"}
     graph = {name: api_imports(root, path, set(api_files)) for name, path in api_files.items()}
@@ -58,8 +77,10 @@ def main() -> None:
     print(f"checkout: {root}")
     print(f"files: {len(files)} ({sum(lines)} lines)")
     print(f"file lines: median {statistics.median(lines):.0f}, p90 {percentile(lines, 0.9)}, max {max(lines)}")
-    print(f"function lines: median {statistics.median(functions):.0f}, p90 {percentile(functions, 0.9)}, "
-          f"max {max(functions)} ({len(functions)} functions)")
+    print(
+        f"function lines: median {statistics.median(functions):.0f}, p90 {percentile(functions, 0.9)}, "
+        f"max {max(functions)} ({len(functions)} functions)"
+    )
     print(f"api/ files: {len(api_files)}, import depth inside api/: {max(map(depth, graph), default=0)}")
     print(f"'# type: ignore' comments: {ignores}")
 

@@ -36,14 +36,19 @@ def stripe_event_workflow_id(event_id: str) -> str:
     return f"stripe-event-{event_id}"
 
 
-async def run_checkout(client: Client, params: CheckoutInput, task_queue: str, eager: bool,
-                       timeout_s: float) -> CheckoutSession:
+async def run_checkout(
+    client: Client, params: CheckoutInput, task_queue: str, eager: bool, timeout_s: float
+) -> CheckoutSession:
     """The Checkout Session for this idempotency key: created once, the same one for a repeated request
     (a failed attempt may be repeated). Raises WorkflowFailureError, or TimeoutError after `timeout_s`."""
     workflow_id = checkout_workflow_id(params.tenant_id, params.idempotency_key)
     try:
         handle = await client.start_workflow(
-            Checkout.run, params, id=workflow_id, task_queue=task_queue, request_eager_start=eager,
+            Checkout.run,
+            params,
+            id=workflow_id,
+            task_queue=task_queue,
+            request_eager_start=eager,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
@@ -52,11 +57,16 @@ async def run_checkout(client: Client, params: CheckoutInput, task_queue: str, e
     return await asyncio.wait_for(handle.result(), timeout_s)
 
 
-async def open_billing_portal(client: Client, params: PortalInput, task_queue: str, eager: bool,
-                              timeout_s: float) -> PortalSession:
+async def open_billing_portal(
+    client: Client, params: PortalInput, task_queue: str, eager: bool, timeout_s: float
+) -> PortalSession:
     """A customer portal link; raises WorkflowFailureError, or TimeoutError after `timeout_s`."""
     handle = await client.start_workflow(
-        BillingPortal.run, params, id=f"billing-portal-{uuid.uuid4()}", task_queue=task_queue, request_eager_start=eager,
+        BillingPortal.run,
+        params,
+        id=f"billing-portal-{uuid.uuid4()}",
+        task_queue=task_queue,
+        request_eager_start=eager,
     )
     return await asyncio.wait_for(handle.result(), timeout_s)
 
@@ -66,8 +76,12 @@ async def start_stripe_event(client: Client, event: StripeEventInput, task_queue
     A run that failed or was terminated may be started again: the event row still prevents a second apply."""
     try:
         await client.start_workflow(
-            StripeEvent.run, event, id=stripe_event_workflow_id(event.event_id), task_queue=task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY, request_eager_start=eager,
+            StripeEvent.run,
+            event,
+            id=stripe_event_workflow_id(event.event_id),
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+            request_eager_start=eager,
         )
     except WorkflowAlreadyStartedError:
         return False

@@ -14,8 +14,9 @@ async def connect(address: str, namespace: str, wait_s: float = 30.0, runtime: R
     deadline = time.monotonic() + wait_s
     while True:
         try:
-            return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter,
-                                        runtime=runtime)
+            return await Client.connect(
+                address, namespace=namespace, data_converter=pydantic_data_converter, runtime=runtime
+            )
         except RuntimeError:
             if time.monotonic() >= deadline:
                 raise

@@ -46,7 +46,8 @@ log = structlog.get_logger()
 
 def auto_recovery_schedule(settings: Settings) -> Schedule:
     params = AutoRecoveryInput(
-        apply=settings.auto_recovery_apply, max_redrives=settings.auto_recovery_max_redrives,
+        apply=settings.auto_recovery_apply,
+        max_redrives=settings.auto_recovery_max_redrives,
         retry_defaults=settings.retry_defaults(),
     )
     return Schedule(
@@ -61,10 +62,14 @@ def auto_recovery_schedule(settings: Settings) -> Schedule:
 def cost_autopilot_schedule(settings: Settings) -> Schedule:
     return Schedule(
         action=ScheduleActionStartWorkflow(
-            CostAutopilot.run, settings.cost_autopilot_input(), id="platform-cost-autopilot-run",
+            CostAutopilot.run,
+            settings.cost_autopilot_input(),
+            id="platform-cost-autopilot-run",
             task_queue=settings.task_queue,
         ),
-        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.cost_autopilot_interval_s))]),
+        spec=ScheduleSpec(
+            intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.cost_autopilot_interval_s))]
+        ),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
 
@@ -72,19 +77,28 @@ def cost_autopilot_schedule(settings: Settings) -> Schedule:
 def upgrade_planner_schedule(settings: Settings) -> Schedule:
     return Schedule(
         action=ScheduleActionStartWorkflow(
-            UpgradePlanner.run, UpgradePlannerInput(stale_after_s=settings.upgrade_plan_stale_after_s),
-            id="platform-upgrade-planner-run", task_queue=settings.task_queue,
+            UpgradePlanner.run,
+            UpgradePlannerInput(stale_after_s=settings.upgrade_plan_stale_after_s),
+            id="platform-upgrade-planner-run",
+            task_queue=settings.task_queue,
         ),
-        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.upgrade_planner_interval_s))]),
+        spec=ScheduleSpec(
+            intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.upgrade_planner_interval_s))]
+        ),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
 
 
-def compliance_audit_input(settings: Settings, report_id: str | None = None, tenant_id: str | None = None,
-                           trigger: AuditTrigger = "schedule") -> ComplianceAuditInput:
+def compliance_audit_input(
+    settings: Settings, report_id: str | None = None, tenant_id: str | None = None, trigger: AuditTrigger = "schedule"
+) -> ComplianceAuditInput:
     return ComplianceAuditInput(
-        report_id=report_id, tenant_id=tenant_id, trigger=trigger, retention_days=settings.data_retention_days,
-        dsar_warning_days=settings.dsar_warning_days, api_key_unused_days=settings.api_key_unused_days,
+        report_id=report_id,
+        tenant_id=tenant_id,
+        trigger=trigger,
+        retention_days=settings.data_retention_days,
+        dsar_warning_days=settings.dsar_warning_days,
+        api_key_unused_days=settings.api_key_unused_days,
     )
 
 
@@ -96,11 +110,18 @@ def compliance_audit_schedule(settings: Settings) -> Schedule:
     """Daily at COMPLIANCE_AUDIT_HOUR_UTC; the report id is chosen by each run."""
     return Schedule(
         action=ScheduleActionStartWorkflow(
-            ComplianceAudit.run, compliance_audit_input(settings), id="platform-compliance-audit-run",
+            ComplianceAudit.run,
+            compliance_audit_input(settings),
+            id="platform-compliance-audit-run",
             task_queue=settings.task_queue,
         ),
-        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(
-            every=timedelta(days=1), offset=timedelta(hours=settings.compliance_audit_hour_utc))]),
+        spec=ScheduleSpec(
+            intervals=[
+                ScheduleIntervalSpec(
+                    every=timedelta(days=1), offset=timedelta(hours=settings.compliance_audit_hour_utc)
+                )
+            ]
+        ),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
 
@@ -110,8 +131,9 @@ def heartbeat_schedule(settings: Settings) -> Schedule:
     every = timedelta(seconds=settings.heartbeat_interval_s)
     params = HeartbeatInput(error_window_s=15 * 60, retention_days=settings.health_retention_days)
     return Schedule(
-        action=ScheduleActionStartWorkflow(Heartbeat.run, params, id="platform-heartbeat-run",
-                                           task_queue=settings.task_queue, execution_timeout=every),
+        action=ScheduleActionStartWorkflow(
+            Heartbeat.run, params, id="platform-heartbeat-run", task_queue=settings.task_queue, execution_timeout=every
+        ),
         spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
@@ -121,10 +143,22 @@ def daily_report_schedule(settings: Settings) -> Schedule:
     """Daily at DAILY_REPORT_HOUR_UTC:00 UTC, over the preceding 24 hours."""
     params = DailyReportInput(telemetry_retention_days=settings.telemetry_retention_days)
     return Schedule(
-        action=ScheduleActionStartWorkflow(DailyReport.run, params, id="platform-daily-report-run",
-                                           task_queue=settings.task_queue, execution_timeout=timedelta(hours=1)),
-        spec=ScheduleSpec(calendars=[ScheduleCalendarSpec(hour=[ScheduleRange(settings.daily_report_hour_utc)],
-                                                          minute=[ScheduleRange(0)], second=[ScheduleRange(0)])]),
+        action=ScheduleActionStartWorkflow(
+            DailyReport.run,
+            params,
+            id="platform-daily-report-run",
+            task_queue=settings.task_queue,
+            execution_timeout=timedelta(hours=1),
+        ),
+        spec=ScheduleSpec(
+            calendars=[
+                ScheduleCalendarSpec(
+                    hour=[ScheduleRange(settings.daily_report_hour_utc)],
+                    minute=[ScheduleRange(0)],
+                    second=[ScheduleRange(0)],
+                )
+            ]
+        ),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
 

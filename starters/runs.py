@@ -91,14 +91,20 @@ def started_now(handle: WorkflowHandle) -> bool:
     return bool(getattr(response, "started", False))
 
 
-def redrive_input(failed: RunProgress, definition: dict[str, Any], retry_defaults: RetryDefaults,
-                  trigger: str = "redrive") -> RunInput:
+def redrive_input(
+    failed: RunProgress, definition: dict[str, Any], retry_defaults: RetryDefaults, trigger: str = "redrive"
+) -> RunInput:
     """A new run of the failed run's exact version that reuses its finished steps and resumes at the
     failed one. Its id derives from the failed run's, so one failed run is re-driven at most once."""
     return RunInput(
         run_id=str(uuid.uuid5(RUN_ID_NAMESPACE, f"redrive/{failed.run_id}")),
-        tenant_id=failed.tenant_id, definition_id=failed.definition_id, version=failed.version,
-        definition=definition, input=failed.input, retry_defaults=retry_defaults, trigger=trigger,  # type: ignore[arg-type]
+        tenant_id=failed.tenant_id,
+        definition_id=failed.definition_id,
+        version=failed.version,
+        definition=definition,
+        input=failed.input,
+        retry_defaults=retry_defaults,
+        trigger=trigger,  # type: ignore[arg-type]
         resume=ResumePoint(from_run_id=failed.run_id, outcomes=failed.steps),
     )
 
@@ -110,8 +116,9 @@ class TemporalRunControl:
     def __init__(self, client: Client, task_queue: str, grace_period_s: float = 30 * 24 * 3600) -> None:
         self._client, self._task_queue, self._grace_period_s = client, task_queue, grace_period_s
 
-    async def redrive(self, run_id: str, definition: dict[str, Any], retry_defaults: RetryDefaults,
-                      trigger: str) -> str | None:
+    async def redrive(
+        self, run_id: str, definition: dict[str, Any], retry_defaults: RetryDefaults, trigger: str
+    ) -> str | None:
         """The new run's id, or None when the failed run no longer exists."""
         handle = self._client.get_workflow_handle(run_workflow_id(run_id))
         try:
@@ -152,15 +159,20 @@ class TemporalRunControl:
                 definition_id=execution.typed_search_attributes.get(DEFINITION_ID),
                 status=execution.typed_search_attributes.get(RUN_STATUS)
                 or (execution.status.name.lower() if execution.status else "unknown"),
-                started_at=execution.start_time, closed_at=execution.close_time,
+                started_at=execution.start_time,
+                closed_at=execution.close_time,
             )
             async for execution in self._client.list_workflows(query, limit=limit)
         ]
 
-    async def count_closed_runs(self, closed_before: datetime, tenant_id: str | None, limit: int) -> dict[str | None, int]:
+    async def count_closed_runs(
+        self, closed_before: datetime, tenant_id: str | None, limit: int
+    ) -> dict[str | None, int]:
         """Closed runs per tenant that closed before `closed_before`, looking at most at `limit` of them."""
-        query = ("WorkflowType = 'UserWorkflowRun' AND ExecutionStatus != 'Running' "
-                 f"AND CloseTime < '{closed_before.astimezone(UTC).isoformat()}'")
+        query = (
+            "WorkflowType = 'UserWorkflowRun' AND ExecutionStatus != 'Running' "
+            f"AND CloseTime < '{closed_before.astimezone(UTC).isoformat()}'"
+        )
         if tenant_id is not None:
             query += f" AND TenantId = '{tenant_id}'"
         counts: Counter[str | None] = Counter()
@@ -176,13 +188,18 @@ class TemporalRunControl:
 
     async def worker_count(self) -> int:
         """Distinct workers polling the task queue for workflow tasks lately (the server keeps ~5 minutes)."""
-        description = await self._client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
-            namespace=self._client.namespace, task_queue=TaskQueue(name=self._task_queue),
-            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-        ))
+        description = await self._client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=self._client.namespace,
+                task_queue=TaskQueue(name=self._task_queue),
+                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            )
+        )
         return len({poller.identity for poller in description.pollers})
 
-    async def change_tenant(self, tenant_id: str, change: TenantChange, grace_period_s: float) -> tuple[bool, str | None]:
+    async def change_tenant(
+        self, tenant_id: str, change: TenantChange, grace_period_s: float
+    ) -> tuple[bool, str | None]:
         """Sends the tenant's lifecycle the `change` update: (applied, status afterwards). An illegal change
         answers (False, the current status); a purged tenant (False, "purged")."""
         handle = await ensure_lifecycle(self._client, tenant_id, grace_period_s, self._task_queue)

@@ -62,7 +62,11 @@ OVERLAP_NAME = {policy: name for name, policy in OVERLAP.items()}
 
 
 def build_schedule(
-    schedule_id: str, params: RunInput, timing: ScheduleTiming, task_queue: str, paused: bool,
+    schedule_id: str,
+    params: RunInput,
+    timing: ScheduleTiming,
+    task_queue: str,
+    paused: bool,
     note: str | None,
 ) -> Schedule:
     return Schedule(
@@ -74,20 +78,24 @@ def build_schedule(
 
 
 async def create_schedule(
-    temporal: Client, schedule_id: str, params: RunInput, timing: ScheduleTiming, task_queue: str,
-    paused: bool = False, note: str | None = None,
+    temporal: Client,
+    schedule_id: str,
+    params: RunInput,
+    timing: ScheduleTiming,
+    task_queue: str,
+    paused: bool = False,
+    note: str | None = None,
 ) -> ScheduleDescription:
     handle = await temporal.create_schedule(
-        schedule_id, build_schedule(schedule_id, params, timing, task_queue, paused, note),
+        schedule_id,
+        build_schedule(schedule_id, params, timing, task_queue, paused, note),
         memo={"tenant_id": params.tenant_id, "definition_id": params.definition_id},
         search_attributes=_owner(params, running=False),
     )
     return await handle.describe()
 
 
-async def owned_schedule(
-    temporal: Client, schedule_id: str, tenant_id: str | None
-) -> ScheduleDescription | None:
+async def owned_schedule(temporal: Client, schedule_id: str, tenant_id: str | None) -> ScheduleDescription | None:
     """The schedule if `tenant_id` owns it (any tenant's when None); None if missing or someone else's."""
     if not SCHEDULE_ID.fullmatch(schedule_id):
         return None
@@ -128,18 +136,28 @@ async def public_schedule(description: ScheduleDescription) -> SchedulePublic:
     # The server keeps listing fire times while paused; a paused schedule fires only when triggered.
     upcoming = [] if state.paused else [t.astimezone(zone) for t in info.next_action_times[:NEXT_RUNS]]
     return SchedulePublic(
-        id=description.id, tenant_id=params.tenant_id, workflow_id=params.definition_id,
+        id=description.id,
+        tenant_id=params.tenant_id,
+        workflow_id=params.definition_id,
         version=params.version,
-        cron=timing.cron, interval_s=timing.interval_s, timezone=timing.timezone,
-        description=describe_timing(timing), overlap=timing.overlap, paused=state.paused, note=state.note,
-        input=params.input, next_run_times=upcoming,
+        cron=timing.cron,
+        interval_s=timing.interval_s,
+        timezone=timing.timezone,
+        description=describe_timing(timing),
+        overlap=timing.overlap,
+        paused=state.paused,
+        note=state.note,
+        input=params.input,
+        next_run_times=upcoming,
         recent_runs=[
-            ScheduledRun(run_id=a.action.workflow_id.removeprefix("run-"), scheduled_at=a.scheduled_at,
-                         started_at=a.started_at)
+            ScheduledRun(
+                run_id=a.action.workflow_id.removeprefix("run-"), scheduled_at=a.scheduled_at, started_at=a.started_at
+            )
             for a in info.recent_actions[-RECENT_RUNS:]
             if isinstance(a.action, ScheduleActionExecutionStartWorkflow)
         ],
-        created_at=info.created_at, updated_at=info.last_updated_at,
+        created_at=info.created_at,
+        updated_at=info.last_updated_at,
     )
 
 
@@ -206,15 +224,18 @@ async def follow_new_version(
     return updated
 
 
-def _action(
-    schedule_id: str, params: RunInput, timing: ScheduleTiming, task_queue: str
-) -> ScheduleActionStartWorkflow:
+def _action(schedule_id: str, params: RunInput, timing: ScheduleTiming, task_queue: str) -> ScheduleActionStartWorkflow:
     return ScheduleActionStartWorkflow(
-        UserWorkflowRun.run, params,
+        UserWorkflowRun.run,
+        params,
         id=run_workflow_id(schedule_id),  # the server appends each fire time
         task_queue=task_queue,
         typed_search_attributes=_owner(params, running=True),
-        memo={"schedule_id": schedule_id, TRIGGER_MEMO: "schedule", **({CRON_MEMO: timing.cron} if timing.cron else {})},
+        memo={
+            "schedule_id": schedule_id,
+            TRIGGER_MEMO: "schedule",
+            **({CRON_MEMO: timing.cron} if timing.cron else {}),
+        },
     )
 
 
@@ -226,8 +247,7 @@ def _spec(timing: ScheduleTiming) -> ScheduleSpec:
 
 
 def _owner(params: RunInput, running: bool) -> TypedSearchAttributes:
-    pairs = [SearchAttributePair(TENANT_ID, params.tenant_id),
-             SearchAttributePair(DEFINITION_ID, params.definition_id)]
+    pairs = [SearchAttributePair(TENANT_ID, params.tenant_id), SearchAttributePair(DEFINITION_ID, params.definition_id)]
     return TypedSearchAttributes(pairs + ([SearchAttributePair(RUN_STATUS, "running")] if running else []))
 
 
@@ -237,7 +257,8 @@ async def _timing(description: ScheduleDescription) -> ScheduleTiming:
     [cron] = await description.data_converter.decode([memo[CRON_MEMO]]) if CRON_MEMO in memo else [None]
     intervals = schedule.spec.intervals
     return ScheduleTiming(
-        cron=cron, interval_s=int(intervals[0].every.total_seconds()) if intervals and cron is None else None,
+        cron=cron,
+        interval_s=int(intervals[0].every.total_seconds()) if intervals and cron is None else None,
         timezone=schedule.spec.time_zone_name or "UTC",
         overlap=OVERLAP_NAME.get(schedule.policy.overlap, "skip"),  # type: ignore[arg-type]
     )

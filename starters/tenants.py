@@ -24,7 +24,10 @@ async def ensure_lifecycle(client: Client, tenant_id: str, grace_period_s: float
     params = LifecycleInput(state=TenantState(tenant_id=tenant_id), grace_period_s=grace_period_s)
     try:
         return await client.start_workflow(
-            TenantLifecycle.run, params, id=tenant_workflow_id(tenant_id), task_queue=task_queue,
+            TenantLifecycle.run,
+            params,
+            id=tenant_workflow_id(tenant_id),
+            task_queue=task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=TypedSearchAttributes([SearchAttributePair(TENANT_ID, tenant_id)]),

@@ -88,9 +88,7 @@ def start_dev_server(
             output.close()  # the child keeps its own descriptor
 
 
-def wait_until_serving(
-    address: str, timeout_s: float = 30, process: subprocess.Popen[bytes] | None = None
-) -> None:
+def wait_until_serving(address: str, timeout_s: float = 30, process: subprocess.Popen[bytes] | None = None) -> None:
     """Polls `temporal operator cluster health` until SERVING; fails early if `process` exits."""
     deadline = time.monotonic() + timeout_s
     health = [
@@ -169,9 +167,7 @@ def main() -> None:
         stop(process)
         sys.exit(1)
     ui = None if ui_port is None else f"http://127.0.0.1:{ui_port}"
-    log.info(
-        "Temporal dev server serving", address=address, ui=ui, db_file=str(opts.db_file), pid=process.pid
-    )
+    log.info("Temporal dev server serving", address=address, ui=ui, db_file=str(opts.db_file), pid=process.pid)
     code = process.wait()
     log.info("Temporal dev server stopped", code=code)
     sys.exit(0 if code in (0, -signal.SIGTERM, -signal.SIGINT) else code)

@@ -20,9 +20,7 @@ log = structlog.get_logger()
 
 async def ensure_search_attributes(client: Client, namespace: str) -> list[str]:
     """Adds the missing ones; returns their names. Safe to run on every deploy."""
-    listed = await client.operator_service.list_search_attributes(
-        ListSearchAttributesRequest(namespace=namespace)
-    )
+    listed = await client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace))
     existing = {**listed.system_attributes, **listed.custom_attributes}
     missing = {
         name: IndexedValueType.Value(f"INDEXED_VALUE_TYPE_{kind.upper()}")

@@ -29,8 +29,13 @@ pytest_plugins = ["tests.fakes.plugin"]
 
 BIN = Path(sys.executable).parent
 FOUNDER_TOKEN = "founder-token-for-tests-0123456789"
-STRIPE_PRICES = {"starter": "price_starter", "starter:IN": "price_starter_in", "pro": "price_pro",
-                 "dfy_growth": "price_dfy_growth", "enterprise": "price_does_not_exist"}
+STRIPE_PRICES = {
+    "starter": "price_starter",
+    "starter:IN": "price_starter_in",
+    "pro": "price_pro",
+    "dfy_growth": "price_dfy_growth",
+    "enterprise": "price_does_not_exist",
+}
 T = TypeVar("T")
 
 

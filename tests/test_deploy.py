@@ -75,9 +75,7 @@ def test_every_dependency_is_a_service(compose: dict[str, Any]) -> None:
     services = compose["services"]
 
     dependencies = {
-        (name, dependency)
-        for name, service in services.items()
-        for dependency in service.get("depends_on", [])
+        (name, dependency) for name, service in services.items() for dependency in service.get("depends_on", [])
     }
 
     assert dependencies
@@ -188,9 +186,7 @@ async def test_dev_server_serves_with_search_attributes_and_stops(tmp_path: Path
         wait_until_serving(f"127.0.0.1:{port}", timeout_s=10, process=server)
         serving_after = time.monotonic() - started
         client = await Client.connect(f"127.0.0.1:{port}")
-        listed = await client.operator_service.list_search_attributes(
-            ListSearchAttributesRequest(namespace="default")
-        )
+        listed = await client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace="default"))
         ui_status = await ui_answers(f"http://127.0.0.1:{ui_port}/")
     finally:
         code = stop(server)

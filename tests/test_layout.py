@@ -65,8 +65,12 @@ def test_routes_run_no_queries_and_import_no_other_route() -> None:
 
 
 def test_domain_code_knows_nothing_of_http_frameworks() -> None:
-    wrong = [f"{path.relative_to(ROOT)} imports {module}" for path in sources("domain")
-             for module in imported_modules(path) if module.split(".")[0] in ("fastapi", "starlette")]
+    wrong = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in sources("domain")
+        for module in imported_modules(path)
+        if module.split(".")[0] in ("fastapi", "starlette")
+    ]
     assert wrong == []
 
 

@@ -82,10 +82,7 @@ def schema_snapshot(engine: Engine) -> dict[str, object]:
             [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)],
             sorted((i["name"], tuple(i["column_names"])) for i in inspector.get_indexes(table)),
             sorted(tuple(u["column_names"]) for u in inspector.get_unique_constraints(table)),
-            sorted(
-                (tuple(f["constrained_columns"]), f["referred_table"])
-                for f in inspector.get_foreign_keys(table)
-            ),
+            sorted((tuple(f["constrained_columns"]), f["referred_table"]) for f in inspector.get_foreign_keys(table)),
         )
         for table in sorted(inspector.get_table_names())
     }
@@ -96,8 +93,14 @@ def constraint_names(engine: Engine) -> dict[str, list[str | None]]:
     inspector = inspect(engine)
     return {
         table: sorted(
-            (c["name"] for c in (inspector.get_pk_constraint(table), *inspector.get_unique_constraints(table),
-                                 *inspector.get_foreign_keys(table))),
+            (
+                c["name"]
+                for c in (
+                    inspector.get_pk_constraint(table),
+                    *inspector.get_unique_constraints(table),
+                    *inspector.get_foreign_keys(table),
+                )
+            ),
             key=str,
         )
         for table in SQLModel.metadata.tables

@@ -48,9 +48,7 @@ async def get_tenant_billing(
 
 
 @router.put("/contact")
-def set_billing_contact(
-    body: BillingContactUpdate, tenant: CurrentTenant, engine: EngineDep
-) -> BillingPublic:
+def set_billing_contact(body: BillingContactUpdate, tenant: CurrentTenant, engine: EngineDep) -> BillingPublic:
     """Set the e-mail address that receives invoices' payment reminders (admin keys only)."""
     require_admin(tenant, "billing")
     return change_billing_contact(engine, str(tenant.tenant_id), f"key:{tenant.key_id}", body.billing_email)

@@ -14,12 +14,11 @@ router = APIRouter(prefix="/api/compliance", tags=["compliance"])
 
 @router.get("/reports")
 def list_reports(
-    _founder: FounderDep, session: SessionDep,
+    _founder: FounderDep,
+    session: SessionDep,
     status: Literal["running", "completed"] | None = None,
     since: datetime | None = None,
-    with_severity: Annotated[
-        Severity | None, Query(description="only reports with a finding of this severity")
-    ] = None,
+    with_severity: Annotated[Severity | None, Query(description="only reports with a finding of this severity")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> ReportPage:
@@ -29,7 +28,9 @@ def list_reports(
 
 @router.get("/reports/{report_id}")
 def get_report(
-    report_id: str, _founder: FounderDep, session: SessionDep,
+    report_id: str,
+    _founder: FounderDep,
+    session: SessionDep,
     severity: Severity | None = None,
     tenant_id: Annotated[str | None, Query(max_length=36)] = None,
     check: Annotated[str | None, Query(max_length=64)] = None,
@@ -40,9 +41,11 @@ def get_report(
 
 @router.post("/reports/run", status_code=status.HTTP_202_ACCEPTED)
 async def run_audit(
-    _founder: FounderDep, engine: EngineDep, temporal: TemporalDep, settings: SettingsDep,
+    _founder: FounderDep,
+    engine: EngineDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
     body: Annotated[ComplianceRunCreate | None, Body()] = None,
 ) -> ComplianceRunStarted:
     """Start a compliance audit now; answers the report's id, readable at once (status `running`)."""
     return await start_founder_audit(engine, temporal, settings, body.tenant_id if body else None)
-

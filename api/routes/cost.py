@@ -22,8 +22,13 @@ router = APIRouter(prefix="/api/admin/cost", tags=["cost"])
 async def get_cost(_founder: FounderDep, engine: EngineDep, settings: SettingsDep) -> CostOverview:
     """Every tenant's spend this period, its latest rate against its trailing average, its throttle, and the
     autopilot's and founder's recent throttle actions."""
-    return await run_in_threadpool(cost_overview, engine, settings.cost_trailing_samples, settings.cost_spike_factor,
-                                   settings.cost_spike_floor_usd_per_hour)
+    return await run_in_threadpool(
+        cost_overview,
+        engine,
+        settings.cost_trailing_samples,
+        settings.cost_spike_factor,
+        settings.cost_spike_floor_usd_per_hour,
+    )
 
 
 @router.post("/check")
@@ -33,7 +38,9 @@ async def check_cost(
     """Run the cost autopilot now (all live tenants, or the ones named) and answer what it found and did."""
     try:
         return await temporal.execute_workflow(
-            CostAutopilot.run, settings.cost_autopilot_input(body.tenant_ids), id=f"cost-autopilot-check-{uuid.uuid4()}",
+            CostAutopilot.run,
+            settings.cost_autopilot_input(body.tenant_ids),
+            id=f"cost-autopilot-check-{uuid.uuid4()}",
             task_queue=settings.task_queue,
         )
     except WorkflowFailureError as err:
@@ -42,28 +49,54 @@ async def check_cost(
 
 @router.post("/{tenant_id}/throttle")
 async def throttle_tenant(
-    tenant_id: str, body: ThrottleCreate, _founder: FounderDep, engine: EngineDep, temporal: TemporalDep,
+    tenant_id: str,
+    body: ThrottleCreate,
+    _founder: FounderDep,
+    engine: EngineDep,
+    temporal: TemporalDep,
     settings: SettingsDep,
 ) -> TenantDetail:
     """Throttle a tenant by hand, as the autopilot would."""
-    throttle = Throttle(max_concurrent_runs=body.max_concurrent_runs, ai_paused=body.ai_paused, by="founder",
-                        reason=body.reason)
-    refused = ApiError(409, "illegal_transition", "Only an active or suspended tenant can be throttled",
-                       field="tenant_id")
-    return await update_lifecycle(engine, temporal, settings, tenant_id, TenantLifecycle.throttle, throttle,
-                                  refused=lambda _current: refused, purged=_purged())
+    throttle = Throttle(
+        max_concurrent_runs=body.max_concurrent_runs, ai_paused=body.ai_paused, by="founder", reason=body.reason
+    )
+    refused = ApiError(
+        409, "illegal_transition", "Only an active or suspended tenant can be throttled", field="tenant_id"
+    )
+    return await update_lifecycle(
+        engine,
+        temporal,
+        settings,
+        tenant_id,
+        TenantLifecycle.throttle,
+        throttle,
+        refused=lambda _current: refused,
+        purged=_purged(),
+    )
 
 
 @router.post("/{tenant_id}/lift")
 async def lift_throttle(
-    tenant_id: str, body: ThrottleLiftCreate, _founder: FounderDep, engine: EngineDep, temporal: TemporalDep,
+    tenant_id: str,
+    body: ThrottleLiftCreate,
+    _founder: FounderDep,
+    engine: EngineDep,
+    temporal: TemporalDep,
     settings: SettingsDep,
 ) -> TenantDetail:
     """Lift a tenant's throttle: its plan's normal limits apply again."""
     lift = ThrottleLift(by="founder", reason=body.reason)
     refused = ApiError(409, "not_throttled", "This tenant is not throttled", field="tenant_id")
-    return await update_lifecycle(engine, temporal, settings, tenant_id, TenantLifecycle.lift_throttle, lift,
-                                  refused=lambda _current: refused, purged=_purged())
+    return await update_lifecycle(
+        engine,
+        temporal,
+        settings,
+        tenant_id,
+        TenantLifecycle.lift_throttle,
+        lift,
+        refused=lambda _current: refused,
+        purged=_purged(),
+    )
 
 
 def _purged() -> ApiError:

@@ -22,14 +22,11 @@ async def export_data(
 ) -> DataExportStarted:
     """Start exporting all of the tenant's data as one JSON archive (admin keys only)."""
     require_admin(tenant, "data requests")
-    return await start_export(engine, temporal, settings.task_queue, str(tenant.tenant_id),
-                              str(tenant.key_id))
+    return await start_export(engine, temporal, settings.task_queue, str(tenant.tenant_id), str(tenant.key_id))
 
 
 @router.get("/export-data/{request_id}", response_model=DataExportPublic)
-def get_export(
-    request_id: str, tenant: CurrentTenant, session: SessionDep
-) -> DataExportPublic | JSONResponse:
+def get_export(request_id: str, tenant: CurrentTenant, session: SessionDep) -> DataExportPublic | JSONResponse:
     """The export's archive once it is ready; 202 `{"status": "pending"}` while it is gathered (admin keys
     only)."""
     require_admin(tenant, "data requests")
@@ -46,8 +43,7 @@ async def delete_account(
 ) -> AccountDeletionStarted:
     """Delete the tenant's account: soft at once, purged when the grace period ends (admin keys only)."""
     require_admin(tenant, "the account")
-    return await request_account_deletion(engine, temporal, settings, str(tenant.tenant_id),
-                                          str(tenant.key_id))
+    return await request_account_deletion(engine, temporal, settings, str(tenant.tenant_id), str(tenant.key_id))
 
 
 @router.get("/data-requests")

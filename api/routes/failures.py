@@ -14,7 +14,8 @@ router = APIRouter(prefix="/api", tags=["failures"])
 
 @router.get("/failures")
 def list_failures(
-    caller: CallerDep, session: SessionDep,
+    caller: CallerDep,
+    session: SessionDep,
     status: Literal["open", "redriven"] | None = None,
     priority: Literal["normal", "high", "critical"] | None = None,
     workflow_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -31,7 +32,9 @@ def get_failure(failure_id: str, caller: CallerDep, session: SessionDep) -> Fail
 
 
 @router.get("/guardian/healing-plan")
-def healing_plan(caller: CallerDep, session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[HealingSuggestion]:
+def healing_plan(
+    caller: CallerDep, session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> list[HealingSuggestion]:
     """AutoRecovery's suggestion for each assessed failure, newest assessment first."""
     return failures.healing_plan(session, caller.tenant_id, limit)
 

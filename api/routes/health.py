@@ -17,7 +17,8 @@ async def pulse() -> dict[str, bool]:
 
 
 @router.get("/heartbeat")
-async def heartbeat(request: Request, engine: EngineDep, temporal: TemporalDep,
-                    settings: SettingsDep) -> HeartbeatPublic:
+async def heartbeat(
+    request: Request, engine: EngineDep, temporal: TemporalDep, settings: SettingsDep
+) -> HeartbeatPublic:
     """Live reachability of the database and Temporal, the latest heartbeat record, uptime and version."""
     return await live_heartbeat(engine, temporal, request.state.started_at, settings.heartbeat_interval_s)

@@ -22,7 +22,8 @@ def list_versions(kind: LegalKind, session: SessionDep) -> list[LegalDocumentPub
 
 
 @router.put("/{kind}")
-def publish_version(kind: LegalKind, body: LegalDocumentCreate, _founder: FounderDep,
-                    session: SessionDep) -> LegalDocumentPublic:
+def publish_version(
+    kind: LegalKind, body: LegalDocumentCreate, _founder: FounderDep, session: SessionDep
+) -> LegalDocumentPublic:
     """Publish a new version (founder); versions are immutable, so an existing version number answers 409."""
     return publish_document(session, kind, body)

@@ -22,20 +22,34 @@ ID_PATTERN = r"^[A-Za-z0-9-]{1,64}$"
 
 @router.post("/workflows/{workflow_id}/runs", status_code=status.HTTP_202_ACCEPTED)
 async def start_run(
-    workflow_id: str, body: RunCreate, tenant: CurrentTenant, engine: EngineDep, temporal: TemporalDep,
-    settings: SettingsDep, usage: UsageDep,
+    workflow_id: str,
+    body: RunCreate,
+    tenant: CurrentTenant,
+    engine: EngineDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    usage: UsageDep,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
 ) -> RunAccepted:
     """Start a run of the latest version; the same `Idempotency-Key` never starts a second run. 429 when
     the plan's monthly limits are used up or the cost throttle holds."""
     return await runs.start_api_run(
-        engine, temporal, settings, usage, workflow_id, tenant.tenant_id, body.input, idempotency_key  # type: ignore[arg-type]
+        engine,
+        temporal,
+        settings,
+        usage,
+        workflow_id,
+        tenant.tenant_id,
+        body.input,
+        idempotency_key,  # type: ignore[arg-type]
     )
 
 
 @router.get("/runs")
 async def list_runs(
-    caller: CallerDep, temporal: TemporalDep, settings: SettingsDep,
+    caller: CallerDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
     workflow_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
     status: RunStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -65,8 +79,11 @@ async def decide_step(
 ) -> dict[str, Any]:
     """Approve or reject a waiting gate: class B needs a tenant admin, class C the founder."""
     decision = StepDecision(
-        step_id=step_id, approved=body.decision == "approve", role=caller.decider_role,
-        decided_by=caller.key_id or "founder", comment=body.comment,
+        step_id=step_id,
+        approved=body.decision == "approve",
+        role=caller.decider_role,
+        decided_by=caller.key_id or "founder",
+        comment=body.comment,
     )
     await approvals.decide_step(run, decision)
     return {"run_id": run_id, "step_id": step_id, "decision": body.decision}

@@ -15,7 +15,11 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LISTED)]
 
 @router.post("/workflows/{workflow_id}/schedules", status_code=status.HTTP_201_CREATED)
 async def create_schedule(
-    workflow_id: str, body: ScheduleCreate, tenant: CurrentTenant, engine: EngineDep, temporal: TemporalDep,
+    workflow_id: str,
+    body: ScheduleCreate,
+    tenant: CurrentTenant,
+    engine: EngineDep,
+    temporal: TemporalDep,
     settings: SettingsDep,
 ) -> SchedulePublic:
     """Run the latest version on a cron expression or every `interval_s` seconds, in `timezone`."""

@@ -37,13 +37,15 @@ DAY_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 
 
 @router.post("/telemetry/ingest", status_code=status.HTTP_202_ACCEPTED)
-async def ingest_telemetry(body: TelemetryBody, caller: CallerDep, settings: SettingsDep,
-                           engine: EngineDep) -> TelemetryAccepted:
+async def ingest_telemetry(
+    body: TelemetryBody, caller: CallerDep, settings: SettingsDep, engine: EngineDep
+) -> TelemetryAccepted:
     """Store a batch of error, event and performance events from one source (all or nothing)."""
     batch = _parse(await body.read())
     if len(batch.events) > settings.telemetry_max_batch:
-        raise ApiError(422, "batch_too_large", f"A batch may hold at most {settings.telemetry_max_batch} events",
-                       field="events")
+        raise ApiError(
+            422, "batch_too_large", f"A batch may hold at most {settings.telemetry_max_batch} events", field="events"
+        )
     if not caller.is_founder and batch.source in RESERVED_SOURCES:
         raise ApiError(422, "reserved_source", f"`{batch.source}` is the platform's own source", field="source")
     accepted = await run_in_threadpool(store_batch, engine, batch, caller.tenant_id, datetime.now(UTC))
@@ -70,13 +72,18 @@ def guardian_summary(_founder: FounderDep, engine: EngineDep, window_s: WindowS 
 
 
 @router.get("/daily-report")
-def daily_report(_founder: FounderDep, session: SessionDep,
-                 day: Annotated[str | None, Query(pattern=DAY_PATTERN)] = None) -> DailyReportBody:
+def daily_report(
+    _founder: FounderDep, session: SessionDep, day: Annotated[str | None, Query(pattern=DAY_PATTERN)] = None
+) -> DailyReportBody:
     """The latest daily report, or the latest one of `day` (YYYY-MM-DD)."""
     row = latest_daily_report(session, day)
     if row is None:
-        raise ApiError(404, "report_not_found", "No daily report yet" if day is None else f"No report for {day}",
-                       field="day" if day else None)
+        raise ApiError(
+            404,
+            "report_not_found",
+            "No daily report yet" if day is None else f"No report for {day}",
+            field="day" if day else None,
+        )
     return DailyReportBody.model_validate(row.body)
 
 

@@ -61,15 +61,32 @@ def create_api_key(tenant_id: str, body: ApiKeyCreate, caller: CallerDep, sessio
 # Declared after /api-keys, whose literal path must match first.
 @router.post("/{tenant_id}/{transition}")
 async def change_tenant(
-    tenant_id: str, transition: Literal["suspend", "resume", "delete", "restore"], body: TenantChangeCreate,
-    _founder: FounderDep, engine: EngineDep, temporal: TemporalDep, settings: SettingsDep,
+    tenant_id: str,
+    transition: Literal["suspend", "resume", "delete", "restore"],
+    body: TenantChangeCreate,
+    _founder: FounderDep,
+    engine: EngineDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
 ) -> TenantDetail:
     """Suspend, resume, delete (soft, restorable for the grace period) or restore a tenant (founder)."""
     change = TenantChange(name=transition, by="founder", reason=body.reason)
-    purged = ApiError(409, "illegal_transition", f"Cannot {transition} a purged tenant", field="transition",
-                      current_state="purged")
+    purged = ApiError(
+        409, "illegal_transition", f"Cannot {transition} a purged tenant", field="transition", current_state="purged"
+    )
     return await update_lifecycle(
-        engine, temporal, settings, tenant_id, TenantLifecycle.change, change, purged=purged,
-        refused=lambda current: ApiError(409, "illegal_transition", f"Cannot {transition} a tenant that is {current}",
-                                         field="transition", current_state=current),
+        engine,
+        temporal,
+        settings,
+        tenant_id,
+        TenantLifecycle.change,
+        change,
+        purged=purged,
+        refused=lambda current: ApiError(
+            409,
+            "illegal_transition",
+            f"Cannot {transition} a tenant that is {current}",
+            field="transition",
+            current_state=current,
+        ),
     )

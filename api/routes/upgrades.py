@@ -20,9 +20,7 @@ router = APIRouter(prefix="/api/guardian/upgrade", tags=["upgrades"])
 
 
 @router.post("/plans/rebuild")
-async def rebuild_plans(
-    _founder: FounderDep, temporal: TemporalDep, settings: SettingsDep
-) -> UpgradePlannerResult:
+async def rebuild_plans(_founder: FounderDep, temporal: TemporalDep, settings: SettingsDep) -> UpgradePlannerResult:
     """Run the UpgradePlanner now and answer what it created, refreshed and archived. Concurrent calls join
     the same run."""
     return await run_planner_now(temporal, settings)
@@ -30,8 +28,10 @@ async def rebuild_plans(
 
 @router.get("/plans")
 async def list_plans(
-    _founder: FounderDep, engine: EngineDep,
-    status: PlanStatus | None = None, category: PlanCategory | None = None,
+    _founder: FounderDep,
+    engine: EngineDep,
+    status: PlanStatus | None = None,
+    category: PlanCategory | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[UpgradePlanPublic]:
     """Plans, most urgent first, then newest; filter by status and category."""
@@ -56,4 +56,3 @@ async def update_plan(
 async def summarise_plans(_founder: FounderDep, engine: EngineDep) -> UpgradeSummary:
     """Plans by status and category, open plans by priority, and the most urgent open ones."""
     return await run_in_threadpool(plan_summary, engine)
-

@@ -11,7 +11,11 @@ router = APIRouter(prefix="/api/workflows", tags=["webhooks"])
 
 @router.put("/{workflow_id}/webhook", responses={201: {"model": WebhookCreated}})
 def put_webhook(
-    workflow_id: str, body: WebhookConfig, tenant: CurrentTenant, session: SessionDep, settings: SettingsDep,
+    workflow_id: str,
+    body: WebhookConfig,
+    tenant: CurrentTenant,
+    session: SessionDep,
+    settings: SettingsDep,
     response: Response,
 ) -> WebhookCreated:
     """Create the hook (201) or rotate its token and signing secret (200); both are shown only here."""

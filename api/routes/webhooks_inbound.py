@@ -22,8 +22,15 @@ DeliveryKey = Annotated[str | None, Header(min_length=1, max_length=200)]
 
 @router.post("/{token}", status_code=status.HTTP_202_ACCEPTED, responses={200: {"model": HookFinished}})
 async def receive_hook(
-    token: str, request: Request, body: WebhookBody, response: Response, engine: EngineDep, temporal: TemporalDep,
-    settings: SettingsDep, usage: UsageDep, idempotency_key: DeliveryKey = None,
+    token: str,
+    request: Request,
+    body: WebhookBody,
+    response: Response,
+    engine: EngineDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    usage: UsageDep,
+    idempotency_key: DeliveryKey = None,
     x_delivery_id: DeliveryKey = None,
 ) -> HookAccepted | HookFinished:
     """Start a run (202 with its id), or wait for it when the hook says so (200 with its result)."""
@@ -31,9 +38,7 @@ async def receive_hook(
     hook = await run_in_threadpool(hook_by_token, engine, token)
     raw = await body.read()
     check_signature(hook, raw, request.headers.get(SIGNATURE_HEADER), settings)
-    key, key_field = (
-        (idempotency_key, "idempotency-key") if idempotency_key else (x_delivery_id, "x-delivery-id")
-    )
+    key, key_field = (idempotency_key, "idempotency-key") if idempotency_key else (x_delivery_id, "x-delivery-id")
     answer = await deliver(engine, temporal, settings, usage, hook, _json_object(raw), key, key_field)
     if isinstance(answer, HookFinished):
         response.status_code = status.HTTP_200_OK

@@ -39,8 +39,14 @@ def upgrade() -> None:
         op.create_index(f"ix_upgrade_plan_{column}", "upgrade_plan", [column])
     # One live plan per fingerprint, even when two rebuilds race; applied and archived ones may repeat.
     live = sa.text("status IN ('open', 'in_progress')")
-    op.create_index("uq_upgrade_plan_live_fingerprint", "upgrade_plan", ["fingerprint"], unique=True,
-                    postgresql_where=live, sqlite_where=live)
+    op.create_index(
+        "uq_upgrade_plan_live_fingerprint",
+        "upgrade_plan",
+        ["fingerprint"],
+        unique=True,
+        postgresql_where=live,
+        sqlite_where=live,
+    )
 
 
 def downgrade() -> None:

@@ -22,9 +22,7 @@ def test_purging_a_tenant_erases_its_billing_contact_but_keeps_the_stripe_link(e
         session.add(Tenant(id=tenant_id, name="Leaving Ltd"))
         session.flush()
         session.add(
-            BillingAccount(
-                tenant_id=tenant_id, billing_email="ap@leaving.example", stripe_customer_id=customer
-            )
+            BillingAccount(tenant_id=tenant_id, billing_email="ap@leaving.example", stripe_customer_id=customer)
         )
         session.commit()
 

@@ -20,7 +20,9 @@ NOW = datetime.now(UTC)
 
 
 class NoRuns:
-    async def count_closed_runs(self, closed_before: datetime, tenant_id: str | None, limit: int) -> dict[str | None, int]:
+    async def count_closed_runs(
+        self, closed_before: datetime, tenant_id: str | None, limit: int
+    ) -> dict[str | None, int]:
         return {}
 
 
@@ -39,8 +41,14 @@ def audit(engine: Engine, founder_token: str = "Str0ng-Founder-Token-0123456789-
 
 
 def scope() -> AuditScope:
-    return AuditScope(report_id=str(uuid.uuid4()), tenant_id=None, as_of=NOW, retention_days=365,
-                      dsar_warning_days=7, api_key_unused_days=90)
+    return AuditScope(
+        report_id=str(uuid.uuid4()),
+        tenant_id=None,
+        as_of=NOW,
+        retention_days=365,
+        dsar_warning_days=7,
+        api_key_unused_days=90,
+    )
 
 
 def checks(findings: list[Finding]) -> list[tuple[str, str, str]]:
@@ -50,36 +58,52 @@ def checks(findings: list[Finding]) -> list[tuple[str, str, str]]:
 def test_every_missing_legal_document_is_a_high_finding(own_engine: Engine) -> None:
     found = ActivityEnvironment().run(audit(own_engine).check_legal_documents, scope())
 
-    assert checks(found.items) == [("legal_missing", "high", kind)
-                                   for kind in ("cookie_consent", "cookie_policy", "privacy", "terms")]
+    assert checks(found.items) == [
+        ("legal_missing", "high", kind) for kind in ("cookie_consent", "cookie_policy", "privacy", "terms")
+    ]
     assert all(f.tenant_id is None and f.penalty == 10 for f in found.items)
 
 
 def test_stale_unversioned_and_not_yet_effective_documents_are_flagged(own_engine: Engine) -> None:
     with Session(own_engine) as session:
-        session.add_all([
-            LegalDocument(kind="terms", version="2024-01", url="https://x.test/t", effective_at=NOW - timedelta(days=500)),
-            LegalDocument(kind="privacy", version=" ", url="https://x.test/p", effective_at=NOW - timedelta(days=3)),
-            LegalDocument(kind="cookie_policy", version="2", url="https://x.test/c", effective_at=NOW + timedelta(days=3)),
-            LegalDocument(kind="cookie_consent", version="1", config={"categories": "all"}, effective_at=NOW),
-        ])
+        session.add_all(
+            [
+                LegalDocument(
+                    kind="terms", version="2024-01", url="https://x.test/t", effective_at=NOW - timedelta(days=500)
+                ),
+                LegalDocument(
+                    kind="privacy", version=" ", url="https://x.test/p", effective_at=NOW - timedelta(days=3)
+                ),
+                LegalDocument(
+                    kind="cookie_policy", version="2", url="https://x.test/c", effective_at=NOW + timedelta(days=3)
+                ),
+                LegalDocument(kind="cookie_consent", version="1", config={"categories": "all"}, effective_at=NOW),
+            ]
+        )
         session.commit()
 
     found = ActivityEnvironment().run(audit(own_engine).check_legal_documents, scope())
 
     assert checks(found.items) == [
-        ("cookie_consent_invalid", "high", "cookie_consent"), ("legal_missing", "high", "cookie_policy"),
-        ("legal_stale", "low", "terms"), ("legal_unversioned", "medium", "privacy")]
+        ("cookie_consent_invalid", "high", "cookie_consent"),
+        ("legal_missing", "high", "cookie_policy"),
+        ("legal_stale", "low", "terms"),
+        ("legal_unversioned", "medium", "privacy"),
+    ]
 
 
-@pytest.mark.parametrize(("token", "severity"), [
-    ("Str0ng-Founder-Token-0123456789-abcdef", None),
-    ("abcdefghijklmnopqrstuvwxyz012345", "medium"),
-    ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "high"),
-    ("Short-1234567890", "high"),
-])
-def test_founder_credential_strength_is_reported_without_the_token(own_engine: Engine, token: str,
-                                                                   severity: str | None) -> None:
+@pytest.mark.parametrize(
+    ("token", "severity"),
+    [
+        ("Str0ng-Founder-Token-0123456789-abcdef", None),
+        ("abcdefghijklmnopqrstuvwxyz012345", "medium"),
+        ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "high"),
+        ("Short-1234567890", "high"),
+    ],
+)
+def test_founder_credential_strength_is_reported_without_the_token(
+    own_engine: Engine, token: str, severity: str | None
+) -> None:
     found = ActivityEnvironment().run(audit(own_engine, token).check_access, scope())
 
     weak = [f for f in found.items if f.check == "founder_credential_weak"]

@@ -14,9 +14,7 @@ smtp_sink = plugin.smtp_sink
 
 
 def make_message(*to: str, key: str = "run-1/notify") -> EmailMessage:
-    return EmailMessage(
-        to=list(to), subject="Invoice ready", body="Your invoice is attached.", idempotency_key=key
-    )
+    return EmailMessage(to=list(to), subject="Invoice ready", body="Your invoice is attached.", idempotency_key=key)
 
 
 def send(sink: SmtpSink, message: EmailMessage, attempt: int = 1, port: int | None = None) -> EmailReceipt:
@@ -26,9 +24,7 @@ def send(sink: SmtpSink, message: EmailMessage, attempt: int = 1, port: int | No
     return env.run(email.send_email, message)
 
 
-def failure_of(
-    sink: SmtpSink, message: EmailMessage, attempt: int = 1, port: int | None = None
-) -> ApplicationError:
+def failure_of(sink: SmtpSink, message: EmailMessage, attempt: int = 1, port: int | None = None) -> ApplicationError:
     with pytest.raises(ApplicationError) as caught:
         send(sink, message, attempt, port)
     return caught.value

@@ -114,9 +114,7 @@ async def test_server_errors_and_throttling_are_retried(
     assert err.details[0] == {"attempt": 2, "status": code}
 
 
-async def test_flaky_target_succeeds_once_it_recovers(
-    client: httpx.AsyncClient, target_server: TargetServer
-) -> None:
+async def test_flaky_target_succeeds_once_it_recovers(client: httpx.AsyncClient, target_server: TargetServer) -> None:
     call = make_call(f"{target_server.url}/flaky/http-recovers?fail=1&code=503")
     first = await failure_of(client, call)
 
@@ -145,12 +143,8 @@ async def test_success_status_outside_expected_status_is_not_retried(
     assert err.non_retryable
 
 
-async def test_response_is_cut_at_the_size_cap(
-    client: httpx.AsyncClient, target_server: TargetServer
-) -> None:
-    reply = await run_call(
-        client, make_call(f"{target_server.url}/big?bytes=300000"), max_response_bytes=1000
-    )
+async def test_response_is_cut_at_the_size_cap(client: httpx.AsyncClient, target_server: TargetServer) -> None:
+    reply = await run_call(client, make_call(f"{target_server.url}/big?bytes=300000"), max_response_bytes=1000)
 
     assert reply.truncated
     assert reply.body == "x" * 1000
@@ -216,9 +210,7 @@ def test_address_policy_allows_public_addresses(address: str) -> None:
     assert not is_forbidden_address(ip_address(address))
 
 
-async def test_redirect_is_followed_to_its_target(
-    client: httpx.AsyncClient, target_server: TargetServer
-) -> None:
+async def test_redirect_is_followed_to_its_target(client: httpx.AsyncClient, target_server: TargetServer) -> None:
     target_server.reset()
 
     reply = await run_call(client, make_call(f"{target_server.url}/redirect?to=/echo&code=302"))
@@ -295,9 +287,7 @@ async def test_redirect_to_another_scheme_is_refused(
     assert err.non_retryable
 
 
-async def test_too_many_redirects_are_not_followed(
-    client: httpx.AsyncClient, target_server: TargetServer
-) -> None:
+async def test_too_many_redirects_are_not_followed(client: httpx.AsyncClient, target_server: TargetServer) -> None:
     url = "/echo"
     for _ in range(3):
         url = f"/redirect?to={quote(url, safe='')}"
@@ -317,9 +307,7 @@ async def test_invalid_url_is_not_retried(client: httpx.AsyncClient, url: str) -
 
 
 async def test_timeout_is_retried(client: httpx.AsyncClient, target_server: TargetServer) -> None:
-    call = HttpCall(
-        method="GET", url=f"{target_server.url}/slow?seconds=2", timeout_s=0.3, idempotency_key="k"
-    )
+    call = HttpCall(method="GET", url=f"{target_server.url}/slow?seconds=2", timeout_s=0.3, idempotency_key="k")
 
     err = await failure_of(client, call)
 
@@ -335,9 +323,7 @@ async def test_refused_connection_is_retried(client: httpx.AsyncClient) -> None:
     assert err.details[0] == {"attempt": 4}
 
 
-async def test_long_call_heartbeats_while_in_flight(
-    client: httpx.AsyncClient, target_server: TargetServer
-) -> None:
+async def test_long_call_heartbeats_while_in_flight(client: httpx.AsyncClient, target_server: TargetServer) -> None:
     env = ActivityEnvironment()
     env.info = replace(env.info, heartbeat_timeout=timedelta(seconds=0.3))
     beats: list[tuple[Any, ...]] = []

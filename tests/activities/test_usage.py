@@ -18,10 +18,13 @@ from schemas.usage import UsageRecord
 
 def counter(engine: Engine, tenant_id: str, metric: str) -> int | None:
     with Session(engine) as session:
-        row = session.exec(select(UsageCounter).where(
-            UsageCounter.tenant_id == tenant_id, UsageCounter.period == period_of(datetime.now(UTC)),
-            UsageCounter.metric == metric,
-        )).first()
+        row = session.exec(
+            select(UsageCounter).where(
+                UsageCounter.tenant_id == tenant_id,
+                UsageCounter.period == period_of(datetime.now(UTC)),
+                UsageCounter.metric == metric,
+            )
+        ).first()
     return row.value if row else None
 
 

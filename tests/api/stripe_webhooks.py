@@ -44,9 +44,7 @@ def subscribe(
 ) -> dict[str, Any]:
     """Checkout through the API, paid at the fake, delivered and applied; the completed session."""
     email = email or f"billing-{uuid.uuid4().hex[:8]}@example.com"
-    started = api.post(
-        "/api/billing/checkout", json={"item": plan, "billing_email": email}, headers=tenant.admin
-    )
+    started = api.post("/api/billing/checkout", json={"item": plan, "billing_email": email}, headers=tenant.admin)
     assert started.status_code == 201, started.text
     completed = fake_stripe.complete(started.json()["session_id"])
     assert deliver(api, completed).status_code == 200

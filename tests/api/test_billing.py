@@ -83,9 +83,7 @@ def test_checkout_creates_a_subscription_session_for_the_callers_tenant(
     assert billing(api, tenant)["plan"] == "free"  # nothing changes until Stripe says it was paid
 
 
-def test_checkout_uses_the_regional_price_where_one_is_configured(
-    api: TestClient, fake_stripe: FakeStripe
-) -> None:
+def test_checkout_uses_the_regional_price_where_one_is_configured(api: TestClient, fake_stripe: FakeStripe) -> None:
     tenant = new_tenant(api, plan="free")
 
     india = checkout(api, tenant, item="starter", region="in")
@@ -115,9 +113,7 @@ def test_the_same_idempotency_key_answers_the_same_session(api: TestClient, fake
     assert len(sessions_created(fake_stripe, tenant.id)) == 1
 
 
-def test_a_stripe_outage_is_retried_with_the_same_idempotency_key(
-    api: TestClient, fake_stripe: FakeStripe
-) -> None:
+def test_a_stripe_outage_is_retried_with_the_same_idempotency_key(api: TestClient, fake_stripe: FakeStripe) -> None:
     tenant = new_tenant(api, plan="free")
     fake_stripe.fail_next(500)
 
@@ -169,9 +165,7 @@ def test_without_stripe_credentials_billing_answers_503(api: TestClient, keyless
     refused = keyless_api.post(
         "/api/billing/checkout", json={"item": "pro", "billing_email": "a@b.example"}, headers=tenant.admin
     )
-    webhook = keyless_api.post(
-        "/api/billing/webhook", content=b"{}", headers={"Stripe-Signature": "t=1,v1=0"}
-    )
+    webhook = keyless_api.post("/api/billing/webhook", content=b"{}", headers={"Stripe-Signature": "t=1,v1=0"})
 
     assert (refused.status_code, refused.json()["code"]) == (503, "billing_not_configured")
     assert (webhook.status_code, webhook.json()["code"]) == (503, "billing_not_configured")
@@ -204,9 +198,7 @@ def test_a_bad_or_missing_signature_answers_400_and_changes_nothing(
 
     missing = api.post("/api/billing/webhook", content=body, headers={"Content-Type": "application/json"})
     wrong = api.post("/api/billing/webhook", content=forged_body, headers=forged)
-    tampered = api.post(
-        "/api/billing/webhook", content=body.replace(b'"pro"', b'"enterprise"'), headers=headers
-    )
+    tampered = api.post("/api/billing/webhook", content=body.replace(b'"pro"', b'"enterprise"'), headers=headers)
     garbled = api.post("/api/billing/webhook", content=body, headers={"Stripe-Signature": "garbage"})
     stale = api.post("/api/billing/webhook", content=body, headers={"Stripe-Signature": stale_header})
 
@@ -243,15 +235,11 @@ def test_a_repeated_event_is_processed_once(api: TestClient, fake_stripe: FakeSt
     assert audit_actions(engine, tenant.id).count("plan_changed") == 2  # pro, then starter; not again
 
 
-def test_an_older_event_arriving_late_changes_nothing(
-    api: TestClient, fake_stripe: FakeStripe, engine: Engine
-) -> None:
+def test_an_older_event_arriving_late_changes_nothing(api: TestClient, fake_stripe: FakeStripe, engine: Engine) -> None:
     tenant = new_tenant(api, plan="free")
     session = subscribe(api, fake_stripe, tenant, plan="pro")
     newer = subscription_event("customer.subscription.updated", session, "price_starter")
-    older = subscription_event(
-        "customer.subscription.updated", session, "price_pro", created=newer["created"] - 60
-    )
+    older = subscription_event("customer.subscription.updated", session, "price_pro", created=newer["created"] - 60)
 
     deliver(api, newer)
     poll_billing(api, tenant, lambda b: b["plan"] == "starter")
@@ -304,9 +292,7 @@ def test_unknown_event_types_are_acknowledged_and_ignored(api: TestClient, engin
 
 
 def test_events_for_unknown_tenants_are_recorded_and_start_nothing(api: TestClient, engine: Engine) -> None:
-    stranger = invoice_event(
-        "invoice.payment_failed", f"cus_{uuid.uuid4().hex[:12]}", f"in_{uuid.uuid4().hex[:12]}"
-    )
+    stranger = invoice_event("invoice.payment_failed", f"cus_{uuid.uuid4().hex[:12]}", f"in_{uuid.uuid4().hex[:12]}")
 
     answer = deliver(api, stranger)
 
@@ -355,9 +341,7 @@ def test_stripe_secrets_never_reach_the_logs(
     checkout(api, tenant, item="enterprise")  # refused by Stripe: the error path logs too
     subscribe(api, fake_stripe, tenant, plan="starter")
 
-    assert any(
-        r.getMessage().startswith("checkout session created") for r in caplog.records
-    )  # the worker's too
+    assert any(r.getMessage().startswith("checkout session created") for r in caplog.records)  # the worker's too
     assert API_KEY not in caplog.text and WEBHOOK_SECRET not in caplog.text
 
 
@@ -400,13 +384,9 @@ def test_the_billing_contact_is_set_by_admins_and_the_founder_sees_any_tenants_b
 ) -> None:
     tenant = new_tenant(api, plan="free")
 
-    by_member = api.put(
-        "/api/billing/contact", json={"billing_email": "m@acme.example"}, headers=tenant.member
-    )
+    by_member = api.put("/api/billing/contact", json={"billing_email": "m@acme.example"}, headers=tenant.member)
     invalid = api.put("/api/billing/contact", json={"billing_email": "nope"}, headers=tenant.admin)
-    saved = api.put(
-        "/api/billing/contact", json={"billing_email": "finance@acme.example"}, headers=tenant.admin
-    )
+    saved = api.put("/api/billing/contact", json={"billing_email": "finance@acme.example"}, headers=tenant.admin)
     as_founder = api.get(f"/api/billing/tenants/{tenant.id}", headers=founder_headers())
     as_tenant = api.get(f"/api/billing/tenants/{tenant.id}", headers=tenant.admin)
     unknown = api.get(f"/api/billing/tenants/{uuid.uuid4()}", headers=founder_headers())
@@ -418,9 +398,7 @@ def test_the_billing_contact_is_set_by_admins_and_the_founder_sees_any_tenants_b
     assert (unknown.status_code, unknown.json()["code"]) == (404, "tenant_not_found")
 
 
-def test_a_customer_opens_the_stripe_portal_for_its_own_customer(
-    api: TestClient, fake_stripe: FakeStripe
-) -> None:
+def test_a_customer_opens_the_stripe_portal_for_its_own_customer(api: TestClient, fake_stripe: FakeStripe) -> None:
     tenant, newcomer = new_tenant(api, plan="free"), new_tenant(api, plan="free")
     session = subscribe(api, fake_stripe, tenant, plan="starter")
 
@@ -428,9 +406,7 @@ def test_a_customer_opens_the_stripe_portal_for_its_own_customer(
     by_member = api.post("/api/billing/portal", headers=tenant.member)
     never_paid = api.post("/api/billing/portal", headers=newcomer.admin)
 
-    assert opened.status_code == 201 and opened.json()["url"].startswith(
-        "https://billing.stripe.test/p/session/"
-    )
+    assert opened.status_code == 201 and opened.json()["url"].startswith("https://billing.stripe.test/p/session/")
     [sent] = [
         r
         for r in fake_stripe.requests

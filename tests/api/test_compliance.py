@@ -32,13 +32,19 @@ def report_count(engine: Engine) -> int:
 
 
 def consent(analytics_on: bool) -> dict[str, Any]:
-    return {"categories": [
-        {"id": "necessary", "description": "Sign-in and security", "required": True, "default_enabled": True},
-        {"id": "analytics", "description": "Usage statistics", "default_enabled": analytics_on}]}
+    return {
+        "categories": [
+            {"id": "necessary", "description": "Sign-in and security", "required": True, "default_enabled": True},
+            {"id": "analytics", "description": "Usage statistics", "default_enabled": analytics_on},
+        ]
+    }
 
 
 def publish(api: TestClient, kind: str, **body: Any) -> Any:
-    defaults = {"version": f"v{uuid.uuid4().hex[:8]}", "effective_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat()}
+    defaults = {
+        "version": f"v{uuid.uuid4().hex[:8]}",
+        "effective_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
+    }
     return api.put(f"/api/compliance/legal/{kind}", json={**defaults, **body}, headers=founder_headers())
 
 
@@ -47,8 +53,11 @@ def test_reports_are_for_the_founder_only(api: TestClient) -> None:
 
     as_tenant = api.get("/api/compliance/reports", headers=tenant.admin)
     anonymous = api.post("/api/compliance/reports/run")
-    publish_as_tenant = api.put("/api/compliance/legal/terms", headers=tenant.admin,
-                                json={"version": "1", "effective_at": "2026-01-01T00:00:00Z", "url": "https://x.test/t"})
+    publish_as_tenant = api.put(
+        "/api/compliance/legal/terms",
+        headers=tenant.admin,
+        json={"version": "1", "effective_at": "2026-01-01T00:00:00Z", "url": "https://x.test/t"},
+    )
 
     assert (as_tenant.status_code, as_tenant.json()["code"]) == (403, "founder_only")
     assert (anonymous.status_code, anonymous.json()["field"]) == (401, "authorization")
@@ -57,8 +66,11 @@ def test_reports_are_for_the_founder_only(api: TestClient) -> None:
 
 def test_founder_runs_an_audit_and_reads_its_findings_about_a_tenant(api: TestClient, engine: Engine) -> None:
     tenant = new_tenant(api)
-    created = api.post("/api/workflows", headers=tenant.admin, json={"name": "plain", "steps": [
-        {"id": "call", "type": "http_request", "url": "http://example.com/hook"}]})
+    created = api.post(
+        "/api/workflows",
+        headers=tenant.admin,
+        json={"name": "plain", "steps": [{"id": "call", "type": "http_request", "url": "http://example.com/hook"}]},
+    )
     assert created.status_code == 201, created.text
 
     started = api.post("/api/compliance/reports/run", json={"tenant_id": tenant.id}, headers=founder_headers())
@@ -70,14 +82,17 @@ def test_founder_runs_an_audit_and_reads_its_findings_about_a_tenant(api: TestCl
     report = poll_report(api, report_id)
     mine = [f for f in report["findings"] if f["tenant_id"] == tenant.id]
     assert [(f["check"], f["severity"], f["detail"]["definition_id"]) for f in mine] == [
-        ("plain_http_target", "medium", created.json()["id"])]
+        ("plain_http_target", "medium", created.json()["id"])
+    ]
     assert report["tenant_id"] == tenant.id and 0 <= report["score"] <= 100
     assert sum(report["counts"].values()) == len(report["findings"])
-    filtered = api.get(f"/api/compliance/reports/{report_id}?tenant_id={tenant.id}&severity=medium",
-                       headers=founder_headers()).json()
+    filtered = api.get(
+        f"/api/compliance/reports/{report_id}?tenant_id={tenant.id}&severity=medium", headers=founder_headers()
+    ).json()
     assert [f["id"] for f in filtered["findings"]] == [mine[0]["id"]]
-    listed = api.get("/api/compliance/reports?status=completed&with_severity=medium&limit=1",
-                     headers=founder_headers()).json()
+    listed = api.get(
+        "/api/compliance/reports?status=completed&with_severity=medium&limit=1", headers=founder_headers()
+    ).json()
     assert len(listed["reports"]) == 1 and listed["total"] >= 1 and listed["limit"] == 1
     assert listed["reports"][0]["counts"]["medium"] >= 1
 
@@ -85,13 +100,18 @@ def test_founder_runs_an_audit_and_reads_its_findings_about_a_tenant(api: TestCl
 def test_bad_audit_requests_change_nothing(api: TestClient, engine: Engine) -> None:
     before = report_count(engine)
 
-    unknown_tenant = api.post("/api/compliance/reports/run", json={"tenant_id": str(uuid.uuid4())}, headers=founder_headers())
+    unknown_tenant = api.post(
+        "/api/compliance/reports/run", json={"tenant_id": str(uuid.uuid4())}, headers=founder_headers()
+    )
     extra_field = api.post("/api/compliance/reports/run", json={"tenant": "x"}, headers=founder_headers())
     unknown_report = api.get(f"/api/compliance/reports/{uuid.uuid4()}", headers=founder_headers())
     bad_filter = api.get("/api/compliance/reports?limit=0", headers=founder_headers())
 
     assert (unknown_tenant.status_code, unknown_tenant.json()["code"], unknown_tenant.json()["field"]) == (
-        404, "tenant_not_found", "tenant_id")
+        404,
+        "tenant_not_found",
+        "tenant_id",
+    )
     assert (extra_field.status_code, extra_field.json()["field"]) == (422, "body.tenant")
     assert (unknown_report.status_code, unknown_report.json()["code"]) == (404, "report_not_found")
     assert (bad_filter.status_code, bad_filter.json()["field"]) == (422, "query.limit")
@@ -100,7 +120,9 @@ def test_bad_audit_requests_change_nothing(api: TestClient, engine: Engine) -> N
 
 def test_published_legal_documents_are_public_and_versions_immutable(api: TestClient) -> None:
     terms = publish(api, "terms", url="https://levqor.test/terms")
-    later = publish(api, "privacy", text="We keep little.", effective_at=(datetime.now(UTC) + timedelta(days=30)).isoformat())
+    later = publish(
+        api, "privacy", text="We keep little.", effective_at=(datetime.now(UTC) + timedelta(days=30)).isoformat()
+    )
 
     again = publish(api, "terms", version=terms.json()["version"], url="https://levqor.test/terms-2")
     no_content = publish(api, "privacy")
@@ -124,17 +146,26 @@ def test_audit_flags_cookies_on_before_consent_and_passes_once_fixed(api: TestCl
     for kind in ("terms", "privacy", "cookie_policy"):
         assert publish(api, kind, url=f"https://levqor.test/{kind}").status_code == 200
     # effective now: later than any version an earlier test run published into the shared database
-    assert publish(api, "cookie_consent", config=consent(analytics_on=True),
-                   effective_at=datetime.now(UTC).isoformat()).status_code == 200
+    assert (
+        publish(
+            api, "cookie_consent", config=consent(analytics_on=True), effective_at=datetime.now(UTC).isoformat()
+        ).status_code
+        == 200
+    )
 
     flagged = poll_report(api, api.post("/api/compliance/reports/run", headers=founder_headers()).json()["report_id"])
-    assert publish(api, "cookie_consent", config=consent(analytics_on=False),
-                   effective_at=datetime.now(UTC).isoformat()).status_code == 200
+    assert (
+        publish(
+            api, "cookie_consent", config=consent(analytics_on=False), effective_at=datetime.now(UTC).isoformat()
+        ).status_code
+        == 200
+    )
     fixed = poll_report(api, api.post("/api/compliance/reports/run", headers=founder_headers()).json()["report_id"])
 
     legal = {"legal_missing", "legal_unversioned", "cookie_consent_invalid", "cookie_consent_default_on"}
     assert [(f["check"], f["detail"]["categories"]) for f in flagged["findings"] if f["check"] in legal] == [
-        ("cookie_consent_default_on", ["analytics"])]
+        ("cookie_consent_default_on", ["analytics"])
+    ]
     assert [f for f in fixed["findings"] if f["check"] in legal] == []
 
 

@@ -26,8 +26,15 @@ def with_spend_history(engine: Engine, tenant_id: str, hourly: int = HOURLY_MICR
     with Session(engine) as session:
         for age in range(hours, 0, -1):
             spent = (hours - age) * hourly
-            session.add(SpendSample(tenant_id=tenant_id, at=now - timedelta(hours=age), period=period,
-                                    spend_micros=spent, rate_micros_per_hour=hourly if age < hours else None))
+            session.add(
+                SpendSample(
+                    tenant_id=tenant_id,
+                    at=now - timedelta(hours=age),
+                    period=period,
+                    spend_micros=spent,
+                    rate_micros_per_hour=hourly if age < hours else None,
+                )
+            )
         session.commit()
     with engine.begin() as connection:
         add_usage(connection, tenant_id, period, "steps", (hours - 1) * hourly // 200)
@@ -66,7 +73,10 @@ def test_a_spend_spike_throttles_the_tenant_until_the_founder_lifts_it(api: Test
     assert detail["throttle"]["by"] == "cost-autopilot"
     assert (detail["throttle"]["max_concurrent_runs"], detail["throttle"]["ai_paused"]) == (2, True)
     assert (ai_refused.status_code, ai_refused.json()["code"], ai_refused.json()["reason"]) == (
-        429, "tenant_throttled", "ai_paused")
+        429,
+        "tenant_throttled",
+        "ai_paused",
+    )
     assert (third.status_code, third.json()["reason"], third.json()["limit"]) == (429, "max_concurrent_runs", 2)
     overview = api.get("/api/admin/cost", headers=founder_headers()).json()
     mine = next(t for t in overview["tenants"] if t["tenant_id"] == tenant.id)
@@ -74,7 +84,9 @@ def test_a_spend_spike_throttles_the_tenant_until_the_founder_lifts_it(api: Test
     assert mine["rate_usd_per_hour"] > 1 and abs(mine["trailing_usd_per_hour"] - HOURLY_MICROS / 1e6) < 1e-9
     assert any(a["tenant_id"] == tenant.id and a["action"] == "tenant.throttled" for a in overview["actions"])
 
-    lifted = api.post(f"/api/admin/cost/{tenant.id}/lift", json={"reason": "expected launch"}, headers=founder_headers())
+    lifted = api.post(
+        f"/api/admin/cost/{tenant.id}/lift", json={"reason": "expected launch"}, headers=founder_headers()
+    )
     again = api.post(f"/api/admin/cost/{tenant.id}/lift", json={}, headers=founder_headers())
     ai_run = start(api, tenant, asks)
     fourth = start(api, tenant, waits)
@@ -86,7 +98,10 @@ def test_a_spend_spike_throttles_the_tenant_until_the_founder_lifts_it(api: Test
     for run_id in [*running, fourth.json()["run_id"]]:
         api.post(f"/api/runs/{run_id}/cancel", headers=tenant.member)
     actions = api.get("/api/admin/cost", headers=founder_headers()).json()["actions"]
-    assert [a["action"] for a in actions if a["tenant_id"] == tenant.id][:2] == ["tenant.throttle_lifted", "tenant.throttled"]
+    assert [a["action"] for a in actions if a["tenant_id"] == tenant.id][:2] == [
+        "tenant.throttle_lifted",
+        "tenant.throttled",
+    ]
 
 
 def test_steady_spend_and_a_rise_under_the_factor_are_left_alone(api: TestClient, engine: Engine) -> None:
@@ -109,8 +124,11 @@ def test_cost_controls_are_for_the_founder_only(api: TestClient) -> None:
     overview = api.get("/api/admin/cost", headers=tenant.admin)
     lift = api.post(f"/api/admin/cost/{tenant.id}/lift", json={}, headers=tenant.admin)
     unknown = api.post("/api/admin/cost/no-such-tenant/lift", json={}, headers=founder_headers())
-    bad = api.post(f"/api/admin/cost/{tenant.id}/throttle", json={"max_concurrent_runs": -1, "reason": "x"},
-                   headers=founder_headers())
+    bad = api.post(
+        f"/api/admin/cost/{tenant.id}/throttle",
+        json={"max_concurrent_runs": -1, "reason": "x"},
+        headers=founder_headers(),
+    )
 
     assert (overview.status_code, lift.status_code) == (403, 403)
     assert (unknown.status_code, unknown.json()["code"]) == (404, "tenant_not_found")
@@ -121,8 +139,11 @@ def test_the_founder_can_throttle_by_hand(api: TestClient) -> None:
     tenant = new_tenant(api)
     plain = new_workflow(api, tenant, DONE)
 
-    throttled = api.post(f"/api/admin/cost/{tenant.id}/throttle", json={"max_concurrent_runs": 0, "reason": "audit"},
-                         headers=founder_headers())
+    throttled = api.post(
+        f"/api/admin/cost/{tenant.id}/throttle",
+        json={"max_concurrent_runs": 0, "reason": "audit"},
+        headers=founder_headers(),
+    )
     refused = start(api, tenant, plain)
 
     assert throttled.status_code == 200 and throttled.json()["throttle"]["by"] == "founder"

@@ -42,8 +42,11 @@ def runs_listed(api: TestClient, tenant: ApiTenant, run_id: str) -> None:
 def test_the_export_holds_the_tenants_data_but_no_secrets(api: TestClient, engine: Engine) -> None:
     tenant = new_tenant(api, name="Exporter")
     workflow_id = new_workflow(api, tenant, LOG)
-    api.put(f"/api/workflows/{workflow_id}", json={"name": "flow v2", "steps": [LOG, {**LOG, "id": "again"}]},
-            headers=tenant.admin)
+    api.put(
+        f"/api/workflows/{workflow_id}",
+        json={"name": "flow v2", "steps": [LOG, {**LOG, "id": "again"}]},
+        headers=tenant.admin,
+    )
     api.put("/api/secrets/CRM_TOKEN", json={"value": SECRET_VALUE}, headers=tenant.admin)
     hook = api.put(f"/api/workflows/{workflow_id}/webhook", json={"signed": True}, headers=tenant.admin).json()
     run_id = api.post(f"/api/workflows/{workflow_id}/runs", json={"input": {}}, headers=tenant.member).json()["run_id"]
@@ -57,7 +60,9 @@ def test_the_export_holds_the_tenants_data_but_no_secrets(api: TestClient, engin
     assert archive["tenant"]["id"] == tenant.id and archive["tenant"]["name"] == "Exporter"
     assert [v["version"] for v in archive["definitions"][0]["versions"]] == [1, 2]
     assert [s["name"] for s in archive["secrets"]] == ["CRM_TOKEN"]
-    assert [(r["run_id"], r["definition_id"], r["status"]) for r in archive["runs"]] == [(run_id, workflow_id, "completed")]
+    assert [(r["run_id"], r["definition_id"], r["status"]) for r in archive["runs"]] == [
+        (run_id, workflow_id, "completed")
+    ]
     assert archive["webhooks"][0]["signed"] is True and len(archive["api_keys"]) == 2
     with Session(engine) as session:
         hashes = [k.key_hash for k in session.exec(select(ApiKey).where(ApiKey.tenant_id == tenant.id))]
@@ -91,8 +96,12 @@ def test_deleting_the_account_soft_deletes_the_tenant_and_records_the_request(ap
     assert refused.status_code == 403 and refused.json()["code"] == "tenant_deleted"
     assert again.status_code == 409 and again.json()["current_state"] == "deleted"
     requests = api.get("/api/me/data-requests", headers=tenant.admin).json()
-    assert [(r["id"], r["kind"], r["status"]) for r in requests] == [(deleted.json()["request_id"], "erasure", "pending")]
-    deadline_in = datetime.fromisoformat(requests[0]["deadline_at"]) - datetime.fromisoformat(requests[0]["requested_at"])
+    assert [(r["id"], r["kind"], r["status"]) for r in requests] == [
+        (deleted.json()["request_id"], "erasure", "pending")
+    ]
+    deadline_in = datetime.fromisoformat(requests[0]["deadline_at"]) - datetime.fromisoformat(
+        requests[0]["requested_at"]
+    )
     assert deadline_in == timedelta(days=30) and "archive" not in requests[0]
     with Session(engine) as session:
         actions = session.exec(select(AuditEntry.action).where(AuditEntry.tenant_id == tenant.id)).all()

@@ -47,9 +47,7 @@ def test_an_unpaid_invoice_is_reminded_then_suspended_until_paid(
     invoice = f"in_{uuid.uuid4().hex[:12]}"
     workflow_id = new_workflow(api, tenant, {"id": "done", "type": "log", "message": "done"})
 
-    assert (
-        deliver(api, invoice_event("invoice.payment_failed", session["customer"], invoice)).status_code == 200
-    )
+    assert deliver(api, invoice_event("invoice.payment_failed", session["customer"], invoice)).status_code == 200
     in_grace = poll_billing(api, tenant, lambda b: (b["dunning"] or {}).get("status") == "grace")
     reminded = poll_mail(smtp_sink, email, lambda m: "Reminder: your payment is overdue" in subjects(m))
     suspended = poll_billing(api, tenant, lambda b: b["dunning"]["status"] == "suspended")
@@ -91,9 +89,7 @@ def test_paying_within_the_grace_period_ends_dunning_without_suspension(
     session = subscribe(api, fake_stripe, tenant, plan="starter", email=email)
     invoice = f"in_{uuid.uuid4().hex[:12]}"
     deliver(api, invoice_event("invoice.payment_failed", session["customer"], invoice))
-    poll_mail(
-        smtp_sink, email, lambda m: "Your payment failed: please update your payment method" in subjects(m)
-    )
+    poll_mail(smtp_sink, email, lambda m: "Your payment failed: please update your payment method" in subjects(m))
 
     deliver(api, invoice_event("invoice.payment_succeeded", session["customer"], invoice))
     settled = poll_billing(api, tenant, lambda b: (b["dunning"] or {}).get("status") == "settled")
@@ -117,9 +113,7 @@ def test_a_founders_suspension_is_left_alone_when_billing_settles(
     deliver(api, invoice_event("invoice.payment_failed", session["customer"], invoice))
     poll_billing(api, tenant, lambda b: b["dunning"] is not None)
     assert (
-        api.post(
-            f"/api/tenants/{tenant.id}/suspend", json={"reason": "abuse"}, headers=founder_headers()
-        ).status_code
+        api.post(f"/api/tenants/{tenant.id}/suspend", json={"reason": "abuse"}, headers=founder_headers()).status_code
         == 200
     )
 

@@ -23,12 +23,19 @@ def failures(api: TestClient, headers: dict[str, str], query: str = "") -> list[
 
 def test_a_step_that_exhausts_its_retries_is_queued_with_its_attempts(api: TestClient, settings, target_server) -> None:
     tenant = new_tenant(api)
-    workflow_id = new_workflow(api, tenant, {"id": "call", "type": "http_request", "url": target_server.url + "/status/503"})
+    workflow_id = new_workflow(
+        api, tenant, {"id": "call", "type": "http_request", "url": target_server.url + "/status/503"}
+    )
 
     run_id = failing_run(api, tenant, workflow_id)
 
     [entry] = failures(api, tenant.member)
-    assert (entry["run_id"], entry["workflow_id"], entry["version"], entry["step_id"]) == (run_id, workflow_id, 1, "call")
+    assert (entry["run_id"], entry["workflow_id"], entry["version"], entry["step_id"]) == (
+        run_id,
+        workflow_id,
+        1,
+        "call",
+    )
     assert entry["error_type"] == "HttpServerError" and "503" in entry["message"]
     assert entry["attempts"] == settings.retry_max_attempts
     assert entry["priority"] == "normal" and entry["status"] == "open"
@@ -38,7 +45,9 @@ def test_a_step_that_exhausts_its_retries_is_queued_with_its_attempts(api: TestC
 
 def test_a_definition_that_keeps_failing_escalates_in_priority(api: TestClient, target_server) -> None:
     tenant = new_tenant(api)
-    workflow_id = new_workflow(api, tenant, {"id": "call", "type": "http_request", "url": target_server.url + "/status/404"})
+    workflow_id = new_workflow(
+        api, tenant, {"id": "call", "type": "http_request", "url": target_server.url + "/status/404"}
+    )
 
     for _ in range(3):
         failing_run(api, tenant, workflow_id)
@@ -48,10 +57,13 @@ def test_a_definition_that_keeps_failing_escalates_in_priority(api: TestClient, 
     assert len(failures(api, tenant.member, "?priority=high")) == 1
 
 
-def test_redrive_resumes_at_the_failed_step_without_repeating_earlier_side_effects(api: TestClient, target_server) -> None:
+def test_redrive_resumes_at_the_failed_step_without_repeating_earlier_side_effects(
+    api: TestClient, target_server
+) -> None:
     tenant, tag, flaky = new_tenant(api), uuid.uuid4().hex[:8], f"/flaky/redrive-{uuid.uuid4().hex[:8]}"
     workflow_id = new_workflow(
-        api, tenant,
+        api,
+        tenant,
         {"id": "charge", "type": "http_request", "method": "POST", "url": f"{target_server.url}/echo?t={tag}"},
         {"id": "note", "type": "transform", "set": {"charged": "steps.charge.status == 200"}},
         {"id": "ship", "type": "http_request", "url": f"{target_server.url}{flaky}?fail=3"},
@@ -65,7 +77,11 @@ def test_redrive_resumes_at_the_failed_step_without_repeating_earlier_side_effec
     run = poll_run(api, retried.json()["run_id"], tenant.member, finished)
     assert run["status"] == "completed" and run["trigger"] == "redrive" and run["resumed_from"] == failed_id
     assert [(s["step_id"], s["reused_from"]) for s in run["steps"]] == [
-        ("charge", failed_id), ("note", failed_id), ("ship", None), ("done", None)]
+        ("charge", failed_id),
+        ("note", failed_id),
+        ("ship", None),
+        ("done", None),
+    ]
     assert run["steps"][-1]["result"]["message"] == "charged=True ship=200"
     assert len([c for c in target_server.calls_to("/echo") if c.query.get("t") == tag]) == 1
     [entry] = failures(api, tenant.member)
@@ -87,7 +103,9 @@ def test_retrying_a_run_that_did_not_fail_conflicts(api: TestClient) -> None:
 
 def test_failures_are_walled_off_between_tenants(api: TestClient, target_server) -> None:
     owner, stranger = new_tenant(api), new_tenant(api, name="Stranger")
-    workflow_id = new_workflow(api, owner, {"id": "call", "type": "http_request", "url": target_server.url + "/status/400"})
+    workflow_id = new_workflow(
+        api, owner, {"id": "call", "type": "http_request", "url": target_server.url + "/status/400"}
+    )
     run_id = failing_run(api, owner, workflow_id)
     [entry] = failures(api, owner.member)
 

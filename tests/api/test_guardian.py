@@ -44,8 +44,13 @@ def test_a_tenant_batch_is_stored_with_its_tenant_redacted_and_summarised_for_th
 ) -> None:
     tenant, source = new_tenant(api), new_source()
     events = [
-        {"kind": "error", "message": "checkout failed for jane.doe@example.com", "endpoint": "POST /checkout",
-         "status": 500, "attributes": {"password": "hunter2", "plan": "pro"}},
+        {
+            "kind": "error",
+            "message": "checkout failed for jane.doe@example.com",
+            "endpoint": "POST /checkout",
+            "status": 500,
+            "attributes": {"password": "hunter2", "plan": "pro"},
+        },
         {"kind": "performance", "message": "page load", "endpoint": "GET /home", "duration_ms": 420.5},
         {"kind": "event", "message": "signed up", "at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat()},
     ]
@@ -64,19 +69,37 @@ def test_a_tenant_batch_is_stored_with_its_tenant_redacted_and_summarised_for_th
     assert mine["error_rate"] == pytest.approx(1 / 3, abs=1e-3) and mine["latency"]["p95_ms"] == 420.5
 
 
-@pytest.mark.parametrize(("body", "code", "field"), [
-    (b"{not json", "invalid_json", "body"),
-    (b'{"events": [{"kind": "event", "message": "x"}]}', "invalid_telemetry", "source"),
-    (b'{"source": "has space", "events": [{"kind": "event", "message": "x"}]}', "invalid_telemetry", "source"),
-    (b'{"source": "web", "events": []}', "invalid_telemetry", "events"),
-    (b'{"source": "web", "events": [{"kind": "panic", "message": "x"}]}', "invalid_telemetry", "events[0].kind"),
-    (b'{"source": "web", "events": [{"kind": "event", "message": ""}]}', "invalid_telemetry", "events[0].message"),
-    (b'{"source": "web", "events": [{"kind": "event", "message": "x", "colour": 1}]}', "invalid_telemetry",
-     "events[0].colour"),
-    (b'{"source": "web", "events": [{"kind": "performance", "message": "x", "duration_ms": -1}]}',
-     "invalid_telemetry", "events[0].duration_ms"),
-], ids=["not-json", "no-source", "bad-source", "no-events", "bad-kind", "empty-message", "unknown-field",
-        "negative-duration"])
+@pytest.mark.parametrize(
+    ("body", "code", "field"),
+    [
+        (b"{not json", "invalid_json", "body"),
+        (b'{"events": [{"kind": "event", "message": "x"}]}', "invalid_telemetry", "source"),
+        (b'{"source": "has space", "events": [{"kind": "event", "message": "x"}]}', "invalid_telemetry", "source"),
+        (b'{"source": "web", "events": []}', "invalid_telemetry", "events"),
+        (b'{"source": "web", "events": [{"kind": "panic", "message": "x"}]}', "invalid_telemetry", "events[0].kind"),
+        (b'{"source": "web", "events": [{"kind": "event", "message": ""}]}', "invalid_telemetry", "events[0].message"),
+        (
+            b'{"source": "web", "events": [{"kind": "event", "message": "x", "colour": 1}]}',
+            "invalid_telemetry",
+            "events[0].colour",
+        ),
+        (
+            b'{"source": "web", "events": [{"kind": "performance", "message": "x", "duration_ms": -1}]}',
+            "invalid_telemetry",
+            "events[0].duration_ms",
+        ),
+    ],
+    ids=[
+        "not-json",
+        "no-source",
+        "bad-source",
+        "no-events",
+        "bad-kind",
+        "empty-message",
+        "unknown-field",
+        "negative-duration",
+    ],
+)
 def test_malformed_batches_are_rejected_with_the_field_and_store_nothing(
     api: TestClient, engine: Engine, body: bytes, code: str, field: str
 ) -> None:
@@ -90,29 +113,45 @@ def test_malformed_batches_are_rejected_with_the_field_and_store_nothing(
     assert len(stored(engine, "web")) == before
 
 
-def test_long_fields_too_many_attributes_and_too_many_events_are_rejected(api: TestClient, engine: Engine,
-                                                                       settings: Settings) -> None:
+def test_long_fields_too_many_attributes_and_too_many_events_are_rejected(
+    api: TestClient, engine: Engine, settings: Settings
+) -> None:
     source = new_source()
     event = {"kind": "event", "message": "x"}
 
-    long_message = api.post(INGEST, json={"source": source, "events": [{**event, "message": "m" * 1001}]},
-                            headers=founder_headers())
-    many_attributes = api.post(INGEST, headers=founder_headers(), json={
-        "source": source, "events": [{**event, "attributes": {f"k{i}": i for i in range(21)}}]})
-    long_attribute = api.post(INGEST, headers=founder_headers(), json={
-        "source": source, "events": [{**event, "attributes": {"note": "v" * 501}}]})
-    too_many = api.post(INGEST, json={"source": source, "events": [event] * (settings.telemetry_max_batch + 1)},
-                        headers=founder_headers())
+    long_message = api.post(
+        INGEST, json={"source": source, "events": [{**event, "message": "m" * 1001}]}, headers=founder_headers()
+    )
+    many_attributes = api.post(
+        INGEST,
+        headers=founder_headers(),
+        json={"source": source, "events": [{**event, "attributes": {f"k{i}": i for i in range(21)}}]},
+    )
+    long_attribute = api.post(
+        INGEST,
+        headers=founder_headers(),
+        json={"source": source, "events": [{**event, "attributes": {"note": "v" * 501}}]},
+    )
+    too_many = api.post(
+        INGEST,
+        json={"source": source, "events": [event] * (settings.telemetry_max_batch + 1)},
+        headers=founder_headers(),
+    )
 
     assert (long_message.status_code, long_message.json()["field"]) == (422, "events[0].message")
     assert (many_attributes.status_code, many_attributes.json()["field"]) == (422, "events[0].attributes")
     assert (long_attribute.status_code, long_attribute.json()["field"]) == (422, "events[0].attributes")
-    assert (too_many.status_code, too_many.json()["code"], too_many.json()["field"]) == (422, "batch_too_large", "events")
+    assert (too_many.status_code, too_many.json()["code"], too_many.json()["field"]) == (
+        422,
+        "batch_too_large",
+        "events",
+    )
     assert stored(engine, source) == []
 
 
-def test_oversized_bodies_answer_413_whether_declared_or_streamed(api: TestClient, engine: Engine,
-                                                                  settings: Settings) -> None:
+def test_oversized_bodies_answer_413_whether_declared_or_streamed(
+    api: TestClient, engine: Engine, settings: Settings
+) -> None:
     source = new_source()
     padding = "p" * settings.telemetry_max_body_bytes
     body = f'{{"source": "{source}", "events": [{{"kind": "event", "message": "x", "attributes": {{"pad": "{padding}"}}}}]}}'.encode()
@@ -122,18 +161,29 @@ def test_oversized_bodies_answer_413_whether_declared_or_streamed(api: TestClien
 
     for answer in (declared, streamed):
         assert answer.status_code == 413
-        assert answer.json() == {"code": "payload_too_large", "field": "body",
-                                 "message": f"A telemetry batch may take at most {settings.telemetry_max_body_bytes} bytes"}
+        assert answer.json() == {
+            "code": "payload_too_large",
+            "field": "body",
+            "message": f"A telemetry batch may take at most {settings.telemetry_max_body_bytes} bytes",
+        }
     assert stored(engine, source) == []
 
 
 def test_only_the_founder_reads_guardian_views_and_tenants_cannot_pose_as_the_platform(api: TestClient) -> None:
     tenant = new_tenant(api)
 
-    reads = [api.get(path, headers=tenant.admin) for path in (
-        "/api/guardian/telemetry", "/api/guardian/anomalies", "/api/guardian/summary", "/api/guardian/daily-report")]
-    posing = api.post(INGEST, json={"source": "api", "events": [{"kind": "error", "message": "fake"}]},
-                      headers=tenant.admin)
+    reads = [
+        api.get(path, headers=tenant.admin)
+        for path in (
+            "/api/guardian/telemetry",
+            "/api/guardian/anomalies",
+            "/api/guardian/summary",
+            "/api/guardian/daily-report",
+        )
+    ]
+    posing = api.post(
+        INGEST, json={"source": "api", "events": [{"kind": "error", "message": "fake"}]}, headers=tenant.admin
+    )
     anonymous = api.post(INGEST, json={"source": "web", "events": [{"kind": "event", "message": "x"}]})
 
     assert [(r.status_code, r.json()["code"]) for r in reads] == [(403, "founder_only")] * 4
@@ -152,7 +202,8 @@ def test_anomalies_report_a_message_repeated_three_times_but_not_twice(api: Test
     assert report.status_code == 200
     mine = [a for a in report.json()["anomalies"] if a["source"] == source]
     assert {(a["rule"], a["subject"], a["count"]) for a in mine if a["rule"] == "repeated_message"} == {
-        ("repeated_message", thrice, 3)}
+        ("repeated_message", thrice, 3)
+    }
     assert report.json()["rules"]["window_s"] == 600
     # 5 errors in 5 events is under the 10-event minimum for the error-rate rule
     assert all(a["rule"] != "high_error_rate" for a in mine)
@@ -164,8 +215,9 @@ async def test_daily_report_and_summary_serve_what_the_workflows_wrote(
     api: TestClient, client: Client, worker_queue: str
 ) -> None:
     await client.execute_workflow(Heartbeat.run, HeartbeatInput(), id=f"hb-{uuid.uuid4()}", task_queue=worker_queue)
-    result = await client.execute_workflow(DailyReport.run, DailyReportInput(), id=f"report-{uuid.uuid4()}",
-                                           task_queue=worker_queue)
+    result = await client.execute_workflow(
+        DailyReport.run, DailyReportInput(), id=f"report-{uuid.uuid4()}", task_queue=worker_queue
+    )
 
     report = api.get("/api/guardian/daily-report", headers=founder_headers())
     today = api.get(f"/api/guardian/daily-report?day={datetime.now(UTC).date()}", headers=founder_headers())
@@ -208,8 +260,14 @@ def scratch_app(settings: Settings, tmp_path: Path) -> Iterator[tuple[TestClient
     a route that breaks."""
     url = f"sqlite:///{tmp_path / 'api.db'}"
     migrate(url)
-    own = settings.model_copy(update={"database_url": url, "api_embedded_worker": False,
-                                      "telemetry_slow_request_ms": 0.001, "telemetry_flush_interval_s": 0.05})
+    own = settings.model_copy(
+        update={
+            "database_url": url,
+            "api_embedded_worker": False,
+            "telemetry_slow_request_ms": 0.001,
+            "telemetry_flush_interval_s": 0.05,
+        }
+    )
     app: FastAPI = create_app(own)
 
     @app.get("/api/test-boom")
@@ -232,7 +290,7 @@ def wait_for(probe: Any, timeout_s: float = 5) -> Any:
 
 
 def test_the_api_records_its_own_errors_and_slow_requests_with_the_tenant(
-    scratch_app: tuple[TestClient, Engine]
+    scratch_app: tuple[TestClient, Engine],
 ) -> None:
     api, engine = scratch_app
     tenant = new_tenant(api)
@@ -245,22 +303,41 @@ def test_the_api_records_its_own_errors_and_slow_requests_with_the_tenant(
     events = wait_for(lambda: (found := {e.endpoint: e for e in stored(engine, "api")}).keys() >= wanted and found)
     error, slow = events["GET /api/test-boom"], events["GET /api/system/pulse"]
     assert (error.kind, error.message, error.status, error.tenant_id) == (
-        "error", "GET /api/test-boom answered 500", 500, tenant.id)
+        "error",
+        "GET /api/test-boom answered 500",
+        500,
+        tenant.id,
+    )
     assert error.attributes["request_id"] == "req-boom-1"
     assert (slow.kind, slow.message, slow.status, slow.tenant_id) == (
-        "performance", "slow request GET /api/system/pulse", 200, None)
+        "performance",
+        "slow request GET /api/system/pulse",
+        200,
+        None,
+    )
     assert slow.duration_ms is not None and slow.duration_ms > 0
 
 
-def test_heartbeat_is_degraded_when_the_latest_record_failed_or_is_stale(scratch_app: tuple[TestClient, Engine]) -> None:
+def test_heartbeat_is_degraded_when_the_latest_record_failed_or_is_stale(
+    scratch_app: tuple[TestClient, Engine],
+) -> None:
     api, engine = scratch_app
     fresh_install = api.get("/api/system/heartbeat").json()
 
     def record(at: datetime, stripe: str) -> None:
         with Session(engine) as session:
-            session.add(HealthRecord(at=at, status="ok" if stripe != "failed" else "degraded", db_ok=True,
-                                     temporal_ok=True, stripe_status=stripe, ai_status="ok", error_count_recent=4,
-                                     worker_count=2))
+            session.add(
+                HealthRecord(
+                    at=at,
+                    status="ok" if stripe != "failed" else "degraded",
+                    db_ok=True,
+                    temporal_ok=True,
+                    stripe_status=stripe,
+                    ai_status="ok",
+                    error_count_recent=4,
+                    worker_count=2,
+                )
+            )
             session.commit()
 
     record(datetime.now(UTC) - timedelta(minutes=10), "ok")
@@ -270,11 +347,19 @@ def test_heartbeat_is_degraded_when_the_latest_record_failed_or_is_stale(scratch
     record(datetime.now(UTC), "failed")
     failing = api.get("/api/system/heartbeat").json()
 
-    assert (fresh_install["status"], fresh_install["stripe"], fresh_install["last_heartbeat_at"]) == ("ok", "unknown", None)
+    assert (fresh_install["status"], fresh_install["stripe"], fresh_install["last_heartbeat_at"]) == (
+        "ok",
+        "unknown",
+        None,
+    )
     assert (just_started["status"], just_started["heartbeat_stale"]) == ("ok", True)
     assert (stale["status"], stale["heartbeat_stale"], stale["stripe_ok"]) == ("degraded", True, True)
     assert (failing["status"], failing["heartbeat_stale"], failing["stripe_ok"], failing["stripe"]) == (
-        "degraded", False, False, "failed")
+        "degraded",
+        False,
+        False,
+        "failed",
+    )
     assert (failing["error_count_recent"], failing["worker_count"]) == (4, 2)
 
 
@@ -287,5 +372,7 @@ def test_metrics_count_requests_by_route_template_and_status(api: TestClient) ->
     assert scraped.status_code == 200 and scraped.headers["content-type"].startswith("text/plain")
     assert 'levqor_http_requests_total{method="GET",route="/api/system/pulse",status="200"}' in scraped.text
     assert 'route="/api/runs/{run_id}",status="404"' in scraped.text
-    assert 'levqor_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/api/system/pulse"}' in scraped.text
+    assert (
+        'levqor_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/api/system/pulse"}' in scraped.text
+    )
     assert scraped.headers["x-request-id"]

@@ -26,13 +26,22 @@ def test_log_lines_are_json_with_request_and_tenant_and_no_secret(api: TestClien
     key = tenant.member["Authorization"].removeprefix("Bearer ")
     stream = capture_json_logs()
     try:
-        api.post("/api/guardian/telemetry/ingest", headers={**tenant.member, "X-Request-ID": "req-logs-1"},
-                 json={"source": "web", "events": [{"kind": "event", "message": "hello"}]})
+        api.post(
+            "/api/guardian/telemetry/ingest",
+            headers={**tenant.member, "X-Request-ID": "req-logs-1"},
+            json={"source": "web", "events": [{"kind": "event", "message": "hello"}]},
+        )
         with structlog.contextvars.bound_contextvars(run_id="run-42", step_id="notify"):
-            structlog.get_logger().info("sending mail", to="bob.smith@example.com", password="hunter2",
-                                        headers={"Authorization": f"Bearer {key}"}, note=f"key {key}")
+            structlog.get_logger().info(
+                "sending mail",
+                to="bob.smith@example.com",
+                password="hunter2",
+                headers={"Authorization": f"Bearer {key}"},
+                note=f"key {key}",
+            )
         logging.getLogger("temporalio.activity").warning(
-            "stdlib line for alice@example.com", extra={"api_key": "sk_live_abcdefghijklmnop", "attempt": 2})
+            "stdlib line for alice@example.com", extra={"api_key": "sk_live_abcdefghijklmnop", "attempt": 2}
+        )
     finally:
         configure_logging(settings.log_format, settings.log_level)
 
@@ -42,7 +51,11 @@ def test_log_lines_are_json_with_request_and_tenant_and_no_secret(api: TestClien
     assert (ingested["request_id"], ingested["tenant_id"], ingested["level"]) == ("req-logs-1", tenant.id, "info")
     mail = next(line for line in lines if line["event"] == "sending mail")
     assert (mail["run_id"], mail["step_id"], mail["to"], mail["password"]) == (
-        "run-42", "notify", "b***@example.com", "***")
+        "run-42",
+        "notify",
+        "b***@example.com",
+        "***",
+    )
     assert mail["headers"] == {"Authorization": "***"} and mail["note"] == "key ***"
     stdlib = next(line for line in lines if line["event"].startswith("stdlib line"))
     assert (stdlib["event"], stdlib["api_key"], stdlib["attempt"]) == ("stdlib line for a***@example.com", "***", 2)

@@ -11,8 +11,16 @@ from fastapi.testclient import TestClient
 from schemas.api import ErrorBody
 
 ERROR_REF = "#/components/schemas/ErrorBody"
-PUBLIC = {"receive_hook", "receive_stripe_event", "get_price_list", "list_regions", "pulse", "heartbeat",
-          "get_legal_documents", "list_versions"}
+PUBLIC = {
+    "receive_hook",
+    "receive_stripe_event",
+    "get_price_list",
+    "list_regions",
+    "pulse",
+    "heartbeat",
+    "get_legal_documents",
+    "list_versions",
+}
 
 
 @pytest.fixture(scope="module")
@@ -29,18 +37,18 @@ def operations(schema: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any
 
 
 def by_id(schema: dict[str, Any]) -> dict[str, tuple[str, str, dict[str, Any]]]:
-    return {operation["operationId"]: (method, path, operation) 
-            for method, path, operation in operations(schema)}
+    return {operation["operationId"]: (method, path, operation) for method, path, operation in operations(schema)}
 
 
 def test_the_schema_declares_bearer_authentication(schema: dict[str, Any]) -> None:
     assert schema["components"]["securitySchemes"]["HTTPBearer"] == {
-        "type": "http", "scheme": "bearer", "description": "The founder token or a tenant API key"}
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The founder token or a tenant API key",
+    }
 
 
-def test_authenticated_operations_list_the_bearer_requirement_and_public_ones_do_not(
-    schema: dict[str, Any]
-) -> None:
+def test_authenticated_operations_list_the_bearer_requirement_and_public_ones_do_not(schema: dict[str, Any]) -> None:
     ops = by_id(schema)
 
     for operation_id in ("start_run", "list_runs", "decide_step", "list_tenants", "publish_version"):
@@ -103,7 +111,8 @@ def test_summaries_are_the_first_sentence_of_the_handlers_docstring(schema: dict
         assert operation["summary"] != operation_id.replace("_", " ").title(), f"{operation_id}: no docstring"
     start_run = ops["start_run"][2]
     assert start_run["summary"] == (
-        "Start a run of the latest version; the same `Idempotency-Key` never starts a second run")
+        "Start a run of the latest version; the same `Idempotency-Key` never starts a second run"
+    )
     assert start_run["description"].endswith("monthly limits are used up or the cost throttle holds.")
     assert "description" not in ops["list_runs"][2]  # a one-sentence docstring is all summary
 

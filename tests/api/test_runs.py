@@ -14,27 +14,37 @@ DONE = {"id": "done", "type": "log", "message": "done"}
 
 
 def start(api: TestClient, tenant: ApiTenant, workflow_id: str, body: dict | None = None, **headers: str) -> str:
-    answer = api.post(f"/api/workflows/{workflow_id}/runs", json=body or {"input": {}}, headers={**tenant.member, **headers})
+    answer = api.post(
+        f"/api/workflows/{workflow_id}/runs", json=body or {"input": {}}, headers={**tenant.member, **headers}
+    )
     assert answer.status_code == 202, answer.text
     return answer.json()["run_id"]
 
 
 def test_a_started_run_completes_and_shows_each_step(api: TestClient, target_server) -> None:
     tenant = new_tenant(api)
-    workflow_id = new_workflow(api, tenant, {"id": "fetch", "type": "http_request", "url": target_server.url + "/json"}, DONE)
+    workflow_id = new_workflow(
+        api, tenant, {"id": "fetch", "type": "http_request", "url": target_server.url + "/json"}, DONE
+    )
 
     run_id = start(api, tenant, workflow_id)
 
     run = poll_run(api, run_id, tenant.member, finished)
     assert run["status"] == "completed"
-    assert [(s["step_id"], s["status"], s["attempts"]) for s in run["steps"]] == [("fetch", "succeeded", 1), ("done", "succeeded", 1)]
+    assert [(s["step_id"], s["status"], s["attempts"]) for s in run["steps"]] == [
+        ("fetch", "succeeded", 1),
+        ("done", "succeeded", 1),
+    ]
     assert run["steps"][0]["result"]["status"] == 200
 
 
 def test_the_same_idempotency_key_never_starts_a_second_run(api: TestClient, target_server) -> None:
     tenant = new_tenant(api)
-    workflow_id = new_workflow(api, tenant, {"id": "call", "type": "http_request", "method": "POST",
-                                             "url": target_server.url + "/echo?idem=api-1"})
+    workflow_id = new_workflow(
+        api,
+        tenant,
+        {"id": "call", "type": "http_request", "method": "POST", "url": target_server.url + "/echo?idem=api-1"},
+    )
 
     first = start(api, tenant, workflow_id, **{"Idempotency-Key": "order-77"})
     poll_run(api, first, tenant.member, finished)
@@ -51,8 +61,11 @@ def test_reusing_an_idempotency_key_with_another_input_conflicts(api: TestClient
     workflow_id = new_workflow(api, tenant, DONE)
     start(api, tenant, workflow_id, {"input": {"order": 1}}, **{"Idempotency-Key": "order-1"})
 
-    reused = api.post(f"/api/workflows/{workflow_id}/runs", json={"input": {"order": 2}},
-                      headers={**tenant.member, "Idempotency-Key": "order-1"})
+    reused = api.post(
+        f"/api/workflows/{workflow_id}/runs",
+        json={"input": {"order": 2}},
+        headers={**tenant.member, "Idempotency-Key": "order-1"},
+    )
 
     assert reused.status_code == 409 and reused.json()["code"] == "idempotency_key_reused"
 
@@ -112,8 +125,9 @@ def test_class_b_gate_needs_a_tenant_admin(api: TestClient) -> None:
 
     pending = api.get("/api/approvals", headers=tenant.member).json()
     by_member = api.post(f"/api/runs/{run_id}/approvals/gate", json={"decision": "approve"}, headers=tenant.member)
-    by_admin = api.post(f"/api/runs/{run_id}/approvals/gate", json={"decision": "approve", "comment": "ok"},
-                        headers=tenant.admin)
+    by_admin = api.post(
+        f"/api/runs/{run_id}/approvals/gate", json={"decision": "approve", "comment": "ok"}, headers=tenant.admin
+    )
 
     assert [(p["run_id"], p["gate"]["message"]) for p in pending] == [(run_id, "Refund 30?")]
     assert by_member.status_code == 403 and by_member.json()["code"] == "role_not_allowed"
@@ -191,7 +205,9 @@ def test_oversized_input_and_foreign_page_tokens_are_clear_errors(api: TestClien
     tenant = new_tenant(api)
     workflow_id = new_workflow(api, tenant, DONE)
 
-    too_big = api.post(f"/api/workflows/{workflow_id}/runs", json={"input": {"blob": "x" * 300_000}}, headers=tenant.member)
+    too_big = api.post(
+        f"/api/workflows/{workflow_id}/runs", json={"input": {"blob": "x" * 300_000}}, headers=tenant.member
+    )
     not_hex = api.get("/api/runs?page_token=zz-top", headers=tenant.member)
     foreign = api.get("/api/runs?page_token=deadbeef", headers=tenant.member)
 
@@ -215,8 +231,9 @@ def test_runs_are_paged_with_tokens_the_api_signs(api: TestClient) -> None:
 
     page = api.get(f"/api/runs?workflow_id={workflow_id}&limit=2", headers=tenant.member).json()
     seen = [r["run_id"] for r in page["runs"]]
-    rest = api.get(f"/api/runs?workflow_id={workflow_id}&limit=2&page_token={page['next_page_token']}",
-                   headers=tenant.member).json()
+    rest = api.get(
+        f"/api/runs?workflow_id={workflow_id}&limit=2&page_token={page['next_page_token']}", headers=tenant.member
+    ).json()
     seen += [r["run_id"] for r in rest["runs"]]
     other_query = api.get(f"/api/runs?limit=2&page_token={page['next_page_token']}", headers=tenant.member)
 
@@ -229,10 +246,16 @@ def test_text_that_is_not_valid_unicode_is_refused(api: TestClient) -> None:
     workflow_id = new_workflow(api, tenant, DONE)
     json_headers = {"content-type": "application/json"}
 
-    run = api.post(f"/api/workflows/{workflow_id}/runs", content=b'{"input": {"x": "\\ud800"}}',
-                   headers={**tenant.member, **json_headers})
-    definition = api.post("/api/workflows", content=b'{"name": "a", "steps": [{"id": "d", "type": "log", "message": "\\ud800"}]}',
-                          headers={**tenant.admin, **json_headers})
+    run = api.post(
+        f"/api/workflows/{workflow_id}/runs",
+        content=b'{"input": {"x": "\\ud800"}}',
+        headers={**tenant.member, **json_headers},
+    )
+    definition = api.post(
+        "/api/workflows",
+        content=b'{"name": "a", "steps": [{"id": "d", "type": "log", "message": "\\ud800"}]}',
+        headers={**tenant.admin, **json_headers},
+    )
 
     assert run.status_code == 422 and run.json()["code"] == "invalid_text"
     assert definition.status_code == 422 and "invalid_text" in {e["code"] for e in definition.json()["errors"]}

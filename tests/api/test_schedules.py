@@ -68,18 +68,21 @@ def test_a_cron_schedule_describes_itself_and_its_next_times_in_its_zone(
     assert all(t.utcoffset() in (timedelta(hours=-5), timedelta(hours=-4)) for t in times)
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"cron": "61 * * * *"}, "body.cron"),
-    ({"cron": "every day"}, "body.cron"),
-    ({"cron": "0 0 9 * * *"}, "body.cron"),
-    ({"cron": "0 9 L * *"}, "body.cron"),  # the right shape, refused by the server
-    ({}, "body.cron"),
-    ({"cron": "0 9 * * *", "interval_s": 3600}, "body.cron"),
-    ({**HOURLY, "timezone": "Mars/Olympus"}, "body.timezone"),
-    ({"interval_s": 30}, "body.interval_s"),
-    ({**HOURLY, "overlap": "sometimes"}, "body.overlap"),
-    ({**HOURLY, "input": {"amount": "lots"}}, "input.amount"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"cron": "61 * * * *"}, "body.cron"),
+        ({"cron": "every day"}, "body.cron"),
+        ({"cron": "0 0 9 * * *"}, "body.cron"),
+        ({"cron": "0 9 L * *"}, "body.cron"),  # the right shape, refused by the server
+        ({}, "body.cron"),
+        ({"cron": "0 9 * * *", "interval_s": 3600}, "body.cron"),
+        ({**HOURLY, "timezone": "Mars/Olympus"}, "body.timezone"),
+        ({"interval_s": 30}, "body.interval_s"),
+        ({**HOURLY, "overlap": "sometimes"}, "body.overlap"),
+        ({**HOURLY, "input": {"amount": "lots"}}, "input.amount"),
+    ],
+)
 def test_an_invalid_schedule_answers_422_with_the_field(
     api: TestClient, owner: tuple[ApiTenant, str], body: dict[str, Any], field: str
 ) -> None:
@@ -130,8 +133,12 @@ def test_a_triggered_schedule_starts_an_ordinary_run_that_completes(api: TestCli
     assert run_id.startswith(created["id"])
     run = poll_run(api, run_id, tenant.member, finished)
     assert (run["status"], run["trigger"], run["definition_id"]) == ("completed", "schedule", workflow_id)
-    poll(api, f"/api/runs?workflow_id={workflow_id}", tenant.member,
-         lambda page: [(r["run_id"], r["trigger"]) for r in page["runs"]] == [(run_id, "schedule")])
+    poll(
+        api,
+        f"/api/runs?workflow_id={workflow_id}",
+        tenant.member,
+        lambda page: [(r["run_id"], r["trigger"]) for r in page["runs"]] == [(run_id, "schedule")],
+    )
 
 
 def test_a_paused_schedule_shows_its_note_and_no_next_times_but_can_be_triggered(
@@ -157,8 +164,13 @@ async def test_a_paused_schedule_does_not_fire_until_resumed(
 ) -> None:
     # One-second intervals are below the API's bound, so this drives the Temporal side directly; a running
     # twin shows the server was firing while the paused one stayed silent.
-    params = RunInput(tenant_id=f"t-{uuid.uuid4()}", definition_id="d-paused", version=1, trigger="schedule",
-                      definition=WorkflowDefinition.model_validate({"name": "flow", "steps": [DONE]}).model_dump(mode="json"))
+    params = RunInput(
+        tenant_id=f"t-{uuid.uuid4()}",
+        definition_id="d-paused",
+        version=1,
+        trigger="schedule",
+        definition=WorkflowDefinition.model_validate({"name": "flow", "steps": [DONE]}).model_dump(mode="json"),
+    )
     paused_id, twin_id = new_schedule_id(), new_schedule_id()
     every_second = ScheduleTiming(interval_s=1)
     queue = settings.task_queue
@@ -189,14 +201,22 @@ def test_changing_the_timing_changes_the_description(api: TestClient, owner: tup
 
     assert to_cron.status_code == 200, to_cron.text
     assert {k: to_cron.json()[k] for k in ("cron", "interval_s", "description", "timezone", "overlap")} == {
-        "cron": "30 7 * * *", "interval_s": None, "description": "At 07:30", "timezone": "Europe/Berlin",
-        "overlap": "buffer_one"}
+        "cron": "30 7 * * *",
+        "interval_s": None,
+        "description": "At 07:30",
+        "timezone": "Europe/Berlin",
+        "overlap": "buffer_one",
+    }
     times = [datetime.fromisoformat(t) for t in to_cron.json()["next_run_times"]]
     assert all(t.strftime("%H:%M") == "07:30" for t in times)
     assert all(t.utcoffset() in (timedelta(hours=1), timedelta(hours=2)) for t in times)
     assert {k: to_interval.json()[k] for k in ("cron", "interval_s", "description", "input", "overlap")} == {
-        "cron": None, "interval_s": 120, "description": "Every 2 minutes", "input": {"amount": 7},
-        "overlap": "buffer_one"}
+        "cron": None,
+        "interval_s": 120,
+        "description": "Every 2 minutes",
+        "input": {"amount": 7},
+        "overlap": "buffer_one",
+    }
     assert (bad_input.status_code, bad_input.json()["field"]) == (422, "input.amount")
 
 
@@ -252,8 +272,7 @@ async def test_a_new_version_moves_the_definitions_schedules_to_it(api: TestClie
     workflow_id = new_workflow(api, tenant, DONE)
     created = schedule(api, tenant, workflow_id, HOURLY)
     new_steps = [{"id": "hello", "type": "log", "message": "v2"}, DONE]
-    put = api.put(f"/api/workflows/{workflow_id}", json={"name": "flow", "steps": new_steps},
-                  headers=tenant.admin)
+    put = api.put(f"/api/workflows/{workflow_id}", json={"name": "flow", "steps": new_steps}, headers=tenant.admin)
     assert put.status_code == 200, put.text
     definition = WorkflowDefinition.model_validate(put.json()["definition"])
 

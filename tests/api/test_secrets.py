@@ -54,10 +54,18 @@ async def test_a_step_sends_the_secret_but_history_and_result_never_hold_it(
 ) -> None:
     tenant = new_tenant(api)
     api.put("/api/secrets/CRM_TOKEN", json={"value": TOKEN}, headers=tenant.admin)
-    workflow_id = new_workflow(api, tenant, {
-        "id": "push", "type": "http_request", "method": "POST", "url": target_server.url + "/echo?t=secret-e2e",
-        "headers": {"Authorization": "Bearer {{ secrets.CRM_TOKEN }}"}, "json": {"token": "{{ secrets.CRM_TOKEN }}"},
-    })
+    workflow_id = new_workflow(
+        api,
+        tenant,
+        {
+            "id": "push",
+            "type": "http_request",
+            "method": "POST",
+            "url": target_server.url + "/echo?t=secret-e2e",
+            "headers": {"Authorization": "Bearer {{ secrets.CRM_TOKEN }}"},
+            "json": {"token": "{{ secrets.CRM_TOKEN }}"},
+        },
+    )
 
     run_id = api.post(f"/api/workflows/{workflow_id}/runs", json={}, headers=tenant.member).json()["run_id"]
 
@@ -72,10 +80,16 @@ async def test_a_step_sends_the_secret_but_history_and_result_never_hold_it(
 
 def test_a_missing_secret_fails_the_step_without_retrying(api: TestClient, target_server) -> None:
     tenant = new_tenant(api)
-    workflow_id = new_workflow(api, tenant, {
-        "id": "push", "type": "http_request", "url": target_server.url + "/echo?t=missing-secret",
-        "headers": {"X-Api-Key": "{{ secrets.NEVER_SET }}"},
-    })
+    workflow_id = new_workflow(
+        api,
+        tenant,
+        {
+            "id": "push",
+            "type": "http_request",
+            "url": target_server.url + "/echo?t=missing-secret",
+            "headers": {"X-Api-Key": "{{ secrets.NEVER_SET }}"},
+        },
+    )
 
     run_id = api.post(f"/api/workflows/{workflow_id}/runs", json={}, headers=tenant.member).json()["run_id"]
 

@@ -24,8 +24,11 @@ def test_every_transition_is_applied_and_recorded(api: TestClient) -> None:
     assert answers[2].json()["purge_at"] is not None and answers[3].json()["purge_at"] is None
     detail = api.get(f"/api/tenants/{tenant.id}", headers=tenant.admin).json()
     assert [(t["name"], t["from_status"], t["to_status"]) for t in detail["history"]] == [
-        ("suspend", "active", "suspended"), ("resume", "suspended", "active"),
-        ("delete", "active", "deleted"), ("restore", "deleted", "active")]
+        ("suspend", "active", "suspended"),
+        ("resume", "suspended", "active"),
+        ("delete", "active", "deleted"),
+        ("restore", "deleted", "active"),
+    ]
     assert detail["history"][0]["reason"] == "because suspend"
 
 
@@ -39,7 +42,10 @@ def test_illegal_transitions_answer_409_with_the_current_state(api: TestClient) 
     unknown = change(api, tenant.id, "explode")
 
     assert [(a.status_code, a.json()["current_state"]) for a in (resume_active, restore_active, suspend_deleted)] == [
-        (409, "active"), (409, "active"), (409, "deleted")]
+        (409, "active"),
+        (409, "active"),
+        (409, "deleted"),
+    ]
     assert resume_active.json()["code"] == "illegal_transition"
     assert unknown.status_code == 422
 
@@ -68,7 +74,9 @@ def test_a_suspended_tenant_cannot_start_runs_until_resumed(api: TestClient) -> 
 def test_suspension_pauses_the_tenants_schedules_and_resuming_restores_them(api: TestClient) -> None:
     tenant = new_tenant(api)
     workflow_id = new_workflow(api, tenant, DONE)
-    created = api.post(f"/api/workflows/{workflow_id}/schedules", json={"interval_s": 3600}, headers=tenant.member).json()
+    created = api.post(
+        f"/api/workflows/{workflow_id}/schedules", json={"interval_s": 3600}, headers=tenant.member
+    ).json()
     deadline = time.monotonic() + 10
     while not api.get(f"/api/workflows/{workflow_id}/schedules", headers=tenant.member).json():
         assert time.monotonic() < deadline, "schedule never became visible"

@@ -14,7 +14,9 @@ def test_founder_creates_a_tenant_with_a_key_shown_once(api: TestClient) -> None
     body = created.json()
     assert body["tenant"]["plan"] == "pro"
     assert body["api_key"]["key"].startswith("lvq_") and body["api_key"]["role"] == "admin"
-    tenant = api.get(f"/api/tenants/{body['tenant']['id']}", headers={"Authorization": f"Bearer {body['api_key']['key']}"})
+    tenant = api.get(
+        f"/api/tenants/{body['tenant']['id']}", headers={"Authorization": f"Bearer {body['api_key']['key']}"}
+    )
     assert tenant.status_code == 200 and tenant.json()["name"] == "Globex"
 
 
@@ -67,7 +69,9 @@ def test_another_tenant_is_not_found(api: TestClient) -> None:
 def test_bad_tenant_body_is_a_clear_error(api: TestClient) -> None:
     wrong_plan = api.post("/api/tenants", json={"name": "X", "plan": "platinum"}, headers=founder_headers())
     no_name = api.post("/api/tenants", json={}, headers=founder_headers())
-    not_json = api.post("/api/tenants", content=b"{nope", headers={**founder_headers(), "content-type": "application/json"})
+    not_json = api.post(
+        "/api/tenants", content=b"{nope", headers={**founder_headers(), "content-type": "application/json"}
+    )
 
     assert wrong_plan.status_code == 422 and wrong_plan.json()["field"] == "body.plan"
     assert no_name.status_code == 422 and no_name.json()["field"] == "body.name"

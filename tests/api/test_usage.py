@@ -40,7 +40,11 @@ def test_the_run_past_the_monthly_limit_answers_429(api: TestClient, engine: Eng
     assert last.status_code == 202, last.text
     assert refused.status_code == 429
     assert refused.json()["code"] == "usage_limit_reached"
-    assert {k: refused.json()[k] for k in ("metric", "limit", "used")} == {"metric": "runs", "limit": limit, "used": limit}
+    assert {k: refused.json()[k] for k in ("metric", "limit", "used")} == {
+        "metric": "runs",
+        "limit": limit,
+        "used": limit,
+    }
     assert refused.json()["resets_at"] == period_end(period).isoformat()
     assert usage(api, tenant.member)["metrics"]["runs"] == {"used": limit, "limit": limit}
     poll_run(api, last.json()["run_id"], tenant.member, finished)
@@ -166,8 +170,9 @@ def test_200_concurrent_starts_through_the_api_start_exactly_the_plans_runs(api:
 def test_a_scheduled_run_counts_itself(api: TestClient) -> None:
     tenant = new_tenant(api, plan="starter")
     workflow_id = new_workflow(api, tenant, DONE)
-    schedule = api.post(f"/api/workflows/{workflow_id}/schedules", json={"interval_s": 3600, "paused": True},
-                        headers=tenant.admin)
+    schedule = api.post(
+        f"/api/workflows/{workflow_id}/schedules", json={"interval_s": 3600, "paused": True}, headers=tenant.admin
+    )
     assert schedule.status_code == 201, schedule.text
 
     triggered = api.post(f"/api/schedules/{schedule.json()['id']}/trigger", headers=tenant.admin)
@@ -179,7 +184,8 @@ def test_a_scheduled_run_counts_itself(api: TestClient) -> None:
 def test_http_steps_count_whether_local_or_regular_activities(api: TestClient, target_server) -> None:
     tenant = new_tenant(api, plan="enterprise")
     workflow_id = new_workflow(
-        api, tenant,
+        api,
+        tenant,
         {"id": "quick", "type": "http_request", "url": target_server.url + "/json"},  # a local activity
         {"id": "long", "type": "http_request", "url": target_server.url + "/json", "timeout_s": 60},  # a regular one
         DONE,

@@ -27,8 +27,13 @@ TOO_BIG = b'{"pad": "' + b"x" * MAX_WEBHOOK_BODY_BYTES + b'"}'
 
 
 def push(target_url: str, tag: str) -> dict:
-    return {"id": "push", "type": "http_request", "method": "POST", "url": f"{target_url}/echo?t={tag}",
-            "json": {"order": "{{ input.order_id }}"}}
+    return {
+        "id": "push",
+        "type": "http_request",
+        "method": "POST",
+        "url": f"{target_url}/echo?t={tag}",
+        "json": {"order": "{{ input.order_id }}"},
+    }
 
 
 def new_hook(api: TestClient, tenant: ApiTenant, workflow_id: str, **config: object) -> dict:
@@ -224,16 +229,17 @@ def test_another_tenant_can_neither_see_nor_change_the_hook(api: TestClient) -> 
     hook = new_hook(api, owner, workflow_id)
     path = f"/api/workflows/{workflow_id}/webhook"
 
-    answers = [api.get(path, headers=stranger.admin), api.put(path, json={}, headers=stranger.admin),
-               api.delete(path, headers=stranger.admin)]
+    answers = [
+        api.get(path, headers=stranger.admin),
+        api.put(path, json={}, headers=stranger.admin),
+        api.delete(path, headers=stranger.admin),
+    ]
 
     assert [(a.status_code, a.json()["code"]) for a in answers] == [(404, "workflow_not_found")] * 3
     assert api.post(hook["url"], json={}).status_code == 202
 
 
-def test_get_shows_the_configuration_but_never_the_token_or_signing_secret(
-    api: TestClient, engine: Engine
-) -> None:
+def test_get_shows_the_configuration_but_never_the_token_or_signing_secret(api: TestClient, engine: Engine) -> None:
     tenant = new_tenant(api)
     workflow_id = new_workflow(api, tenant, DONE)
     hook = new_hook(api, tenant, workflow_id, signed=True, wait_for_result=True, wait_timeout_s=5)
@@ -264,7 +270,10 @@ def test_only_admins_change_hooks_and_the_configuration_is_checked(api: TestClie
 
     assert by_member.status_code == 403 and by_member.json()["code"] == "admin_only"
     assert [a.json()["field"] for a in (too_long, zero, unknown)] == [
-        "body.wait_timeout_s", "body.wait_timeout_s", "body.secret"]
+        "body.wait_timeout_s",
+        "body.wait_timeout_s",
+        "body.secret",
+    ]
     assert no_workflow.status_code == 404
     assert api.get(path, headers=tenant.admin).status_code == 404
 

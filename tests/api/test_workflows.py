@@ -21,10 +21,13 @@ def test_valid_definition_is_stored_as_version_one(api: TestClient) -> None:
 
 def test_invalid_definition_answers_422_with_the_report_and_stores_nothing(api: TestClient) -> None:
     tenant = new_tenant(api)
-    broken = {"name": "broken", "steps": [
-        {"id": "Bad-Id", "type": "log", "message": "x"},
-        {"id": "check", "type": "condition", "expression": "input.x >", "then": "nowhere", "else": "end"},
-    ]}
+    broken = {
+        "name": "broken",
+        "steps": [
+            {"id": "Bad-Id", "type": "log", "message": "x"},
+            {"id": "check", "type": "condition", "expression": "input.x >", "then": "nowhere", "else": "end"},
+        ],
+    }
 
     answer = api.post("/api/workflows", json=broken, headers=tenant.admin)
 
@@ -40,8 +43,9 @@ def test_invalid_definition_answers_422_with_the_report_and_stores_nothing(api: 
 def test_validate_reports_without_storing(api: TestClient) -> None:
     tenant = new_tenant(api)
 
-    report = api.post("/api/workflows/validate", json={"name": "x", "steps": [{"id": "a", "type": "delay"}]},
-                      headers=tenant.admin)
+    report = api.post(
+        "/api/workflows/validate", json={"name": "x", "steps": [{"id": "a", "type": "delay"}]}, headers=tenant.admin
+    )
 
     assert report.status_code == 200
     assert report.json()["valid"] is False
@@ -51,7 +55,10 @@ def test_validate_reports_without_storing(api: TestClient) -> None:
 
 def test_validation_uses_the_tenants_plan_for_risky_steps(api: TestClient) -> None:
     free, enterprise = new_tenant(api, plan="free"), new_tenant(api, plan="enterprise")
-    mail = {"name": "mail", "steps": [{"id": "send", "type": "email", "to": ["a@example.com"], "subject": "s", "body": "b"}]}
+    mail = {
+        "name": "mail",
+        "steps": [{"id": "send", "type": "email", "to": ["a@example.com"], "subject": "s", "body": "b"}],
+    }
 
     on_free = api.post("/api/workflows/validate", json=mail, headers=free.admin).json()
     on_enterprise = api.post("/api/workflows/validate", json=mail, headers=enterprise.admin).json()
@@ -64,13 +71,18 @@ def test_put_adds_a_version_and_old_versions_stay_readable(api: TestClient) -> N
     tenant = new_tenant(api)
     workflow_id = new_workflow(api, tenant, LOG)
 
-    updated = api.put(f"/api/workflows/{workflow_id}", json={"name": "greet v2", "steps": [LOG, {**LOG, "id": "again"}]},
-                      headers=tenant.admin)
+    updated = api.put(
+        f"/api/workflows/{workflow_id}",
+        json={"name": "greet v2", "steps": [LOG, {**LOG, "id": "again"}]},
+        headers=tenant.admin,
+    )
 
     assert updated.status_code == 200 and updated.json()["version"] == 2
     first = api.get(f"/api/workflows/{workflow_id}?version=1", headers=tenant.admin).json()
     assert len(first["definition"]["steps"]) == 1
-    assert api.get(f"/api/workflows/{workflow_id}?version=9", headers=tenant.admin).json()["code"] == "version_not_found"
+    assert (
+        api.get(f"/api/workflows/{workflow_id}?version=9", headers=tenant.admin).json()["code"] == "version_not_found"
+    )
 
 
 def test_another_tenants_definition_is_not_found(api: TestClient) -> None:

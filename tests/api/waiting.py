@@ -7,8 +7,13 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 
-def poll_run(api: TestClient, run_id: str, headers: dict[str, str], check: Callable[[dict[str, Any]], bool],
-             timeout_s: float = 15) -> dict[str, Any]:
+def poll_run(
+    api: TestClient,
+    run_id: str,
+    headers: dict[str, str],
+    check: Callable[[dict[str, Any]], bool],
+    timeout_s: float = 15,
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout_s
     while True:
         body = api.get(f"/api/runs/{run_id}", headers=headers).json()

@@ -27,9 +27,7 @@ class JsonHandler(BaseHTTPRequestHandler):
     def send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         self.send_bytes(status, json.dumps(payload).encode(), "application/json", headers)
 
-    def send_bytes(
-        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
-    ) -> None:
+    def send_bytes(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         no_body = self.command == "HEAD" or status in (204, 304)
         self.send_response(status)
         for name, value in (headers or {}).items():

@@ -71,9 +71,7 @@ def _completion(number: int, request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _error(status: int, message: str) -> dict[str, Any]:
-    kind, code = _ERROR_KINDS.get(
-        status, ("server_error" if status >= 500 else "invalid_request_error", None)
-    )
+    kind, code = _ERROR_KINDS.get(status, ("server_error" if status >= 500 else "invalid_request_error", None))
     return {"error": {"message": message, "type": kind, "code": code}}
 
 

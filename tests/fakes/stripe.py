@@ -71,15 +71,11 @@ class _Handler(JsonHandler):
         elif self.command == "GET" and self.path == "/v1/balance":
             self.send_json(200, {"object": "balance", "available": [], "pending": [], "livemode": False})
         else:
-            self._error(
-                404, "invalid_request_error", f"Unrecognized request URL ({self.command} {self.path})"
-            )
+            self._error(404, "invalid_request_error", f"Unrecognized request URL ({self.command} {self.path})")
 
     def _create_session(self, fake: "FakeStripe", params: dict[str, str], key: str | None) -> None:
         if params.get("line_items[0][price]") == UNKNOWN_PRICE:
-            self._error(
-                400, "invalid_request_error", f"No such price: '{UNKNOWN_PRICE}'", "line_items[0][price]"
-            )
+            self._error(400, "invalid_request_error", f"No such price: '{UNKNOWN_PRICE}'", "line_items[0][price]")
             return
         self.send_json(200, fake.create_session(params, key))
 
@@ -174,9 +170,7 @@ def _nested(params: dict[str, str], name: str) -> dict[str, str]:
     return {k[len(prefix) : -1]: v for k, v in params.items() if k.startswith(prefix) and k.count("[") == 1}
 
 
-def event(
-    kind: str, obj: dict[str, Any], event_id: str | None = None, created: int | None = None
-) -> dict[str, Any]:
+def event(kind: str, obj: dict[str, Any], event_id: str | None = None, created: int | None = None) -> dict[str, Any]:
     """A Stripe event envelope around `obj`."""
     return {
         "id": event_id or f"evt_{uuid.uuid4().hex[:24]}",

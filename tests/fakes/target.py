@@ -53,9 +53,7 @@ class _TargetHandler(JsonHandler):
     def _dispatch(self) -> None:
         target: TargetServer = self.server.fake
         split = urlsplit(self.path)
-        call = _record(
-            self.command, split.path, dict(parse_qsl(split.query)), self.headers.items(), self.read_body()
-        )
+        call = _record(self.command, split.path, dict(parse_qsl(split.query)), self.headers.items(), self.read_body())
         target.record(call)
         route, _, name = split.path.strip("/").partition("/")
         # A client that truncates the body stops reading and hangs up.

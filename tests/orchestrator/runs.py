@@ -17,8 +17,13 @@ FAST_RETRIES = RetryDefaults(initial_interval_s=0.05, max_interval_s=0.2, max_at
 def make_run(*steps: dict[str, Any], input: dict[str, Any] | None = None, tenant_id: str = "tenant-a") -> RunInput:
     definition = WorkflowDefinition.model_validate({"name": "test run", "steps": list(steps)})
     return RunInput(
-        run_id=str(uuid.uuid4()), tenant_id=tenant_id, definition_id="definition-1", version=1,
-        definition=definition.model_dump(mode="json"), input=input or {}, retry_defaults=FAST_RETRIES,
+        run_id=str(uuid.uuid4()),
+        tenant_id=tenant_id,
+        definition_id="definition-1",
+        version=1,
+        definition=definition.model_dump(mode="json"),
+        input=input or {},
+        retry_defaults=FAST_RETRIES,
     )
 
 

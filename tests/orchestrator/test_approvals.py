@@ -9,8 +9,14 @@ from tests.orchestrator.runs import make_run, outcome, start, until_progress
 
 
 def gate(approval_class: str, timeout_s: float = 600, on_timeout: str = "reject") -> dict:
-    return {"id": "gate", "type": "approval", "class": approval_class, "message": "Ship it?",
-            "timeout_s": timeout_s, "on_timeout": on_timeout}
+    return {
+        "id": "gate",
+        "type": "approval",
+        "class": approval_class,
+        "message": "Ship it?",
+        "timeout_s": timeout_s,
+        "on_timeout": on_timeout,
+    }
 
 
 def decision(role: str, approved: bool = True, step_id: str = "gate") -> StepDecision:
@@ -79,9 +85,7 @@ async def test_deciding_a_step_that_is_not_waiting_is_refused(client: Client, wo
 
 
 @pytest.mark.parametrize(("on_timeout", "status"), [("approve", "completed"), ("reject", "rejected")])
-async def test_gate_timeout_acts_as_configured(
-    client: Client, worker_queue: str, on_timeout: str, status: str
-) -> None:
+async def test_gate_timeout_acts_as_configured(client: Client, worker_queue: str, on_timeout: str, status: str) -> None:
     run = make_run(gate("B", timeout_s=0.5, on_timeout=on_timeout))
 
     result: RunResult = await (await start(client, worker_queue, run)).result()

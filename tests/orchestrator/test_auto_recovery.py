@@ -20,9 +20,18 @@ from tests.orchestrator.runs import FAST_RETRIES, make_run, start
 
 def plant(engine, tenant_id: str, error_type: str) -> str:
     now = datetime.now(UTC)
-    entry = FailureEntry(tenant_id=tenant_id, run_id=f"planted-{uuid.uuid4()}", definition_id="def", version=1,
-                         step_id="call", error_type=error_type, message="planted", attempts=3,
-                         first_failed_at=now, last_failed_at=now)
+    entry = FailureEntry(
+        tenant_id=tenant_id,
+        run_id=f"planted-{uuid.uuid4()}",
+        definition_id="def",
+        version=1,
+        step_id="call",
+        error_type=error_type,
+        message="planted",
+        attempts=3,
+        first_failed_at=now,
+        last_failed_at=now,
+    )
     with Session(engine) as session:
         session.add(entry)
         session.commit()
@@ -44,8 +53,7 @@ def stored_run(engine, tenant_id: str, step: dict) -> RunInput:
         row = WorkflowDefinitionRow(tenant_id=tenant_id, name="recovery")
         session.add(row)
         session.flush()
-        session.add(WorkflowVersionRow(definition_id=row.id, version=1,
-                                       body=run.definition))
+        session.add(WorkflowVersionRow(definition_id=row.id, version=1, body=run.definition))
         session.commit()
         return run.model_copy(update={"definition_id": row.id})
 
@@ -59,8 +67,15 @@ async def test_dry_run_classifies_every_failure_and_changes_nothing_else(
     client: Client, worker_queue: str, engine, api
 ) -> None:
     tenant = str(uuid.uuid4())
-    kinds = ["HttpTransportError", "HttpServerError", "HttpClientError", "ExpressionError", "HttpTimeout",
-             "ApprovalExpired", "Mystery"]
+    kinds = [
+        "HttpTransportError",
+        "HttpServerError",
+        "HttpClientError",
+        "ExpressionError",
+        "HttpTimeout",
+        "ApprovalExpired",
+        "Mystery",
+    ]
     for kind in kinds:
         plant(engine, tenant, kind)
 
@@ -69,19 +84,31 @@ async def test_dry_run_classifies_every_failure_and_changes_nothing_else(
     found = entries(engine, tenant)
     assert result.assessed == 7 and result.redriven == [] and result.auto_applicable == 0
     assert {kind: found[kind].category for kind in kinds} == {
-        "HttpTransportError": "transient_network", "HttpServerError": "target_5xx", "HttpClientError": "auth_4xx",
-        "ExpressionError": "validation", "HttpTimeout": "timeout", "ApprovalExpired": "approval_timed_out",
-        "Mystery": "unknown"}
+        "HttpTransportError": "transient_network",
+        "HttpServerError": "target_5xx",
+        "HttpClientError": "auth_4xx",
+        "ExpressionError": "validation",
+        "HttpTimeout": "timeout",
+        "ApprovalExpired": "approval_timed_out",
+        "Mystery": "unknown",
+    }
     assert all(e.status == "open" and not e.auto_applicable and e.suggestion for e in found.values())
     plan = api.get("/api/guardian/healing-plan?limit=500", headers=founder_headers()).json()
     assert {p["failure_id"]: p["category"] for p in plan if p["tenant_id"] == tenant} == {
-        e.id: e.category for e in found.values()}
+        e.id: e.category for e in found.values()
+    }
 
 
-async def test_apply_mode_redrives_only_transient_failures(client: Client, worker_queue: str, engine, target_server) -> None:
+async def test_apply_mode_redrives_only_transient_failures(
+    client: Client, worker_queue: str, engine, target_server
+) -> None:
     tenant = str(uuid.uuid4())
-    refused = stored_run(engine, tenant, {"id": "call", "type": "http_request", "url": f"http://127.0.0.1:{unused_port()}/"})
-    rejected = stored_run(engine, tenant, {"id": "call", "type": "http_request", "url": target_server.url + "/status/403"})
+    refused = stored_run(
+        engine, tenant, {"id": "call", "type": "http_request", "url": f"http://127.0.0.1:{unused_port()}/"}
+    )
+    rejected = stored_run(
+        engine, tenant, {"id": "call", "type": "http_request", "url": target_server.url + "/status/403"}
+    )
     for run in (refused, rejected):
         with pytest.raises(WorkflowFailureError):
             await (await start(client, worker_queue, run)).result()

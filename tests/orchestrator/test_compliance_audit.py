@@ -49,30 +49,75 @@ def plant_everything(engine: Engine, settings: Settings, secret_value: str) -> s
         definition = WorkflowDefinitionRow(tenant_id=tenant.id, name="billing sync")
         session.add(definition)
         session.flush()
-        step = {"id": "push", "type": "http_request", "url": "http://billing.example.com/hook",
-                "headers": {"Authorization": "Bearer {{ secrets.API_TOKEN }}"}}
-        session.add_all([
-            DataRequest(tenant_id=tenant.id, kind="export", requested_at=now - timedelta(days=40),
-                        deadline_at=now - timedelta(days=10)),
-            DataRequest(tenant_id=tenant.id, kind="erasure", requested_at=now - timedelta(days=28),
-                        deadline_at=now + timedelta(days=2)),
-            ApiKey(tenant_id=tenant.id, role="admin", prefix="lvq_idleadmn", key_hash=uuid.uuid4().hex,
-                   created_at=long_ago, last_used_at=now - timedelta(days=100)),
-            ApiKey(tenant_id=tenant.id, role="member", prefix="lvq_nevrused", key_hash=uuid.uuid4().hex,
-                   created_at=now - timedelta(days=120)),
-            WorkflowVersionRow(definition_id=definition.id, version=1, body={"name": "billing sync", "steps": [step]}),
-            WebhookTrigger(tenant_id=tenant.id, definition_id=definition.id, token_hash=uuid.uuid4().hex),
-            TenantSecret(tenant_id=tenant.id, name="API_TOKEN", ciphertext=box.seal(secret_value)),
-            FailureEntry(tenant_id=tenant.id, run_id=f"planted-{uuid.uuid4()}", definition_id=definition.id,
-                         version=1, step_id="push", error_type="HttpClientError", attempts=1,
-                         message=f"POST answered 401 for token {secret_value}", first_failed_at=now,
-                         last_failed_at=now),
-            AuditEntry(tenant_id=tenant.id, actor="founder", action="debug", detail={"sent": f"x-{secret_value}"}),
-            FailureEntry(tenant_id=tenant.id, run_id=f"planted-{uuid.uuid4()}", definition_id=definition.id,
-                         version=1, step_id="push", error_type="HttpTimeout", message="old", attempts=1,
-                         first_failed_at=long_ago, last_failed_at=long_ago, created_at=long_ago),
-            AuditEntry(tenant_id=tenant.id, actor="founder", action="suspend", detail={}, at=long_ago),
-        ])
+        step = {
+            "id": "push",
+            "type": "http_request",
+            "url": "http://billing.example.com/hook",
+            "headers": {"Authorization": "Bearer {{ secrets.API_TOKEN }}"},
+        }
+        session.add_all(
+            [
+                DataRequest(
+                    tenant_id=tenant.id,
+                    kind="export",
+                    requested_at=now - timedelta(days=40),
+                    deadline_at=now - timedelta(days=10),
+                ),
+                DataRequest(
+                    tenant_id=tenant.id,
+                    kind="erasure",
+                    requested_at=now - timedelta(days=28),
+                    deadline_at=now + timedelta(days=2),
+                ),
+                ApiKey(
+                    tenant_id=tenant.id,
+                    role="admin",
+                    prefix="lvq_idleadmn",
+                    key_hash=uuid.uuid4().hex,
+                    created_at=long_ago,
+                    last_used_at=now - timedelta(days=100),
+                ),
+                ApiKey(
+                    tenant_id=tenant.id,
+                    role="member",
+                    prefix="lvq_nevrused",
+                    key_hash=uuid.uuid4().hex,
+                    created_at=now - timedelta(days=120),
+                ),
+                WorkflowVersionRow(
+                    definition_id=definition.id, version=1, body={"name": "billing sync", "steps": [step]}
+                ),
+                WebhookTrigger(tenant_id=tenant.id, definition_id=definition.id, token_hash=uuid.uuid4().hex),
+                TenantSecret(tenant_id=tenant.id, name="API_TOKEN", ciphertext=box.seal(secret_value)),
+                FailureEntry(
+                    tenant_id=tenant.id,
+                    run_id=f"planted-{uuid.uuid4()}",
+                    definition_id=definition.id,
+                    version=1,
+                    step_id="push",
+                    error_type="HttpClientError",
+                    attempts=1,
+                    message=f"POST answered 401 for token {secret_value}",
+                    first_failed_at=now,
+                    last_failed_at=now,
+                ),
+                AuditEntry(tenant_id=tenant.id, actor="founder", action="debug", detail={"sent": f"x-{secret_value}"}),
+                FailureEntry(
+                    tenant_id=tenant.id,
+                    run_id=f"planted-{uuid.uuid4()}",
+                    definition_id=definition.id,
+                    version=1,
+                    step_id="push",
+                    error_type="HttpTimeout",
+                    message="old",
+                    attempts=1,
+                    first_failed_at=long_ago,
+                    last_failed_at=long_ago,
+                    created_at=long_ago,
+                ),
+                AuditEntry(tenant_id=tenant.id, actor="founder", action="suspend", detail={}, at=long_ago),
+            ]
+        )
         session.commit()
     return tenant.id
 
@@ -83,7 +128,11 @@ def findings_of(engine: Engine, report_id: str) -> list[ComplianceFinding]:
 
 
 def mail_for(sink: SmtpSink, report_id: str) -> list:
-    return [m for m in sink.messages if str(m.message["X-Levqor-Idempotency-Key"]).strip() == f"compliance-report-{report_id}"]
+    return [
+        m
+        for m in sink.messages
+        if str(m.message["X-Levqor-Idempotency-Key"]).strip() == f"compliance-report-{report_id}"
+    ]
 
 
 async def test_audit_finds_every_planted_finding_and_mails_the_founder(
@@ -91,26 +140,44 @@ async def test_audit_finds_every_planted_finding_and_mails_the_founder(
 ) -> None:
     secret_value = f"sk_live_{uuid.uuid4().hex}"
     log_file = tmp_path / "levqor.log"
-    log_file.write_text('{"event": "boot"}\n' + f'{{"event": "http step", "url": "https://x.test/?key={secret_value}"}}\n')
+    log_file.write_text(
+        '{"event": "boot"}\n' + f'{{"event": "http step", "url": "https://x.test/?key={secret_value}"}}\n'
+    )
     tenant_id = plant_everything(engine, settings, secret_value)
-    careless = settings.model_copy(update={
-        "levqor_founder_token": SecretStr("weak-token-12345"),
-        "founder_email": FOUNDER_EMAIL, "log_file": str(log_file)})
+    careless = settings.model_copy(
+        update={
+            "levqor_founder_token": SecretStr("weak-token-12345"),
+            "founder_email": FOUNDER_EMAIL,
+            "log_file": str(log_file),
+        }
+    )
     queue = f"audit-{uuid.uuid4()}"
 
     async with build_worker(client, careless, engine, task_queue=queue):
-        handle = await client.start_workflow(ComplianceAudit.run, ComplianceAuditInput(tenant_id=tenant_id),
-                                             id=f"audit-{uuid.uuid4()}", task_queue=queue)
+        handle = await client.start_workflow(
+            ComplianceAudit.run, ComplianceAuditInput(tenant_id=tenant_id), id=f"audit-{uuid.uuid4()}", task_queue=queue
+        )
         result: ComplianceAuditResult = await handle.result()
 
     findings = findings_of(engine, result.report_id)
     mine = Counter(f.check for f in findings if f.tenant_id == tenant_id)
-    assert mine == {"dsar_overdue": 1, "dsar_deadline": 1, "api_key_unused": 2, "plain_http_target": 1,
-                    "webhook_unsigned": 1, "secret_in_logs": 1, "retention_rows": 2}
+    assert mine == {
+        "dsar_overdue": 1,
+        "dsar_deadline": 1,
+        "api_key_unused": 2,
+        "plain_http_target": 1,
+        "webhook_unsigned": 1,
+        "secret_in_logs": 1,
+        "retention_rows": 2,
+    }
     by_check = {f.check: f for f in findings}
     assert by_check["dsar_overdue"].severity == "critical" and by_check["secret_in_logs"].severity == "critical"
     assert by_check["plain_http_target"].severity == "high" and by_check["plain_http_target"].detail["carries_secret"]
-    assert {p["source"] for p in by_check["secret_in_logs"].detail["places"]} == {"failure_entry", "audit_entry", "log_file"}
+    assert {p["source"] for p in by_check["secret_in_logs"].detail["places"]} == {
+        "failure_entry",
+        "audit_entry",
+        "log_file",
+    }
     assert by_check["founder_credential_weak"].tenant_id is None
     assert by_check["founder_credential_weak"].detail == {"length": 16, "character_classes": 3}
     with Session(engine) as session:
@@ -129,7 +196,9 @@ async def test_audit_finds_every_planted_finding_and_mails_the_founder(
     assert all(secret_value not in str(f.detail) + f.title for f in findings)
 
 
-async def test_audit_of_a_clean_tenant_finds_nothing_about_it(client: Client, worker_queue: str, engine: Engine) -> None:
+async def test_audit_of_a_clean_tenant_finds_nothing_about_it(
+    client: Client, worker_queue: str, engine: Engine
+) -> None:
     tenant = Tenant(name="tidy")
     with Session(engine, expire_on_commit=False) as session:
         session.add(tenant)
@@ -137,18 +206,34 @@ async def test_audit_of_a_clean_tenant_finds_nothing_about_it(client: Client, wo
         definition = WorkflowDefinitionRow(tenant_id=tenant.id, name="tidy flow")
         session.add(definition)
         session.flush()
-        session.add_all([
-            ApiKey(tenant_id=tenant.id, role="admin", prefix="lvq_fresh123", key_hash=uuid.uuid4().hex),
-            WorkflowVersionRow(definition_id=definition.id, version=1, body={"name": "tidy flow", "steps": [
-                {"id": "push", "type": "http_request", "url": "https://billing.example.com/hook"}]}),
-            WebhookTrigger(tenant_id=tenant.id, definition_id=definition.id, token_hash=uuid.uuid4().hex,
-                           signing_secret="sealed"),
-            DataRequest(tenant_id=tenant.id, kind="export", deadline_at=datetime.now(UTC) + timedelta(days=30)),
-        ])
+        session.add_all(
+            [
+                ApiKey(tenant_id=tenant.id, role="admin", prefix="lvq_fresh123", key_hash=uuid.uuid4().hex),
+                WorkflowVersionRow(
+                    definition_id=definition.id,
+                    version=1,
+                    body={
+                        "name": "tidy flow",
+                        "steps": [{"id": "push", "type": "http_request", "url": "https://billing.example.com/hook"}],
+                    },
+                ),
+                WebhookTrigger(
+                    tenant_id=tenant.id,
+                    definition_id=definition.id,
+                    token_hash=uuid.uuid4().hex,
+                    signing_secret="sealed",
+                ),
+                DataRequest(tenant_id=tenant.id, kind="export", deadline_at=datetime.now(UTC) + timedelta(days=30)),
+            ]
+        )
         session.commit()
 
-    result = await client.execute_workflow(ComplianceAudit.run, ComplianceAuditInput(tenant_id=tenant.id),
-                                           id=f"audit-{uuid.uuid4()}", task_queue=worker_queue)
+    result = await client.execute_workflow(
+        ComplianceAudit.run,
+        ComplianceAuditInput(tenant_id=tenant.id),
+        id=f"audit-{uuid.uuid4()}",
+        task_queue=worker_queue,
+    )
 
     assert [f.title for f in findings_of(engine, result.report_id) if f.tenant_id == tenant.id] == []
 
@@ -158,14 +243,18 @@ async def test_closed_runs_older_than_retention_are_counted_from_temporal(
 ) -> None:
     tenant_id = str(uuid.uuid4())
     for _ in range(2):
-        await (await start(client, worker_queue, make_run({"id": "hi", "type": "log", "message": "hi"},
-                                                          tenant_id=tenant_id))).result()
+        await (
+            await start(
+                client, worker_queue, make_run({"id": "hi", "type": "log", "message": "hi"}, tenant_id=tenant_id)
+            )
+        ).result()
     await asyncio.sleep(1.2)  # the runs must be older than the one-second retention below
     params = ComplianceAuditInput(tenant_id=tenant_id, retention_days=1 / 86400)
 
     async def audit() -> list[ComplianceFinding]:
-        result = await client.execute_workflow(ComplianceAudit.run, params, id=f"audit-{uuid.uuid4()}",
-                                               task_queue=worker_queue)
+        result = await client.execute_workflow(
+            ComplianceAudit.run, params, id=f"audit-{uuid.uuid4()}", task_queue=worker_queue
+        )
         return [f for f in findings_of(engine, result.report_id) if f.check == "retention_runs"]
 
     found = await until(audit, lambda fs: bool(fs) and fs[0].detail["count"] == 2)  # visibility lags a little
@@ -185,8 +274,11 @@ async def test_the_daily_schedule_exists_and_its_trigger_writes_a_report(
 
     def scheduled_reports() -> list[ComplianceReport]:
         with Session(engine) as session:
-            return [r for r in session.exec(select(ComplianceReport).where(ComplianceReport.trigger == "schedule"))
-                    if r.id not in before]
+            return [
+                r
+                for r in session.exec(select(ComplianceReport).where(ComplianceReport.trigger == "schedule"))
+                if r.id not in before
+            ]
 
     async def probe() -> list[ComplianceReport]:
         return await asyncio.to_thread(scheduled_reports)
@@ -206,15 +298,20 @@ async def test_a_check_family_that_keeps_failing_becomes_a_finding_and_the_rest_
     with Session(engine, expire_on_commit=False) as session:
         session.add(tenant)
         session.flush()
-        session.add_all([TenantSecret(tenant_id=tenant.id, name="TOKEN", ciphertext=box.seal("long-enough-value")),
-                         DataRequest(tenant_id=tenant.id, kind="export", deadline_at=datetime.now(UTC) - timedelta(days=1))])
+        session.add_all(
+            [
+                TenantSecret(tenant_id=tenant.id, name="TOKEN", ciphertext=box.seal("long-enough-value")),
+                DataRequest(tenant_id=tenant.id, kind="export", deadline_at=datetime.now(UTC) - timedelta(days=1)),
+            ]
+        )
         session.commit()
     broken = settings.model_copy(update={"log_file": str(tmp_path)})  # a directory: reading it fails every time
     queue = f"audit-{uuid.uuid4()}"
 
     async with build_worker(client, broken, engine, task_queue=queue):
-        result = await client.execute_workflow(ComplianceAudit.run, ComplianceAuditInput(tenant_id=tenant.id),
-                                               id=f"audit-{uuid.uuid4()}", task_queue=queue)
+        result = await client.execute_workflow(
+            ComplianceAudit.run, ComplianceAuditInput(tenant_id=tenant.id), id=f"audit-{uuid.uuid4()}", task_queue=queue
+        )
 
     found = {f.check: f for f in findings_of(engine, result.report_id)}
     assert found["audit_incomplete"].severity == "high"

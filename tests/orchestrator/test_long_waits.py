@@ -21,8 +21,14 @@ THIRTY_DAYS = 30 * 24 * 3600
 
 async def run_to_end(env: WorkflowEnvironment, engine: Engine, *steps: dict) -> RunResult:
     queue = f"skip-{uuid.uuid4()}"
-    async with Worker(env.client, task_queue=queue, workflows=[UserWorkflowRun], workflow_runner=WORKFLOW_RUNNER,
-                      activities=[UsageActivities(engine).record_usage], activity_executor=ThreadPoolExecutor(4)):
+    async with Worker(
+        env.client,
+        task_queue=queue,
+        workflows=[UserWorkflowRun],
+        workflow_runner=WORKFLOW_RUNNER,
+        activities=[UsageActivities(engine).record_usage],
+        activity_executor=ThreadPoolExecutor(4),
+    ):
         handle = await start_run(env.client, make_run(*steps), queue, eager=False)
         return await handle.result()
 
@@ -31,7 +37,8 @@ async def test_thirty_day_delay_completes_after_thirty_days(skipping_env: Workfl
     before = await skipping_env.get_current_time()
 
     result = await run_to_end(
-        skipping_env, engine,
+        skipping_env,
+        engine,
         {"id": "wait", "type": "delay", "seconds": THIRTY_DAYS},
         {"id": "after", "type": "log", "message": "a month later"},
     )
@@ -42,11 +49,20 @@ async def test_thirty_day_delay_completes_after_thirty_days(skipping_env: Workfl
     assert outcome(result, "after").finished_at - outcome(result, "wait").started_at >= timedelta(days=30)
 
 
-async def test_three_day_approval_timeout_rejects_after_three_days(skipping_env: WorkflowEnvironment, engine: Engine) -> None:
+async def test_three_day_approval_timeout_rejects_after_three_days(
+    skipping_env: WorkflowEnvironment, engine: Engine
+) -> None:
     result = await run_to_end(
-        skipping_env, engine,
-        {"id": "gate", "type": "approval", "class": "C", "message": "Refund?", "timeout_s": THREE_DAYS,
-         "on_timeout": "reject"},
+        skipping_env,
+        engine,
+        {
+            "id": "gate",
+            "type": "approval",
+            "class": "C",
+            "message": "Refund?",
+            "timeout_s": THREE_DAYS,
+            "on_timeout": "reject",
+        },
     )
 
     gate = outcome(result, "gate")

@@ -46,9 +46,15 @@ class _StripeHandler(JsonHandler):
         elif self.headers.get("Authorization") != f"Bearer {GOOD_STRIPE_KEY}":
             self.send_json(401, {"error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}})
         else:
-            self.send_json(200, {"object": "balance", "livemode": False,
-                                 "available": [{"amount": 0, "currency": "usd", "source_types": {"card": 0}}],
-                                 "pending": [{"amount": 0, "currency": "usd", "source_types": {"card": 0}}]})
+            self.send_json(
+                200,
+                {
+                    "object": "balance",
+                    "livemode": False,
+                    "available": [{"amount": 0, "currency": "usd", "source_types": {"card": 0}}],
+                    "pending": [{"amount": 0, "currency": "usd", "source_types": {"card": 0}}],
+                },
+            )
 
 
 class FakeStripe(LocalHttpServer):
@@ -70,8 +76,9 @@ async def scratch_engine(tmp_path: Path) -> AsyncIterator[Engine]:
 async def heartbeat_on(client: Client, settings: Settings, engine: Engine) -> HealthRecord:
     queue = f"health-{uuid.uuid4()}"
     async with build_worker(client, settings, engine, task_queue=queue):
-        result = await client.execute_workflow(Heartbeat.run, HeartbeatInput(), id=f"hb-{uuid.uuid4()}",
-                                               task_queue=queue)
+        result = await client.execute_workflow(
+            Heartbeat.run, HeartbeatInput(), id=f"hb-{uuid.uuid4()}", task_queue=queue
+        )
     with Session(engine) as session:
         row = session.get(HealthRecord, result.record_id)
     assert row is not None and row.status == result.status
@@ -80,8 +87,12 @@ async def heartbeat_on(client: Client, settings: Settings, engine: Engine) -> He
 
 def plant_errors(engine: Engine, source: str, message: str, count: int, at: datetime | None = None) -> None:
     with Session(engine) as session:
-        session.add_all([TelemetryEvent(source=source, kind="error", message=message, at=at or datetime.now(UTC))
-                         for _ in range(count)])
+        session.add_all(
+            [
+                TelemetryEvent(source=source, kind="error", message=message, at=at or datetime.now(UTC))
+                for _ in range(count)
+            ]
+        )
         session.commit()
 
 
@@ -90,8 +101,9 @@ async def test_heartbeat_records_database_temporal_ai_workers_and_recent_errors(
 ) -> None:
     plant_errors(engine, f"web-{uuid.uuid4().hex[:8]}", "checkout failed", 2)
 
-    result = await client.execute_workflow(Heartbeat.run, HeartbeatInput(), id=f"hb-{uuid.uuid4()}",
-                                           task_queue=worker_queue)
+    result = await client.execute_workflow(
+        Heartbeat.run, HeartbeatInput(), id=f"hb-{uuid.uuid4()}", task_queue=worker_queue
+    )
 
     with Session(engine) as session:
         row = session.get(HealthRecord, result.record_id)
@@ -107,7 +119,9 @@ async def test_stripe_is_checked_with_the_sdk_and_a_wrong_key_fails_without_leak
     client: Client, settings: Settings, scratch_engine: Engine
 ) -> None:
     with FakeStripe() as stripe_fake:
-        good = settings.model_copy(update={"stripe_api_key": SecretStr(GOOD_STRIPE_KEY), "stripe_api_base": stripe_fake.url})
+        good = settings.model_copy(
+            update={"stripe_api_key": SecretStr(GOOD_STRIPE_KEY), "stripe_api_base": stripe_fake.url}
+        )
         wrong = good.model_copy(update={"stripe_api_key": SecretStr("sk_test_wrong_key_456")})
 
         healthy = await heartbeat_on(client, good, scratch_engine)
@@ -124,18 +138,25 @@ async def test_unreachable_ai_and_stripe_degrade_and_no_keys_mean_not_configured
 ) -> None:
     with FakeOpenAI() as ai:
         ai.models_failure = 500
-        broken = settings.model_copy(update={
-            "openai_base_url": ai.base_url, "stripe_api_key": SecretStr(GOOD_STRIPE_KEY),
-            "stripe_api_base": f"http://127.0.0.1:{unused_port()}",
-        })
+        broken = settings.model_copy(
+            update={
+                "openai_base_url": ai.base_url,
+                "stripe_api_key": SecretStr(GOOD_STRIPE_KEY),
+                "stripe_api_base": f"http://127.0.0.1:{unused_port()}",
+            }
+        )
         failing = await heartbeat_on(client, broken, scratch_engine)
     unconfigured = await heartbeat_on(
-        client, settings.model_copy(update={"openai_api_key": None, "stripe_api_key": None}), scratch_engine)
+        client, settings.model_copy(update={"openai_api_key": None, "stripe_api_key": None}), scratch_engine
+    )
 
     assert (failing.ai_status, failing.stripe_status, failing.status) == ("failed", "failed", "degraded")
     assert failing.db_ok and failing.temporal_ok
-    assert (unconfigured.ai_status, unconfigured.stripe_status, unconfigured.status) == \
-        ("not_configured", "not_configured", "ok")
+    assert (unconfigured.ai_status, unconfigured.stripe_status, unconfigured.status) == (
+        "not_configured",
+        "not_configured",
+        "ok",
+    )
 
 
 async def test_the_heartbeat_schedule_triggered_on_demand_writes_a_record(
@@ -168,22 +189,47 @@ async def test_daily_report_scores_the_day_suggests_and_prunes_old_telemetry(
     with Session(scratch_engine) as session:
         for minutes, status in ((10, "ok"), (20, "ok"), (30, "ok"), (40, "degraded")):
             failed = status != "ok"
-            session.add(HealthRecord(at=now - timedelta(minutes=minutes), status=status, db_ok=True, temporal_ok=True,
-                                     stripe_status="failed" if failed else "ok", ai_status="ok", error_count_recent=0,
-                                     checks={"stripe": {"status": "failed"}} if failed else checks_ok))
-        session.add_all([TelemetryEvent(source="web", kind="event", message="page viewed", at=now - timedelta(hours=1))
-                         for _ in range(7)])
-        session.add(FailureEntry(tenant_id="t", run_id=f"r-{uuid.uuid4()}", definition_id="d", version=1, step_id="s",
-                                 error_type="HttpServerError", message="503", attempts=3, first_failed_at=now,
-                                 last_failed_at=now))
+            session.add(
+                HealthRecord(
+                    at=now - timedelta(minutes=minutes),
+                    status=status,
+                    db_ok=True,
+                    temporal_ok=True,
+                    stripe_status="failed" if failed else "ok",
+                    ai_status="ok",
+                    error_count_recent=0,
+                    checks={"stripe": {"status": "failed"}} if failed else checks_ok,
+                )
+            )
+        session.add_all(
+            [
+                TelemetryEvent(source="web", kind="event", message="page viewed", at=now - timedelta(hours=1))
+                for _ in range(7)
+            ]
+        )
+        session.add(
+            FailureEntry(
+                tenant_id="t",
+                run_id=f"r-{uuid.uuid4()}",
+                definition_id="d",
+                version=1,
+                step_id="s",
+                error_type="HttpServerError",
+                message="503",
+                attempts=3,
+                first_failed_at=now,
+                last_failed_at=now,
+            )
+        )
         session.commit()
     plant_errors(scratch_engine, "web", "checkout failed", 3, now - timedelta(hours=2))
     plant_errors(scratch_engine, "web", "ancient", 1, now - timedelta(days=40))
     queue = f"report-{uuid.uuid4()}"
 
     async with build_worker(client, settings, scratch_engine, task_queue=queue):
-        result = await client.execute_workflow(DailyReport.run, DailyReportInput(), id=f"report-{uuid.uuid4()}",
-                                               task_queue=queue)
+        result = await client.execute_workflow(
+            DailyReport.run, DailyReportInput(), id=f"report-{uuid.uuid4()}", task_queue=queue
+        )
 
     with Session(scratch_engine) as session:
         row = session.get(DailyReportRow, result.report_id)
@@ -227,8 +273,9 @@ async def test_failed_activities_become_worker_telemetry(
 
 async def test_the_worker_serves_the_sdk_prometheus_metrics(client: Client, settings: Settings, engine: Engine) -> None:
     address = f"127.0.0.1:{unused_port()}"
-    metered = await connect(client.service_client.config.target_host, client.namespace,
-                            runtime=metrics_runtime(address))
+    metered = await connect(
+        client.service_client.config.target_host, client.namespace, runtime=metrics_runtime(address)
+    )
     queue = f"metrics-{uuid.uuid4()}"
 
     async with build_worker(metered, settings, engine, task_queue=queue):

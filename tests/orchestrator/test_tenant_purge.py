@@ -44,24 +44,33 @@ def tenant_with_data(engine) -> str:
         session.add(definition)
         session.flush()
         session.add(WorkflowVersionRow(definition_id=definition.id, version=1, body={"name": "orders", "steps": []}))
-        session.add(DataRequest(tenant_id=tenant.id, kind="erasure", deadline_at=datetime.now(UTC) + timedelta(days=30)))
+        session.add(
+            DataRequest(tenant_id=tenant.id, kind="erasure", deadline_at=datetime.now(UTC) + timedelta(days=30))
+        )
         session.commit()
         return tenant.id
 
 
 async def lifecycle(env: WorkflowEnvironment, engine, tenant_id: str, queue: str):
     return await env.client.start_workflow(
-        TenantLifecycle.run, LifecycleInput(state=TenantState(tenant_id=tenant_id), grace_period_s=GRACE.total_seconds()),
-        id=f"tenant-{tenant_id}", task_queue=queue,
+        TenantLifecycle.run,
+        LifecycleInput(state=TenantState(tenant_id=tenant_id), grace_period_s=GRACE.total_seconds()),
+        id=f"tenant-{tenant_id}",
+        task_queue=queue,
     )
 
 
 async def test_a_deleted_tenant_is_purged_when_the_grace_period_ends(skipping_env: WorkflowEnvironment, engine) -> None:
     tenant_id, queue = tenant_with_data(engine), f"purge-{uuid.uuid4()}"
     store = TenantStoreActivities(engine, NoSchedules())
-    async with Worker(skipping_env.client, task_queue=queue, workflows=[TenantLifecycle], workflow_runner=WORKFLOW_RUNNER,
-                      activities=[store.record_status, store.pause_schedules, store.purge_tenant],
-                      activity_executor=ThreadPoolExecutor(4)):
+    async with Worker(
+        skipping_env.client,
+        task_queue=queue,
+        workflows=[TenantLifecycle],
+        workflow_runner=WORKFLOW_RUNNER,
+        activities=[store.record_status, store.pause_schedules, store.purge_tenant],
+        activity_executor=ThreadPoolExecutor(4),
+    ):
         handle = await lifecycle(skipping_env, engine, tenant_id, queue)
         deleted = await handle.execute_update(TenantLifecycle.change, TenantChange(name="delete", by="founder"))
 
@@ -82,9 +91,14 @@ async def test_a_tenant_restored_within_the_grace_period_keeps_its_data(
 ) -> None:
     tenant_id, queue = tenant_with_data(engine), f"restore-{uuid.uuid4()}"
     store = TenantStoreActivities(engine, NoSchedules())
-    async with Worker(skipping_env.client, task_queue=queue, workflows=[TenantLifecycle], workflow_runner=WORKFLOW_RUNNER,
-                      activities=[store.record_status, store.pause_schedules, store.purge_tenant],
-                      activity_executor=ThreadPoolExecutor(4)):
+    async with Worker(
+        skipping_env.client,
+        task_queue=queue,
+        workflows=[TenantLifecycle],
+        workflow_runner=WORKFLOW_RUNNER,
+        activities=[store.record_status, store.pause_schedules, store.purge_tenant],
+        activity_executor=ThreadPoolExecutor(4),
+    ):
         handle = await lifecycle(skipping_env, engine, tenant_id, queue)
         await handle.execute_update(TenantLifecycle.change, TenantChange(name="delete", by="founder"))
         await skipping_env.sleep(timedelta(days=29))

@@ -15,10 +15,20 @@ async def test_every_step_type_runs_and_feeds_the_next(
         {"id": "hello", "type": "log", "message": "hello {{ input.name }}"},
         {"id": "prepare", "type": "transform", "set": {"path": "'/json'", "count": "input.count * 2"}},
         {"id": "fetch", "type": "http_request", "url": target_server.url + "{{ vars.path }}"},
-        {"id": "check", "type": "condition", "expression": "steps.fetch.body.value == 42",
-         "then": "notify", "else": "end"},
-        {"id": "notify", "type": "email", "to": ["{{ input.email }}"], "subject": "value {{ steps.fetch.body.value }}",
-         "body": "count={{ vars.count }}"},
+        {
+            "id": "check",
+            "type": "condition",
+            "expression": "steps.fetch.body.value == 42",
+            "then": "notify",
+            "else": "end",
+        },
+        {
+            "id": "notify",
+            "type": "email",
+            "to": ["{{ input.email }}"],
+            "subject": "value {{ steps.fetch.body.value }}",
+            "body": "count={{ vars.count }}",
+        },
         {"id": "summarise", "type": "ai", "prompt": "Summarise {{ steps.fetch.body.items }}"},
         {"id": "pause", "type": "delay", "seconds": 0.2},
         {"id": "auto_gate", "type": "approval", "class": "A", "message": "automatic"},
@@ -55,7 +65,9 @@ async def test_condition_false_takes_the_else_branch(client: Client, worker_queu
 async def test_transient_http_failures_are_retried_with_the_same_idempotency_key(
     client: Client, worker_queue: str, target_server
 ) -> None:
-    run = make_run({"id": "call", "type": "http_request", "method": "POST", "url": target_server.url + "/flaky/retry-a?fail=2"})
+    run = make_run(
+        {"id": "call", "type": "http_request", "method": "POST", "url": target_server.url + "/flaky/retry-a?fail=2"}
+    )
 
     result: RunResult = await (await start(client, worker_queue, run)).result()
 
@@ -67,14 +79,20 @@ async def test_transient_http_failures_are_retried_with_the_same_idempotency_key
 
 async def test_retries_back_off_exponentially(client: Client, worker_queue: str, target_server) -> None:
     retry = {"max_attempts": 4, "initial_interval_s": 0.2, "backoff": 2, "max_interval_s": 10}
-    run = make_run({"id": "call", "type": "http_request", "url": target_server.url + "/flaky/backoff?fail=3", "retry": retry})
+    run = make_run(
+        {"id": "call", "type": "http_request", "url": target_server.url + "/flaky/backoff?fail=3", "retry": retry}
+    )
 
     result: RunResult = await (await start(client, worker_queue, run)).result()
 
     times = [call.at for call in target_server.calls_to("/flaky/backoff")]
-    gaps = [later - earlier for earlier, later in zip(times, times[1:])]
+    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
     assert outcome(result, "call").attempts == 4
-    assert [round(gap, 1) >= expected for gap, expected in zip(gaps, (0.2, 0.4, 0.8))] == [True, True, True]
+    assert [round(gap, 1) >= expected for gap, expected in zip(gaps, (0.2, 0.4, 0.8), strict=True)] == [
+        True,
+        True,
+        True,
+    ]
     assert gaps[0] < gaps[1] < gaps[2]
 
 
@@ -107,7 +125,9 @@ async def test_client_errors_are_not_retried(client: Client, worker_queue: str, 
 
 async def test_step_retry_override_takes_precedence(client: Client, worker_queue: str, target_server) -> None:
     retry = {"max_attempts": 1, "initial_interval_s": 0.1}
-    run = make_run({"id": "call", "type": "http_request", "url": target_server.url + "/flaky/once-b?fail=1", "retry": retry})
+    run = make_run(
+        {"id": "call", "type": "http_request", "url": target_server.url + "/flaky/once-b?fail=1", "retry": retry}
+    )
     handle = await start(client, worker_queue, run)
 
     with pytest.raises(WorkflowFailureError):

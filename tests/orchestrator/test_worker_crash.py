@@ -46,8 +46,14 @@ async def test_run_survives_a_killed_worker_and_retries_with_the_same_key(
     path = f"/stall-once/{name}"
     run = make_run(
         {"id": "before", "type": "log", "message": "starting"},
-        {"id": "charge", "type": "http_request", "method": "POST", "url": f"{target_server.url}{path}?seconds=60",
-         "json": {"amount": 10}, "timeout_s": timeout_s},
+        {
+            "id": "charge",
+            "type": "http_request",
+            "method": "POST",
+            "url": f"{target_server.url}{path}?seconds=60",
+            "json": {"amount": 10},
+            "timeout_s": timeout_s,
+        },
         {"id": "after", "type": "log", "message": "charged {{ steps.charge.body.calls }}"},
     )
     first = spawn_worker(settings, queue)

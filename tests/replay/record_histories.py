@@ -80,52 +80,89 @@ Scenario = Callable[[Client, str, str], Awaitable[WorkflowHandle]]
 
 
 async def every_step(client: Client, queue: str, target: str) -> WorkflowHandle:
-    handle = await start(client, queue, make_run(
-        {"id": "hello", "type": "log", "message": "hello {{ input.name }}"},
-        {"id": "prepare", "type": "transform", "set": {"doubled": "input.count * 2"}},
-        {"id": "fetch", "type": "http_request", "url": target + "/json"},
-        {"id": "slow_fetch", "type": "http_request", "url": target + "/json", "timeout_s": 60},
-        {"id": "check", "type": "condition", "expression": "steps.fetch.body.value == 42", "then": "notify", "else": "end"},
-        {"id": "notify", "type": "email", "to": ["ops@example.com"], "subject": "v={{ vars.doubled }}", "body": "ok"},
-        {"id": "summarise", "type": "ai", "prompt": "Summarise {{ steps.fetch.body.items }}"},
-        {"id": "pause", "type": "delay", "seconds": 0.2},
-        {"id": "auto_gate", "type": "approval", "class": "A", "message": "automatic"},
-        input={"name": "Ada", "count": 21},
-    ))
+    handle = await start(
+        client,
+        queue,
+        make_run(
+            {"id": "hello", "type": "log", "message": "hello {{ input.name }}"},
+            {"id": "prepare", "type": "transform", "set": {"doubled": "input.count * 2"}},
+            {"id": "fetch", "type": "http_request", "url": target + "/json"},
+            {"id": "slow_fetch", "type": "http_request", "url": target + "/json", "timeout_s": 60},
+            {
+                "id": "check",
+                "type": "condition",
+                "expression": "steps.fetch.body.value == 42",
+                "then": "notify",
+                "else": "end",
+            },
+            {
+                "id": "notify",
+                "type": "email",
+                "to": ["ops@example.com"],
+                "subject": "v={{ vars.doubled }}",
+                "body": "ok",
+            },
+            {"id": "summarise", "type": "ai", "prompt": "Summarise {{ steps.fetch.body.items }}"},
+            {"id": "pause", "type": "delay", "seconds": 0.2},
+            {"id": "auto_gate", "type": "approval", "class": "A", "message": "automatic"},
+            input={"name": "Ada", "count": 21},
+        ),
+    )
     await handle.result()
     return handle
 
 
 async def approved_gate(client: Client, queue: str, target: str) -> WorkflowHandle:
-    handle = await start(client, queue, make_run(
-        {"id": "gate", "type": "approval", "class": "B", "message": "Ship?"}, {"id": "done", "type": "log", "message": "ok"}))
+    handle = await start(
+        client,
+        queue,
+        make_run(
+            {"id": "gate", "type": "approval", "class": "B", "message": "Ship?"},
+            {"id": "done", "type": "log", "message": "ok"},
+        ),
+    )
     await until_progress(handle, lambda p: p.waiting is not None)
-    await handle.execute_update(UserWorkflowRun.decide_step, StepDecision(
-        step_id="gate", approved=True, decided_by="admin-key", role="tenant_admin"))
+    await handle.execute_update(
+        UserWorkflowRun.decide_step,
+        StepDecision(step_id="gate", approved=True, decided_by="admin-key", role="tenant_admin"),
+    )
     await handle.result()
     return handle
 
 
 async def rejected_gate(client: Client, queue: str, target: str) -> WorkflowHandle:
-    handle = await start(client, queue, make_run({"id": "gate", "type": "approval", "class": "C", "message": "Refund?"}))
+    handle = await start(
+        client, queue, make_run({"id": "gate", "type": "approval", "class": "C", "message": "Refund?"})
+    )
     await until_progress(handle, lambda p: p.waiting is not None)
-    await handle.execute_update(UserWorkflowRun.decide_step, StepDecision(
-        step_id="gate", approved=False, decided_by="founder", role="founder"))
+    await handle.execute_update(
+        UserWorkflowRun.decide_step, StepDecision(step_id="gate", approved=False, decided_by="founder", role="founder")
+    )
     await handle.result()
     return handle
 
 
 async def gate_timeout_fails(client: Client, queue: str, target: str) -> WorkflowHandle:
-    handle = await start(client, queue, make_run(
-        {"id": "gate", "type": "approval", "class": "B", "message": "Ship?", "timeout_s": 0.3, "on_timeout": "fail"}))
+    handle = await start(
+        client,
+        queue,
+        make_run(
+            {"id": "gate", "type": "approval", "class": "B", "message": "Ship?", "timeout_s": 0.3, "on_timeout": "fail"}
+        ),
+    )
     await _finish(handle)
     return handle
 
 
 async def retries_exhausted(client: Client, queue: str, target: str) -> WorkflowHandle:
-    handle = await start(client, queue, make_run(
-        {"id": "flaky", "type": "http_request", "url": target + f"/flaky/{uuid.uuid4().hex}?fail=1"},
-        {"id": "broken", "type": "http_request", "url": target + "/status/503"}))
+    handle = await start(
+        client,
+        queue,
+        make_run(
+            {"id": "flaky", "type": "http_request", "url": target + f"/flaky/{uuid.uuid4().hex}?fail=1"},
+            {"id": "broken", "type": "http_request", "url": target + "/status/503"},
+        ),
+    )
     await _finish(handle)
     return handle
 
@@ -153,17 +190,22 @@ async def redriven(client: Client, queue: str, target: str) -> WorkflowHandle:
 
 async def scheduled(client: Client, queue: str, target: str) -> WorkflowHandle:
     """Started the way a Temporal Schedule starts runs: no run id in the input, one per workflow id."""
-    run = make_run({"id": "hello", "type": "log", "message": "scheduled"}).model_copy(update={"run_id": "", "trigger": "schedule"})
-    handle = await client.start_workflow(UserWorkflowRun.run, run, id=f"run-sched-{uuid.uuid4()}-2026-11-25T19:00:00Z",
-                                         task_queue=queue)
+    run = make_run({"id": "hello", "type": "log", "message": "scheduled"}).model_copy(
+        update={"run_id": "", "trigger": "schedule"}
+    )
+    handle = await client.start_workflow(
+        UserWorkflowRun.run, run, id=f"run-sched-{uuid.uuid4()}-2026-11-25T19:00:00Z", task_queue=queue
+    )
     await handle.result()
     return handle
 
 
 async def tenant_transitions(client: Client, queue: str, target: str) -> WorkflowHandle:
     handle = await client.start_workflow(
-        TenantLifecycle.run, LifecycleInput(state=TenantState(tenant_id=str(uuid.uuid4())), grace_period_s=1),
-        id=f"tenant-{uuid.uuid4()}", task_queue=queue,
+        TenantLifecycle.run,
+        LifecycleInput(state=TenantState(tenant_id=str(uuid.uuid4())), grace_period_s=1),
+        id=f"tenant-{uuid.uuid4()}",
+        task_queue=queue,
     )
     for name in ("suspend", "resume", "delete", "restore", "delete"):
         await handle.execute_update(TenantLifecycle.change, TenantChange(name=name, by="founder"))
@@ -173,8 +215,10 @@ async def tenant_transitions(client: Client, queue: str, target: str) -> Workflo
 
 async def tenant_throttled(client: Client, queue: str, target: str) -> WorkflowHandle:
     handle = await client.start_workflow(
-        TenantLifecycle.run, LifecycleInput(state=TenantState(tenant_id=str(uuid.uuid4())), grace_period_s=1),
-        id=f"tenant-{uuid.uuid4()}", task_queue=queue,
+        TenantLifecycle.run,
+        LifecycleInput(state=TenantState(tenant_id=str(uuid.uuid4())), grace_period_s=1),
+        id=f"tenant-{uuid.uuid4()}",
+        task_queue=queue,
     )
     await handle.execute_update(TenantLifecycle.throttle, Throttle(max_concurrent_runs=1, by="founder", reason="spike"))
     await handle.execute_update(TenantLifecycle.lift_throttle, ThrottleLift(by="founder"))
@@ -189,12 +233,26 @@ async def cost_autopilot_spike(client: Client, queue: str, target: str) -> Workf
     tenant, period = Tenant(name="Spiky", plan="pro"), period_of(now)
     with Session(create_db_engine(record_database_url()), expire_on_commit=False) as session:
         session.add(tenant)
-        session.add_all([SpendSample(tenant_id=tenant.id, at=now - timedelta(hours=age), period=period,
-                                     spend_micros=(2 - age) * 10_000, rate_micros_per_hour=10_000) for age in (2, 1)])
+        session.add_all(
+            [
+                SpendSample(
+                    tenant_id=tenant.id,
+                    at=now - timedelta(hours=age),
+                    period=period,
+                    spend_micros=(2 - age) * 10_000,
+                    rate_micros_per_hour=10_000,
+                )
+                for age in (2, 1)
+            ]
+        )
         session.add(UsageCounter(tenant_id=tenant.id, period=period, metric="runs", value=2_010))
         session.commit()
     handle = await client.start_workflow(
-        CostAutopilot.run, CostAutopilotInput(tenant_ids=[tenant.id]), id=f"cost-autopilot-{uuid.uuid4()}", task_queue=queue)
+        CostAutopilot.run,
+        CostAutopilotInput(tenant_ids=[tenant.id]),
+        id=f"cost-autopilot-{uuid.uuid4()}",
+        task_queue=queue,
+    )
     assert (await handle.result()).throttled == [tenant.id]
     return handle
 
@@ -203,13 +261,28 @@ async def upgrade_planner_rebuild(client: Client, queue: str, target: str) -> Wo
     """Three open timeouts of one step in the recorder's database become one performance plan."""
     now, tenant_id = datetime.now(UTC), str(uuid.uuid4())
     with Session(create_db_engine(record_database_url())) as session:
-        session.add_all([FailureEntry(
-            tenant_id=tenant_id, run_id=str(uuid.uuid4()), definition_id="def-recorded", version=1, step_id="fetch",
-            error_type="Timeout", message="timed out", attempts=5, first_failed_at=now, last_failed_at=now, category="timeout",
-        ) for _ in range(3)])
+        session.add_all(
+            [
+                FailureEntry(
+                    tenant_id=tenant_id,
+                    run_id=str(uuid.uuid4()),
+                    definition_id="def-recorded",
+                    version=1,
+                    step_id="fetch",
+                    error_type="Timeout",
+                    message="timed out",
+                    attempts=5,
+                    first_failed_at=now,
+                    last_failed_at=now,
+                    category="timeout",
+                )
+                for _ in range(3)
+            ]
+        )
         session.commit()
     handle = await client.start_workflow(
-        UpgradePlanner.run, UpgradePlannerInput(), id=f"upgrade-planner-{uuid.uuid4()}", task_queue=queue)
+        UpgradePlanner.run, UpgradePlannerInput(), id=f"upgrade-planner-{uuid.uuid4()}", task_queue=queue
+    )
     result = await handle.result()
     assert result.created >= 1, result
     return handle
@@ -233,7 +306,9 @@ async def data_export_archive(client: Client, queue: str, target: str) -> Workfl
         session.flush()
         session.add(WorkflowVersionRow(definition_id=definition.id, version=1, body={"name": "flow", "steps": []}))
         session.commit()
-    handle = await client.start_workflow(DataExport.run, params, id=export_workflow_id(params.request_id), task_queue=queue)
+    handle = await client.start_workflow(
+        DataExport.run, params, id=export_workflow_id(params.request_id), task_queue=queue
+    )
     await handle.result()
     return handle
 
@@ -243,19 +318,31 @@ async def compliance_audit_findings(client: Client, queue: str, target: str) -> 
     now = datetime.now(UTC)
     tenant = Tenant(name="Audited")
     with Session(create_db_engine(record_database_url())) as session:
-        session.add_all([tenant, DataRequest(tenant_id=tenant.id, kind="export", requested_at=now - timedelta(days=40),
-                                             deadline_at=now - timedelta(days=10))])
+        session.add_all(
+            [
+                tenant,
+                DataRequest(
+                    tenant_id=tenant.id,
+                    kind="export",
+                    requested_at=now - timedelta(days=40),
+                    deadline_at=now - timedelta(days=10),
+                ),
+            ]
+        )
         session.commit()
         params = ComplianceAuditInput(tenant_id=tenant.id, trigger="founder")
-    handle = await client.start_workflow(ComplianceAudit.run, params, id=f"compliance-audit-{uuid.uuid4()}",
-                                         task_queue=queue)
+    handle = await client.start_workflow(
+        ComplianceAudit.run, params, id=f"compliance-audit-{uuid.uuid4()}", task_queue=queue
+    )
     await handle.result()
     return handle
 
 
 async def heartbeat_probes(client: Client, queue: str, target: str) -> WorkflowHandle:
     """Every probe in parallel (Stripe not configured, the fake AI answering), then the record."""
-    handle = await client.start_workflow(Heartbeat.run, HeartbeatInput(), id=f"heartbeat-{uuid.uuid4()}", task_queue=queue)
+    handle = await client.start_workflow(
+        Heartbeat.run, HeartbeatInput(), id=f"heartbeat-{uuid.uuid4()}", task_queue=queue
+    )
     await handle.result()
     return handle
 
@@ -264,19 +351,33 @@ async def daily_report_scored(client: Client, queue: str, target: str) -> Workfl
     """A report over a day with a heartbeat and a repeated error, then pruning."""
     now = datetime.now(UTC)
     with Session(create_db_engine(record_database_url())) as session:
-        session.add(HealthRecord(at=now, status="ok", db_ok=True, temporal_ok=True, stripe_status="not_configured",
-                                 ai_status="ok", error_count_recent=0))
+        session.add(
+            HealthRecord(
+                at=now,
+                status="ok",
+                db_ok=True,
+                temporal_ok=True,
+                stripe_status="not_configured",
+                ai_status="ok",
+                error_count_recent=0,
+            )
+        )
         session.add_all([TelemetryEvent(source="web", kind="error", message="timeout", at=now) for _ in range(3)])
         session.commit()
-    handle = await client.start_workflow(DailyReport.run, DailyReportInput(), id=f"daily-report-{uuid.uuid4()}",
-                                         task_queue=queue)
+    handle = await client.start_workflow(
+        DailyReport.run, DailyReportInput(), id=f"daily-report-{uuid.uuid4()}", task_queue=queue
+    )
     await handle.result()
     return handle
 
 
 SCENARIOS: dict[str, Scenario] = {
-    "user_workflow_run_every_step": every_step, "user_workflow_run_approved_gate": approved_gate, "user_workflow_run_rejected_gate": rejected_gate,
-    "user_workflow_run_gate_timeout_fails": gate_timeout_fails, "user_workflow_run_retries_exhausted": retries_exhausted, "user_workflow_run_cancelled": cancelled,
+    "user_workflow_run_every_step": every_step,
+    "user_workflow_run_approved_gate": approved_gate,
+    "user_workflow_run_rejected_gate": rejected_gate,
+    "user_workflow_run_gate_timeout_fails": gate_timeout_fails,
+    "user_workflow_run_retries_exhausted": retries_exhausted,
+    "user_workflow_run_cancelled": cancelled,
     # recorded once failures went to the failure queue (patch "record-failure-in-queue")
     "user_workflow_run_failure_recorded": retries_exhausted,
     "user_workflow_run_redriven": redriven,
@@ -300,8 +401,13 @@ SCENARIOS: dict[str, Scenario] = {
 async def billing_worker(client: Client) -> AsyncIterator[str]:
     """A worker whose Stripe is the local fake and whose mail goes to its own sink; yields its queue."""
     fake_stripe, smtp = FakeStripe().start(), SmtpSink().start()
-    settings = Settings(levqor_founder_token="x" * 16, smtp_host=smtp.host, smtp_port=smtp.port,  # type: ignore[arg-type]
-                        stripe_api_key=STRIPE_KEY, stripe_api_base=fake_stripe.url)  # type: ignore[arg-type]
+    settings = Settings(
+        levqor_founder_token="x" * 16,
+        smtp_host=smtp.host,
+        smtp_port=smtp.port,  # type: ignore[arg-type]
+        stripe_api_key=STRIPE_KEY,
+        stripe_api_base=fake_stripe.url,
+    )  # type: ignore[arg-type]
     try:
         async with build_worker(client, settings, create_db_engine(record_database_url()), task_queue="record-billing"):
             yield "record-billing"
@@ -315,17 +421,27 @@ def seed_billing_tenant() -> tuple[str, str]:
     with Session(create_db_engine(record_database_url())) as session:
         session.add(Tenant(id=tenant_id, name="Recorded billing", plan="pro"))
         session.flush()
-        session.add(BillingAccount(tenant_id=tenant_id, billing_email="ap@recorded.example", stripe_customer_id=customer))
+        session.add(
+            BillingAccount(tenant_id=tenant_id, billing_email="ap@recorded.example", stripe_customer_id=customer)
+        )
         session.commit()
     return tenant_id, customer
 
 
 async def checkout_session(client: Client, queue: str, target: str) -> WorkflowHandle:
     async with billing_worker(client) as billing_queue:
-        params = CheckoutInput(tenant_id=str(uuid.uuid4()), item="pro", mode="subscription", price_id="price_pro",
-                               success_url="http://127.0.0.1/ok", cancel_url="http://127.0.0.1/no",
-                               idempotency_key=f"record-{uuid.uuid4()}")
-        handle = await client.start_workflow(Checkout.run, params, id=f"checkout-{uuid.uuid4()}", task_queue=billing_queue)
+        params = CheckoutInput(
+            tenant_id=str(uuid.uuid4()),
+            item="pro",
+            mode="subscription",
+            price_id="price_pro",
+            success_url="http://127.0.0.1/ok",
+            cancel_url="http://127.0.0.1/no",
+            idempotency_key=f"record-{uuid.uuid4()}",
+        )
+        handle = await client.start_workflow(
+            Checkout.run, params, id=f"checkout-{uuid.uuid4()}", task_queue=billing_queue
+        )
         await handle.result()
     return handle
 
@@ -333,12 +449,20 @@ async def checkout_session(client: Client, queue: str, target: str) -> WorkflowH
 async def stripe_event_payment_failed(client: Client, queue: str, target: str) -> WorkflowHandle:
     """A failed payment applied and handed to a new Dunning child (left running; it is not recorded here)."""
     tenant_id, customer = seed_billing_tenant()
-    event = StripeEventInput(event_id=f"evt_{uuid.uuid4().hex[:24]}", type="invoice.payment_failed",
-                             created=datetime.now(UTC), customer_id=customer, invoice_id="in_recorded", amount=9900,
-                             currency="usd", dunning=DunningPolicy(grace_period_s=3600, reminder_interval_s=600))
+    event = StripeEventInput(
+        event_id=f"evt_{uuid.uuid4().hex[:24]}",
+        type="invoice.payment_failed",
+        created=datetime.now(UTC),
+        customer_id=customer,
+        invoice_id="in_recorded",
+        amount=9900,
+        currency="usd",
+        dunning=DunningPolicy(grace_period_s=3600, reminder_interval_s=600),
+    )
     async with billing_worker(client) as billing_queue:
-        handle = await client.start_workflow(StripeEvent.run, event, id=stripe_event_workflow_id(event.event_id),
-                                             task_queue=billing_queue)
+        handle = await client.start_workflow(
+            StripeEvent.run, event, id=stripe_event_workflow_id(event.event_id), task_queue=billing_queue
+        )
         await handle.result()
         await client.get_workflow_handle(dunning_workflow_id(tenant_id)).terminate("recording ended")
     return handle
@@ -347,10 +471,17 @@ async def stripe_event_payment_failed(client: Client, queue: str, target: str) -
 async def dunning_suspended_then_paid(client: Client, queue: str, target: str) -> WorkflowHandle:
     """Grace with reminders, suspension through the tenant's lifecycle, then payment resumes it."""
     tenant_id, _customer = seed_billing_tenant()
-    params = DunningInput(tenant_id=tenant_id, invoice_id="in_recorded", amount=9900, currency="usd",
-                          policy=DunningPolicy(grace_period_s=3.0, reminder_interval_s=1.0))
+    params = DunningInput(
+        tenant_id=tenant_id,
+        invoice_id="in_recorded",
+        amount=9900,
+        currency="usd",
+        policy=DunningPolicy(grace_period_s=3.0, reminder_interval_s=1.0),
+    )
     async with billing_worker(client) as billing_queue:
-        handle = await client.start_workflow(Dunning.run, params, id=dunning_workflow_id(tenant_id), task_queue=billing_queue)
+        handle = await client.start_workflow(
+            Dunning.run, params, id=dunning_workflow_id(tenant_id), task_queue=billing_queue
+        )
         while (await handle.query(Dunning.state)).status != "suspended":
             await asyncio.sleep(0.05)
         await handle.signal(Dunning.settle, Settlement(invoice_id="in_recorded", reason="paid"))
@@ -360,10 +491,15 @@ async def dunning_suspended_then_paid(client: Client, queue: str, target: str) -
 
 async def billing_portal_session(client: Client, queue: str, target: str) -> WorkflowHandle:
     async with billing_worker(client) as billing_queue:
-        params = PortalInput(tenant_id=str(uuid.uuid4()), customer_id="cus_recorded", return_url="http://127.0.0.1/b",
-                             idempotency_key=f"record-{uuid.uuid4()}")
-        handle = await client.start_workflow(BillingPortal.run, params, id=f"billing-portal-{uuid.uuid4()}",
-                                             task_queue=billing_queue)
+        params = PortalInput(
+            tenant_id=str(uuid.uuid4()),
+            customer_id="cus_recorded",
+            return_url="http://127.0.0.1/b",
+            idempotency_key=f"record-{uuid.uuid4()}",
+        )
+        handle = await client.start_workflow(
+            BillingPortal.run, params, id=f"billing-portal-{uuid.uuid4()}", task_queue=billing_queue
+        )
         await handle.result()
     return handle
 
@@ -371,10 +507,13 @@ async def billing_portal_session(client: Client, queue: str, target: str) -> Wor
 async def dunning_late_invoice(client: Client, queue: str, target: str) -> WorkflowHandle:
     """Settled, then another invoice fails while it closes: the run continues as new for that invoice."""
     tenant_id, _customer = seed_billing_tenant()
-    params = DunningInput(tenant_id=tenant_id, invoice_id="in_first", policy=DunningPolicy(grace_period_s=3600,
-                                                                                          reminder_interval_s=1800))
+    params = DunningInput(
+        tenant_id=tenant_id, invoice_id="in_first", policy=DunningPolicy(grace_period_s=3600, reminder_interval_s=1800)
+    )
     async with billing_worker(client) as billing_queue:
-        handle = await client.start_workflow(Dunning.run, params, id=dunning_workflow_id(tenant_id), task_queue=billing_queue)
+        handle = await client.start_workflow(
+            Dunning.run, params, id=dunning_workflow_id(tenant_id), task_queue=billing_queue
+        )
         await handle.signal(Dunning.settle, Settlement(invoice_id="in_first", reason="paid"))
         await handle.signal(Dunning.payment_failed, InvoiceFailed(invoice_id="in_late"))
         first_run = client.get_workflow_handle(handle.id, run_id=handle.result_run_id)
@@ -384,13 +523,15 @@ async def dunning_late_invoice(client: Client, queue: str, target: str) -> Workf
     return first_run
 
 
-SCENARIOS.update({
-    "dunning_late_invoice": dunning_late_invoice,
-    "billing_portal_session": billing_portal_session,
-    "checkout_session": checkout_session,
-    "stripe_event_payment_failed": stripe_event_payment_failed,
-    "dunning_suspended_then_paid": dunning_suspended_then_paid,
-})
+SCENARIOS.update(
+    {
+        "dunning_late_invoice": dunning_late_invoice,
+        "billing_portal_session": billing_portal_session,
+        "checkout_session": checkout_session,
+        "stripe_event_payment_failed": stripe_event_payment_failed,
+        "dunning_suspended_then_paid": dunning_suspended_then_paid,
+    }
+)
 
 
 async def _finish(handle: WorkflowHandle) -> None:
@@ -407,15 +548,22 @@ async def record(names: list[str]) -> None:
     try:
         env = await WorkflowEnvironment.start_local(
             dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
-            search_attributes=[TENANT_ID, DEFINITION_ID, RUN_STATUS], data_converter=pydantic_data_converter,
+            search_attributes=[TENANT_ID, DEFINITION_ID, RUN_STATUS],
+            data_converter=pydantic_data_converter,
             dev_server_extra_args=["--headless"],
         )
         async with env:
             settings = Settings(
-                temporal_address=env.client.service_client.config.target_host, levqor_founder_token="x" * 16,
-                levqor_http_allow_private=True, smtp_host=smtp.host, smtp_port=smtp.port,
-                openai_api_key="test-key", openai_base_url=ai.base_url,  # type: ignore[arg-type]
-                retry_initial_interval_s=0.05, retry_max_interval_s=0.2, retry_max_attempts=3,
+                temporal_address=env.client.service_client.config.target_host,
+                levqor_founder_token="x" * 16,
+                levqor_http_allow_private=True,
+                smtp_host=smtp.host,
+                smtp_port=smtp.port,
+                openai_api_key="test-key",
+                openai_base_url=ai.base_url,  # type: ignore[arg-type]
+                retry_initial_interval_s=0.05,
+                retry_max_interval_s=0.2,
+                retry_max_attempts=3,
             )
             async with build_worker(env.client, settings, create_db_engine(database_url), task_queue="record"):
                 for name in names:

@@ -8,10 +8,22 @@ from schemas.telemetry import AnomalyRules, TelemetrySample
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
-def sample(kind: str = "event", message: str = "ok", source: str = "web", seconds_ago: float = 10,
-           endpoint: str | None = None, duration_ms: float | None = None) -> TelemetrySample:
-    return TelemetrySample(source=source, kind=kind, message=message, endpoint=endpoint, duration_ms=duration_ms,  # type: ignore[arg-type]
-                           at=NOW - timedelta(seconds=seconds_ago))
+def sample(
+    kind: str = "event",
+    message: str = "ok",
+    source: str = "web",
+    seconds_ago: float = 10,
+    endpoint: str | None = None,
+    duration_ms: float | None = None,
+) -> TelemetrySample:
+    return TelemetrySample(
+        source=source,
+        kind=kind,
+        message=message,
+        endpoint=endpoint,
+        duration_ms=duration_ms,  # type: ignore[arg-type]
+        at=NOW - timedelta(seconds=seconds_ago),
+    )
 
 
 def rules_found(samples: list[TelemetrySample]) -> list[tuple[str, str]]:
@@ -82,8 +94,14 @@ def test_summary_counts_by_source_with_nearest_rank_percentiles() -> None:
     summary = summarise(samples, NOW - timedelta(hours=1), NOW)
 
     api, web = summary.sources
-    assert (api.source, api.total, api.performance, api.latency.p50_ms, api.latency.p95_ms, api.latency.p99_ms) == \
-        ("api", 100, 100, 50, 95, 99)
+    assert (api.source, api.total, api.performance, api.latency.p50_ms, api.latency.p95_ms, api.latency.p99_ms) == (
+        "api",
+        100,
+        100,
+        50,
+        95,
+        99,
+    )
     assert (web.source, web.errors, web.events, web.error_rate) == ("web", 1, 1, 0.5)
     assert summary.total == 102 and summary.errors == 1
     assert summary.top_errors[0].message == "boom" and summary.top_events[0].message == "click"

@@ -28,9 +28,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         if not os.environ.get("DATABASE_URL", "").startswith("postgresql"):
             pytest.skip("DATABASE_URL names no PostgreSQL server")
         url = request.getfixturevalue("database_url")  # the session's database, migrated
-        engine = create_engine(
-            url, poolclass=pool.NullPool, connect_args={"options": "-c timezone=Asia/Kolkata"}
-        )
+        engine = create_engine(url, poolclass=pool.NullPool, connect_args={"options": "-c timezone=Asia/Kolkata"})
     yield engine
     engine.dispose()
 
