@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import Engine, delete
-from sqlmodel import Session
+from sqlmodel import Session, col
 from temporalio import activity
 
 from activities.compliance_privacy import (
@@ -121,7 +121,7 @@ class ComplianceActivities:
             report = session.get(ComplianceReport, draft.report_id)
             if report is None:
                 report = ComplianceReport(id=draft.report_id, trigger="schedule")
-            session.execute(delete(ComplianceFinding).where(ComplianceFinding.report_id == draft.report_id))  # type: ignore[arg-type]
+            session.execute(delete(ComplianceFinding).where(col(ComplianceFinding.report_id) == draft.report_id))
             report.status, report.finished_at, report.score = "completed", draft.finished_at, draft.score
             report.counts, report.founder_notified = draft.counts, draft.founder_notified
             session.add(report)

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from sqlmodel import Session, col, or_, select
 
 from activities.compliance_privacy import scoped
-from schemas.compliance import AuditScope, Finding
+from schemas.compliance import AuditScope, Finding, Severity
 from schemas.tables import (
     ApiKey,
     WebhookTrigger,
@@ -56,7 +56,7 @@ def founder_credential_findings(token: str) -> list[Finding]:
     classes += any(not c.isalnum() for c in token)
     if len(token) >= STRONG_LENGTH and classes >= STRONG_CLASSES:
         return []
-    severity = "medium" if len(token) >= 24 and classes >= 2 else "high"
+    severity: Severity = "medium" if len(token) >= 24 and classes >= 2 else "high"
     return [
         Finding.of(
             "founder_credential_weak",
@@ -96,8 +96,8 @@ def plain_http_findings(session: Session, scope: AuditScope) -> list[Finding]:
     query = scoped(
         select(WorkflowDefinitionRow, WorkflowVersionRow).join(
             WorkflowVersionRow,
-            (WorkflowVersionRow.definition_id == WorkflowDefinitionRow.id)
-            & (WorkflowVersionRow.version == WorkflowDefinitionRow.latest_version),
+            (col(WorkflowVersionRow.definition_id) == WorkflowDefinitionRow.id)
+            & (col(WorkflowVersionRow.version) == WorkflowDefinitionRow.latest_version),
         ),
         WorkflowDefinitionRow.tenant_id,
         scope.tenant_id,

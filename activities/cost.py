@@ -48,7 +48,7 @@ class CostActivities:
         counters = select(UsageCounter.metric, UsageCounter.value).where(
             UsageCounter.tenant_id == tenant.id, UsageCounter.period == period
         )
-        spend = spend_micros(dict(session.exec(counters).all()))  # type: ignore[arg-type]
+        spend = spend_micros(dict(session.exec(counters).all()))
         earlier = session.exec(
             select(SpendSample)
             .where(SpendSample.tenant_id == tenant.id)

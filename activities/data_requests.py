@@ -129,8 +129,15 @@ def _archive(session: Session, tenant_id: str) -> dict[str, Any]:
     }
 
 
-def _owned(session: Session, table: type[SQLModel], tenant_id: str, order: Any) -> list[Any]:
-    query = select(table).where(table.tenant_id == tenant_id)  # type: ignore[attr-defined]
+class TenantRows(Protocol):
+    """A table whose rows belong to a tenant."""
+
+    @property
+    def tenant_id(self) -> str | None: ...
+
+
+def _owned(session: Session, table: type[TenantRows], tenant_id: str, order: Any) -> list[Any]:
+    query = select(table).where(col(table.tenant_id) == tenant_id)
     return list(session.exec(query.order_by(col(order))).all())
 
 

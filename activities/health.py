@@ -107,7 +107,7 @@ class HealthActivities:
 
     def _select_one(self) -> bool:
         with Session(self._engine) as session:
-            return session.exec(text("SELECT 1")).one()[0] == 1  # type: ignore[call-overload]
+            return session.scalars(text("SELECT 1")).one() == 1
 
 
 async def _probe(name: CheckName, request: ProbeRequest, call: Awaitable[object]) -> CheckResult:

@@ -3,7 +3,7 @@
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.security import SecretBox
 from schemas.runs import SECRET_PLACEHOLDER
@@ -22,7 +22,7 @@ class SecretStore:
             raise KeyError("secrets are not configured on this platform (LEVQOR_SECRETS_KEY)")
         with Session(self._engine) as session:
             rows = session.exec(
-                select(TenantSecret).where(TenantSecret.tenant_id == tenant_id, TenantSecret.name.in_(names))  # type: ignore[attr-defined]
+                select(TenantSecret).where(TenantSecret.tenant_id == tenant_id, col(TenantSecret.name).in_(names))
             ).all()
         found = {row.name: self._box.open(row.ciphertext) for row in rows}
         missing = sorted(names - found.keys())

@@ -67,6 +67,6 @@ class TelemetryActivities:
         """Deletes telemetry events older than the retention period."""
         cutoff = retention.until - timedelta(days=retention.days)
         with Session(self._engine) as session:
-            result = session.execute(delete(TelemetryEvent).where(col(TelemetryEvent.at) < cutoff))
+            result = session.exec(delete(TelemetryEvent).where(col(TelemetryEvent.at) < cutoff))
             session.commit()
-        return Pruned(deleted=result.rowcount or 0)  # type: ignore[attr-defined]
+        return Pruned(deleted=result.rowcount or 0)

@@ -73,20 +73,22 @@ class TenantStoreActivities:
             definitions = select(WorkflowDefinitionRow.id).where(WorkflowDefinitionRow.tenant_id == record.tenant_id)
             session.execute(delete(WorkflowVersionRow).where(col(WorkflowVersionRow.definition_id).in_(definitions)))
             for table in (WebhookTrigger, WorkflowDefinitionRow, TenantSecret, ApiKey):
-                session.execute(delete(table).where(table.tenant_id == record.tenant_id))  # type: ignore[attr-defined]
+                session.execute(delete(table).where(col(table.tenant_id) == record.tenant_id))
             tenant = session.get(Tenant, record.tenant_id)
             if tenant is not None:
                 tenant.name, tenant.status = PURGED_NAME, "purged"
                 session.add(tenant)
             session.execute(
-                update(BillingAccount).where(BillingAccount.tenant_id == record.tenant_id).values(billing_email=None)
+                update(BillingAccount)
+                .where(col(BillingAccount.tenant_id) == record.tenant_id)
+                .values(billing_email=None)
             )
             session.execute(
                 update(DataRequest)
                 .where(
-                    DataRequest.tenant_id == record.tenant_id,
-                    DataRequest.kind == "erasure",
-                    DataRequest.status == "pending",
+                    col(DataRequest.tenant_id) == record.tenant_id,
+                    col(DataRequest.kind) == "erasure",
+                    col(DataRequest.status) == "pending",
                 )
                 .values(status="completed", completed_at=datetime.now(UTC))
             )

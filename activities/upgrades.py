@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 from temporalio import activity
 
 from rules.upgrade_proposals import MIN_FAILED_HEARTBEATS, MIN_REPEATED_FAILURES, NEAR_LIMIT_SHARE
-from rules.usage import limits_for, period_of
+from rules.usage import is_metric, limits_for, period_of
 from schemas.tables import (
     ComplianceFinding,
     ComplianceReport,
@@ -99,7 +99,9 @@ def _archive_stale(session: Session, proposed: set[str], seen_before: datetime, 
 def _failure_groups(session: Session) -> list[FailureGroup]:
     category = func.coalesce(FailureEntry.category, "unknown")
     rows = session.exec(
-        select(FailureEntry.tenant_id, FailureEntry.definition_id, FailureEntry.step_id, category, func.count())
+        select(  # type: ignore[call-overload]  # sqlmodel's select() is typed for at most four columns
+            FailureEntry.tenant_id, FailureEntry.definition_id, FailureEntry.step_id, category, func.count()
+        )
         .where(FailureEntry.status == "open")
         .group_by(FailureEntry.tenant_id, FailureEntry.definition_id, FailureEntry.step_id, category)
         .having(func.count() >= MIN_REPEATED_FAILURES)
@@ -124,12 +126,12 @@ def _throttled(session: Session) -> list[TenantSignal]:
 def _near_limit(session: Session) -> list[TenantSignal]:
     rows = session.exec(
         select(Tenant.id, Tenant.plan, UsageCounter.metric, UsageCounter.value)
-        .join(UsageCounter, UsageCounter.tenant_id == Tenant.id)  # type: ignore[arg-type]
+        .join(UsageCounter, col(UsageCounter.tenant_id) == Tenant.id)
         .where(UsageCounter.period == period_of(datetime.now(UTC)), Tenant.status == "active")
     ).all()
     shares: dict[tuple[str, str], dict[str, float]] = {}
     for tenant_id, plan, metric, value in rows:
-        limit = limits_for(plan).get(metric)  # type: ignore[call-overload]
+        limit = limits_for(plan).get(metric) if is_metric(metric) else None
         if limit and value / limit >= NEAR_LIMIT_SHARE:
             shares.setdefault((tenant_id, plan), {})[metric] = round(value / limit, 3)
     return [TenantSignal(tenant_id=t, plan=p, detail=used) for (t, p), used in sorted(shares.items())]

@@ -32,4 +32,4 @@ class UsageActivities:
                         add_usage(connection, record.tenant_id, period, metric, amount)
         except DataError as err:  # a value the columns refuse will be refused on every retry
             raise ApplicationError(f"usage not recorded: {err.orig}", type="UsageRejected", non_retryable=True) from err
-        activity.logger.info("usage recorded", extra={"run_id": record.run_id, **amounts})
+        activity.logger.info("usage recorded", extra={"run_id": record.run_id, **dict(amounts.items())})

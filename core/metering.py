@@ -8,18 +8,23 @@ thread hop). A crash loses at most one interval's counts."""
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from uuid import uuid4
 
 import structlog
 from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import SQLModel, col
 
 from rules.usage import period_of
 from schemas.tables import UsageCounter
 from schemas.usage import Metric
 
-DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+DIALECT_INSERTS: dict[str, Callable[[type[SQLModel]], postgresql.Insert | sqlite.Insert]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
 log = structlog.get_logger()
 
 
@@ -27,14 +32,13 @@ def add_usage(connection: Connection, tenant_id: str, period: str, metric: Metri
     """Adds `amount` to a counter (creating it) in one statement and answers the new value."""
     insert = DIALECT_INSERTS[connection.dialect.name](UsageCounter)
     now = datetime.now(UTC)
-    table = UsageCounter.__table__  # type: ignore[attr-defined]
     statement = (
         insert.values(id=str(uuid4()), tenant_id=tenant_id, period=period, metric=metric, value=amount, updated_at=now)
         .on_conflict_do_update(
             index_elements=["tenant_id", "period", "metric"],
-            set_={"value": table.c.value + amount, "updated_at": now},
+            set_={"value": col(UsageCounter.value) + amount, "updated_at": now},
         )
-        .returning(table.c.value)
+        .returning(col(UsageCounter.value))
     )
     return connection.execute(statement).scalar_one()
 

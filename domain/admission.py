@@ -115,12 +115,13 @@ def _reserve(session: Session, tenant_id: str, plan: dict[Metric, int | None]) -
     counters = select(UsageCounter.metric, UsageCounter.value).where(
         UsageCounter.tenant_id == tenant_id, UsageCounter.period == period
     )
-    used: dict[str, int] = dict(session.exec(counters).all())  # type: ignore[arg-type]
+    used: dict[str, int] = dict(session.exec(counters).all())
     used["runs"] = add_usage(session.connection(), tenant_id, period, "runs", 1)
     for metric in START_LIMITED:
         limit, value = plan[metric], used.get(metric, 0)
-        over = value > limit if metric == "runs" else value >= limit  # type: ignore[operator]
-        if limit is not None and over:
+        if limit is None:
+            continue
+        if value > limit if metric == "runs" else value >= limit:
             session.rollback()
             raise ApiError(
                 429,
@@ -185,8 +186,8 @@ def latest_definition(engine: Engine, workflow_id: str, tenant_id: str | None) -
     """The tenant's definition at its latest version (schedules take it without starting a run); 404 for
     another tenant's id, 403 while the tenant is suspended or deleted."""
     with Session(engine, expire_on_commit=False) as session:
-        active_tenant(session, tenant_id)
-        row = tenant_definition(session, workflow_id, tenant_id)  # type: ignore[arg-type]
+        tenant = active_tenant(session, tenant_id)
+        row = tenant_definition(session, workflow_id, tenant.id)
     return row.id, row.latest_version, parsed_version(engine, row.id, row.latest_version)
 
 

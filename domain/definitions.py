@@ -46,8 +46,8 @@ def definition_version(session: Session, row: WorkflowDefinitionRow, version: in
 def parsed_version(engine: Engine, definition_id: str, version: int) -> WorkflowDefinition:
     """Versions are immutable, so each is read and parsed once per process."""
     with Session(engine) as session:
-        row = session.get(WorkflowDefinitionRow, definition_id)
-        return WorkflowDefinition.model_validate(definition_version(session, row, version).body)  # type: ignore[arg-type]
+        row = session.get_one(WorkflowDefinitionRow, definition_id)
+        return WorkflowDefinition.model_validate(definition_version(session, row, version).body)
 
 
 def validation_report(session: Session, raw: Any, tenant_id: str) -> ValidationReport:

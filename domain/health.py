@@ -46,7 +46,7 @@ def heartbeat_answer(
         stripe_ok=_service_ok(stripe),
         brain_ok=_service_ok(brain),
         stripe=stripe,
-        brain=brain,  # type: ignore[arg-type]
+        brain=brain,
         error_count_recent=record.error_count_recent if record else None,
         worker_count=record.worker_count if record else None,
         last_heartbeat_at=record.at if record else None,
@@ -64,7 +64,7 @@ def latest_health_record(engine: Engine) -> HealthRecord | None:
 
 def _database_answers(engine: Engine) -> bool:
     with Session(engine) as session:
-        return session.exec(text("SELECT 1")).one()[0] == 1  # type: ignore[call-overload]
+        return session.scalars(text("SELECT 1")).one() == 1
 
 
 async def _latest_record(engine: Engine) -> HealthRecord | None:

@@ -2,8 +2,9 @@
 
 from datetime import UTC, datetime
 from math import ceil
+from typing import TypeGuard
 
-from schemas.usage import CREDITS_PER_1K_TOKENS, DEFAULT_CREDITS_PER_1K_TOKENS, Metric
+from schemas.usage import CREDITS_PER_1K_TOKENS, DEFAULT_CREDITS_PER_1K_TOKENS, METRICS, Metric
 
 # Per calendar month (UTC); None is unlimited. A run start is refused once runs, steps or AI credits are used up.
 PLAN_LIMITS: dict[str, dict[Metric, int | None]] = {
@@ -46,7 +47,12 @@ def ai_credits(tokens_by_model: dict[str, int]) -> int:
 
 def spend_micros(used: dict[str, int]) -> int:
     """What this much usage costs the platform."""
-    return sum(COST_MICROS.get(metric, 0) * value for metric, value in used.items())  # type: ignore[call-overload]
+    return sum(cost * used.get(metric, 0) for metric, cost in COST_MICROS.items())
+
+
+def is_metric(name: str) -> TypeGuard[Metric]:
+    """Whether a counter's metric, a plain string in the database, is one of METRICS."""
+    return name in METRICS
 
 
 def limits_for(plan: str, limits: dict[str, dict[Metric, int | None]] = PLAN_LIMITS) -> dict[Metric, int | None]:
