@@ -1,9 +1,10 @@
 """What routes take as parameters: settings, the engine, a Temporal client and the authenticated caller."""
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 import structlog
 from fastapi import BackgroundTasks, Depends, Request, Security
@@ -21,7 +22,11 @@ from domain.api_keys import active_key, record_key_use
 from domain.definitions import tenant_definition
 from domain.runs import VisibleRun, visible_run
 from domain.schedules import visible_schedule
+from schemas.api import KeyRole
+from schemas.runs import DeciderRole
 from schemas.tables import WorkflowDefinitionRow
+
+DECIDER_ROLES: dict[str, DeciderRole] = {"founder": "founder", "admin": "tenant_admin", "member": "member"}
 
 
 @dataclass(frozen=True)
@@ -38,8 +43,15 @@ class Caller:
         return self.kind == "founder"
 
     @property
-    def decider_role(self) -> Literal["member", "tenant_admin", "founder"]:
-        return {"founder": "founder", "admin": "tenant_admin", "member": "member"}[self.role]  # type: ignore[return-value]
+    def decider_role(self) -> DeciderRole:
+        return DECIDER_ROLES[self.role]
+
+
+@dataclass(frozen=True)
+class TenantCaller(Caller):
+    """A tenant's API key: the caller of the routes that act for a tenant."""
+
+    tenant_id: str
 
 
 async def get_settings_dep(request: Request) -> Settings:
@@ -58,7 +70,7 @@ async def get_temporal(request: Request) -> Client:
     return request.state.temporal
 
 
-def get_session(engine: Annotated[Engine, Depends(get_engine)]):  # type: ignore[no-untyped-def]
+def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         yield session
 
@@ -108,11 +120,12 @@ class KeyUsage:
         return True
 
 
-def _tenant_caller(engine: Engine, key_hash: str) -> Caller | None:
+def _tenant_caller(engine: Engine, key_hash: str) -> TenantCaller | None:
     key = active_key(engine, key_hash)
     if key is None:
         return None
-    return Caller(kind="tenant", tenant_id=key.tenant_id, role=key.role, key_id=key.id)  # type: ignore[arg-type]
+    # The column is a plain string; the API only ever writes a KeyRole into it.
+    return TenantCaller(kind="tenant", tenant_id=key.tenant_id, role=cast(KeyRole, key.role), key_id=key.id)
 
 
 # Declares the scheme in OpenAPI (the Authorize button of /docs); get_caller answers a missing token itself.
@@ -145,8 +158,8 @@ async def get_caller(
     return caller
 
 
-async def get_tenant_caller(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
-    if caller.tenant_id is None:
+async def get_tenant_caller(caller: Annotated[Caller, Depends(get_caller)]) -> TenantCaller:
+    if not isinstance(caller, TenantCaller):
         raise ApiError(
             403, "tenant_key_required", "This route acts for a tenant: use a tenant API key", field="authorization"
         )
@@ -160,7 +173,7 @@ async def get_founder(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
-CurrentTenant = Annotated[Caller, Depends(get_tenant_caller)]
+CurrentTenant = Annotated[TenantCaller, Depends(get_tenant_caller)]
 FounderDep = Annotated[Caller, Depends(get_founder)]
 
 
@@ -220,7 +233,7 @@ TelemetryBody = Annotated[CappedBody, Depends(get_telemetry_body)]
 
 def owned_definition(workflow_id: str, tenant: CurrentTenant, session: SessionDep) -> WorkflowDefinitionRow:
     """The caller's tenant's definition `workflow_id`; another tenant's id answers 404 like a made-up one."""
-    return tenant_definition(session, workflow_id, tenant.tenant_id)  # type: ignore[arg-type]
+    return tenant_definition(session, workflow_id, tenant.tenant_id)
 
 
 async def owned_run(run_id: str, caller: CallerDep, temporal: TemporalDep) -> VisibleRun:

@@ -1,5 +1,6 @@
 """Every error the API answers is JSON `{code, message, field}` with a stable code."""
 
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
@@ -30,7 +31,7 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
     return JSONResponse(status_code=status, content={"code": code, "message": message, "field": field, **extra})
 
 
-def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+def field_path(loc: Sequence[Any]) -> str:
     """`("body", "steps", 0, "url")` → `body.steps[0].url`."""
     path = ""
     for part in loc:

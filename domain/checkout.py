@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowFailureError
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, FailureError
 
 from core.errors import ApiError
 from core.settings import Settings
@@ -128,7 +128,7 @@ async def _from_stripe(call: Awaitable[T]) -> T:
 
 
 def _stripe_error(err: WorkflowFailureError) -> ApiError:
-    cause = err.cause.cause if err.cause is not None else None
+    cause = err.cause.cause if isinstance(err.cause, FailureError) else None
     kind = cause.type if isinstance(cause, ApplicationError) else None
     if kind == "StripeRejected":
         return ApiError(502, "stripe_rejected", "Stripe refused the request")

@@ -41,7 +41,7 @@ async def start_run(
         workflow_id,
         tenant.tenant_id,
         body.input,
-        idempotency_key,  # type: ignore[arg-type]
+        idempotency_key,
     )
 
 

@@ -23,7 +23,7 @@ async def create_schedule(
     settings: SettingsDep,
 ) -> SchedulePublic:
     """Run the latest version on a cron expression or every `interval_s` seconds, in `timezone`."""
-    return await schedules.create_schedule(engine, temporal, settings, workflow_id, tenant.tenant_id, body)  # type: ignore[arg-type]
+    return await schedules.create_schedule(engine, temporal, settings, workflow_id, tenant.tenant_id, body)
 
 
 @router.get("/workflows/{workflow_id}/schedules")
@@ -51,7 +51,7 @@ async def update_schedule(
     schedule_id: str, body: ScheduleUpdate, tenant: CurrentTenant, temporal: TemporalDep
 ) -> SchedulePublic:
     """Pause or resume (with a note), or change the timing, zone, input or overlap policy."""
-    return await schedules.change_schedule(temporal, schedule_id, tenant.tenant_id, body)  # type: ignore[arg-type]
+    return await schedules.change_schedule(temporal, schedule_id, tenant.tenant_id, body)
 
 
 @router.delete("/schedules/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT)

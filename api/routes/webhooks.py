@@ -20,7 +20,7 @@ def put_webhook(
 ) -> WebhookCreated:
     """Create the hook (201) or rotate its token and signing secret (200); both are shown only here."""
     require_admin(tenant, "webhooks")
-    hook, created = webhooks.put_hook(session, workflow_id, tenant.tenant_id, body, settings)  # type: ignore[arg-type]
+    hook, created = webhooks.put_hook(session, workflow_id, tenant.tenant_id, body, settings)
     if created:
         response.status_code = status.HTTP_201_CREATED
     return hook
@@ -36,4 +36,4 @@ def get_webhook(definition: OwnedDefinition, session: SessionDep) -> WebhookPubl
 def delete_webhook(workflow_id: str, tenant: CurrentTenant, session: SessionDep) -> None:
     """Delete the hook (admin keys only); its URL answers 404 from now on."""
     require_admin(tenant, "webhooks")
-    webhooks.delete_hook(session, workflow_id, tenant.tenant_id)  # type: ignore[arg-type]
+    webhooks.delete_hook(session, workflow_id, tenant.tenant_id)

@@ -16,19 +16,19 @@ RawDefinition = Annotated[Any, Body(description="A workflow definition (see the 
 @router.post("/validate")
 def validate_workflow(raw: RawDefinition, tenant: CurrentTenant, session: SessionDep) -> ValidationReport:
     """Every error and warning of a definition, with JSON paths; stores nothing."""
-    return definitions.validation_report(session, raw, tenant.tenant_id)  # type: ignore[arg-type]
+    return definitions.validation_report(session, raw, tenant.tenant_id)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_workflow(raw: RawDefinition, tenant: CurrentTenant, session: SessionDep) -> WorkflowPublic:
     """Store a valid definition as version 1; an invalid one answers 422 with the full report."""
-    return definitions.create_definition(session, raw, tenant.tenant_id)  # type: ignore[arg-type]
+    return definitions.create_definition(session, raw, tenant.tenant_id)
 
 
 @router.get("")
 def list_workflows(tenant: CurrentTenant, session: SessionDep) -> list[WorkflowSummary]:
     """The caller's definitions, newest change first."""
-    return definitions.list_definitions(session, tenant.tenant_id)  # type: ignore[arg-type]
+    return definitions.list_definitions(session, tenant.tenant_id)
 
 
 @router.get("/{workflow_id}")
@@ -42,4 +42,4 @@ async def update_workflow(
     workflow_id: str, raw: RawDefinition, tenant: CurrentTenant, engine: EngineDep, temporal: TemporalDep
 ) -> WorkflowPublic:
     """Store a new version; runs in flight keep the version they started with, schedules move to it."""
-    return await definitions.update_definition(engine, temporal, workflow_id, raw, tenant.tenant_id)  # type: ignore[arg-type]
+    return await definitions.update_definition(engine, temporal, workflow_id, raw, tenant.tenant_id)
