@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from schemas.billing import BillingAudit, DunningAction, EventApplied, StripeEventInput
 from schemas.tables import AuditEntry, BillingAccount, BillingEvent, Tenant
@@ -29,6 +30,10 @@ class BillingStoreActivities:
         """Records the event and applies it to its tenant in one transaction. An event already recorded by
         another workflow run is a duplicate and changes nothing; a retry of this run gets its first answer."""
         run_id = activity.info().workflow_run_id
+        if run_id is None:  # an event is credited to the workflow run that applied it
+            raise ApplicationError(
+                "apply_stripe_event runs only in a workflow", type="NotInWorkflow", non_retryable=True
+            )
         with Session(self._engine) as session:
             seen = session.get(BillingEvent, event.event_id)
             if seen is not None:
@@ -37,9 +42,9 @@ class BillingStoreActivities:
                 return EventApplied(
                     event_id=seen.id,
                     tenant_id=seen.tenant_id,
-                    outcome=outcome,  # type: ignore[arg-type]
+                    outcome=outcome,
                     dunning=dunning,
-                )  # type: ignore[arg-type]
+                )
             tenant = _tenant_for(session, event)
             if tenant is None:
                 applied = EventApplied(event_id=event.event_id, tenant_id=None, outcome="unknown_tenant")
@@ -117,7 +122,7 @@ def _apply(session: Session, tenant: Tenant, event: StripeEventInput) -> EventAp
         outcome = "ignored"
     account.updated_at = datetime.now(UTC)
     session.add(account)
-    return EventApplied(event_id=event.event_id, tenant_id=tenant.id, outcome=outcome, dunning=dunning)  # type: ignore[arg-type]
+    return EventApplied(event_id=event.event_id, tenant_id=tenant.id, outcome=outcome, dunning=dunning)
 
 
 def _apply_subscription(

@@ -147,7 +147,7 @@ def old_row_findings(session: Session, scope: AuditScope, cutoff: datetime) -> l
         (AuditEntry, AuditEntry.at, "audit-log entries"),
     ):
         query = scoped(
-            select(table.tenant_id, func.count(), func.min(column)).where(column < cutoff),  # type: ignore[arg-type]
+            select(table.tenant_id, func.count(), func.min(column)).where(column < cutoff),
             table.tenant_id,
             scope.tenant_id,
         ).group_by(table.tenant_id)

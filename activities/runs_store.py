@@ -32,7 +32,7 @@ class RunStoreActivities:
                     session.rollback()
                     entry = session.exec(select(FailureEntry).where(FailureEntry.run_id == report.run_id)).one()
             activity.logger.info("failure recorded", extra={"run_id": report.run_id, "priority": entry.priority})
-            return FailureRecorded(failure_id=entry.id, priority=entry.priority)  # type: ignore[arg-type]
+            return FailureRecorded(failure_id=entry.id, priority=entry.priority)
 
     def _new_entry(self, session: Session, report: FailureReport) -> FailureEntry:
         since = report.last_failed_at - ESCALATION_WINDOW

@@ -2,6 +2,7 @@
 leaves it. (Applying Stripe's events to the database is billing_store.py.)"""
 
 import stripe
+from stripe.params.checkout import SessionCreateParams
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -15,12 +16,11 @@ def build_stripe_client(api_key: str | None, api_base: str | None) -> stripe.Str
     Billing activities call it synchronously (thread pool), the heartbeat's probe asynchronously."""
     if not api_key:
         return None
-    addresses = {"api": api_base} if api_base else {}
     # Temporal retries the activity; SDK-level retries would only hide the attempts.
     return stripe.StripeClient(
         api_key,
-        base_addresses=addresses,
-        max_network_retries=0,  # type: ignore[arg-type]
+        base_addresses={"api": api_base} if api_base else {},
+        max_network_retries=0,
         http_client=stripe.HTTPXClient(timeout=STRIPE_TIMEOUT_S, allow_sync_methods=True),
     )
 
@@ -38,7 +38,7 @@ class StripeActivities:
             raise ApplicationError("Stripe is not configured", type="BillingNotConfigured", non_retryable=True)
         try:
             session = self._client.v1.checkout.sessions.create(
-                params=_session_params(checkout),  # type: ignore[arg-type]
+                params=_session_params(checkout),
                 options={"idempotency_key": checkout.idempotency_key},
             )
         except stripe.StripeError as err:
@@ -65,9 +65,9 @@ class StripeActivities:
         return PortalSession(url=session.url)
 
 
-def _session_params(checkout: CheckoutInput) -> dict[str, object]:
+def _session_params(checkout: CheckoutInput) -> SessionCreateParams:
     metadata = {"tenant_id": checkout.tenant_id, "item": checkout.item}
-    params: dict[str, object] = {
+    params: SessionCreateParams = {
         "mode": checkout.mode,
         "line_items": [{"price": checkout.price_id, "quantity": 1}],
         "client_reference_id": checkout.tenant_id,

@@ -6,6 +6,7 @@ import sys
 from typing import Any
 
 import structlog
+from structlog.types import EventDict, WrappedLogger
 
 from schemas.runs import RUN_WORKFLOW_PREFIX
 
@@ -89,11 +90,11 @@ def _secret_entry(key: object, value: Any) -> bool:
     return isinstance(key, str) and isinstance(value, str | bytes | dict | list) and bool(SECRET_KEY.search(key))
 
 
-def _redact_secrets(_logger: object, _name: str, event: dict) -> dict:
+def _redact_secrets(_logger: WrappedLogger, _name: str, event: EventDict) -> EventDict:
     return redact(event)
 
 
-def _lift_temporal_context(_logger: object, _name: str, event: dict) -> dict:
+def _lift_temporal_context(_logger: WrappedLogger, _name: str, event: EventDict) -> EventDict:
     """Temporal's logger adapters nest their context; flat `workflow_id`, `run_id`, `activity` keys are
     what the rest of the logs use."""
     for key in TEMPORAL_EXTRAS:

@@ -137,7 +137,7 @@ def load_samples(
             source=r.source,
             kind=r.kind,
             message=r.message,
-            endpoint=r.endpoint,  # type: ignore[arg-type]
+            endpoint=r.endpoint,
             duration_ms=r.duration_ms,
             status=r.status,
             at=r.at,

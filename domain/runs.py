@@ -146,7 +146,7 @@ def refuse_unless_running(run: VisibleRun) -> None:
 def effective_status(reported: str, execution: WorkflowExecutionStatus | None) -> Any:
     """The run's own status, unless Temporal closed it without the run saying so (terminated, timed out)."""
     if execution in CLOSED_STATUS and reported in ("running", "waiting_approval"):
-        return CLOSED_STATUS[execution]  # type: ignore[index]
+        return CLOSED_STATUS[execution]
     return reported
 
 

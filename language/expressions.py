@@ -8,9 +8,10 @@ a definition is stored.
 """
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from jinja2 import ChainableUndefined, TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
@@ -52,7 +53,7 @@ class References:
         )
 
 
-class SecretPlaceholders(dict):  # type: ignore[type-arg]
+class SecretPlaceholders(dict[str, str]):
     """The `secrets` of a template scope: `secrets.API_KEY` renders as a placeholder, not the value."""
 
     def __contains__(self, name: object) -> bool:
@@ -151,7 +152,9 @@ def _references(tree: nodes.Template) -> References:
     declared = {target.name for target in tree.find_all(nodes.Name) if target.ctx in ("store", "param")}
     loaded = {name.name for name in tree.find_all(nodes.Name) if name.ctx == "load"} - declared
     members: dict[str, set[str]] = {"steps": set(), "vars": set(), "secrets": set()}
-    for access in tree.find_all((nodes.Getattr, nodes.Getitem)):
+    # find_all types the nodes of a tuple of node types as their common base, Expr.
+    accesses = cast(Iterator[nodes.Getattr | nodes.Getitem], tree.find_all((nodes.Getattr, nodes.Getitem)))
+    for access in accesses:
         root = access.node
         if isinstance(root, nodes.Name) and root.name in members and root.name not in declared:
             if isinstance(access, nodes.Getattr):

@@ -7,7 +7,7 @@ critical finding e-mails the founder before the report is stored.
 """
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -47,7 +47,12 @@ NOTIFY_RETRY = RetryPolicy(
     maximum_attempts=5,
     non_retryable_error_types=["SmtpRejected", "EmailInvalidRecipient"],
 )
-CHECKS = {
+# A family's check is a sync (thread-pool) or async activity method.
+Check = (
+    Callable[[ComplianceActivities, AuditScope], Findings]
+    | Callable[[ComplianceActivities, AuditScope], Awaitable[Findings]]
+)
+CHECKS: dict[str, Check] = {
     "data_requests": ComplianceActivities.check_data_requests,
     "legal_documents": ComplianceActivities.check_legal_documents,
     "retention": ComplianceActivities.check_retention,

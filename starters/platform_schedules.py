@@ -2,6 +2,7 @@
 `levqor-schedules`): starting twice creates no duplicates, and a changed setting updates the schedule."""
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 
 import structlog
@@ -183,7 +184,7 @@ async def ensure_platform_schedules(client: Client, settings: Settings) -> list[
     return sorted(wanted)
 
 
-def _replace_with(schedule: Schedule):  # type: ignore[no-untyped-def]
+def _replace_with(schedule: Schedule) -> Callable[[ScheduleUpdateInput], ScheduleUpdate]:
     def update(current: ScheduleUpdateInput) -> ScheduleUpdate:
         schedule.state = current.description.schedule.state  # keep a pause an operator set
         return ScheduleUpdate(schedule=schedule)

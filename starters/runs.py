@@ -104,7 +104,7 @@ def redrive_input(
         definition=definition,
         input=failed.input,
         retry_defaults=retry_defaults,
-        trigger=trigger,  # type: ignore[arg-type]
+        trigger=trigger,
         resume=ResumePoint(from_run_id=failed.run_id, outcomes=failed.steps),
     )
 

@@ -260,7 +260,7 @@ async def _timing(description: ScheduleDescription) -> ScheduleTiming:
         cron=cron,
         interval_s=int(intervals[0].every.total_seconds()) if intervals and cron is None else None,
         timezone=schedule.spec.time_zone_name or "UTC",
-        overlap=OVERLAP_NAME.get(schedule.policy.overlap, "skip"),  # type: ignore[arg-type]
+        overlap=OVERLAP_NAME.get(schedule.policy.overlap, "skip"),
     )
 
 

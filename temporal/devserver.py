@@ -80,12 +80,13 @@ def start_dev_server(
         args += ["--dynamic-config-value", f"{key}={value}"]
     for pragma in SQLITE_PRAGMAS:
         args += ["--sqlite-pragma", pragma]
-    output = subprocess.DEVNULL if log_file is None else log_file.open("ab")
+    log = None if log_file is None else log_file.open("ab")
+    output = subprocess.DEVNULL if log is None else log
     try:
         return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT)
     finally:
-        if log_file is not None:
-            output.close()  # the child keeps its own descriptor
+        if log is not None:
+            log.close()  # the child keeps its own descriptor
 
 
 def wait_until_serving(address: str, timeout_s: float = 30, process: subprocess.Popen[bytes] | None = None) -> None:
