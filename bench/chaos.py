@@ -204,7 +204,7 @@ class Cluster:
     def record(self) -> Path:
         return self.tmp / "target.jsonl"
 
-    def start_server(self) -> None:
+    def start_server(self) -> int:
         self.server = start_dev_server(
             self.tmp / "temporal.db",
             port=self.temporal_port,
@@ -214,6 +214,7 @@ class Cluster:
         folder = "" if self.keep else str(self.tmp)
         guard = [sys.executable, "-c", GUARD, str(os.getpid()), str(self.server.pid), folder]
         self.guards.append(subprocess.Popen(guard, stdin=subprocess.DEVNULL))
+        return self.server.pid
 
     async def wait_for_server(self) -> None:
         await asyncio.to_thread(wait_until_serving, self.address, 30, self.server)
@@ -382,11 +383,9 @@ async def inflict(cluster: Cluster, t0: float, events: list[Event]) -> None:
             pid = cluster.start_worker()
             events.append(Event(time.time(), f"worker {cluster.workers_started} started (pid {pid})"))
         else:
-            cluster.start_server()
+            pid = cluster.start_server()
             await cluster.wait_for_server()
-            events.append(
-                Event(time.time(), f"dev server serving again, same db file and port (pid {cluster.server.pid})")
-            )  # type: ignore[union-attr]
+            events.append(Event(time.time(), f"dev server serving again, same db file and port (pid {pid})"))
 
 
 @dataclass
@@ -654,7 +653,7 @@ def _repeats_after(by_key: dict[str, list[dict[str, Any]]], kill: Event, kills: 
     """Keys whose first request came before this kill and a repeat after it (and before the next kill)."""
     later = [e.at for e in kills if e.at > kill.at]
     until = min(later) if later else float("inf")
-    hits = Counter()
+    hits: Counter[str] = Counter()
     for key, requests in by_key.items():
         arrivals = sorted(r["arrived_at"] for r in requests)
         if len(arrivals) > 1 and arrivals[0] <= kill.at and any(kill.at < a < until for a in arrivals[1:]):

@@ -34,7 +34,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import temporalio
@@ -84,7 +84,7 @@ class _TargetProtocol(asyncio.Protocol):
     """Answers every HTTP/1.1 request on a kept-alive connection with the same small JSON body."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport: asyncio.Transport = transport  # type: ignore[assignment]
+        self._transport = cast(asyncio.Transport, transport)  # a stream server's transports are Transports
         self._buffer = b""
 
     def data_received(self, data: bytes) -> None:
@@ -192,7 +192,7 @@ class CpuUse:
 
     wall: float = 0.0
     runs: int = 0
-    seconds: Counter[str] = field(default_factory=Counter)
+    seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
 
     def add(self, before: CpuSample, after: CpuSample, runs: int) -> None:
         self.wall += after.at - before.at
@@ -642,8 +642,8 @@ def report(
     print(f"  {'platform / hand-written':28}{ratio:9.2f}")
     for side in (platform_, handwritten):
         per_rep = ", ".join(f"{b.runs_per_s:.1f}" for b in side.bursts)
-        idle = ", ".join(f"{value:.1f}" for value in side.idle_p50s)
-        print(f"    {side.name}: runs/s per rep [{per_rep}]; idle p50 per rep [{idle}] ms")
+        idles = ", ".join(f"{value:.1f}" for value in side.idle_p50s)
+        print(f"    {side.name}: runs/s per rep [{per_rep}]; idle p50 per rep [{idles}] ms")
     hand_eager = [b.eager for b in handwritten.bursts]
     print(
         f"    eager start (the rest went through the task queue): platform {eager_platform}; "
@@ -694,7 +694,7 @@ def report(
         " worker; other threads = the SDK's workflow-task threads, Temporal core (Rust) threads, threadpool"
     )
     for side in (platform_, handwritten):
-        ours = sum(side.cpu.seconds[name] for name in stack.pids)
+        ours = sum(side.cpu.seconds.get(name, 0.0) for name in stack.pids)
         other = side.cpu.seconds["machine busy (all processes)"] - ours
         print(
             f"    other processes on the machine (not ours) during {side.name} bursts: "

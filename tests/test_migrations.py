@@ -107,7 +107,7 @@ def constraint_names(engine: Engine) -> dict[str, list[str | None]]:
     }
 
 
-def model_constraint_names() -> dict[str, list[str | None]]:
+def model_constraint_names() -> dict[str, list[object]]:  # a name, or None or SQLAlchemy's unnamed marker
     named = (PrimaryKeyConstraint, UniqueConstraint, ForeignKeyConstraint)
     return {
         name: sorted((c.name for c in table.constraints if isinstance(c, named)), key=str)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 import stripe
 from fastapi.testclient import TestClient
+from httpx2 import Response
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -30,7 +31,7 @@ from tests.fakes.stripe import API_KEY, WEBHOOK_SECRET, FakeStripe, StripeReques
 CREATE_SESSION = ("POST", "/v1/checkout/sessions")
 
 
-def checkout(api: TestClient, tenant: ApiTenant, headers: dict[str, str] | None = None, **body: object):
+def checkout(api: TestClient, tenant: ApiTenant, headers: dict[str, str] | None = None, **body: object) -> Response:
     return api.post(
         "/api/billing/checkout",
         json={"billing_email": "ap@acme.example", **body},

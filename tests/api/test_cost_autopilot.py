@@ -4,6 +4,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
+from httpx2 import Response
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -51,7 +52,7 @@ def check(api: TestClient, tenant: ApiTenant) -> dict:
     return answer.json()
 
 
-def start(api: TestClient, tenant: ApiTenant, workflow_id: str):
+def start(api: TestClient, tenant: ApiTenant, workflow_id: str) -> Response:
     return api.post(f"/api/workflows/{workflow_id}/runs", json={"input": {}}, headers=tenant.member)
 
 

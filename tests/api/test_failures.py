@@ -4,9 +4,11 @@ import uuid
 
 from fastapi.testclient import TestClient
 
+from core.settings import Settings
 from tests.api.tenancy import ApiTenant, new_tenant, new_workflow
 from tests.api.waiting import finished, poll_run
 from tests.conftest import founder_headers
+from tests.fakes.target import TargetServer
 
 
 def failing_run(api: TestClient, tenant: ApiTenant, workflow_id: str) -> str:
@@ -21,7 +23,9 @@ def failures(api: TestClient, headers: dict[str, str], query: str = "") -> list[
     return answer.json()
 
 
-def test_a_step_that_exhausts_its_retries_is_queued_with_its_attempts(api: TestClient, settings, target_server) -> None:
+def test_a_step_that_exhausts_its_retries_is_queued_with_its_attempts(
+    api: TestClient, settings: Settings, target_server: TargetServer
+) -> None:
     tenant = new_tenant(api)
     workflow_id = new_workflow(
         api, tenant, {"id": "call", "type": "http_request", "url": target_server.url + "/status/503"}
@@ -43,7 +47,7 @@ def test_a_step_that_exhausts_its_retries_is_queued_with_its_attempts(api: TestC
     assert api.get(f"/api/failures/{entry['id']}", headers=tenant.member).json()["run_id"] == run_id
 
 
-def test_a_definition_that_keeps_failing_escalates_in_priority(api: TestClient, target_server) -> None:
+def test_a_definition_that_keeps_failing_escalates_in_priority(api: TestClient, target_server: TargetServer) -> None:
     tenant = new_tenant(api)
     workflow_id = new_workflow(
         api, tenant, {"id": "call", "type": "http_request", "url": target_server.url + "/status/404"}
@@ -58,7 +62,7 @@ def test_a_definition_that_keeps_failing_escalates_in_priority(api: TestClient, 
 
 
 def test_redrive_resumes_at_the_failed_step_without_repeating_earlier_side_effects(
-    api: TestClient, target_server
+    api: TestClient, target_server: TargetServer
 ) -> None:
     tenant, tag, flaky = new_tenant(api), uuid.uuid4().hex[:8], f"/flaky/redrive-{uuid.uuid4().hex[:8]}"
     workflow_id = new_workflow(
@@ -101,7 +105,7 @@ def test_retrying_a_run_that_did_not_fail_conflicts(api: TestClient) -> None:
     assert answer.status_code == 409 and answer.json()["code"] == "run_not_failed"
 
 
-def test_failures_are_walled_off_between_tenants(api: TestClient, target_server) -> None:
+def test_failures_are_walled_off_between_tenants(api: TestClient, target_server: TargetServer) -> None:
     owner, stranger = new_tenant(api), new_tenant(api, name="Stranger")
     workflow_id = new_workflow(
         api, owner, {"id": "call", "type": "http_request", "url": target_server.url + "/status/400"}

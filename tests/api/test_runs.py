@@ -7,21 +7,28 @@ from fastapi.testclient import TestClient
 from tests.api.tenancy import ApiTenant, new_tenant, new_workflow
 from tests.api.waiting import finished, poll_run, waiting
 from tests.conftest import founder_headers
+from tests.fakes.target import TargetServer
 
 GATE_B = {"id": "gate", "type": "approval", "class": "B", "message": "Refund {{ input.amount }}?"}
 GATE_C = {**GATE_B, "class": "C"}
 DONE = {"id": "done", "type": "log", "message": "done"}
 
 
-def start(api: TestClient, tenant: ApiTenant, workflow_id: str, body: dict | None = None, **headers: str) -> str:
+def start(
+    api: TestClient,
+    tenant: ApiTenant,
+    workflow_id: str,
+    body: dict | None = None,
+    headers: dict[str, str] | None = None,
+) -> str:
     answer = api.post(
-        f"/api/workflows/{workflow_id}/runs", json=body or {"input": {}}, headers={**tenant.member, **headers}
+        f"/api/workflows/{workflow_id}/runs", json=body or {"input": {}}, headers={**tenant.member, **(headers or {})}
     )
     assert answer.status_code == 202, answer.text
     return answer.json()["run_id"]
 
 
-def test_a_started_run_completes_and_shows_each_step(api: TestClient, target_server) -> None:
+def test_a_started_run_completes_and_shows_each_step(api: TestClient, target_server: TargetServer) -> None:
     tenant = new_tenant(api)
     workflow_id = new_workflow(
         api, tenant, {"id": "fetch", "type": "http_request", "url": target_server.url + "/json"}, DONE
@@ -38,7 +45,7 @@ def test_a_started_run_completes_and_shows_each_step(api: TestClient, target_ser
     assert run["steps"][0]["result"]["status"] == 200
 
 
-def test_the_same_idempotency_key_never_starts_a_second_run(api: TestClient, target_server) -> None:
+def test_the_same_idempotency_key_never_starts_a_second_run(api: TestClient, target_server: TargetServer) -> None:
     tenant = new_tenant(api)
     workflow_id = new_workflow(
         api,
@@ -46,10 +53,10 @@ def test_the_same_idempotency_key_never_starts_a_second_run(api: TestClient, tar
         {"id": "call", "type": "http_request", "method": "POST", "url": target_server.url + "/echo?idem=api-1"},
     )
 
-    first = start(api, tenant, workflow_id, **{"Idempotency-Key": "order-77"})
+    first = start(api, tenant, workflow_id, headers={"Idempotency-Key": "order-77"})
     poll_run(api, first, tenant.member, finished)
-    second = start(api, tenant, workflow_id, **{"Idempotency-Key": "order-77"})
-    third = start(api, tenant, workflow_id, **{"Idempotency-Key": "order-78"})
+    second = start(api, tenant, workflow_id, headers={"Idempotency-Key": "order-77"})
+    third = start(api, tenant, workflow_id, headers={"Idempotency-Key": "order-78"})
 
     assert first == second != third
     poll_run(api, third, tenant.member, finished)
@@ -59,7 +66,7 @@ def test_the_same_idempotency_key_never_starts_a_second_run(api: TestClient, tar
 def test_reusing_an_idempotency_key_with_another_input_conflicts(api: TestClient) -> None:
     tenant = new_tenant(api)
     workflow_id = new_workflow(api, tenant, DONE)
-    start(api, tenant, workflow_id, {"input": {"order": 1}}, **{"Idempotency-Key": "order-1"})
+    start(api, tenant, workflow_id, {"input": {"order": 1}}, headers={"Idempotency-Key": "order-1"})
 
     reused = api.post(
         f"/api/workflows/{workflow_id}/runs",

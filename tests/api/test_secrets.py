@@ -2,6 +2,7 @@
 written into a run's history or result."""
 
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 from temporalio.client import Client
 
@@ -9,11 +10,12 @@ from schemas.tables import TenantSecret
 from starters.runs import run_workflow_id
 from tests.api.tenancy import new_tenant, new_workflow
 from tests.api.waiting import finished, poll_run
+from tests.fakes.target import TargetServer
 
 TOKEN = "crm-token-3f9a1c-very-secret"
 
 
-def test_secrets_are_stored_encrypted_and_listed_by_name_only(api: TestClient, engine) -> None:
+def test_secrets_are_stored_encrypted_and_listed_by_name_only(api: TestClient, engine: Engine) -> None:
     tenant = new_tenant(api)
 
     stored = api.put("/api/secrets/CRM_TOKEN", json={"value": TOKEN}, headers=tenant.admin)
@@ -50,7 +52,7 @@ def test_another_tenants_secret_is_not_found(api: TestClient) -> None:
 
 
 async def test_a_step_sends_the_secret_but_history_and_result_never_hold_it(
-    api: TestClient, client: Client, target_server
+    api: TestClient, client: Client, target_server: TargetServer
 ) -> None:
     tenant = new_tenant(api)
     api.put("/api/secrets/CRM_TOKEN", json={"value": TOKEN}, headers=tenant.admin)
@@ -78,7 +80,7 @@ async def test_a_step_sends_the_secret_but_history_and_result_never_hold_it(
     assert TOKEN not in history.to_json()
 
 
-def test_a_missing_secret_fails_the_step_without_retrying(api: TestClient, target_server) -> None:
+def test_a_missing_secret_fails_the_step_without_retrying(api: TestClient, target_server: TargetServer) -> None:
     tenant = new_tenant(api)
     workflow_id = new_workflow(
         api,

@@ -3,6 +3,7 @@
 import time
 
 from fastapi.testclient import TestClient
+from httpx2 import Response
 
 from tests.api.tenancy import new_tenant, new_workflow
 from tests.conftest import founder_headers
@@ -10,7 +11,7 @@ from tests.conftest import founder_headers
 DONE = {"id": "done", "type": "log", "message": "done"}
 
 
-def change(api: TestClient, tenant_id: str, transition: str, reason: str | None = None):
+def change(api: TestClient, tenant_id: str, transition: str, reason: str | None = None) -> Response:
     return api.post(f"/api/tenants/{tenant_id}/{transition}", json={"reason": reason}, headers=founder_headers())
 
 

@@ -3,6 +3,7 @@
 from fastapi.testclient import TestClient
 
 from core.security import hash_api_key
+from core.settings import Settings
 from tests.api.tenancy import new_tenant
 from tests.conftest import founder_headers
 
@@ -20,7 +21,7 @@ def test_founder_creates_a_tenant_with_a_key_shown_once(api: TestClient) -> None
     assert tenant.status_code == 200 and tenant.json()["name"] == "Globex"
 
 
-def test_api_keys_are_stored_only_as_hashes(api: TestClient, settings) -> None:
+def test_api_keys_are_stored_only_as_hashes(api: TestClient, settings: Settings) -> None:
     from sqlmodel import Session, create_engine, select
 
     from schemas.tables import ApiKey

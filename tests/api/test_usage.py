@@ -14,9 +14,11 @@ from core.metering import add_usage
 from core.settings import Settings
 from domain.admission import admit
 from rules.usage import PLAN_LIMITS, ai_credits, period_end, period_of
+from schemas.usage import Metric
 from tests.api.tenancy import ApiTenant, new_tenant, new_workflow
 from tests.api.waiting import finished, poll_run
 from tests.conftest import founder_headers
+from tests.fakes.target import TargetServer
 
 DONE = {"id": "done", "type": "log", "message": "done"}
 
@@ -27,10 +29,16 @@ def usage(api: TestClient, headers: dict[str, str], **params: str) -> dict:
     return answer.json()
 
 
+def free_limit(metric: Metric) -> int:
+    limit = PLAN_LIMITS["free"][metric]
+    assert limit is not None
+    return limit
+
+
 def test_the_run_past_the_monthly_limit_answers_429(api: TestClient, engine: Engine) -> None:
     tenant = new_tenant(api, plan="free")
     workflow_id = new_workflow(api, tenant, DONE)
-    limit, period = PLAN_LIMITS["free"]["runs"], period_of(datetime.now(UTC))
+    limit, period = free_limit("runs"), period_of(datetime.now(UTC))
     with engine.begin() as connection:
         add_usage(connection, tenant.id, period, "runs", limit - 1)
 
@@ -129,7 +137,7 @@ def test_used_up_steps_refuse_new_runs_and_change_nothing(api: TestClient, engin
     tenant = new_tenant(api, plan="free")
     workflow_id = new_workflow(api, tenant, DONE)
     with engine.begin() as connection:
-        add_usage(connection, tenant.id, period_of(datetime.now(UTC)), "steps", PLAN_LIMITS["free"]["steps"])  # type: ignore[arg-type]
+        add_usage(connection, tenant.id, period_of(datetime.now(UTC)), "steps", free_limit("steps"))
 
     refused = api.post(f"/api/workflows/{workflow_id}/runs", json={"input": {}}, headers=tenant.member)
 
@@ -153,7 +161,7 @@ def until_usage(api: TestClient, tenant: ApiTenant, check: Callable[[dict], bool
 def test_200_concurrent_starts_through_the_api_start_exactly_the_plans_runs(api: TestClient) -> None:
     tenant = new_tenant(api, plan="free")
     workflow_id = new_workflow(api, tenant, DONE)
-    limit = PLAN_LIMITS["free"]["runs"]
+    limit = free_limit("runs")
 
     def start(_: int) -> int:
         return api.post(f"/api/workflows/{workflow_id}/runs", json={"input": {}}, headers=tenant.member).status_code
@@ -181,7 +189,7 @@ def test_a_scheduled_run_counts_itself(api: TestClient) -> None:
     until_usage(api, tenant, lambda m: m["runs"]["used"] == 1)
 
 
-def test_http_steps_count_whether_local_or_regular_activities(api: TestClient, target_server) -> None:
+def test_http_steps_count_whether_local_or_regular_activities(api: TestClient, target_server: TargetServer) -> None:
     tenant = new_tenant(api, plan="enterprise")
     workflow_id = new_workflow(
         api,

@@ -19,6 +19,7 @@ from core.settings import Settings
 from schemas.tables import WebhookTrigger
 from tests.api.tenancy import ApiTenant, new_tenant, new_workflow
 from tests.api.waiting import finished, poll_run
+from tests.fakes.target import TargetServer
 
 NOTE = {"id": "note", "type": "log", "message": "order {{ input.order_id }}"}
 DONE = {"id": "done", "type": "log", "message": "done"}
@@ -56,7 +57,7 @@ def listed_runs(api: TestClient, tenant: ApiTenant, workflow_id: str, at_least: 
         time.sleep(0.05)
 
 
-def test_a_delivery_starts_a_run_with_the_body_as_input(api: TestClient, target_server) -> None:
+def test_a_delivery_starts_a_run_with_the_body_as_input(api: TestClient, target_server: TargetServer) -> None:
     tenant = new_tenant(api)
     workflow_id = new_workflow(api, tenant, NOTE, push(target_server.url, "hook-happy"))
     hook = new_hook(api, tenant, workflow_id)
@@ -85,7 +86,9 @@ def test_a_hook_that_waits_answers_with_the_finished_run(api: TestClient) -> Non
     assert answer.json()["steps"][0]["result"] == {"message": "order B-2"}
 
 
-def test_a_hook_that_waits_answers_with_a_failed_run_and_its_error(api: TestClient, target_server) -> None:
+def test_a_hook_that_waits_answers_with_a_failed_run_and_its_error(
+    api: TestClient, target_server: TargetServer
+) -> None:
     tenant = new_tenant(api)
     broken = {"id": "push", "type": "http_request", "url": target_server.url + "/status/404"}
     workflow_id = new_workflow(api, tenant, broken, DONE)
@@ -203,7 +206,7 @@ def test_a_body_that_is_not_a_json_object_or_fails_the_input_schema_starts_nothi
     assert listed_runs(api, tenant, workflow_id) == {valid.json()["run_id"]}
 
 
-def test_a_repeated_delivery_starts_one_run(api: TestClient, target_server) -> None:
+def test_a_repeated_delivery_starts_one_run(api: TestClient, target_server: TargetServer) -> None:
     tenant = new_tenant(api)
     hook = new_hook(api, tenant, new_workflow(api, tenant, push(target_server.url, "hook-idem")))
     order = {"order_id": "D-1"}

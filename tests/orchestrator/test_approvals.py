@@ -1,7 +1,8 @@
 """Approval gates: who may decide each class, rejections, and what a timeout does."""
 
 import pytest
-from temporalio.client import Client, WorkflowFailureError, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 
 from orchestrator.user_run import UserWorkflowRun
 from schemas.runs import RunResult, StepDecision
@@ -23,7 +24,7 @@ def decision(role: str, approved: bool = True, step_id: str = "gate") -> StepDec
     return StepDecision(step_id=step_id, approved=approved, decided_by=f"{role}-key", role=role)
 
 
-async def waiting_run(client: Client, queue: str, approval_class: str):
+async def waiting_run(client: Client, queue: str, approval_class: str) -> WorkflowHandle:
     handle = await start(client, queue, make_run(gate(approval_class), {"id": "done", "type": "log", "message": "ok"}))
     await until_progress(handle, lambda p: p.waiting is not None)
     return handle
@@ -58,8 +59,9 @@ async def test_gate_refuses_a_caller_without_the_role(
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await handle.execute_update(UserWorkflowRun.decide_step, decision(role))
 
-    assert refused.value.cause.type == "RoleNotAllowed"
-    assert (await handle.query(UserWorkflowRun.progress)).waiting.step_id == "gate"
+    assert isinstance(refused.value.cause, ApplicationError) and refused.value.cause.type == "RoleNotAllowed"
+    waiting = (await handle.query(UserWorkflowRun.progress)).waiting
+    assert waiting is not None and waiting.step_id == "gate"
     await handle.cancel()
 
 
@@ -80,7 +82,7 @@ async def test_deciding_a_step_that_is_not_waiting_is_refused(client: Client, wo
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await handle.execute_update(UserWorkflowRun.decide_step, decision("founder", step_id="done"))
 
-    assert refused.value.cause.type == "StepNotWaiting"
+    assert isinstance(refused.value.cause, ApplicationError) and refused.value.cause.type == "StepNotWaiting"
     await handle.cancel()
 
 
@@ -101,5 +103,5 @@ async def test_gate_timeout_with_fail_fails_the_run(client: Client, worker_queue
         await handle.result()
 
     progress = await handle.query(UserWorkflowRun.progress)
-    assert progress.error.type == "ApprovalExpired"
+    assert progress.error is not None and progress.error.type == "ApprovalExpired"
     assert outcome(progress, "gate").status == "failed"

@@ -2,11 +2,15 @@
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 from temporalio.client import Client, WorkflowFailureError
 
+from core.settings import Settings
 from orchestrator.auto_recovery import AutoRecovery
 from orchestrator.user_run import UserWorkflowRun
 from schemas.recovery import AutoRecoveryInput, AutoRecoveryResult
@@ -15,10 +19,11 @@ from schemas.tables import FailureEntry, Tenant, WorkflowDefinitionRow, Workflow
 from starters.platform_schedules import AUTO_RECOVERY_SCHEDULE, ensure_platform_schedules
 from tests.conftest import founder_headers
 from tests.fakes import unused_port
+from tests.fakes.target import TargetServer
 from tests.orchestrator.runs import FAST_RETRIES, make_run, start
 
 
-def plant(engine, tenant_id: str, error_type: str) -> str:
+def plant(engine: Engine, tenant_id: str, error_type: str) -> str:
     now = datetime.now(UTC)
     entry = FailureEntry(
         tenant_id=tenant_id,
@@ -38,12 +43,12 @@ def plant(engine, tenant_id: str, error_type: str) -> str:
         return entry.id
 
 
-def entries(engine, tenant_id: str) -> dict[str, FailureEntry]:
+def entries(engine: Engine, tenant_id: str) -> dict[str, FailureEntry]:
     with Session(engine) as session:
         return {e.error_type: e for e in session.exec(select(FailureEntry).where(FailureEntry.tenant_id == tenant_id))}
 
 
-def stored_run(engine, tenant_id: str, step: dict) -> RunInput:
+def stored_run(engine: Engine, tenant_id: str, step: dict) -> RunInput:
     """A run of a definition that is stored like the API stores it, so it can be re-driven."""
     run = make_run(step, tenant_id=tenant_id)
     with Session(engine) as session:
@@ -58,13 +63,13 @@ def stored_run(engine, tenant_id: str, step: dict) -> RunInput:
         return run.model_copy(update={"definition_id": row.id})
 
 
-async def recover(client: Client, queue: str, **fields) -> AutoRecoveryResult:
+async def recover(client: Client, queue: str, **fields: Any) -> AutoRecoveryResult:
     params = AutoRecoveryInput(retry_defaults=FAST_RETRIES, **fields)
     return await client.execute_workflow(AutoRecovery.run, params, id=f"recovery-{uuid.uuid4()}", task_queue=queue)
 
 
 async def test_dry_run_classifies_every_failure_and_changes_nothing_else(
-    client: Client, worker_queue: str, engine, api
+    client: Client, worker_queue: str, engine: Engine, api: TestClient
 ) -> None:
     tenant = str(uuid.uuid4())
     kinds = [
@@ -100,7 +105,7 @@ async def test_dry_run_classifies_every_failure_and_changes_nothing_else(
 
 
 async def test_apply_mode_redrives_only_transient_failures(
-    client: Client, worker_queue: str, engine, target_server
+    client: Client, worker_queue: str, engine: Engine, target_server: TargetServer
 ) -> None:
     tenant = str(uuid.uuid4())
     refused = stored_run(
@@ -124,7 +129,7 @@ async def test_apply_mode_redrives_only_transient_failures(
     assert progress.trigger == "auto_recovery" and progress.resumed_from == refused.run_id
 
 
-async def test_platform_schedules_are_created_once_and_follow_settings(client: Client, settings) -> None:
+async def test_platform_schedules_are_created_once_and_follow_settings(client: Client, settings: Settings) -> None:
     first = settings.model_copy(update={"auto_recovery_interval_s": 600})
     changed = settings.model_copy(update={"auto_recovery_interval_s": 900})
 

@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -41,7 +42,8 @@ FOUNDER_EMAIL = "founder@levqor.test"
 def plant_everything(engine: Engine, settings: Settings, secret_value: str) -> str:
     """A tenant with one instance of every tenant-level problem the audit knows."""
     now, tenant = datetime.now(UTC), Tenant(name="careless")
-    box = SecretBox(settings.levqor_secrets_key.get_secret_value())  # type: ignore[union-attr]
+    assert settings.levqor_secrets_key is not None
+    box = SecretBox(settings.levqor_secrets_key.get_secret_value())
     long_ago = now - timedelta(days=400)
     with Session(engine, expire_on_commit=False) as session:
         session.add(tenant)
@@ -183,7 +185,7 @@ async def test_audit_finds_every_planted_finding_and_mails_the_founder(
     with Session(engine) as session:
         report = session.get(ComplianceReport, result.report_id)
     assert report is not None and report.status == "completed" and report.founder_notified
-    per_check = Counter()
+    per_check: Counter[str] = Counter()
     for f in findings:
         per_check[f.check] += f.penalty
     assert report.score == result.score == max(0, 100 - sum(min(25, p) for p in per_check.values()))
@@ -263,7 +265,7 @@ async def test_closed_runs_older_than_retention_are_counted_from_temporal(
 
 
 async def test_the_daily_schedule_exists_and_its_trigger_writes_a_report(
-    client: Client, settings: Settings, engine: Engine, api
+    client: Client, settings: Settings, engine: Engine, api: TestClient
 ) -> None:
     await ensure_platform_schedules(client, settings)
     schedule = client.get_schedule_handle(COMPLIANCE_AUDIT_SCHEDULE)
@@ -294,7 +296,8 @@ async def test_a_check_family_that_keeps_failing_becomes_a_finding_and_the_rest_
     client: Client, settings: Settings, engine: Engine, tmp_path: Path
 ) -> None:
     tenant = Tenant(name="unreadable logs")
-    box = SecretBox(settings.levqor_secrets_key.get_secret_value())  # type: ignore[union-attr]
+    assert settings.levqor_secrets_key is not None
+    box = SecretBox(settings.levqor_secrets_key.get_secret_value())
     with Session(engine, expire_on_commit=False) as session:
         session.add(tenant)
         session.flush()

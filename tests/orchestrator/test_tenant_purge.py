@@ -4,7 +4,9 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import Engine
 from sqlmodel import Session, select
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -32,7 +34,7 @@ class NoSchedules:
         return 0
 
 
-def tenant_with_data(engine) -> str:
+def tenant_with_data(engine: Engine) -> str:
     with Session(engine) as session:
         tenant = Tenant(name="Ada's Bakery")
         session.add(tenant)
@@ -51,7 +53,9 @@ def tenant_with_data(engine) -> str:
         return tenant.id
 
 
-async def lifecycle(env: WorkflowEnvironment, engine, tenant_id: str, queue: str):
+async def lifecycle(
+    env: WorkflowEnvironment, engine: Engine, tenant_id: str, queue: str
+) -> WorkflowHandle[TenantLifecycle, TenantState]:
     return await env.client.start_workflow(
         TenantLifecycle.run,
         LifecycleInput(state=TenantState(tenant_id=tenant_id), grace_period_s=GRACE.total_seconds()),
@@ -60,7 +64,9 @@ async def lifecycle(env: WorkflowEnvironment, engine, tenant_id: str, queue: str
     )
 
 
-async def test_a_deleted_tenant_is_purged_when_the_grace_period_ends(skipping_env: WorkflowEnvironment, engine) -> None:
+async def test_a_deleted_tenant_is_purged_when_the_grace_period_ends(
+    skipping_env: WorkflowEnvironment, engine: Engine
+) -> None:
     tenant_id, queue = tenant_with_data(engine), f"purge-{uuid.uuid4()}"
     store = TenantStoreActivities(engine, NoSchedules())
     async with Worker(
@@ -79,7 +85,7 @@ async def test_a_deleted_tenant_is_purged_when_the_grace_period_ends(skipping_en
     assert deleted.status == "deleted"
     assert final.status == "purged" and final.history[-1].at - final.history[-2].at >= GRACE
     with Session(engine) as session:
-        assert session.get(Tenant, tenant_id).name == PURGED_NAME
+        assert session.get_one(Tenant, tenant_id).name == PURGED_NAME
         for table in (ApiKey, TenantSecret, WorkflowDefinitionRow):
             assert session.exec(select(table).where(table.tenant_id == tenant_id)).all() == []
         erasure = session.exec(select(DataRequest).where(DataRequest.tenant_id == tenant_id)).one()
@@ -87,7 +93,7 @@ async def test_a_deleted_tenant_is_purged_when_the_grace_period_ends(skipping_en
 
 
 async def test_a_tenant_restored_within_the_grace_period_keeps_its_data(
-    skipping_env: WorkflowEnvironment, engine
+    skipping_env: WorkflowEnvironment, engine: Engine
 ) -> None:
     tenant_id, queue = tenant_with_data(engine), f"restore-{uuid.uuid4()}"
     store = TenantStoreActivities(engine, NoSchedules())
@@ -110,5 +116,5 @@ async def test_a_tenant_restored_within_the_grace_period_keeps_its_data(
 
     assert restored.status == "active" and state.status == "active"
     with Session(engine) as session:
-        assert session.get(Tenant, tenant_id).status == "active"
+        assert session.get_one(Tenant, tenant_id).status == "active"
         assert len(session.exec(select(ApiKey).where(ApiKey.tenant_id == tenant_id)).all()) == 1

@@ -5,11 +5,14 @@ from temporalio.client import Client, WorkflowFailureError
 
 from orchestrator.user_run import UserWorkflowRun
 from schemas.runs import RunResult
+from tests.fakes.openai import FakeOpenAI
+from tests.fakes.smtp import SmtpSink
+from tests.fakes.target import TargetServer
 from tests.orchestrator.runs import make_run, outcome, start, until_progress
 
 
 async def test_every_step_type_runs_and_feeds_the_next(
-    client: Client, worker_queue: str, target_server, smtp_sink, fake_openai
+    client: Client, worker_queue: str, target_server: TargetServer, smtp_sink: SmtpSink, fake_openai: FakeOpenAI
 ) -> None:
     run = make_run(
         {"id": "hello", "type": "log", "message": "hello {{ input.name }}"},
@@ -63,7 +66,7 @@ async def test_condition_false_takes_the_else_branch(client: Client, worker_queu
 
 
 async def test_transient_http_failures_are_retried_with_the_same_idempotency_key(
-    client: Client, worker_queue: str, target_server
+    client: Client, worker_queue: str, target_server: TargetServer
 ) -> None:
     run = make_run(
         {"id": "call", "type": "http_request", "method": "POST", "url": target_server.url + "/flaky/retry-a?fail=2"}
@@ -77,7 +80,7 @@ async def test_transient_http_failures_are_retried_with_the_same_idempotency_key
     assert {call.headers["idempotency-key"] for call in calls} == {f"{run.run_id}:call"}
 
 
-async def test_retries_back_off_exponentially(client: Client, worker_queue: str, target_server) -> None:
+async def test_retries_back_off_exponentially(client: Client, worker_queue: str, target_server: TargetServer) -> None:
     retry = {"max_attempts": 4, "initial_interval_s": 0.2, "backoff": 2, "max_interval_s": 10}
     run = make_run(
         {"id": "call", "type": "http_request", "url": target_server.url + "/flaky/backoff?fail=3", "retry": retry}
@@ -97,7 +100,7 @@ async def test_retries_back_off_exponentially(client: Client, worker_queue: str,
 
 
 async def test_exhausted_retries_fail_the_run_with_attempts_and_error(
-    client: Client, worker_queue: str, target_server
+    client: Client, worker_queue: str, target_server: TargetServer
 ) -> None:
     run = make_run({"id": "call", "type": "http_request", "url": target_server.url + "/status/503"})
     handle = await start(client, worker_queue, run)
@@ -111,7 +114,7 @@ async def test_exhausted_retries_fail_the_run_with_attempts_and_error(
     assert progress.error is not None and progress.error.type == "HttpServerError"
 
 
-async def test_client_errors_are_not_retried(client: Client, worker_queue: str, target_server) -> None:
+async def test_client_errors_are_not_retried(client: Client, worker_queue: str, target_server: TargetServer) -> None:
     run = make_run({"id": "call", "type": "http_request", "url": target_server.url + "/status/404?once=nr"})
     handle = await start(client, worker_queue, run)
 
@@ -120,10 +123,12 @@ async def test_client_errors_are_not_retried(client: Client, worker_queue: str, 
 
     progress = await handle.query(UserWorkflowRun.progress)
     assert outcome(progress, "call").attempts == 1
-    assert progress.error.type == "HttpClientError"
+    assert progress.error is not None and progress.error.type == "HttpClientError"
 
 
-async def test_step_retry_override_takes_precedence(client: Client, worker_queue: str, target_server) -> None:
+async def test_step_retry_override_takes_precedence(
+    client: Client, worker_queue: str, target_server: TargetServer
+) -> None:
     retry = {"max_attempts": 1, "initial_interval_s": 0.1}
     run = make_run(
         {"id": "call", "type": "http_request", "url": target_server.url + "/flaky/once-b?fail=1", "retry": retry}

@@ -13,6 +13,7 @@ from temporalio.client import Client
 
 from core.settings import Settings
 from schemas.runs import RunResult
+from tests.fakes.target import TargetServer
 from tests.orchestrator.runs import make_run, outcome, start
 
 
@@ -29,7 +30,7 @@ def spawn_worker(settings: Settings, queue: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "orchestrator.worker"], env=env)
 
 
-async def wait_for_calls(target_server, path: str, count: int, timeout_s: float = 30) -> None:
+async def wait_for_calls(target_server: TargetServer, path: str, count: int, timeout_s: float = 30) -> None:
     for _ in range(int(timeout_s / 0.05)):
         if len(target_server.calls_to(path)) >= count:
             return
@@ -40,7 +41,7 @@ async def wait_for_calls(target_server, path: str, count: int, timeout_s: float 
 # timeout_s 20 runs the call as a local activity, 60 as a regular activity that heartbeats.
 @pytest.mark.parametrize("timeout_s", [20, 60], ids=["local_activity", "regular_activity"])
 async def test_run_survives_a_killed_worker_and_retries_with_the_same_key(
-    client: Client, settings: Settings, target_server, timeout_s: int
+    client: Client, settings: Settings, target_server: TargetServer, timeout_s: int
 ) -> None:
     queue, name = f"crash-{uuid.uuid4()}", uuid.uuid4().hex[:8]
     path = f"/stall-once/{name}"

@@ -404,15 +404,16 @@ async def billing_worker(client: Client) -> AsyncIterator[str]:
     settings = Settings(
         levqor_founder_token="x" * 16,
         smtp_host=smtp.host,
-        smtp_port=smtp.port,  # type: ignore[arg-type]
+        smtp_port=smtp.port,
         stripe_api_key=STRIPE_KEY,
         stripe_api_base=fake_stripe.url,
-    )  # type: ignore[arg-type]
+    )
     try:
         async with build_worker(client, settings, create_db_engine(record_database_url()), task_queue="record-billing"):
             yield "record-billing"
     finally:
-        fake_stripe.stop(), smtp.stop()
+        fake_stripe.stop()
+        smtp.stop()
 
 
 def seed_billing_tenant() -> tuple[str, str]:
@@ -560,7 +561,7 @@ async def record(names: list[str]) -> None:
                 smtp_host=smtp.host,
                 smtp_port=smtp.port,
                 openai_api_key="test-key",
-                openai_base_url=ai.base_url,  # type: ignore[arg-type]
+                openai_base_url=ai.base_url,
                 retry_initial_interval_s=0.05,
                 retry_max_interval_s=0.2,
                 retry_max_attempts=3,
@@ -573,7 +574,9 @@ async def record(names: list[str]) -> None:
                     handle = await SCENARIOS[name](env.client, "record", target.url)
                     path.write_text((await handle.fetch_history()).to_json())
     finally:
-        target.stop(), smtp.stop(), ai.stop()
+        target.stop()
+        smtp.stop()
+        ai.stop()
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ def sample(
         kind=kind,
         message=message,
         endpoint=endpoint,
-        duration_ms=duration_ms,  # type: ignore[arg-type]
+        duration_ms=duration_ms,
         at=NOW - timedelta(seconds=seconds_ago),
     )
 

@@ -39,7 +39,7 @@ def actor(engine: Engine) -> Iterator[str]:
     actor = f"test-columns-{uuid4()}"
     yield actor
     with Session(engine) as session:
-        session.exec(delete(AuditEntry).where(col(AuditEntry.actor) == actor))  # type: ignore[call-overload]
+        session.exec(delete(AuditEntry).where(col(AuditEntry.actor) == actor))
         session.commit()
 
 
