@@ -3,8 +3,8 @@ and, in the embedded default, a worker in the same process (so runs start eagerl
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import structlog
@@ -47,10 +47,33 @@ from starters.connection import connect
 from starters.platform_schedules import ensure_platform_schedules
 
 log = structlog.get_logger()
+# In the order their paths are matched.
+ROUTERS = (tenants, workflows, runs, approvals, failures, secrets, health, webhooks, webhooks_inbound, schedules,
+           pricing, data_requests, usage_routes, cost, upgrades, compliance, legal, telemetry, metrics, billing)  # fmt: skip
 
 
 def create_app(settings: Settings) -> FastAPI:
     api_metrics = ApiMetrics()
+    app = FastAPI(
+        title="Levqor",
+        version=VERSION,
+        lifespan=_lifespan(settings, api_metrics),
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        generate_unique_id_function=operation_id,
+        swagger_ui_parameters={"persistAuthorization": True},
+    )
+    install_error_handlers(app)
+    install_openapi(app)
+    app.add_middleware(ApiCallCounter)
+    app.add_middleware(RequestObservability, metrics=api_metrics, slow_request_ms=settings.telemetry_slow_request_ms)
+    for module in ROUTERS:
+        app.include_router(module.router)
+    return app
+
+
+def _lifespan(settings: Settings, api_metrics: ApiMetrics) -> Callable[[FastAPI], AbstractAsyncContextManager[Any]]:
+    """Builds the engine, the Temporal client and (embedded default) a worker at start-up; closes them after."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
@@ -90,40 +113,4 @@ def create_app(settings: Settings) -> FastAPI:
             usage.close()
             engine.dispose()
 
-    app = FastAPI(
-        title="Levqor",
-        version=VERSION,
-        lifespan=lifespan,
-        description=DESCRIPTION,
-        openapi_tags=TAGS,
-        generate_unique_id_function=operation_id,
-        swagger_ui_parameters={"persistAuthorization": True},
-    )
-    install_error_handlers(app)
-    install_openapi(app)
-    app.add_middleware(ApiCallCounter)
-    app.add_middleware(RequestObservability, metrics=api_metrics, slow_request_ms=settings.telemetry_slow_request_ms)
-    for module in (
-        tenants,
-        workflows,
-        runs,
-        approvals,
-        failures,
-        secrets,
-        health,
-        webhooks,
-        webhooks_inbound,
-        schedules,
-        pricing,
-        data_requests,
-        usage_routes,
-        cost,
-        upgrades,
-        compliance,
-        legal,
-        telemetry,
-        metrics,
-        billing,
-    ):
-        app.include_router(module.router)
-    return app
+    return lifespan
