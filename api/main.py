@@ -10,6 +10,7 @@ from typing import Any
 import structlog
 from fastapi import FastAPI
 
+from api.body_limit import BodySizeLimit
 from api.deps import CallerCache, KeyUsage
 from api.errors import install_error_handlers
 from api.metering import ApiCallCounter
@@ -67,6 +68,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_openapi(app)
     app.add_middleware(ApiCallCounter)
     app.add_middleware(RequestObservability, metrics=api_metrics, slow_request_ms=settings.telemetry_slow_request_ms)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.api_max_body_bytes)  # outermost: before anything reads
     for module in ROUTERS:
         app.include_router(module.router)
     return app

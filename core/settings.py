@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     http_max_redirects: int = 5
 
     webhook_max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=2 * 1024 * 1024)
+    # Every route's body cap, checked before routing and authentication (api/body_limit.py); above the routes'
+    # own caps (webhooks, telemetry, definitions) and a Temporal payload (2 MiB) in base64 for the codec server.
+    api_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024, le=64 * 1024 * 1024)
 
     retry_initial_interval_s: float = 1.0
     retry_max_interval_s: float = 300.0

@@ -62,7 +62,10 @@ class Flow:
     def _compute_dominators(self) -> dict[int, set[int]]:
         """The classic iterative data-flow solution; definitions are small (at most 100 steps)."""
         order = sorted(self.reachable)
-        predecessors = {node: [p for p in order if node in self.successors[p]] for node in order}
+        predecessors: dict[int, list[int]] = {node: [] for node in order}
+        for source in order:
+            for node in dict.fromkeys(self.successors[source]):
+                predecessors[node].append(source)  # a reachable step's successors are reachable
         dominators = {node: set(order) for node in order}
         if order:
             dominators[0] = {0}

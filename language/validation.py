@@ -51,6 +51,10 @@ def validate_definition(raw: Any, plan: str = "free") -> tuple[ValidationReport,
     if not isinstance(raw, dict):
         issue = error("$", "not_an_object", "A workflow definition must be a JSON object.")
         return ValidationReport.of([issue]), None
+    # Size first: the checks below grow faster than the definition (the graph is quadratic), so an
+    # oversized one is refused before any step is parsed.
+    if oversized := _size_issues(raw, raw["steps"] if isinstance(raw.get("steps"), list) else []):
+        return ValidationReport.of(oversized), None
     try:
         definition: WorkflowDefinition | None = WorkflowDefinition.model_validate(raw)
         issues: list[ValidationIssue] = []
@@ -68,7 +72,7 @@ def _definition_issues(raw: dict[str, Any], definition: WorkflowDefinition | Non
     # What runs before what is known only when every jump is: a broken one would add false alarms.
     usable = all(step is not None or _jumps_usable(item) for step, item in zip(steps, items, strict=True))
     ordered = usable and not flow.unknown_jumps()
-    issues = _name_issues(raw) + _input_schema_issues(raw) + _size_issues(raw, items) + _id_issues(flow)
+    issues = _name_issues(raw) + _input_schema_issues(raw) + _id_issues(flow)
     for position, step in enumerate(steps):
         issues += _step_issues(json_path("steps", position), step) if step else []
     issues += _flow_issues(flow, ordered)
