@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, status
 
-from api.deps import CurrentTenant, EngineDep, OwnedDefinition, SessionDep, TemporalDep
+from api.deps import CurrentTenant, EngineDep, OwnedDefinition, SessionDep, TemporalDep, require_admin
 from domain import definitions
 from language.validation import ValidationReport
 from schemas.workflows import WorkflowPublic, WorkflowSummary
@@ -41,5 +41,7 @@ def get_workflow(definition: OwnedDefinition, session: SessionDep, version: int 
 async def update_workflow(
     workflow_id: str, raw: RawDefinition, tenant: CurrentTenant, engine: EngineDep, temporal: TemporalDep
 ) -> WorkflowPublic:
-    """Store a new version; runs in flight keep the version they started with, schedules move to it."""
+    """Store a new version (admin keys only: a version may change its approval gates); runs in flight keep the
+    version they started with, schedules move to it."""
+    require_admin(tenant, "workflow definitions")
     return await definitions.update_definition(engine, temporal, workflow_id, raw, tenant.tenant_id)

@@ -110,3 +110,21 @@ def test_non_object_definition_is_reported_at_the_root(api: TestClient) -> None:
     answer = api.post("/api/workflows", json=[1, 2], headers=tenant.admin)
 
     assert answer.status_code == 422 and answer.json()["field"] == "$"
+
+
+def test_a_member_key_cannot_change_a_definition_or_weaken_its_gate(api: TestClient) -> None:
+    tenant = new_tenant(api)
+    gate = {"id": "gate", "type": "approval", "class": "B", "message": "an admin approves"}
+    workflow_id = new_workflow(api, tenant, gate, LOG)
+
+    weakened = {"name": "flow", "steps": [{**gate, "class": "A"}, LOG]}
+    by_member = api.put(f"/api/workflows/{workflow_id}", json=weakened, headers=tenant.member)
+    by_admin = api.put(f"/api/workflows/{workflow_id}", json={"name": "flow", "steps": [gate]}, headers=tenant.admin)
+    draft = api.post("/api/workflows", json={"name": "draft", "steps": [LOG]}, headers=tenant.member)
+
+    assert (by_member.status_code, by_member.json()["code"]) == (403, "admin_only")
+    assert by_member.json()["field"] == "authorization"
+    assert by_admin.status_code == 200 and by_admin.json()["version"] == 2
+    versions = [api.get(f"/api/workflows/{workflow_id}?version={n}", headers=tenant.member).json() for n in (1, 2)]
+    assert [v["definition"]["steps"][0]["class"] for v in versions] == ["B", "B"]
+    assert draft.status_code == 201
