@@ -1,4 +1,5 @@
-"""Every error the API answers is JSON `{code, message, field}` with a stable code."""
+"""Every error the API answers is JSON `{code, message, field}` with a stable code. A logged error names the
+route template, never the request path (a hook's path carries its token)."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.observability import route_template
 from core.errors import ApiError
 
 log = structlog.get_logger()
@@ -59,22 +61,22 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RPCError)
     async def _temporal_error(request: Request, err: RPCError) -> JSONResponse:
-        log.warning("temporal call failed", path=request.url.path, status=err.status.name)
+        log.warning("temporal call failed", route=route_template(request.scope), status=err.status.name)
         if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
             return error_response(503, "temporal_unavailable", "The workflow engine is not reachable; retry shortly")
         return error_response(502, "temporal_error", "The workflow engine refused the call")
 
     @app.exception_handler(OperationalError)
     async def _database_error(request: Request, err: OperationalError) -> JSONResponse:
-        log.warning("database call failed", path=request.url.path, error_type=type(err.orig).__name__)
+        log.warning("database call failed", route=route_template(request.scope), error_type=type(err.orig).__name__)
         return error_response(503, "database_unavailable", "The database is not reachable; retry shortly")
 
     @app.exception_handler(PoolTimeoutError)
     async def _database_busy(request: Request, err: PoolTimeoutError) -> JSONResponse:
-        log.warning("database pool exhausted", path=request.url.path)
+        log.warning("database pool exhausted", route=route_template(request.scope))
         return error_response(503, "database_busy", "The database is busy; retry shortly")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, err: Exception) -> JSONResponse:
-        log.exception("unhandled error", path=request.url.path, error_type=type(err).__name__)
+        log.exception("unhandled error", route=route_template(request.scope), error_type=type(err).__name__)
         return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")

@@ -14,6 +14,9 @@ from core.telemetry import TelemetryBuffer
 
 REQUEST_ID_HEADER = b"x-request-id"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Label values are bounded: a method outside this set is counted as OTHER, a path no route matched as
+# `unmatched` (never the raw method or path, which a stranger chooses and which may carry a hook's token).
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class ApiMetrics:
@@ -64,8 +67,8 @@ class RequestObservability:
             structlog.contextvars.clear_contextvars()
 
     def _observe(self, scope: Scope, status: int, elapsed: float) -> None:
-        route = getattr(scope.get("route"), "path", "unmatched")
-        method = scope["method"]
+        route = route_template(scope)
+        method = scope["method"] if scope["method"] in KNOWN_METHODS else "OTHER"
         self.metrics.requests.labels(method, route, str(status)).inc()
         self.metrics.latency.labels(method, route).observe(elapsed)
         duration_ms = elapsed * 1000
@@ -89,6 +92,13 @@ class RequestObservability:
             tenant_id=context.get("tenant_id"),
             attributes={"request_id": context.get("request_id")},
         )
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's path template (`/api/hooks/{token}`), never the request's own path; `unmatched`
+    before routing or when no route matched."""
+    path = getattr(scope.get("route"), "path", None)
+    return path if isinstance(path, str) else "unmatched"
 
 
 def _request_id(scope: Scope) -> str:

@@ -13,9 +13,10 @@ from schemas.runs import RUN_WORKFLOW_PREFIX
 # A key whose name contains one of these holds a secret: its value is never logged.
 SECRET_KEY = re.compile(r"authorization|api_?key|password|passwd|token|secret|cookie|credential|signature", re.I)
 EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
-# Values that look like credentials wherever they appear: bearer tokens, Stripe/OpenAI keys, Levqor API keys.
+# Values that look like credentials wherever they appear: bearer tokens, Stripe/OpenAI keys, Levqor API keys
+# and webhook URL tokens (an HTTP client's request line names the hook's path).
 SECRET_VALUE = re.compile(
-    r"(?i:bearer)\s+[A-Za-z0-9._~+/=-]{8,}|\b(?:sk|rk|pk|whsec)[_-][A-Za-z0-9_-]{8,}|\blvq_[A-Za-z0-9_-]{8,}"
+    r"(?i:bearer)\s+[A-Za-z0-9._~+/=-]{8,}|\b(?:sk|rk|pk|whsec)[_-][A-Za-z0-9_-]{8,}|\b(?:lvq|whk)_[A-Za-z0-9_-]{8,}"
 )
 TEMPORAL_EXTRAS = ("temporal_activity", "temporal_workflow")
 

@@ -3,10 +3,13 @@
 import io
 import json
 import logging
+import secrets
+from pathlib import Path
 
 import structlog
 from fastapi.testclient import TestClient
 
+from api.main import create_app
 from core.logs import configure_logging
 from core.settings import Settings
 from tests.api.tenancy import new_tenant
@@ -61,3 +64,38 @@ def test_log_lines_are_json_with_request_and_tenant_and_no_secret(api: TestClien
     assert (stdlib["event"], stdlib["api_key"], stdlib["attempt"]) == ("stdlib line for a***@example.com", "***", 2)
     for secret in (key, "hunter2", "bob.smith@", "alice@", "sk_live_abcdefghijklmnop"):
         assert secret not in text
+
+
+def test_a_hook_token_in_a_failing_path_reaches_no_log_line_and_no_metric_label(
+    api: TestClient, settings: Settings, tmp_path: Path
+) -> None:
+    # The same app with its database unreachable: every hook delivery fails in the database error handler.
+    log_file = tmp_path / "api.log"
+    broken = settings.model_copy(
+        update={
+            "database_url": "postgresql+psycopg://levqor@127.0.0.1:9/unreachable?connect_timeout=2",
+            "api_embedded_worker": False,
+            "log_format": "json",
+            "log_file": str(log_file),
+        }
+    )
+    token = "whk_" + secrets.token_urlsafe(32)
+    stream = capture_json_logs()
+    try:
+        with TestClient(create_app(broken)) as broken_api:
+            failed = broken_api.post(f"/api/hooks/{token}", json={"x": 1})
+            scraped = broken_api.get("/metrics").text
+            odd_method = broken_api.request("PROPFIND", "/api/system/pulse")
+            after = broken_api.get("/metrics").text
+    finally:
+        configure_logging(settings.log_format, settings.log_level)
+
+    assert (failed.status_code, failed.json()["code"]) == (503, "database_unavailable")
+    lines = [json.loads(line) for line in log_file.read_text().splitlines()]
+    logged = next(line for line in lines if line["event"] == "database call failed")
+    assert logged["route"] == "/api/hooks/{token}"
+    for text in (log_file.read_text(), stream.getvalue(), scraped):
+        assert token not in text and token[4:] not in text
+    assert 'method="POST",route="/api/hooks/{token}",status="503"' in scraped
+    assert odd_method.status_code == 405
+    assert 'method="OTHER",route="/api/system/pulse",status="405"' in after and "PROPFIND" not in after
