@@ -37,6 +37,8 @@ class Caller:
     tenant_id: str | None = None
     role: Literal["member", "admin", "founder"] = "founder"
     key_id: str | None = None
+    # The key's tenant's status when it was read (mirrored from the tenant's lifecycle).
+    tenant_status: str = "active"
 
     @property
     def is_founder(self) -> bool:
@@ -83,10 +85,11 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 
 class CallerCache:
-    """Recently seen API keys, so a busy client does not cost a database query per request.
-    A key's role or revocation takes effect within `ttl_s`."""
+    """Recently read API keys, so a busy client does not cost a database query per request. An entry expires
+    `ttl_s` after its key was read, however often it is used since, so a revocation, a role change or the
+    tenant's suspension made by another process takes effect within `ttl_s`; this process forgets at once."""
 
-    def __init__(self, ttl_s: float = 30.0, size: int = 10_000) -> None:
+    def __init__(self, ttl_s: float = 5.0, size: int = 10_000) -> None:
         self._ttl_s, self._size = ttl_s, size
         self._entries: dict[str, tuple[float, Caller]] = {}
 
@@ -95,9 +98,28 @@ class CallerCache:
         return entry[1] if entry and entry[0] > time.monotonic() else None
 
     def put(self, key_hash: str, caller: Caller) -> None:
+        """Remembers a key just read from the database (never on a hit: that would extend its expiry)."""
         if len(self._entries) >= self._size:
             self._entries.clear()
         self._entries[key_hash] = (time.monotonic() + self._ttl_s, caller)
+
+    def forget(self, key_id: str | None = None, tenant_id: str | None = None) -> None:
+        """Drops the key `key_id`, or every key of `tenant_id`, so their next use reads the database."""
+        stale = [
+            key_hash
+            for key_hash, (_, caller) in list(self._entries.items())
+            if (key_id is not None and caller.key_id == key_id)
+            or (tenant_id is not None and caller.tenant_id == tenant_id)
+        ]
+        for key_hash in stale:
+            self._entries.pop(key_hash, None)
+
+
+async def get_callers(request: Request) -> CallerCache:
+    return request.state.callers
+
+
+CallersDep = Annotated[CallerCache, Depends(get_callers)]
 
 
 class KeyUsage:
@@ -125,7 +147,34 @@ def _tenant_caller(engine: Engine, key_hash: str) -> TenantCaller | None:
     if key is None:
         return None
     # The column is a plain string; the API only ever writes a KeyRole into it.
-    return TenantCaller(kind="tenant", tenant_id=key.tenant_id, role=cast(KeyRole, key.role), key_id=key.id)
+    role = cast(KeyRole, key.role)
+    return TenantCaller(
+        kind="tenant", tenant_id=key.tenant_id, role=role, key_id=key.key_id, tenant_status=key.tenant_status
+    )
+
+
+# What a key of a tenant that is not active may still do (route templates): see its state, its data requests
+# and exports; a suspended tenant may also pay. Everything else answers 403 `tenant_<status>`.
+INACTIVE_TENANT_ROUTES = {
+    ("GET", "/api/tenants/{tenant_id}"),
+    ("GET", "/api/billing"),
+    ("GET", "/api/me/data-requests"),
+    ("POST", "/api/me/export-data"),
+    ("GET", "/api/me/export-data/{request_id}"),
+}
+SUSPENDED_TENANT_ROUTES = {("POST", "/api/billing/checkout"), ("POST", "/api/billing/portal")}
+
+
+def _refuse_inactive_tenant(request: Request, caller: Caller) -> None:
+    status = caller.tenant_status
+    if status == "active":
+        return
+    route = (request.method, getattr(request.scope.get("route"), "path", ""))
+    if route in INACTIVE_TENANT_ROUTES or (status == "suspended" and route in SUSPENDED_TENANT_ROUTES):
+        return
+    raise ApiError(
+        403, f"tenant_{status}", f"This key's tenant is {status}", field="authorization", current_state=status
+    )
 
 
 # Declares the scheme in OpenAPI (the Authorize button of /docs); get_caller answers a missing token itself.
@@ -146,10 +195,13 @@ async def get_caller(
         return Caller(kind="founder")
     cache: CallerCache = request.state.callers
     key_hash = hash_api_key(token)
-    caller = cache.get(key_hash) or await run_in_threadpool(_tenant_caller, engine, key_hash)
+    caller = cache.get(key_hash)
     if caller is None:
-        raise ApiError(401, "unauthenticated", "Unknown or revoked token", field="authorization")
-    cache.put(key_hash, caller)
+        caller = await run_in_threadpool(_tenant_caller, engine, key_hash)
+        if caller is None:
+            raise ApiError(401, "unauthenticated", "Unknown or revoked token", field="authorization")
+        cache.put(key_hash, caller)
+    _refuse_inactive_tenant(request, caller)
     usage: KeyUsage = request.state.key_usage
     if caller.key_id is not None and usage.due(caller.key_id):
         background.add_task(record_key_use, engine, caller.key_id, datetime.now(UTC), usage.interval_s)

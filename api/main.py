@@ -100,7 +100,7 @@ def _lifespan(settings: Settings, api_metrics: ApiMetrics) -> Callable[[FastAPI]
                 "engine": engine,
                 "temporal": temporal,
                 "started_at": time.monotonic(),
-                "callers": CallerCache(),
+                "callers": CallerCache(settings.api_key_cache_ttl_s),
                 "usage": usage,
                 "key_usage": KeyUsage(),
                 "telemetry": telemetry,

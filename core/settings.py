@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     http_max_redirects: int = 5
 
     webhook_max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=2 * 1024 * 1024)
+    # An API process trusts what it read about a key (revoked? its tenant suspended?) for at most this long,
+    # counted from the read: use does not extend it. A revocation in the same process takes effect at once.
+    api_key_cache_ttl_s: float = Field(default=5.0, gt=0, le=5.0)
+    # A signed webhook delivery's X-Levqor-Timestamp may be this far from the server's clock, either way.
+    webhook_signature_tolerance_s: int = Field(default=300, ge=1, le=300)
     # Every route's body cap, checked before routing and authentication (api/body_limit.py); above the routes'
     # own caps (webhooks, telemetry, definitions) and a Temporal payload (2 MiB) in base64 for the codec server.
     api_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024, le=64 * 1024 * 1024)

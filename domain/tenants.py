@@ -14,6 +14,7 @@ from temporalio.service import RPCError
 from core.errors import ApiError
 from core.security import new_api_key
 from core.settings import Settings
+from domain.api_keys import audit_key
 from schemas.api import KeyRole
 from schemas.tables import ApiKey, Tenant
 from schemas.tenants import (
@@ -61,9 +62,9 @@ def find_tenant(engine: Engine, tenant_id: str, scope: str | None) -> Tenant:
         return visible_tenant(session, tenant_id, scope)
 
 
-def add_api_key(session: Session, tenant_id: str, role: KeyRole, label: str | None) -> ApiKeyCreated:
-    """Issues and commits another key for the tenant; its plaintext is in this answer only."""
-    key = _issue_key(session, tenant_id, role, label)
+def add_api_key(session: Session, tenant_id: str, role: KeyRole, label: str | None, actor: str) -> ApiKeyCreated:
+    """Issues, audits and commits another key for the tenant; its plaintext is in this answer only."""
+    key = _issue_key(session, tenant_id, role, label, actor)
     session.commit()
     return key
 
@@ -115,14 +116,17 @@ def _insert_tenant(engine: Engine, body: TenantCreate) -> TenantCreated:
         tenant = Tenant(name=body.name.strip(), plan=body.plan)
         session.add(tenant)
         session.flush()
-        key = _issue_key(session, tenant.id, "admin", "first key")
+        key = _issue_key(session, tenant.id, "admin", "first key", "founder")
         session.commit()
         return TenantCreated(tenant=TenantPublic.model_validate(tenant, from_attributes=True), api_key=key)
 
 
-def _issue_key(session: Session, tenant_id: str, role: KeyRole, label: str | None) -> ApiKeyCreated:
+def _issue_key(session: Session, tenant_id: str, role: KeyRole, label: str | None, actor: str) -> ApiKeyCreated:
     fresh = new_api_key()
     row = ApiKey(tenant_id=tenant_id, role=role, prefix=fresh.prefix, key_hash=fresh.key_hash, label=label)
     session.add(row)
     session.flush()
-    return ApiKeyCreated(id=row.id, tenant_id=tenant_id, role=role, prefix=fresh.prefix, key=fresh.plaintext)
+    audit_key(session, row, "api_key.created", actor)
+    return ApiKeyCreated(
+        id=row.id, tenant_id=tenant_id, role=role, prefix=fresh.prefix, label=label, key=fresh.plaintext
+    )

@@ -78,6 +78,13 @@ class SchedulesPause(BaseModel):
     note: str
 
 
+class RunsCancel(BaseModel):
+    """The tenant's runs in flight to cancel, and the reason each records."""
+
+    tenant_id: str
+    reason: str
+
+
 class ThrottleRecord(BaseModel):
     """A throttle put on or lifted, as mirrored to the tenant row and the audit log."""
 
@@ -130,7 +137,21 @@ class ApiKeyCreated(BaseModel):
     tenant_id: str
     role: KeyRole
     prefix: str
+    label: str | None = None
     key: str = Field(description="Shown once; only its hash is stored.")
+
+
+class ApiKeyPublic(BaseModel):
+    """A key as its tenant's admin or the founder sees it: never the key or its hash."""
+
+    id: str
+    tenant_id: str
+    role: str
+    prefix: str
+    label: str | None
+    created_at: datetime
+    last_used_at: datetime | None = Field(description="Stamped at most about once an hour per key.")
+    revoked_at: datetime | None
 
 
 class TenantCreated(BaseModel):

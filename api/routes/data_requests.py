@@ -4,7 +4,7 @@ requests."""
 from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 
-from api.deps import CurrentTenant, EngineDep, SessionDep, SettingsDep, TemporalDep, require_admin
+from api.deps import CallersDep, CurrentTenant, EngineDep, SessionDep, SettingsDep, TemporalDep, require_admin
 from domain.data_requests import request_account_deletion, start_export, tenant_data_requests, tenant_export
 from schemas.data_requests import (
     AccountDeletionStarted,
@@ -39,11 +39,14 @@ def get_export(request_id: str, tenant: CurrentTenant, session: SessionDep) -> D
 
 @router.post("/delete-account", status_code=status.HTTP_202_ACCEPTED)
 async def delete_account(
-    tenant: CurrentTenant, engine: EngineDep, temporal: TemporalDep, settings: SettingsDep
+    tenant: CurrentTenant, engine: EngineDep, temporal: TemporalDep, settings: SettingsDep, callers: CallersDep
 ) -> AccountDeletionStarted:
-    """Delete the tenant's account: soft at once, purged when the grace period ends (admin keys only)."""
+    """Delete the tenant's account: soft at once, purged when the grace period ends (admin keys only). From
+    then on its keys may only read its data requests and state (403 `tenant_deleted` otherwise)."""
     require_admin(tenant, "the account")
-    return await request_account_deletion(engine, temporal, settings, str(tenant.tenant_id), str(tenant.key_id))
+    started = await request_account_deletion(engine, temporal, settings, str(tenant.tenant_id), str(tenant.key_id))
+    callers.forget(tenant_id=tenant.tenant_id)
+    return started
 
 
 @router.get("/data-requests")

@@ -1,11 +1,13 @@
-"""Tenants and their API keys. The founder creates tenants; a tenant admin may add keys to its own tenant."""
+"""Tenants and their API keys. The founder creates tenants; the founder or a tenant's admin key lists, adds and
+revokes that tenant's keys."""
 
 from typing import Literal
 
 from fastapi import APIRouter, status
 
-from api.deps import CallerDep, EngineDep, FounderDep, SessionDep, SettingsDep, TemporalDep
+from api.deps import Caller, CallerDep, CallersDep, EngineDep, FounderDep, SessionDep, SettingsDep, TemporalDep
 from core.errors import ApiError
+from domain.api_keys import revoke_key, tenant_keys
 from domain.tenants import (
     add_api_key,
     add_tenant,
@@ -18,6 +20,7 @@ from orchestrator.tenant_lifecycle import TenantLifecycle
 from schemas.tenants import (
     ApiKeyCreate,
     ApiKeyCreated,
+    ApiKeyPublic,
     TenantChange,
     TenantChangeCreate,
     TenantCreate,
@@ -51,11 +54,32 @@ async def get_tenant(tenant_id: str, caller: CallerDep, engine: EngineDep, tempo
 
 @router.post("/{tenant_id}/api-keys", status_code=status.HTTP_201_CREATED)
 def create_api_key(tenant_id: str, body: ApiKeyCreate, caller: CallerDep, session: SessionDep) -> ApiKeyCreated:
-    """Issue another API key for a tenant (founder, or an admin key of that tenant)."""
+    """Issue another API key for a tenant, with an optional label (founder, or an admin key of that tenant)."""
     tenant = visible_tenant(session, tenant_id, caller.tenant_id)
-    if not caller.is_founder and caller.role != "admin":
-        raise ApiError(403, "admin_only", "Only an admin key may issue keys", field="authorization")
-    return add_api_key(session, tenant.id, body.role, body.label)
+    _require_key_admin(caller, "issue keys")
+    return add_api_key(session, tenant.id, body.role, body.label, _actor(caller))
+
+
+@router.get("/{tenant_id}/api-keys")
+def list_api_keys(tenant_id: str, caller: CallerDep, session: SessionDep) -> list[ApiKeyPublic]:
+    """A tenant's keys, revoked ones included: prefix, role, label, created, last used; never the key
+    (founder, or an admin key of that tenant)."""
+    tenant = visible_tenant(session, tenant_id, caller.tenant_id)
+    _require_key_admin(caller, "list keys")
+    return tenant_keys(session, tenant.id)
+
+
+@router.delete("/{tenant_id}/api-keys/{key_id}")
+def revoke_api_key(
+    tenant_id: str, key_id: str, caller: CallerDep, session: SessionDep, callers: CallersDep
+) -> ApiKeyPublic:
+    """Revoke a key: refused at once by this process, within API_KEY_CACHE_TTL_S by every other. A tenant's
+    admin cannot revoke its last admin key (409 `last_admin_key`); the founder can."""
+    tenant = visible_tenant(session, tenant_id, caller.tenant_id)
+    _require_key_admin(caller, "revoke keys")
+    revoked = revoke_key(session, tenant.id, key_id, _actor(caller), caller.is_founder)
+    callers.forget(key_id=revoked.id)
+    return revoked
 
 
 # Declared after /api-keys, whose literal path must match first.
@@ -68,13 +92,15 @@ async def change_tenant(
     engine: EngineDep,
     temporal: TemporalDep,
     settings: SettingsDep,
+    callers: CallersDep,
 ) -> TenantDetail:
-    """Suspend, resume, delete (soft, restorable for the grace period) or restore a tenant (founder)."""
+    """Suspend, resume, delete (soft, restorable for the grace period) or restore a tenant (founder); its keys
+    follow the new state at once in this process, within API_KEY_CACHE_TTL_S in every other."""
     change = TenantChange(name=transition, by="founder", reason=body.reason)
     purged = ApiError(
         409, "illegal_transition", f"Cannot {transition} a purged tenant", field="transition", current_state="purged"
     )
-    return await update_lifecycle(
+    detail = await update_lifecycle(
         engine,
         temporal,
         settings,
@@ -90,3 +116,14 @@ async def change_tenant(
             current_state=current,
         ),
     )
+    callers.forget(tenant_id=detail.id)
+    return detail
+
+
+def _require_key_admin(caller: Caller, what: str) -> None:
+    if not caller.is_founder and caller.role != "admin":
+        raise ApiError(403, "admin_only", f"Only an admin key may {what}", field="authorization")
+
+
+def _actor(caller: Caller) -> str:
+    return "founder" if caller.is_founder else f"key:{caller.key_id}"

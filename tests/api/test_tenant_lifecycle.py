@@ -84,7 +84,7 @@ def test_suspension_pauses_the_tenants_schedules_and_resuming_restores_them(api:
         time.sleep(0.1)
 
     change(api, tenant.id, "suspend")
-    paused = api.get(f"/api/schedules/{created['id']}", headers=tenant.member).json()
+    paused = api.get(f"/api/schedules/{created['id']}", headers=founder_headers()).json()
     change(api, tenant.id, "resume")
     resumed = api.get(f"/api/schedules/{created['id']}", headers=tenant.member).json()
 

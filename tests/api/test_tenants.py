@@ -1,9 +1,17 @@
 """Tenants, API keys and authentication."""
 
-from fastapi.testclient import TestClient
+import time
+from collections.abc import Iterator
 
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from api.main import create_app
 from core.security import hash_api_key
 from core.settings import Settings
+from schemas.tables import AuditEntry
 from tests.api.tenancy import new_tenant
 from tests.conftest import founder_headers
 
@@ -77,3 +85,162 @@ def test_bad_tenant_body_is_a_clear_error(api: TestClient) -> None:
     assert wrong_plan.status_code == 422 and wrong_plan.json()["field"] == "body.plan"
     assert no_name.status_code == 422 and no_name.json()["field"] == "body.name"
     assert not_json.status_code == 422 and not_json.json()["code"] == "invalid_json"
+
+
+def audit_actions(engine: Engine, tenant_id: str) -> list[tuple[str, str, dict]]:
+    with Session(engine) as session:
+        rows = session.exec(
+            select(AuditEntry).where(AuditEntry.tenant_id == tenant_id).order_by(col(AuditEntry.at))
+        ).all()
+    return [(row.action, row.actor, row.detail) for row in rows if row.action.startswith("api_key.")]
+
+
+def test_keys_are_listed_with_their_label_but_never_the_key(api: TestClient, engine: Engine) -> None:
+    tenant, stranger = new_tenant(api), new_tenant(api, name="Stranger")
+    issued = api.post(
+        f"/api/tenants/{tenant.id}/api-keys", json={"role": "member", "label": "ci runner"}, headers=tenant.admin
+    ).json()
+
+    listed = api.get(f"/api/tenants/{tenant.id}/api-keys", headers=tenant.admin)
+    by_founder = api.get(f"/api/tenants/{tenant.id}/api-keys", headers=founder_headers())
+    by_member = api.get(f"/api/tenants/{tenant.id}/api-keys", headers=tenant.member)
+    by_stranger = api.get(f"/api/tenants/{tenant.id}/api-keys", headers=stranger.admin)
+
+    assert listed.status_code == 200 and listed.json() == by_founder.json()
+    keys = {key["id"]: key for key in listed.json()}
+    assert len(keys) == 3 and issued["label"] == "ci runner"
+    mine = keys[issued["id"]]
+    assert (mine["prefix"], mine["role"], mine["label"], mine["revoked_at"]) == (
+        issued["prefix"],
+        "member",
+        "ci runner",
+        None,
+    )
+    assert mine["created_at"] and "last_used_at" in mine
+    assert issued["key"] not in listed.text and hash_api_key(issued["key"]) not in listed.text
+    assert not {"key", "key_hash"} & set(mine)
+    assert (by_member.status_code, by_member.json()["code"]) == (403, "admin_only")
+    assert (by_stranger.status_code, by_stranger.json()["code"]) == (404, "tenant_not_found")
+    created = [(actor, detail["key_id"]) for action, actor, detail in audit_actions(engine, tenant.id)]
+    assert created[0][0] == "founder" and created[-1] == (f"key:{keys_admin_id(keys)}", issued["id"])
+
+
+def keys_admin_id(keys: dict[str, dict]) -> str:
+    return next(key["id"] for key in keys.values() if key["role"] == "admin")
+
+
+def test_a_revoked_key_is_refused_at_once_and_the_revocation_is_audited(api: TestClient, engine: Engine) -> None:
+    tenant, stranger = new_tenant(api), new_tenant(api, name="Stranger")
+    issued = api.post(f"/api/tenants/{tenant.id}/api-keys", json={}, headers=tenant.admin).json()
+    key = {"Authorization": f"Bearer {issued['key']}"}
+    assert api.get("/api/workflows", headers=key).status_code == 200  # now in the process's cache
+
+    foreign = api.delete(f"/api/tenants/{stranger.id}/api-keys/{issued['id']}", headers=stranger.admin)
+    across = api.delete(f"/api/tenants/{tenant.id}/api-keys/{issued['id']}", headers=stranger.admin)
+    by_member = api.delete(f"/api/tenants/{tenant.id}/api-keys/{issued['id']}", headers=tenant.member)
+    still_works = api.get("/api/workflows", headers=key)
+    revoked = api.delete(f"/api/tenants/{tenant.id}/api-keys/{issued['id']}", headers=tenant.admin)
+    refused = api.get("/api/workflows", headers=key)
+    again = api.delete(f"/api/tenants/{tenant.id}/api-keys/{issued['id']}", headers=tenant.admin)
+    unknown = api.delete(f"/api/tenants/{tenant.id}/api-keys/no-such-key", headers=tenant.admin)
+
+    assert (foreign.status_code, foreign.json()["code"]) == (404, "api_key_not_found")
+    assert (across.status_code, across.json()["code"]) == (404, "tenant_not_found")
+    assert (by_member.status_code, still_works.status_code) == (403, 200)
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None
+    assert (refused.status_code, refused.json()["code"]) == (401, "unauthenticated")
+    assert again.status_code == 200 and again.json()["revoked_at"] == revoked.json()["revoked_at"]
+    assert (unknown.status_code, unknown.json()["field"]) == (404, "key_id")
+    revocations = [entry for entry in audit_actions(engine, tenant.id) if entry[0] == "api_key.revoked"]
+    admin_key_id = keys_admin_id(
+        {k["id"]: k for k in api.get(f"/api/tenants/{tenant.id}/api-keys", headers=tenant.admin).json()}
+    )
+    assert revocations == [
+        (
+            "api_key.revoked",
+            f"key:{admin_key_id}",
+            {"key_id": issued["id"], "prefix": issued["prefix"], "role": "member"},
+        )
+    ]
+
+
+def test_a_tenant_cannot_revoke_its_last_admin_key_but_the_founder_can(api: TestClient) -> None:
+    tenant = new_tenant(api)
+    keys = api.get(f"/api/tenants/{tenant.id}/api-keys", headers=tenant.admin).json()
+    admin_id = keys_admin_id({key["id"]: key for key in keys})
+
+    refused = api.delete(f"/api/tenants/{tenant.id}/api-keys/{admin_id}", headers=tenant.admin)
+    still_admin = api.get(f"/api/tenants/{tenant.id}/api-keys", headers=tenant.admin)
+    by_founder = api.delete(f"/api/tenants/{tenant.id}/api-keys/{admin_id}", headers=founder_headers())
+
+    assert (refused.status_code, refused.json()["code"]) == (409, "last_admin_key")
+    assert still_admin.status_code == 200
+    assert by_founder.status_code == 200
+    assert api.get(f"/api/tenants/{tenant.id}", headers=tenant.admin).status_code == 401
+
+
+def test_a_suspended_or_deleted_tenants_keys_may_only_read_their_state_and_pay(api: TestClient) -> None:
+    tenant = new_tenant(api)
+    assert api.get("/api/workflows", headers=tenant.member).status_code == 200  # now in the process's cache
+
+    def change(transition: str) -> None:
+        answer = api.post(f"/api/tenants/{tenant.id}/{transition}", json={}, headers=founder_headers())
+        assert answer.status_code == 200, answer.text
+
+    change("suspend")
+    suspended = [
+        api.get("/api/workflows", headers=tenant.member),
+        api.post("/api/workflows", json={"name": "x", "steps": []}, headers=tenant.admin),
+        api.post(f"/api/tenants/{tenant.id}/api-keys", json={}, headers=tenant.admin),
+    ]
+    state = api.get(f"/api/tenants/{tenant.id}", headers=tenant.admin)
+    billing = api.get("/api/billing", headers=tenant.admin)
+    change("resume")
+    resumed = api.get("/api/workflows", headers=tenant.member)
+    change("delete")
+    deleted = api.get("/api/workflows", headers=tenant.member)
+
+    assert [(a.status_code, a.json()["code"]) for a in suspended] == [(403, "tenant_suspended")] * 3
+    assert suspended[0].json()["field"] == "authorization"
+    assert state.status_code == 200 and state.json()["status"] == "suspended"
+    assert billing.status_code == 200
+    assert resumed.status_code == 200
+    assert (deleted.status_code, deleted.json()["code"]) == (403, "tenant_deleted")
+
+
+@pytest.fixture
+def other_process(settings: Settings) -> Iterator[TestClient]:
+    """A second API process on the same database with a short key cache (no worker of its own)."""
+    short = settings.model_copy(update={"api_key_cache_ttl_s": 0.5, "api_embedded_worker": False})
+    with TestClient(create_app(short)) as test_client:
+        yield test_client
+
+
+def refused_while_in_use(client: TestClient, headers: dict[str, str], code: str, within_s: float) -> float:
+    """Uses the key every 20 ms (each use a cache hit) until it is refused with `code`; the seconds it took."""
+    started = time.monotonic()
+    while True:
+        answer = client.get("/api/workflows", headers=headers)
+        elapsed = time.monotonic() - started
+        if answer.status_code != 200:
+            assert answer.json()["code"] == code, answer.text
+            return elapsed
+        assert elapsed < within_s, f"still accepted after {elapsed:.1f} s"
+        time.sleep(0.02)
+
+
+def test_another_process_refuses_a_revoked_key_and_a_suspended_tenant_within_its_ttl_however_busy(
+    api: TestClient, other_process: TestClient
+) -> None:
+    tenant, suspended = new_tenant(api), new_tenant(api, name="Suspended")
+    issued = api.post(f"/api/tenants/{tenant.id}/api-keys", json={}, headers=tenant.admin).json()
+    key = {"Authorization": f"Bearer {issued['key']}"}
+    assert other_process.get("/api/workflows", headers=key).status_code == 200
+    assert other_process.get("/api/workflows", headers=suspended.member).status_code == 200
+
+    assert api.delete(f"/api/tenants/{tenant.id}/api-keys/{issued['id']}", headers=tenant.admin).status_code == 200
+    revoked_after = refused_while_in_use(other_process, key, "unauthenticated", within_s=0.5 + 2)
+    assert api.post(f"/api/tenants/{suspended.id}/suspend", json={}, headers=founder_headers()).status_code == 200
+    suspended_after = refused_while_in_use(other_process, suspended.member, "tenant_suspended", within_s=0.5 + 2)
+
+    assert revoked_after < 2.5 and suspended_after < 2.5
