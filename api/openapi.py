@@ -49,7 +49,8 @@ TAGS = [{"name": name, "description": description} for name, description in GROU
 
 ERRORS = {
     400: "The body or a signature header cannot be used (`bad_signature`, `invalid_payload`).",
-    401: "No bearer token, or an unknown or revoked one (`unauthenticated`); a bad signature (`bad_signature`).",
+    401: "No bearer token, or an unknown or revoked one (`unauthenticated`); a bad signature (`bad_signature`) "
+    "or one made more than 5 minutes from now (`stale_signature`).",
     403: "This credential may not do this (`founder_only`, `admin_only`, `tenant_key_required`), or the "
     "tenant's state forbids it (`tenant_suspended`, `tenant_deleted`).",
     404: "No such resource, or it belongs to another tenant (`*_not_found`).",

@@ -4,6 +4,7 @@ result waited for when the hook says so."""
 import asyncio
 import hashlib
 import hmac
+import time
 from typing import Any
 
 import structlog
@@ -25,11 +26,33 @@ from starters.runs import same_request
 
 log = structlog.get_logger()
 SIGNATURE_HEADER = "x-levqor-signature"
+TIMESTAMP_HEADER = "x-levqor-timestamp"
+SIGNING_SCHEME = (
+    "`X-Levqor-Timestamp: <unix seconds>` and `X-Levqor-Signature: sha256=<hex HMAC-SHA256 of "
+    "`<timestamp>.<body>`, or of `<timestamp>.<delivery id>.<body>` when the delivery sends one>`"
+)
 
 
-def check_signature(hook: WebhookTrigger, raw: bytes, given: str | None, settings: Settings) -> None:
-    """Passes unsigned hooks; a signed hook's body must carry `sha256=<hex HMAC-SHA256 of the raw body>`
-    under its signing secret (401 `bad_signature`; 503 when the secret cannot be opened)."""
+def signed_content(timestamp: str, delivery_id: str | None, raw: bytes) -> bytes:
+    """What a signed delivery's MAC covers: `<timestamp>.<body>`, or `<timestamp>.<delivery id>.<body>` when the
+    delivery carries an id (its Idempotency-Key, else its X-Delivery-Id), so neither can be swapped."""
+    prefix = timestamp if delivery_id is None else f"{timestamp}.{delivery_id}"
+    # Header values arrive decoded as latin-1; encoding them back gives the bytes the sender signed.
+    return prefix.encode("latin-1") + b"." + raw
+
+
+def check_signature(
+    hook: WebhookTrigger,
+    raw: bytes,
+    signature: str | None,
+    timestamp: str | None,
+    delivery_id: str | None,
+    settings: Settings,
+) -> None:
+    """Passes unsigned hooks. A signed hook's delivery must carry its timestamp and the MAC of
+    `signed_content` under the hook's signing secret (401 `bad_signature`), and its timestamp must be within
+    WEBHOOK_SIGNATURE_TOLERANCE_S of now either way (401 `stale_signature`: a replay of an old delivery);
+    503 when the secret cannot be opened."""
     if hook.signing_secret is None:
         return
     try:
@@ -37,12 +60,18 @@ def check_signature(hook: WebhookTrigger, raw: bytes, given: str | None, setting
     except ValueError:
         log.warning("webhook signing secret unreadable", definition_id=hook.definition_id)
         raise ApiError(503, "secrets_not_configured", "This hook's signing secret cannot be read") from None
-    if not given:
-        message = "Send `X-Levqor-Signature: sha256=<hex HMAC-SHA256 of the body>`"
+    if not timestamp or not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+        raise ApiError(401, "bad_signature", f"Send {SIGNING_SCHEME}", field=TIMESTAMP_HEADER)
+    if not signature:
+        raise ApiError(401, "bad_signature", f"Send {SIGNING_SCHEME}", field=SIGNATURE_HEADER)
+    mac = hmac.new(secret.encode(), signed_content(timestamp, delivery_id, raw), hashlib.sha256)
+    if not same_secret(signature.strip().lower(), "sha256=" + mac.hexdigest()):
+        message = "The signature does not match the timestamp, delivery id and body"
         raise ApiError(401, "bad_signature", message, field=SIGNATURE_HEADER)
-    expected = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
-    if not same_secret(given.strip().lower(), expected):
-        raise ApiError(401, "bad_signature", "The signature does not match the body", field=SIGNATURE_HEADER)
+    tolerance = settings.webhook_signature_tolerance_s
+    if abs(time.time() - int(timestamp)) > tolerance:
+        message = f"The delivery was signed more than {tolerance} s from now: a replay, or a clock that is off"
+        raise ApiError(401, "stale_signature", message, field=TIMESTAMP_HEADER)
 
 
 async def deliver(

@@ -1,7 +1,9 @@
 """The public inbound webhook: `POST /api/hooks/{token}` starts a run with the JSON body as its input.
 
 The URL token is the credential (no Authorization header). A signed hook also needs
-`X-Levqor-Signature: sha256=<hex HMAC-SHA256 of the raw body>`.
+`X-Levqor-Timestamp: <unix seconds>` and `X-Levqor-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`
+(`"<timestamp>.<delivery id>.<raw body>"` when the delivery sends an Idempotency-Key or X-Delivery-Id); a delivery
+signed more than 5 minutes from now is refused, so a captured one cannot be replayed later.
 """
 
 import json
@@ -12,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import EngineDep, SettingsDep, TemporalDep, UsageDep, WebhookBody
 from core.errors import ApiError
-from domain.hook_deliveries import SIGNATURE_HEADER, check_signature, deliver
+from domain.hook_deliveries import SIGNATURE_HEADER, TIMESTAMP_HEADER, check_signature, deliver
 from domain.webhooks import hook_by_token
 from schemas.webhooks import HookAccepted, HookFinished
 
@@ -37,8 +39,9 @@ async def receive_hook(
     body.refuse_declared_oversize()
     hook = await run_in_threadpool(hook_by_token, engine, token)
     raw = await body.read()
-    check_signature(hook, raw, request.headers.get(SIGNATURE_HEADER), settings)
     key, key_field = (idempotency_key, "idempotency-key") if idempotency_key else (x_delivery_id, "x-delivery-id")
+    headers = request.headers
+    check_signature(hook, raw, headers.get(SIGNATURE_HEADER), headers.get(TIMESTAMP_HEADER), key, settings)
     answer = await deliver(engine, temporal, settings, usage, hook, _json_object(raw), key, key_field)
     if isinstance(answer, HookFinished):
         response.status_code = status.HTTP_200_OK

@@ -43,8 +43,12 @@ def new_hook(api: TestClient, tenant: ApiTenant, workflow_id: str, **config: obj
     return answer.json()
 
 
-def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def sign(secret: str, body: bytes, at: float | None = None, delivery_id: str | None = None) -> dict[str, str]:
+    """The headers of a delivery signed at `at` (now by default), as a sender following the README signs it."""
+    timestamp = str(int(time.time() if at is None else at))
+    content = f"{timestamp}.{delivery_id}." if delivery_id is not None else f"{timestamp}."
+    mac = hmac.new(secret.encode(), content.encode() + body, hashlib.sha256).hexdigest()
+    return {"X-Levqor-Timestamp": timestamp, "X-Levqor-Signature": f"sha256={mac}"}
 
 
 def listed_runs(api: TestClient, tenant: ApiTenant, workflow_id: str, at_least: int = 1) -> set[str]:
@@ -139,17 +143,55 @@ def test_a_signed_hook_refuses_missing_and_bad_signatures_and_starts_nothing(api
     body = b'{"order_id": "S-1"}'
     secret = hook["signing_secret"]
 
-    missing = api.post(hook["url"], content=body)
-    wrong_key = api.post(hook["url"], content=body, headers={"X-Levqor-Signature": sign("guess", body)})
-    other_body = api.post(hook["url"], content=body, headers={"X-Levqor-Signature": sign(secret, b"{}")})
-    malformed = api.post(hook["url"], content=body, headers={"X-Levqor-Signature": "sha256=zz"})
-    signed = api.post(hook["url"], content=body, headers={"X-Levqor-Signature": sign(secret, body)})
+    body_only = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()  # the old scheme
+
+    missing = api.post(hook["url"], content=body, headers={"X-Levqor-Timestamp": str(int(time.time()))})
+    wrong_key = api.post(hook["url"], content=body, headers=sign("guess", body))
+    other_body = api.post(hook["url"], content=body, headers=sign(secret, b"{}"))
+    malformed = api.post(hook["url"], content=body, headers={**sign(secret, body), "X-Levqor-Signature": "sha256=zz"})
+    unstamped = api.post(hook["url"], content=body, headers={"X-Levqor-Signature": body_only})
+    bad_stamp = api.post(hook["url"], content=body, headers={**sign(secret, body), "X-Levqor-Timestamp": "-5"})
+    signed = api.post(hook["url"], content=body, headers=sign(secret, body))
 
     for refused in (missing, wrong_key, other_body, malformed):
         assert refused.status_code == 401 and refused.json()["code"] == "bad_signature"
         assert refused.json()["field"] == "x-levqor-signature"
+    for refused in (unstamped, bad_stamp):
+        assert refused.status_code == 401 and refused.json()["code"] == "bad_signature"
+        assert refused.json()["field"] == "x-levqor-timestamp"
     assert signed.status_code == 202, signed.text
     assert listed_runs(api, tenant, workflow_id) == {signed.json()["run_id"]}
+
+
+def test_a_replayed_or_reframed_signed_delivery_is_refused_and_starts_nothing(api: TestClient) -> None:
+    tenant = new_tenant(api)
+    workflow_id = new_workflow(api, tenant, NOTE)
+    hook = new_hook(api, tenant, workflow_id, signed=True)
+    secret, body = hook["signing_secret"], b'{"order_id": "R-1"}'
+    tolerance = Settings.model_fields["webhook_signature_tolerance_s"].default  # the suite's settings keep it
+    captured = sign(secret, body, at=time.time() - tolerance - 60, delivery_id="d-1")
+
+    replayed = api.post(hook["url"], content=body, headers={**captured, "X-Delivery-Id": "d-1"})
+    from_the_future = api.post(hook["url"], content=body, headers=sign(secret, body, at=time.time() + tolerance + 60))
+    restamped = api.post(
+        hook["url"],
+        content=body,
+        headers={**captured, "X-Delivery-Id": "d-1", "X-Levqor-Timestamp": str(int(time.time()))},
+    )
+    fresh = sign(secret, body, delivery_id="d-2")
+    other_id = api.post(hook["url"], content=body, headers={**fresh, "X-Delivery-Id": "d-3"})
+    id_dropped = api.post(hook["url"], content=body, headers=fresh)
+    by_key = api.post(hook["url"], content=body, headers={**fresh, "Idempotency-Key": "d-2", "X-Delivery-Id": "x"})
+    by_delivery_id = api.post(hook["url"], content=body, headers={**fresh, "X-Delivery-Id": "d-2"})
+
+    for stale in (replayed, from_the_future):
+        assert (stale.status_code, stale.json()["code"]) == (401, "stale_signature")
+        assert stale.json()["field"] == "x-levqor-timestamp"
+    for forged in (restamped, other_id, id_dropped):
+        assert (forged.status_code, forged.json()["code"]) == (401, "bad_signature")
+    assert by_key.status_code == 202 and by_delivery_id.status_code == 202, by_delivery_id.text
+    assert by_key.json()["run_id"] == by_delivery_id.json()["run_id"]  # one delivery id, one run
+    assert listed_runs(api, tenant, workflow_id) == {by_key.json()["run_id"]}
 
 
 def test_an_oversized_body_is_refused_before_a_run_starts(api: TestClient) -> None:
@@ -296,7 +338,7 @@ def test_signed_hooks_need_the_secrets_key(api: TestClient, keyless_api: TestCli
     path = f"/api/workflows/{workflow_id}/webhook"
 
     refused = keyless_api.put(path, json={"signed": True}, headers=tenant.admin)
-    delivery = keyless_api.post(signed_hook["url"], content=b"{}", headers={"X-Levqor-Signature": "sha256=0"})
+    delivery = keyless_api.post(signed_hook["url"], content=b"{}", headers=sign("unknown", b"{}"))
 
     assert refused.status_code == 503 and refused.json()["code"] == "secrets_not_configured"
     assert delivery.status_code == 503 and delivery.json()["code"] == "secrets_not_configured"
