@@ -19,6 +19,7 @@ SECRET_VALUE = re.compile(
     r"(?i:bearer)\s+[A-Za-z0-9._~+/=-]{8,}|\b(?:sk|rk|pk|whsec)[_-][A-Za-z0-9_-]{8,}|\b(?:lvq|whk)_[A-Za-z0-9_-]{8,}"
 )
 TEMPORAL_EXTRAS = ("temporal_activity", "temporal_workflow")
+QUIET_LOGGERS = ("uvicorn.access", "httpx", "httpcore")
 
 
 def configure_logging(fmt: str = "console", level: str = "INFO", file: str | None = None) -> None:
@@ -65,7 +66,9 @@ def configure_logging(fmt: str = "console", level: str = "INFO", file: str | Non
         )
         root.handlers.append(to_file)
     root.setLevel(level.upper())
-    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # Their INFO lines carry full URLs: a request path holds a hook's token, a step's URL may hold a resolved secret.
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def redact_text(text: str) -> str:

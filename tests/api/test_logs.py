@@ -12,7 +12,9 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from core.logs import configure_logging
 from core.settings import Settings
-from tests.api.tenancy import new_tenant
+from tests.api.tenancy import new_tenant, new_workflow
+from tests.api.waiting import finished, poll_run
+from tests.fakes.target import TargetServer
 
 
 def capture_json_logs() -> io.StringIO:
@@ -99,3 +101,28 @@ def test_a_hook_token_in_a_failing_path_reaches_no_log_line_and_no_metric_label(
     assert 'method="POST",route="/api/hooks/{token}",status="503"' in scraped
     assert odd_method.status_code == 405
     assert 'method="OTHER",route="/api/system/pulse",status="405"' in after and "PROPFIND" not in after
+
+
+def test_a_secret_in_a_steps_url_reaches_no_log_line(
+    api: TestClient, settings: Settings, target_server: TargetServer
+) -> None:
+    tenant = new_tenant(api)
+    secret = "crm-key-" + secrets.token_hex(12)
+    assert api.put("/api/secrets/CRM_KEY", json={"value": secret}, headers=tenant.admin).status_code == 200
+    step = {
+        "id": "call",
+        "type": "http_request",
+        "method": "GET",
+        "url": f"{target_server.url}/echo?key={{{{ secrets.CRM_KEY }}}}",
+    }
+    workflow_id = new_workflow(api, tenant, step)
+    stream = capture_json_logs()
+    try:
+        run = api.post(f"/api/workflows/{workflow_id}/runs", json={}, headers=tenant.member).json()
+        outcome = poll_run(api, run["run_id"], tenant.member, finished)
+    finally:
+        configure_logging(settings.log_format, settings.log_level)
+
+    assert outcome["status"] == "completed", outcome
+    assert any(call.query.get("key") == secret for call in target_server.calls_to("/echo"))
+    assert secret not in stream.getvalue()
