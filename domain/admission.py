@@ -11,8 +11,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import structlog
 from anyio import to_thread
-from jsonschema import Draft202012Validator
 from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -22,6 +22,7 @@ from core.errors import ApiError
 from core.metering import UsageBuffer, add_usage
 from core.settings import Settings
 from domain.definitions import parsed_version, tenant_definition
+from language.input_schema import cached_input_validator
 from language.steps import AiStep, WorkflowDefinition
 from rules.usage import PLAN_LIMITS, START_LIMITED, limits_for, period_end, period_of
 from schemas.runs import RunInput
@@ -199,7 +200,12 @@ def check_input(definition: WorkflowDefinition, value: dict[str, Any]) -> None:
         )
     if definition.input_schema is None:
         return
-    error = next(iter(Draft202012Validator(definition.input_schema).iter_errors(value)), None)
+    try:
+        error = next(iter(cached_input_validator(definition.input_schema).iter_errors(value)), None)
+    except Exception as err:  # a stored schema is tenant data: whatever it breaks is the definition's fault
+        structlog.get_logger().warning("input schema unusable", error_type=type(err).__name__)
+        message = f"The workflow's input_schema cannot check input; store a new version ({err})"
+        raise ApiError(422, "invalid_input_schema", message[:500], field="input_schema") from None
     if error is not None:
         path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
         raise ApiError(422, "invalid_input", f"input{path}: {error.message}", field=f"input{path}")

@@ -10,12 +10,11 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 from pydantic import TypeAdapter, ValidationError
 
 from language.field_errors import field_issue
 from language.flow import Flow, FlowNode, Jump
+from language.input_schema import input_schema_issues
 from language.issues import ValidationIssue, ValidationReport, error, json_path, warning
 from language.plans import risky_step
 from language.references import reference_issues
@@ -122,13 +121,7 @@ def _input_schema_issues(raw: dict[str, Any]) -> list[ValidationIssue]:
     schema = raw.get("input_schema")
     if not isinstance(schema, dict):
         return []  # absent, or a wrong type that field validation reports
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as err:
-        where = err.json_path.replace("$", "input_schema", 1)
-        message = f"`input_schema` is not a valid JSON Schema (draft 2020-12) at {where}: {err.message}."
-        return [error("$.input_schema", "invalid_input_schema", message)]
-    return []
+    return input_schema_issues(schema)
 
 
 def _size_issues(raw: dict[str, Any], items: Sequence[Any]) -> list[ValidationIssue]:

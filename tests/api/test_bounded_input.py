@@ -4,8 +4,11 @@ import time
 from collections.abc import Iterator
 
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session, select
 
 from core.settings import Settings
+from schemas.tables import WorkflowVersionRow
 from tests.api.tenancy import new_tenant, new_workflow
 
 LOG = {"id": "hello", "type": "log", "message": "hi"}
@@ -72,3 +75,75 @@ def test_a_valid_workflow_is_unaffected_by_the_caps(api: TestClient) -> None:
     workflow_id = new_workflow(api, tenant, LOG)
 
     assert api.get(f"/api/workflows/{workflow_id}", headers=tenant.member).status_code == 200
+
+
+CATASTROPHIC = {"type": "object", "properties": {"code": {"type": "string", "pattern": "^(a+)+$"}}}
+
+
+def test_a_catastrophic_pattern_answers_at_once_on_a_long_input(api: TestClient) -> None:
+    tenant = new_tenant(api)
+    workflow_id = new_workflow(api, tenant, LOG, input_schema=CATASTROPHIC)
+    url = f"/api/workflows/{workflow_id}/runs"
+
+    started = time.monotonic()
+    short = api.post(url, json={"input": {"code": "a" * 40 + "!"}}, headers=tenant.member)
+    long = api.post(url, json={"input": {"code": "a" * 200_000 + "!"}}, headers=tenant.member)
+    matching = api.post(url, json={"input": {"code": "a" * 200_000}}, headers=tenant.member)
+
+    assert time.monotonic() - started < 10  # a safety timeout: Python's re takes hours on the short one
+    assert (short.status_code, short.json()["code"], short.json()["field"]) == (422, "invalid_input", "input.code")
+    assert (long.status_code, long.json()["code"]) == (422, "invalid_input")
+    assert matching.status_code == 202, matching.text
+
+
+def test_a_pattern_without_a_linear_time_match_is_refused_when_saved(api: TestClient) -> None:
+    tenant = new_tenant(api)
+    schema = {"type": "object", "patternProperties": {"^(?!x)": {"type": "string"}}}
+
+    answer = api.post(
+        "/api/workflows", json={"name": "f", "steps": [LOG], "input_schema": schema}, headers=tenant.admin
+    )
+
+    assert answer.status_code == 422
+    assert [(e["code"], e["path"]) for e in answer.json()["errors"]] == [
+        ("unsupported_pattern", "$.input_schema.patternProperties['^(?!x)']")
+    ]
+
+
+def test_an_unresolvable_or_remote_ref_is_refused_when_saved(api: TestClient) -> None:
+    tenant = new_tenant(api)
+    workflow_id = new_workflow(api, tenant, LOG)
+    missing = {"type": "object", "properties": {"order": {"$ref": "#/$defs/order"}}}
+    remote = {"$ref": "http://127.0.0.1:9/schema.json"}
+
+    created = api.post(
+        "/api/workflows", json={"name": "f", "steps": [LOG], "input_schema": missing}, headers=tenant.admin
+    )
+    updated = api.put(
+        f"/api/workflows/{workflow_id}",
+        json={"name": "f", "steps": [LOG], "input_schema": remote},
+        headers=tenant.admin,
+    )
+
+    assert (created.status_code, created.json()["field"]) == (422, "$.input_schema.properties.order['$ref']")
+    assert created.json()["errors"][0]["code"] == "unresolvable_ref"
+    assert (updated.status_code, updated.json()["field"]) == (422, "$.input_schema['$ref']")
+    assert api.get(f"/api/workflows/{workflow_id}", headers=tenant.member).json()["version"] == 1
+
+
+def test_a_start_answers_422_not_500_when_a_stored_schema_cannot_check_input(api: TestClient, engine: Engine) -> None:
+    tenant = new_tenant(api)
+    workflow_id = new_workflow(api, tenant, LOG, input_schema={"type": "object"})
+    with Session(engine) as session:  # as a version stored before schemas were checked at save would be
+        version = session.exec(select(WorkflowVersionRow).where(WorkflowVersionRow.definition_id == workflow_id)).one()
+        version.body = {**version.body, "input_schema": {"properties": {"order": {"$ref": "#/$defs/order"}}}}
+        session.add(version)
+        session.commit()
+
+    answer = api.post(f"/api/workflows/{workflow_id}/runs", json={"input": {"order": 1}}, headers=tenant.member)
+
+    assert (answer.status_code, answer.json()["code"], answer.json()["field"]) == (
+        422,
+        "invalid_input_schema",
+        "input_schema",
+    )
