@@ -35,6 +35,8 @@ __all__ = ["MAX_STEPS", "ValidationIssue", "ValidationReport", "validate_definit
 MAX_STEPS = 100
 # A run carries its definition in its Temporal input, whose payloads are capped at 2 MiB.
 MAX_DEFINITION_BYTES = 256 * 1024
+# Templates, JSON bodies and schemas are walked recursively, in the API and in the workflow.
+MAX_DEFINITION_DEPTH = 48
 _STEP: TypeAdapter[Step] = TypeAdapter(Step)
 _ABSOLUTE_URL = re.compile(r"^https?://[^\s/]+", re.IGNORECASE)
 
@@ -139,7 +141,22 @@ def _size_issues(raw: dict[str, Any], items: Sequence[Any]) -> list[ValidationIs
     if size > MAX_DEFINITION_BYTES:
         message = f"A definition may take at most {MAX_DEFINITION_BYTES // 1024} KiB as JSON; this one takes {size // 1024} KiB."
         issues.append(error("$", "definition_too_large", message))
+    if _nesting(raw) > MAX_DEFINITION_DEPTH:
+        message = f"A definition may nest at most {MAX_DEFINITION_DEPTH} levels deep (objects and lists)."
+        issues.append(error("$", "definition_too_deep", message))
     return issues
+
+
+def _nesting(value: Any) -> int:
+    """How deep a JSON value nests, without recursion (the run renders a body recursively)."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if depth <= MAX_DEFINITION_DEPTH:
+                pending.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _id_issues(flow: Flow) -> list[ValidationIssue]:
