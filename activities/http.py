@@ -5,14 +5,16 @@ import json
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 
+import httpcore
 import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.network import first_forbidden_address
+from activities.network import PinnedDial, Resolver, first_forbidden_address, pinned, resolve
 from activities.secrets import SecretStore, fill, placeholders_in, redact
 from schemas.runs import HttpCall, HttpReply
 
@@ -21,17 +23,30 @@ RETRYABLE_CLIENT_STATUSES = frozenset({408, 425, 429})
 HEARTBEAT_INTERVAL_MAX = timedelta(seconds=5)
 RETRY_AFTER_MAX = timedelta(minutes=5)
 _BODY_HEADERS = ("content-type", "content-length", "transfer-encoding")
+# Headers that carry credentials; with any header whose value held a secret, never sent to another origin.
+_CREDENTIAL_HEADERS = ("authorization", "cookie", "proxy-authorization")
+# httpcore 1.0's pool does work proportional to idle x open connections on every request; with hundreds
+# kept alive, 200 concurrent calls took 2-5 s instead of 0.5 s. 20 idle measured best.
+_LIMITS = httpx.Limits(max_connections=400, max_keepalive_connections=20)
 
 
-def build_http_client() -> httpx.AsyncClient:
+def build_http_client(dial: httpcore.AsyncNetworkBackend | None = None) -> httpx.AsyncClient:
     """The worker's one client: no automatic redirects (the activity follows them after checking each
-    target), room for ~200 concurrent calls, no cookie jar (the client is shared by every tenant), and no
+    target), connections only to the addresses the activity checked (`PinnedDial`, which makes them with
+    `dial`), room for ~200 concurrent calls, no cookie jar (the client is shared by every tenant), and no
     proxy or certificate settings taken from the environment."""
+    transport = httpx.AsyncHTTPTransport(limits=_LIMITS, trust_env=False)
+    # httpx takes no network backend; its pool is rebuilt with the same settings and the pinned dial.
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(trust_env=False),
+        max_connections=_LIMITS.max_connections,
+        max_keepalive_connections=_LIMITS.max_keepalive_connections,
+        keepalive_expiry=_LIMITS.keepalive_expiry,
+        network_backend=PinnedDial(dial),
+    )
     return httpx.AsyncClient(
         follow_redirects=False,
-        # httpcore 1.0's pool does work proportional to idle x open connections on every request; with
-        # hundreds kept alive, 200 concurrent calls took 2-5 s instead of 0.5 s. 20 idle measured best.
-        limits=httpx.Limits(max_connections=400, max_keepalive_connections=20),
+        transport=transport,
         cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         trust_env=False,
     )
@@ -45,10 +60,13 @@ class HttpActivities:
         max_response_bytes: int,
         max_redirects: int,
         secrets: SecretStore | None = None,
+        resolver: Resolver = resolve,
     ) -> None:
-        """`client` must not follow redirects itself; `build_http_client` makes a suitable one."""
+        """`client` must not follow redirects itself and must connect through `PinnedDial`;
+        `build_http_client` makes a suitable one. `resolver` answers the address check (once per hop)."""
         self._client = client
         self._secrets = secrets
+        self._resolve = resolver
         self._allow_private = allow_private
         self._max_response_bytes = max_response_bytes
         self._max_redirects = max_redirects
@@ -59,30 +77,38 @@ class HttpActivities:
         policy. The whole exchange has `call.timeout_s`. The reply body is JSON when the server says so and
         the body was not cut at `max_response_bytes`, else text; None unless `call.save_response`.
 
+        Secrets: only placeholders that carry the call's `secret_marker` and name one of its `secret_names`
+        are filled in; every error message is redacted and carries no cause, so no secret value leaves.
+        A redirect to another origin drops the credential headers and every header that held a secret, and
+        is refused (HttpRedirectRefused) when it would carry a body that held one.
+
         Raises ApplicationError, details[0] = {"attempt", "status"?}. Non-retryable: HttpInvalidRequest,
-        HttpTargetForbidden, HttpTooManyRedirects, HttpClientError (4xx), HttpUnexpectedStatus (a status
-        outside `expected_status` below 400). Retryable: HttpRetryableClientError (408/425/429),
-        HttpServerError (5xx), HttpTimeout, HttpTransportError."""
+        HttpTargetForbidden, HttpTooManyRedirects, HttpRedirectRefused, HttpClientError (4xx),
+        HttpUnexpectedStatus (a status outside `expected_status` below 400). Retryable:
+        HttpRetryableClientError (408/425/429), HttpServerError (5xx), HttpTimeout, HttpTransportError."""
         where = _describe(call.method, call.url)
         secrets = await self._resolve_secrets(call)
         async with _heartbeating():
             try:
                 async with asyncio.timeout(call.timeout_s):
-                    reply = await self._exchange(_filled(call, secrets))
+                    reply = await self._exchange(call, secrets)
             except ApplicationError as err:
                 raise _redacted(err, secrets) from None
             except (TimeoutError, httpx.TimeoutException):
                 raise _failure(f"{where} timed out after {call.timeout_s:g}s", "HttpTimeout") from None
             except httpx.LocalProtocolError as err:
-                raise _failure(f"{where} is not a valid request: {err}", "HttpInvalidRequest", final=True) from None
+                message = redact(f"{where} is not a valid request: {err}", secrets)
+                raise _failure(message, "HttpInvalidRequest", final=True) from None
             except Exception as err:
-                raise _failure(f"{where} failed: {type(err).__name__}: {err}", "HttpTransportError") from err
+                message = redact(f"{where} failed: {type(err).__name__}: {err}", secrets)
+                raise _failure(message, "HttpTransportError") from None
         activity.logger.info("http step answered", extra={"target": where, "status": reply.status})
         return reply.model_copy(update={"headers": redact(reply.headers, secrets), "body": redact(reply.body, secrets)})
 
     async def _resolve_secrets(self, call: HttpCall) -> dict[str, str]:
         """The values of the `secrets.NAME` the call uses; they never leave this activity unredacted."""
-        names = placeholders_in([call.url, call.headers, call.json_body, call.body])
+        rendered = placeholders_in([call.url, call.headers, call.json_body, call.body], call.secret_marker)
+        names = rendered & set(call.secret_names)
         if not names:
             return {}
         if self._secrets is None or call.tenant_id is None:
@@ -92,15 +118,17 @@ class HttpActivities:
         except KeyError as err:
             raise _failure(str(err.args[0]), "SecretNotFound", final=True) from None
 
-    async def _exchange(self, call: HttpCall) -> HttpReply:
-        request = _first_request(self._client, call)
+    async def _exchange(self, call: HttpCall, secrets: dict[str, str]) -> HttpReply:
+        request = _first_request(self._client, _filled(call, secrets))
+        held = _Held.of(call, secrets)
         for _hop in range(self._max_redirects + 1):
-            await self._check_target(request.url)
-            response = await self._client.send(request, stream=True)
+            addresses = await self._checked_addresses(request.url)
+            with pinned(request.url.raw_host.decode("ascii"), addresses):
+                response = await self._client.send(request, stream=True)
             try:
                 # A redirect the caller expects is the answer, not an instruction to follow.
                 expected = response.status_code in call.expected_status
-                redirect = None if expected else _redirect_request(self._client, request, response)
+                redirect = None if expected else _redirect_request(self._client, request, response, held)
                 if redirect is None:
                     return await self._reply(call, response)
             finally:
@@ -112,28 +140,33 @@ class HttpActivities:
             final=True,
         )
 
-    async def _check_target(self, url: httpx.URL) -> None:
-        """Refuses non-http(s) URLs and, unless private targets are allowed, hosts that resolve to any
-        address the policy forbids. Runs before every hop, so a redirect cannot lead past it."""
+    async def _checked_addresses(self, url: httpx.URL) -> list[str]:
+        """The addresses to connect `url` to: refuses non-http(s) URLs and, unless private targets are
+        allowed, hosts that resolve to any address the policy forbids. Runs before every hop, so a redirect
+        cannot lead past it, and the connection goes to exactly the addresses checked here."""
         if url.scheme not in ("http", "https") or not url.host:
             raise _failure(
                 f"only http and https URLs with a host can be called, not {_describe('', url)}",
                 "HttpInvalidRequest",
                 final=True,
             )
-        if self._allow_private:
-            return
         host = url.raw_host.decode("ascii")
+        if self._allow_private:
+            return [host]  # any address will do: the dial resolves the name itself
         try:
-            forbidden = await first_forbidden_address(host, url.port or (443 if url.scheme == "https" else 80))
+            addresses = await self._resolve(host, url.port or (443 if url.scheme == "https" else 80))
         except socket.gaierror as err:
             raise _failure(f"could not resolve {host}: {err.strerror}", "HttpTransportError") from None
+        if not addresses:
+            raise _failure(f"could not resolve {host}: no addresses", "HttpTransportError")
+        forbidden = first_forbidden_address(addresses)
         if forbidden is not None:
             raise _failure(
                 f"{host} resolves to {forbidden}, a private or reserved address; steps may only call public hosts",
                 "HttpTargetForbidden",
                 final=True,
             )
+        return addresses
 
     async def _reply(self, call: HttpCall, response: httpx.Response) -> HttpReply:
         _check_status(call, response)
@@ -151,15 +184,37 @@ class HttpActivities:
         )
 
 
+@dataclass(frozen=True)
+class _Held:
+    """Where a call's secrets went: the (lower-case) headers whose values held one, and whether its body did."""
+
+    headers: frozenset[str] = frozenset()
+    body: bool = False
+
+    @staticmethod
+    def of(call: HttpCall, secrets: dict[str, str]) -> "_Held":
+        if not secrets:
+            return _Held()
+
+        def holds(value: object) -> bool:
+            return bool(placeholders_in(value, call.secret_marker) & secrets.keys())
+
+        return _Held(
+            headers=frozenset(name.lower() for name, value in call.headers.items() if holds(value)),
+            body=holds([call.json_body, call.body]),
+        )
+
+
 def _filled(call: HttpCall, secrets: dict[str, str]) -> HttpCall:
-    if not secrets:
+    if not secrets or call.secret_marker is None:
         return call
+    marker = call.secret_marker
     return call.model_copy(
         update={
-            "url": fill(call.url, secrets),
-            "headers": fill(call.headers, secrets),
-            "json_body": fill(call.json_body, secrets),
-            "body": fill(call.body, secrets),
+            "url": fill(call.url, secrets, marker),
+            "headers": fill(call.headers, secrets, marker),
+            "json_body": fill(call.json_body, secrets, marker),
+            "body": fill(call.body, secrets, marker),
         }
     )
 
@@ -202,10 +257,12 @@ def _first_request(client: httpx.AsyncClient, call: HttpCall) -> httpx.Request:
 
 
 def _redirect_request(
-    client: httpx.AsyncClient, request: httpx.Request, response: httpx.Response
+    client: httpx.AsyncClient, request: httpx.Request, response: httpx.Response, held: _Held
 ) -> httpx.Request | None:
     """The request a redirect asks for, or None when `response` is final. 303, and 301/302 after a POST,
-    become a GET without a body (RFC 9110 §15.4); credentials are not carried to another origin."""
+    become a GET without a body (RFC 9110 §15.4). Credentials are not carried to another origin (scheme,
+    host or port): neither the credential headers nor any header that held a secret, and a body that held
+    a secret is not re-sent there (HttpRedirectRefused)."""
     location = response.headers.get("location")
     if response.status_code not in REDIRECT_STATUSES or not location:
         return None
@@ -222,8 +279,15 @@ def _redirect_request(
         for name in _BODY_HEADERS:
             headers.pop(name, None)
     if (url.scheme, url.raw_host, url.port) != (request.url.scheme, request.url.raw_host, request.url.port):
-        headers.pop("authorization", None)
-        headers.pop("cookie", None)
+        for name in (*_CREDENTIAL_HEADERS, *held.headers):
+            headers.pop(name, None)
+        if content and held.body:
+            raise _failure(
+                f"{_describe(method, request.url)} redirected to another origin, {_describe('', url)}; "
+                "its body holds a secret and is not sent there",
+                "HttpRedirectRefused",
+                final=True,
+            )
     return client.build_request(method, url, headers=headers, content=content, extensions=request.extensions)
 
 

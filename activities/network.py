@@ -1,13 +1,25 @@
-"""Which network addresses outbound HTTP steps may reach: public unicast only, unless private is allowed."""
+"""Which network addresses outbound HTTP steps may reach (public unicast only, unless private is allowed), and
+the dial that connects a host only to the addresses checked for it."""
 
 import asyncio
 import socket
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
+from typing import Any
+
+import httpcore
 
 # The well-known NAT64 prefix embeds an IPv4 address in its last 32 bits; a gateway translates it to that.
 _NAT64_PREFIX = IPv6Network("64:ff9b::/96")
 # Carrier-grade NAT space is neither "private" nor global in the ipaddress module's eyes.
 _SHARED_ADDRESS_SPACE = IPv4Network("100.64.0.0/10")
+# What an outbound call resolves names with: (host, port) -> its addresses. `resolve` by default; tests give
+# their own to answer what a hostile DNS server would.
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+# The host being connected and the addresses it was checked to resolve to, set by `pinned` around a send.
+_PINNED: ContextVar[tuple[str, tuple[str, ...]] | None] = ContextVar("levqor_pinned_addresses", default=None)
 
 
 def is_forbidden_address(address: IPv4Address | IPv6Address) -> bool:
@@ -42,16 +54,74 @@ def _tunnelled_ipv4(address: IPv6Address) -> IPv4Address | None:
     return None
 
 
-async def first_forbidden_address(host: str, port: int) -> str | None:
-    """Resolves `host` (a name or a literal IP) and returns the first resolved address the policy refuses,
-    or None when every address is allowed. Checking every address matters: a name may resolve to a public
-    and a private address, and the client may connect to either.
+async def resolve(host: str, port: int) -> list[str]:
+    """The addresses `host` (a name or a literal IP) resolves to, in the resolver's order.
 
     Raises `socket.gaierror` when the name does not resolve."""
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    for _family, _type, _proto, _canonname, sockaddr in infos:
+    return list(dict.fromkeys(str(sockaddr[0]) for _family, _type, _proto, _canonname, sockaddr in infos))
+
+
+def first_forbidden_address(addresses: Iterable[str]) -> str | None:
+    """The first of `addresses` the policy refuses (anything that is not an IP address included), or None
+    when every one is allowed. Checking every address matters: a name may resolve to a public and a
+    private address, and a client may connect to either."""
+    for address in addresses:
         # IPv6 link-local answers carry a scope ("fe80::1%eth0"); the scope says nothing about the policy.
-        text = str(sockaddr[0]).split("%", 1)[0]
-        if is_forbidden_address(ip_address(text)):
+        text = address.split("%", 1)[0]
+        try:
+            parsed = ip_address(text)
+        except ValueError:
+            return address
+        if is_forbidden_address(parsed):
             return text
     return None
+
+
+@contextmanager
+def pinned(host: str, addresses: Sequence[str]) -> Iterator[None]:
+    """Within the block, connections that `PinnedDial` opens for `host` go to `addresses` only."""
+    token = _PINNED.set((host, tuple(addresses)))
+    try:
+        yield
+    finally:
+        _PINNED.reset(token)
+
+
+class PinnedDial(httpcore.AsyncNetworkBackend):
+    """An httpcore network backend that connects a host only to the addresses its caller checked and
+    `pinned`, so a name is resolved once, for the check, and never again by the connection (a DNS answer
+    that changes in between, "rebinding", cannot lead it to a private address). A connection for a host
+    nobody pinned is refused. The URL keeps its host, so the Host header, TLS SNI and certificate check
+    and the connection pool's key stay the name's. `dial` makes the actual connections."""
+
+    def __init__(self, dial: httpcore.AsyncNetworkBackend | None = None) -> None:
+        self._dial = dial or httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        pin = _PINNED.get()
+        if pin is None or pin[0] != host or not pin[1]:
+            raise httpcore.ConnectError(f"no checked address to connect {host} to")
+        failure: Exception | None = None
+        for address in pin[1]:
+            try:
+                return await self._dial.connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as err:
+                failure = err
+        assert failure is not None  # the loop ran at least once
+        raise failure
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("steps do not connect to unix sockets")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._dial.sleep(seconds)

@@ -54,19 +54,39 @@ class References:
 
 
 class SecretPlaceholders(dict[str, str]):
-    """The `secrets` of a template scope: `secrets.API_KEY` renders as a placeholder, not the value."""
+    """The `secrets` of a template scope: `secrets.API_KEY` renders as a placeholder carrying `marker`, not
+    the value. Only `names` (those the step's templates name literally) render; reading any other name,
+    such as `secrets[input.name]`, fails the template, so data cannot choose which secret is sent."""
+
+    def __init__(self, marker: str, names: frozenset[str]) -> None:
+        super().__init__()
+        self._marker, self._names = marker, names
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and SECRET_NAME.match(name) is not None
+        return name in self._names
 
     def __missing__(self, name: str) -> str:
         if name not in self:
-            raise KeyError(name)
-        return secret_placeholder(name)
+            raise ExpressionError(f"secrets may only be named as `secrets.NAME`; {name!r} is not named so")
+        return secret_placeholder(name, self._marker)
 
 
-def secret_placeholder(name: str) -> str:
-    return f"\u27easecret:{name}\u27eb"
+def secret_placeholder(name: str, marker: str) -> str:
+    """The text the HTTP activity replaces by secret `name` when `marker` is the call's (schemas.runs)."""
+    return f"\u27easecret:{marker}:{name}\u27eb"
+
+
+def secret_references(value: Any) -> frozenset[str]:
+    """The secret names the templates inside a JSON value name literally (`secrets.NAME`)."""
+    if isinstance(value, str):
+        return _template_secrets(value) if "secrets" in value else frozenset()
+    items = value if isinstance(value, list) else value.values() if isinstance(value, dict) else []
+    return frozenset().union(*(secret_references(item) for item in items))
+
+
+@lru_cache(maxsize=4096)
+def _template_secrets(template: str) -> frozenset[str]:
+    return template_references(template).secrets
 
 
 @lru_cache(maxsize=4096)

@@ -22,7 +22,14 @@ with workflow.unsafe.imports_passed_through():
     from activities.http import HttpActivities
     from activities.runs_store import RunStoreActivities
     from activities.usage import UsageActivities
-    from language.expressions import ExpressionError, SecretPlaceholders, evaluate, render, render_value
+    from language.expressions import (
+        ExpressionError,
+        SecretPlaceholders,
+        evaluate,
+        render,
+        render_value,
+        secret_references,
+    )
     from language.steps import (
         END,
         AiStep,
@@ -239,9 +246,15 @@ class UserWorkflowRun:
         return None
 
     async def _call_http(self, step: HttpStep, scope: dict[str, Any]) -> Any:
-        scope = {**scope, "secrets": SecretPlaceholders()}  # the activity swaps placeholders for values
+        # The activity fills in only placeholders carrying this call's fresh marker, for the names the
+        # templates name: text from input or a response that looks like a placeholder stays text.
+        names = secret_references([step.url, step.headers, step.json_body, step.body])
+        marker = workflow.uuid4().hex if names else None
+        scope = {**scope, "secrets": SecretPlaceholders(marker or "", names)}
         call = HttpCall(
             tenant_id=self._params.tenant_id,
+            secret_marker=marker,
+            secret_names=sorted(names),
             method=step.method,
             url=render(step.url, scope),
             headers={name: render(value, scope) for name, value in step.headers.items()},

@@ -13,8 +13,10 @@ StepStatus = Literal["running", "waiting", "succeeded", "failed", "cancelled", "
 DeciderRole = Literal["member", "tenant_admin", "founder"]
 # A run's workflow id is this prefix and its run id; the workflow and its callers both read one from the other.
 RUN_WORKFLOW_PREFIX = "run-"
-# How a rendered HTTP call names a tenant secret; the workflow never sees the value, the HTTP activity fills it in.
-SECRET_PLACEHOLDER = re.compile(r"\u27easecret:([A-Z][A-Z0-9_]{0,63})\u27eb")
+# How a rendered HTTP call names a tenant secret: `⟪secret:<marker>:NAME⟫`, where the marker is the call's own
+# random `secret_marker`. The workflow never sees the value; the HTTP activity fills in only placeholders that
+# carry the call's marker and name one of its `secret_names`, so text from data can never become a secret.
+SECRET_PLACEHOLDER = re.compile(r"\u27easecret:([0-9a-f]{32}):([A-Z][A-Z0-9_]{0,63})\u27eb")
 
 
 class RetryDefaults(BaseModel):
@@ -125,9 +127,13 @@ class RunResult(BaseModel):
 
 
 class HttpCall(BaseModel):
-    """One outbound request; `secrets.NAME` placeholders in it are resolved by the activity."""
+    """One outbound request. The activity resolves the placeholders the step's templates rendered: those
+    with this call's `secret_marker` (fresh per call, drawn by the workflow) naming one of `secret_names`
+    (the secrets the step's templates name). Any other placeholder-like text is sent as it is."""
 
     tenant_id: str | None = None
+    secret_marker: str | None = None
+    secret_names: list[str] = Field(default_factory=list)
     method: str
     url: str
     headers: dict[str, str] = Field(default_factory=dict)

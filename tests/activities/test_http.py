@@ -1,10 +1,11 @@
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import replace
 from datetime import timedelta
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Any
 from urllib.parse import quote
 
+import httpcore
 import httpx
 import pytest
 from temporalio.exceptions import ApplicationError
@@ -343,3 +344,127 @@ async def test_cookies_set_by_one_call_are_not_sent_by_the_next(
     reply = await run_call(client, make_call(f"{target_server.url}/echo"))
 
     assert "cookie" not in reply.body["headers"]
+
+
+class RecordingDial(httpcore.AsyncNetworkBackend):
+    """The network as the tests allow it: records every address asked for, connects loopback addresses for
+    real and refuses any other without sending a packet."""
+
+    def __init__(self) -> None:
+        self.dialled: list[tuple[str, int]] = []
+        self._real = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        self.dialled.append((host, port))
+        if not ip_address(host).is_loopback:
+            raise httpcore.ConnectError(f"the tests do not connect to {host}")
+        return await self._real.connect_tcp(host, port, timeout, local_address, socket_options)
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("no unix sockets in these tests")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._real.sleep(seconds)
+
+
+class HostileDns:
+    """Answers each name from a script: the first lookup gets the first answer, later ones the last."""
+
+    def __init__(self, answers: dict[str, list[list[str]]]) -> None:
+        self._answers = answers
+        self.asked: list[str] = []
+
+    async def __call__(self, host: str, port: int) -> list[str]:
+        script = self._answers[host]
+        answer = script[min(self.asked.count(host), len(script) - 1)]
+        self.asked.append(host)
+        return answer
+
+
+PUBLIC = "93.184.215.14"
+
+
+async def rebinding_failure(dns: HostileDns, url: str) -> tuple[ApplicationError, RecordingDial]:
+    """Calls `url` with the address policy on, a fresh client (no pooled connections) and `dns`."""
+    dial = RecordingDial()
+    async with build_http_client(dial) as client:
+        http = HttpActivities(client, allow_private=False, max_response_bytes=1024, max_redirects=3, resolver=dns)
+        with pytest.raises(ApplicationError) as caught:
+            await ActivityEnvironment().run(http.call, make_call(url))
+    return caught.value, dial
+
+
+async def test_a_name_is_resolved_once_and_connected_to_the_checked_address(target_server: TargetServer) -> None:
+    # "localhost" really is the loopback: a second lookup by the connection would reach the target.
+    dns = HostileDns({"localhost": [[PUBLIC], ["127.0.0.1"]]})
+    target_server.reset()
+
+    err, dial = await rebinding_failure(dns, f"http://localhost:{target_server.port}/echo")
+
+    assert dns.asked == ["localhost"]
+    assert dial.dialled == [(PUBLIC, target_server.port)]
+    assert target_server.calls == []
+    assert err.type == "HttpTransportError" and err.__cause__ is None
+
+
+async def test_a_redirect_hop_is_connected_to_its_own_checked_address(
+    target_server: TargetServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first hop must reach the fake, so the policy lets 127.0.0.1 pass, as in the test above.
+    policy = activities.network.is_forbidden_address
+    monkeypatch.setattr(
+        activities.network,
+        "is_forbidden_address",
+        lambda address: address != IPv4Address("127.0.0.1") and policy(address),
+    )
+    dns = HostileDns({"first.levqor.test": [["127.0.0.1"]], "localhost": [[PUBLIC], ["127.0.0.1"]]})
+    target_server.reset()
+    hop = quote(f"http://localhost:{target_server.port}/echo", safe="")
+
+    err, dial = await rebinding_failure(dns, f"http://first.levqor.test:{target_server.port}/redirect?to={hop}")
+
+    assert dns.asked == ["first.levqor.test", "localhost"]
+    assert dial.dialled == [("127.0.0.1", target_server.port), (PUBLIC, target_server.port)]
+    assert [call.path for call in target_server.calls] == ["/redirect"]
+    assert err.type == "HttpTransportError"
+
+
+async def test_the_host_header_and_pool_keep_the_name_while_the_dial_uses_the_address(
+    target_server: TargetServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy = activities.network.is_forbidden_address
+    monkeypatch.setattr(
+        activities.network,
+        "is_forbidden_address",
+        lambda address: address != IPv4Address("127.0.0.1") and policy(address),
+    )
+    dns = HostileDns({"api.levqor.test": [["127.0.0.1"]]})
+    dial = RecordingDial()
+
+    async with build_http_client(dial) as client:
+        http = HttpActivities(client, allow_private=False, max_response_bytes=4096, max_redirects=3, resolver=dns)
+        reply = await ActivityEnvironment().run(
+            http.call, make_call(f"http://api.levqor.test:{target_server.port}/echo")
+        )
+
+    assert reply.body["headers"]["host"] == f"api.levqor.test:{target_server.port}"
+    assert dial.dialled == [("127.0.0.1", target_server.port)]
+
+
+async def test_a_connection_for_a_host_nobody_checked_is_refused(target_server: TargetServer) -> None:
+    dial = RecordingDial()
+
+    async with build_http_client(dial) as client:
+        with pytest.raises(httpx.ConnectError):
+            await client.get(f"{target_server.url}/echo")
+
+    assert dial.dialled == []

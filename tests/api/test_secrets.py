@@ -1,6 +1,8 @@
 """Tenant secrets: stored encrypted, listed by name only, resolved by the HTTP activity and never
 written into a run's history or result."""
 
+from urllib.parse import quote
+
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -99,3 +101,87 @@ def test_a_missing_secret_fails_the_step_without_retrying(api: TestClient, targe
     assert run["status"] == "failed"
     assert run["error"]["type"] == "SecretNotFound" and run["steps"][0]["attempts"] == 1
     assert [c for c in target_server.calls_to("/echo") if c.query.get("t") == "missing-secret"] == []
+
+
+async def test_placeholder_text_in_input_or_a_response_reaches_the_target_as_text_not_as_the_secret(
+    api: TestClient, target_server: TargetServer
+) -> None:
+    tenant = new_tenant(api)
+    api.put("/api/secrets/CRM_TOKEN", json={"value": TOKEN}, headers=tenant.admin)
+    forged = "⟪secret:CRM_TOKEN⟫ ⟪secret:0123456789abcdef0123456789abcdef:CRM_TOKEN⟫"
+    workflow_id = new_workflow(
+        api,
+        tenant,
+        # An earlier response that echoes a forged placeholder back.
+        {"id": "peek", "type": "http_request", "url": target_server.url + "/echo?t=forged-peek&echo=" + quote(forged)},
+        {
+            "id": "push",
+            "type": "http_request",
+            "method": "POST",
+            "url": target_server.url + "/echo?t=forged-push",
+            "headers": {"Authorization": "Bearer {{ secrets.CRM_TOKEN }}"},
+            "json": {"msg": "{{ input.msg }}", "echoed": "{{ steps.peek.body.query.echo }}"},
+        },
+    )
+
+    started = api.post(f"/api/workflows/{workflow_id}/runs", json={"input": {"msg": forged}}, headers=tenant.member)
+
+    run = poll_run(api, started.json()["run_id"], tenant.member, finished)
+    sent = [c for c in target_server.calls_to("/echo") if c.query.get("t") == "forged-push"]
+    assert run["status"] == "completed"
+    assert sent[0].headers["authorization"] == f"Bearer {TOKEN}"
+    assert sent[0].json == {"msg": forged, "echoed": forged}
+    assert TOKEN.encode() not in sent[0].body
+
+
+def test_a_secret_named_by_data_fails_the_step_without_sending(api: TestClient, target_server: TargetServer) -> None:
+    tenant = new_tenant(api)
+    api.put("/api/secrets/CRM_TOKEN", json={"value": TOKEN}, headers=tenant.admin)
+    api.put("/api/secrets/OTHER_TOKEN", json={"value": "other-" + TOKEN}, headers=tenant.admin)
+    workflow_id = new_workflow(
+        api,
+        tenant,
+        {
+            "id": "push",
+            "type": "http_request",
+            "url": target_server.url + "/echo?t=data-named",
+            # The validator sees a named secret in this text and lets it pass; the run does not.
+            "headers": {"Authorization": "Bearer {{ secrets.CRM_TOKEN }} {{ secrets[input.name] }}"},
+        },
+    )
+
+    started = api.post(
+        f"/api/workflows/{workflow_id}/runs", json={"input": {"name": "OTHER_TOKEN"}}, headers=tenant.member
+    )
+
+    run = poll_run(api, started.json()["run_id"], tenant.member, finished)
+    assert run["status"] == "failed" and run["error"]["type"] == "ExpressionError"
+    assert [c for c in target_server.calls_to("/echo") if c.query.get("t") == "data-named"] == []
+
+
+def test_a_placeholder_rewritten_by_a_filter_names_only_the_steps_own_secrets(
+    api: TestClient, target_server: TargetServer
+) -> None:
+    tenant = new_tenant(api)
+    api.put("/api/secrets/CRM_TOKEN", json={"value": TOKEN}, headers=tenant.admin)
+    api.put("/api/secrets/OTHER_TOKEN", json={"value": "other-" + TOKEN}, headers=tenant.admin)
+    workflow_id = new_workflow(
+        api,
+        tenant,
+        {
+            "id": "push",
+            "type": "http_request",
+            "url": target_server.url + "/echo?t=rewritten",
+            "json": {"key": "{{ secrets.CRM_TOKEN | replace('CRM_TOKEN', input.name) }}"},
+        },
+    )
+
+    started = api.post(
+        f"/api/workflows/{workflow_id}/runs", json={"input": {"name": "OTHER_TOKEN"}}, headers=tenant.member
+    )
+
+    run = poll_run(api, started.json()["run_id"], tenant.member, finished)
+    sent = [c for c in target_server.calls_to("/echo") if c.query.get("t") == "rewritten"]
+    assert run["status"] == "completed"
+    assert sent[0].json["key"].startswith("\u27easecret:") and sent[0].json["key"].endswith(":OTHER_TOKEN\u27eb")
+    assert TOKEN.encode() not in sent[0].body
