@@ -95,6 +95,12 @@ def audit_actions(engine: Engine, tenant_id: str) -> list[tuple[str, str, dict]]
     return [(row.action, row.actor, row.detail) for row in rows if row.action.startswith("api_key.")]
 
 
+def admin_key_id(api: TestClient, tenant_id: str) -> str:
+    """The id of the tenant's first (admin) key, as the founder lists it."""
+    keys = api.get(f"/api/tenants/{tenant_id}/api-keys", headers=founder_headers()).json()
+    return next(key["id"] for key in keys if key["role"] == "admin")
+
+
 def test_keys_are_listed_with_their_label_but_never_the_key(api: TestClient, engine: Engine) -> None:
     tenant, stranger = new_tenant(api), new_tenant(api, name="Stranger")
     issued = api.post(
@@ -122,11 +128,7 @@ def test_keys_are_listed_with_their_label_but_never_the_key(api: TestClient, eng
     assert (by_member.status_code, by_member.json()["code"]) == (403, "admin_only")
     assert (by_stranger.status_code, by_stranger.json()["code"]) == (404, "tenant_not_found")
     created = [(actor, detail["key_id"]) for action, actor, detail in audit_actions(engine, tenant.id)]
-    assert created[0][0] == "founder" and created[-1] == (f"key:{keys_admin_id(keys)}", issued["id"])
-
-
-def keys_admin_id(keys: dict[str, dict]) -> str:
-    return next(key["id"] for key in keys.values() if key["role"] == "admin")
+    assert created[0][0] == "founder" and created[-1] == (f"key:{admin_key_id(api, tenant.id)}", issued["id"])
 
 
 def test_a_revoked_key_is_refused_at_once_and_the_revocation_is_audited(api: TestClient, engine: Engine) -> None:
@@ -152,13 +154,10 @@ def test_a_revoked_key_is_refused_at_once_and_the_revocation_is_audited(api: Tes
     assert again.status_code == 200 and again.json()["revoked_at"] == revoked.json()["revoked_at"]
     assert (unknown.status_code, unknown.json()["field"]) == (404, "key_id")
     revocations = [entry for entry in audit_actions(engine, tenant.id) if entry[0] == "api_key.revoked"]
-    admin_key_id = keys_admin_id(
-        {k["id"]: k for k in api.get(f"/api/tenants/{tenant.id}/api-keys", headers=tenant.admin).json()}
-    )
     assert revocations == [
         (
             "api_key.revoked",
-            f"key:{admin_key_id}",
+            f"key:{admin_key_id(api, tenant.id)}",
             {"key_id": issued["id"], "prefix": issued["prefix"], "role": "member"},
         )
     ]
@@ -166,8 +165,7 @@ def test_a_revoked_key_is_refused_at_once_and_the_revocation_is_audited(api: Tes
 
 def test_a_tenant_cannot_revoke_its_last_admin_key_but_the_founder_can(api: TestClient) -> None:
     tenant = new_tenant(api)
-    keys = api.get(f"/api/tenants/{tenant.id}/api-keys", headers=tenant.admin).json()
-    admin_id = keys_admin_id({key["id"]: key for key in keys})
+    admin_id = admin_key_id(api, tenant.id)
 
     refused = api.delete(f"/api/tenants/{tenant.id}/api-keys/{admin_id}", headers=tenant.admin)
     still_admin = api.get(f"/api/tenants/{tenant.id}/api-keys", headers=tenant.admin)
