@@ -1,3 +1,4 @@
+import ssl
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import replace
 from datetime import timedelta
@@ -352,6 +353,7 @@ class RecordingDial(httpcore.AsyncNetworkBackend):
 
     def __init__(self) -> None:
         self.dialled: list[tuple[str, int]] = []
+        self.tls_names: list[str | None] = []
         self._real = httpcore.AnyIOBackend()
 
     async def connect_tcp(
@@ -365,7 +367,7 @@ class RecordingDial(httpcore.AsyncNetworkBackend):
         self.dialled.append((host, port))
         if not ip_address(host).is_loopback:
             raise httpcore.ConnectError(f"the tests do not connect to {host}")
-        return await self._real.connect_tcp(host, port, timeout, local_address, socket_options)
+        return RecordingStream(await self._real.connect_tcp(host, port, timeout, local_address, socket_options), self)
 
     async def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
@@ -374,6 +376,31 @@ class RecordingDial(httpcore.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await self._real.sleep(seconds)
+
+
+class RecordingStream(httpcore.AsyncNetworkStream):
+    """A real connection that records the name each TLS handshake presents (SNI, certificate check)."""
+
+    def __init__(self, stream: httpcore.AsyncNetworkStream, dial: RecordingDial) -> None:
+        self._stream, self._dial = stream, dial
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._stream.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._stream.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+    async def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        self._dial.tls_names.append(server_hostname)
+        return await self._stream.start_tls(ssl_context, server_hostname, timeout)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
 
 
 class HostileDns:
@@ -458,6 +485,27 @@ async def test_the_host_header_and_pool_keep_the_name_while_the_dial_uses_the_ad
 
     assert reply.body["headers"]["host"] == f"api.levqor.test:{target_server.port}"
     assert dial.dialled == [("127.0.0.1", target_server.port)]
+
+
+async def test_tls_is_started_for_the_name_on_a_connection_to_the_checked_address(
+    target_server: TargetServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy = activities.network.is_forbidden_address
+    monkeypatch.setattr(
+        activities.network,
+        "is_forbidden_address",
+        lambda address: address != IPv4Address("127.0.0.1") and policy(address),
+    )
+    dns = HostileDns({"api.levqor.test": [["127.0.0.1"]]})
+    dial = RecordingDial()
+
+    async with build_http_client(dial) as client:
+        http = HttpActivities(client, allow_private=False, max_response_bytes=4096, max_redirects=3, resolver=dns)
+        with pytest.raises(ApplicationError):  # the fake speaks plain HTTP, so the handshake fails
+            await ActivityEnvironment().run(http.call, make_call(f"https://api.levqor.test:{target_server.port}/echo"))
+
+    assert dial.dialled == [("127.0.0.1", target_server.port)]
+    assert dial.tls_names == ["api.levqor.test"]
 
 
 async def test_a_connection_for_a_host_nobody_checked_is_refused(target_server: TargetServer) -> None:
