@@ -48,13 +48,13 @@ def check_signature(
     timestamp: str | None,
     delivery_id: str | None,
     settings: Settings,
-) -> None:
-    """Passes unsigned hooks. A signed hook's delivery must carry its timestamp and the MAC of
+) -> str | None:
+    """Passes unsigned hooks (None). A signed hook's delivery must carry its timestamp and the MAC of
     `signed_content` under the hook's signing secret (401 `bad_signature`), and its timestamp must be within
     WEBHOOK_SIGNATURE_TOLERANCE_S of now either way (401 `stale_signature`: a replay of an old delivery);
-    503 when the secret cannot be opened."""
+    503 when the secret cannot be opened. Returns the verified MAC (hex)."""
     if hook.signing_secret is None:
-        return
+        return None
     try:
         secret = signing_box(settings).open(hook.signing_secret)
     except ValueError:
@@ -72,6 +72,7 @@ def check_signature(
     if abs(time.time() - int(timestamp)) > tolerance:
         message = f"The delivery was signed more than {tolerance} s from now: a replay, or a clock that is off"
         raise ApiError(401, "stale_signature", message, field=TIMESTAMP_HEADER)
+    return mac.hexdigest()
 
 
 async def deliver(

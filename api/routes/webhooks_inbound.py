@@ -3,7 +3,8 @@
 The URL token is the credential (no Authorization header). A signed hook also needs
 `X-Levqor-Timestamp: <unix seconds>` and `X-Levqor-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`
 (`"<timestamp>.<delivery id>.<raw body>"` when the delivery sends an Idempotency-Key or X-Delivery-Id); a delivery
-signed more than 5 minutes from now is refused, so a captured one cannot be replayed later.
+signed more than 5 minutes from now is refused, so a captured one cannot be replayed later, and a signed delivery
+without an id is deduplicated by its signature, so a replay within those minutes starts no second run.
 """
 
 import json
@@ -41,7 +42,9 @@ async def receive_hook(
     raw = await body.read()
     key, key_field = (idempotency_key, "idempotency-key") if idempotency_key else (x_delivery_id, "x-delivery-id")
     headers = request.headers
-    check_signature(hook, raw, headers.get(SIGNATURE_HEADER), headers.get(TIMESTAMP_HEADER), key, settings)
+    mac = check_signature(hook, raw, headers.get(SIGNATURE_HEADER), headers.get(TIMESTAMP_HEADER), key, settings)
+    if key is None and mac is not None:  # a replay within the tolerance finds the run its original started
+        key, key_field = f"signed:{mac}", SIGNATURE_HEADER
     answer = await deliver(engine, temporal, settings, usage, hook, _json_object(raw), key, key_field)
     if isinstance(answer, HookFinished):
         response.status_code = status.HTTP_200_OK

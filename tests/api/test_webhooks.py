@@ -183,6 +183,8 @@ def test_a_replayed_or_reframed_signed_delivery_is_refused_and_starts_nothing(ap
     id_dropped = api.post(hook["url"], content=body, headers=fresh)
     by_key = api.post(hook["url"], content=body, headers={**fresh, "Idempotency-Key": "d-2", "X-Delivery-Id": "x"})
     by_delivery_id = api.post(hook["url"], content=body, headers={**fresh, "X-Delivery-Id": "d-2"})
+    no_id = sign(secret, body)
+    unlabelled, replayed_at_once = (api.post(hook["url"], content=body, headers=no_id) for _ in range(2))
 
     for stale in (replayed, from_the_future):
         assert (stale.status_code, stale.json()["code"]) == (401, "stale_signature")
@@ -191,7 +193,9 @@ def test_a_replayed_or_reframed_signed_delivery_is_refused_and_starts_nothing(ap
         assert (forged.status_code, forged.json()["code"]) == (401, "bad_signature")
     assert by_key.status_code == 202 and by_delivery_id.status_code == 202, by_delivery_id.text
     assert by_key.json()["run_id"] == by_delivery_id.json()["run_id"]  # one delivery id, one run
-    assert listed_runs(api, tenant, workflow_id) == {by_key.json()["run_id"]}
+    assert unlabelled.status_code == replayed_at_once.status_code == 202
+    assert unlabelled.json()["run_id"] == replayed_at_once.json()["run_id"]  # one signature, one run
+    assert listed_runs(api, tenant, workflow_id, at_least=2) == {by_key.json()["run_id"], unlabelled.json()["run_id"]}
 
 
 def test_an_oversized_body_is_refused_before_a_run_starts(api: TestClient) -> None:
