@@ -14,14 +14,15 @@ from functools import lru_cache
 from typing import Any, cast
 
 from jinja2 import ChainableUndefined, TemplateSyntaxError, nodes
-from jinja2.sandbox import SandboxedEnvironment
+
+from language.sandbox import BoundedEnvironment, OverBudget, budgeted, checked_value, cost_issues, statement_free
 
 ROOT_NAMES = frozenset({"input", "steps", "vars", "secrets"})
 SECRET_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
 _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(.*)\}\}\s*$", re.DOTALL)
 
 
-class _DataEnvironment(SandboxedEnvironment):
+class _DataEnvironment(BoundedEnvironment):
     """`steps.fetch.body.items` means the JSON key `items`, not the dict method of that name."""
 
     def getattr(self, obj: Any, attribute: str) -> Any:
@@ -35,6 +36,13 @@ _ENV = _DataEnvironment(undefined=ChainableUndefined, autoescape=False)
 
 class ExpressionError(ValueError):
     """An expression or template that does not parse or cannot be evaluated."""
+
+
+class ExpressionTooExpensive(ExpressionError):
+    """An evaluation over the sandbox's bounds (language/sandbox.py): a step error that no retry heals."""
+
+
+STATEMENTS_REFUSED = "`{% ... %}` statements are not allowed in step templates; use `{{ ... }}` expressions"
 
 
 @dataclass(frozen=True)
@@ -100,7 +108,10 @@ def _compiled_expression(source: str) -> Any:
 @lru_cache(maxsize=4096)
 def _compiled_template(source: str) -> Any:
     try:
-        return _ENV.from_string(source)
+        tree = _ENV.parse(source)
+        if not statement_free(tree):
+            raise ExpressionError(STATEMENTS_REFUSED)
+        return _ENV.template_class.from_code(_ENV, _ENV.compile(tree), _ENV.make_globals(None), None)
     except TemplateSyntaxError as err:
         raise ExpressionError(f"template does not parse: {err.message}") from None
 
@@ -108,7 +119,10 @@ def _compiled_template(source: str) -> Any:
 def evaluate(expression: str, scope: dict[str, Any]) -> Any:
     """The value of a bare expression such as `steps.fetch.status == 200`."""
     try:
-        return _plain(_compiled_expression(expression)(**scope))
+        with budgeted():
+            return _plain(checked_value(_compiled_expression(expression)(**scope)))
+    except OverBudget as err:
+        raise ExpressionTooExpensive(f"expression refused: {err}") from None
     except ExpressionError:
         raise
     except Exception as err:  # the sandbox raises SecurityError, TypeError, ZeroDivisionError...
@@ -120,7 +134,10 @@ def render(template: str, scope: dict[str, Any]) -> str:
     if "{" not in template:
         return template
     try:
-        return _compiled_template(template).render(**scope)
+        with budgeted():
+            return _compiled_template(template).render(**scope)
+    except OverBudget as err:
+        raise ExpressionTooExpensive(f"template refused: {err}") from None
     except ExpressionError:
         raise
     except Exception as err:
@@ -155,6 +172,17 @@ def template_references(template: str) -> References:
     except TemplateSyntaxError as err:
         raise ExpressionError(f"template does not parse: {err.message}") from None
     return _references(tree)
+
+
+def bound_issues(text: str, kind: str) -> list[tuple[str, str]]:
+    """(code, message) of what a run would refuse and the validator sees before: statements in a template,
+    literal exponents, repetitions and widths over the sandbox's bounds. Unparsable text has none here."""
+    try:
+        tree = _ENV.parse("{{ " + text + " }}" if kind == "expression" else text)
+    except TemplateSyntaxError:
+        return []
+    found = [] if statement_free(tree) else [("statement_not_allowed", STATEMENTS_REFUSED)]
+    return found + [("expression_too_expensive", message) for message in cost_issues(tree)]
 
 
 def value_references(value: Any) -> References:

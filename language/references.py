@@ -7,7 +7,13 @@ only of a variable an earlier transform sets; `language/flow.py` answers "earlie
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
-from language.expressions import SECRET_NAME, ExpressionError, expression_references, template_references
+from language.expressions import (
+    SECRET_NAME,
+    ExpressionError,
+    bound_issues,
+    expression_references,
+    template_references,
+)
 from language.flow import Flow
 from language.issues import ValidationIssue, error, json_path, member, warning
 from language.steps import (
@@ -87,7 +93,9 @@ def _text_issues(
     except ExpressionError as err:
         message = str(err)
         return [error(path, "expression_syntax", f"{message[:1].upper()}{message[1:]}.")]
-    issues: list[ValidationIssue | None] = [_name_issue(path, name) for name in sorted(found.unknown)]
+    bounds = bound_issues(text, kind)
+    issues: list[ValidationIssue | None] = [error(path, code, f"{m[:1].upper()}{m[1:]}.") for code, m in bounds]
+    issues += [_name_issue(path, name) for name in sorted(found.unknown)]
     issues += [_step_issue(path, name, position, flow) for name in sorted(found.steps)]
     if position is not None:
         issues += [_variable_issue(path, name, position, flow, setters) for name in sorted(found.vars)]

@@ -1,5 +1,6 @@
 """Scans the failure queue, classifies each failure and writes a healing suggestion; in apply mode it
-also re-drives transient failures (at most `max_redrives` per cycle). Dry-run by default: it then
+also re-drives transient failures (at most `max_redrives` per cycle) whose tenant passes admission, leaving
+the others open with the reason. Dry-run by default: it then
 changes nothing but the suggestions. Runs on a platform Temporal Schedule."""
 
 from temporalio import workflow
@@ -32,6 +33,7 @@ CATEGORIES: dict[str, Category] = {
     "SecretNotFound": "auth_4xx",
     "AiNotConfigured": "auth_4xx",
     "ExpressionError": "validation",
+    "ExpressionTooExpensive": "validation",
     "HttpInvalidRequest": "validation",
     "HttpUnexpectedStatus": "validation",
     "EmailInvalidRecipient": "validation",
@@ -68,7 +70,9 @@ class AutoRecovery:
             retry_policy=JOB_RETRY,
         )
         chosen = [a for a in assessments if a.auto_applicable][: params.max_redrives]
-        redriven, errors = [], []
+        redriven: list[str] = []
+        errors: list[str] = []
+        refused: dict[str, str] = {}
         for assessment in chosen:
             try:
                 done = await workflow.execute_activity_method(
@@ -77,7 +81,10 @@ class AutoRecovery:
                     start_to_close_timeout=JOB_TIMEOUT,
                     retry_policy=JOB_RETRY,
                 )
-                redriven.append(done.new_run_id)
+                if done.refused is not None:  # the tenant may not run now (suspended, at a limit, throttled)
+                    refused[done.failure_id] = done.refused
+                else:
+                    redriven.append(done.new_run_id)
             except ActivityError as err:  # one bad entry must not stop the cycle
                 workflow.logger.warning(
                     "re-drive failed", extra={"failure_id": assessment.failure_id, "error": str(err.cause)}
@@ -88,6 +95,7 @@ class AutoRecovery:
             auto_applicable=sum(a.auto_applicable for a in assessments),
             redriven=redriven,
             redrive_errors=errors,
+            refused=refused,
         )
 
 

@@ -38,6 +38,7 @@ NON_RETRYABLE_TYPES = [
     "AiNotConfigured",
     "AiRequestRejected",
     "ExpressionError",
+    "ExpressionTooExpensive",
 ]
 
 

@@ -4,7 +4,9 @@ Pure steps (`log`, `condition`, `transform`) are evaluated inline; short HTTP ca
 activities, everything else with a side effect is a regular activity. Approval gates wait for the
 `decide_step` update (validated: the gate must be waiting and the caller must hold the role), and
 `progress` answers with every step's outcome. The run ends completed, rejected (a gate said no),
-failed (a step failed for good; the workflow fails) or cancelled.
+failed (a step failed for good; the workflow fails), cancelled (with the reason it was given), or refused:
+a schedule's run is admitted by the run itself, as its first step, and one admission turns away ends
+before any step, counted nowhere.
 """
 
 import asyncio
@@ -45,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from orchestrator.retries import STORE_TIMEOUT, retry_for
     from orchestrator.search_attributes import RUN_STATUS
+    from rules.admission import CALLER_ADMITTED, uses_ai
     from rules.usage import ADMITTED_TRIGGERS
     from schemas.runs import (
         RUN_WORKFLOW_PREFIX,
@@ -53,11 +56,13 @@ with workflow.unsafe.imports_passed_through():
         FailureReport,
         HttpCall,
         PendingApproval,
+        Refusal,
         RetryDefaults,
         RunInput,
         RunProgress,
         RunResult,
         RunStatus,
+        ScheduledAdmission,
         StepDecision,
         StepError,
         StepOutcome,
@@ -72,6 +77,9 @@ EMAIL_STEP_TIMEOUT = timedelta(seconds=60)
 AI_STEP_TIMEOUT = timedelta(seconds=120)
 RECORD_FAILURE_PATCH = "record-failure-in-queue"
 COUNT_RUN_PATCH = "count-unadmitted-run"
+# Since this patch every run is admitted and counted once before its first step: by its caller (API, webhook,
+# re-drives) or, for a schedule's run, by the run's own admission check; none counts itself at the end.
+ADMIT_RUN_PATCH = "admit-every-run"
 # Not STORE_RETRY: a run's failure record and its count must not be lost to a database outage, yet the
 # run must end some day: attempts spread out to 5 minutes apart, for at most a day.
 RECORD_GIVE_UP = timedelta(days=1)
@@ -103,10 +111,14 @@ class UserWorkflowRun:
         self._vars: dict[str, Any] = {}
         self._decisions: dict[str, StepDecision] = {}
         self._error: StepError | None = None
+        self._counted = False
 
     @workflow.run
     async def run(self, params: RunInput) -> RunResult:
         try:
+            refusal = await self._admit()
+            if refusal is not None:
+                return self._refuse(refusal)
             await self._walk()
         except StepFailed as failure:
             self._error = failure.error
@@ -121,7 +133,11 @@ class UserWorkflowRun:
                 non_retryable=True,
             ) from None
         except asyncio.CancelledError:
-            self._mark_current("cancelled", StepError(type="Cancelled", message="run was cancelled"))
+            reason = workflow.cancellation_reason()
+            self._error = StepError(
+                type="Cancelled", message=f"run was cancelled: {reason}" if reason else "run was cancelled"
+            )
+            self._mark_current("cancelled", self._error)
             self._set_status("cancelled")
             raise
         if self._status == "running":
@@ -182,11 +198,43 @@ class UserWorkflowRun:
             retry_policy=RECORD_RETRY,
         )
 
-    async def _count_unadmitted_run(self) -> None:
-        """Counts this run's start when the API did not admit (and count) it: schedules, re-drives. A local
-        activity: no extra round trip to the server. Steps and AI credits are metered by the worker."""
+    async def _admit(self) -> Refusal | None:
+        """A schedule's run passes the same admission as an API start, as a local activity (no extra round
+        trip to the server) that also counts it; the refusal when the tenant may not run now. Runs that
+        started before ADMIT_RUN_PATCH were not admitted and count themselves at the end."""
         params = self._params
-        if params.trigger in ADMITTED_TRIGGERS or not workflow.patched(COUNT_RUN_PATCH):
+        if params.trigger in ADMITTED_TRIGGERS:  # the API admitted and counted it: no patch marker on the hot path
+            return None
+        if not workflow.patched(ADMIT_RUN_PATCH):
+            return None
+        self._counted = True
+        if params.trigger in CALLER_ADMITTED:
+            return None
+        decision = await workflow.execute_local_activity_method(
+            UsageActivities.admit_scheduled_run,
+            ScheduledAdmission(
+                tenant_id=params.tenant_id,
+                run_id=params.run_id,
+                workflow_id=workflow.info().workflow_id,
+                uses_ai=uses_ai(self._definition),
+            ),
+            start_to_close_timeout=STORE_TIMEOUT,
+            schedule_to_close_timeout=RECORD_GIVE_UP,
+            retry_policy=RECORD_RETRY,
+        )
+        return decision.refusal
+
+    def _refuse(self, refusal: Refusal) -> RunResult:
+        """Ends the run before its first step: no usage, no failure-queue entry."""
+        self._error = StepError(type=refusal.code, message=refusal.message)
+        self._set_status("refused")
+        return RunResult(run_id=self._params.run_id, status=self._status, steps=[], vars={})
+
+    async def _count_unadmitted_run(self) -> None:
+        """Counts the start of a run that began before ADMIT_RUN_PATCH and that the API did not admit (and
+        count): schedules, re-drives. A local activity. Steps and AI credits are metered by the worker."""
+        params = self._params
+        if self._counted or params.trigger in ADMITTED_TRIGGERS or not workflow.patched(COUNT_RUN_PATCH):
             return
         await workflow.execute_local_activity_method(
             UsageActivities.record_usage,
@@ -201,7 +249,8 @@ class UserWorkflowRun:
         try:
             return await self._dispatch(step, outcome)
         except ExpressionError as err:
-            failure = StepFailed(StepError(type="ExpressionError", message=str(err)), 1)
+            # ExpressionError, or ExpressionTooExpensive over the sandbox's bounds: neither heals by retrying.
+            failure = StepFailed(StepError(type=type(err).__name__, message=str(err)), 1)
         except (ActivityError, ApplicationError, TemporalTimeoutError) as err:
             # Regular activities fail with ActivityError; local ones with the activity's own error.
             if isinstance(err, CancelledError) or isinstance(err.cause, CancelledError):
