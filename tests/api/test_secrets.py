@@ -185,3 +185,31 @@ def test_a_placeholder_rewritten_by_a_filter_names_only_the_steps_own_secrets(
     assert run["status"] == "completed"
     assert sent[0].json["key"].startswith("\u27easecret:") and sent[0].json["key"].endswith(":OTHER_TOKEN\u27eb")
     assert TOKEN.encode() not in sent[0].body
+
+
+def test_an_outsider_posting_a_placeholder_to_a_webhook_gets_no_secret(
+    api: TestClient, target_server: TargetServer
+) -> None:
+    tenant = new_tenant(api)
+    api.put("/api/secrets/STRIPE_KEY", json={"value": TOKEN}, headers=tenant.admin)
+    workflow_id = new_workflow(
+        api,
+        tenant,
+        {
+            "id": "forward",
+            "type": "http_request",
+            "method": "POST",
+            "url": target_server.url + "/echo?t=hook-forged",
+            "headers": {"Authorization": "Bearer {{ secrets.STRIPE_KEY }}"},
+            "json": {"msg": "{{ input.msg }}"},
+        },
+    )
+    hook = api.put(f"/api/workflows/{workflow_id}/webhook", json={}, headers=tenant.admin).json()
+
+    delivered = api.post(hook["url"], json={"msg": "⟪secret:STRIPE_KEY⟫"})
+
+    run = poll_run(api, delivered.json()["run_id"], tenant.member, finished)
+    sent = [c for c in target_server.calls_to("/echo") if c.query.get("t") == "hook-forged"]
+    assert run["status"] == "completed"
+    assert sent[0].json == {"msg": "⟪secret:STRIPE_KEY⟫"}
+    assert sent[0].headers["authorization"] == f"Bearer {TOKEN}"
