@@ -1,4 +1,5 @@
-"""AutoRecovery's side effects: reading the failure queue, writing assessments, re-driving runs."""
+"""AutoRecovery's side effects: reading the failure queue, writing assessments, re-driving runs. A re-drive
+passes the same admission as every start (core/admission.py, rules/admission.py), run reserved included."""
 
 import asyncio
 from typing import Any, Protocol
@@ -8,6 +9,8 @@ from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from core.admission import admit_tenant, release_run
+from rules.admission import concurrency_refusal, stored_uses_ai
 from schemas.recovery import (
     Assessments,
     AutoRecoveryInput,
@@ -16,8 +19,8 @@ from schemas.recovery import (
     Redriven,
     RedriveRequest,
 )
-from schemas.runs import RetryDefaults
-from schemas.tables import FailureEntry, WorkflowVersionRow
+from schemas.runs import Refusal, RetryDefaults
+from schemas.tables import AuditEntry, FailureEntry, WorkflowVersionRow
 
 SCAN_LIMIT = 500
 
@@ -27,7 +30,9 @@ class RunControl(Protocol):
 
     async def redrive(
         self, run_id: str, definition: dict[str, Any], retry_defaults: RetryDefaults, trigger: str
-    ) -> str | None: ...
+    ) -> tuple[str, bool] | None: ...
+
+    async def count_running_runs(self, tenant_id: str, excluding: str | None = None) -> int: ...
 
 
 class RecoveryActivities:
@@ -63,13 +68,40 @@ class RecoveryActivities:
 
     @activity.defn(name="redrive_failure")
     async def redrive_failure(self, request: RedriveRequest) -> Redriven:
-        """Starts the resumed run (at most once per failed run) and marks the entry re-driven."""
+        """Starts the resumed run (at most once per failed run) and marks the entry re-driven, if the tenant
+        may run now; otherwise leaves the entry open and audits why (`refused` holds the code)."""
         entry, definition = await asyncio.to_thread(self._entry_and_definition, request.failure_id)
-        new_run_id = await self._runs.redrive(entry.run_id, definition, request.retry_defaults, "auto_recovery")
-        if new_run_id is None:
-            raise ApplicationError(f"run {entry.run_id} no longer exists", type="RunGone", non_retryable=True)
+        gate = await asyncio.to_thread(admit_tenant, self._engine, entry.tenant_id, stored_uses_ai(definition))
+        refusal, started = gate.refusal, False
+        try:
+            if refusal is None and gate.max_concurrent_runs is not None:
+                running = await self._runs.count_running_runs(entry.tenant_id)
+                refusal = concurrency_refusal(gate.max_concurrent_runs, running)
+            if refusal is not None:
+                await asyncio.to_thread(self._record_refusal, entry, refusal)
+                return Redriven(failure_id=entry.id, refused=refusal.code)
+            redriven = await self._runs.redrive(entry.run_id, definition, request.retry_defaults, "auto_recovery")
+            if redriven is None:
+                raise ApplicationError(f"run {entry.run_id} no longer exists", type="RunGone", non_retryable=True)
+            new_run_id, started = redriven
+        finally:
+            if gate.reserved_in is not None and not started:
+                await asyncio.to_thread(release_run, self._engine, entry.tenant_id, gate.reserved_in)
         await asyncio.to_thread(self._mark_redriven, entry.id, new_run_id)
         return Redriven(failure_id=entry.id, new_run_id=new_run_id)
+
+    def _record_refusal(self, entry: FailureEntry, refusal: Refusal) -> None:
+        with Session(self._engine) as session:
+            session.add(
+                AuditEntry(
+                    tenant_id=entry.tenant_id,
+                    actor="auto_recovery",
+                    action="failure.redrive_refused",
+                    detail={"failure_id": entry.id, "run_id": entry.run_id, "code": refusal.code},
+                )
+            )
+            session.commit()
+        activity.logger.info("re-drive refused", extra={"failure_id": entry.id, "code": refusal.code})
 
     def _entry_and_definition(self, failure_id: str) -> tuple[FailureEntry, dict[str, Any]]:
         with Session(self._engine) as session:

@@ -18,7 +18,7 @@ from schemas.tables import (
     WorkflowDefinitionRow,
     WorkflowVersionRow,
 )
-from schemas.tenants import SchedulesPause, StatusRecord, ThrottleRecord
+from schemas.tenants import RunsCancel, SchedulesPause, StatusRecord, ThrottleRecord
 
 PURGED_NAME = "purged tenant"
 
@@ -27,9 +27,15 @@ class ScheduleControl(Protocol):
     async def set_schedules_paused(self, tenant_id: str, paused: bool, note: str) -> int: ...
 
 
+class RunCanceller(Protocol):
+    """Cancels a tenant's runs in flight; `starters.runs.TemporalRunControl` is the real one."""
+
+    async def cancel_tenant_runs(self, tenant_id: str, reason: str) -> int: ...
+
+
 class TenantStoreActivities:
-    def __init__(self, engine: Engine, schedules: ScheduleControl) -> None:
-        self._engine, self._schedules = engine, schedules
+    def __init__(self, engine: Engine, schedules: ScheduleControl, runs: RunCanceller | None = None) -> None:
+        self._engine, self._schedules, self._runs = engine, schedules, runs
 
     @activity.defn(name="record_tenant_status")
     def record_status(self, record: StatusRecord) -> None:
@@ -65,6 +71,15 @@ class TenantStoreActivities:
     async def pause_schedules(self, request: SchedulesPause) -> int:
         """Pauses (or resumes) every schedule of the tenant; returns how many changed."""
         return await self._schedules.set_schedules_paused(request.tenant_id, request.paused, request.note)
+
+    @activity.defn(name="cancel_tenant_runs")
+    async def cancel_runs(self, request: RunsCancel) -> int:
+        """Cancels every run of the tenant in flight; each run records the reason. Returns how many."""
+        if self._runs is None:
+            raise RuntimeError("TenantStoreActivities needs a run canceller to cancel runs")
+        cancelled = await self._runs.cancel_tenant_runs(request.tenant_id, request.reason)
+        activity.logger.info("tenant runs cancelled", extra={"tenant_id": request.tenant_id, "runs": cancelled})
+        return cancelled
 
     @activity.defn(name="purge_tenant")
     def purge_tenant(self, record: StatusRecord) -> None:

@@ -1,5 +1,6 @@
 """What a run start must pass before Temporal sees it: an active tenant, its own definition, a valid
-input, the cost autopilot's throttle and the plan's monthly limits.
+input, the cost autopilot's throttle and the plan's monthly limits. The decisions are rules/admission.py and
+the reservation core/admission.py, which the worker's admission of schedule-fired runs and AutoRecovery share.
 
 Where the plan has limits the run is reserved before the start: increment, then compare the value the
 database answered, so concurrent starts each see a distinct value and at most `limit` pass. The
@@ -8,27 +9,28 @@ is given back when nothing new started (a repeated idempotency key, an outage). 
 plans write nothing on the start path: their runs are counted in the per-process UsageBuffer."""
 
 import json
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 import structlog
 from anyio import to_thread
 from pydantic import BaseModel
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 from temporalio.client import Client, WorkflowHandle
 
+from core.admission import admit_tenant, exhausted, is_limited, release_run, reserve_run
 from core.errors import ApiError
-from core.metering import UsageBuffer, add_usage
+from core.metering import UsageBuffer
 from core.settings import Settings
 from domain.definitions import parsed_version, tenant_definition
 from language.input_schema import cached_input_validator
-from language.steps import AiStep, WorkflowDefinition
-from rules.usage import PLAN_LIMITS, START_LIMITED, limits_for, period_end, period_of
-from schemas.runs import RunInput
-from schemas.tables import Tenant, UsageCounter
+from language.steps import WorkflowDefinition
+from rules.admission import ai_paused_refusal, concurrency_refusal, tenant_refusal, uses_ai
+from rules.usage import PLAN_LIMITS, limits_for
+from schemas.runs import Refusal, RunInput
+from schemas.tables import Tenant
 from schemas.usage import Metric
-from starters.runs import new_run_id, start_run, started_now
+from starters.runs import count_running_runs, new_run_id, start_run, started_now
 
 MAX_INPUT_BYTES = 256 * 1024  # a run's input travels in its Temporal payload (capped at 2 MiB)
 Limits = dict[str, dict[Metric, int | None]]
@@ -103,83 +105,94 @@ def admit(
         ai_paused=tenant.ai_paused,
     )
     plan = limits_for(tenant.plan, limits)
-    if any(plan[metric] is not None for metric in START_LIMITED):
+    if is_limited(plan):
         with Session(engine) as session:
-            admitted.reserved_in = _reserve(session, tenant_id, plan)
+            period, refusal = reserve_run(session, tenant_id, plan)
+            if refusal is not None:
+                raise refused(refusal)
+            admitted.reserved_in = period
             session.commit()
     return admitted
 
 
-def _reserve(session: Session, tenant_id: str, plan: dict[Metric, int | None]) -> str:
-    """Counts the run, or answers 429 (rolling the count back) when a monthly limit is used up."""
-    period = period_of(datetime.now(UTC))
-    counters = select(UsageCounter.metric, UsageCounter.value).where(
-        UsageCounter.tenant_id == tenant_id, UsageCounter.period == period
-    )
-    used: dict[str, int] = dict(session.exec(counters).all())
-    used["runs"] = add_usage(session.connection(), tenant_id, period, "runs", 1)
-    for metric in START_LIMITED:
-        limit, value = plan[metric], used.get(metric, 0)
-        if limit is None:
-            continue
-        if value > limit if metric == "runs" else value >= limit:
-            session.rollback()
-            raise ApiError(
-                429,
-                "usage_limit_reached",
-                f"This plan allows {limit} {metric.replace('_', ' ')} a month; the limit resets at the next period",
-                field="metric",
-                metric=metric,
-                limit=limit,
-                used=min(value, limit),
-                resets_at=period_end(period).isoformat(),
-            )
-    return period
-
-
 def release(engine: Engine, tenant_id: str, period: str) -> None:
     """Gives back a reservation whose start did not start a run."""
-    with engine.begin() as connection:
-        add_usage(connection, tenant_id, period, "runs", -1)
+    release_run(engine, tenant_id, period)
 
 
 async def check_throttle(temporal: Client, admitted: Admission) -> None:
     """429 while the cost autopilot's throttle holds: no new runs with AI steps while AI is paused, and
     no more running runs than the cap. Unthrottled tenants pass without a call."""
-    if admitted.ai_paused and any(isinstance(step, AiStep) for step in admitted.definition.steps):
-        raise ApiError(
-            429,
-            "tenant_throttled",
-            "AI steps are paused for this tenant until the founder lifts the cost throttle",
-            field="definition",
-            reason="ai_paused",
-        )
-    cap = admitted.max_concurrent_runs
-    if cap is None:
-        return
-    running = await temporal.count_workflows(
-        f"WorkflowType = 'UserWorkflowRun' AND TenantId = '{admitted.tenant_id}' AND ExecutionStatus = 'Running'"
+    await _check_throttle(
+        temporal, admitted.tenant_id, admitted.ai_paused, uses_ai(admitted.definition), admitted.max_concurrent_runs
     )
-    if running.count >= cap:
-        raise ApiError(
-            429,
-            "tenant_throttled",
-            f"This tenant may run at most {cap} runs at once until the founder lifts the cost throttle",
-            field="tenant_id",
-            reason="max_concurrent_runs",
-            limit=cap,
-        )
+
+
+async def _check_throttle(temporal: Client, tenant_id: str, ai_paused: bool, ai: bool, cap: int | None) -> None:
+    refusal = ai_paused_refusal(ai_paused, ai)
+    if refusal is None and cap is not None:
+        refusal = concurrency_refusal(cap, await count_running_runs(temporal, tenant_id))
+    if refusal is not None:
+        raise refused(refusal)
+
+
+def refused(refusal: Refusal) -> ApiError:
+    """A refusal of the admission rules as the error the API answers."""
+    return ApiError(refusal.status, refusal.code, refusal.message, field=refusal.field, **refusal.extra)
+
+
+async def check_may_run(engine: Engine, temporal: Client, tenant_id: str, definition: WorkflowDefinition) -> None:
+    """Whether the tenant may run `definition` now, reserving nothing: what creating, resuming, changing
+    and triggering a schedule pass (403 not active, 429 a limit used up or throttled)."""
+    tenant = await to_thread.run_sync(_may_run, engine, tenant_id)
+    await _check_throttle(temporal, tenant_id, tenant.ai_paused, uses_ai(definition), tenant.max_concurrent_runs)
+
+
+def check_active(engine: Engine, tenant_id: str) -> None:
+    """403 unless the tenant is active."""
+    with Session(engine) as session:
+        active_tenant(session, tenant_id)
+
+
+def _may_run(engine: Engine, tenant_id: str) -> Tenant:
+    with Session(engine, expire_on_commit=False) as session:
+        tenant = active_tenant(session, tenant_id)
+        refusal = exhausted(session, tenant)
+    if refusal is not None:
+        raise refused(refusal)
+    return tenant
+
+
+async def start_admitted_redrive(
+    engine: Engine, temporal: Client, settings: Settings, params: RunInput
+) -> WorkflowHandle:
+    """Starts a re-drive through the same gate as every start, with the run reserved (or counted) before
+    the start and given back when the start started nothing (the failed run was re-driven before)."""
+    definition = WorkflowDefinition.model_validate(params.definition)
+    gate = await to_thread.run_sync(admit_tenant, engine, params.tenant_id, uses_ai(definition))
+    if gate.refusal is not None:
+        raise refused(gate.refusal)
+    started = False
+    try:
+        if gate.max_concurrent_runs is not None:
+            running = await count_running_runs(temporal, params.tenant_id)
+            if (refusal := concurrency_refusal(gate.max_concurrent_runs, running)) is not None:
+                raise refused(refusal)
+        handle = await start_run(temporal, params, settings.task_queue, eager=settings.api_embedded_worker)
+        started = started_now(handle)
+    finally:
+        if gate.reserved_in is not None and not started:
+            await to_thread.run_sync(release_run, engine, params.tenant_id, gate.reserved_in)
+    return handle
 
 
 def active_tenant(session: Session, tenant_id: str | None) -> Tenant:
     """The tenant, which must be active to start runs: 403 with the reason otherwise."""
     tenant = session.get(Tenant, tenant_id)
-    if tenant is None:
-        raise ApiError(404, "tenant_not_found", "No tenant with this id", field="tenant_id")
-    if tenant.status != "active":
-        raise ApiError(
-            403, f"tenant_{tenant.status}", f"This tenant is {tenant.status}; it cannot start runs", field="tenant_id"
-        )
+    refusal = tenant_refusal(tenant.status if tenant else None)
+    if refusal is not None:
+        raise refused(refusal)
+    assert tenant is not None  # tenant_refusal refuses a missing tenant
     return tenant
 
 

@@ -9,13 +9,14 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from core.errors import ApiError
 from core.settings import Settings
+from domain.admission import start_admitted_redrive
 from domain.runs import VisibleRun
 from language.steps import WorkflowDefinition
 from orchestrator.user_run import UserWorkflowRun
 from schemas.failures import FailurePublic, HealingSuggestion
 from schemas.runs import RunAccepted
 from schemas.tables import FailureEntry, WorkflowVersionRow
-from starters.runs import redrive_input, start_run
+from starters.runs import redrive_input
 
 
 def list_failures(
@@ -60,13 +61,14 @@ def healing_plan(session: Session, tenant_id: str | None, limit: int) -> list[He
 
 async def redrive_failed_run(engine: Engine, temporal: Client, settings: Settings, run: VisibleRun) -> RunAccepted:
     """Starts a new run of the failed run's version that resumes at the failed step, reusing the results of
-    the steps that had succeeded; marks its failure-queue entry re-driven. 409 unless the run failed."""
+    the steps that had succeeded; marks its failure-queue entry re-driven. 409 unless the run failed; the
+    re-drive passes admission like every start (403 tenant not active, 429 limit used up or throttled)."""
     if run.description.status != WorkflowExecutionStatus.FAILED:
         raise ApiError(409, "run_not_failed", "Only a failed run can be retried", field="run_id")
     failed = await run.handle.query(UserWorkflowRun.progress)
     definition = await to_thread.run_sync(_version, engine, failed.definition_id, failed.version)
     params = redrive_input(failed, definition.model_dump(mode="json"), settings.retry_defaults())
-    new_run = await start_run(temporal, params, settings.task_queue, eager=settings.api_embedded_worker)
+    new_run = await start_admitted_redrive(engine, temporal, settings, params)
     await to_thread.run_sync(_mark_redriven, engine, run.run_id, params.run_id)
     return RunAccepted(
         run_id=params.run_id, workflow_id=new_run.id, definition_id=params.definition_id, version=params.version

@@ -1,5 +1,8 @@
 """Tenant schedules: creating one through the same gate as every start, finding, listing, changing,
-deleting and triggering them. Temporal Schedules hold them; nothing is stored in the database."""
+deleting and triggering them. Temporal Schedules hold them; nothing is stored in the database.
+
+Creating, resuming, changing and triggering a schedule pass admission (nothing reserved: each fired run
+is admitted again as its first step), so a tenant that may not run cannot set runs going this way."""
 
 import re
 from collections.abc import Awaitable
@@ -12,11 +15,12 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from core.errors import ApiError
 from core.settings import Settings
-from domain.admission import check_input, latest_definition
+from domain.admission import check_active, check_input, check_may_run, latest_definition
 from language.steps import WorkflowDefinition
 from schemas.runs import RunInput
 from schemas.schedules import ScheduleCreate, SchedulePublic, ScheduleUpdate
 from starters import schedules
+from starters.runs import LIFECYCLE_PAUSE
 from starters.schedules import new_schedule_id
 
 DEFINITION_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
@@ -27,11 +31,13 @@ async def create_schedule(
     engine: Engine, temporal: Client, settings: Settings, workflow_id: str, tenant_id: str, body: ScheduleCreate
 ) -> SchedulePublic:
     """Runs the definition's latest version on the body's timing. The definition must be the tenant's
-    (404) and the tenant active (403); the input is checked as every start checks it."""
+    (404) and the tenant allowed to run it now (403, 429); the input is checked as every start checks it."""
     if (body.cron is None) == (body.interval_s is None):
         raise ApiError(422, "invalid_schedule", "Give exactly one of cron and interval_s", field="body.cron")
+    _check_note(body.note)
     definition_id, version, definition = await to_thread.run_sync(latest_definition, engine, workflow_id, tenant_id)
     check_input(definition, body.input)
+    await check_may_run(engine, temporal, tenant_id, definition)
     params = RunInput(
         run_id="",
         trigger="schedule",
@@ -81,16 +87,23 @@ async def visible_schedule(temporal: Client, schedule_id: str, tenant_id: str | 
     return description
 
 
-async def change_schedule(temporal: Client, schedule_id: str, tenant_id: str, change: ScheduleUpdate) -> SchedulePublic:
+async def change_schedule(
+    engine: Engine, temporal: Client, schedule_id: str, tenant_id: str, change: ScheduleUpdate
+) -> SchedulePublic:
     """Pauses or resumes (with a note), or changes the timing, zone, input or overlap policy of the tenant's
-    schedule; a new input is checked against the version the schedule runs."""
+    schedule; a new input is checked against the version the schedule runs. Anything but pausing passes
+    admission; pausing needs only an active tenant."""
     if change.cron is not None and change.interval_s is not None:
         raise ApiError(422, "invalid_schedule", "Give at most one of cron and interval_s", field="body.cron")
+    _check_note(change.note)
     current = await visible_schedule(temporal, schedule_id, tenant_id)
+    definition = WorkflowDefinition.model_validate((await schedules.scheduled_input(current)).definition)
     if change.input is not None:
-        check_input(
-            WorkflowDefinition.model_validate((await schedules.scheduled_input(current)).definition), change.input
-        )
+        check_input(definition, change.input)
+    if change.paused is True and change.model_fields_set <= {"paused", "note"}:
+        await to_thread.run_sync(check_active, engine, tenant_id)
+    else:
+        await check_may_run(engine, temporal, tenant_id, definition)
     try:
         await schedules.update_schedule(temporal, schedule_id, change)
     except RPCError as err:
@@ -103,9 +116,18 @@ async def delete_schedule(temporal: Client, schedule_id: str) -> None:
     await _not_found_as_404(temporal.get_schedule_handle(schedule_id).delete())
 
 
-async def trigger_schedule(temporal: Client, schedule_id: str) -> None:
-    """Fires once now, even while paused; the overlap policy still applies to a run in progress."""
-    await _not_found_as_404(temporal.get_schedule_handle(schedule_id).trigger())
+async def trigger_schedule(engine: Engine, temporal: Client, schedule: ScheduleDescription, tenant_id: str) -> None:
+    """Fires once now, even while paused, if the tenant may run now; the overlap policy still applies to a run
+    in progress."""
+    definition = WorkflowDefinition.model_validate((await schedules.scheduled_input(schedule)).definition)
+    await check_may_run(engine, temporal, tenant_id, definition)
+    await _not_found_as_404(temporal.get_schedule_handle(schedule.id).trigger())
+
+
+def _check_note(note: str | None) -> None:
+    """The platform's pause note is the platform's: resuming a tenant unpauses the schedules that carry it."""
+    if note is not None and note.startswith(LIFECYCLE_PAUSE):
+        raise ApiError(422, "invalid_note", "This note is reserved for the platform's own pauses", field="body.note")
 
 
 async def _not_found_as_404(call: Awaitable[Any]) -> None:

@@ -4,8 +4,9 @@ grace period), → purged (personal data erased; terminal).
 Transitions arrive as the `change` update, whose validator refuses an illegal one with the current
 state. The cost autopilot caps a tenant with the `throttle` update; the founder lifts it with
 `lift_throttle`; both are mirrored to the row and audited. Every transition is mirrored to the tenant row (the API checks it on each run start) and
-pauses or resumes the tenant's schedules. A durable timer purges a deleted tenant when the grace
-period ends. The history is kept bounded with continue-as-new.
+pauses or resumes the tenant's schedules (resuming only those it paused); suspending and deleting also
+cancel the tenant's runs in flight. A durable timer purges a deleted tenant when the grace period ends.
+The history is kept bounded with continue-as-new.
 """
 
 from collections.abc import Callable
@@ -21,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.tenants import (
         LEGAL,
         LifecycleInput,
+        RunsCancel,
         SchedulesPause,
         StatusRecord,
         TenantChange,
@@ -33,6 +35,9 @@ with workflow.unsafe.imports_passed_through():
     )
 
 PAUSES = {"active": False, "suspended": True, "deleted": True, "purged": True}
+# Statuses in which no run of the tenant may go on: the move cancels those in flight.
+STOPS_RUNS = frozenset({"suspended", "deleted"})
+CANCEL_RUNS_PATCH = "cancel-runs-on-suspend"
 
 
 @workflow.defn
@@ -130,6 +135,10 @@ class TenantLifecycle:
             TenantStoreActivities.pause_schedules,
             SchedulesPause(tenant_id=state.tenant_id, paused=PAUSES[target], note=f"tenant {target}"),
         )
+        if target in STOPS_RUNS and workflow.patched(CANCEL_RUNS_PATCH):
+            await self._store(
+                TenantStoreActivities.cancel_runs, RunsCancel(tenant_id=state.tenant_id, reason=f"tenant {target}")
+            )
         if target == "purged":
             await self._store(
                 TenantStoreActivities.purge_tenant, StatusRecord(tenant_id=state.tenant_id, status=target)

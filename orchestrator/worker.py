@@ -91,7 +91,7 @@ def build_activities(settings: Settings, engine: Engine, control: TemporalRunCon
     )
     stripe_client = build_stripe_client(_plain(settings.stripe_api_key), settings.stripe_api_base)
     return [
-        *_run_steps(settings, engine, box, email),
+        *_run_steps(settings, engine, control, box, email),
         *_tenants(engine, control),
         *_platform_jobs(engine, control),
         *_compliance(settings, engine, control, box, email),
@@ -100,8 +100,10 @@ def build_activities(settings: Settings, engine: Engine, control: TemporalRunCon
     ]
 
 
-def _run_steps(settings: Settings, engine: Engine, box: SecretBox | None, email: EmailActivities) -> list[Activity]:
-    """What a tenant's run calls: its side-effecting steps, its failure record and its usage count."""
+def _run_steps(
+    settings: Settings, engine: Engine, control: TemporalRunControl, box: SecretBox | None, email: EmailActivities
+) -> list[Activity]:
+    """What a tenant's run calls: its side-effecting steps, its failure record, its admission and usage count."""
     http = HttpActivities(
         build_http_client(),
         allow_private=settings.levqor_http_allow_private,
@@ -110,17 +112,26 @@ def _run_steps(settings: Settings, engine: Engine, box: SecretBox | None, email:
         secrets=SecretStore(engine, box),
     )
     ai = AiActivities(build_ai_client(_plain(settings.openai_api_key), settings.openai_base_url))
-    store, usage = RunStoreActivities(engine), UsageActivities(engine)
-    return [http.call, email.send_email, ai.complete, store.record_failure, usage.record_usage]
+    store, usage = RunStoreActivities(engine), UsageActivities(engine, control)
+    return [
+        http.call,
+        email.send_email,
+        ai.complete,
+        store.record_failure,
+        usage.record_usage,
+        usage.admit_scheduled_run,
+    ]
 
 
 def _tenants(engine: Engine, control: TemporalRunControl) -> list[Activity]:
     """A tenant's lifecycle and its data-subject requests."""
-    tenants, data_requests = TenantStoreActivities(engine, control), DataRequestActivities(engine, control)
+    tenants = TenantStoreActivities(engine, control, control)
+    data_requests = DataRequestActivities(engine, control)
     return [
         tenants.record_status,
         tenants.record_throttle,
         tenants.pause_schedules,
+        tenants.cancel_runs,
         tenants.purge_tenant,
         data_requests.write_export,
         data_requests.mark_failed,

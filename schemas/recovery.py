@@ -48,7 +48,9 @@ class RedriveRequest(BaseModel):
 
 class Redriven(BaseModel):
     failure_id: str
-    new_run_id: str
+    new_run_id: str = ""
+    refused: str | None = None
+    """Admission's code when the tenant may not run now: nothing started, the entry stays open."""
 
 
 class AutoRecoveryResult(BaseModel):
@@ -56,3 +58,5 @@ class AutoRecoveryResult(BaseModel):
     auto_applicable: int
     redriven: list[str]
     redrive_errors: list[str]
+    refused: dict[str, str] = Field(default_factory=dict)
+    """Failures left open because their tenant may not run now, with admission's code."""

@@ -8,7 +8,8 @@ from pydantic import BaseModel, Field
 
 from schemas.api import StrictBody
 
-RunStatus = Literal["running", "waiting_approval", "completed", "failed", "rejected", "cancelled"]
+# `refused`: a schedule-fired run that admission turned away before its first step (counted nowhere).
+RunStatus = Literal["running", "waiting_approval", "completed", "failed", "rejected", "cancelled", "refused"]
 StepStatus = Literal["running", "waiting", "succeeded", "failed", "cancelled", "approved", "rejected"]
 DeciderRole = Literal["member", "tenant_admin", "founder"]
 # A run's workflow id is this prefix and its run id; the workflow and its callers both read one from the other.
@@ -42,6 +43,29 @@ class RunInput(BaseModel):
     retry_defaults: RetryDefaults = Field(default_factory=RetryDefaults)
     trigger: Literal["api", "schedule", "webhook", "redrive", "auto_recovery"] = "api"
     resume: "ResumePoint | None" = None
+
+
+class Refusal(BaseModel):
+    """Why admission turns a start away: the API answers it as an error, a scheduled run ends `refused`."""
+
+    status: int
+    code: str
+    message: str
+    field: str
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class ScheduledAdmission(BaseModel):
+    """What the admission check of a schedule-fired run needs to decide, from the run itself."""
+
+    tenant_id: str
+    run_id: str
+    workflow_id: str
+    uses_ai: bool
+
+
+class AdmissionDecision(BaseModel):
+    refusal: Refusal | None = None
 
 
 class StepError(BaseModel):

@@ -35,6 +35,9 @@ FINGERPRINT = "input_sha256"
 
 
 TRIGGER_MEMO = "trigger"
+# The note of a schedule the tenant's lifecycle paused; resuming the tenant unpauses only schedules with it,
+# never those the tenant paused itself.
+LIFECYCLE_PAUSE = "Paused by the platform: "
 
 
 def run_workflow_id(run_id: str) -> str:
@@ -84,6 +87,15 @@ async def start_run(client: Client, params: RunInput, task_queue: str, eager: bo
         return client.get_workflow_handle_for(UserWorkflowRun.run, run_workflow_id(params.run_id))
 
 
+async def count_running_runs(client: Client, tenant_id: str, excluding: str | None = None) -> int:
+    """The tenant's runs in flight, as visibility counts them; `excluding` a workflow id (the run being
+    admitted, which is itself running)."""
+    query = f"WorkflowType = 'UserWorkflowRun' AND TenantId = '{tenant_id}' AND ExecutionStatus = 'Running'"
+    if excluding is not None:
+        query += f" AND WorkflowId != '{excluding}'"
+    return (await client.count_workflows(query)).count
+
+
 def started_now(handle: WorkflowHandle) -> bool:
     """Whether the start that gave `handle` started a new execution, not found one running (the same
     run id again). The SDK keeps the server's answer on the handle without a public name for it."""
@@ -118,8 +130,9 @@ class TemporalRunControl:
 
     async def redrive(
         self, run_id: str, definition: dict[str, Any], retry_defaults: RetryDefaults, trigger: str
-    ) -> str | None:
-        """The new run's id, or None when the failed run no longer exists."""
+    ) -> tuple[str, bool] | None:
+        """The new run's id and whether this call started it (False: it was re-driven before), or None when
+        the failed run no longer exists."""
         handle = self._client.get_workflow_handle(run_workflow_id(run_id))
         try:
             failed = await handle.query(UserWorkflowRun.progress)
@@ -128,18 +141,41 @@ class TemporalRunControl:
                 return None
             raise
         params = redrive_input(failed, definition, retry_defaults, trigger)
-        await start_run(self._client, params, self._task_queue, eager=False)
-        return params.run_id
+        handle = await start_run(self._client, params, self._task_queue, eager=False)
+        return params.run_id, started_now(handle)
+
+    async def count_running_runs(self, tenant_id: str, excluding: str | None = None) -> int:
+        return await count_running_runs(self._client, tenant_id, excluding)
 
     async def set_schedules_paused(self, tenant_id: str, paused: bool, note: str) -> int:
-        """Pauses or resumes every schedule the tenant owns; returns how many it changed."""
+        """Pauses the tenant's running schedules, marking them as the lifecycle's pauses, or resumes only the
+        schedules so marked (one the tenant paused itself stays paused); returns how many it changed."""
         changed = 0
         async for listed in await self._client.list_schedules(query=f"TenantId = '{tenant_id}'"):
             handle = self._client.get_schedule_handle(listed.id)
-            if (await handle.describe()).schedule.state.paused != paused:
-                await (handle.pause(note=note) if paused else handle.unpause(note=note))
-                changed += 1
+            state = (await handle.describe()).schedule.state
+            if paused and not state.paused:
+                await handle.pause(note=f"{LIFECYCLE_PAUSE}{note}")
+            elif not paused and state.paused and (state.note or "").startswith(LIFECYCLE_PAUSE):
+                await handle.unpause(note=note)
+            else:
+                continue
+            changed += 1
         return changed
+
+    async def cancel_tenant_runs(self, tenant_id: str, reason: str) -> int:
+        """Asks every run of the tenant in flight to stop, with `reason` (the run records it); returns how many."""
+        query = f"WorkflowType = 'UserWorkflowRun' AND TenantId = '{tenant_id}' AND ExecutionStatus = 'Running'"
+        cancelled = 0
+        async for execution in self._client.list_workflows(query):
+            try:
+                await self._client.get_workflow_handle(execution.id, run_id=execution.run_id).cancel(reason=reason)
+            except RPCError as err:
+                if err.status != RPCStatusCode.NOT_FOUND:
+                    raise
+                continue  # it closed since it was listed
+            cancelled += 1
+        return cancelled
 
     async def throttle_tenant(self, tenant_id: str, throttle: Throttle) -> bool:
         """Caps the tenant through its lifecycle; False when the lifecycle refuses (deleted or purged)."""

@@ -48,10 +48,10 @@ async def get_schedule(schedule: OwnedSchedule) -> SchedulePublic:
 
 @router.patch("/schedules/{schedule_id}")
 async def update_schedule(
-    schedule_id: str, body: ScheduleUpdate, tenant: CurrentTenant, temporal: TemporalDep
+    schedule_id: str, body: ScheduleUpdate, tenant: CurrentTenant, engine: EngineDep, temporal: TemporalDep
 ) -> SchedulePublic:
     """Pause or resume (with a note), or change the timing, zone, input or overlap policy."""
-    return await schedules.change_schedule(temporal, schedule_id, tenant.tenant_id, body)
+    return await schedules.change_schedule(engine, temporal, schedule_id, tenant.tenant_id, body)
 
 
 @router.delete("/schedules/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -62,8 +62,8 @@ async def delete_schedule(tenant: CurrentTenant, schedule: OwnedSchedule, tempor
 
 @router.post("/schedules/{schedule_id}/trigger", status_code=status.HTTP_202_ACCEPTED)
 async def trigger_schedule(
-    schedule_id: str, tenant: CurrentTenant, schedule: OwnedSchedule, temporal: TemporalDep
+    schedule_id: str, tenant: CurrentTenant, schedule: OwnedSchedule, engine: EngineDep, temporal: TemporalDep
 ) -> dict[str, str]:
     """Fire once now, even while paused; the overlap policy still applies to a run in progress."""
-    await schedules.trigger_schedule(temporal, schedule.id)
+    await schedules.trigger_schedule(engine, temporal, schedule, tenant.tenant_id)
     return {"schedule_id": schedule_id, "status": "triggered"}

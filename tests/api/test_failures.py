@@ -1,10 +1,20 @@
 """The failure queue and re-drive, through the API against the real dev server and target."""
 
+import time
 import uuid
+from datetime import UTC, datetime
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from temporalio.client import Client
 
+from core.errors import ApiError
+from core.metering import add_usage
 from core.settings import Settings
+from domain.failures import redrive_failed_run
+from domain.runs import visible_run
+from rules.usage import PLAN_LIMITS, period_of
 from tests.api.tenancy import ApiTenant, new_tenant, new_workflow
 from tests.api.waiting import finished, poll_run
 from tests.conftest import founder_headers
@@ -117,3 +127,70 @@ def test_failures_are_walled_off_between_tenants(api: TestClient, target_server:
     assert api.get(f"/api/failures/{entry['id']}", headers=stranger.admin).status_code == 404
     assert api.post(f"/api/runs/{run_id}/retry", headers=stranger.admin).status_code == 404
     assert entry["id"] in {e["id"] for e in failures(api, founder_headers(), "?limit=500")}
+
+
+def test_a_tenant_that_may_not_run_cannot_retry_until_it_may(
+    api: TestClient, engine: Engine, target_server: TargetServer
+) -> None:
+    tenant = new_tenant(api, plan="free")
+    workflow_id = new_workflow(
+        api, tenant, {"id": "call", "type": "http_request", "url": target_server.url + "/status/503"}
+    )
+    failed_id = failing_run(api, tenant, workflow_id)
+    suspend = api.post(f"/api/tenants/{tenant.id}/suspend", json={}, headers=founder_headers())
+    assert suspend.status_code == 200, suspend.text
+
+    while_suspended = api.post(f"/api/runs/{failed_id}/retry", headers=tenant.member)
+    api.post(f"/api/tenants/{tenant.id}/resume", json={}, headers=founder_headers())
+    with engine.begin() as connection:
+        period = period_of(datetime.now(UTC))
+        add_usage(connection, tenant.id, period, "runs", (PLAN_LIMITS["free"]["runs"] or 0) - runs_used(api, tenant))
+    at_limit = api.post(f"/api/runs/{failed_id}/retry", headers=tenant.member)
+
+    assert (while_suspended.status_code, while_suspended.json()["code"]) == (403, "tenant_suspended")
+    assert (at_limit.status_code, at_limit.json()["code"], at_limit.json()["metric"]) == (
+        429,
+        "usage_limit_reached",
+        "runs",
+    )
+    assert runs_used(api, tenant) == PLAN_LIMITS["free"]["runs"]
+    [entry] = failures(api, tenant.member)
+    assert (entry["status"], entry["redriven_run_id"]) == ("open", None)
+
+
+def test_a_retry_is_counted_once_against_the_plan(api: TestClient, target_server: TargetServer) -> None:
+    tenant = new_tenant(api, plan="free")
+    flaky = f"/flaky/count-{uuid.uuid4().hex[:8]}?fail=3"
+    workflow_id = new_workflow(api, tenant, {"id": "ship", "type": "http_request", "url": target_server.url + flaky})
+    failed_id = failing_run(api, tenant, workflow_id)
+
+    retried = api.post(f"/api/runs/{failed_id}/retry", headers=tenant.member)
+    run = poll_run(api, retried.json()["run_id"], tenant.member, finished)
+    again = api.post(f"/api/runs/{failed_id}/retry", headers=tenant.member)
+
+    assert run["status"] == "completed" and again.json()["run_id"] == run["run_id"]
+    time.sleep(0.5)  # a count at the run's end (as before) would have landed by now
+    assert runs_used(api, tenant) == 2
+
+
+def runs_used(api: TestClient, tenant: ApiTenant) -> int:
+    return int(api.get("/api/usage", headers=tenant.member).json()["metrics"]["runs"]["used"])
+
+
+async def test_the_redrive_operation_itself_refuses_a_tenant_that_may_not_run(
+    api: TestClient, client: Client, engine: Engine, settings: Settings, target_server: TargetServer
+) -> None:
+    # The API refuses a suspended tenant's keys before any route runs; the re-drive holds the gate itself.
+    tenant = new_tenant(api)
+    workflow_id = new_workflow(
+        api, tenant, {"id": "call", "type": "http_request", "url": target_server.url + "/status/503"}
+    )
+    failed_id = failing_run(api, tenant, workflow_id)
+    api.post(f"/api/tenants/{tenant.id}/suspend", json={}, headers=founder_headers())
+
+    with pytest.raises(ApiError) as refused:
+        await redrive_failed_run(engine, client, settings, await visible_run(client, failed_id, tenant.id))
+
+    assert (refused.value.status, refused.value.code, refused.value.field) == (403, "tenant_suspended", "tenant_id")
+    [entry] = failures(api, founder_headers(), f"?workflow_id={workflow_id}")
+    assert (entry["status"], entry["redriven_run_id"]) == ("open", None)

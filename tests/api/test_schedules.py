@@ -4,17 +4,25 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from temporalio.client import Client
+from sqlalchemy import Engine
+from sqlmodel import Session
+from temporalio.client import Client, ScheduleActionExecutionStartWorkflow
 
+from core.errors import ApiError
+from core.metering import add_usage
 from core.settings import Settings
+from domain import schedules
 from language.steps import WorkflowDefinition
+from rules.usage import PLAN_LIMITS, period_of
 from schemas.runs import RunInput
-from schemas.schedules import ScheduleTiming, ScheduleUpdate
+from schemas.schedules import ScheduleCreate, ScheduleTiming, ScheduleUpdate
+from schemas.tables import Tenant
+from starters.runs import LIFECYCLE_PAUSE
 from starters.schedules import create_schedule, follow_new_version, new_schedule_id, update_schedule
 from tests.api.tenancy import ApiTenant, new_tenant, new_workflow
 from tests.api.waiting import finished, poll_run
@@ -299,3 +307,160 @@ def test_a_new_definition_version_moves_its_schedules_to_it(api: TestClient) -> 
 
     assert put.status_code == 200
     assert api.get(f"/api/schedules/{created['id']}", headers=tenant.member).json()["version"] == 2
+
+
+def set_runs_used(engine: Engine, tenant_id: str, used: int) -> None:
+    with engine.begin() as connection:
+        add_usage(connection, tenant_id, period_of(datetime.now(UTC)), "runs", used)
+
+
+def runs_used(api: TestClient, tenant: ApiTenant) -> int:
+    return int(api.get("/api/usage", headers=tenant.member).json()["metrics"]["runs"]["used"])
+
+
+@pytest.mark.parametrize(("transition", "code"), [("suspend", "tenant_suspended"), ("delete", "tenant_deleted")])
+def test_a_tenant_that_may_not_run_cannot_create_resume_change_or_trigger_schedules(
+    api: TestClient, transition: str, code: str
+) -> None:
+    tenant = new_tenant(api)
+    workflow_id = new_workflow(api, tenant, DONE)
+    path = f"/api/schedules/{schedule(api, tenant, workflow_id, {**HOURLY, 'paused': True})['id']}"
+    changed = api.post(f"/api/tenants/{tenant.id}/{transition}", json={}, headers=founder_headers())
+    assert changed.status_code == 200, changed.text
+
+    answers = [
+        api.post(f"/api/workflows/{workflow_id}/schedules", json=HOURLY, headers=tenant.member),
+        api.patch(path, json={"paused": False}, headers=tenant.member),
+        api.patch(path, json={"interval_s": 60}, headers=tenant.member),
+        api.post(f"{path}/trigger", headers=tenant.member),
+    ]
+
+    assert [(a.status_code, a.json()["code"]) for a in answers] == [(403, code)] * 4
+    founder_view = api.get(path, headers=founder_headers()).json()
+    assert (founder_view["paused"], founder_view["interval_s"], founder_view["recent_runs"]) == (True, 3600, [])
+
+
+async def test_the_schedule_operations_themselves_refuse_a_tenant_that_may_not_run(
+    api: TestClient, client: Client, engine: Engine, settings: Settings
+) -> None:
+    # The API refuses a suspended tenant's keys before any route runs; the operations hold the gate
+    # themselves, for every other caller (the web app, the CLI).
+    tenant = new_tenant(api)
+    workflow_id = new_workflow(api, tenant, DONE)
+    created = schedule(api, tenant, workflow_id, {**HOURLY, "paused": True})
+    api.post(f"/api/tenants/{tenant.id}/suspend", json={}, headers=founder_headers())
+    description = await client.get_schedule_handle(created["id"]).describe()
+
+    calls = [
+        schedules.create_schedule(engine, client, settings, workflow_id, tenant.id, ScheduleCreate(interval_s=3600)),
+        schedules.change_schedule(engine, client, created["id"], tenant.id, ScheduleUpdate(paused=False)),
+        schedules.trigger_schedule(engine, client, description, tenant.id),
+    ]
+    codes = []
+    for call in calls:
+        with pytest.raises(ApiError) as refused:
+            await call
+        codes.append((refused.value.status, refused.value.code, refused.value.field))
+
+    assert codes == [(403, "tenant_suspended", "tenant_id")] * 3
+    assert (await client.get_schedule_handle(created["id"]).describe()).info.num_actions == 0
+
+
+def test_a_free_tenant_at_its_run_limit_cannot_add_resume_or_trigger_schedules_but_may_pause(
+    api: TestClient, engine: Engine
+) -> None:
+    tenant = new_tenant(api, plan="free")
+    workflow_id = new_workflow(api, tenant, DONE)
+    running, paused = (schedule(api, tenant, workflow_id, {**HOURLY, "paused": p})["id"] for p in (False, True))
+    set_runs_used(engine, tenant.id, PLAN_LIMITS["free"]["runs"] or 0)
+
+    answers = [
+        api.post(f"/api/workflows/{workflow_id}/schedules", json={"interval_s": 60}, headers=tenant.member),
+        api.patch(f"/api/schedules/{paused}", json={"paused": False}, headers=tenant.member),
+        api.post(f"/api/schedules/{paused}/trigger", headers=tenant.member),
+    ]
+    pause = api.patch(f"/api/schedules/{running}", json={"paused": True}, headers=tenant.member)
+
+    assert [(a.status_code, a.json()["code"], a.json()["metric"]) for a in answers] == [
+        (429, "usage_limit_reached", "runs")
+    ] * 3
+    assert pause.status_code == 200 and pause.json()["paused"] is True
+    assert len(api.get(f"/api/workflows/{workflow_id}/schedules", headers=tenant.member).json()) <= 2
+    assert api.get(f"/api/schedules/{paused}", headers=tenant.member).json()["paused"] is True
+
+
+def test_the_platforms_pause_note_is_refused(api: TestClient, owner: tuple[ApiTenant, str]) -> None:
+    tenant, workflow_id = owner
+
+    forged = api.post(
+        f"/api/workflows/{workflow_id}/schedules",
+        json={**HOURLY, "paused": True, "note": f"{LIFECYCLE_PAUSE}tenant suspended"},
+        headers=tenant.member,
+    )
+
+    assert (forged.status_code, forged.json()["code"], forged.json()["field"]) == (422, "invalid_note", "body.note")
+
+
+async def fire(client: Client, schedule_id: str) -> str:
+    """Fires the schedule the way its timer does (not through the API's gate) and answers the run's id."""
+    handle = client.get_schedule_handle(schedule_id)
+    await handle.trigger()
+    fired = await until(handle.describe, lambda d: len(d.info.recent_actions) == 1)
+    action = fired.info.recent_actions[0].action
+    assert isinstance(action, ScheduleActionExecutionStartWorkflow)
+    return action.workflow_id.removeprefix("run-")
+
+
+@pytest.mark.parametrize("cause", ["suspended", "run_limit", "ai_paused"])
+async def test_a_fired_run_of_a_tenant_that_may_not_run_ends_refused_and_counts_nowhere(
+    api: TestClient, client: Client, engine: Engine, cause: str
+) -> None:
+    tenant = new_tenant(api, plan="enterprise" if cause == "ai_paused" else "free")
+    ai_step = {"id": "ask", "type": "ai", "prompt": "hello"}
+    workflow_id = new_workflow(api, tenant, *([ai_step] if cause == "ai_paused" else [DONE]))
+    created = schedule(api, tenant, workflow_id, {**HOURLY, "paused": True})
+    limit = PLAN_LIMITS["free"]["runs"] or 0
+    if cause == "suspended":
+        api.post(f"/api/tenants/{tenant.id}/suspend", json={}, headers=founder_headers())
+    elif cause == "run_limit":
+        set_runs_used(engine, tenant.id, limit)
+    else:
+        with Session(engine) as session:
+            row = session.get_one(Tenant, tenant.id)
+            row.ai_paused = True
+            session.add(row)
+            session.commit()
+    used_before = runs_used(api, tenant) if cause != "suspended" else 0
+
+    run_id = await fire(client, created["id"])
+
+    run = poll_run(api, run_id, founder_headers(), finished)
+    expected = {"suspended": "tenant_suspended", "run_limit": "usage_limit_reached", "ai_paused": "tenant_throttled"}
+    assert (run["status"], run["steps"], run["error"]["type"]) == ("refused", [], expected[cause])
+    refused = poll(
+        api,
+        f"/api/runs?status=refused&workflow_id={workflow_id}",
+        founder_headers(),
+        lambda page: len(page["runs"]) == 1,
+    )
+    assert refused["runs"][0]["run_id"] == run_id
+    assert failures(api, founder_headers(), run_id) == []
+    if cause != "suspended":
+        assert runs_used(api, tenant) == used_before
+
+
+async def test_a_fired_run_is_admitted_and_counted_once(api: TestClient, client: Client) -> None:
+    tenant = new_tenant(api, plan="free")
+    workflow_id = new_workflow(api, tenant, DONE)
+    created = schedule(api, tenant, workflow_id, {**HOURLY, "paused": True})
+
+    run_id = await fire(client, created["id"])
+
+    assert poll_run(api, run_id, tenant.member, finished)["status"] == "completed"
+    assert runs_used(api, tenant) == 1
+    await asyncio.sleep(0.5)  # a second count (at the run's end, as before) would have landed by now
+    assert runs_used(api, tenant) == 1
+
+
+def failures(api: TestClient, headers: dict[str, str], run_id: str) -> list[dict[str, Any]]:
+    return [f for f in api.get("/api/failures", headers=headers).json() if f["run_id"] == run_id]

@@ -2,10 +2,12 @@
 
 import time
 
+import pytest
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
 from tests.api.tenancy import new_tenant, new_workflow
+from tests.api.waiting import finished, poll_run
 from tests.conftest import founder_headers
 
 DONE = {"id": "done", "type": "log", "message": "done"}
@@ -89,3 +91,57 @@ def test_suspension_pauses_the_tenants_schedules_and_resuming_restores_them(api:
     resumed = api.get(f"/api/schedules/{created['id']}", headers=tenant.member).json()
 
     assert paused["paused"] is True and resumed["paused"] is False
+
+
+def schedules_of(api: TestClient, headers: dict[str, str], workflow_id: str, count: int) -> list[dict]:
+    deadline = time.monotonic() + 10
+    while len(found := api.get(f"/api/workflows/{workflow_id}/schedules", headers=headers).json()) < count:
+        assert time.monotonic() < deadline, "schedules never became visible"
+        time.sleep(0.1)
+    return found
+
+
+@pytest.mark.parametrize(("transition", "status"), [("suspend", "suspended"), ("delete", "deleted")])
+def test_suspending_or_deleting_a_tenant_cancels_its_runs_in_flight_with_the_reason(
+    api: TestClient, transition: str, status: str
+) -> None:
+    tenant, bystander = new_tenant(api), new_tenant(api)
+    waits = {"id": "wait", "type": "delay", "seconds": 3600}
+    runs = [
+        api.post(f"/api/workflows/{new_workflow(api, owner, waits)}/runs", json={}, headers=owner.member).json()
+        for owner in (tenant, tenant, bystander)
+    ]
+    for run, owner in zip(runs, (tenant, tenant, bystander), strict=True):
+        poll_run(api, run["run_id"], owner.member, lambda body: body["current_step"] == "wait")
+
+    assert change(api, tenant.id, transition, "unpaid").status_code == 200
+    stopped = [poll_run(api, run["run_id"], founder_headers(), finished) for run in runs[:2]]
+    untouched = api.get(f"/api/runs/{runs[2]['run_id']}", headers=bystander.member).json()
+
+    assert [(r["status"], r["error"]["message"]) for r in stopped] == [
+        ("cancelled", f"run was cancelled: tenant {status}")
+    ] * 2
+    assert [s["status"] for r in stopped for s in r["steps"]] == ["cancelled", "cancelled"]
+    assert (untouched["status"], untouched["closed_at"]) == ("running", None)
+    api.post(f"/api/runs/{runs[2]['run_id']}/cancel", headers=bystander.member)
+
+
+def test_resuming_restores_only_the_schedules_the_lifecycle_paused(api: TestClient) -> None:
+    tenant = new_tenant(api)
+    workflow_id = new_workflow(api, tenant, DONE)
+    body = {"interval_s": 3600}
+    running = api.post(f"/api/workflows/{workflow_id}/schedules", json=body, headers=tenant.member).json()
+    held = api.post(
+        f"/api/workflows/{workflow_id}/schedules",
+        json={**body, "paused": True, "note": "holidays"},
+        headers=tenant.member,
+    ).json()
+    schedules_of(api, tenant.member, workflow_id, 2)
+
+    change(api, tenant.id, "suspend")
+    while_suspended = {s["id"]: s["paused"] for s in schedules_of(api, founder_headers(), workflow_id, 2)}
+    change(api, tenant.id, "resume")
+    after = {s["id"]: (s["paused"], s["note"]) for s in schedules_of(api, tenant.member, workflow_id, 2)}
+
+    assert while_suspended == {running["id"]: True, held["id"]: True}
+    assert after == {running["id"]: (False, "tenant active"), held["id"]: (True, "holidays")}

@@ -10,12 +10,14 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from temporalio.client import Client, WorkflowFailureError
 
+from core.metering import add_usage
 from core.settings import Settings
 from orchestrator.auto_recovery import AutoRecovery
 from orchestrator.user_run import UserWorkflowRun
+from rules.usage import PLAN_LIMITS, period_of
 from schemas.recovery import AutoRecoveryInput, AutoRecoveryResult
 from schemas.runs import RunInput
-from schemas.tables import FailureEntry, Tenant, WorkflowDefinitionRow, WorkflowVersionRow
+from schemas.tables import AuditEntry, FailureEntry, Tenant, UsageCounter, WorkflowDefinitionRow, WorkflowVersionRow
 from starters.platform_schedules import AUTO_RECOVERY_SCHEDULE, ensure_platform_schedules
 from tests.conftest import founder_headers
 from tests.fakes import unused_port
@@ -140,3 +142,57 @@ async def test_platform_schedules_are_created_once_and_follow_settings(client: C
     description = await client.get_schedule_handle(AUTO_RECOVERY_SCHEDULE).describe()
     assert listed == [AUTO_RECOVERY_SCHEDULE]
     assert description.schedule.spec.intervals[0].every.total_seconds() == 900
+
+
+async def test_apply_mode_leaves_failures_of_a_tenant_that_may_not_run_open_and_says_why(
+    client: Client, worker_queue: str, engine: Engine
+) -> None:
+    tenant = str(uuid.uuid4())
+    run = stored_run(
+        engine, tenant, {"id": "call", "type": "http_request", "url": f"http://127.0.0.1:{unused_port()}/"}
+    )
+    with pytest.raises(WorkflowFailureError):
+        await (await start(client, worker_queue, run)).result()
+    with Session(engine) as session:
+        row = session.get_one(Tenant, tenant)
+        row.status = "suspended"
+        session.add(row)
+        session.commit()
+
+    result = await recover(client, worker_queue, tenant_id=tenant, apply=True)
+
+    entry = entries(engine, tenant)["HttpTransportError"]
+    assert result.auto_applicable == 1 and result.redriven == [] and result.redrive_errors == []
+    assert result.refused == {entry.id: "tenant_suspended"}
+    assert (entry.status, entry.redriven_run_id) == ("open", None)
+    with Session(engine) as session:
+        audits = session.exec(
+            select(AuditEntry).where(AuditEntry.tenant_id == tenant, AuditEntry.action == "failure.redrive_refused")
+        ).all()
+    assert [a.detail["code"] for a in audits] == ["tenant_suspended"]
+    running = await client.count_workflows(f"WorkflowType = 'UserWorkflowRun' AND TenantId = '{tenant}'")
+    assert running.count == 1  # only the failed run; nothing was re-driven
+
+
+async def test_apply_mode_reserves_the_redriven_run_against_the_plan(
+    client: Client, worker_queue: str, engine: Engine
+) -> None:
+    tenant = str(uuid.uuid4())
+    run = stored_run(
+        engine, tenant, {"id": "call", "type": "http_request", "url": f"http://127.0.0.1:{unused_port()}/"}
+    )
+    with pytest.raises(WorkflowFailureError):
+        await (await start(client, worker_queue, run)).result()
+    limit = PLAN_LIMITS["free"]["runs"] or 0
+    with engine.begin() as connection:
+        add_usage(connection, tenant, period_of(datetime.now(UTC)), "runs", limit)
+
+    result = await recover(client, worker_queue, tenant_id=tenant, apply=True)
+
+    entry = entries(engine, tenant)["HttpTransportError"]
+    assert result.refused == {entry.id: "usage_limit_reached"} and entry.status == "open"
+    with Session(engine) as session:
+        counter = session.exec(
+            select(UsageCounter).where(UsageCounter.tenant_id == tenant, UsageCounter.metric == "runs")
+        ).one()
+    assert counter.value == limit

@@ -200,6 +200,58 @@ async def scheduled(client: Client, queue: str, target: str) -> WorkflowHandle:
     return handle
 
 
+def recorded_tenant(status: str = "active") -> str:
+    """A tenant row in the recorder's database, for the activities that read it (admission)."""
+    tenant = Tenant(name="Recorded", status=status)
+    with Session(create_db_engine(record_database_url()), expire_on_commit=False) as session:
+        session.add(tenant)
+        session.commit()
+    return tenant.id
+
+
+async def fired(client: Client, queue: str, tenant_id: str) -> WorkflowHandle:
+    """A run started the way a Temporal Schedule starts one, for `tenant_id`."""
+    run = make_run({"id": "hello", "type": "log", "message": "scheduled"}, tenant_id=tenant_id).model_copy(
+        update={"run_id": "", "trigger": "schedule"}
+    )
+    handle = await client.start_workflow(
+        UserWorkflowRun.run, run, id=f"run-sched-{uuid.uuid4()}-2026-12-01T23:00:00Z", task_queue=queue
+    )
+    await handle.result()
+    return handle
+
+
+async def scheduled_admitted(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """A schedule's run of an active tenant: admitted (and counted) by its first step, then run."""
+    return await fired(client, queue, recorded_tenant())
+
+
+async def scheduled_refused(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """A schedule's run of a suspended tenant: admission refuses it and it ends `refused` before any step."""
+    return await fired(client, queue, recorded_tenant("suspended"))
+
+
+async def tenant_suspend_cancels_runs(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """Suspending a tenant with a run waiting in a delay cancels the run, then resuming it."""
+    tenant_id = recorded_tenant()
+    run = await start(client, queue, make_run({"id": "wait", "type": "delay", "seconds": 3600}, tenant_id=tenant_id))
+    await until_progress(run, lambda p: p.current_step == "wait")
+    while not [e async for e in client.list_workflows(f"TenantId = '{tenant_id}' AND ExecutionStatus = 'Running'")]:
+        await asyncio.sleep(0.05)  # visibility catches up with the start
+    handle = await client.start_workflow(
+        TenantLifecycle.run,
+        LifecycleInput(state=TenantState(tenant_id=tenant_id), grace_period_s=1),
+        id=f"tenant-{uuid.uuid4()}",
+        task_queue=queue,
+    )
+    await handle.execute_update(TenantLifecycle.change, TenantChange(name="suspend", by="founder"))
+    await _finish(run)
+    for name in ("resume", "delete"):
+        await handle.execute_update(TenantLifecycle.change, TenantChange(name=name, by="founder"))
+    await handle.result()
+    return handle
+
+
 async def tenant_transitions(client: Client, queue: str, target: str) -> WorkflowHandle:
     handle = await client.start_workflow(
         TenantLifecycle.run,
@@ -394,6 +446,13 @@ SCENARIOS: dict[str, Scenario] = {
     "compliance_audit_findings": compliance_audit_findings,
     "heartbeat_probes": heartbeat_probes,
     "daily_report_scored": daily_report_scored,
+    # recorded once every run passed admission before its first step (patch "admit-every-run"): a schedule's
+    # run admits itself, a re-drive was admitted by its caller and no longer counts itself at the end
+    "user_workflow_run_scheduled_admitted": scheduled_admitted,
+    "user_workflow_run_scheduled_refused": scheduled_refused,
+    "user_workflow_run_redriven_admitted": redriven,
+    # recorded once suspending and deleting cancelled the tenant's runs (patch "cancel-runs-on-suspend")
+    "tenant_lifecycle_suspend_cancels_runs": tenant_suspend_cancels_runs,
 }
 
 
