@@ -42,6 +42,9 @@ def input_schema_issues(schema: Any) -> list[ValidationIssue]:
         where = err.json_path.replace("$", "input_schema", 1)
         message = f"`input_schema` is not a valid JSON Schema (draft 2020-12) at {where}: {err.message}."
         return [error("$.input_schema", "invalid_input_schema", message)]
+    except RecursionError:  # the meta-schema compiles each pattern with Python's re, which recurses per group
+        message = "`input_schema` holds a pattern nested too deeply to check."
+        return [error("$.input_schema", "invalid_input_schema", message)]
     return _pattern_issues(schema) + _ref_issues(schema)
 
 
@@ -180,6 +183,9 @@ def _ref_issues(schema: Any) -> list[ValidationIssue]:
     root = DRAFT202012.create_resource(schema)
     # Each subschema resolves relative to the `$id`s around it: its parent's scope, entered.
     resolvers = {id(schema): SPECIFICATIONS.resolver_with_root(root)}
+    # Subschemas applied to the same value (in place): a loop of them never ends.
+    in_place: dict[int, list[int]] = {}
+    refs: dict[int, tuple[tuple[str | int, ...], str]] = {}
     for path, resource in _subschemas(schema, ("input_schema",)):
         contents = resource.contents
         resolver = resolvers[id(contents)]
@@ -187,13 +193,72 @@ def _ref_issues(schema: Any) -> list[ValidationIssue]:
             resolvers[id(child.contents)] = resolver.in_subresource(child)
         if not isinstance(contents, dict):
             continue
+        in_place[id(contents)] = _in_place_children(contents)
         for keyword in _REF_KEYWORDS:
             ref = contents.get(keyword)
             if not isinstance(ref, str):
                 continue
             try:
-                resolver.lookup(ref)
+                target = resolver.lookup(ref).contents
             except Unresolvable:
                 message = f"`{keyword}` {ref!r} does not resolve: it must point inside this schema (remote references are not fetched)."
                 issues.append(error(json_path(*path, keyword), "unresolvable_ref", message))
+            else:
+                in_place[id(contents)].append(id(target))
+                refs[id(contents)] = ((*path, keyword), ref)
+    looping = _on_loops(in_place)
+    for key, (where, ref) in refs.items():
+        if key in looping:
+            message = f"`$ref` {ref!r} leads back to itself without reading into the input, so a check would never end."
+            issues.append(error(json_path(*where), "ref_loop", message))
     return issues
+
+
+def _in_place_children(contents: dict[str, Any]) -> list[int]:
+    children = [contents.get(key) for key in ("not", "if", "then", "else")]
+    for key in ("allOf", "anyOf", "oneOf"):
+        children += contents.get(key) or []
+    children += (contents.get("dependentSchemas") or {}).values()
+    return [id(child) for child in children if isinstance(child, dict)]
+
+
+def _on_loops(edges: dict[int, list[int]]) -> set[int]:
+    """The nodes on a cycle of `edges` (iteratively: Tarjan's strongly connected components)."""
+    index: dict[int, int] = {}
+    low: dict[int, int] = {}
+    stack: list[int] = []
+    on_stack: set[int] = set()
+    looping: set[int] = set()
+    for start in edges:
+        if start in index:
+            continue
+        work = [(start, iter(edges.get(start, [])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(edges.get(child, []))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1 or node in edges.get(node, []):
+                    looping.update(component)
+    return looping

@@ -129,3 +129,25 @@ def test_the_validator_refuses_statements_and_literal_overruns() -> None:
         ("expression_too_expensive", "$.steps[2].message"),
         ("expression_too_expensive", "$.steps[2].message"),
     ]
+
+
+def schema_errors(schema: dict[str, Any]) -> list[tuple[str, str]]:
+    return errors_of({"name": "s", "steps": [{"id": "a", "type": "log", "message": "m"}], "input_schema": schema})
+
+
+def test_a_ref_that_loops_without_reading_input_is_refused() -> None:
+    looping = {"$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"allOf": [{"$ref": "#/$defs/a"}]}}, "$ref": "#/$defs/a"}
+    recursive = {
+        "$defs": {"node": {"type": "object", "properties": {"children": {"items": {"$ref": "#/$defs/node"}}}}},
+        "$ref": "#/$defs/node",
+    }
+
+    assert schema_errors({"$ref": "#"}) == [("ref_loop", "$.input_schema['$ref']")]
+    assert ("ref_loop", "$.input_schema['$defs'].a['$ref']") in schema_errors(looping)
+    assert schema_errors(recursive) == []
+
+
+def test_a_pattern_nested_too_deeply_for_python_is_refused_not_crashed() -> None:
+    schema = {"properties": {"code": {"type": "string", "pattern": "(" * 2000 + ")" * 2000}}}
+
+    assert schema_errors(schema) == [("invalid_input_schema", "$.input_schema")]
