@@ -449,6 +449,39 @@ async def test_a_fired_run_of_a_tenant_that_may_not_run_ends_refused_and_counts_
         assert runs_used(api, tenant) == used_before
 
 
+async def test_a_fired_run_over_the_concurrency_cap_ends_refused_but_does_not_count_itself(
+    api: TestClient, client: Client, engine: Engine
+) -> None:
+    tenant = new_tenant(api)
+    waiting = new_workflow(api, tenant, {"id": "wait", "type": "delay", "seconds": 3600})
+    created = schedule(api, tenant, new_workflow(api, tenant, DONE), {**HOURLY, "paused": True})
+    busy = api.post(f"/api/workflows/{waiting}/runs", json={}, headers=tenant.member).json()["run_id"]
+    with Session(engine) as session:
+        row = session.get_one(Tenant, tenant.id)
+        row.max_concurrent_runs = 1
+        session.add(row)
+        session.commit()
+    await until(
+        lambda: client.count_workflows(
+            f"WorkflowType = 'UserWorkflowRun' AND TenantId = '{tenant.id}' AND ExecutionStatus = 'Running'"
+        ),
+        lambda counted: counted.count == 1,
+    )
+
+    first = await fire(client, created["id"])
+    refused = poll_run(api, first, tenant.member, finished)
+    api.post(f"/api/runs/{busy}/cancel", headers=tenant.member)
+    poll_run(api, busy, tenant.member, finished)
+    await client.get_schedule_handle(created["id"]).trigger()
+    second = await until(client.get_schedule_handle(created["id"]).describe, lambda d: len(d.info.recent_actions) == 2)
+    action = second.info.recent_actions[1].action
+    assert isinstance(action, ScheduleActionExecutionStartWorkflow)
+    admitted = poll_run(api, action.workflow_id.removeprefix("run-"), tenant.member, finished)
+
+    assert (refused["status"], refused["error"]["type"]) == ("refused", "tenant_throttled")
+    assert admitted["status"] == "completed"  # the run being admitted does not count against the cap
+
+
 async def test_a_fired_run_is_admitted_and_counted_once(api: TestClient, client: Client) -> None:
     tenant = new_tenant(api, plan="free")
     workflow_id = new_workflow(api, tenant, DONE)
