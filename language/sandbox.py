@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import wraps
+from string import Formatter
 from typing import Any
 
 from jinja2 import nodes
@@ -27,7 +28,8 @@ EVALUATION_BUDGET = 10_000_000
 # Filters whose integer arguments are widths or counts of what they make.
 _SIZED_FILTERS = frozenset({"center", "indent", "batch", "slice", "truncate", "wordwrap"})
 _WIDTH_METHODS = frozenset({"ljust", "rjust", "center", "zfill"})
-_PERCENT_FIELD = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
+# Matched at one position each, so a scan stays linear in the text (which may be a stranger's).
+_PERCENT_SPEC = re.compile(r"[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
 _FORMAT_NUMBER = re.compile(r"\d+")
 _budget: ContextVar[list[int] | None] = ContextVar("expression_budget", default=None)
 
@@ -90,6 +92,10 @@ def checked(value: Any) -> Any:
     return value
 
 
+def _text_weight(value: Any) -> int:
+    return len(value) if isinstance(value, str | bytes) else weight(value)
+
+
 def checked_value(value: Any) -> Any:
     """An expression's value, which a run keeps in its history: within the cap as a whole."""
     _refuse_large("the value", weight(value))
@@ -105,22 +111,53 @@ def check_percent_format(template: Any) -> None:
     """`'%999999999d' % 1` and `|format` would pad far past the cap."""
     if not isinstance(template, str):
         return
-    for match in _PERCENT_FIELD.finditer(template):
-        for number in match.groups():
+    position = template.find("%")
+    while position != -1:
+        position += 1
+        if template.startswith("%", position):
+            position = template.find("%", position + 1)
+            continue
+        if template.startswith("(", position):
+            position = _key_end(template, position)
+            if position == -1:
+                return  # an unclosed key: Python refuses the format before anything after it
+        spec = _PERCENT_SPEC.match(template, position)
+        assert spec is not None  # every part of the pattern is optional
+        for number in spec.groups():
             if number == "*":
                 raise OverBudget("`*` widths are not allowed in % formats")
             if number is not None:
-                _refuse_large("a % format width", int(number))
+                _refuse_width("a % format width", number)
+        position = template.find("%", spec.end())
+
+
+def _key_end(template: str, opening: int) -> int:
+    """Just past the `)` closing the mapping key opened at `opening` (keys may nest parentheses); -1 if none."""
+    depth = 0
+    for position in range(opening, len(template)):
+        depth += {"(": 1, ")": -1}.get(template[position], 0)
+        if depth == 0:
+            return position + 1
+    return -1
+
+
+def _refuse_width(what: str, digits: str) -> None:
+    if len(digits) > 7:
+        raise OverBudget(f"{what} would make more than {MAX_VALUE_SIZE:,} characters or items")
+    _refuse_large(what, int(digits))
 
 
 def check_brace_format(template: str) -> None:
     """`'{:>999999999}'.format(1)`: literal widths are capped; widths taken from arguments are refused."""
-    for field in re.findall(r"\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}", template):
-        spec = field.partition(":")[2]
-        if "{" in spec:
+    try:
+        fields = list(Formatter().parse(template))  # Python's own parser of the format, linear
+    except ValueError:
+        return  # Python refuses the format itself
+    for _text, _name, spec, _conversion in fields:
+        if spec and "{" in spec:
             raise OverBudget("format widths taken from arguments (`{:>{}}`) are not allowed")
-        for number in _FORMAT_NUMBER.findall(spec):
-            _refuse_large("a format width", int(number))
+        for number in _FORMAT_NUMBER.findall(spec or ""):
+            _refuse_width("a format width", number)
 
 
 def _binop_precheck(operator: str, left: Any, right: Any) -> None:
@@ -130,9 +167,9 @@ def _binop_precheck(operator: str, left: Any, right: Any) -> None:
         if isinstance(left, int) and isinstance(right, int):
             _refuse_bits(left.bit_length() + right.bit_length())
         elif isinstance(right, int) and size(left):
-            _refuse_large("a repetition", weight(left) * right)
+            _refuse_large("a repetition", _text_weight(left) * right)
         elif isinstance(left, int) and size(right):
-            _refuse_large("a repetition", weight(right) * left)
+            _refuse_large("a repetition", _text_weight(right) * left)
     elif operator == "+" and size(left) and size(right):
         _refuse_large("a concatenation", weight(left) + weight(right))
     elif operator == "%" and isinstance(left, str):
