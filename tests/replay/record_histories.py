@@ -112,6 +112,29 @@ async def every_step(client: Client, queue: str, target: str) -> WorkflowHandle:
     return handle
 
 
+async def secret_placeholder(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """An HTTP step that names a secret: its call carries a marker drawn by the workflow and the names the
+    templates name. The recorder has no secrets key, so the step fails (SecretNotFound) without sending."""
+    handle = await start(
+        client,
+        queue,
+        make_run(
+            {
+                "id": "push",
+                "type": "http_request",
+                "method": "POST",
+                "url": target + "/echo",
+                "headers": {"Authorization": "Bearer {{ secrets.CRM_TOKEN }}"},
+                "json": {"msg": "{{ input.msg }}"},
+                "timeout_s": 60,  # a regular activity, so the call (marker, names) is in the history
+            },
+            input={"msg": "\u27easecret:CRM_TOKEN\u27eb"},
+        ),
+    )
+    await _finish(handle)
+    return handle
+
+
 async def approved_gate(client: Client, queue: str, target: str) -> WorkflowHandle:
     handle = await start(
         client,
@@ -425,6 +448,7 @@ async def daily_report_scored(client: Client, queue: str, target: str) -> Workfl
 
 SCENARIOS: dict[str, Scenario] = {
     "user_workflow_run_every_step": every_step,
+    "user_workflow_run_secret_placeholder": secret_placeholder,
     "user_workflow_run_approved_gate": approved_gate,
     "user_workflow_run_rejected_gate": rejected_gate,
     "user_workflow_run_gate_timeout_fails": gate_timeout_fails,
