@@ -8,7 +8,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError, RPCStatusCode
@@ -27,6 +27,9 @@ STATUS_CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
 }
+
+# FastAPI's 400 for a JSON body that `json.loads` cannot even decode (not UTF-8); malformed JSON answers 422.
+UNDECODABLE_BODY = "There was an error parsing the body"
 
 
 def error_response(status: int, code: str, message: str, field: str | None = None, **extra: Any) -> JSONResponse:
@@ -56,6 +59,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, err: StarletteHTTPException) -> JSONResponse:
+        if err.status_code == 400 and err.detail == UNDECODABLE_BODY:  # JSON is UTF-8: this body is not JSON either
+            return error_response(422, "invalid_json", "body: cannot be decoded as UTF-8 JSON", "body")
         code = STATUS_CODES.get(err.status_code, "error")
         return error_response(err.status_code, code, str(err.detail))
 
@@ -70,6 +75,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _database_error(request: Request, err: OperationalError) -> JSONResponse:
         log.warning("database call failed", route=route_template(request.scope), error_type=type(err.orig).__name__)
         return error_response(503, "database_unavailable", "The database is not reachable; retry shortly")
+
+    @app.exception_handler(DataError)
+    async def _unstorable_value(request: Request, err: DataError) -> JSONResponse:
+        # PostgreSQL refuses values no validator looks for: a NUL character in text, a number out of its column's
+        # range. They are the caller's input (an id in a path or query included), not a fault of ours.
+        log.info("database refused a value", route=route_template(request.scope), error_type=type(err.orig).__name__)
+        return error_response(422, "invalid_value", "A value in this request cannot be stored or looked up")
 
     @app.exception_handler(PoolTimeoutError)
     async def _database_busy(request: Request, err: PoolTimeoutError) -> JSONResponse:
