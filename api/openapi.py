@@ -79,6 +79,10 @@ EXTRA_ERRORS: dict[str, tuple[int, ...]] = {
     "open_portal": (502,),
     "get_legal_documents": (503,),
     "list_versions": (503,),
+    # an id in the query or the body, not the path: another tenant's or a made-up one answers 404 all the same
+    "get_usage": (404,),
+    "run_audit": (404,),
+    "daily_report": (404,),
 }
 SENTENCE = re.compile(r"(.+?[.!?])(?=\s+[A-Z0-9(`]|$)")
 

@@ -263,3 +263,22 @@ def test_a_body_that_is_not_utf8_is_invalid_json_like_any_malformed_body(api: Te
 
     assert (not_utf8.status_code, not_utf8.json()["code"], not_utf8.json()["field"]) == (422, "invalid_json", "body")
     assert (malformed.status_code, malformed.json()["code"]) == (422, "invalid_json")
+
+
+def test_an_unknown_id_in_a_query_or_body_answers_a_documented_404(api: TestClient) -> None:
+    made_up = str(uuid.uuid4())
+    documented = api.get("/openapi.json").json()["paths"]
+
+    answers = {
+        ("get", "/api/usage"): api.get("/api/usage", params={"tenant_id": made_up}, headers=founder_headers()),
+        ("post", "/api/compliance/reports/run"): api.post(
+            "/api/compliance/reports/run", json={"tenant_id": made_up}, headers=founder_headers()
+        ),
+        ("get", "/api/guardian/daily-report"): api.get(
+            "/api/guardian/daily-report", params={"day": "1999-01-01"}, headers=founder_headers()
+        ),
+    }
+
+    for (method, path), answer in answers.items():
+        assert answer.status_code == 404, (path, answer.text)
+        assert "404" in documented[path][method]["responses"], path
