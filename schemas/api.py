@@ -1,9 +1,12 @@
 """Request and response bodies of the HTTP API."""
 
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+# An id the platform issued (a UUID's text) where a body names one: text that cannot be an id (a NUL character,
+# which PostgreSQL refuses, or an endless string) is refused before it reaches a query or a workflow.
+EntityId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,36}$")]
 KeyRole = Literal["member", "admin"]
 Plan = Literal["free", "starter", "pro", "enterprise"]
 PLANS: tuple[Plan, ...] = get_args(Plan)

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.api import EntityId
+
 Severity = Literal["info", "low", "medium", "high", "critical"]
 SEVERITIES: tuple[Severity, ...] = ("info", "low", "medium", "high", "critical")
 # What one finding costs the report's 0-100 score; one check costs at most CHECK_PENALTY_CAP, so a thousand idle
@@ -101,7 +103,7 @@ class ComplianceAuditResult(BaseModel):
 class ComplianceRunCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    tenant_id: str | None = Field(default=None, max_length=36)
+    tenant_id: EntityId | None = None
     """Audit only this tenant's data (platform-wide checks still run); every tenant's when unset."""
 
 

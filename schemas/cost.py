@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from schemas.api import StrictBody
+from schemas.api import EntityId, StrictBody
 from schemas.tenants import Throttle
 
 
@@ -78,4 +78,4 @@ class CostOverview(BaseModel):
 
 
 class CostCheckCreate(StrictBody):
-    tenant_ids: list[str] | None = Field(default=None, max_length=1000)
+    tenant_ids: list[EntityId] | None = Field(default=None, max_length=1000)

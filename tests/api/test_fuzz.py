@@ -282,3 +282,11 @@ def test_an_unknown_id_in_a_query_or_body_answers_a_documented_404(api: TestClie
     for (method, path), answer in answers.items():
         assert answer.status_code == 404, (path, answer.text)
         assert "404" in documented[path][method]["responses"], path
+
+
+def test_a_tenant_id_that_cannot_be_one_is_refused_before_the_cost_check_or_audit_starts(api: TestClient) -> None:
+    cost = api.post("/api/admin/cost/check", json={"tenant_ids": ["a\x00b"]}, headers=founder_headers())
+    audit = api.post("/api/compliance/reports/run", json={"tenant_id": "a\x00b"}, headers=founder_headers())
+
+    assert (cost.status_code, cost.json()["field"]) == (422, "body.tenant_ids[0]")  # was 503 after 5 failed samples
+    assert (audit.status_code, audit.json()["field"]) == (422, "body.tenant_id")
