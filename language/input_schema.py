@@ -200,7 +200,7 @@ def _ref_issues(schema: Any) -> list[ValidationIssue]:
                 continue
             try:
                 target = resolver.lookup(ref).contents
-            except Unresolvable:
+            except (Unresolvable, ValueError):  # ValueError: a reference that is no URI at all
                 message = f"`{keyword}` {ref!r} does not resolve: it must point inside this schema (remote references are not fetched)."
                 issues.append(error(json_path(*path, keyword), "unresolvable_ref", message))
             else:
