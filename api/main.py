@@ -40,7 +40,7 @@ from api.routes import (
 from api.routes import usage as usage_routes
 from core.db import create_db_engine
 from core.logs import configure_logging
-from core.metering import UsageBuffer
+from core.metering import usage_buffer
 from core.settings import VERSION, Settings
 from core.telemetry import TelemetryBuffer
 from orchestrator.worker import build_worker
@@ -83,7 +83,7 @@ def _lifespan(settings: Settings, api_metrics: ApiMetrics) -> Callable[[FastAPI]
         engine = create_db_engine(settings.database_url)
         temporal = await connect(settings.temporal_address, settings.temporal_namespace)
         worker_telemetry = TelemetryBuffer(engine, "worker", settings.telemetry_flush_interval_s)
-        usage = UsageBuffer(engine)  # the API's counts and its embedded worker's
+        usage = usage_buffer(engine, settings)  # the API's counts and its embedded worker's
         worker = (
             build_worker(temporal, settings, engine, telemetry=worker_telemetry, usage=usage)
             if settings.api_embedded_worker

@@ -78,6 +78,12 @@ class Settings(BaseSettings):
     upgrade_planner_interval_s: int = Field(default=6 * 3600, ge=60)
     upgrade_plan_stale_after_s: float = Field(default=7 * 24 * 3600, ge=0)
 
+    # Usage counts wait in a local outbox (one file per process, under a folder per database) until they are
+    # written, every USAGE_FLUSH_INTERVAL_S; during a database outage the file is compacted past the bound.
+    usage_outbox_dir: str = ".data/usage-outbox"
+    usage_flush_interval_s: float = Field(default=5.0, gt=0, le=300)
+    usage_outbox_compact_bytes: int = Field(default=1024 * 1024, ge=4096)
+
     max_activity_concurrency: int = 200
     max_workflow_task_concurrency: int = 100
 

@@ -33,7 +33,7 @@ from activities.upgrades import UpgradeActivities
 from activities.usage import UsageActivities
 from core.db import create_db_engine
 from core.logs import configure_logging
-from core.metering import UsageBuffer
+from core.metering import UsageBuffer, usage_buffer
 from core.security import SecretBox
 from core.settings import Settings, get_settings
 from core.telemetry import TelemetryBuffer
@@ -234,7 +234,7 @@ def build_worker(
     """The worker; `telemetry` and `usage` are the process's buffers (made here when not given, for tests)."""
     queue = task_queue or settings.task_queue
     telemetry = telemetry or TelemetryBuffer(engine, "worker", settings.telemetry_flush_interval_s)
-    usage = usage or UsageBuffer(engine)
+    usage = usage or usage_buffer(engine, settings)
     return Worker(
         client,
         task_queue=queue,
@@ -264,7 +264,8 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     engine = create_db_engine(settings.database_url)
     await ensure_platform_schedules(client, settings)
-    telemetry, usage = TelemetryBuffer(engine, "worker", settings.telemetry_flush_interval_s), UsageBuffer(engine)
+    telemetry = TelemetryBuffer(engine, "worker", settings.telemetry_flush_interval_s)
+    usage = usage_buffer(engine, settings)
     async with build_worker(client, settings, engine, telemetry=telemetry, usage=usage):
         await stop.wait()
     telemetry.close()

@@ -148,6 +148,16 @@ class UsageCounter(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
 
 
+class UsageBatch(SQLModel, table=True):
+    """A batch of a process's usage outbox, added to the counters in the transaction that wrote this row:
+    a batch drained again after a crash finds its id and adds nothing."""
+
+    __tablename__ = "usage_batch"
+
+    id: str = Field(primary_key=True, max_length=64)
+    applied_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime, index=True)
+
+
 class DataRequest(SQLModel, table=True):
     """A data-subject request (export or erasure) with its legal deadline."""
 
@@ -329,6 +339,11 @@ class BillingAccount(SQLModel, table=True):
     subscription_status: str | None = Field(default=None, max_length=32)
     # The newest Stripe event applied to the subscription; older ones arriving late change nothing.
     last_event_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # The country of the billing address Stripe collected at the last completed checkout.
+    billing_country: str | None = Field(default=None, max_length=2)
+    # Set when a checkout paid at a regional price from a billing address outside that region: the region
+    # priced; the plan or package was withheld until the founder settles it in Stripe.
+    region_mismatch: str | None = Field(default=None, max_length=8)
     created_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
 

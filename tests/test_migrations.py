@@ -104,6 +104,7 @@ def constraint_names(engine: Engine) -> dict[str, list[str | None]]:
             key=str,
         )
         for table in SQLModel.metadata.tables
+        if inspector.has_table(table)  # an older revision has not made the later tables yet
     }
 
 
