@@ -7,7 +7,8 @@ from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from schemas.billing import BillingAudit, DunningAction, EventApplied, StripeEventInput
+from rules.checkout import region_matches
+from schemas.billing import BillingAudit, DunningAction, EventApplied, EventOutcome, StripeEventInput
 from schemas.tables import AuditEntry, BillingAccount, BillingEvent, Tenant
 
 ACTOR = "billing"
@@ -102,9 +103,18 @@ def _tenant_for(session: Session, event: StripeEventInput) -> Tenant | None:
 def _apply(session: Session, tenant: Tenant, event: StripeEventInput) -> EventApplied:
     account = session.get(BillingAccount, tenant.id) or BillingAccount(tenant_id=tenant.id)
     _remember_customer(session, account, event.customer_id)
+    if event.type in CHECKOUT_EVENTS and event.billing_country:
+        account.billing_country = event.billing_country
     dunning: DunningAction | None = None
-    outcome = "applied"
-    if event.type in SUBSCRIPTION_EVENTS or (event.type in CHECKOUT_EVENTS and event.plan):
+    outcome: EventOutcome = "applied"
+    if (
+        event.type in CHECKOUT_EVENTS
+        and (event.plan or event.package)
+        and not region_matches(event.priced_region, event.billing_country)
+    ):
+        outcome = "region_mismatch"
+        _hold_purchase(session, account, event)
+    elif event.type in SUBSCRIPTION_EVENTS or (event.type in CHECKOUT_EVENTS and event.plan):
         if _is_stale(account, event.created):
             outcome = "stale"
         else:
@@ -135,7 +145,9 @@ def _apply_subscription(
         if event.type == "customer.subscription.deleted"
         else (event.subscription_status or ("active" if event.type in CHECKOUT_EVENTS else None))
     )
-    plan = "free" if ended else (event.plan if status in KEEPS_PLAN and event.plan else tenant.plan)
+    # A subscription at a regional price gives its plan only once a checkout from that region was paid.
+    granted = event.plan if region_matches(event.priced_region, account.billing_country) else None
+    plan = "free" if ended else (granted if status in KEEPS_PLAN and granted else tenant.plan)
     before = (tenant.plan, account.stripe_subscription_id, account.subscription_status)
     account.stripe_subscription_id = None if ended else (event.subscription_id or account.stripe_subscription_id)
     account.subscription_status = status or account.subscription_status
@@ -154,6 +166,22 @@ def _apply_subscription(
             status=account.subscription_status,
         )
     return "end" if ended else None
+
+
+def _hold_purchase(session: Session, account: BillingAccount, event: StripeEventInput) -> None:
+    """A checkout paid at a regional price from a billing address outside that region: nothing is granted,
+    the account is flagged and the audit log says what for, so the founder refunds or re-prices in Stripe."""
+    account.region_mismatch = event.priced_region
+    _audit_payment(
+        session,
+        account.tenant_id,
+        "checkout_region_mismatch",
+        event,
+        item=event.plan or event.package,
+        priced_region=event.priced_region,
+        billing_country=event.billing_country,
+        subscription_id=event.subscription_id,
+    )
 
 
 def _remember_customer(session: Session, account: BillingAccount, customer_id: str | None) -> None:

@@ -67,6 +67,8 @@ class StripeActivities:
 
 def _session_params(checkout: CheckoutInput) -> SessionCreateParams:
     metadata = {"tenant_id": checkout.tenant_id, "item": checkout.item}
+    if checkout.region:  # a regional price: the completed session must come from a billing address there
+        metadata["region"] = checkout.region
     params: SessionCreateParams = {
         "mode": checkout.mode,
         "line_items": [{"price": checkout.price_id, "quantity": 1}],
@@ -81,6 +83,8 @@ def _session_params(checkout: CheckoutInput) -> SessionCreateParams:
     else:
         params["payment_intent_data"] = {"metadata": metadata}
         params["invoice_creation"] = {"enabled": True}
+    if checkout.region:
+        params["billing_address_collection"] = "required"
     if checkout.customer_id:
         params["customer"] = checkout.customer_id
     elif checkout.mode == "payment":

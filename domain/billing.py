@@ -25,6 +25,7 @@ def billing_of(engine: Engine, tenant_id: str) -> BillingPublic:
         billing.billing_email, billing.stripe_customer_id = account.billing_email, account.stripe_customer_id
         billing.stripe_subscription_id = account.stripe_subscription_id
         billing.subscription_status = account.subscription_status
+        billing.billing_country, billing.region_mismatch = account.billing_country, account.region_mismatch
     return billing
 
 

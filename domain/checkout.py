@@ -13,7 +13,7 @@ from temporalio.exceptions import ApplicationError, FailureError
 from core.errors import ApiError
 from core.settings import Settings
 from domain.billing import billing_account, record_audit, save_contact
-from rules.checkout import LIVE_SUBSCRIPTION, checkout_mode, price_id_for, purchasable_items
+from rules.checkout import LIVE_SUBSCRIPTION, checkout_mode, price_id_for, priced_region, purchasable_items
 from schemas.billing import (
     CheckoutCreate,
     CheckoutInput,
@@ -61,11 +61,12 @@ async def create_checkout_session(
         success_url=settings.billing_success_url,
         cancel_url=settings.billing_cancel_url,
         idempotency_key=f"levqor-checkout-{tenant_id}-{idempotency_key or uuid.uuid4()}",
+        region=priced_region(order.item, order.region, settings.stripe_prices),
     )
     session = await _from_stripe(
         run_checkout(temporal, params, settings.task_queue, settings.api_embedded_worker, CHECKOUT_WAIT_S)
     )
-    detail = {"item": order.item, "price_id": price_id, "session_id": session.session_id}
+    detail = {"item": order.item, "price_id": price_id, "session_id": session.session_id, "region": params.region}
     await asyncio.to_thread(record_audit, engine, tenant_id, actor, "checkout_started", detail)
     return CheckoutStarted(
         session_id=session.session_id, url=session.url, item=order.item, mode=mode, price_id=price_id

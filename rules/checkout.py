@@ -29,6 +29,19 @@ def price_id_for(item: str, region: str | None, prices: dict[str, str]) -> str |
     return prices.get(f"{item}:{(region or '').upper()}") or prices.get(item)
 
 
+def priced_region(item: str, region: str | None, prices: dict[str, str]) -> str | None:
+    """The region whose own price `price_id_for` charges, upper case; None when it charges the item's price."""
+    code = (region or "").upper()
+    return code if code and f"{item}:{code}" in prices else None
+
+
+def region_matches(priced: str | None, billing_country: str | None) -> bool:
+    """Whether a purchase at `priced`'s regional price may be granted to a billing address in
+    `billing_country`: the item's own price is for anyone; a regional one only for its region (an unknown
+    country is not in it)."""
+    return priced is None or (billing_country or "").upper() == priced
+
+
 def items_by_price(prices: dict[str, str]) -> dict[str, str]:
     """The configured prices read backwards: a Stripe price id to the plan or package it sells."""
     return {price: item.partition(":")[0] for item, price in prices.items()}

@@ -52,6 +52,9 @@ def _checkout(session: dict[str, Any], plans: frozenset[str]) -> dict[str, Any]:
         "package": item if paid and not subscription and item and item.startswith("dfy_") else None,
         "amount": _int(session.get("amount_total")),
         "currency": _str(session.get("currency")),
+        "priced_region": _region(metadata.get("region")),
+        # The billing address Stripe collected: the region check's evidence, never the caller's word.
+        "billing_country": _region(_dict(_dict(session.get("customer_details")).get("address")).get("country")),
     }
 
 
@@ -67,6 +70,7 @@ def _subscription(
         "subscription_id": _id(subscription.get("id")),
         "subscription_status": _str(subscription.get("status")),
         "plan": plan if plan in plans else None,
+        "priced_region": _region(metadata.get("region")),
     }
 
 
@@ -100,6 +104,11 @@ def _id(value: Any) -> str | None:
 
 def _str(value: Any) -> str | None:
     return value[:MAX_ID] if isinstance(value, str) and value else None
+
+
+def _region(value: Any) -> str | None:
+    """An ISO 3166 alpha-2 code, upper case; None for anything else."""
+    return value.upper() if isinstance(value, str) and len(value) == 2 and value.isalpha() else None
 
 
 def _int(value: Any) -> int | None:

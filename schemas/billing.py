@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 CheckoutMode = Literal["subscription", "payment"]
-EventOutcome = Literal["applied", "ignored", "unknown_tenant", "duplicate", "stale"]
+EventOutcome = Literal["applied", "ignored", "unknown_tenant", "duplicate", "stale", "region_mismatch"]
 DunningAction = Literal["start", "settle", "end"]
 DunningStatus = Literal["grace", "suspended", "settled"]
 NoticeKind = Literal["payment_failed", "reminder", "suspended", "settled"]
@@ -28,6 +28,9 @@ class CheckoutInput(BaseModel):
     success_url: str
     cancel_url: str
     idempotency_key: str
+    # The region whose regional price is charged: Stripe then collects the billing address, and only a
+    # billing address in that region gets what was bought at that price.
+    region: str | None = None
 
 
 class CheckoutSession(BaseModel):
@@ -68,6 +71,8 @@ class StripeEventInput(BaseModel):
     invoice_id: str | None = None
     amount: int | None = None
     currency: str | None = None
+    priced_region: str | None = None
+    billing_country: str | None = None
     dunning: DunningPolicy
 
 
@@ -177,6 +182,10 @@ class BillingPublic(BaseModel):
     stripe_customer_id: str | None = None
     stripe_subscription_id: str | None = None
     subscription_status: str | None = None
+    billing_country: str | None = None
+    region_mismatch: str | None = Field(
+        default=None, description="The regional price a checkout paid from outside its region; the purchase is held"
+    )
     dunning: DunningState | None = None
 
 

@@ -419,3 +419,71 @@ def test_a_customer_opens_the_stripe_portal_for_its_own_customer(api: TestClient
         409,
         "no_stripe_customer",
     )
+
+
+def test_a_regional_price_asks_stripe_for_the_billing_address(api: TestClient, fake_stripe: FakeStripe) -> None:
+    tenant = new_tenant(api, plan="free")
+
+    regional = checkout(api, tenant, item="starter", region="in")
+    full_price = checkout(api, tenant, item="starter", region="DE")
+
+    assert [a.status_code for a in (regional, full_price)] == [201, 201]
+    india, germany = sessions_created(fake_stripe, tenant.id)
+    assert india.params["billing_address_collection"] == "required"
+    assert india.params["metadata[region]"] == india.params["subscription_data[metadata][region]"] == "IN"
+    assert "billing_address_collection" not in germany.params and "metadata[region]" not in germany.params
+
+
+def test_a_regional_price_paid_from_its_region_gives_the_plan(
+    api: TestClient, fake_stripe: FakeStripe, engine: Engine
+) -> None:
+    tenant = new_tenant(api, plan="free")
+    started = checkout(api, tenant, item="starter", region="IN").json()
+    completed = fake_stripe.complete(started["session_id"], amount=49900, currency="inr", country="IN")
+
+    deliver(api, completed)
+
+    state = poll_billing(api, tenant, lambda b: b["plan"] == "starter")
+    assert (state["billing_country"], state["region_mismatch"]) == ("IN", None)
+    assert _outcome(engine, completed["id"]) == "applied"
+
+
+def test_a_regional_price_paid_from_another_country_is_held_and_flagged(
+    api: TestClient, fake_stripe: FakeStripe, engine: Engine
+) -> None:
+    tenant = new_tenant(api, plan="free")
+    started = checkout(api, tenant, item="starter", region="IN").json()
+    completed = fake_stripe.complete(started["session_id"], amount=49900, currency="inr", country="DE")
+    session = completed["data"]["object"]
+
+    deliver(api, completed)
+    outcome = _outcome(engine, completed["id"])
+    # Its subscription's own events, at the regional price, do not give the plan either.
+    created = subscription_event("customer.subscription.created", session, "price_starter_in")
+    deliver(api, created)
+    _outcome(engine, created["id"])
+
+    state = billing(api, tenant)
+    assert outcome == "region_mismatch"
+    assert (state["plan"], state["billing_country"], state["region_mismatch"]) == ("free", "DE", "IN")
+    assert audit_actions(engine, tenant.id)[0] == "checkout_region_mismatch"
+    assert "plan_changed" not in audit_actions(engine, tenant.id)
+
+
+def test_a_regional_subscription_reported_before_its_checkout_waits_for_the_billing_country(
+    api: TestClient, fake_stripe: FakeStripe, engine: Engine
+) -> None:
+    tenant = new_tenant(api, plan="free")
+    started = checkout(api, tenant, item="starter", region="IN").json()
+    completed = fake_stripe.complete(started["session_id"], amount=49900, currency="inr", country="IN")
+    created = subscription_event(
+        "customer.subscription.created", completed["data"]["object"], "price_starter_in", created=completed["created"]
+    )
+
+    deliver(api, created)
+    _outcome(engine, created["id"])
+    before_checkout = billing(api, tenant)["plan"]
+    deliver(api, completed)
+
+    assert before_checkout == "free"
+    assert poll_billing(api, tenant, lambda b: b["plan"] == "starter")["billing_country"] == "IN"

@@ -126,6 +126,7 @@ class FakeStripe(LocalHttpServer):
                 "metadata": _nested(params, "metadata"),
                 "payment_status": "unpaid",
                 "line_items_price": params.get("line_items[0][price]"),
+                "billing_address_collection": params.get("billing_address_collection"),
             }
             self._state.sessions[session_id] = session
             if key is not None:
@@ -146,8 +147,11 @@ class FakeStripe(LocalHttpServer):
         with self._lock:
             return self._state.sessions.get(session_id)
 
-    def complete(self, session_id: str, amount: int = 9900, currency: str = "usd") -> dict[str, Any]:
-        """The `checkout.session.completed` event Stripe sends once the customer paid this session."""
+    def complete(
+        self, session_id: str, amount: int = 9900, currency: str = "usd", country: str = "US"
+    ) -> dict[str, Any]:
+        """The `checkout.session.completed` event Stripe sends once the customer paid this session, from a
+        billing address in `country`."""
         session = self.session(session_id)
         assert session is not None, f"the fake never created {session_id}"
         subscription = f"sub_{uuid.uuid4().hex[:14]}" if session["mode"] == "subscription" else None
@@ -160,6 +164,7 @@ class FakeStripe(LocalHttpServer):
             "subscription": subscription,
             "amount_total": amount,
             "currency": currency,
+            "customer_details": {"email": "payer@example.com", "address": {"country": country}},
         }
         return event("checkout.session.completed", completed)
 
