@@ -19,6 +19,7 @@ from api.openapi import DESCRIPTION, TAGS, install_openapi, operation_id
 from api.routes import (
     approvals,
     billing,
+    codec,
     compliance,
     cost,
     data_requests,
@@ -44,13 +45,14 @@ from core.metering import usage_buffer
 from core.settings import VERSION, Settings
 from core.telemetry import TelemetryBuffer
 from orchestrator.worker import build_worker
-from starters.connection import connect
+from starters.connection import connect, tenant_codec
 from starters.platform_schedules import ensure_platform_schedules
 
 log = structlog.get_logger()
 # In the order their paths are matched.
 ROUTERS = (tenants, workflows, runs, approvals, failures, secrets, health, webhooks, webhooks_inbound, schedules,
-           pricing, data_requests, usage_routes, cost, upgrades, compliance, legal, telemetry, metrics, billing)  # fmt: skip
+           pricing, data_requests, usage_routes, cost, upgrades, compliance, legal, telemetry, metrics, billing,
+           codec)  # fmt: skip
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -81,7 +83,8 @@ def _lifespan(settings: Settings, api_metrics: ApiMetrics) -> Callable[[FastAPI]
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         configure_logging(settings.log_format, settings.log_level, settings.log_file)
         engine = create_db_engine(settings.database_url)
-        temporal = await connect(settings.temporal_address, settings.temporal_namespace)
+        codec = tenant_codec(engine, settings.levqor_secrets_key, settings.payload_key_cache_ttl_s)
+        temporal = await connect(settings.temporal_address, settings.temporal_namespace, codec=codec)
         worker_telemetry = TelemetryBuffer(engine, "worker", settings.telemetry_flush_interval_s)
         usage = usage_buffer(engine, settings)  # the API's counts and its embedded worker's
         worker = (

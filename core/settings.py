@@ -23,8 +23,13 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     levqor_founder_token: SecretStr = Field(min_length=16)
-    # Fernet key that encrypts tenant secrets at rest; without it the secrets API answers 503.
+    # Fernet key that encrypts tenant secrets at rest; without it the secrets API answers 503. It also wraps the
+    # per-tenant data keys of the payload codec that encrypts user runs in Temporal (off without it).
     levqor_secrets_key: SecretStr | None = None
+    # How long a process keeps a tenant's data key in memory: a purge destroys the key for every process within it.
+    payload_key_cache_ttl_s: float = Field(default=30.0, gt=0, le=300)
+    # Origins (the Temporal UI's) allowed to call the codec server at /api/codec with the founder token.
+    codec_cors_origins: list[str] = Field(default_factory=lambda: ["http://localhost:8233", "http://127.0.0.1:8233"])
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     # The API process hosts a worker too, so runs started through it use eager workflow start.

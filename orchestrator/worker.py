@@ -52,7 +52,7 @@ from orchestrator.stripe_event import StripeEvent
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.upgrade_planner import UpgradePlanner
 from orchestrator.user_run import UserWorkflowRun
-from starters.connection import connect
+from starters.connection import connect, tenant_codec
 from starters.platform_schedules import ensure_platform_schedules
 from starters.runs import TemporalRunControl
 
@@ -253,16 +253,17 @@ def build_worker(
 
 async def serve(settings: Settings) -> None:
     """Runs a worker until SIGTERM or SIGINT, then lets in-flight tasks finish."""
+    engine = create_db_engine(settings.database_url)
     client = await connect(
         settings.temporal_address,
         settings.temporal_namespace,
         runtime=metrics_runtime(settings.worker_metrics_bind_address),
+        codec=tenant_codec(engine, settings.levqor_secrets_key, settings.payload_key_cache_ttl_s),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    engine = create_db_engine(settings.database_url)
     await ensure_platform_schedules(client, settings)
     telemetry = TelemetryBuffer(engine, "worker", settings.telemetry_flush_interval_s)
     usage = usage_buffer(engine, settings)

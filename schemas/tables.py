@@ -363,3 +363,16 @@ class BillingEvent(SQLModel, table=True):
     workflow_run_id: str = Field(max_length=64)
     created_at: datetime = Field(sa_type=UtcDateTime)
     processed_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
+
+
+class TenantDataKey(SQLModel, table=True):
+    """A tenant's data key for its run payloads in Temporal, wrapped by the platform key. Purge destroys it
+    (wrapped_key None, destroyed_at set), which leaves the tenant's histories unreadable ciphertext."""
+
+    __tablename__ = "tenant_data_key"
+
+    # No foreign key: a run names its tenant, and the key follows the run, not the tenant row.
+    tenant_id: str = Field(primary_key=True, max_length=200)
+    wrapped_key: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
+    destroyed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

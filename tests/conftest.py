@@ -22,6 +22,7 @@ from core.security import SecretBox
 from core.settings import Settings
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.worker import build_worker
+from starters.connection import connect, tenant_codec
 from tests.fakes.stripe import API_KEY as STRIPE_API_KEY
 from tests.fakes.stripe import WEBHOOK_SECRET as STRIPE_WEBHOOK_SECRET
 
@@ -51,9 +52,11 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         yield env
 
 
-@pytest.fixture(scope="session")
-def client(temporal_env: WorkflowEnvironment) -> Client:
-    return temporal_env.client
+@pytest_asyncio.fixture(scope="session")
+async def client(temporal_env: WorkflowEnvironment, settings: Settings, engine: Engine) -> Client:
+    """A client as the API and the worker connect: with the tenant payload codec."""
+    codec = tenant_codec(engine, settings.levqor_secrets_key, settings.payload_key_cache_ttl_s)
+    return await connect(settings.temporal_address, settings.temporal_namespace, codec=codec)
 
 
 @pytest.fixture(scope="session")

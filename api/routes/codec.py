@@ -1,0 +1,64 @@
+"""The codec server (Temporal's protocol) for the Temporal UI and CLI: decodes payloads, founder only."""
+
+from fastapi import APIRouter, Request, Response, status
+
+from api.deps import CallerDep, SettingsDep, TemporalDep
+from core.errors import ApiError
+from domain.codec import decode_payloads, encode_payloads
+from schemas.codec import CodecPayloads
+
+router = APIRouter(prefix="/api/codec", tags=["system"])
+ALLOWED_HEADERS = "authorization, content-type, x-namespace"
+
+
+@router.post("/decode")
+async def decode(
+    body: CodecPayloads,
+    caller: CallerDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    request: Request,
+    response: Response,
+) -> CodecPayloads:
+    """The payloads decrypted with their tenants' keys; a purged tenant's stay ciphertext (founder only)."""
+    _founder_only(caller.is_founder)
+    _allow_origin(request, response, settings.codec_cors_origins)
+    return await decode_payloads(temporal.data_converter.payload_codec, body)
+
+
+@router.post("/encode")
+async def encode(
+    body: CodecPayloads,
+    caller: CallerDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    request: Request,
+    response: Response,
+) -> CodecPayloads:
+    """The payloads as stored outside a run, which is unchanged (founder only)."""
+    _founder_only(caller.is_founder)
+    _allow_origin(request, response, settings.codec_cors_origins)
+    return await encode_payloads(temporal.data_converter.payload_codec, body)
+
+
+@router.options("/{operation}", status_code=status.HTTP_204_NO_CONTENT, include_in_schema=False)
+async def preflight(operation: str, request: Request, response: Response, settings: SettingsDep) -> None:
+    """CORS preflight of the Temporal UI's origin."""
+    _allow_origin(request, response, settings.codec_cors_origins)
+    response.headers["Access-Control-Allow-Methods"] = "POST"
+    response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+    response.headers["Access-Control-Max-Age"] = "600"
+
+
+def _founder_only(is_founder: bool) -> None:
+    # 404, as for another tenant's ids: a tenant key learns nothing about this route.
+    if not is_founder:
+        raise ApiError(404, "not_found", "Not found", field=None)
+
+
+def _allow_origin(request: Request, response: Response, origins: list[str]) -> None:
+    origin = request.headers.get("origin")
+    if origin is not None and origin in origins:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Credentials"] = "true"
+        response.headers["Vary"] = "Origin"
