@@ -1,5 +1,6 @@
 """A tenant's lifecycle side effects: its status on the row, its schedules, and purging its data."""
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -7,13 +8,19 @@ from sqlalchemy import Engine, delete, update
 from sqlmodel import Session, col, select
 from temporalio import activity
 
+from core.payload_codec import destroy_tenant_key
 from schemas.tables import (
     ApiKey,
     AuditEntry,
     BillingAccount,
+    ComplianceFinding,
     DataRequest,
+    FailureEntry,
+    SpendSample,
+    TelemetryEvent,
     Tenant,
     TenantSecret,
+    UsageCounter,
     WebhookTrigger,
     WorkflowDefinitionRow,
     WorkflowVersionRow,
@@ -21,10 +28,25 @@ from schemas.tables import (
 from schemas.tenants import RunsCancel, SchedulesPause, StatusRecord, ThrottleRecord
 
 PURGED_NAME = "purged tenant"
+# Rows that are the tenant's alone, deleted whole on purge (workflow versions go with their definitions).
+ERASED_TABLES = (
+    WebhookTrigger,
+    WorkflowDefinitionRow,
+    TenantSecret,
+    ApiKey,
+    FailureEntry,
+    TelemetryEvent,
+    SpendSample,
+    UsageCounter,
+)
 
 
 class ScheduleControl(Protocol):
     async def set_schedules_paused(self, tenant_id: str, paused: bool, note: str) -> int: ...
+
+    async def delete_tenant_schedules(self, tenant_id: str) -> int: ...
+
+    async def delete_tenant_runs(self, tenant_id: str) -> int: ...
 
 
 class RunCanceller(Protocol):
@@ -82,30 +104,47 @@ class TenantStoreActivities:
         return cancelled
 
     @activity.defn(name="purge_tenant")
-    def purge_tenant(self, record: StatusRecord) -> None:
-        """Erases the tenant's personal data: keys, secrets, webhooks, definitions, its name and billing contact."""
+    async def purge_tenant(self, record: StatusRecord) -> None:
+        """Erases the tenant's personal data: its schedules (their inputs with them), its rows (`_erase_rows`),
+        its data key, which leaves whatever Temporal still holds of its runs unreadable, and its runs'
+        executions. Each part is idempotent, so a retry finishes what an attempt left."""
+        schedules = await self._schedules.delete_tenant_schedules(record.tenant_id)
+        await asyncio.to_thread(self._erase_rows, record.tenant_id)
+        runs = await self._schedules.delete_tenant_runs(record.tenant_id)
+        activity.logger.info(
+            "tenant purged", extra={"tenant_id": record.tenant_id, "schedules": schedules, "runs": runs}
+        )
+
+    def _erase_rows(self, tenant_id: str) -> None:
+        """Deletes what is the tenant's alone; keeps the tenant row (renamed), the requests' and audit trail's
+        what-and-when, and the billing events with their Stripe invoice ids, which the books must keep."""
         with Session(self._engine) as session:
-            definitions = select(WorkflowDefinitionRow.id).where(WorkflowDefinitionRow.tenant_id == record.tenant_id)
+            definitions = select(WorkflowDefinitionRow.id).where(WorkflowDefinitionRow.tenant_id == tenant_id)
             session.execute(delete(WorkflowVersionRow).where(col(WorkflowVersionRow.definition_id).in_(definitions)))
-            for table in (WebhookTrigger, WorkflowDefinitionRow, TenantSecret, ApiKey):
-                session.execute(delete(table).where(col(table.tenant_id) == record.tenant_id))
-            tenant = session.get(Tenant, record.tenant_id)
+            for table in ERASED_TABLES:
+                session.execute(delete(table).where(col(table.tenant_id) == tenant_id))
+            tenant = session.get(Tenant, tenant_id)
             if tenant is not None:
                 tenant.name, tenant.status = PURGED_NAME, "purged"
                 session.add(tenant)
             session.execute(
                 update(BillingAccount)
-                .where(col(BillingAccount.tenant_id) == record.tenant_id)
-                .values(billing_email=None)
+                .where(col(BillingAccount.tenant_id) == tenant_id)
+                .values(billing_email=None, stripe_customer_id=None, stripe_subscription_id=None)
             )
+            session.execute(update(AuditEntry).where(col(AuditEntry.tenant_id) == tenant_id).values(detail={}))
+            session.execute(
+                update(ComplianceFinding).where(col(ComplianceFinding.tenant_id) == tenant_id).values(detail={})
+            )
+            session.execute(update(DataRequest).where(col(DataRequest.tenant_id) == tenant_id).values(archive=None))
             session.execute(
                 update(DataRequest)
                 .where(
-                    col(DataRequest.tenant_id) == record.tenant_id,
+                    col(DataRequest.tenant_id) == tenant_id,
                     col(DataRequest.kind) == "erasure",
                     col(DataRequest.status) == "pending",
                 )
                 .values(status="completed", completed_at=datetime.now(UTC))
             )
+            destroy_tenant_key(session, tenant_id)
             session.commit()
-        activity.logger.info("tenant purged", extra={"tenant_id": record.tenant_id})

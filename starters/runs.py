@@ -7,9 +7,10 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
+from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest, DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import (
     SearchAttributePair,
@@ -176,6 +177,41 @@ class TemporalRunControl:
                 continue  # it closed since it was listed
             cancelled += 1
         return cancelled
+
+    async def delete_tenant_schedules(self, tenant_id: str) -> int:
+        """Deletes every schedule of the tenant, the run input its action carries with it; returns how many."""
+        listed = [s.id async for s in await self._client.list_schedules(query=f"TenantId = '{tenant_id}'")]
+        deleted = 0
+        for schedule_id in listed:
+            try:
+                await self._client.get_schedule_handle(schedule_id).delete()
+            except RPCError as err:
+                if err.status != RPCStatusCode.NOT_FOUND:
+                    raise
+                continue  # deleted since it was listed
+            deleted += 1
+        return deleted
+
+    async def delete_tenant_runs(self, tenant_id: str) -> int:
+        """Deletes every run execution of the tenant with its history (Temporal terminates a running one
+        first); returns how many. Deletion is asynchronous on the server and visibility follows it."""
+        query = f"WorkflowType = 'UserWorkflowRun' AND TenantId = '{tenant_id}'"
+        listed = [(e.id, e.run_id) async for e in self._client.list_workflows(query)]
+        deleted = 0
+        for workflow_id, run_id in listed:
+            try:
+                await self._client.workflow_service.delete_workflow_execution(
+                    DeleteWorkflowExecutionRequest(
+                        namespace=self._client.namespace,
+                        workflow_execution=WorkflowExecution(workflow_id=workflow_id, run_id=run_id),
+                    )
+                )
+            except RPCError as err:
+                if err.status != RPCStatusCode.NOT_FOUND:
+                    raise
+                continue
+            deleted += 1
+        return deleted
 
     async def throttle_tenant(self, tenant_id: str, throttle: Throttle) -> bool:
         """Caps the tenant through its lifecycle; False when the lifecycle refuses (deleted or purged)."""

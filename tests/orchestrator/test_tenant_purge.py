@@ -33,6 +33,12 @@ class NoSchedules:
     async def set_schedules_paused(self, tenant_id: str, paused: bool, note: str) -> int:
         return 0
 
+    async def delete_tenant_schedules(self, tenant_id: str) -> int:
+        return 0
+
+    async def delete_tenant_runs(self, tenant_id: str) -> int:
+        return 0
+
 
 def tenant_with_data(engine: Engine) -> str:
     with Session(engine) as session:
