@@ -39,6 +39,9 @@ class NoSchedules:
     async def delete_tenant_runs(self, tenant_id: str) -> int:
         return 0
 
+    async def cancel_tenant_runs(self, tenant_id: str, reason: str) -> int:
+        return 0
+
 
 def tenant_with_data(engine: Engine) -> str:
     with Session(engine) as session:
@@ -80,7 +83,7 @@ async def test_a_deleted_tenant_is_purged_when_the_grace_period_ends(
         task_queue=queue,
         workflows=[TenantLifecycle],
         workflow_runner=WORKFLOW_RUNNER,
-        activities=[store.record_status, store.pause_schedules, store.purge_tenant],
+        activities=[store.record_status, store.pause_schedules, store.cancel_runs, store.purge_tenant],
         activity_executor=ThreadPoolExecutor(4),
     ):
         handle = await lifecycle(skipping_env, engine, tenant_id, queue)
@@ -108,7 +111,7 @@ async def test_a_tenant_restored_within_the_grace_period_keeps_its_data(
         task_queue=queue,
         workflows=[TenantLifecycle],
         workflow_runner=WORKFLOW_RUNNER,
-        activities=[store.record_status, store.pause_schedules, store.purge_tenant],
+        activities=[store.record_status, store.pause_schedules, store.cancel_runs, store.purge_tenant],
         activity_executor=ThreadPoolExecutor(4),
     ):
         handle = await lifecycle(skipping_env, engine, tenant_id, queue)
