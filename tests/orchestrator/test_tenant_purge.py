@@ -77,7 +77,7 @@ async def test_a_deleted_tenant_is_purged_when_the_grace_period_ends(
     skipping_env: WorkflowEnvironment, engine: Engine
 ) -> None:
     tenant_id, queue = tenant_with_data(engine), f"purge-{uuid.uuid4()}"
-    store = TenantStoreActivities(engine, NoSchedules())
+    store = TenantStoreActivities(engine, NoSchedules(), NoSchedules())
     async with Worker(
         skipping_env.client,
         task_queue=queue,
@@ -105,7 +105,7 @@ async def test_a_tenant_restored_within_the_grace_period_keeps_its_data(
     skipping_env: WorkflowEnvironment, engine: Engine
 ) -> None:
     tenant_id, queue = tenant_with_data(engine), f"restore-{uuid.uuid4()}"
-    store = TenantStoreActivities(engine, NoSchedules())
+    store = TenantStoreActivities(engine, NoSchedules(), NoSchedules())
     async with Worker(
         skipping_env.client,
         task_queue=queue,
