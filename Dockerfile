@@ -19,7 +19,8 @@ RUN pip install --require-hashes -r /tmp/requirements.lock \
 COPY . /tmp/src
 RUN pip install --no-deps /tmp/src \
     && rm -rf /tmp/src \
-    && useradd --create-home --uid 10001 levqor
+    && useradd --create-home --uid 10001 levqor \
+    && install -d -o levqor -g levqor /var/lib/levqor/usage-outbox
 
 USER levqor
 EXPOSE 8000
