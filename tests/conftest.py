@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import pytest
 import pytest_asyncio
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, make_url, pool, text
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -60,11 +60,28 @@ async def client(temporal_env: WorkflowEnvironment, settings: Settings, engine: 
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """PostgreSQL from the test command (DATABASE_URL); a throwaway SQLite file otherwise."""
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'levqor.db'}"
-    migrate(url)
-    return url
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database of this run's own: a new one on the PostgreSQL server of the test command (DATABASE_URL),
+    dropped at the end, or a throwaway SQLite file. Rows of earlier runs (tenant data keys sealed with
+    another run's LEVQOR_SECRETS_KEY, counters) never meet this run's."""
+    server_url = os.environ.get("DATABASE_URL", "")
+    if not server_url.startswith("postgresql"):
+        url = server_url or f"sqlite:///{tmp_path_factory.mktemp('db') / 'levqor.db'}"
+        migrate(url)
+        yield url
+        return
+    name = f"levqor_run_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=pool.NullPool)
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,8 @@ def spawn_worker(settings: Settings, queue: str) -> subprocess.Popen[bytes]:
         "TASK_QUEUE": queue,
         "DATABASE_URL": settings.database_url,
         "LEVQOR_FOUNDER_TOKEN": settings.levqor_founder_token.get_secret_value(),
+        # The runs' payloads are encrypted with tenant keys that this key unwraps.
+        "LEVQOR_SECRETS_KEY": settings.levqor_secrets_key.get_secret_value() if settings.levqor_secrets_key else "",
         "LEVQOR_HTTP_ALLOW_PRIVATE": "true",
         "LOG_LEVEL": "WARNING",
     }
