@@ -1,6 +1,9 @@
 """The codec server (Temporal's protocol) for the Temporal UI and CLI: decodes payloads, founder only."""
 
-from fastapi import APIRouter, Request, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response, status
+from temporalio.converter import PayloadCodec
 
 from api.deps import CallerDep, SettingsDep, TemporalDep
 from core.errors import ApiError
@@ -11,34 +14,30 @@ router = APIRouter(prefix="/api/codec", tags=["system"])
 ALLOWED_HEADERS = "authorization, content-type, x-namespace"
 
 
-@router.post("/decode")
-async def decode(
-    body: CodecPayloads,
-    caller: CallerDep,
-    temporal: TemporalDep,
-    settings: SettingsDep,
-    request: Request,
-    response: Response,
-) -> CodecPayloads:
-    """The payloads decrypted with their tenants' keys; a purged tenant's stay ciphertext (founder only)."""
-    _founder_only(caller.is_founder)
+async def codec_of(
+    caller: CallerDep, temporal: TemporalDep, settings: SettingsDep, request: Request, response: Response
+) -> PayloadCodec | None:
+    """The API's payload codec, for the founder only (404 for anyone else, as for another tenant's ids: a
+    tenant key learns nothing about this route), with CORS for the Temporal UI's origin."""
+    if not caller.is_founder:
+        raise ApiError(404, "not_found", "Not found", field=None)
     _allow_origin(request, response, settings.codec_cors_origins)
-    return await decode_payloads(temporal.data_converter.payload_codec, body)
+    return temporal.data_converter.payload_codec
+
+
+FounderCodec = Annotated[PayloadCodec | None, Depends(codec_of)]
+
+
+@router.post("/decode")
+async def decode(body: CodecPayloads, codec: FounderCodec) -> CodecPayloads:
+    """The payloads decrypted with their tenants' keys; a purged tenant's stay ciphertext (founder only)."""
+    return await decode_payloads(codec, body)
 
 
 @router.post("/encode")
-async def encode(
-    body: CodecPayloads,
-    caller: CallerDep,
-    temporal: TemporalDep,
-    settings: SettingsDep,
-    request: Request,
-    response: Response,
-) -> CodecPayloads:
+async def encode(body: CodecPayloads, codec: FounderCodec) -> CodecPayloads:
     """The payloads as stored outside a run, which is unchanged (founder only)."""
-    _founder_only(caller.is_founder)
-    _allow_origin(request, response, settings.codec_cors_origins)
-    return await encode_payloads(temporal.data_converter.payload_codec, body)
+    return await encode_payloads(codec, body)
 
 
 @router.options("/{operation}", status_code=status.HTTP_204_NO_CONTENT, include_in_schema=False)
@@ -48,12 +47,6 @@ async def preflight(operation: str, request: Request, response: Response, settin
     response.headers["Access-Control-Allow-Methods"] = "POST"
     response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
     response.headers["Access-Control-Max-Age"] = "600"
-
-
-def _founder_only(is_founder: bool) -> None:
-    # 404, as for another tenant's ids: a tenant key learns nothing about this route.
-    if not is_founder:
-        raise ApiError(404, "not_found", "Not found", field=None)
 
 
 def _allow_origin(request: Request, response: Response, origins: list[str]) -> None:
