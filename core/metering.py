@@ -202,7 +202,7 @@ class UsageBuffer:
         name = uuid4().hex
         partial, segment = self._dir / f"{name}{PARTIAL}", self._dir / f"{name}{SEGMENT}"
         fd = os.open(partial, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _lock_new(fd)
         os.rename(partial, segment)
         return segment, fd
 
@@ -236,7 +236,7 @@ class UsageBuffer:
         counts = _parse(path.read_bytes())
         partial = self._dir / f"{uuid4().hex}{PARTIAL}"
         fd = os.open(partial, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _lock_new(fd)
         body = _lines(counts)
         os.write(fd, body)
         os.fsync(fd)
@@ -317,6 +317,12 @@ def _parse(body: bytes) -> Counts:
 
 def _lines(counts: Counts) -> bytes:
     return "".join(f"{t}\t{p}\t{m}\t{n}\n" for (t, p, m), n in sorted(counts.items()) if n > 0).encode()
+
+
+def _lock_new(fd: int) -> None:
+    """Locks a file this process has just made. Another process's start-up may be probing it that very moment
+    (it holds the lock for a look, never waiting), so this one waits its turn instead of failing."""
+    fcntl.flock(fd, fcntl.LOCK_EX)
 
 
 def _sync_folder(folder: Path) -> None:

@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -146,4 +147,36 @@ def test_a_live_buffer_keeps_counts_through_an_outage_and_writes_them_after(tmp_
 
     assert counters(engine, tenant_id) == {"steps": 2000, "api_calls": 10}
     assert list(usage.folder.iterdir()) == []
+    engine.dispose()
+
+
+def test_a_new_segment_is_not_lost_to_another_process_probing_it(tmp_path: Path) -> None:
+    """Another process's start-up looks at every file in the outbox, locking each for a moment; a segment made
+    during that look waits for the lock instead of failing, so no count is dropped and no half-made file stays."""
+    url = f"sqlite:///{tmp_path / 'metering.db'}"
+    migrate(url)
+    engine = create_db_engine(url)
+    tenant_id = new_tenant_row(engine)
+    outbox = tmp_path / "outbox"
+    usage = UsageBuffer(engine, outbox, flush_delay_s=3600)
+    prober = UsageBuffer(engine, outbox, flush_delay_s=3600)
+    stop = threading.Event()
+
+    def probe() -> None:
+        while not stop.is_set():
+            prober._drain_leftovers()  # what a starting process does, as fast as it can
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    try:
+        for _ in range(300):  # each flush seals the segment and opens a new one
+            usage.add(tenant_id, "steps")
+            usage.flush()
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    usage.close()
+
+    assert counters(engine, tenant_id) == {"steps": 300}
+    assert [path.suffix for path in usage.folder.iterdir()] == []
     engine.dispose()
