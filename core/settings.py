@@ -91,6 +91,9 @@ class Settings(BaseSettings):
 
     max_activity_concurrency: int = 200
     max_workflow_task_concurrency: int = 100
+    # Runs a worker keeps in memory between their tasks (the SDK's sticky cache); an evicted run replays its
+    # history on its next task. Memory per cached run is a few KB to tens of KB.
+    worker_max_cached_workflows: int = Field(default=1000, ge=0)
 
     # ComplianceAudit, a daily platform schedule at COMPLIANCE_AUDIT_HOUR_UTC: passive, it reports and never changes
     # data. A critical finding e-mails FOUNDER_EMAIL (none sent when unset). LOG_FILE, when set, also receives the

@@ -247,6 +247,7 @@ def build_worker(
         max_concurrent_activities=settings.max_activity_concurrency,
         max_concurrent_local_activities=settings.max_activity_concurrency,
         max_concurrent_workflow_tasks=settings.max_workflow_task_concurrency,
+        max_cached_workflows=settings.worker_max_cached_workflows,
         interceptors=[ActivityTelemetry(telemetry), StepMetering(usage)],
     )
 
