@@ -94,7 +94,10 @@ class StepFailed(Exception):
         self.error, self.attempts = error, attempts
 
 
-@workflow.defn
+# Not sandboxed: the sandbox re-imported and proxied modules for every run, the largest share of the API
+# process's CPU per run (bench.throughput). Determinism is guarded by the replay tests and by
+# tests/orchestrator/test_determinism.py: nothing this module runs reads a clock or randomness or does I/O.
+@workflow.defn(sandboxed=False)
 class UserWorkflowRun:
     @workflow.init
     def __init__(self, params: RunInput) -> None:
