@@ -7,6 +7,7 @@ from typing import Any
 
 import structlog
 from structlog.types import EventDict, WrappedLogger
+from temporalio import activity, workflow
 
 from schemas.runs import RUN_WORKFLOW_PREFIX
 
@@ -34,7 +35,16 @@ def configure_logging(fmt: str = "console", level: str = "INFO", file: str | Non
         _lift_temporal_context,
         _redact_secrets,
     ]
-    renderer = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer()
+    # Colours only where a person reads a terminal: escape codes in a file or a pipe are noise, and cost CPU.
+    renderer = (
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    # Temporal's adapters would also append their whole context dict to every message, formatted each time;
+    # `_lift_temporal_context` already turns the same context (in the record's extras) into flat keys.
+    workflow.logger.workflow_info_on_message = False
+    activity.logger.activity_info_on_message = False
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
