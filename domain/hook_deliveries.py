@@ -19,10 +19,9 @@ from core.settings import Settings
 from domain.admission import start_admitted
 from domain.runs import effective_status
 from domain.webhooks import signing_box
-from orchestrator.user_run import UserWorkflowRun
 from schemas.tables import WebhookTrigger
 from schemas.webhooks import MAX_WAIT_S, HookAccepted, HookFinished
-from starters.runs import same_request
+from starters.runs import run_record, same_request
 
 log = structlog.get_logger()
 SIGNATURE_HEADER = "x-levqor-signature"
@@ -118,9 +117,11 @@ async def _wait(handle: WorkflowHandle, timeout_s: float) -> HookFinished | None
 
 
 async def _closed_run(handle: WorkflowHandle) -> HookFinished | None:
+    """A run that did not complete, from the record it left (a query, which would replay it, only for runs
+    that closed without one)."""
     try:
-        progress = await handle.query(UserWorkflowRun.progress)
         description = await handle.describe()
+        progress = await run_record(handle, description)
     except (RPCError, WorkflowQueryFailedError):
         return None
     status = effective_status(progress.status, description.status)

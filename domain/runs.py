@@ -5,6 +5,8 @@ import re
 from typing import Any, NamedTuple
 
 from sqlalchemy import Engine
+from temporalio.api.enums.v1 import PendingActivityState
+from temporalio.api.failure.v1 import Failure
 from temporalio.client import (
     Client,
     WorkflowExecution,
@@ -20,9 +22,8 @@ from core.security import open_token, seal_token
 from core.settings import Settings
 from domain.admission import start_admitted
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
-from orchestrator.user_run import UserWorkflowRun
-from schemas.runs import RunAccepted, RunPage, RunPublic, RunStatus, RunSummary
-from starters.runs import RUN_WORKFLOW_PREFIX, TRIGGER_MEMO, run_workflow_id, same_request
+from schemas.runs import RunAccepted, RunPage, RunProgress, RunPublic, RunStatus, RunSummary, StepError
+from starters.runs import RUN_WORKFLOW_PREFIX, TRIGGER_MEMO, run_record, run_workflow_id, same_request
 
 RUN_ID = re.compile(r"[A-Za-z0-9_.:-]{1,200}")  # uuids, and a schedule's `sched-<id>-<time>` runs
 CLOSED_STATUS = {
@@ -91,8 +92,10 @@ async def visible_run(temporal: Client, run_id: str, tenant_id: str | None) -> V
 
 
 async def read_run(run: VisibleRun) -> RunPublic:
-    """A run's status, current step, pending gate and every step's result, attempts and error."""
-    progress = await run.handle.query(UserWorkflowRun.progress)
+    """A run's status, current step, pending gate and every step's result, attempts and error. A closed
+    run is read from the record it left, without a query (which would replay it); a running step's
+    attempts and last error include those of its activity, which Temporal is retrying."""
+    progress = with_activity_attempts(await run_record(run.handle, run.description), run.description)
     return RunPublic(
         **progress.model_dump(exclude={"status", "tenant_id"}),
         status=effective_status(progress.status, run.description.status),
@@ -141,6 +144,32 @@ async def cancel_run(run: VisibleRun) -> None:
 def refuse_unless_running(run: VisibleRun) -> None:
     if run.description.status != WorkflowExecutionStatus.RUNNING:
         raise ApiError(409, "run_not_running", "This run has already finished", field="run_id")
+
+
+def with_activity_attempts(progress: RunProgress, description: WorkflowExecutionDescription) -> RunProgress:
+    """`progress` with the attempts Temporal has started of the running step's activity added to those the
+    run counted (a local first attempt), and the activity's last failure as the step's error."""
+    pending = description.raw_description.pending_activities
+    if not pending or not progress.steps or progress.steps[-1].status != "running":
+        return progress
+    activity = pending[-1]  # a run's steps follow each other: only the running step has an activity
+    # The attempt number is the next one while the activity waits out its backoff (scheduled, not started).
+    waiting = activity.state == PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED
+    started = activity.attempt - 1 if waiting else activity.attempt
+    step = progress.steps[-1]
+    update: dict[str, Any] = {"attempts": step.attempts + max(started, 0)}
+    if activity.HasField("last_failure"):
+        update["error"] = _step_error(activity.last_failure)
+    steps = [*progress.steps[:-1], step.model_copy(update=update)]
+    return progress.model_copy(update={"steps": steps})
+
+
+def _step_error(failure: Failure) -> StepError:
+    if failure.HasField("application_failure_info"):
+        return StepError(type=failure.application_failure_info.type or "ActivityError", message=failure.message)
+    if failure.HasField("timeout_failure_info"):
+        return StepError(type="Timeout", message=failure.message or "step timed out")
+    return StepError(type="ActivityError", message=failure.message)
 
 
 def effective_status(reported: str, execution: WorkflowExecutionStatus | None) -> Any:

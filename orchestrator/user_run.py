@@ -1,12 +1,16 @@
 """Runs one version of a tenant's workflow definition, step by step.
 
-Pure steps (`log`, `condition`, `transform`) are evaluated inline; short HTTP calls are local
-activities, everything else with a side effect is a regular activity. Approval gates wait for the
+Pure steps (`log`, `condition`, `transform`) are evaluated inline. A short safe HTTP call (GET, HEAD,
+OPTIONS) first tries one attempt as a local activity within LOCAL_HTTP_BUDGET and, when that attempt
+times out or fails retryably, goes on as a regular activity with the rest of the step's attempts; a local
+activity holds the workflow task, and with it every query, update answer and cancellation, so it gets
+no longer than that. Everything else with a side effect is a regular activity. Approval gates wait for the
 `decide_step` update (validated: the gate must be waiting and the caller must hold the role), and
 `progress` answers with every step's outcome. The run ends completed, rejected (a gate said no),
 failed (a step failed for good; the workflow fails), cancelled (with the reason it was given), or refused:
 a schedule's run is admitted by the run itself, as its first step, and one admission turns away ends
-before any step, counted nowhere.
+before any step, counted nowhere. However it ends, it leaves its record where it can be read without
+replaying it: in its result, in its failure's details, or (cancelled) in its memo.
 """
 
 import asyncio
@@ -15,7 +19,13 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError, RetryState
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    CancelledError,
+    FailureError,
+    RetryState,
+)
 from temporalio.exceptions import TimeoutError as TemporalTimeoutError
 
 with workflow.unsafe.imports_passed_through():
@@ -45,16 +55,18 @@ with workflow.unsafe.imports_passed_through():
         TransformStep,
         WorkflowDefinition,
     )
-    from orchestrator.retries import STORE_TIMEOUT, retry_for
+    from orchestrator.retries import NON_RETRYABLE_TYPES, STORE_TIMEOUT, retry_for
     from orchestrator.search_attributes import RUN_STATUS
     from rules.admission import CALLER_ADMITTED, uses_ai
     from rules.usage import ADMITTED_TRIGGERS
     from schemas.runs import (
+        CLOSED_RUN_MEMO,
         RUN_WORKFLOW_PREFIX,
         AiPrompt,
         EmailMessage,
         FailureReport,
         HttpCall,
+        HttpReply,
         PendingApproval,
         Refusal,
         RetryDefaults,
@@ -70,8 +82,20 @@ with workflow.unsafe.imports_passed_through():
     )
     from schemas.usage import UsageRecord
 
-# HTTP calls up to this timeout run as local activities (no extra history events); longer ones heartbeat.
+# HTTP calls up to this timeout may start as local activities (no extra history events); longer ones heartbeat.
 LOCAL_HTTP_MAX_TIMEOUT = timedelta(seconds=30)
+# How long the local first attempt of a safe HTTP call may hold the workflow task (and with it queries,
+# update answers and cancellation) before the call goes on as a regular activity.
+LOCAL_HTTP_BUDGET = timedelta(milliseconds=250)
+# Methods whose repetition does no harm: only these get a local first attempt, which may be cut off
+# after the request was sent and so be sent again by the regular attempt that follows.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Since this patch an HTTP call is a local activity only for one budgeted attempt of a safe method; it goes
+# on as a regular activity after that, and unsafe methods are regular activities from the start.
+HTTP_LOCAL_BUDGET_PATCH = "http-local-budget"
+# Since this patch a cancelled run leaves its record in its memo (a failed one in its failure's details, a
+# finished one in its result), so a closed run is read without a query, which would replay it.
+CLOSED_RECORD_PATCH = "closed-run-record"
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 EMAIL_STEP_TIMEOUT = timedelta(seconds=60)
 AI_STEP_TIMEOUT = timedelta(seconds=120)
@@ -115,6 +139,8 @@ class UserWorkflowRun:
         self._decisions: dict[str, StepDecision] = {}
         self._error: StepError | None = None
         self._counted = False
+        # A gate was decided in the workflow task now running: its update's answer leaves with that task.
+        self._answer_pending = False
 
     @workflow.run
     async def run(self, params: RunInput) -> RunResult:
@@ -132,6 +158,7 @@ class UserWorkflowRun:
             raise ApplicationError(
                 f"step {self._current} failed: {failure.error.message}",
                 failure.error.model_dump(),
+                self._record().model_dump(mode="json"),
                 type="StepFailed",
                 non_retryable=True,
             ) from None
@@ -142,12 +169,14 @@ class UserWorkflowRun:
             )
             self._mark_current("cancelled", self._error)
             self._set_status("cancelled")
+            if workflow.patched(CLOSED_RECORD_PATCH):
+                workflow.upsert_memo({CLOSED_RUN_MEMO: self._record().model_dump(mode="json")})
             raise
         if self._status == "running":
             self._set_status("completed")
         self._current = None
         await self._count_unadmitted_run()
-        return RunResult(run_id=self._params.run_id, status=self._status, steps=self._outcomes, vars=self._vars)
+        return self._result()
 
     async def _walk(self) -> None:
         steps = self._definition.steps
@@ -163,6 +192,8 @@ class UserWorkflowRun:
                 outcome = StepOutcome(step_id=step.id, type=step.type, status="running", started_at=workflow.now())
                 self._outcomes.append(outcome)
                 target = await self._execute(step, outcome)
+                if not isinstance(step, LogStep | ConditionStep | TransformStep | ApprovalStep):
+                    self._answer_pending = False  # the step waited: the task that carried the answer has ended
                 outcome.finished_at = workflow.now()
                 self._results[step.id] = outcome.result
             if target is None:
@@ -231,7 +262,7 @@ class UserWorkflowRun:
         """Ends the run before its first step: no usage, no failure-queue entry."""
         self._error = StepError(type=refusal.code, message=refusal.message)
         self._set_status("refused")
-        return RunResult(run_id=self._params.run_id, status=self._status, steps=[], vars={})
+        return self._result()
 
     async def _count_unadmitted_run(self) -> None:
         """Counts the start of a run that began before ADMIT_RUN_PATCH and that the API did not admit (and
@@ -256,7 +287,7 @@ class UserWorkflowRun:
             failure = StepFailed(StepError(type=type(err).__name__, message=str(err)), 1)
         except (ActivityError, ApplicationError, TemporalTimeoutError) as err:
             # Regular activities fail with ActivityError; local ones with the activity's own error.
-            if isinstance(err, CancelledError) or isinstance(err.cause, CancelledError):
+            if _cancelled(err):
                 raise asyncio.CancelledError() from err
             failure = StepFailed(*_activity_failure(err, _max_attempts(step, self._params.retry_defaults)))
         except StepFailed as err:
@@ -285,7 +316,7 @@ class UserWorkflowRun:
                 await workflow.sleep(timedelta(seconds=step.seconds))
                 self._succeed(outcome, {"seconds": step.seconds})
             case HttpStep():
-                reply = await self._call_http(step, scope)
+                reply = await self._call_http(step, scope, outcome)
                 self._succeed(outcome, reply.model_dump(exclude={"attempt"}), reply.attempt)
             case EmailStep():
                 receipt = await self._send_email(step, scope)
@@ -297,7 +328,7 @@ class UserWorkflowRun:
                 await self._await_decision(step, outcome, scope)
         return None
 
-    async def _call_http(self, step: HttpStep, scope: dict[str, Any]) -> Any:
+    async def _call_http(self, step: HttpStep, scope: dict[str, Any], outcome: StepOutcome) -> HttpReply:
         # The activity fills in only placeholders carrying this call's fresh marker, for the names the
         # templates name: text from input or a response that looks like a placeholder stays text.
         names = secret_references([step.url, step.headers, step.json_body, step.body])
@@ -319,10 +350,62 @@ class UserWorkflowRun:
         )
         policy = retry_for(step.retry, self._params.retry_defaults)
         timeout = timedelta(seconds=step.timeout_s + 5)
-        if timedelta(seconds=step.timeout_s) <= LOCAL_HTTP_MAX_TIMEOUT:
+        if timedelta(seconds=step.timeout_s) > LOCAL_HTTP_MAX_TIMEOUT:
+            return await self._http_activity(call, timeout, policy)
+        # A gate's answer leaves with the workflow task, which a local activity would hold; a step allowed
+        # one attempt sends one request. The patch marker is recorded only off the fast path.
+        local_first = call.method.upper() in SAFE_METHODS and not self._answer_pending and policy.maximum_attempts != 1
+        if not local_first and workflow.patched(HTTP_LOCAL_BUDGET_PATCH):
+            return await self._http_activity(call, timeout, policy)
+        if not local_first:  # a run that began before the patch
             return await workflow.execute_local_activity_method(
                 HttpActivities.call, call, start_to_close_timeout=timeout, retry_policy=policy
             )
+        try:
+            return await workflow.execute_local_activity_method(
+                HttpActivities.call,
+                call,
+                start_to_close_timeout=LOCAL_HTTP_BUDGET,
+                retry_policy=RetryPolicy(maximum_attempts=1),
+            )
+        except (ActivityError, ApplicationError, TemporalTimeoutError) as err:
+            # Before the patch the local activity had the step's whole policy: its failure was final.
+            if _cancelled(err) or not _retryable(err) or not workflow.patched(HTTP_LOCAL_BUDGET_PATCH):
+                raise
+            outcome.attempts = 1
+            if not isinstance(err.cause if isinstance(err, ActivityError) else err, TemporalTimeoutError):
+                outcome.error = _activity_failure(err, 1)[0]  # a cut-off attempt is no error of the target
+            return await self._http_after_local(call, timeout, policy, err)
+
+    async def _http_after_local(
+        self, call: HttpCall, timeout: timedelta, policy: RetryPolicy, local_failure: FailureError
+    ) -> HttpReply:
+        """The rest of a call whose local first attempt did not answer: a regular activity with the step's
+        remaining attempts and backoff, after the policy's first interval when that attempt failed (a
+        timeout means the target is slow, not failing: the next attempt starts at once)."""
+        first = local_failure.cause if isinstance(local_failure, ActivityError) else local_failure
+        if not isinstance(first, TemporalTimeoutError):
+            delay = first.next_retry_delay if isinstance(first, ApplicationError) else None
+            await workflow.sleep(delay or policy.initial_interval)
+        remaining = policy.maximum_attempts - 1 if policy.maximum_attempts else 0
+        later = timedelta(seconds=policy.initial_interval.total_seconds() * policy.backoff_coefficient)
+        rest = RetryPolicy(
+            initial_interval=min(later, policy.maximum_interval or later),
+            backoff_coefficient=policy.backoff_coefficient,
+            maximum_interval=policy.maximum_interval,
+            maximum_attempts=remaining,
+            non_retryable_error_types=policy.non_retryable_error_types,
+        )
+        try:
+            reply = await self._http_activity(call, timeout, rest)
+        except (ActivityError, ApplicationError, TemporalTimeoutError) as err:
+            if _cancelled(err):
+                raise
+            error, attempts = _activity_failure(err, remaining)
+            raise StepFailed(error, attempts + 1) from None
+        return reply.model_copy(update={"attempt": reply.attempt + 1})
+
+    async def _http_activity(self, call: HttpCall, timeout: timedelta, policy: RetryPolicy) -> HttpReply:
         return await workflow.execute_activity_method(
             HttpActivities.call,
             call,
@@ -384,6 +467,7 @@ class UserWorkflowRun:
             self._waiting = None
         if self._status == "waiting_approval":
             self._set_status("running")
+        self._answer_pending = self._decisions[step.id].decided_by != "timeout"
         self._decide(outcome, self._decisions[step.id])
 
     def _on_timeout(self, step: ApprovalStep) -> None:
@@ -421,6 +505,9 @@ class UserWorkflowRun:
 
     @workflow.query
     def progress(self) -> RunProgress:
+        return self._record()
+
+    def _record(self) -> RunProgress:
         params = self._params
         return RunProgress(
             run_id=params.run_id,
@@ -438,6 +525,10 @@ class UserWorkflowRun:
             input=params.input,
         )
 
+    def _result(self) -> RunResult:
+        record = self._record()
+        return RunResult(**record.model_dump(exclude={"waiting"}))
+
     def _scope(self) -> dict[str, Any]:
         return {"input": self._params.input, "steps": self._results, "vars": self._vars}
 
@@ -445,7 +536,7 @@ class UserWorkflowRun:
         return f"{self._params.run_id}:{step_id}"
 
     def _succeed(self, outcome: StepOutcome, result: Any, attempts: int = 1) -> None:
-        outcome.status, outcome.result, outcome.attempts = "succeeded", result, attempts
+        outcome.status, outcome.result, outcome.attempts, outcome.error = "succeeded", result, attempts, None
 
     def _mark_current(self, status: StepStatus, error: StepError) -> None:
         if self._outcomes and self._outcomes[-1].status in ("running", "waiting"):
@@ -467,6 +558,18 @@ def _reusable(params: RunInput) -> dict[str, StepOutcome]:
 def _max_attempts(step: Step, defaults: RetryDefaults) -> int:
     override = getattr(step, "retry", None)
     return override.max_attempts if override is not None else defaults.max_attempts
+
+
+def _cancelled(err: FailureError) -> bool:
+    return isinstance(err, CancelledError) or isinstance(err.cause, CancelledError)
+
+
+def _retryable(err: FailureError) -> bool:
+    """Whether the step's retry policy would try again after this failure of a single attempt."""
+    cause = err.cause if isinstance(err, ActivityError) and isinstance(err.cause, FailureError) else err
+    if isinstance(cause, ApplicationError):
+        return not cause.non_retryable and cause.type not in NON_RETRYABLE_TYPES
+    return isinstance(cause, TemporalTimeoutError)
 
 
 def _activity_failure(err: FailureError, max_attempts: int) -> tuple[StepError, int]:

@@ -12,6 +12,9 @@ from schemas.api import StrictBody
 RunStatus = Literal["running", "waiting_approval", "completed", "failed", "rejected", "cancelled", "refused"]
 StepStatus = Literal["running", "waiting", "succeeded", "failed", "cancelled", "approved", "rejected"]
 DeciderRole = Literal["member", "tenant_admin", "founder"]
+# The memo key under which a cancelled run leaves its record (RunProgress as JSON) as it ends: a failed run's
+# record is the second detail of its failure, a finished run's is its result.
+CLOSED_RUN_MEMO = "closed_run"
 # A run's workflow id is this prefix and its run id; the workflow and its callers both read one from the other.
 RUN_WORKFLOW_PREFIX = "run-"
 # How a rendered HTTP call names a tenant secret: `⟪secret:<marker>:NAME⟫`, where the marker is the call's own
@@ -144,10 +147,32 @@ class RunProgress(BaseModel):
 
 
 class RunResult(BaseModel):
+    """What a run returns. Since the run record went into the result, it also carries the rest of what
+    `progress` answers for a closed run (no gate waits then), so a closed run is read without replaying
+    it; results of runs that closed before have None there."""
+
     run_id: str
     status: RunStatus
     steps: list[StepOutcome]
     vars: dict[str, Any] = Field(default_factory=dict)
+    tenant_id: str | None = None
+    definition_id: str | None = None
+    version: int | None = None
+    current_step: str | None = None
+    error: StepError | None = None
+    trigger: str | None = None
+    resumed_from: str | None = None
+    input: dict[str, Any] | None = None
+
+    def record(self) -> RunProgress | None:
+        """The closed run's record as `progress` would answer it; None for a result without one."""
+        if self.tenant_id is None or self.definition_id is None or self.version is None:
+            return None
+        return RunProgress(
+            **self.model_dump(exclude={"trigger", "input"}),
+            trigger=self.trigger or "api",
+            input=self.input or {},
+        )
 
 
 class HttpCall(BaseModel):

@@ -11,7 +11,14 @@ from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest, DescribeTaskQueueRequest
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -25,7 +32,15 @@ from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.user_run import UserWorkflowRun
 from schemas.data_requests import RunRecord
-from schemas.runs import RUN_WORKFLOW_PREFIX, ResumePoint, RetryDefaults, RunInput, RunProgress
+from schemas.runs import (
+    CLOSED_RUN_MEMO,
+    RUN_WORKFLOW_PREFIX,
+    ResumePoint,
+    RetryDefaults,
+    RunInput,
+    RunProgress,
+    RunResult,
+)
 from schemas.tenants import TenantChange, Throttle
 from starters.tenants import ensure_lifecycle
 
@@ -97,6 +112,35 @@ async def count_running_runs(client: Client, tenant_id: str, excluding: str | No
     return (await client.count_workflows(query)).count
 
 
+async def closed_record(handle: WorkflowHandle, description: WorkflowExecutionDescription) -> RunProgress | None:
+    """A closed run's record as `progress` answered it, read from where the run left it (its result, its
+    failure's details, its memo) without replaying it; None while it runs, for a run that closed before it
+    left one, and for one Temporal closed itself (terminated, timed out)."""
+    match description.status:
+        case WorkflowExecutionStatus.COMPLETED:
+            return RunResult.model_validate(await handle.result(follow_runs=False)).record()
+        case WorkflowExecutionStatus.FAILED:
+            try:
+                await handle.result(follow_runs=False)
+            except WorkflowFailureError as err:
+                cause = err.cause
+                details = cause.details if isinstance(cause, ApplicationError) else ()
+                return RunProgress.model_validate(details[1]) if len(details) > 1 else None
+            return None
+        case WorkflowExecutionStatus.CANCELED:
+            record = await description.memo_value(CLOSED_RUN_MEMO, default=None)
+            return None if record is None else RunProgress.model_validate(record)
+        case _:
+            return None
+
+
+async def run_record(handle: WorkflowHandle, description: WorkflowExecutionDescription) -> RunProgress:
+    """The run's record: a closed run's as it left it, else (running, or closed before runs left one) the
+    answer of its `progress` query."""
+    record = await closed_record(handle, description)
+    return record if record is not None else await handle.query(UserWorkflowRun.progress)
+
+
 def started_now(handle: WorkflowHandle) -> bool:
     """Whether the start that gave `handle` started a new execution, not found one running (the same
     run id again). The SDK keeps the server's answer on the handle without a public name for it."""
@@ -136,7 +180,7 @@ class TemporalRunControl:
         the failed run no longer exists."""
         handle = self._client.get_workflow_handle(run_workflow_id(run_id))
         try:
-            failed = await handle.query(UserWorkflowRun.progress)
+            failed = await run_record(handle, await handle.describe())
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
                 return None

@@ -211,6 +211,32 @@ async def redriven(client: Client, queue: str, target: str) -> WorkflowHandle:
     return handle
 
 
+async def http_local_budget(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """Every way an HTTP step runs since patch "http-local-budget": a quick GET in its local attempt, a slow
+    GET and a failing one going on as regular activities (the failing one after a timer), a POST as a
+    regular activity from the start, and a GET right after a decided gate as a regular activity."""
+    name = uuid.uuid4().hex
+    handle = await start(
+        client,
+        queue,
+        make_run(
+            {"id": "quick", "type": "http_request", "url": target + "/json"},
+            {"id": "slow", "type": "http_request", "url": target + f"/stall-once/{name}?seconds=0.5"},
+            {"id": "flaky", "type": "http_request", "url": target + f"/flaky/{name}?fail=1"},
+            {"id": "push", "type": "http_request", "method": "POST", "url": target + "/echo"},
+            {"id": "gate", "type": "approval", "class": "B", "message": "Go on?"},
+            {"id": "after_gate", "type": "http_request", "url": target + "/json"},
+        ),
+    )
+    await until_progress(handle, lambda p: p.waiting is not None)
+    await handle.execute_update(
+        UserWorkflowRun.decide_step,
+        StepDecision(step_id="gate", approved=True, decided_by="admin-key", role="tenant_admin"),
+    )
+    await handle.result()
+    return handle
+
+
 async def scheduled(client: Client, queue: str, target: str) -> WorkflowHandle:
     """Started the way a Temporal Schedule starts runs: no run id in the input, one per workflow id."""
     run = make_run({"id": "hello", "type": "log", "message": "scheduled"}).model_copy(
@@ -477,6 +503,13 @@ SCENARIOS: dict[str, Scenario] = {
     "user_workflow_run_redriven_admitted": redriven,
     # recorded once suspending and deleting cancelled the tenant's runs (patch "cancel-runs-on-suspend")
     "tenant_lifecycle_suspend_cancels_runs": tenant_suspend_cancels_runs,
+    # recorded once an HTTP call got one budgeted local attempt, for safe methods only (patch
+    # "http-local-budget"), and closed runs left their record: a cancelled one in its memo (patch
+    # "closed-run-record"), a failed one in its failure's details, a finished one in its result
+    "user_workflow_run_http_local_budget": http_local_budget,
+    "user_workflow_run_retries_after_local_attempt": retries_exhausted,
+    "user_workflow_run_cancelled_with_record": cancelled,
+    "user_workflow_run_rejected_with_record": rejected_gate,
 }
 
 
