@@ -74,6 +74,7 @@ async def start_admitted(
             input=payload,
             trigger=trigger,
             retry_defaults=settings.retry_defaults(),
+            closing_status_upsert=False,
         )
         handle = await start_run(temporal, params, settings.task_queue, eager=settings.api_embedded_worker)
         started = started_now(handle)

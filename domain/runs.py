@@ -23,15 +23,17 @@ from core.settings import Settings
 from domain.admission import start_admitted
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from schemas.runs import RunAccepted, RunPage, RunProgress, RunPublic, RunStatus, RunSummary, StepError
-from starters.runs import RUN_WORKFLOW_PREFIX, TRIGGER_MEMO, run_record, run_workflow_id, same_request
+from starters.runs import (
+    RUN_WORKFLOW_PREFIX,
+    TRIGGER_MEMO,
+    effective_status,
+    run_record,
+    run_workflow_id,
+    same_request,
+    status_clause,
+)
 
 RUN_ID = re.compile(r"[A-Za-z0-9_.:-]{1,200}")  # uuids, and a schedule's `sched-<id>-<time>` runs
-CLOSED_STATUS = {
-    WorkflowExecutionStatus.TERMINATED: "terminated",
-    WorkflowExecutionStatus.TIMED_OUT: "timed_out",
-    WorkflowExecutionStatus.CANCELED: "cancelled",
-    WorkflowExecutionStatus.FAILED: "failed",
-}
 
 
 class VisibleRun(NamedTuple):
@@ -121,7 +123,7 @@ async def list_runs(
     if workflow_id:
         clauses.append(f"WorkflowDefinitionId = '{workflow_id}'")
     if status:
-        clauses.append(f"RunStatus = '{status}'")
+        clauses.append(status_clause(status))
     query = " AND ".join(clauses)
     token = open_token(page_token, token_key, query) if page_token else None
     if page_token and token is None:
@@ -170,13 +172,6 @@ def _step_error(failure: Failure) -> StepError:
     if failure.HasField("timeout_failure_info"):
         return StepError(type="Timeout", message=failure.message or "step timed out")
     return StepError(type="ActivityError", message=failure.message)
-
-
-def effective_status(reported: str, execution: WorkflowExecutionStatus | None) -> Any:
-    """The run's own status, unless Temporal closed it without the run saying so (terminated, timed out)."""
-    if execution in CLOSED_STATUS and reported in ("running", "waiting_approval"):
-        return CLOSED_STATUS[execution]
-    return reported
 
 
 async def _summary(execution: WorkflowExecution) -> RunSummary:

@@ -47,6 +47,7 @@ async def create_schedule(
         definition=definition.model_dump(mode="json"),
         input=body.input,
         retry_defaults=settings.retry_defaults(),
+        closing_status_upsert=False,
     )
     try:
         created = await schedules.create_schedule(

@@ -19,13 +19,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import (
-    ActivityError,
-    ApplicationError,
-    CancelledError,
-    FailureError,
-    RetryState,
-)
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError, RetryState
 from temporalio.exceptions import TimeoutError as TemporalTimeoutError
 
 with workflow.unsafe.imports_passed_through():
@@ -109,6 +103,8 @@ ADMIT_RUN_PATCH = "admit-every-run"
 RECORD_GIVE_UP = timedelta(days=1)
 RECORD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
 DECIDERS = {"B": ("tenant_admin", "founder"), "C": ("founder",)}
+# Ends that Temporal's ExecutionStatus names by itself (Completed, Failed, Canceled).
+CLOSING_STATUSES = frozenset({"completed", "failed", "cancelled"})
 LOG_LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
 
 
@@ -544,7 +540,12 @@ class UserWorkflowRun:
             self._outcomes[-1].finished_at = workflow.now()
 
     def _set_status(self, status: RunStatus) -> None:
+        """The run's status, and RunStatus in visibility where Temporal's ExecutionStatus does not already
+        say it: a run that ends completed, failed or cancelled keeps the RunStatus it had (see
+        starters/runs.py `effective_status`)."""
         self._status = status
+        if status in CLOSING_STATUSES and not self._params.closing_status_upsert:
+            return
         workflow.upsert_search_attributes([RUN_STATUS.value_set(status)])
 
 

@@ -46,6 +46,10 @@ class RunInput(BaseModel):
     retry_defaults: RetryDefaults = Field(default_factory=RetryDefaults)
     trigger: Literal["api", "schedule", "webhook", "redrive", "auto_recovery"] = "api"
     resume: "ResumePoint | None" = None
+    closing_status_upsert: bool = True
+    """Whether the run writes RunStatus as it ends completed, failed or cancelled. Runs started since the
+    platform reads those from Temporal's own ExecutionStatus are started with False (one history event and
+    one visibility write fewer per run); an older run's input lacks the field and replays the write it made."""
 
 
 class Refusal(BaseModel):

@@ -148,6 +148,41 @@ def started_now(handle: WorkflowHandle) -> bool:
     return bool(getattr(response, "started", False))
 
 
+# What Temporal's ExecutionStatus says of a closed run whose RunStatus was left as it was while it ran: every
+# closed run since runs stopped writing their completed/failed/cancelled ends, and a terminated or timed-out one.
+CLOSED_STATUS = {
+    WorkflowExecutionStatus.COMPLETED: "completed",
+    WorkflowExecutionStatus.TERMINATED: "terminated",
+    WorkflowExecutionStatus.TIMED_OUT: "timed_out",
+    WorkflowExecutionStatus.CANCELED: "cancelled",
+    WorkflowExecutionStatus.FAILED: "failed",
+}
+# Visibility filters per run status: RunStatus where the run writes it, ExecutionStatus where Temporal says it
+# (a run that wrote its end before that, 'completed' say, is found too).
+STATUS_CLAUSES = {
+    "running": "RunStatus = 'running' AND ExecutionStatus = 'Running'",
+    "waiting_approval": "RunStatus = 'waiting_approval' AND ExecutionStatus = 'Running'",
+    "completed": "ExecutionStatus = 'Completed' AND RunStatus IN ('running', 'waiting_approval', 'completed')",
+    "failed": "ExecutionStatus = 'Failed'",
+    "cancelled": "ExecutionStatus = 'Canceled'",
+    "rejected": "RunStatus = 'rejected'",
+    "refused": "RunStatus = 'refused'",
+}
+
+
+def effective_status(reported: str, execution: WorkflowExecutionStatus | None) -> Any:
+    """The run's status: what it wrote, unless Temporal closed it since (completed, failed, cancelled,
+    terminated, timed out) while it still said running or waiting."""
+    if execution in CLOSED_STATUS and reported in ("running", "waiting_approval"):
+        return CLOSED_STATUS[execution]
+    return reported
+
+
+def status_clause(status: str) -> str:
+    """The visibility filter for runs in `status` (a RunStatus)."""
+    return f"({STATUS_CLAUSES[status]})"
+
+
 def redrive_input(
     failed: RunProgress, definition: dict[str, Any], retry_defaults: RetryDefaults, trigger: str = "redrive"
 ) -> RunInput:
@@ -163,6 +198,7 @@ def redrive_input(
         retry_defaults=retry_defaults,
         trigger=trigger,
         resume=ResumePoint(from_run_id=failed.run_id, outcomes=failed.steps),
+        closing_status_upsert=False,
     )
 
 
@@ -273,8 +309,9 @@ class TemporalRunControl:
             RunRecord(
                 run_id=execution.id.removeprefix(RUN_WORKFLOW_PREFIX),
                 definition_id=execution.typed_search_attributes.get(DEFINITION_ID),
-                status=execution.typed_search_attributes.get(RUN_STATUS)
-                or (execution.status.name.lower() if execution.status else "unknown"),
+                status=effective_status(
+                    execution.typed_search_attributes.get(RUN_STATUS) or "running", execution.status
+                ),
                 started_at=execution.start_time,
                 closed_at=execution.close_time,
             )

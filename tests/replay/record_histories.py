@@ -50,7 +50,7 @@ from schemas.cost import CostAutopilotInput
 from schemas.daily_report import DailyReportInput
 from schemas.data_requests import DataExportInput
 from schemas.health import HeartbeatInput
-from schemas.runs import StepDecision
+from schemas.runs import RunInput, StepDecision
 from schemas.tables import (
     BillingAccount,
     DataRequest,
@@ -192,6 +192,50 @@ async def retries_exhausted(client: Client, queue: str, target: str) -> Workflow
 
 async def cancelled(client: Client, queue: str, target: str) -> WorkflowHandle:
     handle = await start(client, queue, make_run({"id": "wait", "type": "delay", "seconds": 3600}))
+    await until_progress(handle, lambda p: p.current_step == "wait")
+    await handle.cancel()
+    await _finish(handle)
+    return handle
+
+
+def quiet_close(run: RunInput) -> RunInput:
+    """A run started as the platform starts runs since issue 11: it leaves a completed, failed or cancelled end
+    to Temporal's ExecutionStatus and writes no RunStatus as it closes."""
+    return run.model_copy(update={"closing_status_upsert": False})
+
+
+async def quiet_completed(client: Client, queue: str, target: str) -> WorkflowHandle:
+    handle = await start(
+        client,
+        queue,
+        quiet_close(
+            make_run(
+                {"id": "hello", "type": "log", "message": "start {{ input.n }}"},
+                {"id": "fetch", "type": "http_request", "url": target + "/json", "timeout_s": 5},
+                {
+                    "id": "check",
+                    "type": "condition",
+                    "expression": "steps.fetch.status == 200",
+                    "then": "end",
+                    "else": "end",
+                },
+                input={"n": 1},
+            )
+        ),
+    )
+    await handle.result()
+    return handle
+
+
+async def quiet_failed(client: Client, queue: str, target: str) -> WorkflowHandle:
+    run = make_run({"id": "broken", "type": "http_request", "method": "POST", "url": target + "/status/503"})
+    handle = await start(client, queue, quiet_close(run))
+    await _finish(handle)
+    return handle
+
+
+async def quiet_cancelled(client: Client, queue: str, target: str) -> WorkflowHandle:
+    handle = await start(client, queue, quiet_close(make_run({"id": "wait", "type": "delay", "seconds": 3600})))
     await until_progress(handle, lambda p: p.current_step == "wait")
     await handle.cancel()
     await _finish(handle)
@@ -510,6 +554,10 @@ SCENARIOS: dict[str, Scenario] = {
     "user_workflow_run_retries_after_local_attempt": retries_exhausted,
     "user_workflow_run_cancelled_with_record": cancelled,
     "user_workflow_run_rejected_with_record": rejected_gate,
+    # Since runs leave completed, failed and cancelled to Temporal's ExecutionStatus (closing_status_upsert).
+    "user_workflow_run_quiet_close_completed": quiet_completed,
+    "user_workflow_run_quiet_close_failed": quiet_failed,
+    "user_workflow_run_quiet_close_cancelled": quiet_cancelled,
 }
 
 
