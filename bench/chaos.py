@@ -451,6 +451,8 @@ async def count_history_events(client: Client, workflow_ids: list[str]) -> Count
                 if event.HasField("workflow_task_timed_out_event_attributes"):
                     kind = event.workflow_task_timed_out_event_attributes.timeout_type
                     name += ":" + TimeoutType.Name(kind).removeprefix("TIMEOUT_TYPE_")
+                if event.HasField("marker_recorded_event_attributes"):  # a local activity's, or a patch's
+                    name += ":" + event.marker_recorded_event_attributes.marker_name
                 counts[name] += 1
     return counts
 
@@ -567,8 +569,8 @@ def analyse(
         Check("HTTP steps that took more than 1 attempt", multi_attempt, True, "as the activity reported"),
         Check(
             "local-activity markers in histories",
-            history["MARKER_RECORDED"],
-            history["MARKER_RECORDED"] == local,
+            history["MARKER_RECORDED:core_local_activity"],
+            history["MARKER_RECORDED:core_local_activity"] == local,
             f"expected {local}: one per local first attempt",
         ),
         Check(
