@@ -697,7 +697,7 @@ def report(found: Findings, args: argparse.Namespace, wall_s: float) -> None:
     command = " ".join([".venv/bin/python -m bench.chaos", *map(shlex.quote, sys.argv[1:])])
     print()
     print(
-        f"Levqor chaos check: {args.runs} runs of log -> POST -> delay -> GET slow -> delay -> POST -> log, "
+        f"Levqor chaos check: {args.runs} runs of log -> POST -> delay -> GET slow -> delay -> quick GET or POST -> log, "
         f"seed {args.seed}; {wall_s:.0f} s in all"
     )
     versions = f"Python {platform.python_version()}, temporalio {temporalio.__version__}"
