@@ -52,6 +52,9 @@ from temporal.devserver import start_dev_server, stop, wait_until_serving
 FOUNDER_TOKEN = "bench-founder-token-0123456789abcdef"
 PLATFORM_QUEUE = "bench-platform"
 HANDWRITTEN_QUEUE = "bench-handwritten"
+# How many attempts the platform's HTTP step took: more than 1 means its local first attempt did not answer
+# within the budget (orchestrator/user_run.py LOCAL_HTTP_BUDGET) and a regular activity finished the call.
+FETCH_ATTEMPTS: list[Counter[int]] = []
 TARGETS = {"ratio": 0.9, "idle_gap_ms": 5.0, "cpu_ms_per_run": 8.0}
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PR_SET_PDEATHSIG = 1
@@ -503,9 +506,13 @@ async def platform_sides(
         # Keep-alive connections for every concurrent start, so the burst measures the API, not TCP set-up.
         await asyncio.gather(*(https[n % len(https)].get("/api/system/pulse") for n in range(runs)))
 
+    attempts: Counter[int] = Counter()  # the HTTP step's attempts, over both entry points
+
     def check(result: Any) -> bool:
+        attempts[result["steps"][1]["attempts"]] += 1
         return result.get("status") == "completed" and result["steps"][1]["result"]["status"] == 200
 
+    FETCH_ATTEMPTS.append(attempts)
     return (
         Side("platform (API)", start, check, open_connections),
         Side("platform (webhook)", deliver, check, open_connections),
@@ -689,6 +696,12 @@ def report(
         f"    eager start (the rest went through the task queue): platform (API) {eager_platform}; "
         f"hand-written {hand_eager} of {args.runs} per burst"
     )
+    for attempts in FETCH_ATTEMPTS:
+        more = sum(count for number, count in attempts.items() if number > 1)
+        print(
+            f"    platform HTTP steps that needed more than their local first attempt: {more} of "
+            f"{sum(attempts.values())} (warm-up, bursts and idle runs)"
+        )
     ours = ["api process", *(name for name in stack.pids if name.startswith("worker process"))]
     print()
     print("  targets")
