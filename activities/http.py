@@ -85,16 +85,22 @@ class HttpActivities:
         Raises ApplicationError, details[0] = {"attempt", "status"?}. Non-retryable: HttpInvalidRequest,
         HttpTargetForbidden, HttpTooManyRedirects, HttpRedirectRefused, HttpClientError (4xx),
         HttpUnexpectedStatus (a status outside `expected_status` below 400). Retryable:
-        HttpRetryableClientError (408/425/429), HttpServerError (5xx), HttpTimeout, HttpTransportError."""
+        HttpRetryableClientError (408/425/429), HttpServerError (5xx), HttpTimeout, HttpTransportError, and
+        HttpAnswerBudgetExceeded: a local attempt with `answer_budget_s` got no answer within it."""
         where = _describe(call.method, call.url)
         secrets = await self._resolve_secrets(call)
+        budget = call.answer_budget_s if activity.info().is_local else None
+        limit = min(call.timeout_s, budget) if budget is not None else call.timeout_s
         async with _heartbeating():
             try:
-                async with asyncio.timeout(call.timeout_s):
+                async with asyncio.timeout(limit):
                     reply = await self._exchange(call, secrets)
             except ApplicationError as err:
                 raise _redacted(err, secrets) from None
             except (TimeoutError, httpx.TimeoutException):
+                if limit < call.timeout_s:
+                    message = f"{where} gave no answer within the local attempt's {limit:g}s"
+                    raise _failure(message, "HttpAnswerBudgetExceeded") from None
                 raise _failure(f"{where} timed out after {call.timeout_s:g}s", "HttpTimeout") from None
             except httpx.LocalProtocolError as err:
                 message = redact(f"{where} is not a valid request: {err}", secrets)

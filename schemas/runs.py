@@ -196,6 +196,9 @@ class HttpCall(BaseModel):
     expected_status: list[int] = Field(default_factory=list)
     save_response: bool = True
     idempotency_key: str
+    answer_budget_s: float | None = None
+    """Set on a local first attempt: how long, once the activity runs, it waits for the answer before it
+    gives up (retryably, HttpAnswerBudgetExceeded) so the call can go on as a regular activity."""
 
 
 class HttpReply(BaseModel):

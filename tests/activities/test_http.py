@@ -516,3 +516,19 @@ async def test_a_connection_for_a_host_nobody_checked_is_refused(target_server: 
             await client.get(f"{target_server.url}/echo")
 
     assert dial.dialled == []
+
+
+async def test_a_local_attempt_with_an_answer_budget_gives_up_retryably_when_it_runs_out(
+    client: httpx.AsyncClient, target_server: TargetServer
+) -> None:
+    local = ActivityEnvironment()
+    local.info = replace(local.info, is_local=True)
+    slow = make_call(f"{target_server.url}/slow?seconds=1", answer_budget_s=0.2)
+
+    err = await failure_of(client, slow, env=local)
+    quick = await run_call(client, make_call(f"{target_server.url}/json", answer_budget_s=0.2), env=local)
+    regular = await run_call(client, make_call(f"{target_server.url}/slow?seconds=0.4", answer_budget_s=0.2))
+
+    assert (err.type, err.non_retryable) == ("HttpAnswerBudgetExceeded", False)
+    assert quick.status == 200
+    assert regular.status == 200  # a regular attempt takes no budget: only the step's timeout

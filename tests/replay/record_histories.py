@@ -558,6 +558,9 @@ SCENARIOS: dict[str, Scenario] = {
     "user_workflow_run_quiet_close_completed": quiet_completed,
     "user_workflow_run_quiet_close_failed": quiet_failed,
     "user_workflow_run_quiet_close_cancelled": quiet_cancelled,
+    # recorded once the local first attempt was cut by its answer budget inside the activity
+    # (HttpAnswerBudgetExceeded) instead of by the workflow's timeout on it
+    "user_workflow_run_http_answer_budget": http_local_budget,
 }
 
 
