@@ -12,11 +12,10 @@ from core.settings import Settings
 from domain.admission import start_admitted_redrive
 from domain.runs import VisibleRun
 from language.steps import WorkflowDefinition
-from orchestrator.user_run import UserWorkflowRun
 from schemas.failures import FailurePublic, HealingSuggestion
 from schemas.runs import RunAccepted
 from schemas.tables import FailureEntry, WorkflowVersionRow
-from starters.runs import redrive_input
+from starters.runs import redrive_input, run_record
 
 
 def list_failures(
@@ -65,7 +64,7 @@ async def redrive_failed_run(engine: Engine, temporal: Client, settings: Setting
     re-drive passes admission like every start (403 tenant not active, 429 limit used up or throttled)."""
     if run.description.status != WorkflowExecutionStatus.FAILED:
         raise ApiError(409, "run_not_failed", "Only a failed run can be retried", field="run_id")
-    failed = await run.handle.query(UserWorkflowRun.progress)
+    failed = await run_record(run.handle, run.description)  # from the failure it left, not by replaying it
     definition = await to_thread.run_sync(_version, engine, failed.definition_id, failed.version)
     params = redrive_input(failed, definition.model_dump(mode="json"), settings.retry_defaults())
     new_run = await start_admitted_redrive(engine, temporal, settings, params)

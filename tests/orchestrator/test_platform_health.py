@@ -251,7 +251,9 @@ async def test_daily_report_scores_the_day_suggests_and_prunes_old_telemetry(
 async def test_failed_activities_become_worker_telemetry(
     client: Client, worker_queue: str, engine: Engine, target_server: Any
 ) -> None:
-    run = make_run({"id": "broken", "type": "http_request", "url": target_server.url + "/status/503"})
+    # A POST: only regular activities, numbered 1, 2, 3 (a GET's local first attempt is numbered apart).
+    broken = {"id": "broken", "type": "http_request", "method": "POST", "url": target_server.url + "/status/503"}
+    run = make_run(broken)
 
     handle = await start(client, worker_queue, run)
     try:
