@@ -36,10 +36,14 @@ def configure_logging(fmt: str = "console", level: str = "INFO", file: str | Non
         _redact_secrets,
     ]
     # Colours only where a person reads a terminal: escape codes in a file or a pipe are noise, and cost CPU.
+    # Plain tracebacks: rich's, with every frame's locals, took about 0.6 s per failed activity attempt on the
+    # event loop that also answers the API (bench.responsive), and printed values a secret might be among.
     renderer = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
     )
     # Temporal's adapters would also append their whole context dict to every message, formatted each time;
     # `_lift_temporal_context` already turns the same context (in the record's extras) into flat keys.
