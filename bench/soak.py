@@ -19,7 +19,8 @@ import platform
 import shlex
 import sys
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +150,7 @@ class Load:
     started: int = 0
     completed: int = 0
     failed: int = 0
+    errors: Counter[str] = field(default_factory=Counter)  # what the failures were, first line of each
 
 
 async def steady_load(
@@ -167,7 +169,8 @@ async def steady_load(
             load.started += 1
             result = await temporal.get_workflow_handle(response.json()["workflow_id"]).result()
             ok = result.get("status") == "completed" and result["steps"][1]["result"]["status"] == 200
-        except Exception:  # a soak counts a failure and carries on
+        except Exception as err:  # a soak counts a failure and carries on
+            load.errors[f"{type(err).__name__}: {str(err).splitlines()[0][:160] if str(err) else ''}"] += 1
             ok = False
         if ok:
             load.completed += 1
@@ -242,6 +245,8 @@ def report(samples: list[Sample], load: Load, meter: RssMeter, args: argparse.Na
     runs_after = max(1, last.completed - warm.completed)
     print()
     print(f"  runs: {load.started} started, {load.completed} completed, {load.failed} failed or unfinished")
+    for error, count in load.errors.most_common(5):
+        print(f"    {count} x {error}")
     print(f"  after warm-up ({runs_after} runs): growth to the end, peak, KB per run")
     met_all = True
     for role in roles:
