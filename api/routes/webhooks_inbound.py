@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import EngineDep, SettingsDep, TemporalDep, UsageDep, WebhookBody
 from core.errors import ApiError
 from domain.hook_deliveries import SIGNATURE_HEADER, TIMESTAMP_HEADER, check_signature, deliver
-from domain.webhooks import hook_by_token
+from domain.webhooks import cached_hook, hook_by_token
 from schemas.webhooks import HookAccepted, HookFinished
 
 router = APIRouter(prefix="/api/hooks", tags=["hooks"])
@@ -38,7 +38,9 @@ async def receive_hook(
 ) -> HookAccepted | HookFinished:
     """Start a run (202 with its id), or wait for it when the hook says so (200 with its result)."""
     body.refuse_declared_oversize()
-    hook = await run_in_threadpool(hook_by_token, engine, token)
+    hook = cached_hook(engine, token)
+    if hook is None:
+        hook = await run_in_threadpool(hook_by_token, engine, token)
     raw = await body.read()
     key, key_field = (idempotency_key, "idempotency-key") if idempotency_key else (x_delivery_id, "x-delivery-id")
     headers = request.headers
