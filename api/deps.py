@@ -1,10 +1,10 @@
 """What routes take as parameters: settings, the engine, a Temporal client and the authenticated caller."""
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Literal, cast
+from typing import Annotated, Generic, Literal, TypeVar, cast
 
 import structlog
 from fastapi import BackgroundTasks, Depends, Request, Security
@@ -24,7 +24,7 @@ from domain.runs import VisibleRun, visible_run
 from domain.schedules import visible_schedule
 from schemas.api import KeyRole
 from schemas.runs import DeciderRole
-from schemas.tables import WorkflowDefinitionRow
+from schemas.tables import WebhookTrigger, WorkflowDefinitionRow
 
 DECIDER_ROLES: dict[str, DeciderRole] = {"founder": "founder", "admin": "tenant_admin", "member": "member"}
 
@@ -84,42 +84,62 @@ TemporalDep = Annotated[Client, Depends(get_temporal)]
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-class CallerCache:
-    """Recently read API keys, so a busy client does not cost a database query per request. An entry expires
-    `ttl_s` after its key was read, however often it is used since, so a revocation, a role change or the
-    tenant's suspension made by another process takes effect within `ttl_s`; this process forgets at once."""
+V = TypeVar("V")
+
+
+class RecentlyRead(Generic[V]):
+    """Credentials read from the database lately (by their token's hash), so a busy client does not cost a
+    database query per request. An entry expires `ttl_s` after it was read, however often it is used since,
+    so a change made by another process takes effect within `ttl_s`; this process forgets at once."""
 
     def __init__(self, ttl_s: float = 5.0, size: int = 10_000) -> None:
         self._ttl_s, self._size = ttl_s, size
-        self._entries: dict[str, tuple[float, Caller]] = {}
+        self._entries: dict[str, tuple[float, V]] = {}
 
-    def get(self, key_hash: str) -> Caller | None:
-        entry = self._entries.get(key_hash)
+    def get(self, token_hash: str) -> V | None:
+        entry = self._entries.get(token_hash)
         return entry[1] if entry and entry[0] > time.monotonic() else None
 
-    def put(self, key_hash: str, caller: Caller) -> None:
-        """Remembers a key just read from the database (never on a hit: that would extend its expiry)."""
+    def put(self, token_hash: str, value: V) -> None:
+        """Remembers a value just read from the database (never on a hit: that would extend its expiry)."""
         if len(self._entries) >= self._size:
             self._entries.clear()
-        self._entries[key_hash] = (time.monotonic() + self._ttl_s, caller)
+        self._entries[token_hash] = (time.monotonic() + self._ttl_s, value)
+
+    def forget_where(self, stale: Callable[[V], bool]) -> None:
+        """Drops every entry whose value is `stale`, so its next use reads the database."""
+        for token_hash in [h for h, (_, value) in list(self._entries.items()) if stale(value)]:
+            self._entries.pop(token_hash, None)
+
+
+class CallerCache(RecentlyRead[Caller]):
+    """Recently read API keys: a revocation, a role change or the tenant's suspension made by another process
+    takes effect within `ttl_s`."""
 
     def forget(self, key_id: str | None = None, tenant_id: str | None = None) -> None:
         """Drops the key `key_id`, or every key of `tenant_id`, so their next use reads the database."""
-        stale = [
-            key_hash
-            for key_hash, (_, caller) in list(self._entries.items())
-            if (key_id is not None and caller.key_id == key_id)
-            or (tenant_id is not None and caller.tenant_id == tenant_id)
-        ]
-        for key_hash in stale:
-            self._entries.pop(key_hash, None)
+        self.forget_where(
+            lambda caller: (
+                (key_id is not None and caller.key_id == key_id)
+                or (tenant_id is not None and caller.tenant_id == tenant_id)
+            )
+        )
 
 
 async def get_callers(request: Request) -> CallerCache:
     return request.state.callers
 
 
+# Inbound webhooks by their URL token's hash: a busy hook costs no database read and no thread hop per delivery.
+HookCache = RecentlyRead[WebhookTrigger]
+
+
+async def get_hooks(request: Request) -> HookCache:
+    return request.state.hooks
+
+
 CallersDep = Annotated[CallerCache, Depends(get_callers)]
+HooksDep = Annotated[HookCache, Depends(get_hooks)]
 
 
 class KeyUsage:

@@ -11,7 +11,7 @@ import structlog
 from fastapi import FastAPI
 
 from api.body_limit import BodySizeLimit
-from api.deps import CallerCache, KeyUsage
+from api.deps import CallerCache, HookCache, KeyUsage
 from api.errors import install_error_handlers
 from api.metering import ApiCallCounter
 from api.observability import ApiMetrics, RequestObservability
@@ -104,6 +104,7 @@ def _lifespan(settings: Settings, api_metrics: ApiMetrics) -> Callable[[FastAPI]
                 "temporal": temporal,
                 "started_at": time.monotonic(),
                 "callers": CallerCache(settings.api_key_cache_ttl_s),
+                "hooks": HookCache(settings.api_key_cache_ttl_s),
                 "usage": usage,
                 "key_usage": KeyUsage(),
                 "telemetry": telemetry,

@@ -2,7 +2,6 @@
 secret, both shown once; only the token's hash and the sealed secret are stored), and finding it by token."""
 
 import secrets
-import time
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -19,12 +18,6 @@ TOKEN_PREFIX = "whk_"
 SIGNING_SECRET_PREFIX = "whsec_"
 HOOK_PATH = "/api/hooks/"
 MAX_TOKEN_LENGTH = 200
-# A process trusts a hook it read for this long, as it trusts an API key (API_KEY_CACHE_TTL_S, at most 5 s): a
-# busy hook costs no database read per delivery; a change in this process takes effect at once, in another
-# within HOOK_CACHE_TTL_S.
-HOOK_CACHE_TTL_S = 5.0
-HOOK_CACHE_SIZE = 10_000
-_hooks: dict[tuple[int, str], tuple[float, WebhookTrigger]] = {}
 
 
 def put_hook(
@@ -48,7 +41,6 @@ def put_hook(
     commit_or_conflict(
         session, "webhook_conflict", "The webhook was changed at the same moment; retry", field="workflow_id"
     )
-    _hooks.clear()  # the old token stops working in this process at once
     answer = WebhookCreated(
         **_public(hook).model_dump(), url=HOOK_PATH + token, token=token, signing_secret=signing_secret
     )
@@ -65,32 +57,26 @@ def delete_hook(session: Session, workflow_id: str, tenant_id: str) -> None:
     tenant_definition(session, workflow_id, tenant_id)
     session.delete(_existing(session, workflow_id))
     session.commit()
-    _hooks.clear()
 
 
-def cached_hook(engine: Engine, token: str) -> WebhookTrigger | None:
-    """The hook behind this URL token if this process read it within HOOK_CACHE_TTL_S; no I/O."""
+def hook_key(token: str) -> str:
+    """What a hook is found by: its URL token's hash; 404 for a token longer than any this API issues."""
     if len(token) > MAX_TOKEN_LENGTH:
-        return None
-    entry = _hooks.get((id(engine), hash_api_key(token)))
-    return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+        raise _hook_not_found()
+    return hash_api_key(token)
 
 
-def hook_by_token(engine: Engine, token: str) -> WebhookTrigger:
-    """The hook behind this URL token, read from the database (and remembered for HOOK_CACHE_TTL_S); an unknown
-    token and a deleted hook answer alike (404)."""
-    hook = None
-    if len(token) <= MAX_TOKEN_LENGTH:
-        token_hash = hash_api_key(token)
-        with Session(engine, expire_on_commit=False) as session:
-            hook = session.exec(select(WebhookTrigger).where(WebhookTrigger.token_hash == token_hash)).first()
-        if hook is not None:
-            if len(_hooks) >= HOOK_CACHE_SIZE:
-                _hooks.clear()
-            _hooks[(id(engine), token_hash)] = (time.monotonic() + HOOK_CACHE_TTL_S, hook)
+def hook_by_hash(engine: Engine, token_hash: str) -> WebhookTrigger:
+    """The hook whose URL token hashes to `token_hash`; an unknown token and a deleted hook answer alike (404)."""
+    with Session(engine) as session:
+        hook = session.exec(select(WebhookTrigger).where(WebhookTrigger.token_hash == token_hash)).first()
     if hook is None:
-        raise ApiError(404, "hook_not_found", "No webhook at this address", field="token")
+        raise _hook_not_found()
     return hook
+
+
+def _hook_not_found() -> ApiError:
+    return ApiError(404, "hook_not_found", "No webhook at this address", field="token")
 
 
 def signing_box(settings: Settings) -> SecretBox:

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Response, status
 
-from api.deps import CurrentTenant, OwnedDefinition, SessionDep, SettingsDep, require_admin
+from api.deps import CurrentTenant, HooksDep, OwnedDefinition, SessionDep, SettingsDep, require_admin
 from domain import webhooks
 from schemas.webhooks import WebhookConfig, WebhookCreated, WebhookPublic
 
@@ -16,11 +16,13 @@ def put_webhook(
     tenant: CurrentTenant,
     session: SessionDep,
     settings: SettingsDep,
+    hooks: HooksDep,
     response: Response,
 ) -> WebhookCreated:
     """Create the hook (201) or rotate its token and signing secret (200); both are shown only here."""
     require_admin(tenant, "webhooks")
     hook, created = webhooks.put_hook(session, workflow_id, tenant.tenant_id, body, settings)
+    hooks.forget_where(lambda known: known.definition_id == workflow_id)  # the old token stops working at once
     if created:
         response.status_code = status.HTTP_201_CREATED
     return hook
@@ -33,7 +35,8 @@ def get_webhook(definition: OwnedDefinition, session: SessionDep) -> WebhookPubl
 
 
 @router.delete("/{workflow_id}/webhook", status_code=status.HTTP_204_NO_CONTENT)
-def delete_webhook(workflow_id: str, tenant: CurrentTenant, session: SessionDep) -> None:
+def delete_webhook(workflow_id: str, tenant: CurrentTenant, session: SessionDep, hooks: HooksDep) -> None:
     """Delete the hook (admin keys only); its URL answers 404 from now on."""
     require_admin(tenant, "webhooks")
     webhooks.delete_hook(session, workflow_id, tenant.tenant_id)
+    hooks.forget_where(lambda known: known.definition_id == workflow_id)

@@ -13,10 +13,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import EngineDep, SettingsDep, TemporalDep, UsageDep, WebhookBody
+from api.deps import EngineDep, HooksDep, SettingsDep, TemporalDep, UsageDep, WebhookBody
 from core.errors import ApiError
 from domain.hook_deliveries import SIGNATURE_HEADER, TIMESTAMP_HEADER, check_signature, deliver
-from domain.webhooks import cached_hook, hook_by_token
+from domain.webhooks import hook_by_hash, hook_key
 from schemas.webhooks import HookAccepted, HookFinished
 
 router = APIRouter(prefix="/api/hooks", tags=["hooks"])
@@ -33,14 +33,17 @@ async def receive_hook(
     temporal: TemporalDep,
     settings: SettingsDep,
     usage: UsageDep,
+    hooks: HooksDep,
     idempotency_key: DeliveryKey = None,
     x_delivery_id: DeliveryKey = None,
 ) -> HookAccepted | HookFinished:
     """Start a run (202 with its id), or wait for it when the hook says so (200 with its result)."""
     body.refuse_declared_oversize()
-    hook = cached_hook(engine, token)
+    token_hash = hook_key(token)
+    hook = hooks.get(token_hash)
     if hook is None:
-        hook = await run_in_threadpool(hook_by_token, engine, token)
+        hook = await run_in_threadpool(hook_by_hash, engine, token_hash)
+        hooks.put(token_hash, hook)
     raw = await body.read()
     key, key_field = (idempotency_key, "idempotency-key") if idempotency_key else (x_delivery_id, "x-delivery-id")
     headers = request.headers
