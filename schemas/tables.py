@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from schemas.columns import UtcDateTime
@@ -376,3 +376,40 @@ class TenantDataKey(SQLModel, table=True):
     wrapped_key: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
     destroyed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class RunArchiveEntry(SQLModel, table=True):
+    """A closed run's record, kept for the tenant's history retention after Temporal drops the execution.
+    Written in batches by the RunArchiver workflow, never on a run's own path. `record` is the run's record
+    (RunProgress) as a Temporal payload, encoded by the platform's data converter: encrypted with the tenant's
+    data key when the payload codec is on, so purging the tenant shreds its archive as it shreds its histories."""
+
+    __tablename__ = "run_archive"
+    __table_args__ = (
+        Index("ix_run_archive_tenant_closed", "tenant_id", "closed_at", "run_id"),
+        Index("ix_run_archive_closed", "closed_at", "run_id"),
+    )
+
+    run_id: str = Field(primary_key=True, max_length=200)
+    # No foreign key: the archive records what Temporal closed, even for a tenant since removed.
+    tenant_id: str = Field(max_length=36)
+    definition_id: str = Field(index=True, max_length=36)
+    version: int
+    status: str = Field(max_length=16)
+    trigger: str = Field(max_length=16)
+    started_at: datetime = Field(sa_type=UtcDateTime)
+    closed_at: datetime = Field(sa_type=UtcDateTime)
+    archived_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
+    record: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    record_bytes: int = 0
+
+
+class RunArchiveCursor(SQLModel, table=True):
+    """How far the RunArchiver has gone: every run that closed at or before `archived_through` is in the
+    archive (the run list reads closed runs up to there from it, and later ones from Temporal)."""
+
+    __tablename__ = "run_archive_cursor"
+
+    id: str = Field(default="runs", primary_key=True, max_length=16)
+    archived_through: datetime = Field(sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
