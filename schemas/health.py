@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 CheckStatus = Literal["ok", "failed", "not_configured"]
 HealthStatus = Literal["ok", "degraded", "down"]
-CheckName = Literal["database", "temporal", "stripe", "ai"]
+CheckName = Literal["database", "temporal", "stripe", "ai", "backup"]
 
 
 class HeartbeatInput(BaseModel):
@@ -27,6 +27,10 @@ class CheckResult(BaseModel):
     detail: str | None = None
     workers: int | None = None
     """Temporal only: pollers on the platform's task queue."""
+    last_backup_at: datetime | None = None
+    """Backup only: when the latest finished backup was made."""
+    backup_verified: bool | None = None
+    """Backup only: whether that backup was restored into a scratch database and matched its manifest."""
 
 
 class ErrorWindow(BaseModel):
@@ -63,6 +67,17 @@ class HealthRecordPublic(BaseModel):
     worker_count: int | None
 
 
+class BackupHealthPublic(BaseModel):
+    """The latest Heartbeat record's `backup` check, its age counted now; `unknown` before the first record
+    with one, `not_configured` when scheduled backups are off (BACKUP_SCHEDULE_ENABLED)."""
+
+    status: Literal["ok", "failed", "not_configured", "unknown"] = "unknown"
+    last_backup_at: datetime | None = None
+    verified: bool | None = None
+    age_seconds: float | None = None
+    detail: str | None = None
+
+
 class HeartbeatPublic(BaseModel):
     """Live database and Temporal checks, with the latest Heartbeat record's Stripe (`stripe_ok`), AI
     (`brain_ok`) and error figures; `*_ok` is null when the service is not configured or not checked yet."""
@@ -80,3 +95,4 @@ class HeartbeatPublic(BaseModel):
     heartbeat_stale: bool
     uptime_seconds: float
     version: str
+    backup: BackupHealthPublic = Field(default_factory=BackupHealthPublic)

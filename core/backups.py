@@ -1,0 +1,183 @@
+"""Backups of the application database, the one place that makes, verifies, prunes and restores them; the
+PlatformBackup workflow's activities and the `levqor backup` command both call these functions.
+
+A backup is a file in the backup folder (`<id>.sqlite3`, or `<id>.dump` in pg_dump's custom format) with its
+manifest `<id>.json` beside it: time, engine, size, sha256, Alembic revision and every table's row count."""
+
+import hashlib
+import os
+import tempfile
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import make_url, text
+
+from core.backup_engines import (
+    BackupError,
+    pg_dump,
+    pg_restore,
+    scratch_engine,
+    sqlite_copy,
+    sqlite_path,
+)
+from core.backup_engines import facts_of as facts_of
+from core.settings import VERSION
+from rules.backups import backups_to_keep, count_differences
+from schemas.backups import BackupEngine, BackupManifest, BackupVerification, PruneResult, RetentionPolicy
+
+SUFFIX: dict[BackupEngine, str] = {"sqlite": ".sqlite3", "postgresql": ".dump"}
+
+
+def engine_of(url: str) -> BackupEngine:
+    backend = make_url(url).get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise BackupError("backup_unsupported", f"backups support SQLite and PostgreSQL, not {backend}")
+    return "sqlite" if backend == "sqlite" else "postgresql"
+
+
+def new_backup_id(at: datetime) -> str:
+    """`levqor-<UTC time>-<8 hex>`: sorts by time, and two backups of one second do not collide."""
+    return f"levqor-{at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
+def make_backup(url: str, folder: Path, backup_id: str, at: datetime) -> BackupManifest:
+    """Backs up the database of `url` into `folder` and writes its manifest (not verified yet). A crash leaves
+    only a `.partial` file, never a backup without a manifest; making the same id again replaces it."""
+    engine = engine_of(url)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{backup_id}{SUFFIX[engine]}"
+    partial = target.with_name(target.name + ".partial")
+    if engine == "sqlite":
+        sqlite_copy(sqlite_path(url), partial)
+        counts, revision = facts_of(f"sqlite:///{partial}")
+    else:
+        counts, revision = pg_dump(url, partial)
+    os.replace(partial, target)
+    manifest = BackupManifest(
+        backup_id=backup_id,
+        created_at=at,
+        engine=engine,
+        file=target.name,
+        size_bytes=target.stat().st_size,
+        sha256=sha256_of(target),
+        schema_revision=revision,
+        row_counts=counts,
+        version=VERSION,
+    )
+    write_manifest(folder, manifest)
+    return manifest
+
+
+def verify_backup(url: str, folder: Path, backup_id: str, at: datetime) -> BackupManifest:
+    """Restores the backup into a scratch database (a temporary SQLite file; a database created and dropped on
+    `url`'s PostgreSQL server), compares every table's row count with the manifest and records the outcome
+    in the manifest. A failed verification is an outcome, not an exception."""
+    manifest = read_manifest(folder, backup_id)
+    try:
+        backup = checked_file(folder, manifest)
+        restored = _scratch_counts(url, manifest.engine, backup)
+        differences = count_differences(manifest.row_counts, restored)
+        detail = f"row counts differ: {', '.join(differences)}" if differences else None
+    except BackupError as err:
+        differences, detail = ["restore"], err.message
+    except Exception as err:  # a scratch database that cannot be made or read: the backup is not verified
+        differences, detail = ["restore"], f"{type(err).__name__}: {str(err)[:300]}"
+    manifest.verification = BackupVerification(verified=not differences, at=at, detail=detail)
+    write_manifest(folder, manifest)
+    return manifest
+
+
+def record_failure(folder: Path, backup_id: str, engine: BackupEngine, at: datetime, error: str) -> BackupManifest:
+    """A manifest without a file, so the heartbeat and `levqor backup list` see the failed attempt."""
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest = BackupManifest(backup_id=backup_id, created_at=at, engine=engine, error=error[:500], version=VERSION)
+    write_manifest(folder, manifest)
+    return manifest
+
+
+def prune_backups(folder: Path, policy: RetentionPolicy) -> PruneResult:
+    """Deletes every backup (file and manifest) the retention rule does not keep; see rules/backups.py."""
+    manifests = list_manifests(folder)
+    keep = backups_to_keep(manifests, policy.keep_daily, policy.keep_weekly)
+    removed = [m.backup_id for m in manifests if m.backup_id not in keep]
+    for manifest in manifests:
+        if manifest.backup_id not in keep:
+            if manifest.file:
+                (folder / manifest.file).unlink(missing_ok=True)
+            manifest_path(folder, manifest.backup_id).unlink(missing_ok=True)
+    return PruneResult(removed=removed, kept=[m.backup_id for m in manifests if m.backup_id in keep])
+
+
+def list_manifests(folder: Path) -> list[BackupManifest]:
+    """Every readable manifest in `folder`, newest first; an unreadable one is skipped."""
+    found = []
+    for path in folder.glob("*.json") if folder.is_dir() else []:
+        try:
+            found.append(BackupManifest.model_validate_json(path.read_bytes()))
+        except ValueError:
+            continue
+    return sorted(found, key=lambda m: m.created_at, reverse=True)
+
+
+def read_manifest(folder: Path, backup_id: str) -> BackupManifest:
+    path = manifest_path(folder, backup_id)
+    if not path.is_file():
+        raise BackupError("backup_not_found", f"no manifest {path.name} in {folder}")
+    return BackupManifest.model_validate_json(path.read_bytes())
+
+
+def write_manifest(folder: Path, manifest: BackupManifest) -> None:
+    """Written whole or not at all (a temporary file renamed over the old one)."""
+    path = manifest_path(folder, manifest.backup_id)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(manifest.model_dump_json(indent=2) + "\n")
+    os.replace(partial, path)
+
+
+def manifest_path(folder: Path, backup_id: str) -> Path:
+    return folder / f"{backup_id}.json"
+
+
+def checked_file(folder: Path, manifest: BackupManifest) -> Path:
+    """The backup's file, after its sha256 matched the manifest's; BackupError when missing or corrupted."""
+    if manifest.file is None or manifest.sha256 is None:
+        raise BackupError("backup_failed", f"backup {manifest.backup_id} has no file: {manifest.error}")
+    path = folder / manifest.file
+    if not path.is_file():
+        raise BackupError("backup_not_found", f"the backup file {path} is missing")
+    if sha256_of(path) != manifest.sha256:
+        raise BackupError("backup_corrupted", f"{path} does not match its manifest's sha256 checksum: corrupted")
+    return path
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _scratch_counts(url: str, engine: BackupEngine, backup: Path) -> dict[str, int]:
+    if engine == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="levqor-verify-") as scratch:
+            copy = Path(scratch) / "verify.db"
+            sqlite_copy(backup, copy)
+            return facts_of(f"sqlite:///{copy}")[0]
+    if engine_of(url) != "postgresql":
+        raise BackupError("engine_mismatch", "a PostgreSQL backup is verified on a PostgreSQL server")
+    name = f"levqor_verify_{uuid.uuid4().hex[:12]}"
+    admin = scratch_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            scratch = make_url(url).set(database=name).render_as_string(hide_password=False)
+            pg_restore(scratch, backup)
+            return facts_of(scratch)[0]
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
