@@ -32,6 +32,7 @@ from api.routes import (
     schedules,
     secrets,
     telemetry,
+    tenant_backup,
     tenants,
     upgrades,
     webhooks,
@@ -49,10 +50,10 @@ from starters.connection import connect, tenant_codec
 from starters.platform_schedules import ensure_platform_schedules
 
 log = structlog.get_logger()
-# In the order their paths are matched.
-ROUTERS = (tenants, workflows, runs, approvals, failures, secrets, health, webhooks, webhooks_inbound, schedules,
-           pricing, data_requests, usage_routes, cost, upgrades, compliance, legal, telemetry, metrics, billing,
-           codec)  # fmt: skip
+# In the order their paths are matched (a tenant's /backup before the tenants' /{tenant_id}/{transition}).
+ROUTERS = (tenant_backup, tenants, workflows, runs, approvals, failures, secrets, health, webhooks, webhooks_inbound,
+           schedules, pricing, data_requests, usage_routes, cost, upgrades, compliance, legal, telemetry, metrics,
+           billing, codec)  # fmt: skip
 
 
 def create_app(settings: Settings) -> FastAPI:

@@ -4,8 +4,10 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -48,6 +50,39 @@ def open_token(token: str, key: str, context: str) -> bytes | None:
     data = raw[16:]
     expected = hmac.new(key.encode(), context.encode() + b"\0" + data, hashlib.sha256).digest()[:16]
     return data if len(raw) > 16 and hmac.compare_digest(raw[:16], expected) else None
+
+
+def derived_key(master: str, purpose: str) -> bytes:
+    """A key for one `purpose` alone, derived from the platform's master key (HMAC-SHA256)."""
+    return hmac.new(master.encode(), b"levqor/" + purpose.encode(), hashlib.sha256).digest()
+
+
+def canonical_json(value: Any) -> bytes:
+    """`value` as UTF-8 JSON with sorted keys, no spaces and integral floats written as integers (as JavaScript
+    writes them), so equal data gives equal bytes whoever re-serialised it. ValueError for NaN, infinities or
+    text that is not valid Unicode; RecursionError for nesting deeper than Python's limit."""
+    text = json.dumps(_plain_numbers(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return text.encode()
+
+
+def sign_json(value: Any, key: bytes) -> str:
+    """The hex HMAC-SHA256 of `value`'s canonical JSON."""
+    return hmac.new(key, canonical_json(value), hashlib.sha256).hexdigest()
+
+
+def signed_by(value: Any, signature: str, key: bytes) -> bool:
+    """Whether `signature` is `sign_json(value, key)`, compared in constant time."""
+    return hmac.compare_digest(sign_json(value, key).encode(), signature.encode())
+
+
+def _plain_numbers(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain_numbers(item) for item in value]
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
 
 
 def mask_email(address: str) -> str:

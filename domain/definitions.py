@@ -3,6 +3,7 @@
 A definition row holds the name and the latest version number; each version's body is a row of its own
 and never changes once stored, so a run or a schedule can hold on to the version it was given."""
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -65,6 +66,38 @@ def create_definition(session: Session, raw: Any, tenant_id: str) -> WorkflowPub
     version = _add_version(session, row.id, 1, definition)
     session.commit()
     return public_definition(row, version)
+
+
+def checked_definition(session: Session, raw: Any, tenant_id: str) -> WorkflowDefinition:
+    """`raw` parsed, when it is valid against the tenant's plan; 422 `invalid_definition` with the full report."""
+    return _checked(raw, _plan(session, tenant_id))
+
+
+def add_definition(session: Session, tenant_id: str, versions: Sequence[WorkflowDefinition]) -> WorkflowDefinitionRow:
+    """Adds a definition whose versions 1..N are `versions` (checked, oldest first), named as the last one;
+    commits nothing, so the caller commits it together with the rest of its change."""
+    row = WorkflowDefinitionRow(tenant_id=tenant_id, name=versions[-1].name, latest_version=len(versions))
+    session.add(row)
+    session.flush()
+    for number, definition in enumerate(versions, start=1):
+        _add_version(session, row.id, number, definition)
+    return row
+
+
+def definitions_with_versions(
+    session: Session, tenant_id: str
+) -> list[tuple[WorkflowDefinitionRow, list[WorkflowVersionRow]]]:
+    """Every definition of the tenant, oldest first, each with all its versions in order, as stored."""
+    rows = session.exec(
+        select(WorkflowDefinitionRow, WorkflowVersionRow)
+        .join(WorkflowVersionRow, col(WorkflowVersionRow.definition_id) == col(WorkflowDefinitionRow.id))
+        .where(WorkflowDefinitionRow.tenant_id == tenant_id)
+        .order_by(col(WorkflowDefinitionRow.created_at), col(WorkflowDefinitionRow.id), col(WorkflowVersionRow.version))
+    ).all()
+    found: dict[str, tuple[WorkflowDefinitionRow, list[WorkflowVersionRow]]] = {}
+    for row, version in rows:
+        found.setdefault(row.id, (row, []))[1].append(version)
+    return list(found.values())
 
 
 def list_definitions(session: Session, tenant_id: str) -> list[WorkflowSummary]:

@@ -32,9 +32,7 @@ async def create_schedule(
 ) -> SchedulePublic:
     """Runs the definition's latest version on the body's timing. The definition must be the tenant's
     (404) and the tenant allowed to run it now (403, 429); the input is checked as every start checks it."""
-    if (body.cron is None) == (body.interval_s is None):
-        raise ApiError(422, "invalid_schedule", "Give exactly one of cron and interval_s", field="body.cron")
-    _check_note(body.note)
+    check_schedule(body)
     definition_id, version, definition = await to_thread.run_sync(latest_definition, engine, workflow_id, tenant_id)
     check_input(definition, body.input)
     await check_may_run(engine, temporal, tenant_id, definition)
@@ -56,6 +54,14 @@ async def create_schedule(
     except RPCError as err:
         raise _refused_spec(err) from err
     return await schedules.public_schedule(created)
+
+
+def check_schedule(body: ScheduleCreate) -> None:
+    """What a new schedule's body must hold beyond its fields' own bounds: exactly one of cron and interval_s,
+    and no note the platform reserves (422)."""
+    if (body.cron is None) == (body.interval_s is None):
+        raise ApiError(422, "invalid_schedule", "Give exactly one of cron and interval_s", field="body.cron")
+    _check_note(body.note)
 
 
 async def list_schedules(temporal: Client, tenant_id: str | None, limit: int) -> list[SchedulePublic]:

@@ -4,7 +4,7 @@ secret, both shown once; only the token's hash and the sealed secret are stored)
 import secrets
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.errors import ApiError
 from core.security import SecretBox, hash_api_key
@@ -50,6 +50,14 @@ def put_hook(
 def hook_config(session: Session, definition_id: str) -> WebhookPublic:
     """The definition's hook configuration, without its token or signing secret; 404 when it has none."""
     return _public(_existing(session, definition_id))
+
+
+def tenant_hooks(session: Session, tenant_id: str) -> list[WebhookPublic]:
+    """The configuration of every hook of the tenant, oldest first; never a token or signing secret."""
+    hooks = session.exec(
+        select(WebhookTrigger).where(WebhookTrigger.tenant_id == tenant_id).order_by(col(WebhookTrigger.created_at))
+    ).all()
+    return [_public(hook) for hook in hooks]
 
 
 def delete_hook(session: Session, workflow_id: str, tenant_id: str) -> None:

@@ -1,0 +1,68 @@
+"""A tenant's own backup: export its configuration as one signed document, and restore one into an empty tenant
+(the founder, or an admin key of that tenant; another tenant's id answers 404)."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, status
+
+from api.deps import Caller, CallerDep, EngineDep, SessionDep, SettingsDep, TemporalDep
+from core.errors import ApiError
+from domain.tenant_backup import export_backup, restore_backup
+from domain.tenants import visible_tenant
+from schemas.tenant_backup import TenantBackup, TenantRestored
+
+router = APIRouter(prefix="/api/tenants", tags=["tenants"])
+BackupDocument = Annotated[
+    dict[str, Any],
+    Body(description="A document `POST /api/tenants/{id}/backup` answered, sent back unchanged (TenantBackup)."),
+]
+DOCUMENT_SCHEMA = {"$ref": "#/components/schemas/TenantBackup"}
+
+
+@router.post("/{tenant_id}/backup")
+async def backup_tenant(
+    tenant_id: str,
+    caller: CallerDep,
+    session: SessionDep,
+    engine: EngineDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+) -> TenantBackup:
+    """Export the tenant's configuration as one signed, versioned document: definitions with every version,
+    schedules, webhook settings, secret names and API keys (prefix, role, label). No token, secret value or key
+    hash is in it. 409 `backup_too_large` when it would hold more than a restore accepts."""
+    tenant = visible_tenant(session, tenant_id, caller.tenant_id)
+    _require_admin(caller)
+    return await export_backup(engine, temporal, settings, tenant, _actor(caller))
+
+
+@router.post(
+    "/{tenant_id}/backup/restore",
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra={"requestBody": {"content": {"application/json": {"schema": DOCUMENT_SCHEMA}}}},
+)
+async def restore_tenant_backup(
+    tenant_id: str,
+    document: BackupDocument,
+    caller: CallerDep,
+    session: SessionDep,
+    engine: EngineDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+) -> TenantRestored:
+    """Restore a backup into an empty tenant (409 `tenant_not_empty` otherwise): definitions with their version
+    numbers under new ids, webhooks with new credentials (shown only here), schedules; the answer maps each
+    source id to its new one and lists the secrets to set again and the keys to issue. The signature, the format
+    version and every definition version are checked before anything is written (422)."""
+    tenant = visible_tenant(session, tenant_id, caller.tenant_id)
+    _require_admin(caller)
+    return await restore_backup(engine, temporal, settings, tenant.id, document, _actor(caller))
+
+
+def _require_admin(caller: Caller) -> None:
+    if not caller.is_founder and caller.role != "admin":
+        raise ApiError(403, "admin_only", "Only an admin key may back up or restore its tenant", field="authorization")
+
+
+def _actor(caller: Caller) -> str:
+    return "founder" if caller.is_founder else f"key:{caller.key_id}"
