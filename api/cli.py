@@ -1,6 +1,7 @@
 """`levqor`: the founder's command line. `levqor status` prints a one-screen health overview from the API
 (the heartbeat, and with the founder token the guardian summary); it exits 0 when healthy, 1 when not,
-2 when the API cannot be reached."""
+2 when the API cannot be reached. `levqor backup list|create|restore` works on the application database
+directly (api/backup_command.py)."""
 
 import argparse
 import sys
@@ -9,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from api.backup_command import add_backup_parser, run_backup
 from core.settings import CliSettings
 
 TIMEOUT_S = 10.0
@@ -21,9 +23,15 @@ def main(argv: list[str] | None = None) -> int:
     status = commands.add_parser("status", help="one-screen health overview")
     status.add_argument("--url", default=settings.levqor_api_url, help="the API's base URL (LEVQOR_API_URL)")
     status.add_argument("--token", default=None, help="the founder token (LEVQOR_FOUNDER_TOKEN)")
+    add_backup_parser(commands)
     args = parser.parse_args(argv)
-    token = args.token or (settings.levqor_founder_token.get_secret_value() if settings.levqor_founder_token else None)
-    code = show_status(args.url.rstrip("/"), token)
+    if args.command == "backup":
+        code = run_backup(args)
+    else:
+        token = args.token or (
+            settings.levqor_founder_token.get_secret_value() if settings.levqor_founder_token else None
+        )
+        code = show_status(args.url.rstrip("/"), token)
     if argv is None:
         sys.exit(code)
     return code
@@ -64,6 +72,7 @@ def render(url: str, heartbeat: dict[str, Any], summary: dict[str, Any] | str) -
             _ago(heartbeat["last_heartbeat_at"]),
         ),
         ("recent errors", _text(heartbeat["error_count_recent"]), "last 15 min"),
+        _backup_row(heartbeat.get("backup") or {}),
     ]
     if isinstance(summary, dict):
         telemetry = summary["telemetry"]
@@ -93,6 +102,15 @@ def render(url: str, heartbeat: dict[str, Any], summary: dict[str, Any] | str) -
     if isinstance(summary, str):
         lines += ["", summary]
     return "\n".join(lines) + "\n"
+
+
+def _backup_row(backup: dict[str, Any]) -> tuple[str, str, str]:
+    status = backup.get("status", "unknown")
+    at = backup.get("last_backup_at")
+    detail = backup.get("detail") or (
+        f"{'verified' if backup.get('verified') else 'not verified'}, {_ago(at)}" if at else ""
+    )
+    return ("last backup", status, detail[:60])
 
 
 def _ok(flag: bool) -> str:

@@ -121,6 +121,16 @@ class Settings(BaseSettings):
     # host:port where the worker serves the Temporal SDK's Prometheus metrics; off when unset.
     worker_metrics_bind_address: str | None = None
 
+    # Platform backups (PlatformBackup, a daily schedule at BACKUP_HOUR_UTC): the application database into
+    # BACKUP_DIR with a manifest each, verified by a restore into a scratch database; KEEP_DAILY/KEEP_WEEKLY copies
+    # are kept. The heartbeat's backup check fails when the latest is older than BACKUP_STALE_AFTER_H or failed.
+    backup_dir: str = ".data/backups"
+    backup_schedule_enabled: bool = True
+    backup_hour_utc: int = Field(default=2, ge=0, le=23)
+    backup_keep_daily: int = Field(default=7, ge=1)
+    backup_keep_weekly: int = Field(default=4, ge=0)
+    backup_stale_after_h: float = Field(default=26, gt=0)
+
     # Stripe billing (STRIPE_API_KEY and STRIPE_API_BASE above). Without STRIPE_API_KEY checkout answers 503
     # billing_not_configured; without STRIPE_WEBHOOK_SECRET the webhook does. STRIPE_API_BASE None: the real API.
     # STRIPE_PRICES maps an item to its Stripe price id as JSON: {"pro": "price_...", "pro:IN": "price_...",

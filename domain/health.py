@@ -12,7 +12,7 @@ from temporalio.client import Client
 
 from core.settings import VERSION
 from rules.health_score import live_status
-from schemas.health import HeartbeatPublic
+from schemas.health import BackupHealthPublic, CheckResult, HeartbeatPublic
 from schemas.tables import HealthRecord
 
 CHECK_TIMEOUT_S = 3.0
@@ -33,12 +33,16 @@ async def live_heartbeat(
 def heartbeat_answer(
     db_ok: bool, temporal_ok: bool, record: HealthRecord | None, uptime_s: float, heartbeat_interval_s: float
 ) -> HeartbeatPublic:
-    """The live checks with the latest record's Stripe, AI and error figures, and the overall status."""
+    """The live checks with the latest record's Stripe, AI, backup and error figures, and the overall status
+    (a failed backup check degrades an otherwise ok platform)."""
     window = timedelta(seconds=STALE_AFTER_INTERVALS * heartbeat_interval_s)
     stale = record is not None and datetime.now(UTC) - record.at > window
     stripe = record.stripe_status if record else "unknown"
     brain = record.ai_status if record else "unknown"
     status = live_status(db_ok, temporal_ok, stale, uptime_s <= window.total_seconds(), stripe, brain)
+    backup = backup_health(record)
+    if status == "ok" and backup.status == "failed":
+        status = "degraded"
     return HeartbeatPublic(
         status=status,
         db_ok=db_ok,
@@ -53,6 +57,23 @@ def heartbeat_answer(
         heartbeat_stale=stale,
         uptime_seconds=round(uptime_s, 3),
         version=VERSION,
+        backup=backup,
+    )
+
+
+def backup_health(record: HealthRecord | None) -> BackupHealthPublic:
+    """The record's `backup` check with its age counted now; `unknown` without a record that has one."""
+    found = (record.checks or {}).get("backup") if record else None
+    if not found:
+        return BackupHealthPublic()
+    check = CheckResult.model_validate(found)
+    at = check.last_backup_at
+    return BackupHealthPublic(
+        status=check.status,
+        last_backup_at=at,
+        verified=check.backup_verified,
+        age_seconds=round((datetime.now(UTC) - at).total_seconds(), 1) if at else None,
+        detail=check.detail,
     )
 
 

@@ -1,16 +1,18 @@
-"""Probes the platform once and writes a health record: the database, Temporal (and its pollers), Stripe
-and the AI provider are checked in parallel, with the count of recent telemetry errors. Runs every 60 s
-on a platform Temporal Schedule; it only observes, it changes nothing."""
+"""Probes the platform once and writes a health record: the database, Temporal (and its pollers), Stripe,
+the AI provider and the latest backup are checked in parallel, with the count of recent telemetry errors.
+Runs every 60 s on a platform Temporal Schedule; it only observes, it changes nothing."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.backup import BackupActivities
     from activities.health import HealthActivities
     from orchestrator.retries import STORE_TIMEOUT
     from rules.health_score import overall_status
@@ -30,7 +32,9 @@ PROBE_TIMEOUT = timedelta(seconds=15)
 PROBE_RETRY = RetryPolicy(maximum_attempts=1)
 # Fewer attempts than JOB_RETRY: the heartbeat should be done before the next one starts.
 RECORD_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1))
-Probe = Callable[[HealthActivities, ProbeRequest], Awaitable[CheckResult]]
+# The backup check reads BACKUP_DIR's manifests (BackupActivities); heartbeats started before it have none.
+BACKUP_CHECK_PATCH = "heartbeat-backup-check"
+Probe = Callable[[Any, ProbeRequest], Awaitable[CheckResult]]
 PROBES: dict[CheckName, Probe] = {
     "database": HealthActivities.check_database,
     "temporal": HealthActivities.check_temporal,
@@ -43,7 +47,10 @@ PROBES: dict[CheckName, Probe] = {
 class Heartbeat:
     @workflow.run
     async def run(self, params: HeartbeatInput) -> HeartbeatResult:
-        checks = list(await asyncio.gather(*(self._check(name, probe) for name, probe in PROBES.items())))
+        probes = [self._check(name, probe) for name, probe in PROBES.items()]
+        if workflow.patched(BACKUP_CHECK_PATCH):
+            probes.append(self._check("backup", BackupActivities.check_backup))
+        checks = list(await asyncio.gather(*probes))
         errors = await workflow.execute_activity_method(
             HealthActivities.count_recent_errors,
             ErrorWindow(window_s=params.error_window_s),

@@ -27,6 +27,16 @@ STRIPE_RETRY = RetryPolicy(
     non_retryable_error_types=["StripeRejected", "BillingNotConfigured"],
 )
 
+# Backing up or verifying the whole application database (a dump, or a restore into a scratch database).
+BACKUP_TIMEOUT = timedelta(hours=2)
+# A backup that fails twice is reported to the founder; tomorrow's scheduled run tries again.
+BACKUP_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=30),
+    maximum_interval=timedelta(minutes=5),
+    maximum_attempts=2,
+    non_retryable_error_types=["BackupUnsupported", "BackupToolMissing"],
+)
+
 # Errors that will not heal by trying again; activities also mark them non-retryable themselves.
 NON_RETRYABLE_TYPES = [
     "HttpClientError",

@@ -4,6 +4,8 @@ import asyncio
 import signal
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import stripe
@@ -15,6 +17,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.ai import AiActivities, build_ai_client
+from activities.backup import BackupActivities
 from activities.billing_store import BillingStoreActivities
 from activities.compliance import ComplianceActivities
 from activities.cost import CostActivities
@@ -47,6 +50,7 @@ from orchestrator.daily_report import DailyReport
 from orchestrator.data_export import DataExport
 from orchestrator.dunning import Dunning
 from orchestrator.heartbeat import Heartbeat
+from orchestrator.platform_backup import PlatformBackup
 from orchestrator.step_metering import StepMetering
 from orchestrator.stripe_event import StripeEvent
 from orchestrator.tenant_lifecycle import TenantLifecycle
@@ -70,6 +74,7 @@ ALL_WORKFLOWS = [
     StripeEvent,
     Dunning,
     BillingPortal,
+    PlatformBackup,
 ]
 # Compiled Jinja2 templates import jinja2's runtime when they render; it must come from outside the sandbox.
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
@@ -97,6 +102,7 @@ def build_activities(settings: Settings, engine: Engine, control: TemporalRunCon
         *_compliance(settings, engine, control, box, email),
         *_health(settings, engine, control, stripe_client),
         *_billing(settings, engine, control, email, stripe_client),
+        *_backups(settings, engine, email),
     ]
 
 
@@ -216,6 +222,28 @@ def _billing(
         billing_store.record_audit,
         dunning.send_notice,
         dunning.change_tenant,
+    ]
+
+
+def _backups(settings: Settings, engine: Engine, email: EmailActivities) -> list[Activity]:
+    """The platform backup's steps and the heartbeat's backup check."""
+    backup = BackupActivities(
+        settings.database_url,
+        Path(settings.backup_dir),
+        engine,
+        email,
+        settings.founder_email,
+        enabled=settings.backup_schedule_enabled,
+        stale_after=timedelta(hours=settings.backup_stale_after_h),
+    )
+    return [
+        backup.make_backup,
+        backup.verify_backup,
+        backup.record_backup_failure,
+        backup.prune_backups,
+        backup.notify_founder,
+        backup.audit_backup_failure,
+        backup.check_backup,
     ]
 
 

@@ -57,6 +57,7 @@ CHECK_ADVICE = {
     "temporal": "check the Temporal service and that workers poll the task queue",
     "stripe": "verify STRIPE_API_KEY and Stripe's status page",
     "ai": "verify OPENAI_API_KEY, the quota and the provider's status page",
+    "backup": "run `levqor backup list`, read the latest manifest's error and the worker's logs",
 }
 
 

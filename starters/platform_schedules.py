@@ -20,6 +20,7 @@ from temporalio.client import (
     ScheduleUpdate,
     ScheduleUpdateInput,
 )
+from temporalio.service import RPCError, RPCStatusCode
 
 from core.logs import configure_logging
 from core.settings import Settings, get_settings
@@ -28,7 +29,9 @@ from orchestrator.compliance_audit import ComplianceAudit
 from orchestrator.cost_autopilot import CostAutopilot
 from orchestrator.daily_report import DailyReport
 from orchestrator.heartbeat import Heartbeat
+from orchestrator.platform_backup import PlatformBackup
 from orchestrator.upgrade_planner import UpgradePlanner
+from schemas.backups import PlatformBackupInput
 from schemas.compliance import AuditTrigger, ComplianceAuditInput
 from schemas.daily_report import DailyReportInput
 from schemas.health import HeartbeatInput
@@ -42,6 +45,7 @@ UPGRADE_PLANNER_SCHEDULE = "platform-upgrade-planner"
 COMPLIANCE_AUDIT_SCHEDULE = "platform-compliance-audit"
 HEARTBEAT_SCHEDULE = "platform-heartbeat"
 DAILY_REPORT_SCHEDULE = "platform-daily-report"
+PLATFORM_BACKUP_SCHEDULE = "platform-backup"
 log = structlog.get_logger()
 
 
@@ -164,6 +168,28 @@ def daily_report_schedule(settings: Settings) -> Schedule:
     )
 
 
+def platform_backup_schedule(settings: Settings) -> Schedule:
+    """Daily at BACKUP_HOUR_UTC:00 UTC, when BACKUP_SCHEDULE_ENABLED; keeps BACKUP_KEEP_DAILY/WEEKLY copies."""
+    params = PlatformBackupInput(keep_daily=settings.backup_keep_daily, keep_weekly=settings.backup_keep_weekly)
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            PlatformBackup.run,
+            params,
+            id="platform-backup-run",
+            task_queue=settings.task_queue,
+            execution_timeout=timedelta(hours=12),
+        ),
+        spec=ScheduleSpec(
+            calendars=[
+                ScheduleCalendarSpec(
+                    hour=[ScheduleRange(settings.backup_hour_utc)], minute=[ScheduleRange(0)], second=[ScheduleRange(0)]
+                )
+            ]
+        ),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
 async def ensure_platform_schedules(client: Client, settings: Settings) -> list[str]:
     """Creates each platform schedule, or brings an existing one to the current settings."""
     wanted = {
@@ -174,6 +200,10 @@ async def ensure_platform_schedules(client: Client, settings: Settings) -> list[
         HEARTBEAT_SCHEDULE: heartbeat_schedule(settings),
         DAILY_REPORT_SCHEDULE: daily_report_schedule(settings),
     }
+    if settings.backup_schedule_enabled:
+        wanted[PLATFORM_BACKUP_SCHEDULE] = platform_backup_schedule(settings)
+    else:
+        await _drop_schedule(client, PLATFORM_BACKUP_SCHEDULE)
     for schedule_id, schedule in wanted.items():
         try:
             await client.create_schedule(schedule_id, schedule)
@@ -182,6 +212,16 @@ async def ensure_platform_schedules(client: Client, settings: Settings) -> list[
             await client.get_schedule_handle(schedule_id).update(_replace_with(schedule))
             log.info("platform schedule updated", schedule_id=schedule_id)
     return sorted(wanted)
+
+
+async def _drop_schedule(client: Client, schedule_id: str) -> None:
+    """Deletes a platform schedule its setting turned off; nothing when there is none."""
+    try:
+        await client.get_schedule_handle(schedule_id).delete()
+        log.info("platform schedule deleted", schedule_id=schedule_id)
+    except RPCError as err:
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise
 
 
 def _replace_with(schedule: Schedule) -> Callable[[ScheduleUpdateInput], ScheduleUpdate]:
