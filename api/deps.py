@@ -20,7 +20,7 @@ from core.security import hash_api_key, same_secret
 from core.settings import Settings
 from domain.api_keys import active_key, record_key_use
 from domain.definitions import tenant_definition
-from domain.runs import VisibleRun, visible_run
+from domain.runs import FoundRun, found_run
 from domain.schedules import visible_schedule
 from schemas.api import KeyRole
 from schemas.runs import DeciderRole
@@ -308,9 +308,10 @@ def owned_definition(workflow_id: str, tenant: CurrentTenant, session: SessionDe
     return tenant_definition(session, workflow_id, tenant.tenant_id)
 
 
-async def owned_run(run_id: str, caller: CallerDep, temporal: TemporalDep) -> VisibleRun:
-    """The run `run_id` if the caller may see it (the founder sees every tenant's); 404 otherwise."""
-    return await visible_run(temporal, run_id, caller.tenant_id)
+async def owned_run(run_id: str, caller: CallerDep, temporal: TemporalDep, engine: EngineDep) -> FoundRun:
+    """The run `run_id` if the caller may see it (the founder sees every tenant's), from Temporal or the run
+    archive; 404 otherwise."""
+    return await found_run(engine, temporal, run_id, caller.tenant_id)
 
 
 async def owned_schedule(schedule_id: str, caller: CallerDep, temporal: TemporalDep) -> ScheduleDescription:
@@ -319,5 +320,5 @@ async def owned_schedule(schedule_id: str, caller: CallerDep, temporal: Temporal
 
 
 OwnedDefinition = Annotated[WorkflowDefinitionRow, Depends(owned_definition)]
-OwnedRun = Annotated[VisibleRun, Depends(owned_run)]
+OwnedRun = Annotated[FoundRun, Depends(owned_run)]
 OwnedSchedule = Annotated[ScheduleDescription, Depends(owned_schedule)]

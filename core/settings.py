@@ -6,7 +6,9 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from rules.retention import PLATFORM_DEFAULT_DAYS
 from schemas.cost import CostAutopilotInput
+from schemas.retention import MAX_RETENTION_DAYS, PlatformRetention
 from schemas.runs import RetryDefaults
 
 VERSION = "0.1.0"
@@ -97,11 +99,20 @@ class Settings(BaseSettings):
     # history on its next task. Memory per cached run is a few KB to tens of KB.
     worker_max_cached_workflows: int = Field(default=1000, ge=0)
 
+    # Run history (issue 12). Temporal keeps a closed run for TEMPORAL_RETENTION_DAYS (set on the namespace at
+    # start-up, never left at the server's default); the RunArchiver, a platform schedule every
+    # RUN_ARCHIVE_INTERVAL_S, copies closed runs into the run archive before that, where the tenant's history
+    # retention keeps them. RUN_ARCHIVE_LAG_S: how long after a run closed the archiver takes it (visibility may lag).
+    temporal_retention_days: int = Field(default=3, ge=1, le=365)
+    run_archive_interval_s: int = Field(default=60, ge=5)
+    run_archive_lag_s: float = Field(default=60.0, ge=0)
+
     # ComplianceAudit, a daily platform schedule at COMPLIANCE_AUDIT_HOUR_UTC: passive, it reports and never changes
     # data. A critical finding e-mails FOUNDER_EMAIL (none sent when unset). LOG_FILE, when set, also receives the
     # application log, and the audit searches it for tenant secrets.
     compliance_audit_hour_utc: int = Field(default=3, ge=0, le=23)
-    data_retention_days: int = Field(default=365, ge=1)
+    # Audit entries of no tenant (the platform's own); tenants' data follows their plan (rules/retention.py).
+    data_retention_days: int = Field(default=PLATFORM_DEFAULT_DAYS["platform_audit_log"], ge=1, le=MAX_RETENTION_DAYS)
     dsar_warning_days: int = Field(default=7, ge=0, le=30)
     api_key_unused_days: int = Field(default=90, ge=1)
     founder_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
@@ -112,12 +123,19 @@ class Settings(BaseSettings):
     stripe_api_base: str | None = None
     heartbeat_interval_s: int = Field(default=60, ge=10)
     daily_report_hour_utc: int = Field(default=6, ge=0, le=23)
-    health_retention_days: int = Field(default=14, ge=1)
-    telemetry_retention_days: int = Field(default=30, ge=1)
+    # Retention of the platform's own records (rules/retention.py; the RetentionEnforcer deletes by them).
+    health_retention_days: int = Field(default=PLATFORM_DEFAULT_DAYS["health_records"], ge=1, le=MAX_RETENTION_DAYS)
+    telemetry_retention_days: int = Field(
+        default=PLATFORM_DEFAULT_DAYS["platform_telemetry"], ge=1, le=MAX_RETENTION_DAYS
+    )
     telemetry_max_batch: int = Field(default=500, ge=1, le=5000)
     telemetry_max_body_bytes: int = Field(default=512 * 1024, ge=1024, le=8 * 1024 * 1024)
     telemetry_slow_request_ms: float = Field(default=2000, gt=0)
     telemetry_flush_interval_s: float = Field(default=2.0, gt=0)
+    # The RetentionEnforcer, a daily platform schedule at RETENTION_ENFORCER_HOUR_UTC:00 UTC, deletes what is past
+    # its retention in batches of RETENTION_BATCH_SIZE rows.
+    retention_enforcer_hour_utc: int = Field(default=2, ge=0, le=23)
+    retention_batch_size: int = Field(default=1000, ge=1, le=10_000)
     # host:port where the worker serves the Temporal SDK's Prometheus metrics; off when unset.
     worker_metrics_bind_address: str | None = None
 
@@ -153,6 +171,14 @@ class Settings(BaseSettings):
             trailing_samples=self.cost_trailing_samples,
             throttle_max_concurrent_runs=self.cost_throttle_max_concurrent_runs,
             tenant_ids=tenant_ids,
+        )
+
+    def platform_retention(self) -> PlatformRetention:
+        """The platform classes' retention, as the RetentionEnforcer and the compliance audit carry it."""
+        return PlatformRetention(
+            health_records=self.health_retention_days,
+            platform_telemetry=self.telemetry_retention_days,
+            platform_audit_log=self.data_retention_days,
         )
 
     def retry_defaults(self) -> RetryDefaults:

@@ -7,7 +7,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from core.errors import ApiError
-from domain.runs import VisibleRun, refuse_unless_running
+from domain.runs import FoundRun, refuse_unless_running
 from orchestrator.user_run import UserWorkflowRun
 from schemas.runs import ApprovalPublic, StepDecision
 
@@ -18,10 +18,10 @@ DECISION_ERRORS = {
 }
 
 
-async def decide_step(run: VisibleRun, decision: StepDecision) -> None:
+async def decide_step(found: FoundRun, decision: StepDecision) -> None:
     """Hands the decision to the running run, whose validator answers: 409 when the step is not waiting,
     403 when the decider's role may not decide this gate's class."""
-    refuse_unless_running(run)
+    run = refuse_unless_running(found)
     try:
         await run.handle.execute_update(UserWorkflowRun.decide_step, decision)
     except WorkflowUpdateFailedError as err:

@@ -10,10 +10,11 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from core.errors import ApiError
 from core.settings import Settings
 from domain.admission import start_admitted_redrive
-from domain.runs import VisibleRun
+from domain.run_history import ArchivedRun
+from domain.runs import FoundRun
 from language.steps import WorkflowDefinition
 from schemas.failures import FailurePublic, HealingSuggestion
-from schemas.runs import RunAccepted
+from schemas.runs import RunAccepted, RunProgress
 from schemas.tables import FailureEntry, WorkflowVersionRow
 from starters.runs import redrive_input, run_record
 
@@ -58,13 +59,12 @@ def healing_plan(session: Session, tenant_id: str | None, limit: int) -> list[He
     return [HealingSuggestion.model_validate(row, from_attributes=True) for row in rows]
 
 
-async def redrive_failed_run(engine: Engine, temporal: Client, settings: Settings, run: VisibleRun) -> RunAccepted:
+async def redrive_failed_run(engine: Engine, temporal: Client, settings: Settings, run: FoundRun) -> RunAccepted:
     """Starts a new run of the failed run's version that resumes at the failed step, reusing the results of
-    the steps that had succeeded; marks its failure-queue entry re-driven. 409 unless the run failed; the
-    re-drive passes admission like every start (403 tenant not active, 429 limit used up or throttled)."""
-    if run.description.status != WorkflowExecutionStatus.FAILED:
-        raise ApiError(409, "run_not_failed", "Only a failed run can be retried", field="run_id")
-    failed = await run_record(run.handle, run.description)  # from the failure it left, not by replaying it
+    the steps that had succeeded; marks its failure-queue entry re-driven. 409 unless the run failed (and its
+    record is readable, in Temporal or the run archive); the re-drive passes admission like every start (403
+    tenant not active, 429 limit used up or throttled)."""
+    failed = await _failed_record(run)
     definition = await to_thread.run_sync(_version, engine, failed.definition_id, failed.version)
     params = redrive_input(failed, definition.model_dump(mode="json"), settings.retry_defaults())
     new_run = await start_admitted_redrive(engine, temporal, settings, params)
@@ -72,6 +72,18 @@ async def redrive_failed_run(engine: Engine, temporal: Client, settings: Setting
     return RunAccepted(
         run_id=params.run_id, workflow_id=new_run.id, definition_id=params.definition_id, version=params.version
     )
+
+
+async def _failed_record(run: FoundRun) -> RunProgress:
+    """The failed run's record, from the failure it left or the archive, never by replaying it."""
+    not_failed = ApiError(409, "run_not_failed", "Only a failed run can be retried", field="run_id")
+    if isinstance(run, ArchivedRun):
+        if run.entry.status != "failed" or run.record is None:
+            raise not_failed
+        return run.record
+    if run.description.status != WorkflowExecutionStatus.FAILED:
+        raise not_failed
+    return await run_record(run.handle, run.description)
 
 
 def _version(engine: Engine, definition_id: str, version: int) -> WorkflowDefinition:

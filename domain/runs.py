@@ -1,9 +1,14 @@
 """Runs as Temporal holds them: starting one from the API, finding one the caller may see, reading,
-listing and cancelling. A run's live state is read from Temporal, never from the database."""
+listing and cancelling. A run's live state is read from Temporal; a closed run Temporal dropped, from the run
+archive (domain/run_history.py)."""
 
+import base64
+import json
 import re
+from datetime import datetime
 from typing import Any, NamedTuple
 
+from anyio import to_thread
 from sqlalchemy import Engine
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.api.failure.v1 import Failure
@@ -21,8 +26,17 @@ from core.metering import UsageBuffer
 from core.security import open_token, seal_token
 from core.settings import Settings
 from domain.admission import start_admitted
+from domain.run_history import (
+    ArchivedRun,
+    ArchivePosition,
+    archive_page,
+    archived_through,
+    find_archived,
+    read_archived,
+)
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from schemas.runs import RunAccepted, RunPage, RunProgress, RunPublic, RunStatus, RunSummary, StepError
+from starters.run_archive import visibility_instant
 from starters.runs import (
     RUN_WORKFLOW_PREFIX,
     TRIGGER_MEMO,
@@ -45,6 +59,10 @@ class VisibleRun(NamedTuple):
     @property
     def run_id(self) -> str:
         return self.handle.id.removeprefix(RUN_WORKFLOW_PREFIX)
+
+
+# A run the caller may see: one Temporal still holds, or a closed one kept in the run archive.
+FoundRun = VisibleRun | ArchivedRun
 
 
 async def start_api_run(
@@ -93,10 +111,24 @@ async def visible_run(temporal: Client, run_id: str, tenant_id: str | None) -> V
     return VisibleRun(handle, description)
 
 
-async def read_run(run: VisibleRun) -> RunPublic:
+async def found_run(engine: Engine, temporal: Client, run_id: str, tenant_id: str | None) -> FoundRun:
+    """The run if `tenant_id` owns it (any tenant's when None): from Temporal while it holds the run, else
+    from the run archive; 404 otherwise, exactly as for an id that never existed."""
+    try:
+        return await visible_run(temporal, run_id, tenant_id)
+    except ApiError as err:
+        archived = await find_archived(engine, temporal, run_id, tenant_id) if err.status == 404 else None
+        if archived is None:
+            raise
+        return archived
+
+
+async def read_run(run: FoundRun) -> RunPublic:
     """A run's status, current step, pending gate and every step's result, attempts and error. A closed
-    run is read from the record it left, without a query (which would replay it); a running step's
-    attempts and last error include those of its activity, which Temporal is retrying."""
+    run is read from the record it left (in Temporal or the archive), without a query (which would replay
+    it); a running step's attempts and last error include those of its activity, which Temporal is retrying."""
+    if isinstance(run, ArchivedRun):
+        return read_archived(run)
     progress = with_activity_attempts(await run_record(run.handle, run.description), run.description)
     return RunPublic(
         **progress.model_dump(exclude={"status", "tenant_id"}),
@@ -107,6 +139,7 @@ async def read_run(run: VisibleRun) -> RunPublic:
 
 
 async def list_runs(
+    engine: Engine,
     temporal: Client,
     tenant_id: str | None,
     workflow_id: str | None,
@@ -115,8 +148,11 @@ async def list_runs(
     page_token: str | None,
     token_key: str,
 ) -> RunPage:
-    """The tenant's runs (every tenant's when None), newest first, from Temporal visibility. Page tokens are
-    sealed with `token_key` for this query: another query's or a forged token answers 422."""
+    """The tenant's runs (every tenant's when None): first those in flight and those that closed after the
+    archive's cursor, from Temporal visibility (which lists the running first, then by closing time, newest
+    first), then the older closed runs from the run archive, newest closing first, whether or not Temporal
+    still holds them. A listing keeps the cursor it began with in its page tokens, sealed with `token_key` for
+    this query: another query's or a forged token answers 422."""
     clauses = ["WorkflowType = 'UserWorkflowRun'"]
     if tenant_id is not None:
         clauses.append(f"TenantId = '{tenant_id}'")
@@ -125,27 +161,109 @@ async def list_runs(
     if status:
         clauses.append(status_clause(status))
     query = " AND ".join(clauses)
-    token = open_token(page_token, token_key, query) if page_token else None
-    if page_token and token is None:
+    position: ListPosition | None = await _position(engine, page_token, token_key, query)
+    runs: list[RunSummary] = []
+    if position is not None and position.in_temporal:
+        runs, position = await _temporal_page(temporal, query, position, limit)
+    if position is not None and not position.in_temporal:
+        archived = RunFilter(tenant_id, workflow_id, status)
+        runs, position = await _archive_page(engine, archived, position, runs, limit)
+    token = seal_token(position.encode(), token_key, query) if position is not None else None
+    return RunPage(runs=runs, next_page_token=token)
+
+
+class RunFilter(NamedTuple):
+    tenant_id: str | None
+    workflow_id: str | None
+    status: str | None
+
+
+class ListPosition(NamedTuple):
+    """Where a listing of runs goes on: in Temporal (its page token) or in the archive (after a run), and the
+    archive's cursor when the listing began, which divides the two."""
+
+    through: datetime | None
+    in_temporal: bool = True
+    temporal_token: bytes | None = None
+    after: ArchivePosition | None = None
+
+    def encode(self) -> bytes:
+        return json.dumps(
+            {
+                "through": self.through.isoformat() if self.through else None,
+                "in_temporal": self.in_temporal,
+                "temporal_token": base64.b64encode(self.temporal_token).decode() if self.temporal_token else None,
+                "after": [self.after.closed_at.isoformat(), self.after.run_id] if self.after else None,
+            }
+        ).encode()
+
+    @classmethod
+    def decode(cls, data: bytes) -> "ListPosition":
+        fields = json.loads(data)
+        after = fields["after"]
+        return cls(
+            through=datetime.fromisoformat(fields["through"]) if fields["through"] else None,
+            in_temporal=fields["in_temporal"],
+            temporal_token=base64.b64decode(fields["temporal_token"]) if fields["temporal_token"] else None,
+            after=ArchivePosition(datetime.fromisoformat(after[0]), after[1]) if after else None,
+        )
+
+
+async def _position(engine: Engine, page_token: str | None, token_key: str, query: str) -> ListPosition:
+    """The position a page token carries, or the start of a new listing at the archive's cursor now."""
+    if page_token is None:
+        return ListPosition(through=await to_thread.run_sync(archived_through, engine))
+    data = open_token(page_token, token_key, query)
+    if data is None:
         raise ApiError(
             422, "invalid_page_token", "page_token is not one this API issued for this query", field="page_token"
         )
-    pages = temporal.list_workflows(query, page_size=limit, next_page_token=token)
+    return ListPosition.decode(data)
+
+
+async def _temporal_page(
+    temporal: Client, query: str, position: ListPosition, limit: int
+) -> tuple[list[RunSummary], ListPosition | None]:
+    """A page of the runs Temporal lists: those in flight and those that closed after the archive's cursor."""
+    if position.through is not None:
+        query += f" AND (ExecutionStatus = 'Running' OR CloseTime > '{visibility_instant(position.through)}')"
+    pages = temporal.list_workflows(query, page_size=limit, next_page_token=position.temporal_token)
     await pages.fetch_next_page(page_size=limit)
     runs = [await _summary(execution) for execution in pages.current_page or []]
-    next_token = seal_token(pages.next_page_token, token_key, query) if pages.next_page_token else None
-    return RunPage(runs=runs, next_page_token=next_token)
+    if pages.next_page_token:
+        return runs, position._replace(temporal_token=pages.next_page_token)
+    if position.through is None:
+        return runs, None  # nothing archived yet
+    return runs, position._replace(in_temporal=False, temporal_token=None)
 
 
-async def cancel_run(run: VisibleRun) -> None:
+async def _archive_page(
+    engine: Engine, archived: RunFilter, position: ListPosition, runs: list[RunSummary], limit: int
+) -> tuple[list[RunSummary], ListPosition | None]:
+    """`runs` filled up to `limit` with archived runs from `position` on, and where the next page starts."""
+    if position.through is None:
+        return runs, None
+    room = limit - len(runs)
+    rows = await to_thread.run_sync(archive_page, engine, *archived, position.through, position.after, room + 1)
+    taken, seen = rows[:room], {run.run_id for run in runs}
+    runs = runs + [run for run in taken if run.run_id not in seen]
+    if len(rows) <= room:
+        return runs, None
+    last = taken[-1] if taken else None
+    after = ArchivePosition(last.closed_at or position.through, last.run_id) if last else position.after
+    return runs, position._replace(after=after)
+
+
+async def cancel_run(run: FoundRun) -> None:
     """Asks a running run to stop (it records the step it was on as cancelled); 409 once it finished."""
-    refuse_unless_running(run)
-    await run.handle.cancel()
+    await refuse_unless_running(run).handle.cancel()
 
 
-def refuse_unless_running(run: VisibleRun) -> None:
-    if run.description.status != WorkflowExecutionStatus.RUNNING:
+def refuse_unless_running(run: FoundRun) -> VisibleRun:
+    """The run while it runs; 409 once it finished."""
+    if isinstance(run, ArchivedRun) or run.description.status != WorkflowExecutionStatus.RUNNING:
         raise ApiError(409, "run_not_running", "This run has already finished", field="run_id")
+    return run
 
 
 def with_activity_attempts(progress: RunProgress, description: WorkflowExecutionDescription) -> RunProgress:

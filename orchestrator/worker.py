@@ -27,6 +27,8 @@ from activities.email import EmailActivities
 from activities.health import HealthActivities
 from activities.http import HttpActivities, build_http_client
 from activities.recovery import RecoveryActivities
+from activities.retention import RetentionActivities
+from activities.run_archive import RunArchiveActivities
 from activities.runs_store import RunStoreActivities
 from activities.secrets import SecretStore
 from activities.stripe_api import StripeActivities, build_stripe_client
@@ -50,7 +52,9 @@ from orchestrator.daily_report import DailyReport
 from orchestrator.data_export import DataExport
 from orchestrator.dunning import Dunning
 from orchestrator.heartbeat import Heartbeat
+from orchestrator.retention_enforcer import RetentionEnforcer
 from orchestrator.platform_backup import PlatformBackup
+from orchestrator.run_archiver import RunArchiver
 from orchestrator.step_metering import StepMetering
 from orchestrator.stripe_event import StripeEvent
 from orchestrator.tenant_lifecycle import TenantLifecycle
@@ -58,6 +62,7 @@ from orchestrator.upgrade_planner import UpgradePlanner
 from orchestrator.user_run import UserWorkflowRun
 from starters.connection import connect, tenant_codec
 from starters.platform_schedules import ensure_platform_schedules
+from starters.run_archive import TemporalClosedRuns
 from starters.runs import TemporalRunControl
 
 ALL_WORKFLOWS = [
@@ -70,11 +75,13 @@ ALL_WORKFLOWS = [
     ComplianceAudit,
     Heartbeat,
     DailyReport,
+    RetentionEnforcer,
     Checkout,
     StripeEvent,
     Dunning,
     BillingPortal,
     PlatformBackup,
+    RunArchiver,
 ]
 # Compiled Jinja2 templates import jinja2's runtime when they render; it must come from outside the sandbox.
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
@@ -145,10 +152,12 @@ def _tenants(engine: Engine, control: TemporalRunControl) -> list[Activity]:
 
 
 def _platform_jobs(engine: Engine, control: TemporalRunControl) -> list[Activity]:
-    """Auto-recovery, the cost autopilot and the upgrade planner."""
+    """Auto-recovery, the cost autopilot, the upgrade planner and the run archiver."""
     recovery, cost = RecoveryActivities(engine, control), CostActivities(engine, control)
     upgrades = UpgradeActivities(engine)
+    archive = RunArchiveActivities(engine, TemporalClosedRuns(control.client))
     return [
+        archive.archive_closed_runs,
         recovery.list_open_failures,
         recovery.write_assessments,
         recovery.redrive_failure,
@@ -247,6 +256,12 @@ def _backups(settings: Settings, engine: Engine, email: EmailActivities) -> list
     ]
 
 
+def _retention(engine: Engine) -> list[Activity]:
+    """The RetentionEnforcer's report, policies and batched deletes."""
+    retention = RetentionActivities(engine)
+    return [retention.open_report, retention.list_policies, retention.expire_records, retention.close_report]
+
+
 def _plain(secret: SecretStr | None) -> str | None:
     return secret.get_secret_value() if secret else None
 
@@ -269,7 +284,7 @@ def build_worker(
         workflows=ALL_WORKFLOWS,
         workflow_runner=WORKFLOW_RUNNER,
         activities=build_activities(
-            settings, engine, TemporalRunControl(client, queue, settings.tenant_grace_period_s)
+            settings, engine, TemporalRunControl(client, queue, settings.tenant_grace_period_s, engine)
         ),
         activity_executor=ThreadPoolExecutor(max_workers=settings.max_activity_concurrency),
         max_concurrent_activities=settings.max_activity_concurrency,

@@ -29,15 +29,20 @@ from orchestrator.compliance_audit import ComplianceAudit
 from orchestrator.cost_autopilot import CostAutopilot
 from orchestrator.daily_report import DailyReport
 from orchestrator.heartbeat import Heartbeat
+from orchestrator.retention_enforcer import RetentionEnforcer
 from orchestrator.platform_backup import PlatformBackup
+from orchestrator.run_archiver import RunArchiver
 from orchestrator.upgrade_planner import UpgradePlanner
 from schemas.backups import PlatformBackupInput
 from schemas.compliance import AuditTrigger, ComplianceAuditInput
 from schemas.daily_report import DailyReportInput
 from schemas.health import HeartbeatInput
 from schemas.recovery import AutoRecoveryInput
+from schemas.retention import RetentionEnforcerInput
+from schemas.run_archive import RunArchiverInput
 from schemas.upgrades import UpgradePlannerInput
 from starters.connection import connect
+from starters.namespace import ensure_retention
 
 AUTO_RECOVERY_SCHEDULE = "platform-auto-recovery"
 COST_AUTOPILOT_SCHEDULE = "platform-cost-autopilot"
@@ -45,7 +50,9 @@ UPGRADE_PLANNER_SCHEDULE = "platform-upgrade-planner"
 COMPLIANCE_AUDIT_SCHEDULE = "platform-compliance-audit"
 HEARTBEAT_SCHEDULE = "platform-heartbeat"
 DAILY_REPORT_SCHEDULE = "platform-daily-report"
+RETENTION_ENFORCER_SCHEDULE = "platform-retention-enforcer"
 PLATFORM_BACKUP_SCHEDULE = "platform-backup"
+RUN_ARCHIVER_SCHEDULE = "platform-run-archiver"
 log = structlog.get_logger()
 
 
@@ -168,6 +175,26 @@ def daily_report_schedule(settings: Settings) -> Schedule:
     )
 
 
+def run_archiver_input(settings: Settings) -> RunArchiverInput:
+    return RunArchiverInput(
+        visibility_lag_s=settings.run_archive_lag_s, first_window_s=settings.temporal_retention_days * 86400
+    )
+
+
+def run_archiver_schedule(settings: Settings) -> Schedule:
+    """Every RUN_ARCHIVE_INTERVAL_S; a pass still archiving when the next is due lets it go."""
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            RunArchiver.run,
+            run_archiver_input(settings),
+            id="platform-run-archiver-run",
+            task_queue=settings.task_queue,
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.run_archive_interval_s))]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
 def platform_backup_schedule(settings: Settings) -> Schedule:
     """Daily at BACKUP_HOUR_UTC:00 UTC, when BACKUP_SCHEDULE_ENABLED; keeps BACKUP_KEEP_DAILY/WEEKLY copies."""
     params = PlatformBackupInput(keep_daily=settings.backup_keep_daily, keep_weekly=settings.backup_keep_weekly)
@@ -190,8 +217,38 @@ def platform_backup_schedule(settings: Settings) -> Schedule:
     )
 
 
+def retention_enforcer_input(settings: Settings, tenant_ids: list[str] | None = None) -> RetentionEnforcerInput:
+    return RetentionEnforcerInput(
+        platform=settings.platform_retention(), batch_size=settings.retention_batch_size, tenant_ids=tenant_ids
+    )
+
+
+def retention_enforcer_schedule(settings: Settings) -> Schedule:
+    """Daily at RETENTION_ENFORCER_HOUR_UTC:00 UTC; a pass still running when the next is due is not doubled."""
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            RetentionEnforcer.run,
+            retention_enforcer_input(settings),
+            id="platform-retention-enforcer-run",
+            task_queue=settings.task_queue,
+        ),
+        spec=ScheduleSpec(
+            calendars=[
+                ScheduleCalendarSpec(
+                    hour=[ScheduleRange(settings.retention_enforcer_hour_utc)],
+                    minute=[ScheduleRange(0)],
+                    second=[ScheduleRange(0)],
+                )
+            ]
+        ),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
 async def ensure_platform_schedules(client: Client, settings: Settings) -> list[str]:
-    """Creates each platform schedule, or brings an existing one to the current settings."""
+    """Sets the namespace's retention, and creates each platform schedule or brings an existing one to the
+    current settings."""
+    await ensure_retention(client, settings.temporal_retention_days)
     wanted = {
         AUTO_RECOVERY_SCHEDULE: auto_recovery_schedule(settings),
         COST_AUTOPILOT_SCHEDULE: cost_autopilot_schedule(settings),
@@ -199,6 +256,8 @@ async def ensure_platform_schedules(client: Client, settings: Settings) -> list[
         COMPLIANCE_AUDIT_SCHEDULE: compliance_audit_schedule(settings),
         HEARTBEAT_SCHEDULE: heartbeat_schedule(settings),
         DAILY_REPORT_SCHEDULE: daily_report_schedule(settings),
+        RETENTION_ENFORCER_SCHEDULE: retention_enforcer_schedule(settings),
+        RUN_ARCHIVER_SCHEDULE: run_archiver_schedule(settings),
     }
     if settings.backup_schedule_enabled:
         wanted[PLATFORM_BACKUP_SCHEDULE] = platform_backup_schedule(settings)

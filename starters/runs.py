@@ -7,12 +7,14 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from temporalio.api.common.v1 import WorkflowExecution
+from sqlalchemy import Engine
+from temporalio.api.common.v1 import WorkflowExecution as ExecutionRef
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest, DescribeTaskQueueRequest
 from temporalio.client import (
     Client,
+    WorkflowExecution,
     WorkflowExecutionDescription,
     WorkflowExecutionStatus,
     WorkflowFailureError,
@@ -42,6 +44,7 @@ from schemas.runs import (
     RunResult,
 )
 from schemas.tenants import TenantChange, Throttle
+from starters.archived_runs import archived_run
 from starters.tenants import ensure_lifecycle
 
 RUN_ID_NAMESPACE = uuid.UUID("6f1c2b3e-8a51-4f0e-9d57-3c1f0a6e2b90")
@@ -112,7 +115,7 @@ async def count_running_runs(client: Client, tenant_id: str, excluding: str | No
     return (await client.count_workflows(query)).count
 
 
-async def closed_record(handle: WorkflowHandle, description: WorkflowExecutionDescription) -> RunProgress | None:
+async def closed_record(handle: WorkflowHandle, description: WorkflowExecution) -> RunProgress | None:
     """A closed run's record as `progress` answered it, read from where the run left it (its result, its
     failure's details, its memo) without replaying it; None while it runs, for a run that closed before it
     left one, and for one Temporal closed itself (terminated, timed out)."""
@@ -206,24 +209,37 @@ class TemporalRunControl:
     """Re-drives failed runs, pauses schedules and probes the engine's health for activities, which do not
     talk to Temporal themselves."""
 
-    def __init__(self, client: Client, task_queue: str, grace_period_s: float = 30 * 24 * 3600) -> None:
+    def __init__(
+        self, client: Client, task_queue: str, grace_period_s: float = 30 * 24 * 3600, engine: Engine | None = None
+    ) -> None:
         self._client, self._task_queue, self._grace_period_s = client, task_queue, grace_period_s
+        self._engine = engine  # the run archive's, for re-driving a run Temporal no longer holds
+
+    @property
+    def client(self) -> Client:
+        return self._client
 
     async def redrive(
         self, run_id: str, definition: dict[str, Any], retry_defaults: RetryDefaults, trigger: str
     ) -> tuple[str, bool] | None:
         """The new run's id and whether this call started it (False: it was re-driven before), or None when
-        the failed run no longer exists."""
-        handle = self._client.get_workflow_handle(run_workflow_id(run_id))
-        try:
-            failed = await run_record(handle, await handle.describe())
-        except RPCError as err:
-            if err.status == RPCStatusCode.NOT_FOUND:
-                return None
-            raise
+        the failed run's record exists neither in Temporal nor in the run archive."""
+        failed = await self._failed_record(run_id)
+        if failed is None:
+            return None
         params = redrive_input(failed, definition, retry_defaults, trigger)
         handle = await start_run(self._client, params, self._task_queue, eager=False)
         return params.run_id, started_now(handle)
+
+    async def _failed_record(self, run_id: str) -> RunProgress | None:
+        handle = self._client.get_workflow_handle(run_workflow_id(run_id))
+        try:
+            return await run_record(handle, await handle.describe())
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+        archived = await archived_run(self._engine, self._client, run_id) if self._engine else None
+        return archived[1] if archived else None
 
     async def count_running_runs(self, tenant_id: str, excluding: str | None = None) -> int:
         return await count_running_runs(self._client, tenant_id, excluding)
@@ -283,7 +299,7 @@ class TemporalRunControl:
                 await self._client.workflow_service.delete_workflow_execution(
                     DeleteWorkflowExecutionRequest(
                         namespace=self._client.namespace,
-                        workflow_execution=WorkflowExecution(workflow_id=workflow_id, run_id=run_id),
+                        workflow_execution=ExecutionRef(workflow_id=workflow_id, run_id=run_id),
                     )
                 )
             except RPCError as err:

@@ -46,7 +46,14 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         dev_server_existing_path=str(BIN / "temporal"),
         search_attributes=[TENANT_ID, DEFINITION_ID, RUN_STATUS],
         data_converter=pydantic_data_converter,
-        dev_server_extra_args=["--headless", "--dynamic-config-value", "system.enableEagerWorkflowStart=true"],
+        dev_server_extra_args=[
+            "--headless",
+            *("--dynamic-config-value", "system.enableEagerWorkflowStart=true"),
+            # A deleted execution (as retention deletes it) goes once its close tasks are acknowledged: every
+            # second here instead of every 30 s, so tests that delete runs need not wait half a minute.
+            *("--dynamic-config-value", 'history.transferProcessorUpdateAckInterval="1s"'),
+            *("--dynamic-config-value", 'history.visibilityProcessorUpdateAckInterval="1s"'),
+        ],
     )
     async with env:
         yield env

@@ -1,4 +1,5 @@
-"""Runs: start one, list and read them from Temporal, cancel, and decide approval gates."""
+"""Runs: start one, list and read them (from Temporal, or the run archive once closed), cancel, and decide
+approval gates."""
 
 from typing import Annotated, Any
 
@@ -48,6 +49,7 @@ async def start_run(
 @router.get("/runs")
 async def list_runs(
     caller: CallerDep,
+    engine: EngineDep,
     temporal: TemporalDep,
     settings: SettingsDep,
     workflow_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
@@ -55,9 +57,10 @@ async def list_runs(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     page_token: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> RunPage:
-    """The caller's runs, newest first, from Temporal visibility; filter by workflow and status."""
+    """The caller's runs: those in flight first, then by closing time, newest first, for as long as the
+    tenant's history retention keeps them; filter by workflow and status."""
     token_key = settings.levqor_founder_token.get_secret_value()
-    return await runs.list_runs(temporal, caller.tenant_id, workflow_id, status, limit, page_token, token_key)
+    return await runs.list_runs(engine, temporal, caller.tenant_id, workflow_id, status, limit, page_token, token_key)
 
 
 @router.get("/runs/{run_id}")
