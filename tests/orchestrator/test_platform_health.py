@@ -112,7 +112,7 @@ async def test_heartbeat_records_database_temporal_ai_workers_and_recent_errors(
     assert (row.stripe_status, row.ai_status) == ("ok", "ok")  # the test settings point Stripe at the session's fake
     assert row.worker_count is not None and row.worker_count >= 1
     assert row.error_count_recent >= 2
-    assert set(row.checks) == {"database", "temporal", "stripe", "ai"}
+    assert set(row.checks) == {"database", "temporal", "stripe", "ai", "backup"}
 
 
 async def test_stripe_is_checked_with_the_sdk_and_a_wrong_key_fails_without_leaking_it(
