@@ -110,6 +110,7 @@ def build_activities(settings: Settings, engine: Engine, control: TemporalRunCon
         *_health(settings, engine, control, stripe_client),
         *_billing(settings, engine, control, email, stripe_client),
         *_backups(settings, engine, email),
+        *_retention(engine),
     ]
 
 

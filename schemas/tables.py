@@ -413,3 +413,46 @@ class RunArchiveCursor(SQLModel, table=True):
     id: str = Field(default="runs", primary_key=True, max_length=16)
     archived_through: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
+
+
+class RetentionOverride(SQLModel, table=True):
+    """A founder's retention policy for one class of a tenant's data, within its plan's bounds when set
+    (rules/retention.py); without a row the plan's default applies."""
+
+    __tablename__ = "retention_override"
+    __table_args__ = (UniqueConstraint("tenant_id", "data_class"),)
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    tenant_id: str = Field(foreign_key="tenant.id", max_length=36)
+    data_class: str = Field(max_length=32)
+    days: int
+    set_by: str = Field(max_length=100)
+    set_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
+
+
+class RetentionReport(SQLModel, table=True):
+    """One RetentionEnforcer pass: the moment its cutoffs were measured from, and rows deleted per class."""
+
+    __tablename__ = "retention_report"
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    status: str = Field(default="running", max_length=16)
+    as_of: datetime = Field(index=True, sa_type=UtcDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # The tenants of a pass limited to some; None for a full pass (every tenant and the platform's classes).
+    tenant_ids: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    totals: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class RetentionReportEntry(SQLModel, table=True):
+    """What one pass deleted of one class of one tenant (None: the platform's), counted in the transactions
+    that deleted it, so a retried batch never counts twice."""
+
+    __tablename__ = "retention_report_entry"
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    report_id: str = Field(foreign_key="retention_report.id", index=True, max_length=36)
+    data_class: str = Field(max_length=32)
+    tenant_id: str | None = Field(default=None, max_length=36)
+    deleted: int = 0
+    cutoff: datetime = Field(sa_type=UtcDateTime)
