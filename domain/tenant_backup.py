@@ -223,8 +223,11 @@ async def restore_backup(
     schedules: list[RestoredSchedule] = []
     try:
         hooks = await to_thread.run_sync(_restore_hooks, engine, settings, tenant_id, document, ids)
-        for schedule in document.schedules:
-            schedules.append(await _restore_schedule(engine, temporal, settings, tenant_id, schedule, ids))
+        for index, schedule in enumerate(document.schedules):
+            try:
+                schedules.append(await _restore_schedule(engine, temporal, settings, tenant_id, schedule, ids))
+            except ApiError as err:  # what only the server judges, e.g. a cron value
+                raise _within(f"body.schedules[{index}]", err) from None
     except Exception:
         await _undo(engine, temporal, list(ids.values()), [s.id for s in schedules])
         raise

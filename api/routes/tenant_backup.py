@@ -28,8 +28,10 @@ async def backup_tenant(
     temporal: TemporalDep,
     settings: SettingsDep,
 ) -> TenantBackup:
-    """Export the tenant's configuration as one signed, versioned document: definitions with every version,
-    schedules, webhook settings, secret names and API keys (prefix, role, label). No token, secret value or key
+    """Export the tenant's configuration as one signed document.
+
+    Format `levqor.tenant-backup`, version 1: definitions with every version as stored, schedules, webhook
+    settings, secret names and API keys (prefix, role, label). No URL token, signing secret, secret value or key
     hash is in it. 409 `backup_too_large` when it would hold more than a restore accepts."""
     tenant = visible_tenant(session, tenant_id, caller.tenant_id)
     _require_admin(caller)
@@ -39,6 +41,13 @@ async def backup_tenant(
 @router.post(
     "/{tenant_id}/backup/restore",
     status_code=status.HTTP_201_CREATED,
+    responses={
+        413: {
+            "description": "The document is over API_MAX_BODY_BYTES (`payload_too_large`) or a schedule's input "
+            "over its limit (`input_too_large`)."
+        },
+        429: {"description": "A schedule's admission: the plan's limit is used up or the cost throttle holds."},
+    },
     openapi_extra={"requestBody": {"content": {"application/json": {"schema": DOCUMENT_SCHEMA}}}},
 )
 async def restore_tenant_backup(
@@ -50,10 +59,13 @@ async def restore_tenant_backup(
     temporal: TemporalDep,
     settings: SettingsDep,
 ) -> TenantRestored:
-    """Restore a backup into an empty tenant (409 `tenant_not_empty` otherwise): definitions with their version
-    numbers under new ids, webhooks with new credentials (shown only here), schedules; the answer maps each
-    source id to its new one and lists the secrets to set again and the keys to issue. The signature, the format
-    version and every definition version are checked before anything is written (422)."""
+    """Restore a backup into an empty tenant.
+
+    The signature, the format version, every definition version (the language's validator, against this
+    tenant's plan) and every schedule are checked before anything is written (422); a tenant with definitions,
+    schedules, webhooks or secrets answers 409 `tenant_not_empty`. Definitions keep their version numbers under
+    new ids; webhooks get new credentials, shown only here; schedules pass the admission every schedule passes.
+    The answer maps each source id to its new one and lists the secrets to set again and the keys to issue."""
     tenant = visible_tenant(session, tenant_id, caller.tenant_id)
     _require_admin(caller)
     return await restore_backup(engine, temporal, settings, tenant.id, document, _actor(caller))

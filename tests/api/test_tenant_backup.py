@@ -165,7 +165,10 @@ def test_schedules_and_hooks_point_at_the_restored_definitions_and_secrets_are_t
     assert plain.status_code == 202, plain.text
     assert restored["secrets_to_set"] == ["API_TOKEN"]
     assert api.get("/api/secrets", headers=target.admin).json() == []
-    assert {(k["role"], k["label"]) for k in restored["api_keys_not_restored"]} == {("admin", "first key"), ("member", None)}
+    assert {(k["role"], k["label"]) for k in restored["api_keys_not_restored"]} == {
+        ("admin", "first key"),
+        ("member", None),
+    }
     assert restored["users_not_restored"] == []
 
 
@@ -305,7 +308,9 @@ def test_a_schedule_temporal_refuses_undoes_the_whole_restore(
 
     answer = restore(api, target, forged)
 
+    last = len(document["schedules"]) - 1
     assert (answer.status_code, answer.json()["code"]) == (422, "invalid_schedule"), answer.text
+    assert answer.json()["field"] == f"body.schedules[{last}].cron"
     time.sleep(1)  # visibility would list a schedule the undo failed to delete by now
     assert configuration(api, target) == {"workflows": [], "schedules": [], "secrets": []}
 
