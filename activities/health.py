@@ -10,7 +10,7 @@ from typing import Protocol
 
 import openai
 import stripe
-from sqlalchemy import Engine, delete, func, text
+from sqlalchemy import Engine, func, text
 from sqlmodel import Session, col, select
 from temporalio import activity
 
@@ -84,7 +84,7 @@ class HealthActivities:
 
     @activity.defn(name="record_health")
     def record_health(self, record: HealthRecordCreate) -> HeartbeatResult:
-        """Writes the record and drops records older than the retention period."""
+        """Writes the record. Old records are the RetentionEnforcer's to delete (`health_records`)."""
         by_name = {check.name: check for check in record.checks}
         row = HealthRecord(
             at=record.at,
@@ -99,9 +99,6 @@ class HealthActivities:
         )
         with Session(self._engine) as session:
             session.add(row)
-            session.execute(
-                delete(HealthRecord).where(col(HealthRecord.at) < record.at - timedelta(days=record.retention_days))
-            )
             session.commit()
             return HeartbeatResult(record_id=row.id, status=record.status)
 

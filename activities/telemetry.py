@@ -1,16 +1,16 @@
-"""Reading telemetry, health records and the failure queue for reports, writing daily reports, pruning
-old telemetry; and `scan_anomalies`, the anomaly rules as an activity any platform workflow can call."""
+"""Reading telemetry, health records and the failure queue for reports, writing daily reports; and
+`scan_anomalies`, the anomaly rules as an activity any platform workflow can call."""
 
 from datetime import timedelta
 
-from sqlalchemy import Engine, delete, func
+from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 from temporalio import activity
 
 from core.telemetry import load_samples
 from rules.telemetry import detect_anomalies, summarise
-from schemas.daily_report import DailyReportBody, Pruned, ReportInputs, ReportWindow, Retention
-from schemas.tables import DailyReportRow, FailureEntry, HealthRecord, TelemetryEvent
+from schemas.daily_report import DailyReportBody, ReportInputs, ReportWindow
+from schemas.tables import DailyReportRow, FailureEntry, HealthRecord
 from schemas.telemetry import AnomalyReport, AnomalyRules
 
 
@@ -61,12 +61,3 @@ class TelemetryActivities:
             session.add(row)
             session.commit()
             return row.id
-
-    @activity.defn(name="prune_telemetry")
-    def prune_telemetry(self, retention: Retention) -> Pruned:
-        """Deletes telemetry events older than the retention period."""
-        cutoff = retention.until - timedelta(days=retention.days)
-        with Session(self._engine) as session:
-            result = session.exec(delete(TelemetryEvent).where(col(TelemetryEvent.at) < cutoff))
-            session.commit()
-        return Pruned(deleted=result.rowcount or 0)

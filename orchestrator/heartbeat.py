@@ -64,7 +64,6 @@ class Heartbeat:
             checks=checks,
             error_count_recent=errors.count,
             worker_count=temporal.workers,
-            retention_days=params.retention_days,
         )
         return await workflow.execute_activity_method(
             HealthActivities.record_health, record, start_to_close_timeout=STORE_TIMEOUT, retry_policy=RECORD_RETRY

@@ -211,7 +211,6 @@ def _health(
         telemetry.scan_anomalies,
         telemetry.gather_report_inputs,
         telemetry.write_daily_report,
-        telemetry.prune_telemetry,
     ]
 
 

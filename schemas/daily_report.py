@@ -10,7 +10,6 @@ from schemas.telemetry import Anomaly, AnomalyRules, MessageCount, TelemetrySumm
 
 class DailyReportInput(BaseModel):
     window_hours: int = Field(default=24, ge=1, le=24 * 7)
-    telemetry_retention_days: int = Field(default=30, ge=1)
     rules: AnomalyRules = Field(default_factory=lambda: AnomalyRules(window_s=24 * 3600))
 
 
@@ -51,15 +50,12 @@ class DailyReportBody(BaseModel):
 
 
 class Retention(BaseModel):
+    """The input of the pruning step DailyReport runs begun before the RetentionEnforcer still have."""
+
     until: datetime
     days: int
-
-
-class Pruned(BaseModel):
-    deleted: int
 
 
 class DailyReportResult(BaseModel):
     report_id: str
     score: int
-    pruned: int

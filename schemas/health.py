@@ -13,7 +13,6 @@ CheckName = Literal["database", "temporal", "stripe", "ai", "backup"]
 class HeartbeatInput(BaseModel):
     error_window_s: int = Field(default=900, ge=1)
     """Telemetry errors of this many seconds count as `error_count_recent`."""
-    retention_days: int = Field(default=14, ge=1)
 
 
 class ProbeRequest(BaseModel):
@@ -47,7 +46,6 @@ class HealthRecordCreate(BaseModel):
     checks: list[CheckResult]
     error_count_recent: int
     worker_count: int | None
-    retention_days: int
 
 
 class HeartbeatResult(BaseModel):

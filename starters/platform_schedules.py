@@ -141,7 +141,7 @@ def compliance_audit_schedule(settings: Settings) -> Schedule:
 def heartbeat_schedule(settings: Settings) -> Schedule:
     """Every HEARTBEAT_INTERVAL_S; a heartbeat that cannot finish before the next one is abandoned."""
     every = timedelta(seconds=settings.heartbeat_interval_s)
-    params = HeartbeatInput(error_window_s=15 * 60, retention_days=settings.health_retention_days)
+    params = HeartbeatInput(error_window_s=15 * 60)
     return Schedule(
         action=ScheduleActionStartWorkflow(
             Heartbeat.run, params, id="platform-heartbeat-run", task_queue=settings.task_queue, execution_timeout=every
@@ -153,7 +153,7 @@ def heartbeat_schedule(settings: Settings) -> Schedule:
 
 def daily_report_schedule(settings: Settings) -> Schedule:
     """Daily at DAILY_REPORT_HOUR_UTC:00 UTC, over the preceding 24 hours."""
-    params = DailyReportInput(telemetry_retention_days=settings.telemetry_retention_days)
+    params = DailyReportInput()
     return Schedule(
         action=ScheduleActionStartWorkflow(
             DailyReport.run,
