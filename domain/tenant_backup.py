@@ -79,10 +79,18 @@ async def export_backup(
     than a restore accepts (counts, or API_MAX_BODY_BYTES as JSON), so every backup made can be restored."""
     key = backup_key(settings)
     schedules = await list_schedules(temporal, tenant.id, MAX_SCHEDULES + 1)
-    body = await to_thread.run_sync(_backup_body, engine, tenant, schedules)
+    document = await to_thread.run_sync(_signed_backup, engine, tenant, schedules, key, settings.api_max_body_bytes)
+    await to_thread.run_sync(_audit, engine, tenant.id, actor, "tenant.backup_exported", _counts(document))
+    return document
+
+
+def _signed_backup(
+    engine: Engine, tenant: Tenant, schedules: list[SchedulePublic], key: bytes, max_bytes: int
+) -> TenantBackup:
+    """Read, measured and signed in a worker thread: a large tenant's JSON must not hold up the event loop."""
+    body = _backup_body(engine, tenant, schedules)
     plain = body.model_dump(mode="json")
-    _check_size(len(canonical_json(plain)), settings.api_max_body_bytes)
-    await to_thread.run_sync(_audit, engine, tenant.id, actor, "tenant.backup_exported", _counts(body))
+    _check_size(len(canonical_json(plain)), max_bytes)
     return TenantBackup(**dict(body), signature=BackupSignature(value=sign_json(plain, key)))
 
 
@@ -162,6 +170,7 @@ def _check_size(size: int, limit: int) -> None:
 
 
 def _counts(body: TenantBackupBody) -> dict[str, int]:
+    """What a backup holds, for the audit log (never names or settings)."""
     return {
         "definitions": len(body.definitions),
         "versions": sum(len(d.versions) for d in body.definitions),
@@ -171,8 +180,9 @@ def _counts(body: TenantBackupBody) -> dict[str, int]:
 
 
 def read_backup(raw: dict[str, Any], key: bytes) -> TenantBackup:
-    """The document, once its format, format version and signature hold (in that order), parsed; 422
-    `backup_format_unknown`, `backup_version_unsupported`, `backup_signature_invalid` or `invalid_backup`."""
+    """The document, once its format, format version and signature hold (in that order), parsed and its
+    references checked; 422 `backup_format_unknown`, `backup_version_unsupported`, `backup_signature_invalid`,
+    `invalid_backup` or `too_many_versions`."""
     if raw.get("format") != BACKUP_FORMAT:
         message = f"Not a Levqor tenant backup: `format` must be {BACKUP_FORMAT!r}"
         raise ApiError(422, "backup_format_unknown", message, field="body.format")
@@ -184,11 +194,13 @@ def read_backup(raw: dict[str, Any], key: bytes) -> TenantBackup:
         )
     _check_signature(raw, key)
     try:
-        return TenantBackup.model_validate(raw)
+        document = TenantBackup.model_validate(raw)
     except ValidationError as err:
         first = err.errors()[0]
         path = "body" + json_path(*first["loc"])[1:]
         raise ApiError(422, "invalid_backup", f"{path}: {first['msg']}", field=path) from None
+    _check_references(document)
+    return document
 
 
 def _check_signature(raw: dict[str, Any], key: bytes) -> None:
@@ -212,8 +224,7 @@ async def restore_backup(
     in this answer) and schedules in the tenant, which must be active (403) and empty (409 `tenant_not_empty`).
     Everything is checked first (422 as `read_backup` says, `invalid_definition`, the schedule's own errors, 403
     and 429 from admission); nothing is left behind when a step fails."""
-    document = read_backup(raw, backup_key(settings))
-    _check_references(document)
+    document = await to_thread.run_sync(read_backup, raw, backup_key(settings))  # up to API_MAX_BODY_BYTES of JSON
     await to_thread.run_sync(check_active, engine, tenant_id)
     await _check_empty(engine, temporal, tenant_id)
     versions = await to_thread.run_sync(_checked_versions, engine, tenant_id, document)
@@ -369,12 +380,15 @@ async def _restore_schedule(
 async def _undo(engine: Engine, temporal: Client, definition_ids: list[str], schedule_ids: list[str]) -> None:
     """Removes what a failed restore created: its schedules, then its hooks, versions and definitions. Logs
     (never raises) what it could not remove, so the caller sees the error that stopped the restore."""
-    try:
-        for schedule_id in schedule_ids:
+    for schedule_id in schedule_ids:
+        try:
             await delete_schedule(temporal, schedule_id)
+        except Exception as err:
+            log.warning("restored schedule not removed", schedule_id=schedule_id, error_type=type(err).__name__)
+    try:
         await to_thread.run_sync(_forget_definitions, engine, definition_ids)
     except Exception as err:
-        log.warning("restore not fully undone", error_type=type(err).__name__, definitions=definition_ids)
+        log.warning("restored definitions not removed", definitions=definition_ids, error_type=type(err).__name__)
 
 
 def _forget_definitions(engine: Engine, definition_ids: list[str]) -> None:

@@ -3,12 +3,13 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, status
+from fastapi import APIRouter, Body, Depends, status
 
 from api.deps import Caller, CallerDep, EngineDep, SessionDep, SettingsDep, TemporalDep
 from core.errors import ApiError
 from domain.tenant_backup import export_backup, restore_backup
 from domain.tenants import visible_tenant
+from schemas.tables import Tenant
 from schemas.tenant_backup import TenantBackup, TenantRestored
 
 router = APIRouter(prefix="/api/tenants", tags=["tenants"])
@@ -19,11 +20,22 @@ BackupDocument = Annotated[
 DOCUMENT_SCHEMA = {"$ref": "#/components/schemas/TenantBackup"}
 
 
+def administered_tenant(tenant_id: str, caller: CallerDep, session: SessionDep) -> Tenant:
+    """The tenant, for the founder or an admin key of it: another tenant's id answers 404 like a made-up one,
+    a member key of it 403. (A plain function: FastAPI runs its query in the thread pool.)"""
+    tenant = visible_tenant(session, tenant_id, caller.tenant_id)
+    if not caller.is_founder and caller.role != "admin":
+        raise ApiError(403, "admin_only", "Only an admin key may back up or restore its tenant", field="authorization")
+    return tenant
+
+
+AdministeredTenant = Annotated[Tenant, Depends(administered_tenant)]
+
+
 @router.post("/{tenant_id}/backup")
 async def backup_tenant(
-    tenant_id: str,
+    tenant: AdministeredTenant,
     caller: CallerDep,
-    session: SessionDep,
     engine: EngineDep,
     temporal: TemporalDep,
     settings: SettingsDep,
@@ -33,8 +45,6 @@ async def backup_tenant(
     Format `levqor.tenant-backup`, version 1: definitions with every version as stored, schedules, webhook
     settings, secret names and API keys (prefix, role, label). No URL token, signing secret, secret value or key
     hash is in it. 409 `backup_too_large` when it would hold more than a restore accepts."""
-    tenant = visible_tenant(session, tenant_id, caller.tenant_id)
-    _require_admin(caller)
     return await export_backup(engine, temporal, settings, tenant, _actor(caller))
 
 
@@ -51,10 +61,9 @@ async def backup_tenant(
     openapi_extra={"requestBody": {"content": {"application/json": {"schema": DOCUMENT_SCHEMA}}}},
 )
 async def restore_tenant_backup(
-    tenant_id: str,
+    tenant: AdministeredTenant,
     document: BackupDocument,
     caller: CallerDep,
-    session: SessionDep,
     engine: EngineDep,
     temporal: TemporalDep,
     settings: SettingsDep,
@@ -66,14 +75,7 @@ async def restore_tenant_backup(
     schedules, webhooks or secrets answers 409 `tenant_not_empty`. Definitions keep their version numbers under
     new ids; webhooks get new credentials, shown only here; schedules pass the admission every schedule passes.
     The answer maps each source id to its new one and lists the secrets to set again and the keys to issue."""
-    tenant = visible_tenant(session, tenant_id, caller.tenant_id)
-    _require_admin(caller)
     return await restore_backup(engine, temporal, settings, tenant.id, document, _actor(caller))
-
-
-def _require_admin(caller: Caller) -> None:
-    if not caller.is_founder and caller.role != "admin":
-        raise ApiError(403, "admin_only", "Only an admin key may back up or restore its tenant", field="authorization")
 
 
 def _actor(caller: Caller) -> str:
