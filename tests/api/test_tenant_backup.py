@@ -334,3 +334,39 @@ def test_an_oversized_or_overfull_document_is_refused_cleanly(
         (422, "too_many_versions"),
     ]
     assert configuration(api, target) == {"workflows": [], "schedules": [], "secrets": []}
+
+
+def reserialised(value: Any) -> Any:
+    """What another JSON tool may make of a document: keys in another order, 10.0 written as 10."""
+    if isinstance(value, dict):
+        return {key: reserialised(value[key]) for key in reversed(list(value))}
+    if isinstance(value, list):
+        return [reserialised(item) for item in value]
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def test_a_document_rewritten_by_another_json_tool_still_restores(
+    api: TestClient, source: tuple[ApiTenant, dict[str, str]]
+) -> None:
+    tenant, _ = source
+    document = backup(api, tenant)
+    assert document["webhooks"][0]["wait_timeout_s"] == 10.0
+    target = new_tenant(api, name="Copy")
+
+    answer = restore(api, target, reserialised(document))
+
+    assert answer.status_code == 201, answer.text
+
+
+def test_a_tenant_too_large_to_restore_gets_no_backup(api: TestClient) -> None:
+    tenant = new_tenant(api, name="Huge")
+    steps = [{"id": f"s{i}", "type": "log", "message": "x" * 3900} for i in range(60)]  # about 240 KiB a version
+    workflow_id = new_workflow(api, tenant, *steps)
+    for _ in range(17):  # 18 versions: more than API_MAX_BODY_BYTES (4 MiB) as one document
+        stored = api.put(f"/api/workflows/{workflow_id}", json={"name": "flow", "steps": steps}, headers=tenant.admin)
+        assert stored.status_code == 200, stored.text
+
+    answer = api.post(f"/api/tenants/{tenant.id}/backup", headers=tenant.admin)
+
+    assert (answer.status_code, answer.json()["code"]) == (409, "backup_too_large")
+    assert answer.json()["limit"] == 4 * 1024 * 1024 and answer.json()["size"] > answer.json()["limit"] - 1024
