@@ -28,6 +28,7 @@ from api.routes import (
     legal,
     metrics,
     pricing,
+    retention,
     runs,
     schedules,
     secrets,
@@ -53,7 +54,7 @@ log = structlog.get_logger()
 # In the order their paths are matched (a tenant's /backup before the tenants' /{tenant_id}/{transition}).
 ROUTERS = (tenant_backup, tenants, workflows, runs, approvals, failures, secrets, health, webhooks, webhooks_inbound,
            schedules, pricing, data_requests, usage_routes, cost, upgrades, compliance, legal, telemetry, metrics,
-           billing, codec)  # fmt: skip
+           billing, codec, retention)  # fmt: skip
 
 
 def create_app(settings: Settings) -> FastAPI:

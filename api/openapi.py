@@ -43,6 +43,7 @@ GROUPS = {  # the tag of each router, in the order /docs shows them
     "cost": "Spend per tenant and the cost autopilot's throttles (founder).",
     "guardian": "Telemetry, anomalies, daily reports and platform summary.",
     "upgrades": "The UpgradePlanner's design-only plans (founder).",
+    "retention": "How long each class of a tenant's data is kept; the RetentionEnforcer's report.",
     "system": "Liveness and health of the platform.",
 }
 TAGS = [{"name": name, "description": description} for name, description in GROUPS.items()]
@@ -83,6 +84,7 @@ EXTRA_ERRORS: dict[str, tuple[int, ...]] = {
     "get_usage": (404,),
     "run_audit": (404,),
     "daily_report": (404,),
+    "get_latest_retention_report": (404,),  # before the RetentionEnforcer's first pass
 }
 SENTENCE = re.compile(r"(.+?[.!?])(?=\s+[A-Z0-9(`]|$)")
 
