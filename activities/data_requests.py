@@ -17,6 +17,7 @@ from schemas.tables import (
     BillingAccount,
     DataRequest,
     FailureEntry,
+    RunArchiveEntry,
     Tenant,
     TenantSecret,
     UsageCounter,
@@ -85,6 +86,7 @@ class DataRequestActivities:
                     f"no data request {params.request_id}", type="RequestNotFound", non_retryable=True
                 )
             archive = _archive(session, params.tenant_id)
+            runs = _with_archived(session, params.tenant_id, runs, params.run_limit)
             archive["runs"] = [run.model_dump(mode="json") for run in runs]
             row.archive, row.status, row.completed_at = archive, "completed", datetime.now(UTC)
             session.add(row)
@@ -92,6 +94,34 @@ class DataRequestActivities:
         counts = {name: len(part) for name, part in archive.items() if isinstance(part, list)}
         activity.logger.info("data export written", extra={"request_id": params.request_id, **counts})
         return DataExportResult(request_id=params.request_id, counts=counts)
+
+
+def _with_archived(session: Session, tenant_id: str, listed: list[RunRecord], limit: int) -> list[RunRecord]:
+    """The runs Temporal listed and the closed ones only the run archive still holds, newest first."""
+    known = {run.run_id for run in listed}
+    rows = session.exec(
+        select(RunArchiveEntry)
+        .where(RunArchiveEntry.tenant_id == tenant_id)
+        .order_by(col(RunArchiveEntry.closed_at).desc())
+        .limit(limit)
+    ).all()
+    archived = [
+        RunRecord(
+            run_id=row.run_id,
+            definition_id=row.definition_id,
+            status=row.status,
+            started_at=row.started_at,
+            closed_at=row.closed_at,
+        )
+        for row in rows
+        if row.run_id not in known
+    ]
+    return sorted([*listed, *archived], key=_newest_first)[:limit]
+
+
+def _newest_first(run: RunRecord) -> tuple[bool, float]:
+    moment = run.closed_at or run.started_at
+    return run.closed_at is not None, -(moment.timestamp() if moment else 0.0)
 
 
 def _archive(session: Session, tenant_id: str) -> dict[str, Any]:

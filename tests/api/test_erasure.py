@@ -28,6 +28,7 @@ from schemas.tables import (
     Tenant,
     TenantDataKey,
 )
+from tests.api.history import archive_now
 from tests.api.tenancy import ApiTenant, new_tenant, new_workflow
 from tests.api.waiting import finished, poll_run
 from tests.conftest import founder_headers, until
@@ -118,6 +119,7 @@ async def test_a_purged_tenant_leaves_nothing_personal_behind(
 ) -> None:
     api = purging_api
     tenant, run_id = tenant_with_data_everywhere(api, engine, target_server)
+    await archive_now(client, settings)  # its closed runs in the run archive too
     history = await raw_history(settings, f"run-{run_id}")
     sealed = sealed_payloads(history)
     await until(lambda: _empty_tables(engine, tenant.id), lambda empty: empty == [])  # some are written in batches

@@ -7,19 +7,16 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
-from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 
 from core.settings import Settings
-from orchestrator.run_archiver import RunArchiver
-from schemas.run_archive import RunArchiverInput, RunArchiverResult
 from schemas.tables import RunArchiveEntry
 from starters.namespace import namespace_retention
+from tests.api.history import archive_now, delete_execution
 from tests.api.tenancy import ApiTenant, new_tenant, new_workflow
+from tests.api.test_data_requests import exported
 from tests.api.waiting import finished, poll_run, waiting
-from tests.conftest import founder_headers, until
+from tests.conftest import founder_headers
 from tests.fakes.target import TargetServer
 
 GATE = {"id": "gate", "type": "approval", "class": "B", "message": "Ship it?"}
@@ -29,34 +26,6 @@ def start(api: TestClient, tenant: ApiTenant, workflow_id: str, payload: dict[st
     answer = api.post(f"/api/workflows/{workflow_id}/runs", json={"input": payload}, headers=tenant.member)
     assert answer.status_code == 202, answer.text
     return answer.json()["run_id"]
-
-
-async def archive_now(client: Client, settings: Settings) -> RunArchiverResult:
-    """One archiver pass on the app's worker, taking every run closed until now."""
-    return await client.execute_workflow(
-        RunArchiver.run,
-        RunArchiverInput(visibility_lag_s=0),
-        id=f"test-archiver-{uuid.uuid4()}",
-        task_queue=settings.task_queue,
-    )
-
-
-async def delete_execution(client: Client, run_id: str) -> None:
-    """What Temporal's retention does to a closed run: its execution and history are gone."""
-    await client.workflow_service.delete_workflow_execution(
-        DeleteWorkflowExecutionRequest(
-            namespace=client.namespace, workflow_execution=WorkflowExecution(workflow_id=f"run-{run_id}")
-        )
-    )
-
-    async def gone() -> bool:
-        try:
-            await client.get_workflow_handle(f"run-{run_id}").describe()
-        except RPCError as err:
-            return err.status == RPCStatusCode.NOT_FOUND
-        return False
-
-    await until(gone, bool)
 
 
 def listed(api: TestClient, headers: dict[str, str], query: str, limit: int) -> list[dict[str, Any]]:
@@ -99,6 +68,7 @@ async def test_a_run_temporal_deleted_is_still_listed_and_read_with_its_steps(
     assert api.get(f"/api/runs/{run_id}", headers=founder_headers()).status_code == 200
     refused = api.post(f"/api/runs/{run_id}/cancel", headers=tenant.member)
     assert (refused.status_code, refused.json()["code"]) == (409, "run_not_running")
+    assert [run["run_id"] for run in exported(api, tenant)["archive"]["runs"]] == [run_id]
 
 
 async def test_a_failed_run_temporal_deleted_is_retried_from_its_archived_record(
