@@ -1,10 +1,7 @@
 """ComplianceAudit's side effects: one activity per family of checks (each only reads and returns findings),
 storing the report, and e-mailing the founder about critical findings."""
 
-import asyncio
 from collections import Counter
-from datetime import datetime, timedelta
-from typing import Protocol
 
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, col
@@ -12,9 +9,9 @@ from temporalio import activity
 
 from activities.compliance_privacy import (
     data_request_findings,
+    enforcer_findings,
+    expired_findings,
     legal_findings,
-    old_row_findings,
-    old_run_findings,
 )
 from activities.compliance_secrets import secret_exposure_findings
 from activities.compliance_security import (
@@ -37,31 +34,21 @@ from schemas.compliance import (
 from schemas.runs import EmailMessage
 from schemas.tables import ComplianceFinding, ComplianceReport
 
-RUN_SCAN_LIMIT = 100_000
 # Findings travel through the workflow's history, whose payloads Temporal limits to 2 MB.
 MAX_FINDINGS_PER_FAMILY = 300
-
-
-class ClosedRunCounter(Protocol):
-    """Counts old closed runs in Temporal visibility; `starters.runs.TemporalRunControl` is the real one."""
-
-    async def count_closed_runs(
-        self, closed_before: datetime, tenant_id: str | None, limit: int
-    ) -> dict[str | None, int]: ...
 
 
 class ComplianceActivities:
     def __init__(
         self,
         engine: Engine,
-        runs: ClosedRunCounter,
         box: SecretBox | None,
         founder_token: str,
         log_file: str | None,
         email: EmailActivities,
         founder_email: str | None,
     ) -> None:
-        self._engine, self._runs, self._box = engine, runs, box
+        self._engine, self._box = engine, box
         self._founder_token, self._log_file = founder_token, log_file
         self._email, self._founder_email = email, founder_email
 
@@ -78,12 +65,11 @@ class ComplianceActivities:
             return capped(legal_findings(session, scope))
 
     @activity.defn(name="check_retention")
-    async def check_retention(self, scope: AuditScope) -> Findings:
-        """Closed runs (Temporal visibility), failure-queue and audit rows older than the retention period."""
-        cutoff = scope.as_of - timedelta(days=scope.retention_days)
-        runs = await self._runs.count_closed_runs(cutoff, scope.tenant_id, RUN_SCAN_LIMIT)
-        rows = await asyncio.to_thread(self._old_rows, scope, cutoff)
-        return capped(old_run_findings(runs, scope) + rows)
+    def check_retention(self, scope: AuditScope) -> Findings:
+        """Whether the RetentionEnforcer ran lately, and records (the run archive's included) kept past their
+        tenant's policy or the platform's (rules/retention.py)."""
+        with Session(self._engine) as session:
+            return capped(enforcer_findings(session, scope) + expired_findings(session, scope))
 
     @activity.defn(name="check_access")
     def check_access(self, scope: AuditScope) -> Findings:
@@ -151,10 +137,6 @@ class ComplianceActivities:
             "founder notified", extra={"report_id": alert.report_id, "to": mask_address(self._founder_email)}
         )
         return FounderNotified(sent=True)
-
-    def _old_rows(self, scope: AuditScope, cutoff: datetime) -> list[Finding]:
-        with Session(self._engine) as session:
-            return old_row_findings(session, scope, cutoff)
 
 
 def capped(items: list[Finding]) -> Findings:

@@ -4,14 +4,18 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from core.retention import count_expired, last_enforced, oldest_by_tenant, oldest_kept, tenant_days
+from rules.retention import COLLECTED_CLASSES
 from schemas.compliance import AuditScope, Finding
 from schemas.legal import LEGAL_KINDS, LEGAL_LABELS, CookieConsentConfig
-from schemas.tables import AuditEntry, DataRequest, FailureEntry, LegalDocument
+from schemas.retention import PLATFORM_CLASSES
+from schemas.tables import DataRequest, LegalDocument
 
 LEGAL_REVIEW_AFTER = timedelta(days=365)
+# The RetentionEnforcer runs daily: a pass missed is a hiccup, two in a row a finding.
+ENFORCER_STALE_AFTER = timedelta(days=2)
 
 
 def scoped(query: Any, column: Any, tenant_id: str | None) -> Any:
@@ -139,45 +143,58 @@ def _consent_findings(doc: LegalDocument, detail: dict[str, Any]) -> list[Findin
     ]
 
 
-def old_row_findings(session: Session, scope: AuditScope, cutoff: datetime) -> list[Finding]:
-    """Failure-queue and audit-log rows older than the retention period, per tenant."""
+def enforcer_findings(session: Session, scope: AuditScope) -> list[Finding]:
+    """A high finding when no full RetentionEnforcer pass completed within ENFORCER_STALE_AFTER."""
+    last = last_enforced(session, None)
+    if last is not None and scope.as_of - last <= ENFORCER_STALE_AFTER:
+        return []
+    when = (
+        "has never completed a pass" if last is None else f"last completed a pass {(scope.as_of - last).days} days ago"
+    )
+    return [
+        Finding.of(
+            "retention_enforcer_stale",
+            "high",
+            f"The RetentionEnforcer {when}",
+            "Data is kept past its retention until it runs: check the platform-retention-enforcer schedule and the "
+            "worker's logs, then trigger the schedule.",
+            last_completed_at=last.isoformat() if last else None,
+        )
+    ]
+
+
+def expired_findings(session: Session, scope: AuditScope) -> list[Finding]:
+    """Records still kept past their policy: each tenant's classes (by its plan and overrides) and, in an
+    audit of every tenant, the platform's classes."""
     findings = []
-    for table, column, what in (
-        (FailureEntry, FailureEntry.created_at, "failure-queue entries"),
-        (AuditEntry, AuditEntry.at, "audit-log entries"),
-    ):
-        query = scoped(
-            select(table.tenant_id, func.count(), func.min(column)).where(column < cutoff),
-            table.tenant_id,
-            scope.tenant_id,
-        ).group_by(table.tenant_id)
-        for tenant_id, count, oldest in session.exec(query).all():
-            findings.append(
-                Finding.of(
-                    "retention_rows",
-                    "medium",
-                    f"{count} {what} are older than the {scope.retention_days:g}-day retention",
-                    f"Delete or anonymise {what} older than the retention period, or raise DATA_RETENTION_DAYS "
-                    "if a longer period is justified.",
-                    tenant_id,
-                    table=table.__tablename__,
-                    count=count,
-                    oldest=oldest.isoformat(),
-                )
-            )
+    for data_class in COLLECTED_CLASSES:
+        oldest = oldest_by_tenant(session, data_class, scope.tenant_id)
+        days = tenant_days(session, oldest)
+        for tenant_id, at in sorted(oldest.items()):
+            cutoff = scope.as_of - timedelta(days=days[tenant_id][data_class])
+            if at < cutoff:
+                count = count_expired(session, data_class, tenant_id, cutoff)
+                findings.append(_expired(data_class, tenant_id, count, at, days[tenant_id][data_class]))
+    if scope.tenant_id is None:
+        for name in PLATFORM_CLASSES:
+            policy_days = getattr(scope.platform_retention, name)
+            cutoff = scope.as_of - timedelta(days=policy_days)
+            if count := count_expired(session, name, None, cutoff):
+                findings.append(_expired(name, None, count, oldest_kept(session, name, None) or cutoff, policy_days))
     return findings
 
 
-def old_run_findings(counts: dict[str | None, int], scope: AuditScope) -> list[Finding]:
-    return [
-        Finding.of(
-            "retention_runs",
-            "medium",
-            f"Temporal keeps {count} closed run(s) older than the {scope.retention_days:g}-day retention",
-            "Set the Temporal namespace's retention to at most the data-retention period, or archive "
-            "and delete the old executions.",
-            tenant_id,
-            count=count,
-        )
-        for tenant_id, count in sorted(counts.items(), key=lambda item: str(item[0]))
-    ]
+def _expired(data_class: str, tenant_id: str | None, count: int, oldest: datetime, days: int) -> Finding:
+    what = data_class.replace("_", " ")
+    return Finding.of(
+        "retention_rows",
+        "medium",
+        f"{count} {what} record(s) are older than their {days}-day retention",
+        "The RetentionEnforcer deletes them on its next pass; if they stay, check its latest report "
+        "(GET /api/retention/reports/latest) and the tenant's policy (GET /api/tenants/{id}/retention).",
+        tenant_id,
+        data_class=data_class,
+        count=count,
+        oldest=oldest.isoformat(),
+        days=days,
+    )

@@ -19,6 +19,7 @@ from schemas.tables import (
     FailureEntry,
     HealthRecord,
     RetentionOverride,
+    RetentionReport,
     RunArchiveEntry,
     TelemetryEvent,
     Tenant,
@@ -155,3 +156,22 @@ def _overrides(session: Session, tenant_ids: list[str]) -> dict[str, dict[str, i
     for row in rows:
         found.setdefault(row.tenant_id, {})[row.data_class] = row.days
     return found
+
+
+# How far back to look for the latest completed pass that covered a tenant: passes limited to some tenants
+# (tests, founders' one-off runs) are rare.
+RECENT_PASSES = 50
+
+
+def last_enforced(session: Session, tenant_id: str | None) -> datetime | None:
+    """When the latest completed RetentionEnforcer pass covering the tenant measured its cutoffs; with no
+    tenant, the latest full pass (every tenant and the platform's classes)."""
+    recent = session.exec(
+        select(RetentionReport)
+        .where(RetentionReport.status == "completed")
+        .order_by(col(RetentionReport.as_of).desc())
+        .limit(RECENT_PASSES)
+    ).all()
+    # tenant_ids None is stored as JSON null, which SQL cannot tell from a list without dialect-specific JSON.
+    covering = (r for r in recent if r.tenant_ids is None or (tenant_id is not None and tenant_id in r.tenant_ids))
+    return next((r.as_of for r in covering), None)

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from core.errors import ApiError
-from core.retention import oldest_kept, tenant_policies
+from core.retention import last_enforced, oldest_kept, tenant_policies
 from domain.tenants import visible_tenant
 from rules.retention import out_of_bounds
 from schemas.retention import (
@@ -19,10 +19,6 @@ from schemas.retention import (
     RetentionUpdate,
 )
 from schemas.tables import AuditEntry, RetentionOverride, RetentionReport, RetentionReportEntry, Tenant
-
-# How far back to look for the latest completed pass that covered a tenant (passes limited to some
-# tenants are rare: tests and founders' one-off runs).
-RECENT_REPORTS = 50
 
 
 def tenant_retention(session: Session, tenant_id: str, scope: str | None) -> RetentionPublic:
@@ -37,7 +33,7 @@ def tenant_retention(session: Session, tenant_id: str, scope: str | None) -> Ret
         for policy in tenant_policies(session, tenant)
     ]
     return RetentionPublic(
-        tenant_id=tenant.id, plan=tenant.plan, policies=policies, last_enforced_at=_last_enforced(session, tenant.id)
+        tenant_id=tenant.id, plan=tenant.plan, policies=policies, last_enforced_at=last_enforced(session, tenant.id)
     )
 
 
@@ -93,14 +89,3 @@ def _apply(session: Session, tenant: Tenant, body: RetentionUpdate, actor: str) 
         session.add(row)
     session.flush()
     return before
-
-
-def _last_enforced(session: Session, tenant_id: str) -> datetime | None:
-    """When the latest completed pass that covered the tenant measured its cutoffs."""
-    recent = session.exec(
-        select(RetentionReport)
-        .where(RetentionReport.status == "completed")
-        .order_by(col(RetentionReport.as_of).desc())
-        .limit(RECENT_REPORTS)
-    ).all()
-    return next((r.as_of for r in recent if r.tenant_ids is None or tenant_id in r.tenant_ids), None)

@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.compliance import ComplianceActivities
     from orchestrator.retries import JOB_TIMEOUT
     from rules.compliance_score import counts_of, score_of
+    from rules.retention import default_platform_retention
     from schemas.compliance import (
         AuditScope,
         ComplianceAuditInput,
@@ -75,7 +76,7 @@ class ComplianceAudit:
             report_id=report_id,
             tenant_id=params.tenant_id,
             as_of=started,
-            retention_days=params.retention_days,
+            platform_retention=params.platform_retention or default_platform_retention(),
             dsar_warning_days=params.dsar_warning_days,
             api_key_unused_days=params.api_key_unused_days,
         )

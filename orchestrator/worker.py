@@ -52,8 +52,8 @@ from orchestrator.daily_report import DailyReport
 from orchestrator.data_export import DataExport
 from orchestrator.dunning import Dunning
 from orchestrator.heartbeat import Heartbeat
-from orchestrator.retention_enforcer import RetentionEnforcer
 from orchestrator.platform_backup import PlatformBackup
+from orchestrator.retention_enforcer import RetentionEnforcer
 from orchestrator.run_archiver import RunArchiver
 from orchestrator.step_metering import StepMetering
 from orchestrator.stripe_event import StripeEvent
@@ -106,7 +106,7 @@ def build_activities(settings: Settings, engine: Engine, control: TemporalRunCon
         *_run_steps(settings, engine, control, box, email),
         *_tenants(engine, control),
         *_platform_jobs(engine, control),
-        *_compliance(settings, engine, control, box, email),
+        *_compliance(settings, engine, box, email),
         *_health(settings, engine, control, stripe_client),
         *_billing(settings, engine, control, email, stripe_client),
         *_backups(settings, engine, email),
@@ -169,13 +169,10 @@ def _platform_jobs(engine: Engine, control: TemporalRunControl) -> list[Activity
     ]
 
 
-def _compliance(
-    settings: Settings, engine: Engine, control: TemporalRunControl, box: SecretBox | None, email: EmailActivities
-) -> list[Activity]:
+def _compliance(settings: Settings, engine: Engine, box: SecretBox | None, email: EmailActivities) -> list[Activity]:
     """The compliance audit's families of checks, its report and the founder's alert."""
     compliance = ComplianceActivities(
         engine,
-        control,
         box,
         settings.levqor_founder_token.get_secret_value(),
         settings.log_file,

@@ -95,6 +95,11 @@ PLATFORM_DEFAULT_DAYS: dict[PlatformClass, int] = {
 }
 
 
+def default_platform_retention() -> PlatformRetention:
+    """The platform classes' policies when no setting says otherwise."""
+    return PlatformRetention(**PLATFORM_DEFAULT_DAYS)
+
+
 def bounds_for(plan: str, data_class: DataClass) -> RetentionBounds:
     """A plan's policy for the class; an unknown plan (or a tenant since removed) gets the free plan's."""
     return PLAN_RETENTION.get(plan, PLAN_RETENTION["free"])[data_class]

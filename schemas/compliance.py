@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.api import EntityId
+from schemas.retention import PlatformRetention
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
 SEVERITIES: tuple[Severity, ...] = ("info", "low", "medium", "high", "critical")
@@ -22,7 +23,9 @@ class ComplianceAuditInput(BaseModel):
     tenant_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]{1,36}$")
     """Only this tenant's data; every tenant's when None. Platform-wide checks run either way."""
     trigger: AuditTrigger = "schedule"
-    retention_days: float = Field(default=365, gt=0)
+    platform_retention: PlatformRetention | None = None
+    """The platform classes' retention (the settings); the defaults of rules/retention.py when None. Tenants'
+    policies are read from their plans and overrides."""
     dsar_warning_days: float = Field(default=7, ge=0)
     api_key_unused_days: float = Field(default=90, gt=0)
 
@@ -33,7 +36,7 @@ class AuditScope(BaseModel):
     report_id: str
     tenant_id: str | None
     as_of: datetime
-    retention_days: float
+    platform_retention: PlatformRetention
     dsar_warning_days: float
     api_key_unused_days: float
 

@@ -29,8 +29,8 @@ from orchestrator.compliance_audit import ComplianceAudit
 from orchestrator.cost_autopilot import CostAutopilot
 from orchestrator.daily_report import DailyReport
 from orchestrator.heartbeat import Heartbeat
-from orchestrator.retention_enforcer import RetentionEnforcer
 from orchestrator.platform_backup import PlatformBackup
+from orchestrator.retention_enforcer import RetentionEnforcer
 from orchestrator.run_archiver import RunArchiver
 from orchestrator.upgrade_planner import UpgradePlanner
 from schemas.backups import PlatformBackupInput
@@ -108,7 +108,7 @@ def compliance_audit_input(
         report_id=report_id,
         tenant_id=tenant_id,
         trigger=trigger,
-        retention_days=settings.data_retention_days,
+        platform_retention=settings.platform_retention(),
         dsar_warning_days=settings.dsar_warning_days,
         api_key_unused_days=settings.api_key_unused_days,
     )

@@ -13,17 +13,11 @@ from temporalio.testing import ActivityEnvironment
 from activities.compliance import MAX_FINDINGS_PER_FAMILY, ComplianceActivities, capped
 from activities.email import EmailActivities
 from core.db import create_db_engine, migrate
+from rules.retention import default_platform_retention
 from schemas.compliance import AuditScope, Finding
-from schemas.tables import LegalDocument
+from schemas.tables import HealthRecord, LegalDocument, RetentionOverride, RetentionReport, RunArchiveEntry, Tenant
 
 NOW = datetime.now(UTC)
-
-
-class NoRuns:
-    async def count_closed_runs(
-        self, closed_before: datetime, tenant_id: str | None, limit: int
-    ) -> dict[str | None, int]:
-        return {}
 
 
 @pytest.fixture
@@ -37,7 +31,7 @@ def own_engine(tmp_path: Path) -> Iterator[Engine]:
 
 def audit(engine: Engine, founder_token: str = "Str0ng-Founder-Token-0123456789-abcdef") -> ComplianceActivities:
     email = EmailActivities("127.0.0.1", 1, sender="levqor@levqor.test")
-    return ComplianceActivities(engine, NoRuns(), None, founder_token, None, email, None)
+    return ComplianceActivities(engine, None, founder_token, None, email, None)
 
 
 def scope() -> AuditScope:
@@ -45,7 +39,7 @@ def scope() -> AuditScope:
         report_id=str(uuid.uuid4()),
         tenant_id=None,
         as_of=NOW,
-        retention_days=365,
+        platform_retention=default_platform_retention(),
         dsar_warning_days=7,
         api_key_unused_days=90,
     )
@@ -126,3 +120,57 @@ def test_a_family_with_too_many_findings_keeps_the_worst_and_sums_up_the_rest() 
     assert len(kept) == MAX_FINDINGS_PER_FAMILY and kept[0].check == "dsar_overdue"
     assert kept[-1].check == "findings_truncated" and kept[-1].detail == {"checks": {"api_key_unused": 52}}
     assert sum(f.penalty for f in kept) == sum(f.penalty for f in many)
+
+
+def test_an_enforcer_that_never_ran_or_ran_too_long_ago_is_a_high_finding(own_engine: Engine) -> None:
+    never = ActivityEnvironment().run(audit(own_engine).check_retention, scope())
+    with Session(own_engine) as session:
+        session.add(RetentionReport(as_of=NOW - timedelta(days=3), status="completed"))
+        session.add(RetentionReport(as_of=NOW - timedelta(hours=1), status="completed", tenant_ids=["just-one"]))
+        session.commit()
+    stale = ActivityEnvironment().run(audit(own_engine).check_retention, scope())
+    with Session(own_engine) as session:
+        session.add(RetentionReport(as_of=NOW - timedelta(hours=20), status="completed"))
+        session.commit()
+    fresh = ActivityEnvironment().run(audit(own_engine).check_retention, scope())
+
+    assert [(f.check, f.severity, f.title) for f in never.items] == [
+        ("retention_enforcer_stale", "high", "The RetentionEnforcer has never completed a pass")
+    ]
+    assert [f.title for f in stale.items] == ["The RetentionEnforcer last completed a pass 3 days ago"]
+    assert fresh.items == []
+
+
+def test_records_kept_past_their_tenants_policy_or_the_platforms_are_findings(own_engine: Engine) -> None:
+    with Session(own_engine) as session:
+        free, longer = Tenant(name="free"), Tenant(name="longer")
+        session.add_all([free, longer])
+        session.flush()
+        session.add(RetentionOverride(tenant_id=longer.id, data_class="run_history", days=20, set_by="founder"))
+        for tenant_id in (free.id, longer.id):
+            session.add_all(archived(tenant_id, NOW - timedelta(days=d)) for d in (3, 10, 12))
+        session.add(RetentionReport(as_of=NOW, status="completed"))
+        session.add(HealthRecord(at=NOW - timedelta(days=20), status="ok", db_ok=True, temporal_ok=True,
+                                 stripe_status="ok", ai_status="ok", error_count_recent=0))  # fmt: skip
+        session.commit()
+        free_id = free.id
+
+    found = ActivityEnvironment().run(audit(own_engine).check_retention, scope())
+
+    assert {(f.check, f.tenant_id, f.detail["data_class"], f.detail["count"]) for f in found.items} == {
+        ("retention_rows", free_id, "run_history", 2),  # the free plan keeps run history 7 days
+        ("retention_rows", None, "health_records", 1),  # HEALTH_RETENTION_DAYS: 14
+    }
+
+
+def archived(tenant_id: str, closed_at: datetime) -> RunArchiveEntry:
+    return RunArchiveEntry(
+        run_id=str(uuid.uuid4()),
+        tenant_id=tenant_id,
+        definition_id=str(uuid.uuid4()),
+        version=1,
+        status="completed",
+        trigger="api",
+        started_at=closed_at,
+        closed_at=closed_at,
+    )

@@ -1,5 +1,5 @@
 """ComplianceAudit on the real dev server: it finds each kind of finding planted for a tenant, nothing
-about a clean one, old runs in Temporal visibility, and e-mails the founder about critical findings."""
+about a clean one, archived runs kept past the history retention, and e-mails the founder about critical findings."""
 
 import asyncio
 import uuid
@@ -25,6 +25,7 @@ from schemas.tables import (
     ComplianceReport,
     DataRequest,
     FailureEntry,
+    RunArchiveEntry,
     Tenant,
     TenantSecret,
     WebhookTrigger,
@@ -34,7 +35,6 @@ from schemas.tables import (
 from starters.platform_schedules import COMPLIANCE_AUDIT_SCHEDULE, ensure_platform_schedules
 from tests.conftest import until
 from tests.fakes.smtp import SmtpSink
-from tests.orchestrator.runs import make_run, start
 
 FOUNDER_EMAIL = "founder@levqor.test"
 
@@ -240,28 +240,41 @@ async def test_audit_of_a_clean_tenant_finds_nothing_about_it(
     assert [f.title for f in findings_of(engine, result.report_id) if f.tenant_id == tenant.id] == []
 
 
-async def test_closed_runs_older_than_retention_are_counted_from_temporal(
+async def test_archived_runs_older_than_the_tenants_history_retention_are_a_finding(
     client: Client, worker_queue: str, engine: Engine
 ) -> None:
-    tenant_id = str(uuid.uuid4())
-    for _ in range(2):
-        await (
-            await start(
-                client, worker_queue, make_run({"id": "hi", "type": "log", "message": "hi"}, tenant_id=tenant_id)
+    now, tenant = datetime.now(UTC), Tenant(name="hoarder", plan="starter")
+    with Session(engine) as session:
+        session.add(tenant)
+        session.flush()
+        for days in (29, 31, 40):
+            closed_at = now - timedelta(days=days)
+            session.add(
+                RunArchiveEntry(
+                    run_id=f"run-{uuid.uuid4()}",
+                    tenant_id=tenant.id,
+                    definition_id=str(uuid.uuid4()),
+                    version=1,
+                    status="completed",
+                    trigger="api",
+                    started_at=closed_at,
+                    closed_at=closed_at,
+                )
             )
-        ).result()
-    await asyncio.sleep(1.2)  # the runs must be older than the one-second retention below
-    params = ComplianceAuditInput(tenant_id=tenant_id, retention_days=1 / 86400)
+        session.commit()
+        tenant_id = tenant.id
 
-    async def audit() -> list[ComplianceFinding]:
-        result = await client.execute_workflow(
-            ComplianceAudit.run, params, id=f"audit-{uuid.uuid4()}", task_queue=worker_queue
-        )
-        return [f for f in findings_of(engine, result.report_id) if f.check == "retention_runs"]
+    result = await client.execute_workflow(
+        ComplianceAudit.run,
+        ComplianceAuditInput(tenant_id=tenant_id),
+        id=f"audit-{uuid.uuid4()}",
+        task_queue=worker_queue,
+    )
 
-    found = await until(audit, lambda fs: bool(fs) and fs[0].detail["count"] == 2)  # visibility lags a little
-
-    assert found[0].tenant_id == tenant_id and found[0].severity == "medium"
+    found = [f for f in findings_of(engine, result.report_id) if f.check == "retention_rows"]
+    assert [(f.tenant_id, f.severity, f.detail["data_class"], f.detail["count"], f.detail["days"]) for f in found] == [
+        (tenant_id, "medium", "run_history", 2, 30)  # the starter plan keeps run history 30 days
+    ]
 
 
 async def test_the_daily_schedule_exists_and_its_trigger_writes_a_report(
