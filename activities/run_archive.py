@@ -82,8 +82,9 @@ def _archived_through(engine: Engine) -> datetime | None:
 
 def _row(run: ClosedRun) -> dict[str, Any]:
     return {
-        **run.model_dump(exclude={"record"}),
+        **run.model_dump(exclude={"record", "results"}),
         "record": run.record,
-        "record_bytes": len(run.record or b""),
+        "results": run.results,
+        "record_bytes": len(run.record or b"") + len(run.results or b""),
         "archived_at": datetime.now(run.closed_at.tzinfo),
     }

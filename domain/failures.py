@@ -16,6 +16,7 @@ from language.steps import WorkflowDefinition
 from schemas.failures import FailurePublic, HealingSuggestion
 from schemas.runs import RunAccepted, RunProgress
 from schemas.tables import FailureEntry, WorkflowVersionRow
+from starters.archived_runs import archived_run
 from starters.runs import redrive_input, run_record
 
 
@@ -64,7 +65,7 @@ async def redrive_failed_run(engine: Engine, temporal: Client, settings: Setting
     the steps that had succeeded; marks its failure-queue entry re-driven. 409 unless the run failed (and its
     record is readable, in Temporal or the run archive); the re-drive passes admission like every start (403
     tenant not active, 429 limit used up or throttled)."""
-    failed = await _failed_record(run)
+    failed = await _failed_record(engine, temporal, run)
     definition = await to_thread.run_sync(_version, engine, failed.definition_id, failed.version)
     params = redrive_input(failed, definition.model_dump(mode="json"), settings.retry_defaults())
     new_run = await start_admitted_redrive(engine, temporal, settings, params)
@@ -74,13 +75,14 @@ async def redrive_failed_run(engine: Engine, temporal: Client, settings: Setting
     )
 
 
-async def _failed_record(run: FoundRun) -> RunProgress:
+async def _failed_record(engine: Engine, temporal: Client, run: FoundRun) -> RunProgress:
     """The failed run's record, from the failure it left or the archive, never by replaying it."""
     not_failed = ApiError(409, "run_not_failed", "Only a failed run can be retried", field="run_id")
     if isinstance(run, ArchivedRun):
-        if run.entry.status != "failed" or run.record is None:
+        whole = await archived_run(engine, temporal, run.run_id, whole=True)  # its large results back in place
+        if run.entry.status != "failed" or whole is None or whole.record is None:
             raise not_failed
-        return run.record
+        return whole.record
     if run.description.status != WorkflowExecutionStatus.FAILED:
         raise not_failed
     return await run_record(run.handle, run.description)

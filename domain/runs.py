@@ -35,7 +35,17 @@ from domain.run_history import (
     read_archived,
 )
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
-from schemas.runs import RunAccepted, RunPage, RunProgress, RunPublic, RunStatus, RunSummary, StepError
+from schemas.runs import (
+    RunAccepted,
+    RunPage,
+    RunProgress,
+    RunPublic,
+    RunStatus,
+    RunSummary,
+    StepError,
+    StepResultPublic,
+)
+from starters.archived_runs import archived_result
 from starters.run_archive import visibility_instant
 from starters.runs import (
     RUN_WORKFLOW_PREFIX,
@@ -252,6 +262,18 @@ async def _archive_page(
     last = taken[-1] if taken else None
     after = ArchivePosition(last.closed_at or position.through, last.run_id) if last else position.after
     return runs, position._replace(after=after)
+
+
+async def step_result(engine: Engine, temporal: Client, run: FoundRun, step_id: str) -> StepResultPublic:
+    """A step's result, whole: inline in the run's record, or kept apart by the archive (`result_ref`); 404
+    for a step the run has no outcome for."""
+    step = next((s for s in (await read_run(run)).steps if s.step_id == step_id), None)
+    if step is None:
+        raise ApiError(404, "step_not_found", "This run has no outcome for this step", field="step_id")
+    result = step.result
+    if step.result_ref is not None:
+        result = await archived_result(engine, temporal, run.run_id, step_id)
+    return StepResultPublic(run_id=run.run_id, step_id=step_id, result=result)
 
 
 async def cancel_run(run: FoundRun) -> None:

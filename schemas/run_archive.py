@@ -50,3 +50,5 @@ class ClosedRun(BaseModel):
     started_at: datetime
     closed_at: datetime
     record: bytes | None
+    results: bytes | None = None
+    """The step results too large to keep in `record`, encoded like it: {step_id: result}."""

@@ -91,6 +91,8 @@ class StepOutcome(BaseModel):
     finished_at: datetime | None = None
     reused_from: str | None = None
     """The run whose result this step reused instead of running again (re-drive)."""
+    result_ref: str | None = None
+    """Set in the run archive for a result too large to keep inline (`result` is None then): where to read it."""
 
 
 class ResumePoint(BaseModel):
@@ -282,6 +284,14 @@ class RunPublic(BaseModel):
     input: dict[str, Any]
     started_at: datetime | None
     closed_at: datetime | None
+
+
+class StepResultPublic(BaseModel):
+    """One step's result, whole: how a result the run archive keeps apart (`result_ref`) is read."""
+
+    run_id: str
+    step_id: str
+    result: Any
 
 
 class StepDecisionCreate(StrictBody):

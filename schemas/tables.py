@@ -401,6 +401,9 @@ class RunArchiveEntry(SQLModel, table=True):
     closed_at: datetime = Field(sa_type=UtcDateTime)
     archived_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
     record: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    # Step results too large to keep inline (each step's `result_ref` points here): {step_id: result}, encoded
+    # like `record`, read only when asked for one of them.
+    results: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     record_bytes: int = 0
 
 

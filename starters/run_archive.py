@@ -57,6 +57,7 @@ class TemporalClosedRuns:
         async with gate:
             record = await self._record(execution)
             trigger = (await execution.memo()).get(TRIGGER_MEMO, "api")
+            encoded = await encode_record(self._client, record) if record else None
         attributes = execution.typed_search_attributes
         reported = record.status if record else attributes.get(RUN_STATUS) or "running"
         return ClosedRun(
@@ -68,7 +69,8 @@ class TemporalClosedRuns:
             trigger=trigger,
             started_at=execution.start_time,
             closed_at=execution.close_time or execution.start_time,
-            record=await encode_record(self._client, execution.id, record) if record else None,
+            record=encoded.record if encoded else None,
+            results=encoded.results if encoded else None,
         )
 
     async def _record(self, execution: WorkflowExecution) -> RunProgress | None:

@@ -238,8 +238,8 @@ class TemporalRunControl:
         except RPCError as err:
             if err.status != RPCStatusCode.NOT_FOUND:
                 raise
-        archived = await archived_run(self._engine, self._client, run_id) if self._engine else None
-        return archived[1] if archived else None
+        archived = await archived_run(self._engine, self._client, run_id, whole=True) if self._engine else None
+        return archived.record if archived else None
 
     async def count_running_runs(self, tenant_id: str, excluding: str | None = None) -> int:
         return await count_running_runs(self._client, tenant_id, excluding)

@@ -3,10 +3,11 @@ approval gates."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, status
+from fastapi import APIRouter, Header, Path, Query, status
 
 from api.deps import CallerDep, CurrentTenant, EngineDep, OwnedRun, SettingsDep, TemporalDep, UsageDep
 from domain import approvals, runs
+from language.steps import STEP_ID_PATTERN
 from schemas.runs import (
     RunAccepted,
     RunCreate,
@@ -15,6 +16,7 @@ from schemas.runs import (
     RunStatus,
     StepDecision,
     StepDecisionCreate,
+    StepResultPublic,
 )
 
 router = APIRouter(prefix="/api", tags=["runs"])
@@ -67,6 +69,14 @@ async def list_runs(
 async def get_run(run: OwnedRun) -> RunPublic:
     """A run's status, current step, pending gate and every step's result, attempts and error."""
     return await runs.read_run(run)
+
+
+@router.get("/runs/{run_id}/steps/{step_id}/result")
+async def get_step_result(
+    step_id: Annotated[str, Path(pattern=STEP_ID_PATTERN)], run: OwnedRun, engine: EngineDep, temporal: TemporalDep
+) -> StepResultPublic:
+    """One step's result, whole; a closed run's large results are kept apart and read here (`result_ref`)."""
+    return await runs.step_result(engine, temporal, run, step_id)
 
 
 @router.post("/runs/{run_id}/cancel", status_code=status.HTTP_202_ACCEPTED)

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("archived_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("record", sa.LargeBinary(), nullable=True),
+        sa.Column("results", sa.LargeBinary(), nullable=True),
         sa.Column("record_bytes", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("run_id", name="pk_run_archive"),
     )

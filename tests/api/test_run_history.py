@@ -19,6 +19,7 @@ from tests.api.waiting import finished, poll_run, waiting
 from tests.conftest import founder_headers
 from tests.fakes.target import TargetServer
 
+BIG = 40_000  # bytes of a step result: more than the archive keeps inline
 GATE = {"id": "gate", "type": "approval", "class": "B", "message": "Ship it?"}
 
 
@@ -79,7 +80,7 @@ async def test_a_failed_run_temporal_deleted_is_retried_from_its_archived_record
     workflow_id = new_workflow(
         api,
         tenant,
-        {"id": "fetch", "type": "http_request", "url": target_server.url + "/json"},
+        {"id": "fetch", "type": "http_request", "url": target_server.url + f"/big?bytes={BIG}"},
         {
             "id": "flaky",
             "type": "http_request",
@@ -88,16 +89,24 @@ async def test_a_failed_run_temporal_deleted_is_retried_from_its_archived_record
         },
     )
     run_id = start(api, tenant, workflow_id, {})
-    assert poll_run(api, run_id, tenant.member, finished)["status"] == "failed"
+    before = poll_run(api, run_id, tenant.member, finished)
+    assert before["status"] == "failed" and len(before["steps"][0]["result"]["body"]) == BIG
     await archive_now(client, settings)
     await delete_execution(client, run_id)
 
+    archived = api.get(f"/api/runs/{run_id}", headers=tenant.member).json()
+    whole = api.get(archived["steps"][0]["result_ref"], headers=tenant.member)
     retried = api.post(f"/api/runs/{run_id}/retry", headers=tenant.admin)
 
+    assert archived["steps"][0]["result"] is None and len(api.get(f"/api/runs/{run_id}").content) < BIG
+    assert whole.status_code == 200 and whole.json()["result"] == before["steps"][0]["result"]
+    assert api.get(archived["steps"][0]["result_ref"], headers=new_tenant(api).member).status_code == 404
+    assert api.get(f"/api/runs/{run_id}/steps/nope/result", headers=tenant.member).json()["code"] == "step_not_found"
     assert retried.status_code == 202, retried.text
     redriven = poll_run(api, retried.json()["run_id"], tenant.member, finished)
-    assert redriven["resumed_from"] == run_id
-    assert [(s["step_id"], s["reused_from"]) for s in redriven["steps"]][0] == ("fetch", run_id)
+    assert (redriven["status"], redriven["resumed_from"]) == ("completed", run_id)
+    reused = redriven["steps"][0]
+    assert (reused["reused_from"], reused["result"]) == (run_id, before["steps"][0]["result"])
 
 
 async def test_pages_run_from_temporal_into_the_archive_without_a_gap_or_a_repeat(
