@@ -29,12 +29,14 @@ from orchestrator.daily_report import DailyReport
 from orchestrator.data_export import DataExport, export_workflow_id
 from orchestrator.dunning import Dunning, dunning_workflow_id
 from orchestrator.heartbeat import Heartbeat
+from orchestrator.retention_enforcer import RetentionEnforcer
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.stripe_event import StripeEvent
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.upgrade_planner import UpgradePlanner
 from orchestrator.user_run import UserWorkflowRun
 from orchestrator.worker import build_worker
+from rules.retention import default_platform_retention
 from rules.usage import period_of
 from schemas.billing import (
     CheckoutInput,
@@ -50,12 +52,14 @@ from schemas.cost import CostAutopilotInput
 from schemas.daily_report import DailyReportInput
 from schemas.data_requests import DataExportInput
 from schemas.health import HeartbeatInput
+from schemas.retention import RetentionEnforcerInput
 from schemas.runs import RunInput, StepDecision
 from schemas.tables import (
     BillingAccount,
     DataRequest,
     FailureEntry,
     HealthRecord,
+    RunArchiveEntry,
     SpendSample,
     TelemetryEvent,
     Tenant,
@@ -698,6 +702,45 @@ SCENARIOS.update(
         "checkout_session": checkout_session,
         "stripe_event_payment_failed": stripe_event_payment_failed,
         "dunning_suspended_then_paid": dunning_suspended_then_paid,
+    }
+)
+
+
+async def retention_enforcer_pass(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """A full pass over a tenant with five archived runs past the free plan's 7 days, in batches of two."""
+    now = datetime.now(UTC)
+    tenant = Tenant(name="Retained")
+    with Session(create_db_engine(record_database_url())) as session:
+        session.add(tenant)
+        session.flush()
+        session.add_all(
+            RunArchiveEntry(
+                run_id=f"run-{uuid.uuid4()}",
+                tenant_id=tenant.id,
+                definition_id=str(uuid.uuid4()),
+                version=1,
+                status="completed",
+                trigger="api",
+                started_at=now - timedelta(days=10),
+                closed_at=now - timedelta(days=10),
+            )
+            for _ in range(5)
+        )
+        session.commit()
+    params = RetentionEnforcerInput(platform=default_platform_retention(), batch_size=2)
+    handle = await client.start_workflow(
+        RetentionEnforcer.run, params, id=f"retention-enforcer-{uuid.uuid4()}", task_queue=queue
+    )
+    await handle.result()
+    return handle
+
+
+SCENARIOS.update(
+    {
+        # recorded once the RetentionEnforcer deleted by age and the report stopped pruning telemetry
+        # (patch "retention-enforcer-prunes-telemetry")
+        "daily_report_enforcer_prunes": daily_report_scored,
+        "retention_enforcer_pass": retention_enforcer_pass,
     }
 )
 
