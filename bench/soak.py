@@ -83,10 +83,14 @@ def load_average() -> str:
 
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of bench.throughput's `running_stack`, plus the dev-server experiment overrides."""
-    pairs: dict[str, Any] = {"action": "append", "default": [], "metavar": "KEY=VALUE"}
-    parser.add_argument("--api-env", help="environment for the API and worker processes, repeatable", **pairs)
-    parser.add_argument("--dev-config", help="dev-server dynamic config (empty VALUE drops it), repeatable", **pairs)
-    parser.add_argument("--dev-env", help="dev-server environment (empty VALUE drops it), repeatable", **pairs)
+
+    # A list of its own for each option: argparse appends to its default in place.
+    def pairs() -> dict[str, Any]:
+        return {"action": "append", "default": [], "metavar": "KEY=VALUE"}
+
+    parser.add_argument("--api-env", help="environment for the API and worker processes, repeatable", **pairs())
+    parser.add_argument("--dev-config", help="dev-server dynamic config (empty VALUE drops it), repeatable", **pairs())
+    parser.add_argument("--dev-env", help="dev-server environment (empty VALUE drops it), repeatable", **pairs())
     parser.add_argument("--workers", type=int, default=0, help="worker processes besides the API's own")
     parser.add_argument("--no-embedded-worker", action="store_true", help="no worker in the API; needs --workers")
     parser.add_argument("--plan", default="enterprise", help="the bench tenant's plan")
