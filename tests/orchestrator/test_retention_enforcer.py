@@ -1,7 +1,8 @@
 """The RetentionEnforcer on Temporal's time-skipping test server with the real activities and database:
 records older than their tenant's policy go, newer ones stay, per tenant and per class; a second pass deletes
-nothing; the report says what went per class and tenant."""
+nothing; the report says what went per class and tenant; the daily schedule runs a full pass."""
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -9,12 +10,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest_asyncio
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.retention import RetentionActivities
+from core.settings import Settings
 from orchestrator.retention_enforcer import RetentionEnforcer
 from orchestrator.worker import WORKFLOW_RUNNER
 from schemas.retention import PlatformRetention, RetentionEnforcerInput, RetentionEnforcerResult
@@ -30,6 +34,8 @@ from schemas.tables import (
     TelemetryEvent,
     Tenant,
 )
+from starters.platform_schedules import RETENTION_ENFORCER_SCHEDULE, ensure_platform_schedules
+from tests.conftest import until
 
 PLATFORM = PlatformRetention(health_records=14, platform_telemetry=30, platform_audit_log=365)
 
@@ -229,3 +235,26 @@ async def test_a_full_pass_enforces_the_platform_classes_and_leaves_the_latest_r
     assert entries(engine, result.report_id)[("health_records", None)] >= 1
     assert latest is not None and latest.id == result.report_id and latest.status == "completed"
     assert latest.tenant_ids is None and latest.totals == result.totals
+
+
+async def test_the_daily_schedule_exists_and_its_trigger_completes_a_full_pass(
+    client: Client, settings: Settings, engine: Engine, api: TestClient
+) -> None:
+    await ensure_platform_schedules(client, settings)
+    schedule = client.get_schedule_handle(RETENTION_ENFORCER_SCHEDULE)
+    with Session(engine) as session:
+        before = set(session.exec(select(RetentionReport.id)).all())
+
+    await schedule.trigger()
+
+    def new_reports() -> list[RetentionReport]:
+        with Session(engine) as session:
+            return [r for r in session.exec(select(RetentionReport)).all() if r.id not in before]
+
+    async def probe() -> list[RetentionReport]:
+        return await asyncio.to_thread(new_reports)
+
+    reports = await until(probe, lambda rs: any(r.status == "completed" for r in rs), timeout_s=60)
+    calendar = (await schedule.describe()).schedule.spec.calendars[0]
+    assert [(r.start, r.end) for r in calendar.hour] == [(settings.retention_enforcer_hour_utc,) * 2]
+    assert reports[0].tenant_ids is None and reports[0].finished_at is not None
