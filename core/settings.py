@@ -103,7 +103,9 @@ class Settings(BaseSettings):
     # start-up, never left at the server's default); the RunArchiver, a platform schedule every
     # RUN_ARCHIVE_INTERVAL_S, copies closed runs into the run archive before that, where the tenant's history
     # retention keeps them. RUN_ARCHIVE_LAG_S: how long after a run closed the archiver takes it (visibility may lag).
-    temporal_retention_days: int = Field(default=3, ge=1, le=365)
+    # At most 7: no tenant's history retention is shorter (rules/retention.py), so Temporal never still lists a
+    # run the tenant's policy has dropped.
+    temporal_retention_days: int = Field(default=3, ge=1, le=7)
     run_archive_interval_s: int = Field(default=60, ge=5)
     run_archive_lag_s: float = Field(default=60.0, ge=0)
 

@@ -4,8 +4,10 @@ overrides. The RetentionEnforcer deletes by these, the compliance audit checks t
 
 Why these numbers:
 - `run_history` (closed runs' records, `run_archive.closed_at`): what the plan sells — free 7 days, starter 30,
-  pro 90, enterprise 365. A founder may shorten it to a day or lengthen it up to the next plan's default
-  (enterprise: 7 years, for customers with record-keeping duties of their own).
+  pro 90, enterprise 365. A founder may shorten it to 7 days — never below what Temporal itself keeps of a
+  closed run (`TEMPORAL_RETENTION_DAYS`, at most 7), or the run list would show a run its policy had dropped —
+  or lengthen it up to the next plan's default (enterprise: 7 years, for customers with record-keeping duties
+  of their own).
 - `failure_queue` (`failure_entry.last_failed_at`, so an entry that failed again lately is still live): a work
   queue, not an archive; kept about as long as the runs it points at, at least 7 days so a weekend's failures
   are still there on Monday.
@@ -39,7 +41,7 @@ def _b(default_days: int, min_days: int, max_days: int) -> RetentionBounds:
 
 PLAN_RETENTION: dict[str, dict[DataClass, RetentionBounds]] = {
     "free": {
-        "run_history": _b(7, 1, 30),
+        "run_history": _b(7, 7, 30),
         "failure_queue": _b(14, 7, 30),
         "audit_log": _b(365, 180, 2555),
         "telemetry": _b(7, 1, 30),
@@ -48,7 +50,7 @@ PLAN_RETENTION: dict[str, dict[DataClass, RetentionBounds]] = {
         "ai_transcripts": _b(30, 1, 90),
     },
     "starter": {
-        "run_history": _b(30, 1, 90),
+        "run_history": _b(30, 7, 90),
         "failure_queue": _b(30, 7, 90),
         "audit_log": _b(365, 180, 2555),
         "telemetry": _b(14, 1, 30),
@@ -57,7 +59,7 @@ PLAN_RETENTION: dict[str, dict[DataClass, RetentionBounds]] = {
         "ai_transcripts": _b(30, 1, 90),
     },
     "pro": {
-        "run_history": _b(90, 1, 365),
+        "run_history": _b(90, 7, 365),
         "failure_queue": _b(90, 7, 365),
         "audit_log": _b(365, 180, 2555),
         "telemetry": _b(30, 1, 90),
@@ -66,7 +68,7 @@ PLAN_RETENTION: dict[str, dict[DataClass, RetentionBounds]] = {
         "ai_transcripts": _b(90, 1, 365),
     },
     "enterprise": {
-        "run_history": _b(365, 1, 2555),
+        "run_history": _b(365, 7, 2555),
         "failure_queue": _b(180, 7, 730),
         "audit_log": _b(730, 180, 2555),
         "telemetry": _b(30, 1, 90),

@@ -50,7 +50,7 @@ def test_a_tenant_reads_its_plans_policies_and_the_oldest_record_kept(api: TestC
         "days": 30,
         "source": "plan",
         "default_days": 30,
-        "min_days": 1,
+        "min_days": 7,
         "max_days": 90,
         "collected": True,
         "oldest_kept_at": closed.isoformat().replace("+00:00", "Z"),
