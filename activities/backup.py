@@ -70,10 +70,9 @@ class BackupActivities:
 
     @activity.defn(name="record_backup_failure")
     def record_backup_failure(self, failure: BackupFailed) -> None:
-        """A manifest without a file for a backup that could not be made, unless one was written already."""
-        if not backups.manifest_path(self._folder, failure.backup_id).exists():
-            engine: BackupEngine = "postgresql" if self._url.startswith("postgresql") else "sqlite"
-            backups.record_failure(self._folder, failure.backup_id, engine, failure.at, failure.error)
+        """Marks the backup failed in its manifest (made without a file when the backup was never made)."""
+        engine: BackupEngine = "postgresql" if self._url.startswith("postgresql") else "sqlite"
+        backups.record_failure(self._folder, failure.backup_id, engine, failure.at, failure.error)
 
     @activity.defn(name="prune_backups")
     def prune_backups(self, policy: RetentionPolicy) -> PruneResult:

@@ -41,14 +41,17 @@ def sqlite_path(url: str) -> Path:
     return Path(database)
 
 
-def sqlite_copy(source: Path, target: Path) -> None:
+def sqlite_copy(source: Path, target: Path, standalone: bool = False) -> None:
     """Copies the whole database `source` onto `target` with SQLite's online backup API: a consistent copy
-    while others write, and `target`'s earlier content is replaced."""
+    while others write, and `target`'s earlier content is replaced. `standalone`: the copy leaves WAL mode, so
+    it is one self-contained file (a backup)."""
     if not source.is_file():
         raise BackupError("backup_not_found", f"no SQLite database at {source}")
     target.parent.mkdir(parents=True, exist_ok=True)
     with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
         src.backup(dst)
+        if standalone:
+            dst.execute("PRAGMA journal_mode=DELETE")
 
 
 def database_facts(connection: Connection) -> tuple[dict[str, int], str | None]:

@@ -49,7 +49,7 @@ def make_backup(url: str, folder: Path, backup_id: str, at: datetime) -> BackupM
     target = folder / f"{backup_id}{SUFFIX[engine]}"
     partial = target.with_name(target.name + ".partial")
     if engine == "sqlite":
-        sqlite_copy(sqlite_path(url), partial)
+        sqlite_copy(sqlite_path(url), partial, standalone=True)
         counts, revision = facts_of(f"sqlite:///{partial}")
     else:
         counts, revision = pg_dump(url, partial)
@@ -89,9 +89,14 @@ def verify_backup(url: str, folder: Path, backup_id: str, at: datetime) -> Backu
 
 
 def record_failure(folder: Path, backup_id: str, engine: BackupEngine, at: datetime, error: str) -> BackupManifest:
-    """A manifest without a file, so the heartbeat and `levqor backup list` see the failed attempt."""
+    """Marks the backup failed in its manifest (one without a file when it was never made), so the heartbeat
+    and `levqor backup list` see the failed attempt."""
     folder.mkdir(parents=True, exist_ok=True)
-    manifest = BackupManifest(backup_id=backup_id, created_at=at, engine=engine, error=error[:500], version=VERSION)
+    if manifest_path(folder, backup_id).is_file():
+        manifest = read_manifest(folder, backup_id)
+        manifest.error = manifest.error or error[:500]
+    else:
+        manifest = BackupManifest(backup_id=backup_id, created_at=at, engine=engine, error=error[:500], version=VERSION)
     write_manifest(folder, manifest)
     return manifest
 

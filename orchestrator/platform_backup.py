@@ -60,15 +60,7 @@ class PlatformBackup:
                 BackupActivities.make_backup, request, start_to_close_timeout=BACKUP_TIMEOUT, retry_policy=BACKUP_RETRY
             )
         except ActivityError as err:
-            error = f"backup could not be made: {_reason(err)}"
-            failure = BackupFailed(backup_id=request.backup_id, at=request.at, error=error)
-            await workflow.execute_activity_method(
-                BackupActivities.record_backup_failure,
-                failure,
-                start_to_close_timeout=JOB_TIMEOUT,
-                retry_policy=JOB_RETRY,
-            )
-            return None, error
+            return None, await self._record(request, f"backup could not be made: {_reason(err)}")
         try:
             manifest = await workflow.execute_activity_method(
                 BackupActivities.verify_backup,
@@ -77,11 +69,25 @@ class PlatformBackup:
                 retry_policy=BACKUP_RETRY,
             )
         except ActivityError as err:
-            return None, f"backup could not be verified: {_reason(err)}"
+            return None, await self._record(request, f"backup could not be verified: {_reason(err)}")
         if not manifest.verified:
             detail = manifest.verification.detail if manifest.verification else None
             return manifest, f"verification failed: {detail}"
         return manifest, None
+
+    async def _record(self, request: BackupRequest, error: str) -> str:
+        """Marks the backup failed in its manifest, for the heartbeat; returns `error`."""
+        failure = BackupFailed(backup_id=request.backup_id, at=request.at, error=error)
+        try:
+            await workflow.execute_activity_method(
+                BackupActivities.record_backup_failure,
+                failure,
+                start_to_close_timeout=JOB_TIMEOUT,
+                retry_policy=JOB_RETRY,
+            )
+        except ActivityError:  # the folder itself fails: the founder's e-mail still goes out
+            workflow.logger.warning("backup failure not recorded", extra={"backup_id": request.backup_id})
+        return error
 
     async def _report(self, failure: BackupFailed) -> bool:
         """Audit-log entry and founder e-mail; either failing is logged, never the end of the run."""

@@ -3,9 +3,11 @@ pruning to the kept copies; a backup that cannot be made is recorded, mailed to 
 the Heartbeat reports a failed or stale backup as degraded."""
 
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -79,7 +81,7 @@ async def test_a_backup_that_cannot_be_made_is_recorded_mailed_and_audited(
 ) -> None:
     email = EmailActivities(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_sender)
     broken = BackupActivities("mysql://nowhere/levqor", tmp_path, engine, email, FOUNDER)  # not a supported engine
-    activities = [broken.make_backup, broken.verify_backup, broken.record_backup_failure, broken.prune_backups,
+    activities: list[Callable[..., Any]] = [broken.make_backup, broken.verify_backup, broken.record_backup_failure, broken.prune_backups,
                   broken.notify_founder, broken.audit_backup_failure]  # fmt: skip
     queue = f"backup-{uuid.uuid4()}"
 
@@ -111,7 +113,8 @@ async def test_the_heartbeat_is_degraded_by_a_failed_or_stale_backup(
     client: Client, settings: Settings, engine: Engine, tmp_path: Path
 ) -> None:
     failed, stale = tmp_path / "failed", tmp_path / "stale"
-    failed.mkdir(), stale.mkdir()
+    failed.mkdir()
+    stale.mkdir()
     plant(failed, datetime.now(UTC) - timedelta(hours=2), verified=False)
     plant(stale, datetime.now(UTC) - timedelta(hours=30))
     records = []
