@@ -16,6 +16,7 @@ from temporalio.exceptions import ApplicationError
 from activities.email import EmailActivities, mask_address
 from core import backups
 from core.backup_engines import BackupError
+from core.backup_manifests import list_manifests
 from core.logs import redact_text
 from rules.backups import backup_check
 from schemas.backups import (
@@ -110,7 +111,7 @@ class BackupActivities:
     @activity.defn(name="check_backup")
     async def check_backup(self, _request: ProbeRequest) -> CheckResult:
         """The heartbeat's `backup` check, from the manifests in BACKUP_DIR; see rules/backups.backup_check."""
-        manifests = await asyncio.to_thread(backups.list_manifests, self._folder)
+        manifests = await asyncio.to_thread(list_manifests, self._folder)
         now = datetime.now(UTC)
         return backup_check(manifests, now, self._stale_after, self._enabled, self._watching_since)
 

@@ -13,8 +13,9 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from core.backup_engines import BackupError
+from core.backup_manifests import list_manifests
 from core.backup_restore import restore_backup
-from core.backups import list_manifests, make_backup, new_backup_id, verify_backup
+from core.backups import make_backup, new_backup_id, verify_backup
 from core.settings import Settings, get_settings
 from schemas.backups import BackupManifest
 

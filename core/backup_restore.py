@@ -4,7 +4,8 @@ empty database unless forced, then migrated forward to the code's Alembic head."
 from pathlib import Path
 
 from core.backup_engines import BackupError, facts_of, pg_drop_tables, pg_restore, sqlite_copy, sqlite_path
-from core.backups import SUFFIX, checked_file, engine_of, read_manifest
+from core.backup_manifests import checked_file, read_manifest
+from core.backups import SUFFIX, engine_of
 from core.db import migrate
 from schemas.backups import BackupManifest, RestoreResult
 

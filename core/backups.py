@@ -1,10 +1,10 @@
-"""Backups of the application database, the one place that makes, verifies, prunes and restores them; the
-PlatformBackup workflow's activities and the `levqor backup` command both call these functions.
+"""Backups of the application database: the one place that makes, verifies and prunes them (restoring is in
+core/backup_restore.py, manifests in core/backup_manifests.py, the engines' tools in core/backup_engines.py);
+the PlatformBackup workflow's activities and the `levqor backup` command both call these functions.
 
 A backup is a file in the backup folder (`<id>.sqlite3`, or `<id>.dump` in pg_dump's custom format) with its
 manifest `<id>.json` beside it: time, engine, size, sha256, Alembic revision and every table's row count."""
 
-import hashlib
 import os
 import tempfile
 import uuid
@@ -15,13 +15,14 @@ from sqlalchemy import make_url, text
 
 from core.backup_engines import (
     BackupError,
+    facts_of,
     pg_dump,
     pg_restore,
     scratch_engine,
     sqlite_copy,
     sqlite_path,
 )
-from core.backup_engines import facts_of as facts_of
+from core.backup_manifests import checked_file, list_manifests, manifest_path, read_manifest, sha256_of, write_manifest
 from core.settings import VERSION
 from rules.backups import backups_to_keep, count_differences
 from schemas.backups import BackupEngine, BackupManifest, BackupVerification, PruneResult, RetentionPolicy
@@ -112,56 +113,6 @@ def prune_backups(folder: Path, policy: RetentionPolicy) -> PruneResult:
                 (folder / manifest.file).unlink(missing_ok=True)
             manifest_path(folder, manifest.backup_id).unlink(missing_ok=True)
     return PruneResult(removed=removed, kept=[m.backup_id for m in manifests if m.backup_id in keep])
-
-
-def list_manifests(folder: Path) -> list[BackupManifest]:
-    """Every readable manifest in `folder`, newest first; an unreadable one is skipped."""
-    found = []
-    for path in folder.glob("*.json") if folder.is_dir() else []:
-        try:
-            found.append(BackupManifest.model_validate_json(path.read_bytes()))
-        except ValueError:
-            continue
-    return sorted(found, key=lambda m: m.created_at, reverse=True)
-
-
-def read_manifest(folder: Path, backup_id: str) -> BackupManifest:
-    path = manifest_path(folder, backup_id)
-    if not path.is_file():
-        raise BackupError("backup_not_found", f"no manifest {path.name} in {folder}")
-    return BackupManifest.model_validate_json(path.read_bytes())
-
-
-def write_manifest(folder: Path, manifest: BackupManifest) -> None:
-    """Written whole or not at all (a temporary file renamed over the old one)."""
-    path = manifest_path(folder, manifest.backup_id)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(manifest.model_dump_json(indent=2) + "\n")
-    os.replace(partial, path)
-
-
-def manifest_path(folder: Path, backup_id: str) -> Path:
-    return folder / f"{backup_id}.json"
-
-
-def checked_file(folder: Path, manifest: BackupManifest) -> Path:
-    """The backup's file, after its sha256 matched the manifest's; BackupError when missing or corrupted."""
-    if manifest.file is None or manifest.sha256 is None:
-        raise BackupError("backup_failed", f"backup {manifest.backup_id} has no file: {manifest.error}")
-    path = folder / manifest.file
-    if not path.is_file():
-        raise BackupError("backup_not_found", f"the backup file {path} is missing")
-    if sha256_of(path) != manifest.sha256:
-        raise BackupError("backup_corrupted", f"{path} does not match its manifest's sha256 checksum: corrupted")
-    return path
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while chunk := file.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _scratch_counts(url: str, engine: BackupEngine, backup: Path) -> dict[str, int]:

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 
 from activities.backup import BackupActivities
 from activities.email import EmailActivities
-from core.backups import list_manifests, write_manifest
+from core.backup_manifests import list_manifests, write_manifest
 from core.settings import Settings
 from domain.health import heartbeat_answer
 from orchestrator.heartbeat import Heartbeat

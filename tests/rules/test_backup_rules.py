@@ -4,7 +4,8 @@ synthetic manifests dated in the past; pruning deletes the others' files and man
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from core.backups import list_manifests, prune_backups, write_manifest
+from core.backup_manifests import list_manifests, write_manifest
+from core.backups import prune_backups
 from rules.backups import backup_check, backups_to_keep
 from schemas.backups import BackupManifest, BackupVerification, RetentionPolicy
 
