@@ -459,3 +459,52 @@ class RetentionReportEntry(SQLModel, table=True):
     tenant_id: str | None = Field(default=None, max_length=36)
     deleted: int = 0
     cutoff: datetime = Field(sa_type=UtcDateTime)
+
+
+class User(SQLModel, table=True):
+    """A person who signs in to the web app: a tenant's admin or member, or a founder (no tenant). The e-mail is
+    stored lower-cased, so it is unique however it was typed. A removed user keeps the row (audit) but cannot sign
+    in; inviting the address again brings it back."""
+
+    __tablename__ = "app_user"
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    tenant_id: str | None = Field(default=None, foreign_key="tenant.id", index=True, max_length=36)
+    email: str = Field(unique=True, max_length=254)
+    name: str | None = Field(default=None, max_length=200)
+    role: str = Field(max_length=16)
+    language: str = Field(default="en", max_length=16)
+    invited_by: str | None = Field(default=None, max_length=100)
+    created_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
+    removed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class SignInLink(SQLModel, table=True):
+    """A magic link e-mailed to `email`: single use, until `expires_at`. Only the token's SHA-256 is stored, written
+    by the activity that mints and sends it (so the token never enters a workflow's history)."""
+
+    __tablename__ = "sign_in_link"
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    token_hash: str | None = Field(default=None, unique=True, max_length=64)
+    email: str = Field(index=True, max_length=254)
+    user_id: str = Field(foreign_key="app_user.id", max_length=36)
+    # A keyed hash of the requesting address: rate limits count by it; the address itself is never stored.
+    requested_ip: str | None = Field(default=None, index=True, max_length=64)
+    created_at: datetime = Field(default_factory=_now, index=True, sa_type=UtcDateTime)
+    expires_at: datetime = Field(sa_type=UtcDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser. `id` is the SHA-256 of the cookie's secret, so the table alone signs nobody in."""
+
+    __tablename__ = "web_session"
+
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(foreign_key="app_user.id", index=True, max_length=36)
+    csrf_secret: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
+    last_seen_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
+    expires_at: datetime = Field(sa_type=UtcDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
