@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from api.body_limit import BodySizeLimit
 from api.deps import CallerCache, HookCache, KeyUsage
+from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.metering import ApiCallCounter
 from api.observability import ApiMetrics, RequestObservability
@@ -67,9 +68,12 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_tags=TAGS,
         generate_unique_id_function=operation_id,
         swagger_ui_parameters={"persistAuthorization": True},
+        docs_url=None,  # api/docs.py serves /docs from local files
+        redoc_url=None,  # ReDoc would load from a CDN
     )
     install_error_handlers(app)
     install_openapi(app)
+    install_docs(app)
     app.add_middleware(ApiCallCounter)
     app.add_middleware(RequestObservability, metrics=api_metrics, slow_request_ms=settings.telemetry_slow_request_ms)
     app.add_middleware(BodySizeLimit, max_bytes=settings.api_max_body_bytes)  # outermost: before anything reads
