@@ -3,8 +3,6 @@
 import hashlib
 import json
 import uuid
-from collections import Counter
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine
@@ -333,21 +331,6 @@ class TemporalRunControl:
             )
             async for execution in self._client.list_workflows(query, limit=limit)
         ]
-
-    async def count_closed_runs(
-        self, closed_before: datetime, tenant_id: str | None, limit: int
-    ) -> dict[str | None, int]:
-        """Closed runs per tenant that closed before `closed_before`, looking at most at `limit` of them."""
-        query = (
-            "WorkflowType = 'UserWorkflowRun' AND ExecutionStatus != 'Running' "
-            f"AND CloseTime < '{closed_before.astimezone(UTC).isoformat()}'"
-        )
-        if tenant_id is not None:
-            query += f" AND TenantId = '{tenant_id}'"
-        counts: Counter[str | None] = Counter()
-        async for execution in self._client.list_workflows(query, limit=limit):
-            counts[execution.typed_search_attributes.get(TENANT_ID)] += 1
-        return dict(counts)
 
     async def engine_reachable(self) -> bool:
         """True when the Temporal frontend reports itself serving; raises when it does not."""
