@@ -9,9 +9,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
-from temporalio.client import Client
+from temporalio.client import Client, ScheduleRange
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.backup import BackupActivities
@@ -25,6 +27,7 @@ from orchestrator.worker import WORKFLOW_RUNNER, build_worker
 from schemas.backups import BackupManifest, BackupVerification, PlatformBackupInput
 from schemas.health import HeartbeatInput
 from schemas.tables import AuditEntry, HealthRecord
+from starters.platform_schedules import PLATFORM_BACKUP_SCHEDULE, ensure_platform_schedules
 from tests.fakes.smtp import SmtpSink
 
 FOUNDER = "founder@example.com"
@@ -137,3 +140,20 @@ async def test_the_heartbeat_is_degraded_by_a_failed_or_stale_backup(
     ]
     assert answers[1].backup.age_seconds and answers[1].backup.age_seconds > 29 * 3600
     assert "30.0 h old" in str(answers[1].backup.detail)
+
+
+async def test_the_daily_backup_schedule_follows_its_settings(client: Client, settings: Settings) -> None:
+    at_four = settings.model_copy(update={"backup_hour_utc": 4, "backup_keep_daily": 5})
+    handle = client.get_schedule_handle(PLATFORM_BACKUP_SCHEDULE)
+
+    enabled = await ensure_platform_schedules(client, at_four)
+    described = await handle.describe()
+    disabled = await ensure_platform_schedules(client, settings.model_copy(update={"backup_schedule_enabled": False}))
+    with pytest.raises(RPCError):
+        await handle.describe()
+    await ensure_platform_schedules(client, settings)  # as the session's API left it
+
+    action = described.schedule.action
+    assert PLATFORM_BACKUP_SCHEDULE in enabled and PLATFORM_BACKUP_SCHEDULE not in disabled
+    assert list(described.schedule.spec.calendars[0].hour) == [ScheduleRange(4, 4)]
+    assert getattr(action, "workflow", None) == "PlatformBackup"
