@@ -18,7 +18,7 @@ from domain.store import commit_or_conflict
 from language.steps import WorkflowDefinition
 from language.validation import ValidationReport, validate_definition
 from schemas.tables import Tenant, WorkflowDefinitionRow, WorkflowVersionRow
-from schemas.workflows import WorkflowPublic, WorkflowSummary
+from schemas.workflows import DefinitionWarning, WorkflowPublic, WorkflowSaved, WorkflowSummary
 from starters.schedules import follow_new_version
 
 
@@ -57,20 +57,21 @@ def validation_report(session: Session, raw: Any, tenant_id: str) -> ValidationR
     return report
 
 
-def create_definition(session: Session, raw: Any, tenant_id: str) -> WorkflowPublic:
-    """Stores a valid definition as version 1; an invalid one answers 422 with the full report."""
-    definition = _checked(raw, _plan(session, tenant_id))
+def create_definition(session: Session, raw: Any, tenant_id: str) -> WorkflowSaved:
+    """Stores a valid definition as version 1 and answers it with the validator's warnings; an invalid one
+    answers 422 with the full report."""
+    definition, report = _checked_report(raw, _plan(session, tenant_id))
     row = WorkflowDefinitionRow(tenant_id=tenant_id, name=definition.name)
     session.add(row)
     session.flush()
     version = _add_version(session, row.id, 1, definition)
     session.commit()
-    return public_definition(row, version)
+    return saved_definition(row, version, report)
 
 
 def checked_definition(session: Session, raw: Any, tenant_id: str) -> WorkflowDefinition:
     """`raw` parsed, when it is valid against the tenant's plan; 422 `invalid_definition` with the full report."""
-    return _checked(raw, _plan(session, tenant_id))
+    return _checked_report(raw, _plan(session, tenant_id))[0]
 
 
 def add_definition(session: Session, tenant_id: str, versions: Sequence[WorkflowDefinition]) -> WorkflowDefinitionRow:
@@ -112,8 +113,9 @@ def list_definitions(session: Session, tenant_id: str) -> list[WorkflowSummary]:
 
 async def update_definition(
     engine: Engine, temporal: Client, workflow_id: str, raw: Any, tenant_id: str
-) -> WorkflowPublic:
-    """Stores the next version; runs in flight keep the version they started with, schedules move to it."""
+) -> WorkflowSaved:
+    """Stores the next version (answered with the validator's warnings); runs in flight keep the version they
+    started with, schedules move to it."""
     public, definition = await to_thread.run_sync(store_version, engine, workflow_id, raw, tenant_id)
     await follow_new_version(temporal, tenant_id, public.id, public.version, definition)
     return public
@@ -121,12 +123,12 @@ async def update_definition(
 
 def store_version(
     engine: Engine, workflow_id: str, raw: Any, tenant_id: str
-) -> tuple[WorkflowPublic, WorkflowDefinition]:
+) -> tuple[WorkflowSaved, WorkflowDefinition]:
     """Stores a valid definition as the next version; 409 `version_conflict` when a concurrent change
     stored that number first."""
     with Session(engine, expire_on_commit=False) as session:
         row = tenant_definition(session, workflow_id, tenant_id)
-        definition = _checked(raw, _plan(session, tenant_id))
+        definition, report = _checked_report(raw, _plan(session, tenant_id))
         row.latest_version += 1
         row.name, row.updated_at = definition.name, datetime.now(UTC)
         version = _add_version(session, row.id, row.latest_version, definition)
@@ -134,7 +136,7 @@ def store_version(
         commit_or_conflict(
             session, "version_conflict", "Another change saved this version first; retry", field="workflow_id"
         )
-        return public_definition(row, version), definition
+        return saved_definition(row, version, report), definition
 
 
 def read_definition(session: Session, row: WorkflowDefinitionRow, version: int | None) -> WorkflowPublic:
@@ -153,7 +155,17 @@ def public_definition(row: WorkflowDefinitionRow, version: WorkflowVersionRow) -
     )
 
 
-def _checked(raw: Any, plan: str) -> WorkflowDefinition:
+def saved_definition(
+    row: WorkflowDefinitionRow, version: WorkflowVersionRow, report: ValidationReport
+) -> WorkflowSaved:
+    """The stored version as its answer, with the report's warnings."""
+    warnings = [DefinitionWarning(path=w.path, code=w.code, message=w.message) for w in report.warnings]
+    return WorkflowSaved(**public_definition(row, version).model_dump(), warnings=warnings)
+
+
+def _checked_report(raw: Any, plan: str) -> tuple[WorkflowDefinition, ValidationReport]:
+    """`raw` parsed with its report (warnings only) when valid against `plan`; 422 `invalid_definition` with the
+    full report otherwise."""
     report, definition = validate_definition(raw, plan)
     if definition is None or not report.valid:
         first = report.errors[0] if report.errors else None
@@ -164,7 +176,7 @@ def _checked(raw: Any, plan: str) -> WorkflowDefinition:
             field=first.path if first else None,
             **report.model_dump(mode="json"),
         )
-    return definition
+    return definition, report
 
 
 def _plan(session: Session, tenant_id: str) -> str:

@@ -15,6 +15,20 @@ class WorkflowPublic(BaseModel):
     updated_at: datetime
 
 
+class DefinitionWarning(BaseModel):
+    """One warning of the validator (`POST /api/workflows/validate` shows the same): it stored nonetheless."""
+
+    path: str
+    code: str
+    message: str
+
+
+class WorkflowSaved(WorkflowPublic):
+    """The answer to storing a version: the version, with the validator's warnings about it."""
+
+    warnings: list[DefinitionWarning] = []
+
+
 class WorkflowSummary(BaseModel):
     id: str
     name: str

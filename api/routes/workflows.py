@@ -7,7 +7,7 @@ from fastapi import APIRouter, Body, status
 from api.deps import CurrentTenant, EngineDep, OwnedDefinition, SessionDep, TemporalDep, require_admin
 from domain import definitions
 from language.validation import ValidationReport
-from schemas.workflows import WorkflowPublic, WorkflowSummary
+from schemas.workflows import WorkflowPublic, WorkflowSaved, WorkflowSummary
 
 router = APIRouter(prefix="/api/workflows", tags=["workflows"])
 RawDefinition = Annotated[Any, Body(description="A workflow definition (see the README for the language)")]
@@ -20,8 +20,9 @@ def validate_workflow(raw: RawDefinition, tenant: CurrentTenant, session: Sessio
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_workflow(raw: RawDefinition, tenant: CurrentTenant, session: SessionDep) -> WorkflowPublic:
-    """Store a valid definition as version 1; an invalid one answers 422 with the full report."""
+def create_workflow(raw: RawDefinition, tenant: CurrentTenant, session: SessionDep) -> WorkflowSaved:
+    """Store a valid definition as version 1, answered with the validator's `warnings`; an invalid one answers
+    422 with the full report."""
     return definitions.create_definition(session, raw, tenant.tenant_id)
 
 
@@ -40,8 +41,8 @@ def get_workflow(definition: OwnedDefinition, session: SessionDep, version: int 
 @router.put("/{workflow_id}")
 async def update_workflow(
     workflow_id: str, raw: RawDefinition, tenant: CurrentTenant, engine: EngineDep, temporal: TemporalDep
-) -> WorkflowPublic:
-    """Store a new version (admin keys only: a version may change its approval gates); runs in flight keep the
-    version they started with, schedules move to it."""
+) -> WorkflowSaved:
+    """Store a new version, answered with the validator's `warnings` (admin keys only: a version may change its
+    approval gates); runs in flight keep the version they started with, schedules move to it."""
     require_admin(tenant, "workflow definitions")
     return await definitions.update_definition(engine, temporal, workflow_id, raw, tenant.tenant_id)

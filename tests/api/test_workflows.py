@@ -128,3 +128,23 @@ def test_a_member_key_cannot_change_a_definition_or_weaken_its_gate(api: TestCli
     versions = [api.get(f"/api/workflows/{workflow_id}?version={n}", headers=tenant.member).json() for n in (1, 2)]
     assert [v["definition"]["steps"][0]["class"] for v in versions] == ["B", "B"]
     assert draft.status_code == 201
+
+
+PLAIN_HTTP = {"id": "ping", "type": "http_request", "method": "GET", "url": "http://example.com/ping"}
+
+
+def test_storing_a_version_answers_the_validators_warnings(api: TestClient) -> None:
+    tenant = new_tenant(api)
+    body = {"name": "pinger", "steps": [PLAIN_HTTP]}
+    expected = api.post("/api/workflows/validate", json=body, headers=tenant.admin).json()["warnings"]
+
+    created = api.post("/api/workflows", json=body, headers=tenant.admin)
+    updated = api.put(f"/api/workflows/{created.json()['id']}", json=body, headers=tenant.admin)
+    clean = api.post("/api/workflows", json={"name": "greet", "steps": [LOG]}, headers=tenant.admin)
+
+    assert created.status_code == 201 and updated.status_code == 200
+    assert [w["code"] for w in created.json()["warnings"]] == ["plain_http"]
+    assert created.json()["warnings"] == [{k: w[k] for k in ("path", "code", "message")} for w in expected]
+    assert updated.json()["warnings"] == created.json()["warnings"] and updated.json()["version"] == 2
+    assert clean.json()["warnings"] == []
+    assert "warnings" not in api.get(f"/api/workflows/{created.json()['id']}", headers=tenant.admin).json()
