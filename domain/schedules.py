@@ -6,7 +6,7 @@ is admitted again as its first step), so a tenant that may not run cannot set ru
 
 import re
 from collections.abc import Awaitable
-from typing import Any
+from typing import TypeVar
 
 from anyio import to_thread
 from sqlalchemy import Engine
@@ -18,12 +18,13 @@ from core.settings import Settings
 from domain.admission import check_active, check_input, check_may_run, latest_definition
 from language.steps import WorkflowDefinition
 from schemas.runs import RunInput
-from schemas.schedules import ScheduleCreate, SchedulePublic, ScheduleUpdate
+from schemas.schedules import ScheduleCreate, SchedulePublic, ScheduleTriggered, ScheduleUpdate
 from starters import schedules
 from starters.runs import LIFECYCLE_PAUSE
 from starters.schedules import new_schedule_id
 
 DEFINITION_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
+T = TypeVar("T")
 SPEC_FIELDS = {"time zone": "timezone", "interval": "interval_s"}  # words in the server's spec errors
 
 
@@ -123,12 +124,16 @@ async def delete_schedule(temporal: Client, schedule_id: str) -> None:
     await _not_found_as_404(temporal.get_schedule_handle(schedule_id).delete())
 
 
-async def trigger_schedule(engine: Engine, temporal: Client, schedule: ScheduleDescription, tenant_id: str) -> None:
-    """Fires once now, even while paused, if the tenant may run now; the overlap policy still applies to a run
-    in progress."""
+async def trigger_schedule(
+    engine: Engine, temporal: Client, schedule: ScheduleDescription, tenant_id: str
+) -> ScheduleTriggered:
+    """Fires once now, even while paused, if the tenant may run now, and answers the run it started. The
+    schedule itself fires (rather than a start of our own), so the run is one of its runs and the overlap
+    policy still applies to a run in progress: then `run_id` is None."""
     definition = WorkflowDefinition.model_validate((await schedules.scheduled_input(schedule)).definition)
     await check_may_run(engine, temporal, tenant_id, definition)
-    await _not_found_as_404(temporal.get_schedule_handle(schedule.id).trigger())
+    run_id = await _not_found_as_404(schedules.trigger_schedule(temporal, schedule.id))
+    return ScheduleTriggered(schedule_id=schedule.id, run_id=run_id)
 
 
 def _check_note(note: str | None) -> None:
@@ -137,9 +142,9 @@ def _check_note(note: str | None) -> None:
         raise ApiError(422, "invalid_note", "This note is reserved for the platform's own pauses", field="body.note")
 
 
-async def _not_found_as_404(call: Awaitable[Any]) -> None:
+async def _not_found_as_404(call: Awaitable[T]) -> T:
     try:
-        await call
+        return await call
     except RPCError as err:
         if err.status != RPCStatusCode.NOT_FOUND:
             raise

@@ -118,3 +118,11 @@ class SchedulePublic(BaseModel):
     recent_runs: list[ScheduledRun]
     created_at: datetime
     updated_at: datetime | None
+
+
+class ScheduleTriggered(BaseModel):
+    schedule_id: str
+    status: Literal["triggered"] = "triggered"
+    run_id: str | None
+    """The run this fire started; None when the overlap policy skipped or buffered it (a run of the schedule
+    is still in progress) or it had not started within a few seconds."""

@@ -9,7 +9,7 @@ import asyncio
 import re
 import uuid
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from cron_descriptor import ExpressionDescriptor, FormatError, MissingFieldError, Options, WrongArgumentError
@@ -20,6 +20,7 @@ from temporalio.client import (
     ScheduleActionExecutionStartWorkflow,
     ScheduleActionStartWorkflow,
     ScheduleDescription,
+    ScheduleInfo,
     ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
@@ -50,6 +51,9 @@ CATCHUP_WINDOW = timedelta(hours=1)
 MAX_LISTED = 100
 NEXT_RUNS = 3
 RECENT_RUNS = 5
+# How long a trigger waits to see the run it fired (the server fires it a moment after answering).
+TRIGGER_WAIT_S = 5.0
+TRIGGER_POLL_S = 0.05
 OVERLAP = {
     "skip": ScheduleOverlapPolicy.SKIP,
     "buffer_one": ScheduleOverlapPolicy.BUFFER_ONE,
@@ -159,6 +163,37 @@ async def public_schedule(description: ScheduleDescription) -> SchedulePublic:
         created_at=info.created_at,
         updated_at=info.last_updated_at,
     )
+
+
+async def trigger_schedule(temporal: Client, schedule_id: str, wait_s: float = TRIGGER_WAIT_S) -> str | None:
+    """Fires the schedule once now and answers the run id that fire started: None when the overlap policy
+    skipped or buffered it, or no new run showed within `wait_s`. Temporal's trigger answers nothing and the
+    run's id ends with the time the server fired it, so the run is found in the schedule's own record: the
+    newest run in it that was not there before the trigger."""
+    handle = temporal.get_schedule_handle(schedule_id)
+    before = (await handle.describe()).info
+    known = _started(before)
+    await handle.trigger()
+    deadline = asyncio.get_running_loop().time() + wait_s
+    while True:
+        info = (await handle.describe()).info
+        new = [(at, run_id) for run_id, at in _started(info).items() if run_id not in known]
+        if new:
+            return max(new)[1]
+        skipped = info.num_actions_skipped_overlap > before.num_actions_skipped_overlap
+        if skipped or asyncio.get_running_loop().time() >= deadline:
+            return None
+        await asyncio.sleep(TRIGGER_POLL_S)
+
+
+def _started(info: ScheduleInfo) -> dict[str, datetime]:
+    """The runs the schedule's recent actions list (a run is there once started), by run id, with the time each
+    was fired for."""
+    return {
+        a.action.workflow_id.removeprefix("run-"): a.scheduled_at
+        for a in info.recent_actions
+        if isinstance(a.action, ScheduleActionExecutionStartWorkflow)
+    }
 
 
 def describe_timing(timing: ScheduleTiming) -> str:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, status
 
 from api.deps import CallerDep, CurrentTenant, EngineDep, OwnedSchedule, SettingsDep, TemporalDep
 from domain import schedules
-from schemas.schedules import ScheduleCreate, SchedulePublic, ScheduleUpdate
+from schemas.schedules import ScheduleCreate, SchedulePublic, ScheduleTriggered, ScheduleUpdate
 from starters.schedules import MAX_LISTED, public_schedule
 
 router = APIRouter(prefix="/api", tags=["schedules"])
@@ -62,8 +62,8 @@ async def delete_schedule(tenant: CurrentTenant, schedule: OwnedSchedule, tempor
 
 @router.post("/schedules/{schedule_id}/trigger", status_code=status.HTTP_202_ACCEPTED)
 async def trigger_schedule(
-    schedule_id: str, tenant: CurrentTenant, schedule: OwnedSchedule, engine: EngineDep, temporal: TemporalDep
-) -> dict[str, str]:
-    """Fire once now, even while paused; the overlap policy still applies to a run in progress."""
-    await schedules.trigger_schedule(engine, temporal, schedule, tenant.tenant_id)
-    return {"schedule_id": schedule_id, "status": "triggered"}
+    tenant: CurrentTenant, schedule: OwnedSchedule, engine: EngineDep, temporal: TemporalDep
+) -> ScheduleTriggered:
+    """Fire once now, even while paused, answering the `run_id` it started; the overlap policy still applies to
+    a run in progress (then `run_id` is null)."""
+    return await schedules.trigger_schedule(engine, temporal, schedule, tenant.tenant_id)

@@ -25,7 +25,7 @@ from schemas.tables import Tenant
 from starters.runs import LIFECYCLE_PAUSE
 from starters.schedules import create_schedule, follow_new_version, new_schedule_id, update_schedule
 from tests.api.tenancy import ApiTenant, new_tenant, new_workflow
-from tests.api.waiting import finished, poll_run
+from tests.api.waiting import finished, poll_run, waiting
 from tests.conftest import founder_headers, until
 
 DONE = {"id": "done", "type": "log", "message": "done"}
@@ -136,9 +136,10 @@ def test_a_triggered_schedule_starts_an_ordinary_run_that_completes(api: TestCli
     triggered = api.post(f"/api/schedules/{created['id']}/trigger", headers=tenant.member)
 
     assert triggered.status_code == 202
-    fired = poll(api, f"/api/schedules/{created['id']}", tenant.member, lambda s: len(s["recent_runs"]) == 1)
-    run_id = fired["recent_runs"][0]["run_id"]
+    run_id = triggered.json()["run_id"]
     assert run_id.startswith(created["id"])
+    fired = poll(api, f"/api/schedules/{created['id']}", tenant.member, lambda s: len(s["recent_runs"]) == 1)
+    assert fired["recent_runs"][0]["run_id"] == run_id
     run = poll_run(api, run_id, tenant.member, finished)
     assert (run["status"], run["trigger"], run["definition_id"]) == ("completed", "schedule", workflow_id)
     poll(
@@ -165,6 +166,21 @@ def test_a_paused_schedule_shows_its_note_and_no_next_times_but_can_be_triggered
     assert (paused["paused"], paused["note"], paused["next_run_times"]) == (True, "holidays", [])
     assert triggered.status_code == 202 and fired["paused"] is True
     assert (resumed["paused"], resumed["note"], len(resumed["next_run_times"])) == (False, "back", 3)
+
+
+def test_a_trigger_the_overlap_policy_skips_answers_no_run(api: TestClient) -> None:
+    tenant = new_tenant(api)
+    gate = {"id": "gate", "type": "approval", "class": "B", "message": "ok?", "timeout_s": 3600}
+    workflow_id = new_workflow(api, tenant, gate)
+    created = schedule(api, tenant, workflow_id, {**HOURLY, "overlap": "skip"})
+    path = f"/api/schedules/{created['id']}/trigger"
+
+    first = api.post(path, headers=tenant.member).json()
+    second = api.post(path, headers=tenant.member).json()
+
+    assert first["run_id"].startswith(created["id"])
+    assert poll_run(api, first["run_id"], tenant.member, waiting)["status"] == "waiting_approval"
+    assert second == {"schedule_id": created["id"], "status": "triggered", "run_id": None}
 
 
 async def test_a_paused_schedule_does_not_fire_until_resumed(
