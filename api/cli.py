@@ -73,6 +73,7 @@ def render(url: str, heartbeat: dict[str, Any], summary: dict[str, Any] | str) -
         ),
         ("recent errors", _text(heartbeat["error_count_recent"]), "last 15 min"),
         _backup_row(heartbeat.get("backup") or {}),
+        _archive_row(heartbeat.get("run_archive") or {}),
     ]
     if isinstance(summary, dict):
         telemetry = summary["telemetry"]
@@ -111,6 +112,11 @@ def _backup_row(backup: dict[str, Any]) -> tuple[str, str, str]:
         f"{'verified' if backup.get('verified') else 'not verified'}, {_ago(at)}" if at else ""
     )
     return ("last backup", status, detail[:60])
+
+
+def _archive_row(archive: dict[str, Any]) -> tuple[str, str, str]:
+    lag = archive.get("lag_seconds")
+    return ("run archive", archive.get("status", "unknown"), "" if lag is None else f"{_duration(lag)} behind")
 
 
 def _ok(flag: bool) -> str:

@@ -109,6 +109,11 @@ class Settings(BaseSettings):
     run_archive_interval_s: int = Field(default=60, ge=5)
     run_archive_lag_s: float = Field(default=60.0, ge=0)
 
+    def run_archive_behind_after_s(self) -> float:
+        """How old the newest archived closing may be before the heartbeat calls the run archive behind: ten
+        passes' worth (20 minutes by default)."""
+        return 10 * (self.run_archive_interval_s + self.run_archive_lag_s)
+
     # ComplianceAudit, a daily platform schedule at COMPLIANCE_AUDIT_HOUR_UTC: passive, it reports and never changes
     # data. A critical finding e-mails FOUNDER_EMAIL (none sent when unset). LOG_FILE, when set, also receives the
     # application log, and the audit searches it for tenant secrets.
@@ -164,6 +169,18 @@ class Settings(BaseSettings):
     # then it is suspended until it pays.
     dunning_grace_period_s: float = Field(default=7 * 24 * 3600, gt=0)
     dunning_reminder_interval_s: float = Field(default=2 * 24 * 3600, gt=0)
+
+    # The web app (api/web): magic sign-in links e-mailed through SMTP_* and server-side sessions. WEB_BASE_URL is where
+    # links point (never the request's Host header, which a stranger chooses). A session ends after
+    # WEB_SESSION_IDLE_S without a request or WEB_SESSION_MAX_AGE_S after sign-in, whichever comes first. Link requests
+    # are limited per e-mail address and per client address within SIGN_IN_RATE_WINDOW_S.
+    web_base_url: str = "http://127.0.0.1:8000"
+    sign_in_link_ttl_s: int = Field(default=900, ge=60, le=900)
+    web_session_idle_s: int = Field(default=12 * 3600, ge=60)
+    web_session_max_age_s: int = Field(default=7 * 24 * 3600, ge=60)
+    sign_in_links_per_email: int = Field(default=5, ge=1)
+    sign_in_links_per_ip: int = Field(default=20, ge=1)
+    sign_in_rate_window_s: int = Field(default=900, ge=1)
 
     def cost_autopilot_input(self, tenant_ids: list[str] | None = None) -> CostAutopilotInput:
         """The cost autopilot's thresholds, as its runs carry them."""

@@ -11,8 +11,9 @@ from sqlmodel import Session, col, select
 from temporalio.client import Client
 
 from core.settings import VERSION
+from domain.run_history import archived_through
 from rules.health_score import live_status
-from schemas.health import BackupHealthPublic, CheckResult, HeartbeatPublic
+from schemas.health import BackupHealthPublic, CheckResult, HeartbeatPublic, RunArchiveHealthPublic
 from schemas.tables import HealthRecord
 
 CHECK_TIMEOUT_S = 3.0
@@ -21,13 +22,30 @@ STALE_AFTER_INTERVALS = 3
 
 
 async def live_heartbeat(
-    engine: Engine, temporal: Client, started_at: float, heartbeat_interval_s: float
+    engine: Engine, temporal: Client, started_at: float, heartbeat_interval_s: float, archive_behind_after_s: float
 ) -> HeartbeatPublic:
-    """Probes the database and Temporal at once and reads the latest record when the database answers;
-    `started_at` is the process's start on the monotonic clock. Never raises for an unreachable system."""
+    """Probes the database and Temporal at once and reads the latest record and the run archive's cursor when
+    the database answers; `started_at` is the process's start on the monotonic clock. A run archive more than
+    `archive_behind_after_s` behind degrades an otherwise ok platform. Never raises for an unreachable system."""
     db_ok, temporal_ok = await asyncio.gather(_database_ok(engine), _temporal_ok(temporal))
     record = await _latest_record(engine) if db_ok else None
-    return heartbeat_answer(db_ok, temporal_ok, record, time.monotonic() - started_at, heartbeat_interval_s)
+    answer = heartbeat_answer(db_ok, temporal_ok, record, time.monotonic() - started_at, heartbeat_interval_s)
+    through = await _archived_through(engine) if db_ok else None
+    archive = run_archive_health(through, archive_behind_after_s)
+    status = "degraded" if answer.status == "ok" and archive.status == "behind" else answer.status
+    return answer.model_copy(update={"run_archive": archive, "status": status})
+
+
+def run_archive_health(through: datetime | None, behind_after_s: float) -> RunArchiveHealthPublic:
+    if through is None:
+        return RunArchiveHealthPublic(behind_after_s=behind_after_s)
+    lag = (datetime.now(UTC) - through).total_seconds()
+    return RunArchiveHealthPublic(
+        status="behind" if lag > behind_after_s else "ok",
+        archived_through=through,
+        lag_seconds=round(lag, 1),
+        behind_after_s=behind_after_s,
+    )
 
 
 def heartbeat_answer(
@@ -91,6 +109,13 @@ def _database_answers(engine: Engine) -> bool:
 async def _latest_record(engine: Engine) -> HealthRecord | None:
     try:
         return await asyncio.wait_for(to_thread.run_sync(latest_health_record, engine), CHECK_TIMEOUT_S)
+    except Exception:
+        return None
+
+
+async def _archived_through(engine: Engine) -> datetime | None:
+    try:
+        return await asyncio.wait_for(to_thread.run_sync(archived_through, engine), CHECK_TIMEOUT_S)
     except Exception:
         return None
 

@@ -76,6 +76,17 @@ class BackupHealthPublic(BaseModel):
     detail: str | None = None
 
 
+class RunArchiveHealthPublic(BaseModel):
+    """How far the RunArchiver has gone, read live: `behind` when the newest run it took closed more than
+    `behind_after_s` ago (the archiver is not running, or falling behind: Temporal drops closed runs after its
+    retention, archived or not); `unknown` before its first pass."""
+
+    status: Literal["ok", "behind", "unknown"] = "unknown"
+    archived_through: datetime | None = None
+    lag_seconds: float | None = None
+    behind_after_s: float | None = None
+
+
 class HeartbeatPublic(BaseModel):
     """Live database and Temporal checks, with the latest Heartbeat record's Stripe (`stripe_ok`), AI
     (`brain_ok`) and error figures; `*_ok` is null when the service is not configured or not checked yet."""
@@ -94,3 +105,4 @@ class HeartbeatPublic(BaseModel):
     uptime_seconds: float
     version: str
     backup: BackupHealthPublic = Field(default_factory=BackupHealthPublic)
+    run_archive: RunArchiveHealthPublic = Field(default_factory=RunArchiveHealthPublic)

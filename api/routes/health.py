@@ -21,4 +21,6 @@ async def heartbeat(
     request: Request, engine: EngineDep, temporal: TemporalDep, settings: SettingsDep
 ) -> HeartbeatPublic:
     """Live reachability of the database and Temporal, the latest heartbeat record, uptime and version."""
-    return await live_heartbeat(engine, temporal, request.state.started_at, settings.heartbeat_interval_s)
+    return await live_heartbeat(
+        engine, temporal, request.state.started_at, settings.heartbeat_interval_s, settings.run_archive_behind_after_s()
+    )

@@ -2,6 +2,7 @@
 readable through the same API after Temporal deletes their executions."""
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -10,6 +11,7 @@ from sqlmodel import Session
 from temporalio.client import Client
 
 from core.settings import Settings
+from domain.health import run_archive_health
 from schemas.tables import RunArchiveEntry
 from starters.namespace import namespace_retention
 from tests.api.history import archive_now, delete_execution
@@ -164,3 +166,17 @@ async def test_the_platform_sets_the_namespace_retention(api: TestClient, client
     retention = await namespace_retention(client)
 
     assert retention.days == settings.temporal_retention_days != 1  # not the dev server's 24 h default
+
+
+async def test_the_heartbeat_says_how_far_the_run_archive_has_gone(
+    api: TestClient, client: Client, settings: Settings
+) -> None:
+    await archive_now(client, settings)
+    now = datetime.now(UTC)
+
+    shown = api.get("/api/system/heartbeat").json()["run_archive"]
+
+    assert shown["status"] == "ok" and shown["lag_seconds"] < 60
+    assert run_archive_health(None, 1200).status == "unknown"
+    behind = run_archive_health(now - timedelta(hours=1), 1200)
+    assert behind.status == "behind" and behind.lag_seconds is not None and behind.lag_seconds >= 3600
