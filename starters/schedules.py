@@ -41,7 +41,7 @@ from orchestrator.user_run import UserWorkflowRun
 from schemas.runs import RunInput
 from schemas.schedules import ScheduledRun, SchedulePublic, ScheduleTiming
 from schemas.schedules import ScheduleUpdate as ScheduleChange
-from starters.runs import TRIGGER_MEMO, run_workflow_id
+from starters.runs import TRIGGER_MEMO, run_metadata, run_workflow_id
 
 SCHEDULE_ID = re.compile(r"sched-[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}")
 # The server hands a cron spec back as calendars, so the text the tenant wrote travels with the action.
@@ -260,6 +260,7 @@ async def follow_new_version(
 
 
 def _action(schedule_id: str, params: RunInput, timing: ScheduleTiming, task_queue: str) -> ScheduleActionStartWorkflow:
+    summary, details = run_metadata(params)  # each fired run's summary in Temporal's UI
     return ScheduleActionStartWorkflow(
         UserWorkflowRun.run,
         params,
@@ -271,6 +272,8 @@ def _action(schedule_id: str, params: RunInput, timing: ScheduleTiming, task_que
             TRIGGER_MEMO: "schedule",
             **({CRON_MEMO: timing.cron} if timing.cron else {}),
         },
+        static_summary=summary,
+        static_details=details,
     )
 
 
