@@ -22,6 +22,9 @@ from domain.api_keys import active_key, record_key_use
 from domain.definitions import tenant_definition
 from domain.runs import FoundRun, found_run
 from domain.schedules import visible_schedule
+from domain.sign_in import session_limits
+from domain.web_sessions import live_session
+from schemas.accounts import SessionView
 from schemas.api import KeyRole
 from schemas.runs import DeciderRole
 from schemas.tables import WebhookTrigger, WorkflowDefinitionRow
@@ -37,6 +40,8 @@ class Caller:
     tenant_id: str | None = None
     role: Literal["member", "admin", "founder"] = "founder"
     key_id: str | None = None
+    # The signed-in user behind a web session (None for a token).
+    user_id: str | None = None
     # The key's tenant's status when it was read (mirrored from the tenant's lifecycle).
     tenant_status: str = "active"
 
@@ -208,8 +213,8 @@ async def get_caller(
     background: BackgroundTasks,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
 ) -> Caller:
-    if credentials is None:  # no header, another scheme, or an empty token
-        raise ApiError(401, "unauthenticated", "Send `Authorization: Bearer <token>`", field="authorization")
+    if credentials is None:  # no header, another scheme, or an empty token: a web session's cookie may do
+        return await _session_caller(request, settings, engine)
     token = credentials.credentials
     if same_secret(token, settings.levqor_founder_token.get_secret_value()):
         return Caller(kind="founder")
@@ -227,6 +232,56 @@ async def get_caller(
         background.add_task(record_key_use, engine, caller.key_id, datetime.now(UTC), usage.interval_s)
     structlog.contextvars.bind_contextvars(tenant_id=caller.tenant_id)
     request.state.caller = caller  # this request's own state: ApiCallCounter meters the call by it
+    return caller
+
+
+SESSION_COOKIE = "levqor_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def web_session(request: Request, settings: Settings, engine: Engine) -> SessionView | None:
+    """The live web session behind the request's cookie (read once per request), or None."""
+    if hasattr(request.state, "web_session"):
+        return request.state.web_session
+    secret = request.cookies.get(SESSION_COOKIE)
+    view = None
+    if secret:
+        view = await run_in_threadpool(live_session, engine, secret, datetime.now(UTC), session_limits(settings))
+    request.state.web_session = view
+    return view
+
+
+def check_csrf(request: Request, view: SessionView, submitted: str | None) -> None:
+    """403 `csrf_failed` unless an unsafe request carries its session's CSRF token (a header or a form field)."""
+    if request.method in SAFE_METHODS:
+        return
+    if not submitted or not same_secret(submitted, view.csrf_token):
+        raise ApiError(403, "csrf_failed", "Missing or wrong CSRF token; reload the page", field="csrf_token")
+
+
+def session_caller(view: SessionView) -> Caller:
+    """The same Caller a token gives: the founder, or a tenant's admin or member."""
+    if view.role == "founder":
+        return Caller(kind="founder", user_id=view.user_id)
+    if view.tenant_id is None:  # never written so; refused rather than mistaken for the founder
+        raise ApiError(401, "unauthenticated", "This account belongs to no tenant", field="authorization")
+    role: KeyRole = "admin" if view.role == "admin" else "member"
+    return TenantCaller(
+        kind="tenant", tenant_id=view.tenant_id, role=role, user_id=view.user_id, tenant_status=view.tenant_status
+    )
+
+
+async def _session_caller(request: Request, settings: Settings, engine: Engine) -> Caller:
+    """The caller of a JSON request authenticated by a web session's cookie; unsafe methods need X-CSRF-Token."""
+    view = await web_session(request, settings, engine)
+    if view is None:
+        raise ApiError(401, "unauthenticated", "Send `Authorization: Bearer <token>`", field="authorization")
+    check_csrf(request, view, request.headers.get(CSRF_HEADER))
+    caller = session_caller(view)
+    _refuse_inactive_tenant(request, caller)
+    structlog.contextvars.bind_contextvars(tenant_id=caller.tenant_id)
+    request.state.caller = caller
     return caller
 
 
@@ -253,6 +308,19 @@ def require_admin(caller: Caller, what: str) -> None:
     """403 unless the key is a tenant admin's; `what` names what only admins may change."""
     if caller.role != "admin":
         raise ApiError(403, "admin_only", f"Only an admin key may change {what}", field="authorization")
+
+
+def require_tenant_admin(caller: Caller, what: str) -> None:
+    """403 unless the caller is the founder or a tenant admin (a key or a signed-in user); `what` names the act."""
+    if not caller.is_founder and caller.role != "admin":
+        raise ApiError(403, "admin_only", f"Only an admin may {what}", field="authorization")
+
+
+def audit_actor(caller: Caller) -> str:
+    """Who acts, as the audit log records it: a signed-in user, the founder token or a key."""
+    if caller.user_id is not None:
+        return f"user:{caller.user_id}"
+    return "founder" if caller.is_founder else f"key:{caller.key_id}"
 
 
 class CappedBody:

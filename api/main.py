@@ -37,11 +37,13 @@ from api.routes import (
     tenant_backup,
     tenants,
     upgrades,
+    users,
     webhooks,
     webhooks_inbound,
     workflows,
 )
 from api.routes import usage as usage_routes
+from api.web.app import install_web
 from core.db import create_db_engine
 from core.logs import configure_logging
 from core.metering import usage_buffer
@@ -52,8 +54,8 @@ from starters.connection import connect, tenant_codec
 from starters.platform_schedules import ensure_platform_schedules
 
 log = structlog.get_logger()
-# In the order their paths are matched (a tenant's /backup before the tenants' /{tenant_id}/{transition}).
-ROUTERS = (tenant_backup, tenants, workflows, runs, approvals, failures, secrets, health, webhooks, webhooks_inbound,
+# In the order their paths are matched (a tenant's /backup and /users before the tenants' /{tenant_id}/{transition}).
+ROUTERS = (tenant_backup, users, tenants, workflows, runs, approvals, failures, secrets, health, webhooks, webhooks_inbound,
            schedules, pricing, data_requests, usage_routes, cost, upgrades, compliance, legal, telemetry, metrics,
            billing, codec, retention)  # fmt: skip
 
@@ -79,6 +81,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.api_max_body_bytes)  # outermost: before anything reads
     for module in ROUTERS:
         app.include_router(module.router)
+    install_web(app, settings)
     return app
 
 

@@ -31,6 +31,7 @@ from activities.retention import RetentionActivities
 from activities.run_archive import RunArchiveActivities
 from activities.runs_store import RunStoreActivities
 from activities.secrets import SecretStore
+from activities.sign_in_mail import SignInMailActivities
 from activities.stripe_api import StripeActivities, build_stripe_client
 from activities.telemetry import TelemetryActivities
 from activities.tenants_store import TenantStoreActivities
@@ -55,6 +56,7 @@ from orchestrator.heartbeat import Heartbeat
 from orchestrator.platform_backup import PlatformBackup
 from orchestrator.retention_enforcer import RetentionEnforcer
 from orchestrator.run_archiver import RunArchiver
+from orchestrator.sign_in_mail import SignInMail
 from orchestrator.step_metering import StepMetering
 from orchestrator.stripe_event import StripeEvent
 from orchestrator.tenant_lifecycle import TenantLifecycle
@@ -82,6 +84,7 @@ ALL_WORKFLOWS = [
     BillingPortal,
     PlatformBackup,
     RunArchiver,
+    SignInMail,
 ]
 # Compiled Jinja2 templates import jinja2's runtime when they render; it must come from outside the sandbox.
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
@@ -111,6 +114,7 @@ def build_activities(settings: Settings, engine: Engine, control: TemporalRunCon
         *_billing(settings, engine, control, email, stripe_client),
         *_backups(settings, engine, email),
         *_retention(engine),
+        SignInMailActivities(engine, email).send_sign_in_link,
     ]
 
 

@@ -1,0 +1,1 @@
+"""The web app: server-rendered pages (Jinja2 + htmx) on the same domain functions as the JSON API."""

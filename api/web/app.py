@@ -1,0 +1,79 @@
+"""Mounting the web app on the FastAPI app: its static files, its routes, and errors answered as pages.
+
+Paths under /api (and the docs, metrics and static files) keep their JSON errors; every other path is a page, so
+its errors render the friendly error page, and a page that needs a session redirects to sign-in."""
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.web import app_routes, auth_routes, users_routes
+from api.web.deps import SignInRequired
+from api.web.pages import render
+from core.errors import ApiError
+from core.settings import Settings
+from domain.sign_in_links import SignInLimiter
+
+STATIC = Path(__file__).parent / "static"
+NOT_PAGES = ("/api/", "/docs", "/redoc", "/openapi.json", "/metrics", "/static/")
+MESSAGES = {
+    401: "Please sign in again.",
+    403: "You do not have access to this.",
+    404: "We could not find that page.",
+    422: "Something in the form was not right.",
+}
+
+
+def install_web(app: FastAPI, settings: Settings) -> None:
+    """Mounts the static files and pages, and answers errors of page paths with the error page."""
+    app.state.sign_in_limiter = SignInLimiter(
+        settings.sign_in_links_per_email, settings.sign_in_links_per_ip, settings.sign_in_rate_window_s
+    )
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # Users & keys before the shell's /app/{section}, whose pattern would match /app/users first.
+    for module in (auth_routes, users_routes, app_routes):
+        app.include_router(module.router)
+    _answer_pages_with_pages(app)
+
+
+def is_page(request: Request) -> bool:
+    path = request.url.path
+    return not any(path == prefix.rstrip("/") or path.startswith(prefix) for prefix in NOT_PAGES)
+
+
+def _answer_pages_with_pages(app: FastAPI) -> None:
+    json_handlers: dict[Any, Any] = {
+        kind: app.exception_handlers[kind] for kind in (ApiError, StarletteHTTPException, RequestValidationError)
+    }
+
+    async def sign_in_required(request: Request, _err: Exception) -> Response:
+        if request.headers.get("HX-Request"):
+            return Response(status_code=401, headers={"HX-Redirect": "/sign-in"})
+        return RedirectResponse("/sign-in", status_code=303)
+
+    def page_or_json(kind: type[Exception]):  # type: ignore[no-untyped-def]
+        async def handler(request: Request, err: Exception) -> Response:
+            if not is_page(request):
+                return await json_handlers[kind](request, err)
+            status = _status(err)
+            message = err.message if isinstance(err, ApiError) and status in (403, 409) else MESSAGES.get(status)
+            return render(request, "error.html", status=status, title="Error", status_code=status, message=message)
+
+        return handler
+
+    app.add_exception_handler(SignInRequired, sign_in_required)
+    for kind in json_handlers:
+        app.add_exception_handler(kind, page_or_json(kind))
+
+
+def _status(err: Exception) -> int:
+    if isinstance(err, ApiError):
+        return err.status
+    if isinstance(err, StarletteHTTPException):
+        return err.status_code
+    return 422

@@ -1,0 +1,40 @@
+"""The signed-in shell: the home page and the sections not built yet, each with an honest empty state."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.web.deps import MaybeSession, PageSession
+from api.web.pages import SECTIONS, render
+from core.errors import ApiError
+
+router = APIRouter(include_in_schema=False)
+COMING_SOON = {
+    "workflows": "Build, version and validate workflow definitions.",
+    "runs": "Follow every run step by step, cancel or retry it.",
+    "approvals": "Decide the approval gates waiting for your team.",
+    "failures": "See runs that failed after their retries, and re-drive them.",
+    "secrets": "Store the secrets your HTTP steps use.",
+    "usage": "This month's runs, steps and AI credits against your plan, and billing.",
+    "data": "Export your data or ask for its deletion.",
+    "admin": "The Admin Power Panel: tenants, health, cost and compliance across the platform.",
+}
+TITLES = dict((key, label) for key, label, _path in SECTIONS) | {"admin": "Admin Power Panel"}
+
+
+@router.get("/")
+def root(me: MaybeSession) -> Response:
+    return RedirectResponse("/app" if me else "/sign-in", status_code=303)
+
+
+@router.get("/app")
+def home(request: Request, me: PageSession) -> HTMLResponse:
+    """Where a signed-in user lands: the sections, and what each will hold."""
+    return render(request, "home.html", title="Home", section="home", coming_soon=COMING_SOON)
+
+
+@router.get("/app/{section}")
+def coming_soon(request: Request, section: str, me: PageSession) -> HTMLResponse:
+    """A section not built yet (the Admin Power Panel for founders only)."""
+    if section not in COMING_SOON or (section == "admin" and me.role != "founder"):
+        raise ApiError(404, "not_found", "There is no such page")
+    return render(request, "coming_soon.html", title=TITLES[section], section=section, description=COMING_SOON[section])

@@ -1,0 +1,57 @@
+"""What page routes take: the signed-in user (or a redirect to sign-in), their Caller, and the CSRF check of a
+form or htmx request. The Caller is the one the JSON API builds, so pages pass the same authorization."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from api.deps import CSRF_HEADER, Caller, EngineDep, SettingsDep, check_csrf, session_caller, web_session
+from api.web.pages import ANONYMOUS_CSRF_COOKIE
+from core.errors import ApiError
+from core.security import same_secret
+from schemas.accounts import SessionView
+
+
+class SignInRequired(Exception):
+    """Answered with a redirect to the sign-in page."""
+
+
+async def _submitted_csrf(request: Request) -> str | None:
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    form = await request.form()
+    value = form.get("csrf_token")
+    return value if isinstance(value, str) else None
+
+
+async def get_page_session(request: Request, settings: SettingsDep, engine: EngineDep) -> SessionView:
+    """The signed-in user's live session; unsafe methods must carry its CSRF token (403 `csrf_failed`)."""
+    view = await web_session(request, settings, engine)
+    if view is None:
+        raise SignInRequired()
+    check_csrf(request, view, await _submitted_csrf(request))
+    return view
+
+
+async def get_page_caller(view: Annotated[SessionView, Depends(get_page_session)]) -> Caller:
+    return session_caller(view)
+
+
+async def get_optional_session(request: Request, settings: SettingsDep, engine: EngineDep) -> SessionView | None:
+    """The live session if there is one (pages anyone may see still show who is signed in)."""
+    return await web_session(request, settings, engine)
+
+
+async def check_anonymous_csrf(request: Request) -> None:
+    """The sign-in forms' CSRF check: the form's token must equal the anonymous cookie's (double submit)."""
+    cookie = request.cookies.get(ANONYMOUS_CSRF_COOKIE) or ""
+    submitted = await _submitted_csrf(request) or ""
+    if len(cookie) < 32 or not same_secret(submitted, cookie):
+        raise ApiError(403, "csrf_failed", "Missing or wrong CSRF token; reload the page", field="csrf_token")
+
+
+PageSession = Annotated[SessionView, Depends(get_page_session)]
+PageCaller = Annotated[Caller, Depends(get_page_caller)]
+MaybeSession = Annotated[SessionView | None, Depends(get_optional_session)]
+AnonymousCsrf = Depends(check_anonymous_csrf)

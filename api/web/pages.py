@@ -1,0 +1,67 @@
+"""Rendering the web app's pages: one Jinja2 environment, the navigation, and the headers every page carries."""
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from schemas.accounts import SessionView
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+# The signed-in shell's sections: (key, label, path). Unbuilt ones show an honest "coming soon".
+SECTIONS = (
+    ("home", "Home", "/app"),
+    ("workflows", "Workflows", "/app/workflows"),
+    ("runs", "Runs", "/app/runs"),
+    ("approvals", "Approvals", "/app/approvals"),
+    ("failures", "Failures", "/app/failures"),
+    ("secrets", "Secrets", "/app/secrets"),
+    ("usage", "Usage & billing", "/app/usage"),
+    ("data", "Data", "/app/data"),
+    ("users", "Users & keys", "/app/users"),
+)
+ANONYMOUS_CSRF_COOKIE = "levqor_csrf"
+# Pages load only their own files: no inline script or style, no frames, no referrer (a link's token is in its URL).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    # Signed-in pages must not come back from the cache after sign-out (the back button asks the server again).
+    "Cache-Control": "no-store",
+}
+
+
+def signed_in(request: Request) -> SessionView | None:
+    return getattr(request.state, "web_session", None)
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """The page `template` for this request: the signed-in user's CSRF token, or an anonymous one kept in a
+    cookie (double submit) for the sign-in forms."""
+    me = signed_in(request)
+    fresh = None
+    if me is not None:
+        csrf = me.csrf_token
+    else:
+        csrf = request.cookies.get(ANONYMOUS_CSRF_COOKIE) or ""
+        if len(csrf) < 32:
+            csrf = fresh = secrets.token_urlsafe(32)
+    response = TEMPLATES.TemplateResponse(
+        request, template, {"me": me, "csrf_token": csrf, "sections": SECTIONS, **context}, status_code=status
+    )
+    response.headers.update(SECURITY_HEADERS)
+    if fresh is not None:
+        secure = request.url.scheme == "https"
+        response.set_cookie(ANONYMOUS_CSRF_COOKIE, fresh, httponly=True, secure=secure, samesite="lax")
+    return response
+
+
+def secure_request(request: Request) -> bool:
+    return request.url.scheme == "https"

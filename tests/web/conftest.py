@@ -1,0 +1,85 @@
+"""The web app under test: its own app (own task queue and worker) with a founder e-mail, and helpers that sign in
+through the magic link read from the SMTP sink."""
+
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from email.message import EmailMessage
+
+import pytest
+from fastapi.testclient import TestClient
+from httpx2 import Response
+
+from api.main import create_app
+from core.settings import Settings
+from tests.fakes.smtp import SmtpSink
+
+FOUNDER_EMAIL = "founder@levqor.test"
+LINK = re.compile(r"(https?://\S+/auth/link\?token=([A-Za-z0-9_\-]+))")
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(scope="session")
+def web_settings(settings: Settings) -> Settings:
+    return settings.model_copy(
+        update={
+            "founder_email": FOUNDER_EMAIL,
+            "task_queue": f"web-{uuid.uuid4()}",
+            "sign_in_links_per_ip": 10_000,
+            "web_base_url": "http://testserver",
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def web(web_settings: Settings) -> Iterator[TestClient]:
+    """The app with its embedded worker (which sends the sign-in mail), for the whole session."""
+    with TestClient(create_app(web_settings)) as client:
+        yield client
+
+
+def unique_email(name: str = "user") -> str:
+    return f"{name}-{uuid.uuid4().hex[:10]}@example.com"
+
+
+def mails_to(sink: SmtpSink, email: str) -> list[EmailMessage]:
+    return [mail.message for mail in list(sink.messages) if email in mail.rcpt_tos]
+
+
+def wait_for_link(sink: SmtpSink, email: str, count: int = 1, timeout_s: float = 15) -> str:
+    """The token of the `count`-th e-mail to `email` (waits for the SignInMail workflow to send it)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        mails = mails_to(sink, email)
+        if len(mails) >= count:
+            found = LINK.search(mails[count - 1].get_content())
+            assert found, mails[count - 1].get_content()
+            return found.group(2)
+        time.sleep(0.05)
+    raise AssertionError(f"no e-mail #{count} to {email} within {timeout_s} s")
+
+
+def csrf_of(page: Response) -> str:
+    found = CSRF.search(page.text)
+    assert found, page.text[:500]
+    return found.group(1)
+
+
+def ask_for_link(client: TestClient, email: str) -> Response:
+    page = client.get("/sign-in")
+    return client.post("/sign-in", data={"email": email, "csrf_token": csrf_of(page)}, follow_redirects=False)
+
+
+def redeem(client: TestClient, token: str) -> Response:
+    landing = client.get("/auth/link", params={"token": token})
+    return client.post("/auth/link", data={"token": token, "csrf_token": csrf_of(landing)}, follow_redirects=False)
+
+
+def sign_in(client: TestClient, sink: SmtpSink, email: str) -> str:
+    """Signs `client` in as `email` through a magic link; returns the session's CSRF token."""
+    before = len(mails_to(sink, email))
+    assert ask_for_link(client, email).status_code == 303
+    token = wait_for_link(sink, email, before + 1)
+    assert redeem(client, token).status_code == 303
+    return csrf_of(client.get("/auth/status"))
