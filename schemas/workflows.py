@@ -34,3 +34,21 @@ class WorkflowSummary(BaseModel):
     name: str
     version: int
     updated_at: datetime
+
+
+class DefinitionSchema(BaseModel):
+    """The language as JSON Schema, generated from the validator's own models: what the editor builds forms from."""
+
+    definition: dict[str, Any]
+    steps: dict[str, dict[str, Any]]
+    """One schema per step type, keyed by `type` (`http_request`, `delay`, `log`, ...)."""
+    step_id_pattern: str
+    end: str
+    """The target that ends a run (`next`, `then` and `else` may name it)."""
+
+
+class VersionDiff(BaseModel):
+    old: int
+    new: int
+    lines: list[tuple[str, str]]
+    """(kind, text): kind is `add`, `del`, `hunk` or `same`."""

@@ -4,10 +4,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, status
 
-from api.deps import CurrentTenant, EngineDep, OwnedDefinition, SessionDep, TemporalDep, require_admin
-from domain import definitions
+from api.deps import CallerDep, CurrentTenant, EngineDep, OwnedDefinition, SessionDep, TemporalDep, require_admin
+from domain import definition_views, definitions
 from language.validation import ValidationReport
-from schemas.workflows import WorkflowPublic, WorkflowSaved, WorkflowSummary
+from schemas.workflows import DefinitionSchema, WorkflowPublic, WorkflowSaved, WorkflowSummary
 
 router = APIRouter(prefix="/api/workflows", tags=["workflows"])
 RawDefinition = Annotated[Any, Body(description="A workflow definition (see the README for the language)")]
@@ -30,6 +30,12 @@ def create_workflow(raw: RawDefinition, tenant: CurrentTenant, session: SessionD
 def list_workflows(tenant: CurrentTenant, session: SessionDep) -> list[WorkflowSummary]:
     """The caller's definitions, newest change first."""
     return definitions.list_definitions(session, tenant.tenant_id)
+
+
+@router.get("/schema")
+def definition_schema(_caller: CallerDep) -> DefinitionSchema:
+    """The JSON Schema of a definition and of each step type, generated from the models the validator uses."""
+    return definition_views.definition_schema()
 
 
 @router.get("/{workflow_id}")
