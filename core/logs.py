@@ -20,6 +20,8 @@ SECRET_VALUE = re.compile(
     r"(?i:bearer)\s+[A-Za-z0-9._~+/=-]{8,}|\b(?:sk|rk|pk|whsec)[_-][A-Za-z0-9_-]{8,}|\b(?:lvq|whk)_[A-Za-z0-9_-]{8,}"
 )
 TEMPORAL_EXTRAS = ("temporal_activity", "temporal_workflow")
+# Extras that only repeat the message for a terminal: uvicorn's `color_message` holds escape codes.
+TERMINAL_EXTRAS = ("color_message",)
 QUIET_LOGGERS = ("uvicorn.access", "httpx", "httpcore")
 
 
@@ -33,18 +35,9 @@ def configure_logging(fmt: str = "console", level: str = "INFO", file: str | Non
         structlog.stdlib.ExtraAdder(),
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _lift_temporal_context,
+        _drop_terminal_extras,
         _redact_secrets,
     ]
-    # Colours only where a person reads a terminal: escape codes in a file or a pipe are noise, and cost CPU.
-    # Plain tracebacks: rich's, with every frame's locals, took about 0.6 s per failed activity attempt on the
-    # event loop that also answers the API (bench.responsive), and printed values a secret might be among.
-    renderer = (
-        structlog.processors.JSONRenderer()
-        if fmt == "json"
-        else structlog.dev.ConsoleRenderer(
-            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
-        )
-    )
     # Temporal's adapters would also append their whole context dict to every message, formatted each time;
     # `_lift_temporal_context` already turns the same context (in the record's extras) into flat keys.
     workflow.logger.workflow_info_on_message = False
@@ -56,12 +49,7 @@ def configure_logging(fmt: str = "console", level: str = "INFO", file: str | Non
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=shared,
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
-        )
-    )
+    handler.setFormatter(_json_formatter(shared) if fmt == "json" else _console_formatter(shared))
     root = logging.getLogger()
     for old in root.handlers:
         if isinstance(old, logging.FileHandler):
@@ -69,20 +57,39 @@ def configure_logging(fmt: str = "console", level: str = "INFO", file: str | Non
     root.handlers = [handler]
     if file:
         to_file = logging.FileHandler(file, encoding="utf-8")
-        to_file.setFormatter(
-            structlog.stdlib.ProcessorFormatter(
-                foreign_pre_chain=shared,
-                processors=[
-                    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    structlog.processors.JSONRenderer(),
-                ],
-            )
-        )
+        to_file.setFormatter(_json_formatter(shared))
         root.handlers.append(to_file)
     root.setLevel(level.upper())
     # Their INFO lines carry full URLs: a request path holds a hook's token, a step's URL may hold a resolved secret.
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _console_formatter(shared: list[structlog.types.Processor]) -> logging.Formatter:
+    """Readable lines. Colours only where a person reads a terminal: escape codes in a file or a pipe are noise,
+    and cost CPU. Plain tracebacks: rich's, with every frame's locals, took about 0.6 s per failed activity
+    attempt on the event loop that also answers the API (bench.responsive), and printed values a secret might
+    be among."""
+    renderer = structlog.dev.ConsoleRenderer(
+        colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+    )
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared, processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer]
+    )
+
+
+def _json_formatter(shared: list[structlog.types.Processor]) -> logging.Formatter:
+    """One JSON object a line, a traceback as the `exception` text (masked like the rest: an exception's
+    message may quote a credential)."""
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            _redact_secrets,
+            structlog.processors.JSONRenderer(),
+        ],
+    )
 
 
 def redact_text(text: str) -> str:
@@ -110,6 +117,12 @@ def _secret_entry(key: object, value: Any) -> bool:
 
 def _redact_secrets(_logger: WrappedLogger, _name: str, event: EventDict) -> EventDict:
     return redact(event)
+
+
+def _drop_terminal_extras(_logger: WrappedLogger, _name: str, event: EventDict) -> EventDict:
+    for key in TERMINAL_EXTRAS:
+        event.pop(key, None)
+    return event
 
 
 def _lift_temporal_context(_logger: WrappedLogger, _name: str, event: EventDict) -> EventDict:
