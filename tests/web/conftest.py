@@ -13,6 +13,7 @@ from httpx2 import Response
 
 from api.main import create_app
 from core.settings import Settings
+from tests.conftest import founder_headers
 from tests.fakes.smtp import SmtpSink
 
 FOUNDER_EMAIL = "founder@levqor.test"
@@ -72,8 +73,17 @@ def ask_for_link(client: TestClient, email: str) -> Response:
 
 
 def redeem(client: TestClient, token: str) -> Response:
-    landing = client.get("/auth/link", params={"token": token})
-    return client.post("/auth/link", data={"token": token, "csrf_token": csrf_of(landing)}, follow_redirects=False)
+    """Posts the landing page's form for `token` (with the anonymous CSRF token of the sign-in page, so a link the
+    landing page no longer offers can be tried too)."""
+    form = client.get("/sign-in") if "levqor_session" not in client.cookies else client.get("/auth/token")
+    return client.post("/auth/link", data={"token": token, "csrf_token": csrf_of(form)}, follow_redirects=False)
+
+
+def fresh_link(client: TestClient, sink: SmtpSink, email: str) -> str:
+    """Asks for a link for `email` and returns its token from the e-mail."""
+    before = len(mails_to(sink, email))
+    assert ask_for_link(client, email).status_code == 303
+    return wait_for_link(sink, email, before + 1)
 
 
 def sign_in(client: TestClient, sink: SmtpSink, email: str) -> str:
@@ -83,3 +93,35 @@ def sign_in(client: TestClient, sink: SmtpSink, email: str) -> str:
     token = wait_for_link(sink, email, before + 1)
     assert redeem(client, token).status_code == 303
     return csrf_of(client.get("/auth/status"))
+
+
+def make_tenant(client: TestClient, name: str = "Acme") -> str:
+    created = client.post("/api/tenants", json={"name": name, "plan": "pro"}, headers=founder_headers())
+    assert created.status_code == 201, created.text
+    return str(created.json()["tenant"]["id"])
+
+
+def invite_by_founder(client: TestClient, tenant_id: str, email: str, role: str = "admin") -> str:
+    """Invites `email` to the tenant with the founder token (JSON API); returns the user id."""
+    invited = client.post(
+        f"/api/tenants/{tenant_id}/users", json={"email": email, "role": role}, headers=founder_headers()
+    )
+    assert invited.status_code == 201, invited.text
+    return str(invited.json()["id"])
+
+
+def signed_in_as(client: TestClient, sink: SmtpSink, email: str) -> dict[str, str]:
+    """Signs in from a clean cookie jar; returns the cookies (`use_cookies` switches back to this user) with the
+    session's CSRF token under `csrf`."""
+    client.cookies.clear()
+    csrf = sign_in(client, sink, email)
+    return {**dict(client.cookies), "csrf": csrf}
+
+
+def use_cookies(client: TestClient, user: dict[str, str]) -> str:
+    """Makes `client` act as `user` (from `signed_in_as`); returns its CSRF token."""
+    client.cookies.clear()
+    for name, value in user.items():
+        if name != "csrf":
+            client.cookies.set(name, value)
+    return user["csrf"]

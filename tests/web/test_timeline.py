@@ -21,7 +21,7 @@ def step(step_id: str, status: str, start: float | None, end: float | None, **ex
     return StepOutcome(
         step_id=step_id,
         type=extra.pop("type", "log"),
-        status=status,  # type: ignore[arg-type]
+        status=status,
         attempts=extra.pop("attempts", 1),
         started_at=at(start) if start is not None else None,
         finished_at=at(end) if end is not None else None,
