@@ -90,6 +90,7 @@ run.sh: Levqor is starting
   Temporal UI  http://127.0.0.1:$TEMPORAL_UI_PORT
   Temporal     $TEMPORAL_ADDRESS (state in .data/temporal.db)
   E-mail sink  $SMTP_HOST:$SMTP_PORT -> .data/mail
+A first run: README.md, "A first run" (curl and jq, no internet needed).
 Ctrl-C stops everything.
 EOF
 .venv/bin/levqor-api &
