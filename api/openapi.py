@@ -26,6 +26,7 @@ input. Another tenant's ids answer 404, exactly like ids that do not exist."""
 
 GROUPS = {  # the tag of each router, in the order /docs shows them
     "tenants": "Tenants, their lifecycle (suspend, resume, delete, restore), API keys.",
+    "users": "A tenant's users of the web app: invite (an e-mailed sign-in link), change a role, remove.",
     "workflows": "Workflow definitions: validate, store and read versions.",
     "runs": "Start, list, read and cancel runs; decide approval gates.",
     "approvals": "Gates waiting for a decision.",
