@@ -107,3 +107,13 @@ def _mark_redriven(engine: Engine, run_id: str, new_run_id: str) -> None:
             entry.status, entry.redriven_run_id = "redriven", new_run_id
             session.add(entry)
             session.commit()
+
+
+def failure_of_run(session: Session, run_id: str, tenant_id: str | None) -> FailurePublic | None:
+    """The failure-queue entry a run left (with AutoRecovery's category and suggestion once assessed), if the
+    tenant owns it (any tenant's when None); None when the run left none."""
+    query = select(FailureEntry).where(FailureEntry.run_id == run_id)
+    if tenant_id is not None:
+        query = query.where(FailureEntry.tenant_id == tenant_id)
+    row = session.exec(query).first()
+    return FailurePublic.model_validate(row, from_attributes=True) if row is not None else None

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.web import app_routes, auth_routes, users_routes, workflows_pages
+from api.web import app_routes, approvals_pages, auth_routes, runs_actions, runs_pages, users_routes, workflows_pages
 from api.web.deps import SignInRequired
 from api.web.pages import render
 from core.errors import ApiError
@@ -36,7 +36,7 @@ def install_web(app: FastAPI, settings: Settings) -> None:
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Users & keys before the shell's /app/{section}, whose pattern would match /app/users first.
-    for module in (auth_routes, users_routes, workflows_pages, app_routes):
+    for module in (auth_routes, users_routes, workflows_pages, runs_pages, runs_actions, approvals_pages, app_routes):
         app.include_router(module.router)
     _answer_pages_with_pages(app)
 

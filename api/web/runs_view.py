@@ -1,0 +1,122 @@
+"""What the run pages show, shaped from what the domain answers (pure, no I/O): each step's configuration and
+result as masked, pretty JSON, who may press which button, and the list's filters that the domain has no query for.
+
+Who may decide a gate is the run's own rule (`DECIDERS`, which its update validator enforces); the page only reads
+it to hide buttons a caller could not use, and the server still refuses a forged decision."""
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from api.deps import Caller
+from orchestrator.user_run import DECIDERS
+from schemas.runs import PendingApproval, RunPublic, RunSummary, StepOutcome
+
+MASK = "•••••• (hidden)"
+# Keys whose values are credentials wherever they appear in a step's configuration or result. Secrets are resolved
+# only inside the HTTP activity and redacted from what it answers; this hides what a tenant typed in by hand.
+SECRET_KEY = re.compile(r"authorization|cookie|password|passwd|secret|token|api[-_]?key|credential", re.IGNORECASE)
+LONG_JSON_LINES = 12
+MAX_JSON_CHARS = 20_000
+TRIGGERS = ("api", "schedule", "webhook", "redrive", "auto_recovery")
+IN_FLIGHT = frozenset({"running", "waiting_approval"})
+
+
+@dataclass(frozen=True)
+class JsonBlock:
+    """A value as indented JSON, with whether it is long enough to start collapsed."""
+
+    text: str
+    long: bool
+
+
+@dataclass(frozen=True)
+class StepView:
+    outcome: StepOutcome | None
+    step_id: str
+    kind: str
+    config: JsonBlock | None
+    result: JsonBlock | None
+
+
+def masked(value: Any) -> Any:
+    """`value` with the value of every credential-named key replaced by a mask, at any depth."""
+    if isinstance(value, dict):
+        return {k: MASK if SECRET_KEY.search(str(k)) else masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(item) for item in value]
+    return value
+
+
+def json_block(value: Any) -> JsonBlock:
+    """Masked, indented JSON; cut at MAX_JSON_CHARS (the whole value is one link away)."""
+    text = json.dumps(masked(value), indent=2, ensure_ascii=False, default=str, sort_keys=False)
+    if len(text) > MAX_JSON_CHARS:
+        text = text[:MAX_JSON_CHARS] + "\n… (cut here; open the whole result)"
+    return JsonBlock(text, text.count("\n") >= LONG_JSON_LINES)
+
+
+def step_views(run: RunPublic, planned: list[dict[str, Any]]) -> list[StepView]:
+    """A view per step of the definition (its configuration) with the outcome the run has for it, in the
+    definition's order; outcomes for steps the definition does not name (none expected) come last."""
+    outcomes = {outcome.step_id: outcome for outcome in run.steps}
+    views = [_view(outcomes.pop(str(step.get("id")), None), step) for step in planned]
+    return views + [_view(outcome, {}) for outcome in outcomes.values()]
+
+
+def _view(outcome: StepOutcome | None, step: dict[str, Any]) -> StepView:
+    config = {k: v for k, v in step.items() if k not in ("id", "type")}
+    result = json_block(outcome.result) if outcome is not None and outcome.result is not None else None
+    return StepView(
+        outcome=outcome,
+        step_id=outcome.step_id if outcome else str(step.get("id")),
+        kind=outcome.type if outcome else str(step.get("type")),
+        config=json_block(config) if config else None,
+        result=result,
+    )
+
+
+def may_decide(caller: Caller, gate: PendingApproval | None) -> bool:
+    """Whether the caller's role is one the run accepts a decision of this gate from."""
+    return gate is not None and caller.decider_role in DECIDERS[gate.approval_class]
+
+
+def may_retry(caller: Caller) -> bool:
+    """Re-driving a failed run is for the tenant's admins (and the founder)."""
+    return caller.is_founder or caller.role == "admin"
+
+
+def in_flight(run: RunPublic) -> bool:
+    return run.closed_at is None and run.status in IN_FLIGHT
+
+
+def live_state(run: RunPublic) -> str:
+    """What the page's buttons depend on; a change makes the live fragment reload the whole page."""
+    return f"{run.status}:{run.waiting.step_id if run.waiting else ''}:{run.closed_at is not None}"
+
+
+@dataclass(frozen=True)
+class PageFilter:
+    """The list's filters the domain listing has no query for, applied to the page it answered."""
+
+    trigger: str | None = None
+    started_from: date | None = None
+    started_to: date | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.trigger or self.started_from or self.started_to)
+
+    def keeps(self, run: RunSummary) -> bool:
+        if self.trigger and run.trigger != self.trigger:
+            return False
+        started = run.started_at
+        if started is None:
+            return not (self.started_from or self.started_to)
+        low = datetime.combine(self.started_from, time.min, started.tzinfo) if self.started_from else None
+        high = (
+            datetime.combine(self.started_to, time.min, started.tzinfo) + timedelta(days=1) if self.started_to else None
+        )
+        return (low is None or started >= low) and (high is None or started < high)
