@@ -18,6 +18,8 @@ COMING_SOON = {
     "data": "Export your data or ask for its deletion.",
     "admin": "The Admin Power Panel: tenants, health, cost and compliance across the platform.",
 }
+# What each section holds, for the home page's tiles (built sections included).
+BLURBS = COMING_SOON | {"users": "Invite users, change roles and manage API keys."}
 TITLES = dict((key, label) for key, label, _path in SECTIONS) | {"admin": "Admin Power Panel"}
 
 
@@ -29,7 +31,14 @@ def root(me: MaybeSession) -> Response:
 @router.get("/app")
 def home(request: Request, me: PageSession) -> HTMLResponse:
     """Where a signed-in user lands: the sections, and what each will hold."""
-    return render(request, "home.html", title="Home", section="home", coming_soon=COMING_SOON)
+    built = {path for path in (route_path(route) for route in request.app.routes) if path}
+    soon = {key for key, _label, path in SECTIONS if key in COMING_SOON and path not in built}
+    return render(request, "home.html", title="Home", section="home", blurbs=BLURBS, soon=soon)
+
+
+def route_path(route: object) -> str | None:
+    """A route's path template; a section is built once a page route of its own answers its path."""
+    return getattr(route, "path", None)
 
 
 @router.get("/app/{section}")
