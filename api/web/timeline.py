@@ -12,8 +12,8 @@ from html import escape
 
 from schemas.runs import RunPublic, StepOutcome
 
-WIDTH = 760
-LABEL_W = 210
+WIDTH = 1000
+LABEL_W = 260
 RIGHT_PAD = 28
 CHART_X0 = LABEL_W
 CHART_W = WIDTH - LABEL_W - RIGHT_PAD
@@ -34,7 +34,7 @@ STATE_WORDS = {
     "rejected": "✕ rejected",
     "cancelled": "⊘ cancelled",
     "running": "▶ running",
-    "waiting": "⏸ waiting at gate",
+    "waiting": "‖ waiting at gate",
     "reused": "↺ reused",
     "queued": "○ queued",
 }
@@ -135,7 +135,9 @@ def describe(rows: Sequence[Row], axis: Axis) -> str:
 
 
 def duration(seconds: float) -> str:
-    """A short human duration: 0.4 s, 12 s, 2 min 5 s, 1 h 20 min, 3 d 4 h."""
+    """A short human duration: < 0.1 s, 0.4 s, 12 s, 2 min 5 s, 1 h 20 min, 3 d 4 h."""
+    if 0 < seconds < 0.05:
+        return "< 0.1 s"
     if seconds < 10:
         return f"{seconds:.1f} s".replace(".0 s", " s")
     if seconds < 60:

@@ -123,7 +123,7 @@ def test_a_waiting_gate_starts_at_its_request_and_says_when_it_expires() -> None
     x, width = span(bars(svg)["gate"])
     assert x == pytest.approx(CHART_X0 + CHART_W * 2 / 10, abs=0.01)
     assert x + width == pytest.approx(CHART_X0 + CHART_W, abs=0.01)
-    assert "⏸ waiting at gate" in svg and "class B · expires 2026-12-02 12:00 UTC" in svg
+    assert "‖ waiting at gate" in svg and "class B · expires 2026-12-02 12:00 UTC" in svg
 
 
 def test_reused_cancelled_and_queued_steps_are_told_apart() -> None:
@@ -162,7 +162,15 @@ def test_a_run_without_steps_still_draws_an_axis() -> None:
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(0, "0 s"), (0.5, "0.5 s"), (12, "12 s"), (90, "1 min 30 s"), (3600, "1 h"), (90000, "1 d 1 h")],
+    [
+        (0, "0 s"),
+        (0.02, "< 0.1 s"),
+        (0.5, "0.5 s"),
+        (12, "12 s"),
+        (90, "1 min 30 s"),
+        (3600, "1 h"),
+        (90000, "1 d 1 h"),
+    ],
 )
 def test_durations_read_as_people_say_them(seconds: float, text: str) -> None:
     assert duration(seconds) == text
