@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.deps import web_session
 from api.web import app_routes, approvals_pages, auth_routes, runs_actions, runs_pages, users_routes, workflows_pages
 from api.web.deps import SignInRequired
 from api.web.pages import render
@@ -60,6 +61,7 @@ def _answer_pages_with_pages(app: FastAPI) -> None:
         async def handler(request: Request, err: Exception) -> Response:
             if not is_page(request):
                 return await json_handlers[kind](request, err)
+            await _know_who_is_signed_in(request)
             status = _status(err)
             message = err.message if isinstance(err, ApiError) and status in (403, 409) else MESSAGES.get(status)
             return render(request, "error.html", status=status, title="Error", status_code=status, message=message)
@@ -69,6 +71,15 @@ def _answer_pages_with_pages(app: FastAPI) -> None:
     app.add_exception_handler(SignInRequired, sign_in_required)
     for kind in json_handlers:
         app.add_exception_handler(kind, page_or_json(kind))
+
+
+async def _know_who_is_signed_in(request: Request) -> None:
+    """Reads the session for a page no route answered (its links then lead back into the app). An error page must
+    render even when the database does not answer, so a failure here leaves it signed out."""
+    try:
+        await web_session(request, request.state.settings, request.state.engine)
+    except Exception:
+        request.state.web_session = None
 
 
 def _status(err: Exception) -> int:

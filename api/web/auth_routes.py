@@ -61,7 +61,7 @@ def redeem_link(
     secret = sign_in_with_link(session, settings, token)
     if secret is None:
         return render(request, "link.html", status=410, title="Sign in", token="", email=None)
-    return _signed_in(request, secret)
+    return _signed_in(request, secret, settings.web_session_max_age_s)
 
 
 @router.get("/auth/token")
@@ -76,7 +76,7 @@ def founder_sign_in(
     """Signs in as the founder with the founder token (the first sign-in, before any e-mail is set up)."""
     if not same_secret(token, settings.levqor_founder_token.get_secret_value()):
         return render(request, "token.html", status=401, title="Founder sign-in", wrong=True)
-    return _signed_in(request, sign_in_as_founder(session, settings))
+    return _signed_in(request, sign_in_as_founder(session, settings), settings.web_session_max_age_s)
 
 
 @router.get("/auth/status")
@@ -94,7 +94,11 @@ def sign_out(request: Request, _me: PageSession, session: SessionDep) -> Respons
     return response
 
 
-def _signed_in(request: Request, secret: str) -> Response:
+def _signed_in(request: Request, secret: str, max_age_s: int) -> Response:
+    """Into the app with the session's cookie: HttpOnly, SameSite=Lax, Secure over https; it lasts no longer than
+    the session can (the server ends it sooner when idle)."""
     response = RedirectResponse("/app", status_code=303)
-    response.set_cookie(SESSION_COOKIE, secret, httponly=True, secure=secure_request(request), samesite="lax", path="/")
+    response.set_cookie(
+        SESSION_COOKIE, secret, max_age=max_age_s, httponly=True, secure=secure_request(request), samesite="lax"
+    )
     return response

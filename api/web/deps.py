@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from api.deps import CSRF_HEADER, Caller, EngineDep, SettingsDep, check_csrf, session_caller, web_session
+from api.deps import CSRF_HEADER, SAFE_METHODS, Caller, EngineDep, SettingsDep, check_csrf, session_caller, web_session
 from api.web.pages import ANONYMOUS_CSRF_COOKIE
 from core.errors import ApiError
 from core.security import same_secret
@@ -31,7 +31,15 @@ async def get_page_session(request: Request, settings: SettingsDep, engine: Engi
     if view is None:
         raise SignInRequired()
     check_csrf(request, view, await _submitted_csrf(request))
+    _refuse_changes_of_inactive_tenant(request, view)
     return view
+
+
+def _refuse_changes_of_inactive_tenant(request: Request, view: SessionView) -> None:
+    """A suspended or deleted tenant's users may look and sign out, and change nothing (as its keys may not)."""
+    status = view.tenant_status
+    if status != "active" and request.method not in SAFE_METHODS and request.url.path != "/sign-out":
+        raise ApiError(403, f"tenant_{status}", f"Your team's account is {status}", field="authorization")
 
 
 async def get_page_caller(view: Annotated[SessionView, Depends(get_page_session)]) -> Caller:

@@ -145,6 +145,7 @@ def test_the_session_cookie_is_httponly_lax_and_secure_over_https(web: TestClien
 
     assert cookie.startswith("levqor_session=")
     assert "httponly" in cookie and "samesite=lax" in cookie and "secure" in cookie and "path=/" in cookie
+    assert "max-age=604800" in cookie  # no longer than the session's absolute lifetime (7 days)
 
 
 def test_over_http_the_cookie_is_not_marked_secure(web: TestClient) -> None:

@@ -6,6 +6,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from schemas.tables import User
+from tests.conftest import founder_headers
 from tests.fakes.smtp import SmtpSink
 from tests.web.conftest import invite_by_founder, make_tenant, signed_in_as, unique_email, use_cookies, wait_for_link
 
@@ -123,3 +124,30 @@ def test_the_tenants_last_admin_cannot_be_demoted(web: TestClient, smtp_sink: Sm
     answer = web.post(f"/app/users/{admin_id}/role", data={"role": "member", "csrf_token": csrf})
 
     assert answer.status_code == 409 and "last admin" in answer.text
+
+
+def test_a_suspended_tenants_admin_may_look_but_change_nothing(web: TestClient, smtp_sink: SmtpSink) -> None:
+    tenant_id, admin, _member, _member_id = admin_and_member(web, smtp_sink)
+    web.cookies.clear()
+    suspended = web.post(f"/api/tenants/{tenant_id}/suspend", json={"reason": "test"}, headers=founder_headers())
+    assert suspended.status_code == 200, suspended.text
+    csrf = use_cookies(web, admin)
+
+    page = web.get("/app/users")
+    create = web.post("/app/keys", data={"role": "member", "csrf_token": csrf})
+    signed_out = web.post("/sign-out", data={"csrf_token": csrf}, follow_redirects=False)
+
+    assert page.status_code == 200
+    assert create.status_code == 403 and "suspended" in create.text
+    assert signed_out.status_code == 303
+
+
+def test_a_signed_in_users_404_page_leads_back_into_the_app(web: TestClient, smtp_sink: SmtpSink) -> None:
+    _tenant_id, admin, _member, _member_id = admin_and_member(web, smtp_sink)
+    use_cookies(web, admin)
+
+    missing = web.get("/app/no-such-section")
+    unknown = web.get("/nothing/here")
+
+    assert missing.status_code == 404 and unknown.status_code == 404
+    assert 'href="/app">Back to Home' in unknown.text
