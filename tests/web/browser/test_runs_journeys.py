@@ -96,6 +96,8 @@ def test_a_run_is_watched_live_until_its_timeline_shows_every_step_done(
     check_page(page, "runs-03-completed")
     page.emulate_media(color_scheme="dark")
     check_page(page, "runs-04-completed-dark")
+    page.set_viewport_size({"width": 390, "height": 844})
+    check_page(page, "runs-04b-completed-phone-dark")
 
 
 def test_a_class_b_gate_is_approved_from_the_inbox_by_an_admin(page: Page, live_url: str, smtp_sink: SmtpSink) -> None:
@@ -104,6 +106,9 @@ def test_a_class_b_gate_is_approved_from_the_inbox_by_an_admin(page: Page, live_
     run_id = tenant.run("Refunds", DONE | {"id": "log_request"}, GATE_B, DONE, payload={"amount": 30})
     tenant.until(run_id, "waiting")
     sign_in_by_link(page, smtp_sink, admin)
+    page.goto(f"/app/runs/{run_id}")
+    expect(page.get_by_role("button", name="Approve")).to_be_visible()
+    check_page(page, "runs-05a-gate-waiting")
 
     page.get_by_role("navigation", name="Sections").get_by_role("link", name="Approvals").click()
     expect(page.get_by_text("Refund 30 EUR to Ann?")).to_be_visible()
