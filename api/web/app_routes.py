@@ -1,7 +1,10 @@
 """The signed-in shell: the home page and the sections not built yet, each with an honest empty state."""
 
+from collections.abc import Iterable, Iterator
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute
 
 from api.web.deps import MaybeSession, PageSession
 from api.web.pages import SECTIONS, render
@@ -31,14 +34,20 @@ def root(me: MaybeSession) -> Response:
 @router.get("/app")
 def home(request: Request, me: PageSession) -> HTMLResponse:
     """Where a signed-in user lands: the sections, and what each will hold."""
-    built = {path for path in (route_path(route) for route in request.app.routes) if path}
+    built = set(route_paths(request.app.router.routes))
     soon = {key for key, _label, path in SECTIONS if key in COMING_SOON and path not in built}
     return render(request, "home.html", title="Home", section="home", blurbs=BLURBS, soon=soon)
 
 
-def route_path(route: object) -> str | None:
-    """A route's path template; a section is built once a page route of its own answers its path."""
-    return getattr(route, "path", None)
+def route_paths(routes: Iterable[BaseRoute]) -> Iterator[str]:
+    """Every route's path template, inside included routers too: a section is built once a page route of its own
+    answers its path (before the shell's /app/{section})."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)  # FastAPI keeps an included router whole
+        if inner is not None:
+            yield from route_paths(inner.routes)
+        elif isinstance(getattr(route, "path", None), str):
+            yield route.path  # type: ignore[attr-defined]
 
 
 @router.get("/app/{section}")
