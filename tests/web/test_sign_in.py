@@ -180,3 +180,13 @@ def test_signed_out_visitors_are_sent_to_sign_in_and_unknown_pages_answer_404(we
     assert app.status_code == 303 and app.headers["location"] == "/sign-in"
     assert missing.status_code == 404 and "Page not found" in missing.text
     assert web.get("/api/no/such/route").json()["code"] == "not_found"
+
+
+def test_a_link_whose_mail_was_deferred_arrives_on_retry_and_works(web: TestClient, smtp_sink: SmtpSink) -> None:
+    web.cookies.clear()
+    smtp_sink.reject_next(451)  # a transient refusal: the SignInMail activity retries and mints a fresh token
+
+    token = fresh_link(web, smtp_sink, FOUNDER_EMAIL)
+    answer = redeem(web, token)
+
+    assert answer.status_code == 303 and answer.headers["location"] == "/app"
