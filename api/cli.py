@@ -21,7 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="levqor", description="Levqor platform command line")
     commands = parser.add_subparsers(dest="command", required=True)
     status = commands.add_parser("status", help="one-screen health overview")
-    status.add_argument("--url", default=settings.levqor_api_url, help="the API's base URL (LEVQOR_API_URL)")
+    status.add_argument(
+        "--url", default=settings.api_url, help="the API's base URL (LEVQOR_API_URL, else API_HOST and API_PORT)"
+    )
     status.add_argument("--token", default=None, help="the founder token (LEVQOR_FOUNDER_TOKEN)")
     add_backup_parser(commands)
     args = parser.parse_args(argv)

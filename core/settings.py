@@ -215,10 +215,21 @@ def get_settings() -> Settings:
 
 
 class CliSettings(BaseSettings):
-    """What the `levqor` command line reads: the API to call and the founder token (LEVQOR_API_URL,
-    LEVQOR_FOUNDER_TOKEN); its options override both."""
+    """What the `levqor` command line reads, from the environment and `.env` as the server does: the API to
+    call (LEVQOR_API_URL, else the server's own API_HOST and API_PORT) and the founder token
+    (LEVQOR_FOUNDER_TOKEN); its options override both."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    levqor_api_url: str = "http://127.0.0.1:8000"
+    levqor_api_url: str | None = None
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
     levqor_founder_token: SecretStr | None = None
+
+    @property
+    def api_url(self) -> str:
+        """LEVQOR_API_URL, or the address the server listens on (a wildcard host is reached on loopback)."""
+        if self.levqor_api_url:
+            return self.levqor_api_url
+        host = "127.0.0.1" if self.api_host in ("0.0.0.0", "::", "") else self.api_host
+        return f"http://{host}:{self.api_port}"

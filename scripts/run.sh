@@ -9,6 +9,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The port settings from the environment, else from .env (which the API and `levqor status` read too).
+for name in TEMPORAL_PORT TEMPORAL_UI_PORT SMTP_PORT API_PORT API_HOST; do
+  if [ -z "${!name:-}" ] && [ -f .env ]; then
+    value="$(grep -E "^$name=" .env | tail -1 | cut -d= -f2- || true)"
+    if [ -n "$value" ]; then export "$name=$value"; fi
+  fi
+done
+
 TEMPORAL_PORT="${TEMPORAL_PORT:-7233}"
 TEMPORAL_UI_PORT="${TEMPORAL_UI_PORT:-8233}"
 export SMTP_HOST=127.0.0.1 SMTP_PORT="${SMTP_PORT:-1025}"

@@ -72,3 +72,13 @@ def test_status_of_an_unreachable_api_exits_2(tmp_path: Path) -> None:
 
     assert done.returncode == 2
     assert "cannot read" in done.stderr and done.stdout == ""
+
+
+def test_status_finds_the_api_and_token_in_the_servers_own_dot_env(served_api: str, tmp_path: Path) -> None:
+    port = served_api.rsplit(":", 1)[1]
+    (tmp_path / ".env").write_text(f"API_HOST=0.0.0.0\nAPI_PORT={port}\nLEVQOR_FOUNDER_TOKEN={FOUNDER_TOKEN}\n")
+
+    done = levqor("status", cwd=tmp_path)
+
+    assert done.stdout.startswith(f"Levqor status  http://127.0.0.1:{port}  (version "), done.stderr
+    assert "open failures" in done.stdout  # the founder token from .env was used
