@@ -69,13 +69,19 @@ def archive_page(
     through: datetime,
     after: ArchivePosition | None,
     limit: int,
+    started_since: datetime | None = None,
+    started_until: datetime | None = None,
 ) -> list[RunSummary]:
     """Archived runs that closed at or before `through` (and after `after` in the list's order), newest
-    closing first, at most `limit`."""
+    closing first, at most `limit`; only those that started in [started_since, started_until) when given."""
     if status in LIVE_STATUSES:
         return []
     entry = RunArchiveEntry
     query = select(entry).where(col(entry.closed_at) <= through)
+    if started_since is not None:
+        query = query.where(col(entry.started_at) >= started_since)
+    if started_until is not None:
+        query = query.where(col(entry.started_at) < started_until)
     for column, value in ((entry.tenant_id, tenant_id), (entry.definition_id, workflow_id), (entry.status, status)):
         if value is not None:
             query = query.where(column == value)

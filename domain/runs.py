@@ -6,6 +6,7 @@ import base64
 import json
 import re
 from datetime import datetime
+from functools import partial
 from typing import Any, NamedTuple
 
 from anyio import to_thread
@@ -157,12 +158,14 @@ async def list_runs(
     limit: int,
     page_token: str | None,
     token_key: str,
+    started: "StartRange | None" = None,
 ) -> RunPage:
     """The tenant's runs (every tenant's when None): first those in flight and those that closed after the
     archive's cursor, from Temporal visibility (which lists the running first, then by closing time, newest
     first), then the older closed runs from the run archive, newest closing first, whether or not Temporal
-    still holds them. A listing keeps the cursor it began with in its page tokens, sealed with `token_key` for
-    this query: another query's or a forged token answers 422."""
+    still holds them; only those that started within `started` when given. A listing keeps the cursor it
+    began with in its page tokens, sealed with `token_key` for this query: another query's or a forged token
+    answers 422."""
     clauses = ["WorkflowType = 'UserWorkflowRun'"]
     if tenant_id is not None:
         clauses.append(f"TenantId = '{tenant_id}'")
@@ -170,6 +173,8 @@ async def list_runs(
         clauses.append(f"WorkflowDefinitionId = '{workflow_id}'")
     if status:
         clauses.append(status_clause(status))
+    started = started or StartRange()
+    clauses += started.clauses()
     query = " AND ".join(clauses)
     position: ListPosition | None = await _position(engine, page_token, token_key, query)
     runs: list[RunSummary] = []
@@ -177,7 +182,7 @@ async def list_runs(
         runs, position = await _temporal_page(temporal, query, position, limit)
     if position is not None and not position.in_temporal:
         archived = RunFilter(tenant_id, workflow_id, status)
-        runs, position = await _archive_page(engine, archived, position, runs, limit)
+        runs, position = await _archive_page(engine, archived, started, position, runs, limit)
     token = seal_token(position.encode(), token_key, query) if position is not None else None
     return RunPage(runs=runs, next_page_token=token)
 
@@ -186,6 +191,22 @@ class RunFilter(NamedTuple):
     tenant_id: str | None
     workflow_id: str | None
     status: str | None
+
+
+class StartRange(NamedTuple):
+    """Runs that started at or after `since` and before `until` (either end open when None)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def clauses(self) -> list[str]:
+        """The range as Temporal visibility clauses on StartTime."""
+        found = []
+        if self.since is not None:
+            found.append(f"StartTime >= '{visibility_instant(self.since)}'")
+        if self.until is not None:
+            found.append(f"StartTime < '{visibility_instant(self.until)}'")
+        return found
 
 
 class ListPosition(NamedTuple):
@@ -248,13 +269,19 @@ async def _temporal_page(
 
 
 async def _archive_page(
-    engine: Engine, archived: RunFilter, position: ListPosition, runs: list[RunSummary], limit: int
+    engine: Engine,
+    archived: RunFilter,
+    started: StartRange,
+    position: ListPosition,
+    runs: list[RunSummary],
+    limit: int,
 ) -> tuple[list[RunSummary], ListPosition | None]:
     """`runs` filled up to `limit` with archived runs from `position` on, and where the next page starts."""
     if position.through is None:
         return runs, None
     room = limit - len(runs)
-    rows = await to_thread.run_sync(archive_page, engine, *archived, position.through, position.after, room + 1)
+    read = partial(archive_page, started_since=started.since, started_until=started.until)
+    rows = await to_thread.run_sync(read, engine, *archived, position.through, position.after, room + 1)
     taken, seen = rows[:room], {run.run_id for run in runs}
     runs = runs + [run for run in taken if run.run_id not in seen]
     if len(rows) <= room:
@@ -325,3 +352,12 @@ async def _summary(execution: WorkflowExecution) -> RunSummary:
         started_at=execution.start_time,
         closed_at=execution.close_time,
     )
+
+
+async def runs_started_since(temporal: Client, tenant_id: str | None, since: datetime) -> int:
+    """How many runs of the tenant (every tenant's when None) started at or after `since`, as visibility counts
+    them: one count request, however many runs there are."""
+    query = f"WorkflowType = 'UserWorkflowRun' AND StartTime >= '{since.isoformat()}'"
+    if tenant_id is not None:
+        query += f" AND TenantId = '{tenant_id}'"
+    return (await temporal.count_workflows(query)).count

@@ -24,6 +24,7 @@ from api.web.runs_view import (
     live_state,
     may_decide,
     may_retry,
+    start_range,
     step_views,
 )
 from api.web.timeline import timeline_svg
@@ -34,7 +35,7 @@ from schemas.runs import RunPublic, RunStatus
 
 router = APIRouter(prefix="/app/runs", include_in_schema=False)
 PAGE_SIZE = 25
-# With a filter the listing has no query for (trigger, dates), a page is read wider and filtered here.
+# With the filter the listing has no query for (trigger), a page is read wider and filtered here.
 FILTERED_PAGE_SIZE = 200
 RUN_STATUSES: tuple[RunStatus, ...] = (
     "running", "waiting_approval", "completed", "failed", "rejected", "cancelled", "refused",
@@ -54,18 +55,17 @@ async def list_page(
     session: SessionDep, workflow_id: Text = "", status: Text = "", trigger: Text = "", started_from: Text = "",
     started_to: Text = "", page_token: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> HTMLResponse:  # fmt: skip
-    """The caller's runs, newest first, filtered by workflow and status (the listing's own query) and by trigger
-    and start date (on the page the listing answered); one page at a time."""
+    """The caller's runs, newest first, filtered by workflow, status and start date (the listing's own query)
+    and by trigger (on the page the listing answered); one page at a time."""
     chosen = _choice(status, RUN_STATUSES, "status")
-    kept = PageFilter(
-        _choice(trigger, TRIGGERS, "trigger"), _day(started_from, "started_from"), _day(started_to, "started_to")
-    )
+    kept = PageFilter(_choice(trigger, TRIGGERS, "trigger"))
+    started = runs.StartRange(*start_range(_day(started_from, "started_from"), _day(started_to, "started_to")))
     if workflow_id and not workflow_id.replace("-", "").isalnum():
         raise ApiError(422, "invalid_filter", "Unknown workflow", field="workflow_id")
     size = FILTERED_PAGE_SIZE if kept.active else PAGE_SIZE
     token_key = settings.levqor_founder_token.get_secret_value()
     page = await runs.list_runs(
-        engine, temporal, caller.tenant_id, workflow_id or None, chosen, size, page_token, token_key
+        engine, temporal, caller.tenant_id, workflow_id or None, chosen, size, page_token, token_key, started
     )
     names = _workflow_names(session, caller)
     return render(

@@ -7,7 +7,7 @@ it to hide buttons a caller could not use, and the server still refuses a forged
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from api.deps import Caller
@@ -99,24 +99,21 @@ def live_state(run: RunPublic) -> str:
 
 @dataclass(frozen=True)
 class PageFilter:
-    """The list's filters the domain listing has no query for, applied to the page it answered."""
+    """The list's filter the listing has no query for (a run's trigger is in its memo, which visibility cannot
+    search), applied to the page the listing answered."""
 
     trigger: str | None = None
-    started_from: date | None = None
-    started_to: date | None = None
 
     @property
     def active(self) -> bool:
-        return bool(self.trigger or self.started_from or self.started_to)
+        return self.trigger is not None
 
     def keeps(self, run: RunSummary) -> bool:
-        if self.trigger and run.trigger != self.trigger:
-            return False
-        started = run.started_at
-        if started is None:
-            return not (self.started_from or self.started_to)
-        low = datetime.combine(self.started_from, time.min, started.tzinfo) if self.started_from else None
-        high = (
-            datetime.combine(self.started_to, time.min, started.tzinfo) + timedelta(days=1) if self.started_to else None
-        )
-        return (low is None or started >= low) and (high is None or started < high)
+        return self.trigger is None or run.trigger == self.trigger
+
+
+def start_range(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
+    """Whole UTC days: from the start of `since` to the end of `until` (either end open when None)."""
+    low = datetime.combine(since, time.min, UTC) if since else None
+    high = datetime.combine(until, time.min, UTC) + timedelta(days=1) if until else None
+    return low, high

@@ -2,14 +2,21 @@
 page with its timeline, live fragment and buttons, decisions from the inbox, and the walls (roles, tenants, CSRF)."""
 
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 from api.web import runs_pages
+from api.web.runs_view import start_range
+from domain.run_history import archive_page
+from schemas.tables import RunArchiveEntry
 from tests.fakes.smtp import SmtpSink
 from tests.fakes.target import TargetServer
 from tests.web.conftest import invite_by_founder, make_tenant, signed_in_as, unique_email, use_cookies
@@ -126,16 +133,37 @@ def test_the_list_filters_by_status_trigger_and_date_and_pages(
     first = listed("status=completed")
     today = time.strftime("%Y-%m-%d", time.gmtime())
     by_trigger = web.get(f"/app/runs?workflow_id={workflow_id}&trigger=api&started_from={today}").text
+    yesterday = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 86400))
+    before_today = web.get(f"/app/runs?workflow_id={workflow_id}&started_to={yesterday}").text
     scheduled = web.get(f"/app/runs?workflow_id={workflow_id}&trigger=schedule").text
     failed = web.get(f"/app/runs?workflow_id={workflow_id}&status=failed").text
 
     assert sum(f"/app/runs/{run_id}" in first for run_id in run_ids) == 2 and 'rel="next"' in first
     assert all(f"/app/runs/{run_id}" in by_trigger for run_id in run_ids)
+    assert not any(run_id in before_today for run_id in run_ids)
     assert not any(run_id in scheduled for run_id in run_ids) and "No runs match" in scheduled
     assert not any(run_id in failed for run_id in run_ids)
     assert web.get("/app/runs?status=exploded").status_code == 422
     assert web.get("/app/runs?started_from=yesterday").status_code == 422
     assert web.get("/app/runs?page_token=forged").status_code == 422
+
+
+def test_archived_runs_are_listed_by_start_date(engine: Engine) -> None:
+    tenant_id, day = f"t-{uuid.uuid4().hex[:12]}", datetime(2025, 3, 10, tzinfo=UTC)
+    with Session(engine) as session:
+        for n in range(3):  # started on the 9th, 10th and 11th, each closed a minute later
+            started = day + timedelta(days=n - 1, hours=12)
+            session.add(RunArchiveEntry(run_id=f"{tenant_id}-{n}", tenant_id=tenant_id, definition_id="wf", version=1,
+                                        status="completed", trigger="api", started_at=started,
+                                        closed_at=started + timedelta(minutes=1)))  # fmt: skip
+        session.commit()
+    since, until = start_range(day.date(), day.date())
+
+    listed = archive_page(engine, tenant_id, None, None, day + timedelta(days=5), None, 10, since, until)
+    from_the_10th = archive_page(engine, tenant_id, None, None, day + timedelta(days=5), None, 10, since)
+
+    assert [run.run_id for run in listed] == [f"{tenant_id}-1"]
+    assert [run.run_id for run in from_the_10th] == [f"{tenant_id}-2", f"{tenant_id}-1"]
 
 
 def test_a_class_b_gate_is_decided_by_an_admin_and_not_by_a_member(web: TestClient, team: Team) -> None:
