@@ -115,7 +115,7 @@ def test_sign_out_ends_the_session_and_back_shows_sign_in(page: Page, live_url: 
     _tenant_id, email = tenant_with_admin(live_url, smtp_sink)
     sign_in_by_link(page, smtp_sink, email)
     section(page, "Home").click()
-    expect(page.get_by_role("heading", name="Welcome to Northwind Traders")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/app$"))
 
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/sign-in$"))
@@ -165,3 +165,31 @@ def test_the_founder_signs_in_with_the_token_and_sees_the_founders_view(page: Pa
     page.goto("/no/such/page")
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
     check_page(page, "12-not-found")
+
+
+def test_sign_in_works_from_the_keyboard_alone(page: Page, live_url: str, smtp_sink: SmtpSink) -> None:
+    _tenant_id, email = tenant_with_admin(live_url, smtp_sink)
+    before = len(mails_to(smtp_sink, email))
+    page.goto("/sign-in")
+    autofocused = page.evaluate("() => document.activeElement.id")
+
+    page.keyboard.type(email)
+    backwards = []
+    for _ in range(4):  # from the e-mail field back through the header to the skip link
+        page.keyboard.press("Shift+Tab")
+        backwards.append(page.evaluate("() => document.activeElement.textContent.trim()"))
+    page.get_by_label("E-mail address").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
+    wait_for_link(smtp_sink, email, before + 1)
+    link = LINK.search(mails_to(smtp_sink, email)[before].get_content())
+    assert link
+    page.goto(link.group(1))
+    while page.evaluate("() => document.activeElement.textContent.trim()") != "Continue to Levqor":
+        page.keyboard.press("Tab")
+    outline = page.evaluate("() => getComputedStyle(document.activeElement).boxShadow")
+    page.keyboard.press("Enter")
+
+    expect(page).to_have_url(re.compile(r"/app$"))
+    assert autofocused == "email" and "Skip to content" in backwards
+    assert outline != "none"  # focus is visible
