@@ -48,7 +48,8 @@ export function renderNodes(list, definition, selected, issues) {
     button.dataset.index = String(index);
     button.setAttribute("aria-pressed", String(selected === index));
     const type = (step && LABELS[step.type]) || "Unknown type";
-    button.append(el("span", "wf-node-type", type), el("span", "wf-node-id", (step && step.id) || "(no id)"));
+    button.append(el("span", "visually-hidden", `Step ${index + 1}: `), el("span", "wf-node-type", type));
+    button.append(el("span", "wf-node-id", (step && step.id) || "(no id)"));
     button.append(el("span", "wf-node-summary", step ? summary(step) : ""));
     const found = issues[index] || { errors: [], warnings: [] };
     const words = [];
@@ -60,7 +61,6 @@ export function renderNodes(list, definition, selected, issues) {
       button.append(badge);
       item.classList.add(found.errors.length ? "has-error" : "has-warning");
     }
-    button.setAttribute("aria-label", `Step ${index + 1}: ${type} ${(step && step.id) || ""}${words.length ? `, ${words.join(", ")}` : ""}`);
     if (selected === index) item.classList.add("is-selected");
     item.append(button, ports(definition, index));
     list.append(item);
@@ -82,8 +82,9 @@ function slot(index, count) {
 
 function ports(definition, index) {
   const box = el("div", "wf-ports");
+  box.append(el("span", "wf-ports-label", "Drag to connect"));
   for (const jump of jumps(definition, index)) {
-    const port = el("span", `wf-port wf-port-${jump.field}`, jump.field);
+    const port = el("span", `wf-port wf-port-${jump.field}`, `${jump.field} →`);
     port.draggable = true;
     port.dataset.field = jump.field;
     port.dataset.index = String(index);

@@ -84,6 +84,8 @@ function addStep(type, at) {
   const count = steps(state.definition).length;
   const index = at === null || at === undefined ? (state.selected === null ? count : state.selected + 1) : at;
   const step = newStep(state.definition, type);
+  const following = steps(state.definition)[index];
+  if (type === "condition" && following && following.id) step.then = following.id; // keep what follows reachable
   change(insertStep(state.definition, step, index), { select: index });
   announce(`Added ${LABELS[type]} step ${step.id} as step ${index + 1}.`);
 }
