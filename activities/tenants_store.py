@@ -17,12 +17,15 @@ from schemas.tables import (
     DataRequest,
     FailureEntry,
     RunArchiveEntry,
+    SignInLink,
     SpendSample,
     TelemetryEvent,
     Tenant,
     TenantSecret,
     UsageCounter,
+    User,
     WebhookTrigger,
+    WebSession,
     WorkflowDefinitionRow,
     WorkflowVersionRow,
 )
@@ -123,6 +126,7 @@ class TenantStoreActivities:
         with Session(self._engine) as session:
             definitions = select(WorkflowDefinitionRow.id).where(WorkflowDefinitionRow.tenant_id == tenant_id)
             session.execute(delete(WorkflowVersionRow).where(col(WorkflowVersionRow.definition_id).in_(definitions)))
+            _erase_users(session, tenant_id)
             for table in ERASED_TABLES:
                 session.execute(delete(table).where(col(table.tenant_id) == tenant_id))
             tenant = session.get(Tenant, tenant_id)
@@ -150,3 +154,11 @@ class TenantStoreActivities:
             )
             destroy_tenant_key(session, tenant_id)
             session.commit()
+
+
+def _erase_users(session: Session, tenant_id: str) -> None:
+    """The tenant's web app users (their addresses are personal data), with their sessions and sign-in links."""
+    users = select(User.id).where(User.tenant_id == tenant_id)
+    session.execute(delete(WebSession).where(col(WebSession.user_id).in_(users)))
+    session.execute(delete(SignInLink).where(col(SignInLink.user_id).in_(users)))
+    session.execute(delete(User).where(col(User.tenant_id) == tenant_id))
