@@ -65,10 +65,11 @@ def live_url(settings: Settings) -> Iterator[str]:
     thread.join(timeout=15)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(live_url: str) -> Iterator[Browser]:
-    """Chromium, started after the live server: Playwright's sync API runs an event loop of its own on this thread,
-    so the session's async fixtures (the Temporal server) must be set up before it starts."""
+    """Chromium for one test module, started after the live server. Playwright's sync API runs an event loop of its
+    own on this thread while it is started: async fixtures must be set up before it (the live server's are), and it
+    stops with the module so that the async tests after it can run their loop again."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: scripts/test.sh installs Debian's chromium (apt-get install chromium)")
     with sync_playwright() as playwright:
