@@ -34,7 +34,8 @@ def node(page: Page, index: int) -> Locator:
 
 def drag(source: Locator, target: Locator) -> None:
     """Drags with the mouse, in small moves, as a hand would; the canvas is centred first so both ends are in view
-    (a drop outside the viewport never lands)."""
+    (a drop outside the viewport never lands), after the validator's answer has redrawn the graph."""
+    checked(source.page)
     source.page.locator("#wf-canvas").evaluate("canvas => canvas.scrollIntoView({block: 'center'})")
     start, end = source.bounding_box(), target.bounding_box()
     assert start and end
@@ -106,7 +107,7 @@ def test_build_log_http_condition_by_drag_and_drop_and_fix_a_pinned_error(
     expect(page.locator(".diff-add")).to_contain_text('"message": "Checking the target again"')
     check_page(page, "editor-08-workflow-page")
     page.goto("/app/workflows?q=untitled")
-    expect(page.get_by_role("link", name="Untitled workflow")).to_be_visible()
+    expect(page.get_by_role("link", name="Untitled workflow", exact=True)).to_be_visible()
     check_page(page, "editor-09-workflow-list")
     assert errors == []
 
@@ -137,6 +138,10 @@ def test_the_json_tab_round_trips_and_edits_redraw_the_graph(
     page.locator("#wf-json").fill("{ not json")
     expect(page.locator("#wf-json-error")).to_contain_text("Not valid JSON")
     page.get_by_role("tab", name="Graph").click()
+    expect(page.locator(".wf-node-item .wf-node-id")).to_have_text(["log_1", "wait"])
+    drag(node(page, 1), page.locator('.wf-slot[data-slot="0"]'))  # reorder: the delay first
+    expect(page.locator(".wf-node-item .wf-node-id")).to_have_text(["wait", "log_1"])
+    page.get_by_role("button", name="Undo").click()
     expect(page.locator(".wf-node-item .wf-node-id")).to_have_text(["log_1", "wait"])
     page.get_by_role("button", name="Save").click()
     expect(page.locator("#wf-save-note")).to_contain_text("Saved version 1.")
