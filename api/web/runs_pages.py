@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from anyio import to_thread
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Engine
 from sqlalchemy.exc import NoResultFound
 from sqlmodel import Session
@@ -90,11 +90,15 @@ async def run_page(
 @router.get("/{run_id}/live")
 async def live_fragment(
     request: Request, run_id: str, caller: PageCaller, engine: EngineDep, temporal: TemporalDep, state: Text = ""
-) -> HTMLResponse:
+) -> Response:
     """The part of a run's page that moves (status, timeline, steps), which the page polls while the run is in
-    flight; once the buttons would change (the run closed, a gate opened) it asks htmx to reload the page."""
-    context = await _run_context(engine, temporal, caller, run_id)
-    response = render(request, "runs/_live.html", **context)
+    flight; once the buttons would change (the run closed, a gate opened) it asks htmx to reload the page, and
+    so it does when the run can no longer be read (the page then shows why, instead of a fragment of an error)."""
+    try:
+        context = await _run_context(engine, temporal, caller, run_id)
+    except ApiError:
+        return Response(status_code=204, headers={"HX-Refresh": "true"})
+    response: Response = render(request, "runs/_live.html", **context)
     if state != context["state"]:
         response.headers["HX-Refresh"] = "true"
     return response

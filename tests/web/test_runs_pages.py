@@ -268,4 +268,5 @@ def test_another_tenants_run_answers_the_404_page(web: TestClient, team: Team, s
     listed = web.get("/app/runs").text
 
     assert page.status_code == 404 and "Page not found" in page.text
-    assert live.status_code == 404 and cancel.status_code == 404 and run_id not in listed
+    assert live.status_code == 204 and live.headers["HX-Refresh"] == "true"  # the reload shows the 404 page
+    assert cancel.status_code == 404 and run_id not in listed
