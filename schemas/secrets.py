@@ -6,6 +6,9 @@ from pydantic import BaseModel, Field
 
 from schemas.api import StrictBody
 
+# A secret's name, as steps write it in `{{ secrets.NAME }}`: UPPER_SNAKE_CASE.
+SECRET_NAME_PATTERN = r"^[A-Z][A-Z0-9_]{0,63}$"
+
 
 class SecretUpdate(StrictBody):
     value: str = Field(min_length=1, max_length=8192)

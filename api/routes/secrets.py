@@ -6,10 +6,10 @@ from fastapi import APIRouter, Path, status
 
 from api.deps import CurrentTenant, SessionDep, SettingsDep, require_admin
 from domain.secrets import remove_secret, secret_names, store_secret
-from schemas.secrets import SecretPublic, SecretUpdate
+from schemas.secrets import SECRET_NAME_PATTERN, SecretPublic, SecretUpdate
 
 router = APIRouter(prefix="/api/secrets", tags=["secrets"])
-SecretName = Annotated[str, Path(pattern=r"^[A-Z][A-Z0-9_]{0,63}$", description="UPPER_SNAKE_CASE")]
+SecretName = Annotated[str, Path(pattern=SECRET_NAME_PATTERN, description="UPPER_SNAKE_CASE")]
 
 
 @router.get("")

@@ -13,7 +13,20 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.deps import web_session
-from api.web import app_routes, approvals_pages, auth_routes, runs_actions, runs_pages, users_routes, workflows_pages
+from api.web import (
+    app_routes,
+    approvals_pages,
+    auth_routes,
+    billing_pages,
+    data_pages,
+    failures_pages,
+    home_pages,
+    runs_actions,
+    runs_pages,
+    secrets_pages,
+    users_routes,
+    workflows_pages,
+)
 from api.web.deps import SignInRequired
 from api.web.pages import render
 from core.errors import ApiError
@@ -37,7 +50,9 @@ def install_web(app: FastAPI, settings: Settings) -> None:
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Users & keys before the shell's /app/{section}, whose pattern would match /app/users first.
-    for module in (auth_routes, users_routes, workflows_pages, runs_pages, runs_actions, approvals_pages, app_routes):
+    workspace = (home_pages, failures_pages, secrets_pages, billing_pages, data_pages)
+    pages = (auth_routes, users_routes, workflows_pages, runs_pages, runs_actions, approvals_pages, *workspace)
+    for module in (*pages, app_routes):
         app.include_router(module.router)
     _answer_pages_with_pages(app)
 

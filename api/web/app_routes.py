@@ -1,4 +1,5 @@
-"""The signed-in shell: the home page and the sections not built yet, each with an honest empty state."""
+"""The signed-in shell: the root redirect and the sections not built yet, each with an honest empty state (the home
+page is api/web/home_pages.py; its tiles read BLURBS and which sections are built from here)."""
 
 from collections.abc import Iterable, Iterator
 
@@ -29,14 +30,6 @@ TITLES = dict((key, label) for key, label, _path in SECTIONS) | {"admin": "Admin
 @router.get("/")
 def root(me: MaybeSession) -> Response:
     return RedirectResponse("/app" if me else "/sign-in", status_code=303)
-
-
-@router.get("/app")
-def home(request: Request, me: PageSession) -> HTMLResponse:
-    """Where a signed-in user lands: the sections, and what each will hold."""
-    built = set(route_paths(request.app.router.routes))
-    soon = {key for key, _label, path in SECTIONS if key in COMING_SOON and path not in built}
-    return render(request, "home.html", title="Home", section="home", blurbs=BLURBS, soon=soon)
 
 
 def route_paths(routes: Iterable[BaseRoute]) -> Iterator[str]:

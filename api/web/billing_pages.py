@@ -1,0 +1,113 @@
+"""Usage & billing: this month's usage against the plan (a picture and a table, from `period_usage` as GET
+/api/usage), the plan, subscription and dunning state (`billing_with_dunning`, as GET /api/billing), and for admins
+buttons that create a Stripe Checkout Session or a customer portal session (`create_checkout_session`,
+`create_portal_session`, as the JSON routes) and answer 303 to Stripe's page. What the domain refuses (payments not
+set up, no billing e-mail, already subscribed, Stripe unreachable) is shown on the page in words."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import Caller, EngineDep, SettingsDep, TemporalDep, audit_actor, require_admin
+from api.web.deps import PageCaller
+from api.web.pages import render
+from api.web.usage_chart import usage_svg
+from core.errors import ApiError
+from domain.billing import billing_with_dunning
+from domain.checkout import create_checkout_session, create_portal_session
+from domain.usage import period_usage
+from rules.checkout import PAID_PLANS, purchasable_items
+from rules.pricing import CATALOG
+from schemas.billing import CheckoutCreate
+from schemas.usage import METRICS
+
+router = APIRouter(prefix="/app/usage", include_in_schema=False)
+METRIC_NAMES = {"runs": "Runs", "steps": "Billable steps", "api_calls": "API calls", "ai_credits": "AI credits"}
+FRIENDLY = {
+    "billing_not_configured": "Payments are not set up on this platform yet. Ask the Levqor team to buy a plan.",
+    "price_not_configured": "This item cannot be bought online yet. Ask the Levqor team.",
+    "stripe_unavailable": "Stripe did not answer just now. Nothing was charged; try again in a minute.",
+    "stripe_rejected": "Stripe refused the request. Nothing was charged; the Levqor team has been told.",
+    "no_stripe_customer": "Buy a plan or package first; the billing portal then manages it.",
+}
+
+
+@router.get("")
+async def usage_page(request: Request, caller: PageCaller, engine: EngineDep, temporal: TemporalDep) -> HTMLResponse:
+    """The month's usage against the plan, and billing."""
+    return await _page(request, engine, temporal, caller)
+
+
+@router.post("/checkout")
+async def checkout(
+    request: Request, caller: PageCaller, engine: EngineDep, temporal: TemporalDep, settings: SettingsDep,
+    item: Annotated[str, Form(max_length=64)], region: Annotated[str, Form(max_length=8)] = "",
+    billing_email: Annotated[str, Form(max_length=320)] = "",
+) -> Response:  # fmt: skip
+    """Creates a Checkout Session for a plan or package (admins) and sends the browser to Stripe's page."""
+    tenant_id = _tenant(caller)
+    require_admin(caller, "billing")
+    try:
+        order = CheckoutCreate(item=item, region=region.strip() or None, billing_email=billing_email.strip() or None)
+    except ValidationError:
+        error = "Check the form: a region is a two-letter country code and the e-mail a full address."
+        return await _page(request, engine, temporal, caller, 422, error=error)
+    try:
+        started = await create_checkout_session(engine, temporal, settings, tenant_id, audit_actor(caller), order, None)
+    except ApiError as err:
+        return await _page(request, engine, temporal, caller, err.status, error=FRIENDLY.get(err.code, err.message))
+    if not started.url:
+        return await _page(request, engine, temporal, caller, 502, error=FRIENDLY["stripe_rejected"])
+    return RedirectResponse(started.url, status_code=303)
+
+
+@router.post("/portal")
+async def portal(
+    request: Request, caller: PageCaller, engine: EngineDep, temporal: TemporalDep, settings: SettingsDep
+) -> Response:
+    """Opens Stripe's customer portal (plan, card, invoices, cancelling) for admins."""
+    tenant_id = _tenant(caller)
+    require_admin(caller, "billing")
+    try:
+        opened = await create_portal_session(engine, temporal, settings, tenant_id)
+    except ApiError as err:
+        return await _page(request, engine, temporal, caller, err.status, error=FRIENDLY.get(err.code, err.message))
+    return RedirectResponse(opened.url, status_code=303)
+
+
+def _tenant(caller: Caller) -> str:
+    if caller.tenant_id is None:
+        raise ApiError(403, "tenant_key_required", "Billing belongs to a tenant: sign in as one of its users")
+    return caller.tenant_id
+
+
+async def _page(
+    request: Request, engine: Any, temporal: Any, caller: Caller, status: int = 200, **extra: Any
+) -> HTMLResponse:
+    if caller.tenant_id is None:
+        return render(request, "billing/usage.html", status=status, title="Usage & billing", section="usage",
+                      founder=True, **extra)  # fmt: skip
+    usage = await run_in_threadpool(period_usage, engine, caller.tenant_id)
+    billing = await billing_with_dunning(engine, temporal, caller.tenant_id)
+    admin = caller.role == "admin"
+    if not admin:
+        billing.billing_email = None  # as GET /api/billing answers a member
+    items = [(key, _item_name(key)) for key in purchasable_items()]
+    return render(
+        request, "billing/usage.html", status=status, title="Usage & billing", section="usage", usage=usage,
+        chart=usage_svg(usage, "billing-usage"), metrics=[(m, METRIC_NAMES[m], usage.metrics[m]) for m in METRICS],
+        billing=billing, admin=admin, plans=[i for i in items if i[0] in PAID_PLANS],
+        packages=[i for i in items if i[0] not in PAID_PLANS], **extra,
+    )  # fmt: skip
+
+
+def _item_name(item: str) -> str:
+    """What a person reads in the list: the catalog's name and US price (Stripe shows the regional one)."""
+    plan = CATALOG.plans.get(item)
+    if plan is not None:
+        return f"{plan.name} · ${plan.usd_per_month:,} a month"
+    package = CATALOG.packages[item]
+    return f"{package.name} · ${package.usd:,} once"
