@@ -103,9 +103,9 @@ def test_a_run_is_watched_live_until_its_timeline_shows_every_step_done(
 def test_a_class_b_gate_is_approved_from_the_inbox_by_an_admin(page: Page, live_url: str, smtp_sink: SmtpSink) -> None:
     tenant = Tenant(live_url, smtp_sink, "Contoso")
     admin = tenant.user("admin")
+    sign_in_by_link(page, smtp_sink, admin)  # first: the gate's notice to admins is mailed to them too
     run_id = tenant.run("Refunds", DONE | {"id": "log_request"}, GATE_B, DONE, payload={"amount": 30})
     tenant.until(run_id, "waiting")
-    sign_in_by_link(page, smtp_sink, admin)
     page.goto(f"/app/runs/{run_id}")
     expect(page.get_by_role("button", name="Approve")).to_be_visible()
     check_page(page, "runs-05a-gate-waiting")
