@@ -9,17 +9,21 @@ from typing import Annotated, Any
 import structlog
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import Client
 from temporalio.service import RPCError
 
-from api.deps import Caller, EngineDep, HooksDep, SessionDep, SettingsDep, TemporalDep, require_admin
+from api.deps import Caller, EngineDep, HookCache, HooksDep, SessionDep, SettingsDep, TemporalDep, require_admin
 from api.web.deps import PageCaller
 from api.web.pages import render
 from core.errors import ApiError
+from core.settings import Settings
 from domain import definition_views, runs, schedules, webhooks
 from domain.definitions import tenant_definition
 from schemas.tables import WorkflowDefinitionRow, WorkflowVersionRow
-from schemas.webhooks import WebhookConfig
+from schemas.webhooks import WebhookConfig, WebhookPublic
 
 router = APIRouter(prefix="/app/workflows", include_in_schema=False)
 log = structlog.get_logger()
@@ -50,7 +54,7 @@ async def workflow_page(
     temporal: TemporalDep, settings: SettingsDep, old: int | None = None, new: int | None = None,
 ) -> HTMLResponse:  # fmt: skip
     """One workflow: its versions (with a diff of `old` against `new`), schedules, webhook and recent runs."""
-    row = tenant_definition(session, workflow_id, _tenant(caller))
+    row = await run_in_threadpool(tenant_definition, session, workflow_id, _tenant(caller))
     context = await _detail(request, session, engine, temporal, settings, row, old, new)
     return _render(request, "workflows/detail.html", title=row.name, **context)
 
@@ -69,18 +73,8 @@ async def put_webhook(
     temporal: TemporalDep, settings: SettingsDep, hooks: HooksDep, signed: Annotated[bool, Form()] = False,
 ) -> HTMLResponse:  # fmt: skip
     """Creates the hook or rotates its token and signing secret; this answer is the only place either is shown."""
-    row = tenant_definition(session, workflow_id, _tenant(caller))
-    status, extra = 200, {}
-    try:
-        require_admin(caller, "webhooks")
-        hook, _created = webhooks.put_hook(
-            session, workflow_id, _tenant(caller), WebhookConfig(signed=signed), settings
-        )
-        hooks.forget_where(lambda known: known.definition_id == workflow_id)
-        extra = {"new_hook": hook, "hook_url": settings.web_base_url.rstrip("/") + hook.url}
-    except ApiError as err:
-        session.rollback()
-        status, extra = err.status, {"hook_error": err.message}
+    row = await run_in_threadpool(tenant_definition, session, workflow_id, _tenant(caller))
+    status, extra = await run_in_threadpool(_put_hook, session, caller, row, signed, settings, hooks)
     context = await _detail(request, session, engine, temporal, settings, row, None, None)
     return _render(request, "workflows/detail.html", status=status, title=row.name, **context, **extra)
 
@@ -92,13 +86,26 @@ def _tenant(caller: Caller) -> str:
     return caller.tenant_id
 
 
+def _put_hook(
+    session: Session, caller: Caller, row: WorkflowDefinitionRow, signed: bool, settings: Settings, hooks: HookCache
+) -> tuple[int, dict[str, Any]]:
+    """Creates or rotates the hook (admins only); the page's status and what it shows, a refusal included."""
+    try:
+        require_admin(caller, "webhooks")
+        hook, _created = webhooks.put_hook(session, row.id, row.tenant_id, WebhookConfig(signed=signed), settings)
+    except ApiError as err:
+        session.rollback()
+        return err.status, {"hook_error": err.message}
+    hooks.forget_where(lambda known: known.definition_id == row.id)  # the old URL stops working at once
+    return 200, {"new_hook": hook, "hook_url": settings.web_base_url.rstrip("/") + hook.url}
+
+
 async def _detail(
-    request: Request, session: Session, engine: Any, temporal: Any, settings: Any, row: WorkflowDefinitionRow,
-    old: int | None, new: int | None,
+    request: Request, session: Session, engine: Engine, temporal: Client, settings: Settings,
+    row: WorkflowDefinitionRow, old: int | None, new: int | None,
 ) -> dict[str, Any]:  # fmt: skip
-    versions = definition_views.version_bodies(session, row.id)
-    context: dict[str, Any] = {"workflow": row, "versions": versions, "diff": _diff(versions, old, new)}
-    context["hook"] = _hook(session, row.id)
+    versions, hook = await run_in_threadpool(_stored, session, row.id)
+    context: dict[str, Any] = {"workflow": row, "versions": versions, "diff": _diff(versions, old, new), "hook": hook}
     context["schedules"], context["schedules_error"] = await _outside(
         schedules.list_definition_schedules(engine, temporal, row.tenant_id, row.id, LISTED_SCHEDULES)
     )
@@ -123,11 +130,13 @@ def _diff(versions: list[WorkflowVersionRow], old: int | None, new: int | None) 
     return definition_views.version_diff(older, newer)
 
 
-def _hook(session: Session, definition_id: str) -> Any:
+def _stored(session: Session, definition_id: str) -> tuple[list[WorkflowVersionRow], WebhookPublic | None]:
+    """The definition's versions (newest first) and its hook's configuration (None without one)."""
+    versions = definition_views.version_bodies(session, definition_id)
     try:
-        return webhooks.hook_config(session, definition_id)
+        return versions, webhooks.hook_config(session, definition_id)
     except ApiError:
-        return None
+        return versions, None
 
 
 async def _outside(pending: Any) -> tuple[Any, str | None]:
