@@ -14,6 +14,7 @@ replaying it: in its result, in its failure's details, or (cancelled) in its mem
 """
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from typing import Any
 
@@ -21,9 +22,11 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError, RetryState
 from temporalio.exceptions import TimeoutError as TemporalTimeoutError
+from temporalio.workflow import ActivityHandle
 
 with workflow.unsafe.imports_passed_through():
     from activities.ai import AiActivities
+    from activities.approval_notices import ApprovalNoticeActivities
     from activities.email import EmailActivities
     from activities.http import HttpActivities
     from activities.runs_store import RunStoreActivities
@@ -57,6 +60,8 @@ with workflow.unsafe.imports_passed_through():
         CLOSED_RUN_MEMO,
         RUN_WORKFLOW_PREFIX,
         AiPrompt,
+        ApprovalNotice,
+        ApprovalNoticeSent,
         EmailMessage,
         FailureReport,
         HttpCall,
@@ -107,6 +112,19 @@ ADMIT_RUN_PATCH = "admit-every-run"
 RECORD_GIVE_UP = timedelta(days=1)
 RECORD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
 DECIDERS = {"B": ("tenant_admin", "founder"), "C": ("founder",)}
+# Since this patch a class B or C gate that starts waiting e-mails its approvers (activities/approval_notices.py,
+# which looks them up: their addresses never enter the history). The gate does not wait for the notice: it is
+# started, not awaited, and a notice that fails for good is given up (the inbox still lists the gate).
+APPROVAL_NOTICE_PATCH = "approval-notice"
+NOTICE_TIMEOUT = timedelta(seconds=60)
+NOTICE_GIVE_UP = timedelta(hours=1)
+NOTICE_SETTLE = timedelta(seconds=10)
+NOTICE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    maximum_interval=timedelta(minutes=5),
+    maximum_attempts=10,
+    non_retryable_error_types=["SmtpRejected", "EmailInvalidRecipient"],
+)
 # Ends that Temporal's ExecutionStatus names by itself (Completed, Failed, Canceled).
 CLOSING_STATUSES = frozenset({"completed", "failed", "cancelled"})
 LOG_LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
@@ -460,6 +478,7 @@ class UserWorkflowRun:
         )
         outcome.status = "waiting"
         self._set_status("waiting_approval")
+        notice = self._notify_approvers(self._waiting) if workflow.patched(APPROVAL_NOTICE_PATCH) else None
         try:
             await workflow.wait_condition(lambda: step.id in self._decisions, timeout=timedelta(seconds=step.timeout_s))
         except TimeoutError:
@@ -468,8 +487,44 @@ class UserWorkflowRun:
             self._waiting = None
         if self._status == "waiting_approval":
             self._set_status("running")
-        self._answer_pending = self._decisions[step.id].decided_by != "timeout"
-        self._decide(outcome, self._decisions[step.id])
+        decision = self._decisions[step.id]
+        self._answer_pending = decision.decided_by != "timeout"
+        if self._answer_pending and notice is not None and not notice.done():
+            await self._let_notice_land(notice)
+        self._decide(outcome, decision)
+
+    def _notify_approvers(self, gate: PendingApproval) -> ActivityHandle[ApprovalNoticeSent]:
+        """Starts the e-mail to the gate's approvers; the gate waits for its decision meanwhile, and the notice's
+        outcome is read by no one."""
+        params = self._params
+        notice = ApprovalNotice(
+            tenant_id=params.tenant_id,
+            run_id=params.run_id,
+            definition_id=params.definition_id,
+            version=params.version,
+            step_id=gate.step_id,
+            approval_class=gate.approval_class,
+            message=gate.message,
+            expires_at=gate.expires_at,
+        )
+        sending = workflow.start_activity_method(
+            ApprovalNoticeActivities.notify_approvers,
+            notice,
+            start_to_close_timeout=NOTICE_TIMEOUT,
+            schedule_to_close_timeout=NOTICE_GIVE_UP,
+            retry_policy=NOTICE_RETRY,
+        )
+        sending.add_done_callback(_forget)
+        return sending
+
+    async def _let_notice_land(self, notice: ActivityHandle[ApprovalNoticeSent]) -> None:
+        """Waits (at most NOTICE_SETTLE) for a notice still out when its gate was decided. Otherwise a run that ends
+        in the workflow task carrying the decision could see that task refused by the server, and the decision's
+        update aborted (WorkflowNotReady), when the notice's result arrives during the task (an unhandled event);
+        waiting ends that task with a timer instead. The decision's answer leaves with it."""
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(notice.done, timeout=NOTICE_SETTLE)
+        self._answer_pending = False
 
     def _on_timeout(self, step: ApprovalStep) -> None:
         if step.on_timeout == "fail":
@@ -552,6 +607,12 @@ class UserWorkflowRun:
         if status in CLOSING_STATUSES and not self._params.closing_status_upsert:
             return
         workflow.upsert_search_attributes([RUN_STATUS.value_set(status)])
+
+
+def _forget(task: "asyncio.Task[Any]") -> None:
+    """Reads a finished notice's failure, so asyncio does not log it as never retrieved."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _reusable(params: RunInput) -> dict[str, StepOutcome]:

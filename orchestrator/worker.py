@@ -17,6 +17,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.ai import AiActivities, build_ai_client
+from activities.approval_notices import ApprovalNoticeActivities
 from activities.backup import BackupActivities
 from activities.billing_store import BillingStoreActivities
 from activities.compliance import ComplianceActivities
@@ -115,6 +116,7 @@ def build_activities(settings: Settings, engine: Engine, control: TemporalRunCon
         *_backups(settings, engine, email),
         *_retention(engine),
         SignInMailActivities(engine, email).send_sign_in_link,
+        ApprovalNoticeActivities(engine, email, settings.web_base_url, settings.founder_email).notify_approvers,
     ]
 
 

@@ -128,10 +128,31 @@ class PendingApproval(BaseModel):
     on_timeout: Literal["reject", "approve", "fail"]
 
 
+class ApprovalNotice(BaseModel):
+    """What the approvers of a gate that started waiting are told. Who they are (and their addresses, which are
+    personal data) is looked up by the activity when it sends, so no address enters the run's history."""
+
+    tenant_id: str
+    run_id: str
+    definition_id: str
+    version: int
+    step_id: str
+    approval_class: Literal["B", "C"]
+    message: str
+    expires_at: datetime
+
+
+class ApprovalNoticeSent(BaseModel):
+    recipients: int
+    message_id: str | None = None
+
+
 class StepDecision(BaseModel):
     step_id: str
     approved: bool
     decided_by: str
+    """Who decided, for people to read: a signed-in user's name and e-mail, an API key's prefix and label,
+    `founder` (the founder token), `auto` (class A) or `timeout`. Decisions made before held a key id."""
     role: DeciderRole
     comment: str | None = None
 
