@@ -1,6 +1,8 @@
 """Workflow pages: the list with search, a workflow's versions and their diff, its webhook shown once, schedules
 and runs sections, the editor's page, and the wall between tenants."""
 
+import time
+
 from fastapi.testclient import TestClient
 
 from tests.fakes.smtp import SmtpSink
@@ -93,3 +95,28 @@ def test_the_editor_pages_carry_the_definition_and_another_tenant_sees_404(
     assert "\\u003c/script\\u003e\\u003cb\\u003ex" in editor.text and "</script><b>" not in editor.text
     assert new.status_code == 200 and 'id="wf-initial">null</script>' in new.text
     assert [page.status_code for page in foreign] == [404, 404] and foreign_hook.status_code == 404
+
+
+def test_a_workflow_page_shows_its_schedules_in_words_with_next_times_and_its_runs(
+    web: TestClient, smtp_sink: SmtpSink
+) -> None:
+    csrf = signed_in_admin(web, smtp_sink)["csrf"]
+    workflow_id = create(web, csrf, "Scheduled")
+    headers = {"X-CSRF-Token": csrf}
+    timing = {"cron": "0 9 * * 1-5", "timezone": "America/New_York"}
+    assert web.post(f"/api/workflows/{workflow_id}/schedules", json=timing, headers=headers).status_code == 201
+    started = web.post(f"/api/workflows/{workflow_id}/runs", json={"input": {}}, headers=headers)
+    assert started.status_code == 202, started.text
+    run_id = started.json()["run_id"]
+
+    deadline = time.monotonic() + 15
+    page = web.get(f"/app/workflows/{workflow_id}")
+    while run_id[:8] not in page.text and time.monotonic() < deadline:  # visibility lists a new run a moment later
+        time.sleep(0.2)
+        page = web.get(f"/app/workflows/{workflow_id}")
+
+    assert page.status_code == 200
+    assert "At 09:00, Monday through Friday" in page.text and "(America/New_York)" in page.text
+    assert page.text.count('<li><time datetime="') == 3  # the next three fire times
+    assert "<code>0 9 * * 1-5</code>" in page.text
+    assert f"/{run_id}" in page.text and run_id[:8] in page.text
