@@ -65,6 +65,7 @@ from schemas.tables import (
     Tenant,
     TenantSecret,
     UsageCounter,
+    User,
     WorkflowDefinitionRow,
     WorkflowVersionRow,
 )
@@ -72,6 +73,7 @@ from schemas.tenants import LifecycleInput, TenantChange, TenantState, Throttle,
 from schemas.upgrades import UpgradePlannerInput
 from starters.billing import stripe_event_workflow_id
 from starters.runs import redrive_input
+from tests.conftest import until
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.smtp import SmtpSink
 from tests.fakes.stripe import API_KEY as STRIPE_KEY
@@ -313,6 +315,48 @@ async def fired(client: Client, queue: str, tenant_id: str) -> WorkflowHandle:
     )
     handle = await client.start_workflow(
         UserWorkflowRun.run, run, id=f"run-sched-{uuid.uuid4()}-2026-12-01T23:00:00Z", task_queue=queue
+    )
+    await handle.result()
+    return handle
+
+
+async def approval_notice(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """A class B gate of a tenant with an admin: its notice is sent (the activity looks the admin up) before the
+    gate is approved."""
+    tenant_id = recorded_tenant()
+    with Session(create_db_engine(record_database_url())) as session:
+        session.add(User(tenant_id=tenant_id, email="admin@recorded.test", role="admin"))
+        session.commit()
+    handle = await start(
+        client,
+        queue,
+        make_run(
+            {"id": "gate", "type": "approval", "class": "B", "message": "Ship {{ input.what }}?"},
+            {"id": "done", "type": "log", "message": "ok"},
+            input={"what": "it"},
+            tenant_id=tenant_id,
+        ),
+    )
+    await until(
+        lambda: handle.fetch_history(),
+        lambda h: any(e.HasField("activity_task_completed_event_attributes") for e in h.events),
+    )
+    await handle.execute_update(
+        UserWorkflowRun.decide_step,
+        StepDecision(step_id="gate", approved=True, decided_by="admin@recorded.test", role="tenant_admin"),
+    )
+    await handle.result()
+    return handle
+
+
+async def approval_notice_decided_at_once(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """A class C gate rejected as soon as it waits, likely while its notice is still out (it lets it land)."""
+    handle = await start(
+        client, queue, make_run({"id": "gate", "type": "approval", "class": "C", "message": "Refund?"})
+    )
+    await until_progress(handle, lambda p: p.waiting is not None)
+    await handle.execute_update(
+        UserWorkflowRun.decide_step, StepDecision(step_id="gate", approved=False, decided_by="founder", role="founder")
     )
     await handle.result()
     return handle
@@ -565,6 +609,9 @@ SCENARIOS: dict[str, Scenario] = {
     # recorded once the local first attempt was cut by its answer budget inside the activity
     # (HttpAnswerBudgetExceeded) instead of by the workflow's timeout on it
     "user_workflow_run_http_answer_budget": http_local_budget,
+    # recorded once a waiting class B or C gate e-mailed its approvers (patch "approval-notice")
+    "user_workflow_run_approval_notice": approval_notice,
+    "user_workflow_run_approval_notice_decided_at_once": approval_notice_decided_at_once,
 }
 
 
