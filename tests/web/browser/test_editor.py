@@ -203,7 +203,7 @@ def test_keyboard_only_creation_of_a_two_step_workflow(
     assert errors == []
 
 
-def test_the_editor_and_workflow_pages_have_no_serious_violations_in_dark_mode(
+def test_the_editor_and_workflow_list_have_no_serious_violations_in_dark_mode_and_on_a_phone(
     page: Page, live_url: str, smtp_sink: SmtpSink
 ) -> None:
     page.emulate_media(color_scheme="dark")
@@ -220,7 +220,9 @@ def test_the_editor_and_workflow_pages_have_no_serious_violations_in_dark_mode(
     page.locator("#wf-delete").click()
     page.keyboard.press("Control+z")
     expect(page.locator(".wf-node-item")).to_have_count(8)
+    page.set_viewport_size({"width": 390, "height": 844})
+    check_page(page, "editor-07-dark-phone")
     errors_before = list(errors)
     page.goto("/app/workflows")
-    check_page(page, "editor-07-dark-list")
+    check_page(page, "editor-07b-dark-phone-list")
     assert errors_before == []

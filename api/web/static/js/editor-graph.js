@@ -98,8 +98,8 @@ function ports(definition, index) {
 export function renderEdges(svg, canvas, definition) {
   svg.replaceChildren();
   const box = canvas.getBoundingClientRect();
-  svg.setAttribute("width", String(canvas.scrollWidth));
-  svg.setAttribute("height", String(canvas.scrollHeight));
+  svg.setAttribute("width", String(canvas.clientWidth)); // not scrollWidth: that counts this SVG too, so it never shrinks
+  svg.setAttribute("height", String(canvas.clientHeight));
   const defs = document.createElementNS(SVG, "defs");
   for (const kind of ["next", "then", "else"]) {
     const marker = document.createElementNS(SVG, "marker");
