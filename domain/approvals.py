@@ -1,7 +1,10 @@
-"""Approval gates of runs: deciding a waiting gate through the run's update, and listing waiting gates."""
+"""Approval gates of runs: who decides, deciding a waiting gate through the run's update, and listing waiting
+gates."""
 
 import asyncio
 
+from sqlalchemy import Engine
+from sqlmodel import Session
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
@@ -10,12 +13,34 @@ from core.errors import ApiError
 from domain.runs import FoundRun, refuse_unless_running
 from orchestrator.user_run import UserWorkflowRun
 from schemas.runs import ApprovalPublic, StepDecision
+from schemas.tables import ApiKey, User
 
 MAX_LISTED = 200
 DECISION_ERRORS = {
     "StepNotWaiting": (409, "step_not_waiting", "This step is not waiting for a decision"),
     "RoleNotAllowed": (403, "role_not_allowed", "Your role may not decide this gate"),
 }
+
+
+async def decider_name(engine: Engine, user_id: str | None, key_id: str | None) -> str:
+    """Who decides, as the run records it (`StepDecision.decided_by`): a signed-in user's e-mail (after the name,
+    when the user has one), an API key's prefix and label, else the founder token's `founder`."""
+    return await asyncio.to_thread(_decider_name, engine, user_id, key_id)
+
+
+def _decider_name(engine: Engine, user_id: str | None, key_id: str | None) -> str:
+    with Session(engine) as session:
+        if user_id is not None:
+            user = session.get(User, user_id)
+            if user is None:
+                return f"user {user_id}"
+            return f"{user.name} <{user.email}>" if user.name else user.email
+        if key_id is not None:
+            key = session.get(ApiKey, key_id)
+            if key is None:
+                return f"key {key_id}"
+            return f"key {key.prefix}… ({key.label})" if key.label else f"key {key.prefix}…"
+    return "founder"
 
 
 async def decide_step(found: FoundRun, decision: StepDecision) -> None:

@@ -88,14 +88,15 @@ async def cancel_run(run_id: str, run: OwnedRun) -> dict[str, str]:
 
 @router.post("/runs/{run_id}/approvals/{step_id}", status_code=status.HTTP_200_OK)
 async def decide_step(
-    run_id: str, step_id: str, body: StepDecisionCreate, caller: CallerDep, run: OwnedRun
+    run_id: str, step_id: str, body: StepDecisionCreate, caller: CallerDep, run: OwnedRun, engine: EngineDep
 ) -> dict[str, Any]:
-    """Approve or reject a waiting gate: class B needs a tenant admin, class C the founder."""
+    """Approve or reject a waiting gate: class B needs a tenant admin, class C the founder. The run records who
+    decided: a signed-in user's e-mail, an API key's prefix and label, or `founder` (the founder token)."""
     decision = StepDecision(
         step_id=step_id,
         approved=body.decision == "approve",
         role=caller.decider_role,
-        decided_by=caller.key_id or "founder",
+        decided_by=await approvals.decider_name(engine, caller.user_id, caller.key_id),
         comment=body.comment,
     )
     await approvals.decide_step(run, decision)
