@@ -109,14 +109,16 @@ async def history_text(client: Client, engine: Engine, settings: Settings, run_i
     return history.to_json() + "\n".join(p.data.decode(errors="replace") for p in plain)
 
 
-async def test_a_class_b_gate_emails_the_tenants_admins_a_link_to_the_run(
+async def test_a_class_b_gate_emails_the_tenants_current_admins_a_link_to_the_run(
     app: TestClient, smtp_sink: SmtpSink, client: Client, engine: Engine, notices_settings: Settings
 ) -> None:
     tenant = new_tenant(app)
-    admin, other_admin, member = email("admin"), email("admin2"), email("member")
+    admin, other_admin, member, removed = email("admin"), email("admin2"), email("member"), email("removed")
     invite(app, tenant, admin, "admin")
     invite(app, tenant, other_admin, "admin")
     invite(app, tenant, member, "member")
+    removed_id = invite(app, tenant, removed, "admin")
+    assert app.delete(f"/api/tenants/{tenant.id}/users/{removed_id}", headers=founder_headers()).status_code == 200
 
     run_id = start_gate(app, tenant, "B")
 
