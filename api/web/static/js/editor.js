@@ -364,6 +364,9 @@ async function api(method, url, body, signal) {
   });
   let parsed = null;
   try { parsed = await response.json(); } catch (err) { parsed = null; }
+  if (response.status === 401) {
+    parsed = { message: "your session has ended; sign in again in another tab (this one keeps your changes), then retry" };
+  }
   return { ok: response.ok, status: response.status, body: parsed };
 }
 
