@@ -5,7 +5,17 @@ from typing import Literal
 
 from fastapi import APIRouter, status
 
-from api.deps import Caller, CallerDep, CallersDep, EngineDep, FounderDep, SessionDep, SettingsDep, TemporalDep
+from api.deps import (
+    Caller,
+    CallerDep,
+    CallersDep,
+    EngineDep,
+    FounderDep,
+    SessionDep,
+    SettingsDep,
+    TemporalDep,
+    audit_actor,
+)
 from core.errors import ApiError
 from domain.api_keys import revoke_key, tenant_keys
 from domain.tenants import (
@@ -57,7 +67,7 @@ def create_api_key(tenant_id: str, body: ApiKeyCreate, caller: CallerDep, sessio
     """Issue another API key for a tenant, with an optional label (founder, or an admin key of that tenant)."""
     tenant = visible_tenant(session, tenant_id, caller.tenant_id)
     _require_key_admin(caller, "issue keys")
-    return add_api_key(session, tenant.id, body.role, body.label, _actor(caller))
+    return add_api_key(session, tenant.id, body.role, body.label, audit_actor(caller))
 
 
 @router.get("/{tenant_id}/api-keys")
@@ -77,7 +87,7 @@ def revoke_api_key(
     admin cannot revoke its last admin key (409 `last_admin_key`); the founder can."""
     tenant = visible_tenant(session, tenant_id, caller.tenant_id)
     _require_key_admin(caller, "revoke keys")
-    revoked = revoke_key(session, tenant.id, key_id, _actor(caller), caller.is_founder)
+    revoked = revoke_key(session, tenant.id, key_id, audit_actor(caller), caller.is_founder)
     callers.forget(key_id=revoked.id)
     return revoked
 
@@ -123,7 +133,3 @@ async def change_tenant(
 def _require_key_admin(caller: Caller, what: str) -> None:
     if not caller.is_founder and caller.role != "admin":
         raise ApiError(403, "admin_only", f"Only an admin key may {what}", field="authorization")
-
-
-def _actor(caller: Caller) -> str:
-    return "founder" if caller.is_founder else f"key:{caller.key_id}"
