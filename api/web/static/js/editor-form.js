@@ -176,6 +176,8 @@ const FIELDS = {
       const valInput = el("input");
       valInput.value = val;
       valInput.setAttribute("aria-label", `${ctx.name === "set" ? "Expression" : "Value"} ${n}`);
+      keyInput.placeholder = ctx.name === "set" ? "variable" : "name";
+      valInput.placeholder = ctx.name === "set" ? "expression" : "value";
       const remove = el("button", "button button-small button-ghost", "Remove");
       remove.type = "button";
       remove.setAttribute("aria-label", `Remove row ${n} of ${ctx.name}`);
