@@ -21,6 +21,7 @@ from domain.checkout import create_checkout_session, create_portal_session
 from domain.usage import period_usage
 from rules.checkout import PAID_PLANS, purchasable_items
 from rules.pricing import CATALOG
+from schemas.api import PLANS
 from schemas.billing import CheckoutCreate
 from schemas.usage import METRICS
 
@@ -96,12 +97,19 @@ async def _page(
     if not admin:
         billing.billing_email = None  # as GET /api/billing answers a member
     items = [(key, _item_name(key)) for key in purchasable_items()]
+    plans = sorted((i for i in items if i[0] in PAID_PLANS), key=lambda item: PLANS.index(item[0]))
     return render(
         request, "billing/usage.html", status=status, title="Usage & billing", section="usage", usage=usage,
         chart=usage_svg(usage, "billing-usage"), metrics=[(m, METRIC_NAMES[m], usage.metrics[m]) for m in METRICS],
-        billing=billing, admin=admin, plans=[i for i in items if i[0] in PAID_PLANS],
+        billing=billing, admin=admin, plans=plans, suggested=_next_plan(usage.plan),
         packages=[i for i in items if i[0] not in PAID_PLANS], **extra,
     )  # fmt: skip
+
+
+def _next_plan(plan: str) -> str:
+    """The plan above the tenant's, which the form offers first."""
+    above = [p for p in PLANS if p in PAID_PLANS and PLANS.index(p) > PLANS.index(plan)] if plan in PLANS else []
+    return above[0] if above else "pro"
 
 
 def _item_name(item: str) -> str:

@@ -5,7 +5,18 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from api.deps import CSRF_HEADER, SAFE_METHODS, Caller, EngineDep, SettingsDep, check_csrf, session_caller, web_session
+from api.deps import (
+    CSRF_HEADER,
+    INACTIVE_TENANT_ROUTES,
+    SAFE_METHODS,
+    SUSPENDED_TENANT_ROUTES,
+    Caller,
+    EngineDep,
+    SettingsDep,
+    check_csrf,
+    session_caller,
+    web_session,
+)
 from api.web.pages import ANONYMOUS_CSRF_COOKIE
 from core.errors import ApiError
 from core.security import same_secret
@@ -35,11 +46,25 @@ async def get_page_session(request: Request, settings: SettingsDep, engine: Engi
     return view
 
 
+# Pages that do what a JSON route does, for the JSON API's rule of what an inactive tenant may still do (its data
+# requests; while suspended, paying): the rule stays in api/deps.py, read through the twin's route.
+JSON_TWINS = {
+    "/app/data/export": ("POST", "/api/me/export-data"),
+    "/app/usage/checkout": ("POST", "/api/billing/checkout"),
+    "/app/usage/portal": ("POST", "/api/billing/portal"),
+}
+
+
 def _refuse_changes_of_inactive_tenant(request: Request, view: SessionView) -> None:
-    """A suspended or deleted tenant's users may look and sign out, and change nothing (as its keys may not)."""
+    """A suspended or deleted tenant's users may look and sign out, and change nothing (as its keys may not) but
+    what its keys may still do: request an export, and pay while suspended."""
     status = view.tenant_status
-    if status != "active" and request.method not in SAFE_METHODS and request.url.path != "/sign-out":
-        raise ApiError(403, f"tenant_{status}", f"Your team's account is {status}", field="authorization")
+    if status == "active" or request.method in SAFE_METHODS or request.url.path == "/sign-out":
+        return
+    twin = JSON_TWINS.get(request.url.path)
+    if twin in INACTIVE_TENANT_ROUTES or (status == "suspended" and twin in SUSPENDED_TENANT_ROUTES):
+        return
+    raise ApiError(403, f"tenant_{status}", f"Your team's account is {status}", field="authorization")
 
 
 async def get_page_caller(view: Annotated[SessionView, Depends(get_page_session)]) -> Caller:

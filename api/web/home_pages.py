@@ -5,6 +5,7 @@ Each figure comes from the function the JSON API answers it with, and stays chea
 this month's runs from the usage counters (`period_usage`, as GET /api/usage), today's from one visibility count,
 failures from the failure queue's own listing (bounded), approvals from `pending_approvals` (as GET /api/approvals)."""
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -78,6 +79,6 @@ def actor_name(entry: AuditEntryPublic, people: dict[str, str]) -> str:
 
 
 def action_words(entry: AuditEntryPublic) -> str:
-    """`user.role_changed` as 'User role changed'."""
-    words = entry.action.replace(".", " ").replace("_", " ").strip()
+    """`user.role_changed` as 'User role changed', `api_key.created` as 'API key created'."""
+    words = re.sub(r"\bapi\b", "API", entry.action.replace(".", " ").replace("_", " ").strip())
     return words[:1].upper() + words[1:]

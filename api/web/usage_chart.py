@@ -11,15 +11,15 @@ from html import escape
 from schemas.usage import Metric, MetricUsage, UsagePublic
 
 CHARTED: tuple[tuple[Metric, str], ...] = (("runs", "Runs"), ("steps", "Steps"), ("ai_credits", "AI credits"))
-WIDTH = 760
-LABEL_W = 130
-TRACK_X0 = LABEL_W
-TRACK_W = 400
-FIGURE_X = TRACK_X0 + TRACK_W + 24
-TOP_PAD = 34
-ROW_H = 56
-BAR_H = 18
-BOTTOM_PAD = 10
+# Drawn at its own size up to 30rem wide (the stylesheet's max-width), so its text reads at the page's size; each row
+# has its words on one line and its bar below, so a narrow card shrinks the picture rather than clipping words.
+WIDTH = 480
+TRACK_W = WIDTH
+ROW_H = 62
+TEXT_Y = 18
+BAR_Y = 28
+BAR_H = 16
+BOTTOM_PAD = 22
 # The limit line stands at this share of the track, so usage past the limit still has room to show.
 LIMIT_AT = 0.8
 NEAR_LIMIT = 0.8
@@ -55,7 +55,7 @@ class Bar:
         (there is nothing to measure them against) so the figure beside them does the telling."""
         share = self.share
         if share is None:
-            return TRACK_W * 0.02 if self.used else 0.0
+            return TRACK_W * 0.01 if self.used else 0.0
         return TRACK_W * min(share * LIMIT_AT, 1.0)
 
     def figure(self) -> str:
@@ -78,38 +78,42 @@ def _bar(metric: Metric, label: str, counted: MetricUsage | None) -> Bar:
 def usage_svg(usage: UsagePublic, chart_id: str = "usage") -> str:
     """The month's usage of `usage.plan` as an inline SVG with a title, a description and the limit line."""
     rows = bars(usage)
-    height = TOP_PAD + ROW_H * len(rows) + BOTTOM_PAD
-    limit_x = TRACK_X0 + TRACK_W * LIMIT_AT
+    height = ROW_H * len(rows) + BOTTOM_PAD
     base = escape(chart_id)
     parts = [
         f'<svg class="usage-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="100%" '
         f'role="img" aria-labelledby="{base}-title {base}-desc" focusable="false">',
         f'<title id="{base}-title">{escape(title(usage))}</title>',
         f'<desc id="{base}-desc">{escape(describe(usage))}</desc>',
-        f'<text class="uc-limit-label" x="{limit_x:.1f}" y="14" text-anchor="middle">plan limit</text>',
         *(_row(bar, index) for index, bar in enumerate(rows)),
     ]
     if any(bar.limit is not None for bar in rows):
+        limit_x = TRACK_W * LIMIT_AT
         parts.append(
-            f'<line class="uc-limit" x1="{limit_x:.1f}" y1="20" x2="{limit_x:.1f}" y2="{height - BOTTOM_PAD}" />'
+            f'<text class="uc-limit-label" x="{limit_x:.1f}" y="{height - 4}" text-anchor="middle">plan limit</text>'
         )
     parts.append("</svg>")
     return "\n".join(parts)
 
 
 def _row(bar: Bar, index: int) -> str:
-    top = TOP_PAD + index * ROW_H
-    bar_y = top + (ROW_H - BAR_H) / 2
-    text_y = bar_y + BAR_H - 4
+    top = index * ROW_H
     word = STATE_WORDS[bar.state]
     figure = bar.figure() + (f" · {word}" if word and bar.state != "unlimited" else "")
+    limit = ""
+    if bar.limit is not None:  # a dashed tick through the bar, a little above and below it
+        x = TRACK_W * LIMIT_AT
+        limit = (
+            f'<line class="uc-limit" x1="{x:.1f}" y1="{top + BAR_Y - 5}" x2="{x:.1f}" y2="{top + BAR_Y + BAR_H + 5}" />'
+        )
     return (
         f'<g class="uc-row uc-{bar.state}" data-metric="{bar.metric}">'
-        f'<text class="uc-label" x="0" y="{text_y:.1f}">{escape(bar.label)}</text>'
-        f'<rect class="uc-track" x="{TRACK_X0}" y="{bar_y:.1f}" width="{TRACK_W}" height="{BAR_H}" rx="4" />'
-        f'<rect class="uc-bar uc-bar-{bar.state}" x="{TRACK_X0}" y="{bar_y:.1f}" width="{bar.width:.1f}" '
-        f'height="{BAR_H}" rx="4" />'
-        f'<text class="uc-figure uc-figure-{bar.state}" x="{FIGURE_X}" y="{text_y:.1f}">{escape(figure)}</text>'
+        f'<text class="uc-label" x="0" y="{top + TEXT_Y}">{escape(bar.label)}</text>'
+        f'<text class="uc-figure uc-figure-{bar.state}" x="{WIDTH}" y="{top + TEXT_Y}" text-anchor="end">'
+        f"{escape(figure)}</text>"
+        f'<rect class="uc-track" x="0" y="{top + BAR_Y}" width="{TRACK_W}" height="{BAR_H}" rx="4" />'
+        f'<rect class="uc-bar uc-bar-{bar.state}" x="0" y="{top + BAR_Y}" width="{bar.width:.1f}" '
+        f'height="{BAR_H}" rx="4" />{limit}'
         "</g>"
     )
 

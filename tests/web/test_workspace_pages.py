@@ -117,8 +117,8 @@ def test_the_usage_picture_draws_each_metric_against_its_limit_and_says_it_in_wo
     svg = usage_svg(usage, "t")
 
     widths = [float(w) for w in re.findall(r'class="uc-bar uc-bar-\w+" x="\d+" y="[\d.]+" width="([\d.]+)"', svg)]
-    assert widths == [384.0, 272.0, 0.0]  # 120% passes the limit line (at 320 of 400); 85% stops short of it
-    assert 'x1="450.0"' in svg and "uc-bar-over" in svg and "uc-bar-near" in svg
+    assert widths == [460.8, 326.4, 0.0]  # 120% passes the limit line (at 384 of 480); 85% stops short of it
+    assert svg.count('class="uc-limit" x1="384.0"') == 3 and "uc-bar-over" in svg and "uc-bar-near" in svg
     assert describe(usage).startswith("Runs: 120 of 100 · 120%, limit reached; Steps: 850 of 1,000 · 85%, near")
     unlimited = usage.model_copy(update={"metrics": {m: MetricUsage(used=5, limit=None) for m in usage.metrics}})
     assert "uc-limit" not in usage_svg(unlimited).split("</desc>")[1].replace("uc-limit-label", "")
@@ -132,6 +132,7 @@ def test_activity_reads_as_people_say_it() -> None:
         "User role changed",
     )
     assert actor_name(entry.model_copy(update={"actor": "key:k1"}), {}) == "an API key"
+    assert action_words(entry.model_copy(update={"action": "api_key.created"})) == "API key created"
 
 
 def test_the_failure_queue_lists_a_failure_with_its_suggestion_and_retries_it_for_admins_only(
@@ -306,3 +307,23 @@ def test_the_founder_sees_every_tenants_figures_and_a_word_on_tenant_sections(
     assert "Figures below count every tenant" in pages["/app"].text
     assert "Secrets belong to a tenant" in pages["/app/secrets"].text
     assert "Usage and billing belong to a tenant" in pages["/app/usage"].text
+
+
+def test_a_suspended_tenants_admin_may_pay_and_export_but_change_nothing_else(
+    web: TestClient, smtp_sink: SmtpSink
+) -> None:
+    team = new_team(web, smtp_sink, "Paused Co")
+    suspended = web.post(f"/api/tenants/{team.tenant_id}/suspend", json={"reason": "unpaid"}, headers=founder_headers())
+    assert suspended.status_code == 200, suspended.text
+    act_as(web, team.admin)
+
+    pay = web.post(
+        "/app/usage/checkout", data=form(team.admin, item="dfy_growth", billing_email="ap@paused.example"),
+        follow_redirects=False,
+    )  # fmt: skip
+    export = web.post("/app/data/export", data=form(team.admin), follow_redirects=False)
+    secret = web.post("/app/secrets", data=form(team.admin, name="NOPE", value="v"))
+
+    assert pay.status_code == 303 and "cs_test_" in pay.headers["location"]
+    assert export.status_code == 303
+    assert secret.status_code == 403 and "suspended" in secret.text
