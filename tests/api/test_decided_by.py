@@ -1,6 +1,7 @@
 """A gate's decision records who decided, for people to read: a signed-in user's e-mail, an API key's prefix and
 label, or `founder` for the founder token."""
 
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -13,7 +14,7 @@ from tests.api.tenancy import ApiTenant, new_tenant, new_workflow
 from tests.api.waiting import finished, poll_run, waiting
 from tests.conftest import founder_headers
 from tests.fakes.smtp import SmtpSink
-from tests.web.conftest import invite_by_founder, sign_in, unique_email
+from tests.web.conftest import invite_by_founder, mails_to, sign_in, unique_email
 
 
 def gate(approval_class: str) -> dict:
@@ -37,6 +38,14 @@ def waiting_run(app: TestClient, tenant: ApiTenant, approval_class: str) -> str:
     return run_id
 
 
+def wait_for_mails(sink: SmtpSink, email: str, count: int, timeout_s: float = 15) -> None:
+    """Waits until `email` has `count` e-mails, so a sign-in that follows counts its link's e-mail right."""
+    deadline = time.monotonic() + timeout_s
+    while len(mails_to(sink, email)) < count:
+        assert time.monotonic() < deadline, f"{email} got {len(mails_to(sink, email))} e-mails, not {count}"
+        time.sleep(0.05)
+
+
 def decided_by(app: TestClient, tenant: ApiTenant, run_id: str) -> str:
     run = poll_run(app, run_id, tenant.member, finished)
     return str(run["steps"][0]["result"]["decided_by"])
@@ -47,6 +56,7 @@ def test_a_signed_in_admins_decision_records_their_email(app: TestClient, smtp_s
     admin = unique_email("admin")
     invite_by_founder(app, tenant.id, admin, "admin")
     run_id = waiting_run(app, tenant, "B")
+    wait_for_mails(smtp_sink, admin, 2)  # the invitation, and the notice that the gate waits
     app.cookies.clear()
     csrf = sign_in(app, smtp_sink, admin)
 
