@@ -226,3 +226,16 @@ def test_the_editor_and_workflow_list_have_no_serious_violations_in_dark_mode_an
     page.goto("/app/workflows")
     check_page(page, "editor-07b-dark-phone-list")
     assert errors_before == []
+
+
+def test_leaving_with_unsaved_changes_asks_first(page: Page, live_url: str, smtp_sink: SmtpSink) -> None:
+    open_editor(page, live_url, smtp_sink)
+    asked: list[str] = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.accept()))
+
+    page.locator('[data-step-type="log"]').click()
+    checked(page)
+    page.close(run_before_unload=True)
+    page.wait_for_event("close")
+
+    assert asked == ["beforeunload"]
