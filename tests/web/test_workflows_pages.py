@@ -5,8 +5,17 @@ import time
 
 from fastapi.testclient import TestClient
 
+from tests.conftest import FOUNDER_TOKEN
 from tests.fakes.smtp import SmtpSink
-from tests.web.conftest import invite_by_founder, make_tenant, signed_in_as, unique_email, use_cookies, wait_for_link
+from tests.web.conftest import (
+    csrf_of,
+    invite_by_founder,
+    make_tenant,
+    signed_in_as,
+    unique_email,
+    use_cookies,
+    wait_for_link,
+)
 
 LOG = {"id": "hello", "type": "log", "message": "hi"}
 
@@ -120,3 +129,16 @@ def test_a_workflow_page_shows_its_schedules_in_words_with_next_times_and_its_ru
     assert page.text.count('<li><time datetime="') == 3  # the next three fire times
     assert "<code>0 9 * * 1-5</code>" in page.text
     assert f"/{run_id}" in page.text and run_id[:8] in page.text
+
+
+def test_the_founder_without_a_tenant_is_told_workflows_belong_to_tenants(web: TestClient) -> None:
+    web.cookies.clear()
+    form = web.get("/auth/token")
+    signed = web.post("/auth/token", data={"token": FOUNDER_TOKEN, "csrf_token": csrf_of(form)}, follow_redirects=False)
+
+    listed = web.get("/app/workflows")
+    editor = web.get("/app/workflows/new")
+
+    assert signed.status_code == 303
+    assert listed.status_code == 200 and "Workflows belong to tenants" in listed.text
+    assert editor.status_code == 404
