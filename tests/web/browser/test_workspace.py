@@ -75,6 +75,7 @@ def test_home_shows_the_usage_picture_with_the_limit_line_and_the_failure_queue_
     expect(page.locator(".stat").filter(has_text="Failures open").locator(".stat-value")).to_have_text("1")
     check_page(page, "workspace-01-home")
     page.emulate_media(color_scheme="dark")
+    page.wait_for_timeout(200)  # buttons ease their colours (120 ms); shoot the settled theme
     check_page(page, "workspace-02-home-dark")
     page.set_viewport_size({"width": 390, "height": 844})
     check_page(page, "workspace-03-home-phone-dark")
@@ -93,6 +94,7 @@ def test_home_shows_the_usage_picture_with_the_limit_line_and_the_failure_queue_
     expect(page.get_by_role("button", name="Continue to payment")).to_be_visible()
     check_page(page, "workspace-05-usage-billing")
     page.emulate_media(color_scheme="dark")
+    page.wait_for_timeout(200)  # buttons ease their colours (120 ms); shoot the settled theme
     check_page(page, "workspace-06-usage-billing-dark")
 
 
@@ -180,5 +182,6 @@ def test_an_admin_requests_an_export_and_downloads_it_when_ready(
     expect(page.get_by_label(re.compile("Type Proseware to confirm"))).to_be_visible()
     check_page(page, "workspace-12-delete-account-confirm")
     page.emulate_media(color_scheme="dark")
+    page.wait_for_timeout(200)  # buttons ease their colours (120 ms); shoot the settled theme
     page.goto("/app/data")
     check_page(page, "workspace-13-data-dark")
