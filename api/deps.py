@@ -310,9 +310,14 @@ def require_admin(caller: Caller, what: str) -> None:
         raise ApiError(403, "admin_only", f"Only an admin key may change {what}", field="authorization")
 
 
+def is_tenant_admin(caller: Caller) -> bool:
+    """The founder or a tenant admin (a key or a signed-in user): who may retry runs, manage users and keys."""
+    return caller.is_founder or caller.role == "admin"
+
+
 def require_tenant_admin(caller: Caller, what: str) -> None:
     """403 unless the caller is the founder or a tenant admin (a key or a signed-in user); `what` names the act."""
-    if not caller.is_founder and caller.role != "admin":
+    if not is_tenant_admin(caller):
         raise ApiError(403, "admin_only", f"Only an admin may {what}", field="authorization")
 
 

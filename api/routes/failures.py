@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import CallerDep, EngineDep, OwnedRun, SessionDep, SettingsDep, TemporalDep
+from api.deps import CallerDep, EngineDep, OwnedRun, SessionDep, SettingsDep, TemporalDep, require_tenant_admin
 from domain import failures
 from schemas.failures import FailurePublic, HealingSuggestion
 from schemas.runs import RunAccepted
@@ -40,7 +40,10 @@ def healing_plan(
 
 
 @router.post("/runs/{run_id}/retry", status_code=status.HTTP_202_ACCEPTED)
-async def retry_run(run: OwnedRun, temporal: TemporalDep, engine: EngineDep, settings: SettingsDep) -> RunAccepted:
-    """Re-drive a failed run: a new run of the same version resumes at the failed step, reusing the
-    results of the steps that had succeeded (they are not executed again)."""
+async def retry_run(
+    run: OwnedRun, caller: CallerDep, temporal: TemporalDep, engine: EngineDep, settings: SettingsDep
+) -> RunAccepted:
+    """Re-drive a failed run (a tenant admin or the founder): a new run of the same version resumes at the
+    failed step, reusing the results of the steps that had succeeded (they are not executed again)."""
+    require_tenant_admin(caller, "retry a run")
     return await failures.redrive_failed_run(engine, temporal, settings, run)

@@ -10,10 +10,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Path
 from fastapi.responses import RedirectResponse
 
-from api.deps import EngineDep, SettingsDep, TemporalDep, audit_actor
+from api.deps import EngineDep, SettingsDep, TemporalDep, audit_actor, require_tenant_admin
 from api.web.deps import PageCaller
-from api.web.runs_view import may_retry
-from core.errors import ApiError
 from domain import approvals, failures, runs
 from language.steps import STEP_ID_PATTERN
 from schemas.runs import StepDecision
@@ -36,8 +34,7 @@ async def retry(
 ) -> RedirectResponse:
     """Re-drives a failed run from its failed step (admins and the founder); shows the new run."""
     found = await runs.found_run(engine, temporal, run_id, caller.tenant_id)
-    if not may_retry(caller):
-        raise ApiError(403, "admin_only", "Only an admin may retry a run", field="authorization")
+    require_tenant_admin(caller, "retry a run")
     accepted = await failures.redrive_failed_run(engine, temporal, settings, found)
     return RedirectResponse(RUN_PAGE.format(run_id=accepted.run_id, done="retried"), status_code=303)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from api.deps import Caller
+from api.deps import Caller, is_tenant_admin
 from orchestrator.user_run import DECIDERS
 from schemas.runs import PendingApproval, RunPublic, RunSummary, StepOutcome
 
@@ -84,8 +84,8 @@ def may_decide(caller: Caller, gate: PendingApproval | None) -> bool:
 
 
 def may_retry(caller: Caller) -> bool:
-    """Re-driving a failed run is for the tenant's admins (and the founder)."""
-    return caller.is_founder or caller.role == "admin"
+    """Re-driving a failed run is for the tenant's admins (and the founder), as on the JSON API."""
+    return is_tenant_admin(caller)
 
 
 def in_flight(run: RunPublic) -> bool:

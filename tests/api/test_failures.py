@@ -84,9 +84,11 @@ def test_redrive_resumes_at_the_failed_step_without_repeating_earlier_side_effec
         {"id": "done", "type": "log", "message": "charged={{ vars.charged }} ship={{ steps.ship.status }}"},
     )
     failed_id = failing_run(api, tenant, workflow_id)
+    by_member = api.post(f"/api/runs/{failed_id}/retry", headers=tenant.member)
 
-    retried = api.post(f"/api/runs/{failed_id}/retry", headers=tenant.member)
+    retried = api.post(f"/api/runs/{failed_id}/retry", headers=tenant.admin)
 
+    assert (by_member.status_code, by_member.json()["code"]) == (403, "admin_only")
     assert retried.status_code == 202
     run = poll_run(api, retried.json()["run_id"], tenant.member, finished)
     assert run["status"] == "completed" and run["trigger"] == "redrive" and run["resumed_from"] == failed_id
@@ -100,7 +102,7 @@ def test_redrive_resumes_at_the_failed_step_without_repeating_earlier_side_effec
     assert len([c for c in target_server.calls_to("/echo") if c.query.get("t") == tag]) == 1
     [entry] = failures(api, tenant.member)
     assert entry["status"] == "redriven" and entry["redriven_run_id"] == run["run_id"]
-    again = api.post(f"/api/runs/{failed_id}/retry", headers=tenant.member)
+    again = api.post(f"/api/runs/{failed_id}/retry", headers=tenant.admin)
     assert again.status_code == 202 and again.json()["run_id"] == run["run_id"]
 
 
@@ -110,7 +112,7 @@ def test_retrying_a_run_that_did_not_fail_conflicts(api: TestClient) -> None:
     run_id = api.post(f"/api/workflows/{workflow_id}/runs", json={}, headers=tenant.member).json()["run_id"]
     poll_run(api, run_id, tenant.member, finished)
 
-    answer = api.post(f"/api/runs/{run_id}/retry", headers=tenant.member)
+    answer = api.post(f"/api/runs/{run_id}/retry", headers=tenant.admin)
 
     assert answer.status_code == 409 and answer.json()["code"] == "run_not_failed"
 
@@ -140,12 +142,12 @@ def test_a_tenant_that_may_not_run_cannot_retry_until_it_may(
     suspend = api.post(f"/api/tenants/{tenant.id}/suspend", json={}, headers=founder_headers())
     assert suspend.status_code == 200, suspend.text
 
-    while_suspended = api.post(f"/api/runs/{failed_id}/retry", headers=tenant.member)
+    while_suspended = api.post(f"/api/runs/{failed_id}/retry", headers=tenant.admin)
     api.post(f"/api/tenants/{tenant.id}/resume", json={}, headers=founder_headers())
     with engine.begin() as connection:
         period = period_of(datetime.now(UTC))
         add_usage(connection, tenant.id, period, "runs", (PLAN_LIMITS["free"]["runs"] or 0) - runs_used(api, tenant))
-    at_limit = api.post(f"/api/runs/{failed_id}/retry", headers=tenant.member)
+    at_limit = api.post(f"/api/runs/{failed_id}/retry", headers=tenant.admin)
 
     assert (while_suspended.status_code, while_suspended.json()["code"]) == (403, "tenant_suspended")
     assert (at_limit.status_code, at_limit.json()["code"], at_limit.json()["metric"]) == (
@@ -164,9 +166,9 @@ def test_a_retry_is_counted_once_against_the_plan(api: TestClient, target_server
     workflow_id = new_workflow(api, tenant, {"id": "ship", "type": "http_request", "url": target_server.url + flaky})
     failed_id = failing_run(api, tenant, workflow_id)
 
-    retried = api.post(f"/api/runs/{failed_id}/retry", headers=tenant.member)
+    retried = api.post(f"/api/runs/{failed_id}/retry", headers=tenant.admin)
     run = poll_run(api, retried.json()["run_id"], tenant.member, finished)
-    again = api.post(f"/api/runs/{failed_id}/retry", headers=tenant.member)
+    again = api.post(f"/api/runs/{failed_id}/retry", headers=tenant.admin)
 
     assert run["status"] == "completed" and again.json()["run_id"] == run["run_id"]
     time.sleep(0.5)  # a count at the run's end (as before) would have landed by now
