@@ -28,7 +28,7 @@ from api.web import (
     workflows_pages,
 )
 from api.web.deps import SignInRequired
-from api.web.pages import render
+from api.web.pages import remember_destination, render
 from core.errors import ApiError
 from core.settings import Settings
 from domain.sign_in_links import SignInLimiter
@@ -70,7 +70,9 @@ def _answer_pages_with_pages(app: FastAPI) -> None:
     async def sign_in_required(request: Request, _err: Exception) -> Response:
         if request.headers.get("HX-Request"):
             return Response(status_code=401, headers={"HX-Redirect": "/sign-in"})
-        return RedirectResponse("/sign-in", status_code=303)
+        response = RedirectResponse("/sign-in", status_code=303)
+        remember_destination(request, response)
+        return response
 
     def page_or_json(kind: type[Exception]):  # type: ignore[no-untyped-def]
         async def handler(request: Request, err: Exception) -> Response:

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import SESSION_COOKIE, EngineDep, SessionDep, SettingsDep, TemporalDep
 from api.web.deps import AnonymousCsrf, MaybeSession, PageSession
-from api.web.pages import render, secure_request
+from api.web.pages import NEXT_COOKIE, destination, render, secure_request
 from core.security import same_secret
 from domain.sign_in import request_sign_in, sign_in_as_founder, sign_in_with_link
 from domain.sign_in_links import SignInLimiter, link_email
@@ -95,10 +95,11 @@ def sign_out(request: Request, _me: PageSession, session: SessionDep) -> Respons
 
 
 def _signed_in(request: Request, secret: str, max_age_s: int) -> Response:
-    """Into the app with the session's cookie: HttpOnly, SameSite=Lax, Secure over https; it lasts no longer than
-    the session can (the server ends it sooner when idle)."""
-    response = RedirectResponse("/app", status_code=303)
+    """Into the app (the page that asked for a sign-in, else home) with the session's cookie: HttpOnly,
+    SameSite=Lax, Secure over https; it lasts no longer than the session can (the server ends it sooner when idle)."""
+    response = RedirectResponse(destination(request), status_code=303)
     response.set_cookie(
         SESSION_COOKIE, secret, max_age=max_age_s, httponly=True, secure=secure_request(request), samesite="lax"
     )
+    response.delete_cookie(NEXT_COOKIE, httponly=True, secure=secure_request(request), samesite="lax")
     return response

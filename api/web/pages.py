@@ -1,11 +1,12 @@
 """Rendering the web app's pages: one Jinja2 environment, the navigation, and the headers every page carries."""
 
+import re
 import secrets
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from schemas.accounts import SessionView
@@ -65,3 +66,24 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
 
 def secure_request(request: Request) -> bool:
     return request.url.scheme == "https"
+
+
+# The app page a signed-out visitor asked for (an approval e-mail's link, say), to return to after signing in.
+NEXT_COOKIE = "levqor_next"
+NEXT_TTL_S = 30 * 60
+NEXT_PATH = re.compile(r"/app(/[A-Za-z0-9_./-]*)?(\?[A-Za-z0-9_.=&%+-]*)?")
+
+
+def remember_destination(request: Request, response: Response) -> None:
+    """Keeps the requested app page (a GET's path and query only) in a short-lived cookie."""
+    wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method == "GET" and NEXT_PATH.fullmatch(wanted) and "//" not in wanted:
+        response.set_cookie(
+            NEXT_COOKIE, wanted, max_age=NEXT_TTL_S, httponly=True, secure=secure_request(request), samesite="lax"
+        )
+
+
+def destination(request: Request) -> str:
+    """Where signing in leads: the remembered app page when it is one, else home."""
+    wanted = request.cookies.get(NEXT_COOKIE, "")
+    return wanted if NEXT_PATH.fullmatch(wanted) and "//" not in wanted else "/app"

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Path
 from fastapi.responses import RedirectResponse
 
-from api.deps import EngineDep, SettingsDep, TemporalDep, audit_actor, require_tenant_admin
+from api.deps import EngineDep, SettingsDep, TemporalDep, require_tenant_admin
 from api.web.deps import PageCaller
 from domain import approvals, failures, runs
 from language.steps import STEP_ID_PATTERN
@@ -56,7 +56,7 @@ async def decide(
         step_id=step_id,
         approved=decision == "approve",
         role=caller.decider_role,
-        decided_by=audit_actor(caller),
+        decided_by=await approvals.decider_name(engine, caller.user_id, caller.key_id),
         comment=comment.strip() or None,
     )
     await approvals.decide_step(found, choice)

@@ -111,3 +111,22 @@ def test_a_link_whose_mail_was_deferred_arrives_on_retry_and_works(web: TestClie
     answer = redeem(web, token)
 
     assert answer.status_code == 303 and answer.headers["location"] == "/app"
+
+
+def test_signing_in_returns_to_the_app_page_that_asked_for_it_and_nowhere_else(
+    web: TestClient, smtp_sink: SmtpSink
+) -> None:
+    email = unique_email("returning")
+    invite_by_founder(web, make_tenant(web), email)
+    web.cookies.clear()
+    asked = web.get("/app/approvals?from=mail", follow_redirects=False)
+    token = fresh_link(web, smtp_sink, email)
+
+    landed = redeem(web, token)
+
+    assert asked.status_code == 303 and asked.headers["location"] == "/sign-in"
+    assert landed.headers["location"] == "/app/approvals?from=mail"
+    assert "levqor_next" not in web.cookies
+    web.cookies.clear()
+    web.cookies.set("levqor_next", "//evil.example/app")
+    assert redeem(web, fresh_link(web, smtp_sink, email)).headers["location"] == "/app"

@@ -4,7 +4,7 @@ redone, the JSON tab round-tripping the graph, keyboard-only creation, and no se
 import json
 import re
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Dialog, Locator, Page, expect
 
 from tests.fakes.smtp import SmtpSink
 from tests.fakes.target import TargetServer
@@ -231,7 +231,12 @@ def test_the_editor_and_workflow_list_have_no_serious_violations_in_dark_mode_an
 def test_leaving_with_unsaved_changes_asks_first(page: Page, live_url: str, smtp_sink: SmtpSink) -> None:
     open_editor(page, live_url, smtp_sink)
     asked: list[str] = []
-    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.accept()))
+
+    def answer(dialog: Dialog) -> None:
+        asked.append(dialog.type)
+        dialog.accept()
+
+    page.on("dialog", answer)
 
     page.locator('[data-step-type="log"]').click()
     checked(page)
