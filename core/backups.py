@@ -7,11 +7,13 @@ manifest `<id>.json` beside it: time, engine, size, sha256, Alembic revision and
 
 import os
 import tempfile
+import time
 import uuid
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import make_url, text
+from sqlalchemy import Engine, make_url, text
+from sqlalchemy.exc import ProgrammingError
 
 from core.backup_engines import (
     BackupError,
@@ -133,7 +135,20 @@ def _scratch_counts(url: str, engine: BackupEngine, backup: Path) -> dict[str, i
             pg_restore(scratch, backup)
             return facts_of(scratch)[0]
         finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            drop_scratch(admin, name)
     finally:
         admin.dispose()
+
+
+def drop_scratch(admin: Engine, name: str, attempts: int = 10) -> None:
+    """Drops a scratch database, ending its connections. An autovacuum worker that just entered it cannot be
+    ended by a role without pg_signal_backend (the refusal is InsufficientPrivilege); it leaves within moments."""
+    for attempt in range(attempts):
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except ProgrammingError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5)

@@ -46,6 +46,8 @@ _levqor_pg() {
     psql_() { "$pgbin/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
     psql_ -c "SELECT 1 FROM pg_roles WHERE rolname = '$user'" | grep -q 1 \
       || psql_ -c "CREATE ROLE \"$user\" LOGIN PASSWORD '$pass' CREATEDB" || exit 1
+    # Tests drop their scratch databases WITH (FORCE), which must also end an autovacuum worker inside one.
+    psql_ -c "GRANT pg_signal_backend TO \"$user\"" >/dev/null 2>&1 || exit 1
     psql_ -c "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 \
       || psql_ -c "CREATE DATABASE \"$db\" OWNER \"$user\"" || exit 1
   )

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from api.main import create_app
 from core.backup_engines import BackupError, facts_of
 from core.backup_restore import restore_backup
-from core.backups import make_backup, new_backup_id, verify_backup
+from core.backups import drop_scratch, make_backup, new_backup_id, verify_backup
 from core.db import MIGRATIONS, create_db_engine, migrate
 from core.settings import Settings
 from schemas.backups import BackupManifest
@@ -47,9 +47,8 @@ def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[New
         return make_url(server).set(database=names[-1]).render_as_string(hide_password=False)
 
     yield make
-    with admin.connect() as connection:
-        for name in names:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    for name in names:
+        drop_scratch(admin, name)
     admin.dispose()
 
 
