@@ -4,18 +4,29 @@ wording and next fire times, the webhook, recent runs), the webhook's create/rot
 Every read and change goes through the domain functions the JSON API uses; the editor itself talks to the JSON API
 (schema, validate, create, new version) with the session cookie and the CSRF header."""
 
+import json
 from typing import Annotated, Any
 
 import structlog
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from api.deps import Caller, EngineDep, HookCache, HooksDep, SessionDep, SettingsDep, TemporalDep, require_admin
+from api.deps import (
+    Caller,
+    EngineDep,
+    HookCache,
+    HooksDep,
+    SessionDep,
+    SettingsDep,
+    TemporalDep,
+    UsageDep,
+    require_admin,
+)
 from api.web.deps import PageCaller
 from api.web.pages import render
 from core.errors import ApiError
@@ -77,6 +88,38 @@ async def put_webhook(
     status, extra = await run_in_threadpool(_put_hook, session, caller, row, signed, settings, hooks)
     context = await _detail(request, session, engine, temporal, settings, row, None, None)
     return _render(request, "workflows/detail.html", status=status, title=row.name, **context, **extra)
+
+
+@router.post("/{workflow_id}/runs")
+async def start_run(
+    request: Request, workflow_id: str, caller: PageCaller, session: SessionDep, engine: EngineDep,
+    temporal: TemporalDep, settings: SettingsDep, usage: UsageDep,
+    run_input: Annotated[str, Form(alias="input", max_length=64 * 1024)] = "{}",
+) -> Response:  # fmt: skip
+    """Starts a run of the latest version with a JSON object as its input, through the same admission as the
+    API's starts, and opens its page; a refusal (bad input, limits, a paused tenant) is shown on the workflow's."""
+    row = await run_in_threadpool(tenant_definition, session, workflow_id, _tenant(caller))
+    try:
+        payload = _json_object(run_input)
+        accepted = await runs.start_api_run(engine, temporal, settings, usage, row.id, row.tenant_id, payload, None)
+    except ApiError as err:
+        context = await _detail(request, session, engine, temporal, settings, row, None, None)
+        return _render(
+            request, "workflows/detail.html", status=err.status, title=row.name, **context,
+            run_error=err.message, run_input=run_input,
+        )  # fmt: skip
+    return RedirectResponse(RUN_PAGE.format(run_id=accepted.run_id), status_code=303)
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    """The run's input: a JSON object, else 422 naming the field."""
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise ApiError(422, "invalid_input", "The run's input must be a JSON object, such as {}", field="input")
+    return value
 
 
 def _tenant(caller: Caller) -> str:

@@ -142,3 +142,26 @@ def test_the_founder_without_a_tenant_is_told_workflows_belong_to_tenants(web: T
     assert signed.status_code == 303
     assert listed.status_code == 200 and "Workflows belong to tenants" in listed.text
     assert editor.status_code == 404
+
+
+def test_a_run_started_from_the_workflow_page_passes_admission_and_opens_its_page(
+    web: TestClient, smtp_sink: SmtpSink
+) -> None:
+    admin = signed_in_admin(web, smtp_sink)
+    csrf = use_cookies(web, admin)
+    workflow_id = create(web, csrf, "Greeter", message="hello {{ input.who }}")
+    form = {"csrf_token": csrf, "input": '{"who": "Ada"}'}
+
+    started = web.post(f"/app/workflows/{workflow_id}/runs", data=form, follow_redirects=False)
+    not_an_object = web.post(f"/app/workflows/{workflow_id}/runs", data={**form, "input": "[1]"})
+    forged = web.post(f"/app/workflows/{workflow_id}/runs", data={"input": "{}"}, follow_redirects=False)
+
+    assert started.status_code == 303 and started.headers["location"].startswith("/app/runs/")
+    run_id = started.headers["location"].removeprefix("/app/runs/")
+    deadline = time.monotonic() + 15
+    while (run := web.get(f"/api/runs/{run_id}").json())["status"] != "completed":
+        assert time.monotonic() < deadline, run
+        time.sleep(0.1)
+    assert run["steps"][0]["result"]["message"] == "hello Ada" and run["trigger"] == "api"
+    assert not_an_object.status_code == 422 and "must be a JSON object" in not_an_object.text
+    assert forged.status_code == 403

@@ -110,6 +110,13 @@ def test_build_log_http_condition_by_drag_and_drop_and_fix_a_pinned_error(
     expect(page.get_by_test_id("hook-url")).to_contain_text("/api/hooks/whk_")
     expect(page.get_by_test_id("hook-secret")).to_contain_text("whsec_")
     check_page(page, "editor-08b-webhook-once")
+    # Run what was built, and watch its timeline until every step is done.
+    page.get_by_role("button", name="Start a run of v2").click()
+    expect(page.get_by_role("img", name=re.compile("Timeline of run"))).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("completed", timeout=20_000)
+    statuses = page.locator("svg.timeline .tl-status").all_text_contents()
+    assert [status.split(" · ")[0] for status in statuses] == ["✓ done"] * 3
+    check_page(page, "editor-10-built-workflow-ran")
     page.goto("/app/workflows?q=untitled")
     expect(page.get_by_role("link", name="Untitled workflow", exact=True)).to_be_visible()
     check_page(page, "editor-09-workflow-list")
