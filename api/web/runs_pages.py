@@ -22,6 +22,7 @@ from api.web.runs_view import (
     PageFilter,
     in_flight,
     live_state,
+    may_cancel,
     may_decide,
     may_retry,
     start_range,
@@ -116,7 +117,7 @@ async def _run_context(engine: Engine, temporal: Any, caller: Caller, run_id: st
         "failure": failure,
         "live": in_flight(run),
         "state": live_state(run),
-        "may_cancel": in_flight(run),
+        "may_cancel": may_cancel(run),
         "may_retry": run.status == "failed" and may_retry(caller),
         "may_decide": may_decide(caller, run.waiting),
     }

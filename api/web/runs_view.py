@@ -89,6 +89,12 @@ def may_retry(caller: Caller) -> bool:
 
 
 def in_flight(run: RunPublic) -> bool:
+    """Whether the page keeps polling: until Temporal has closed the run (a run reports `completed` a moment
+    before its execution closes, and the page's closing time comes from the close)."""
+    return run.closed_at is None
+
+
+def may_cancel(run: RunPublic) -> bool:
     return run.closed_at is None and run.status in IN_FLIGHT
 
 

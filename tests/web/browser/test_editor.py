@@ -114,6 +114,8 @@ def test_build_log_http_condition_by_drag_and_drop_and_fix_a_pinned_error(
     page.get_by_role("button", name="Start a run of v2").click()
     expect(page.get_by_role("img", name=re.compile("Timeline of run"))).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("completed", timeout=20_000)
+    closed = page.locator("dt", has_text="Closed").locator("xpath=following-sibling::dd")
+    expect(closed).to_contain_text("UTC", timeout=10_000)  # the page polls on until the execution has closed
     statuses = page.locator("svg.timeline .tl-status").all_text_contents()
     assert [status.split(" · ")[0] for status in statuses] == ["✓ done"] * 3
     check_page(page, "editor-10-built-workflow-ran")
