@@ -2,6 +2,7 @@
 gates."""
 
 import asyncio
+from datetime import timedelta
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -16,6 +17,8 @@ from schemas.runs import ApprovalPublic, StepDecision
 from schemas.tables import ApiKey, User
 
 MAX_LISTED = 200
+# A waiting run answers its query from a worker; one no worker polls for (its queue gone) is left out, not waited for.
+GATE_QUERY_TIMEOUT = timedelta(seconds=5)
 DECISION_ERRORS = {
     "StepNotWaiting": (409, "step_not_waiting", "This step is not waiting for a decision"),
     "RoleNotAllowed": (403, "role_not_allowed", "Your role may not decide this gate"),
@@ -67,7 +70,9 @@ async def pending_approvals(temporal: Client, tenant_id: str | None) -> list[App
         temporal.get_workflow_handle(execution.id)
         async for execution in temporal.list_workflows(query, limit=MAX_LISTED)
     ]
-    progresses = await asyncio.gather(*(h.query(UserWorkflowRun.progress) for h in handles), return_exceptions=True)
+    progresses = await asyncio.gather(
+        *(h.query(UserWorkflowRun.progress, rpc_timeout=GATE_QUERY_TIMEOUT) for h in handles), return_exceptions=True
+    )
     pending = [
         ApprovalPublic(run_id=p.run_id, tenant_id=p.tenant_id, definition_id=p.definition_id, gate=p.waiting)
         for p in progresses
