@@ -17,7 +17,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.compliance import ComplianceActivities
-    from orchestrator.retries import JOB_TIMEOUT
+    from orchestrator.retries import JOB_TIMEOUT, NOTIFY_RETRY, NOTIFY_TIMEOUT
     from rules.compliance_score import counts_of, score_of
     from rules.retention import default_platform_retention
     from schemas.compliance import (
@@ -39,14 +39,6 @@ CHECK_RETRY = RetryPolicy(
 # The report is all the audit leaves behind after minutes of checks: more attempts than JOB_RETRY's five.
 REPORT_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1), maximum_attempts=10
-)
-# A founder's alert goes out over SMTP; an address or message the server refuses will not heal.
-NOTIFY_TIMEOUT = timedelta(seconds=60)
-NOTIFY_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=5),
-    maximum_interval=timedelta(minutes=2),
-    maximum_attempts=5,
-    non_retryable_error_types=["SmtpRejected", "EmailInvalidRecipient"],
 )
 # A family's check is a sync (thread-pool) or async activity method.
 Check = (

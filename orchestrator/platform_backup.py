@@ -3,15 +3,12 @@ verifies it by a restore into a scratch database, and prunes to the newest daily
 that cannot be made or verified is recorded as a failed manifest (the heartbeat's backup check turns
 degraded), e-mailed to the founder and written to the audit log; the run itself still completes."""
 
-from datetime import timedelta
-
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.backup import BackupActivities
-    from orchestrator.retries import BACKUP_RETRY, BACKUP_TIMEOUT, JOB_RETRY, JOB_TIMEOUT
+    from orchestrator.retries import BACKUP_RETRY, BACKUP_TIMEOUT, JOB_RETRY, JOB_TIMEOUT, NOTIFY_RETRY, NOTIFY_TIMEOUT
     from schemas.backups import (
         BackupFailed,
         BackupManifest,
@@ -22,15 +19,6 @@ with workflow.unsafe.imports_passed_through():
         PruneResult,
         RetentionPolicy,
     )
-
-# A founder's alert goes out over SMTP; an address or message the server refuses will not heal.
-NOTIFY_TIMEOUT = timedelta(seconds=60)
-NOTIFY_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=5),
-    maximum_interval=timedelta(minutes=2),
-    maximum_attempts=5,
-    non_retryable_error_types=["SmtpRejected", "EmailInvalidRecipient"],
-)
 
 
 @workflow.defn

@@ -18,6 +18,14 @@ JOB_TIMEOUT = timedelta(minutes=2)
 JOB_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30), maximum_attempts=5
 )
+# A founder's alert goes out over SMTP; an address or message the server refuses will not heal.
+NOTIFY_TIMEOUT = timedelta(seconds=60)
+NOTIFY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    maximum_interval=timedelta(minutes=2),
+    maximum_attempts=5,
+    non_retryable_error_types=["SmtpRejected", "EmailInvalidRecipient"],
+)
 # Stripe sessions the customer is waiting for: a few quick attempts, then the API says "try again".
 STRIPE_TIMEOUT = timedelta(seconds=20)
 STRIPE_RETRY = RetryPolicy(

@@ -66,7 +66,7 @@ def auto_recovery_schedule(settings: Settings) -> Schedule:
         action=ScheduleActionStartWorkflow(
             AutoRecovery.run, params, id="platform-auto-recovery-run", task_queue=settings.task_queue
         ),
-        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.auto_recovery_interval_s))]),
+        spec=every_s(settings.auto_recovery_interval_s),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
 
@@ -79,9 +79,7 @@ def cost_autopilot_schedule(settings: Settings) -> Schedule:
             id="platform-cost-autopilot-run",
             task_queue=settings.task_queue,
         ),
-        spec=ScheduleSpec(
-            intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.cost_autopilot_interval_s))]
-        ),
+        spec=every_s(settings.cost_autopilot_interval_s),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
 
@@ -94,9 +92,7 @@ def upgrade_planner_schedule(settings: Settings) -> Schedule:
             id="platform-upgrade-planner-run",
             task_queue=settings.task_queue,
         ),
-        spec=ScheduleSpec(
-            intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.upgrade_planner_interval_s))]
-        ),
+        spec=every_s(settings.upgrade_planner_interval_s),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
 
@@ -162,15 +158,7 @@ def daily_report_schedule(settings: Settings) -> Schedule:
             task_queue=settings.task_queue,
             execution_timeout=timedelta(hours=1),
         ),
-        spec=ScheduleSpec(
-            calendars=[
-                ScheduleCalendarSpec(
-                    hour=[ScheduleRange(settings.daily_report_hour_utc)],
-                    minute=[ScheduleRange(0)],
-                    second=[ScheduleRange(0)],
-                )
-            ]
-        ),
+        spec=daily_at(settings.daily_report_hour_utc),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
 
@@ -190,7 +178,7 @@ def run_archiver_schedule(settings: Settings) -> Schedule:
             id="platform-run-archiver-run",
             task_queue=settings.task_queue,
         ),
-        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.run_archive_interval_s))]),
+        spec=every_s(settings.run_archive_interval_s),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
 
@@ -206,13 +194,7 @@ def platform_backup_schedule(settings: Settings) -> Schedule:
             task_queue=settings.task_queue,
             execution_timeout=timedelta(hours=12),
         ),
-        spec=ScheduleSpec(
-            calendars=[
-                ScheduleCalendarSpec(
-                    hour=[ScheduleRange(settings.backup_hour_utc)], minute=[ScheduleRange(0)], second=[ScheduleRange(0)]
-                )
-            ]
-        ),
+        spec=daily_at(settings.backup_hour_utc),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
 
@@ -232,17 +214,22 @@ def retention_enforcer_schedule(settings: Settings) -> Schedule:
             id="platform-retention-enforcer-run",
             task_queue=settings.task_queue,
         ),
-        spec=ScheduleSpec(
-            calendars=[
-                ScheduleCalendarSpec(
-                    hour=[ScheduleRange(settings.retention_enforcer_hour_utc)],
-                    minute=[ScheduleRange(0)],
-                    second=[ScheduleRange(0)],
-                )
-            ]
-        ),
+        spec=daily_at(settings.retention_enforcer_hour_utc),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
+
+
+def daily_at(hour_utc: int) -> ScheduleSpec:
+    """Once a day at `hour_utc`:00:00 UTC."""
+    return ScheduleSpec(
+        calendars=[
+            ScheduleCalendarSpec(hour=[ScheduleRange(hour_utc)], minute=[ScheduleRange(0)], second=[ScheduleRange(0)])
+        ]
+    )
+
+
+def every_s(seconds: float) -> ScheduleSpec:
+    return ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=seconds))])
 
 
 async def ensure_platform_schedules(client: Client, settings: Settings) -> list[str]:
