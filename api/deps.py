@@ -293,6 +293,16 @@ async def get_tenant_caller(caller: Annotated[Caller, Depends(get_caller)]) -> T
     return caller
 
 
+def caller_tenant(caller: Caller, what: str) -> str:
+    """The tenant the caller acts for; 403 `tenant_key_required` for the founder, who belongs to none (`what`
+    names what belongs to a tenant)."""
+    if caller.tenant_id is None:
+        raise ApiError(
+            403, "tenant_key_required", f"{what} belong to a tenant: act as one of its users", field="authorization"
+        )
+    return caller.tenant_id
+
+
 async def get_founder(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
     if not caller.is_founder:
         raise ApiError(403, "founder_only", "Only the founder credential may do this", field="authorization")

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import Caller, EngineDep, SettingsDep, TemporalDep, audit_actor, require_admin
+from api.deps import Caller, EngineDep, SettingsDep, TemporalDep, audit_actor, caller_tenant, require_admin
 from api.web.deps import PageCaller
 from api.web.pages import render
 from api.web.usage_chart import usage_svg
@@ -49,7 +49,7 @@ async def checkout(
     billing_email: Annotated[str, Form(max_length=320)] = "",
 ) -> Response:  # fmt: skip
     """Creates a Checkout Session for a plan or package (admins) and sends the browser to Stripe's page."""
-    tenant_id = _tenant(caller)
+    tenant_id = caller_tenant(caller, "Billing accounts")
     require_admin(caller, "billing")
     try:
         order = CheckoutCreate(item=item, region=region.strip() or None, billing_email=billing_email.strip() or None)
@@ -70,19 +70,13 @@ async def portal(
     request: Request, caller: PageCaller, engine: EngineDep, temporal: TemporalDep, settings: SettingsDep
 ) -> Response:
     """Opens Stripe's customer portal (plan, card, invoices, cancelling) for admins."""
-    tenant_id = _tenant(caller)
+    tenant_id = caller_tenant(caller, "Billing accounts")
     require_admin(caller, "billing")
     try:
         opened = await create_portal_session(engine, temporal, settings, tenant_id)
     except ApiError as err:
         return await _page(request, engine, temporal, caller, err.status, error=FRIENDLY.get(err.code, err.message))
     return RedirectResponse(opened.url, status_code=303)
-
-
-def _tenant(caller: Caller) -> str:
-    if caller.tenant_id is None:
-        raise ApiError(403, "tenant_key_required", "Billing belongs to a tenant: sign in as one of its users")
-    return caller.tenant_id
 
 
 async def _page(

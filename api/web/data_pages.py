@@ -20,6 +20,7 @@ from api.deps import (
     SettingsDep,
     TemporalDep,
     audit_actor,
+    caller_tenant,
     require_admin,
 )
 from api.web.deps import PageCaller, PageSession
@@ -46,7 +47,7 @@ async def request_export(
     caller: PageCaller, engine: EngineDep, temporal: TemporalDep, settings: SettingsDep
 ) -> RedirectResponse:
     """Starts a DataExport of everything the tenant holds (admins)."""
-    tenant_id = _tenant(caller)
+    tenant_id = caller_tenant(caller, "Data requests")
     require_admin(caller, "data requests")
     await start_export(engine, temporal, settings.task_queue, tenant_id, audit_actor(caller))
     return RedirectResponse("/app/data?done=export", status_code=303)
@@ -55,7 +56,7 @@ async def request_export(
 @router.get("/exports/{request_id}/download")
 def download_export(request_id: str, caller: PageCaller, session: SessionDep) -> Response:
     """The export's archive as a JSON file (admins); 404 for another tenant's, 409 while it is gathered."""
-    tenant_id = _tenant(caller)
+    tenant_id = caller_tenant(caller, "Data requests")
     require_admin(caller, "data requests")
     export = tenant_export(session, tenant_id, request_id)
     if export.status != "completed" or export.archive is None:
@@ -72,7 +73,7 @@ def download_export(request_id: str, caller: PageCaller, session: SessionDep) ->
 @router.get("/delete")
 def confirm_delete(request: Request, caller: PageCaller, session: SessionDep) -> HTMLResponse:
     """Asks the admin to type the tenant's name before deleting the account."""
-    tenant = visible_tenant(session, _tenant(caller), caller.tenant_id)
+    tenant = visible_tenant(session, caller_tenant(caller, "Data requests"), caller.tenant_id)
     require_admin(caller, "the account")
     return render(request, "data/delete.html", title="Delete the account", section="data", tenant=tenant)
 
@@ -84,7 +85,7 @@ async def delete_account(
     confirm_name: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:  # fmt: skip
     """Deletes the account (soft now, purged after the grace period) once the name typed matches; signs out."""
-    tenant = visible_tenant(session, _tenant(caller), caller.tenant_id)
+    tenant = visible_tenant(session, caller_tenant(caller, "Data requests"), caller.tenant_id)
     require_admin(caller, "the account")
     if confirm_name.strip() != tenant.name:
         error = "The name you typed does not match. Nothing was deleted."
@@ -97,12 +98,6 @@ async def delete_account(
     response = render(request, "data/deleted.html", title="Account deleted", name=tenant.name, started=started)
     response.delete_cookie(SESSION_COOKIE, httponly=True, secure=secure_request(request), samesite="lax")
     return response
-
-
-def _tenant(caller: Caller) -> str:
-    if caller.tenant_id is None:
-        raise ApiError(403, "tenant_key_required", "Data requests belong to a tenant: sign in as one of its users")
-    return caller.tenant_id
 
 
 def _page(request: Request, session: Session, caller: Caller, status: int = 200, **extra: Any) -> HTMLResponse:

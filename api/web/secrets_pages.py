@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from api.deps import Caller, SessionDep, SettingsDep, require_admin
+from api.deps import Caller, SessionDep, SettingsDep, caller_tenant, require_admin
 from api.web.deps import PageCaller
 from api.web.pages import render
 from core.errors import ApiError
@@ -42,7 +42,7 @@ def set_secret(
     name: Annotated[str, Form(max_length=200)], value: Annotated[str, Form(max_length=20_000)],
 ) -> Response:  # fmt: skip
     """Creates or replaces a secret (admins); answers 303 to the list, or the page with what was wrong."""
-    tenant_id = _tenant(caller)
+    tenant_id = caller_tenant(caller, "Secrets")
     require_admin(caller, "secrets")
     name = name.strip()
     if not re.fullmatch(SECRET_NAME_PATTERN, name):
@@ -63,7 +63,7 @@ def set_secret(
 @router.get("/{name}/delete")
 def confirm_delete(request: Request, name: SecretName, caller: PageCaller, session: SessionDep) -> HTMLResponse:
     """Asks before deleting: steps that still use the secret will fail."""
-    tenant_id = _tenant(caller)
+    tenant_id = caller_tenant(caller, "Secrets")
     require_admin(caller, "secrets")
     if name not in {secret.name for secret in secret_names(session, tenant_id)}:
         raise ApiError(404, "secret_not_found", "No secret with this name", field="name")
@@ -73,17 +73,10 @@ def confirm_delete(request: Request, name: SecretName, caller: PageCaller, sessi
 @router.post("/{name}/delete")
 def delete_secret(name: SecretName, caller: PageCaller, session: SessionDep) -> RedirectResponse:
     """Deletes the secret (admins); another tenant's or a made-up name answers 404."""
-    tenant_id = _tenant(caller)
+    tenant_id = caller_tenant(caller, "Secrets")
     require_admin(caller, "secrets")
     remove_secret(session, tenant_id, name)
     return RedirectResponse(f"/app/secrets?done=deleted&name={name}", status_code=303)
-
-
-def _tenant(caller: Caller) -> str:
-    """Secrets belong to a tenant: the founder, who belongs to none, is refused as the JSON routes refuse it."""
-    if caller.tenant_id is None:
-        raise ApiError(403, "tenant_key_required", "Secrets belong to a tenant: sign in as one of its users")
-    return caller.tenant_id
 
 
 def _page(request: Request, session: Session, caller: Caller, status: int = 200, **extra: Any) -> HTMLResponse:
