@@ -20,11 +20,10 @@ COMING_SOON = {
     "secrets": "Store the secrets your HTTP steps use.",
     "usage": "This month's runs, steps and AI credits against your plan, and billing.",
     "data": "Export your data or ask for its deletion.",
-    "admin": "The Admin Power Panel: tenants, health, cost and compliance across the platform.",
 }
 # What each section holds, for the home page's tiles (built sections included).
 BLURBS = COMING_SOON | {"users": "Invite users, change roles and manage API keys."}
-TITLES = dict((key, label) for key, label, _path in SECTIONS) | {"admin": "Admin Power Panel"}
+TITLES = dict((key, label) for key, label, _path in SECTIONS)
 
 
 @router.get("/")
@@ -45,7 +44,7 @@ def route_paths(routes: Iterable[BaseRoute]) -> Iterator[str]:
 
 @router.get("/app/{section}")
 def coming_soon(request: Request, section: str, me: PageSession) -> HTMLResponse:
-    """A section not built yet (the Admin Power Panel for founders only)."""
-    if section not in COMING_SOON or (section == "admin" and me.role != "founder"):
+    """A section not built yet."""
+    if section not in COMING_SOON:
         raise ApiError(404, "not_found", "There is no such page")
     return render(request, "coming_soon.html", title=TITLES[section], section=section, description=COMING_SOON[section])

@@ -84,7 +84,15 @@ async def check_anonymous_csrf(request: Request) -> None:
         raise ApiError(403, "csrf_failed", "Missing or wrong CSRF token; reload the page", field="csrf_token")
 
 
+async def get_founder_page(view: Annotated[SessionView, Depends(get_page_session)]) -> SessionView:
+    """The founder's session; the Admin Power Panel does not exist for anyone else (404, not 403)."""
+    if view.role != "founder":
+        raise ApiError(404, "not_found", "There is no such page")
+    return view
+
+
 PageSession = Annotated[SessionView, Depends(get_page_session)]
+FounderPage = Annotated[SessionView, Depends(get_founder_page)]
 PageCaller = Annotated[Caller, Depends(get_page_caller)]
 MaybeSession = Annotated[SessionView | None, Depends(get_optional_session)]
 AnonymousCsrf = Depends(check_anonymous_csrf)

@@ -8,10 +8,38 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
+from core.i18n import DEFAULT, translations
+from core.i18n import render as render_text
 from schemas.accounts import SessionView
+from schemas.i18n import Text
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES.env.add_extension("jinja2.ext.i18n")
+
+
+@pass_context
+def _gettext(context: Context, message: str, **params: object) -> str:
+    return translations(context.get("locale", DEFAULT)).gettext(message) % params
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int, **params: object) -> str:
+    return translations(context.get("locale", DEFAULT)).ngettext(singular, plural, n) % {"num": n, **params}
+
+
+@pass_context
+def _text(context: Context, text: Text | str) -> str:
+    """A `Text` made in Python (a label, a flash, an error) in the page's language: `{{ label | t }}`."""
+    return render_text(text, context.get("locale", DEFAULT))
+
+
+# `{{ _("Runs") }}`, `{{ _("%(n)s left", n=3) }}` and `{{ ngettext("%(num)s run", "%(num)s runs", n) }}`: the
+# placeholders are filled by the callables (a literal percent sign is `%%`), then escaped by the template.
+TEMPLATES.env.globals.update(_=_gettext, gettext=_gettext, ngettext=_ngettext)
+TEMPLATES.env.filters["t"] = _text
 # The signed-in shell's sections: (key, label, path). Unbuilt ones show an honest "coming soon".
 SECTIONS = (
     ("home", "Home", "/app"),
@@ -23,6 +51,18 @@ SECTIONS = (
     ("usage", "Usage & billing", "/app/usage"),
     ("data", "Data", "/app/data"),
     ("users", "Users & keys", "/app/users"),
+)
+# The Admin Power Panel's parts (founders only): (key, label, path), each page in api/web/admin_<key>_pages.py.
+PANEL_SECTIONS = (
+    ("overview", "Overview", "/admin/power"),
+    ("toggles", "System toggles", "/admin/power/toggles"),
+    ("costs", "Cost monitor", "/admin/power/costs"),
+    ("approvals", "Approval queue", "/admin/power/approvals"),
+    ("logs", "Live logs", "/admin/power/logs"),
+    ("tenants", "Tenants", "/admin/power/tenants"),
+    ("failures", "Failure queue", "/admin/power/failures"),
+    ("compliance", "Compliance", "/admin/power/compliance"),
+    ("upgrades", "Upgrade plans", "/admin/power/upgrades"),
 )
 ANONYMOUS_CSRF_COOKIE = "levqor_csrf"
 # Pages load only their own files: no inline script or style, no frames, no referrer (a link's token is in its URL).
@@ -43,6 +83,11 @@ def signed_in(request: Request) -> SessionView | None:
     return getattr(request.state, "web_session", None)
 
 
+def page_locale(request: Request) -> str:
+    """The language this request is answered in (set by the locale middleware; English without it)."""
+    return getattr(request.state, "locale", DEFAULT)
+
+
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     """The page `template` for this request: the signed-in user's CSRF token, or an anonymous one kept in a
     cookie (double submit) for the sign-in forms."""
@@ -55,7 +100,17 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         if len(csrf) < 32:
             csrf = fresh = secrets.token_urlsafe(32)
     response = TEMPLATES.TemplateResponse(
-        request, template, {"me": me, "csrf_token": csrf, "sections": SECTIONS, **context}, status_code=status
+        request,
+        template,
+        {
+            "me": me,
+            "csrf_token": csrf,
+            "sections": SECTIONS,
+            "panel_sections": PANEL_SECTIONS,
+            "locale": page_locale(request),
+            **context,
+        },
+        status_code=status,
     )
     response.headers.update(SECURITY_HEADERS)
     if fresh is not None:
