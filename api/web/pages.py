@@ -14,7 +14,7 @@ from jinja2.runtime import Context
 from core.i18n import DEFAULT, translations
 from core.i18n import render as render_text
 from schemas.accounts import SessionView
-from schemas.i18n import Text
+from schemas.i18n import Text, tr
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 TEMPLATES.env.add_extension("jinja2.ext.i18n")
@@ -54,15 +54,15 @@ SECTIONS = (
 )
 # The Admin Power Panel's parts (founders only): (key, label, path), each page in api/web/admin_<key>_pages.py.
 PANEL_SECTIONS = (
-    ("overview", "Overview", "/admin/power"),
-    ("toggles", "System toggles", "/admin/power/toggles"),
-    ("costs", "Cost monitor", "/admin/power/costs"),
-    ("approvals", "Approval queue", "/admin/power/approvals"),
-    ("logs", "Live logs", "/admin/power/logs"),
-    ("tenants", "Tenants", "/admin/power/tenants"),
-    ("failures", "Failure queue", "/admin/power/failures"),
-    ("compliance", "Compliance", "/admin/power/compliance"),
-    ("upgrades", "Upgrade plans", "/admin/power/upgrades"),
+    ("overview", tr("Overview"), "/admin/power"),
+    ("toggles", tr("System toggles"), "/admin/power/toggles"),
+    ("costs", tr("Cost monitor"), "/admin/power/costs"),
+    ("approvals", tr("Approval queue"), "/admin/power/approvals"),
+    ("logs", tr("Live logs"), "/admin/power/logs"),
+    ("tenants", tr("Tenants"), "/admin/power/tenants"),
+    ("failures", tr("Failure queue"), "/admin/power/failures"),
+    ("compliance", tr("Compliance"), "/admin/power/compliance"),
+    ("upgrades", tr("Upgrade plans"), "/admin/power/upgrades"),
 )
 ANONYMOUS_CSRF_COOKIE = "levqor_csrf"
 # Pages load only their own files: no inline script or style, no frames, no referrer (a link's token is in its URL).
