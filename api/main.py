@@ -49,6 +49,7 @@ from core.logs import configure_logging
 from core.metering import usage_buffer
 from core.settings import VERSION, Settings
 from core.telemetry import TelemetryBuffer
+from core.toggles import use_initial_toggles
 from orchestrator.worker import build_worker
 from starters.connection import connect, tenant_codec
 from starters.platform_schedules import ensure_platform_schedules
@@ -92,6 +93,7 @@ def _lifespan(settings: Settings, api_metrics: ApiMetrics) -> Callable[[FastAPI]
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         configure_logging(settings.log_format, settings.log_level, settings.log_file)
         engine = create_db_engine(settings.database_url)
+        use_initial_toggles(engine, settings)
         codec = tenant_codec(engine, settings.levqor_secrets_key, settings.payload_key_cache_ttl_s)
         temporal = await connect(settings.temporal_address, settings.temporal_namespace, codec=codec)
         worker_telemetry = TelemetryBuffer(engine, "worker", settings.telemetry_flush_interval_s)

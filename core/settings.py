@@ -10,6 +10,7 @@ from rules.retention import PLATFORM_DEFAULT_DAYS
 from schemas.cost import CostAutopilotInput
 from schemas.retention import MAX_RETENTION_DAYS, PlatformRetention
 from schemas.runs import RetryDefaults
+from schemas.toggles import LaunchStage
 
 VERSION = "0.1.0"
 
@@ -72,6 +73,12 @@ class Settings(BaseSettings):
     auto_recovery_interval_s: int = Field(default=300, ge=10)
     auto_recovery_apply: bool = False
     auto_recovery_max_redrives: int = Field(default=10, ge=0, le=1000)
+
+    # The founder's system toggles (core/toggles.py) start from these and AUTO_RECOVERY_*; once a founder changes
+    # one in the Admin Power Panel, the stored value wins.
+    launch_stage: LaunchStage = "post-launch"
+    new_signups: bool = True
+    ai_features: bool = True
 
     # The cost autopilot, a platform schedule: a tenant whose spend rate is above the floor and above
     # COST_SPIKE_FACTOR times its trailing average is capped until the founder lifts it.

@@ -44,6 +44,7 @@ from core.metering import UsageBuffer, usage_buffer
 from core.security import SecretBox
 from core.settings import Settings, get_settings
 from core.telemetry import TelemetryBuffer
+from core.toggles import use_initial_toggles
 from orchestrator.activity_telemetry import ActivityTelemetry
 from orchestrator.auto_recovery import AutoRecovery
 from orchestrator.billing_portal import BillingPortal
@@ -301,6 +302,7 @@ def build_worker(
 async def serve(settings: Settings) -> None:
     """Runs a worker until SIGTERM or SIGINT, then lets in-flight tasks finish."""
     engine = create_db_engine(settings.database_url)
+    use_initial_toggles(engine, settings)
     client = await connect(
         settings.temporal_address,
         settings.temporal_namespace,

@@ -508,3 +508,16 @@ class WebSession(SQLModel, table=True):
     last_seen_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
     expires_at: datetime = Field(sa_type=UtcDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class SystemToggle(SQLModel, table=True):
+    """A system toggle a founder has changed (schemas/toggles.py names them): its value now, who changed it last,
+    when and why. A toggle without a row still has its initial value from settings; the audit log keeps each change."""
+
+    __tablename__ = "system_toggle"
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    changed_by: str = Field(max_length=100)
+    changed_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
+    reason: str = Field(max_length=500)
