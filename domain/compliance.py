@@ -20,7 +20,8 @@ from schemas.compliance import (
     ReportSummary,
     Severity,
 )
-from schemas.tables import ComplianceFinding, ComplianceReport, Tenant
+from schemas.i18n import tr
+from schemas.tables import AuditEntry, ComplianceFinding, ComplianceReport, Tenant
 from starters.platform_schedules import compliance_audit_input, compliance_audit_workflow_id
 
 
@@ -61,7 +62,7 @@ def report_detail(
     404 `report_not_found`."""
     report = session.get(ComplianceReport, report_id)
     if report is None:
-        raise ApiError(404, "report_not_found", "No compliance report with this id", field="report_id")
+        raise ApiError(404, "report_not_found", tr("No compliance report with this id"), field="report_id")
     query = select(ComplianceFinding).where(ComplianceFinding.report_id == report_id)
     for column, value in (
         (ComplianceFinding.severity, severity),
@@ -94,10 +95,27 @@ async def start_founder_audit(
     return ComplianceRunStarted(report_id=report_id, workflow_id=workflow_id)
 
 
+async def start_audit_as(
+    engine: Engine, temporal: Client, settings: Settings, tenant_id: str | None, actor: str
+) -> ComplianceRunStarted:
+    """`start_founder_audit` on behalf of `actor` (a founder signed in to the panel), audited."""
+    started = await start_founder_audit(engine, temporal, settings, tenant_id)
+    detail = {"report_id": started.report_id, "scope": tenant_id or "all tenants"}
+    entry = AuditEntry(tenant_id=tenant_id, actor=actor[:100], action="compliance.audit_started", detail=detail)
+    await to_thread.run_sync(_add_entry, engine, entry)
+    return started
+
+
+def _add_entry(engine: Engine, entry: AuditEntry) -> None:
+    with Session(engine) as session:
+        session.add(entry)
+        session.commit()
+
+
 def _open_founder_report(engine: Engine, report_id: str, tenant_id: str | None) -> None:
     with Session(engine) as session:
         if tenant_id is not None and session.get(Tenant, tenant_id) is None:
-            raise ApiError(404, "tenant_not_found", "No tenant with this id", field="tenant_id")
+            raise ApiError(404, "tenant_not_found", tr("No tenant with this id"), field="tenant_id")
         session.add(
             ComplianceReport(id=report_id, trigger="founder", tenant_id=tenant_id, started_at=datetime.now(UTC))
         )

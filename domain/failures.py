@@ -12,10 +12,13 @@ from core.settings import Settings
 from domain.admission import start_admitted_redrive
 from domain.run_history import ArchivedRun
 from domain.runs import FoundRun
+from domain.tenant_admin import tenant_names
 from language.steps import WorkflowDefinition
 from schemas.failures import FailurePublic, HealingSuggestion
+from schemas.i18n import tr
+from schemas.ops import FailureQueue
 from schemas.runs import RunAccepted, RunProgress
-from schemas.tables import FailureEntry, WorkflowVersionRow
+from schemas.tables import AuditEntry, FailureEntry, WorkflowDefinitionRow, WorkflowVersionRow
 from starters.archived_runs import archived_run
 from starters.runs import redrive_input, run_record
 
@@ -46,7 +49,7 @@ def get_failure(session: Session, failure_id: str, tenant_id: str | None) -> Fai
     """One entry of the tenant's failure queue (any tenant's when None); 404 for another tenant's."""
     row = session.get(FailureEntry, failure_id)
     if row is None or tenant_id not in (None, row.tenant_id):
-        raise ApiError(404, "failure_not_found", "No failure with this id", field="failure_id")
+        raise ApiError(404, "failure_not_found", tr("No failure with this id"), field="failure_id")
     return FailurePublic.model_validate(row, from_attributes=True)
 
 
@@ -77,7 +80,7 @@ async def redrive_failed_run(engine: Engine, temporal: Client, settings: Setting
 
 async def _failed_record(engine: Engine, temporal: Client, run: FoundRun) -> RunProgress:
     """The failed run's record, from the failure it left or the archive, never by replaying it."""
-    not_failed = ApiError(409, "run_not_failed", "Only a failed run can be retried", field="run_id")
+    not_failed = ApiError(409, "run_not_failed", tr("Only a failed run can be retried"), field="run_id")
     if isinstance(run, ArchivedRun):
         whole = await archived_run(engine, temporal, run.run_id, whole=True)  # its large results back in place
         if run.entry.status != "failed" or whole is None or whole.record is None:
@@ -96,8 +99,42 @@ def _version(engine: Engine, definition_id: str, version: int) -> WorkflowDefini
             )
         ).first()
     if row is None:
-        raise ApiError(409, "version_gone", "The failed run's definition version no longer exists", field="run_id")
+        raise ApiError(409, "version_gone", tr("The failed run's definition version no longer exists"), field="run_id")
     return WorkflowDefinition.model_validate(row.body)
+
+
+def failure_queue(
+    session: Session,
+    tenant_id: str | None,
+    status: Literal["open", "redriven"] | None,
+    priority: Literal["normal", "high", "critical"] | None,
+    limit: int,
+) -> FailureQueue:
+    """`list_failures` across tenants (or of one) for the founder, with the tenants' and workflows' names."""
+    found = list_failures(session, tenant_id, status, priority, None, limit)
+    tenant_ids, workflow_ids = {f.tenant_id for f in found}, {f.workflow_id for f in found}
+    workflows = session.exec(
+        select(WorkflowDefinitionRow.id, WorkflowDefinitionRow.name).where(
+            col(WorkflowDefinitionRow.id).in_(workflow_ids)
+        )
+    ).all()
+    return FailureQueue(failures=found, tenant_names=tenant_names(session, tenant_ids), workflow_names=dict(workflows))
+
+
+async def redrive_as(engine: Engine, temporal: Client, settings: Settings, run: FoundRun, actor: str) -> RunAccepted:
+    """`redrive_failed_run` on behalf of `actor` (the founder), audited in the run's tenant's log."""
+    accepted = await redrive_failed_run(engine, temporal, settings, run)
+    await to_thread.run_sync(_audit_redrive, engine, run.run_id, accepted.run_id, actor)
+    return accepted
+
+
+def _audit_redrive(engine: Engine, run_id: str, new_run_id: str, actor: str) -> None:
+    with Session(engine) as session:
+        entry = session.exec(select(FailureEntry).where(FailureEntry.run_id == run_id)).first()
+        detail = {"run_id": run_id, "new_run_id": new_run_id}
+        tenant_id = entry.tenant_id if entry is not None else None
+        session.add(AuditEntry(tenant_id=tenant_id, actor=actor[:100], action="run.redriven", detail=detail))
+        session.commit()
 
 
 def _mark_redriven(engine: Engine, run_id: str, new_run_id: str) -> None:

@@ -3,6 +3,7 @@ summarising them. The UpgradePlanner workflow writes them; nothing here applies 
 
 from collections import Counter
 
+from anyio import to_thread
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowFailureError
@@ -11,7 +12,8 @@ from temporalio.common import WorkflowIDConflictPolicy
 from core.errors import ApiError
 from core.settings import Settings
 from orchestrator.upgrade_planner import UpgradePlanner
-from schemas.tables import UpgradePlan
+from schemas.i18n import tr
+from schemas.tables import AuditEntry, UpgradePlan
 from schemas.upgrades import UpgradePlannerInput, UpgradePlannerResult, UpgradePlanPublic, UpgradeSummary
 
 REBUILD_WORKFLOW_ID = "upgrade-planner-rebuild"
@@ -33,8 +35,16 @@ async def run_planner_now(temporal: Client, settings: Settings) -> UpgradePlanne
     try:
         return await handle.result()
     except WorkflowFailureError as err:
-        message = "The UpgradePlanner could not finish; try again shortly"
+        message = tr("The UpgradePlanner could not finish; try again shortly")
         raise ApiError(503, "planner_failed", message) from err
+
+
+async def run_planner_as(engine: Engine, temporal: Client, settings: Settings, actor: str) -> UpgradePlannerResult:
+    """`run_planner_now` on behalf of `actor` (a founder signed in to the panel), audited with what it did."""
+    result = await run_planner_now(temporal, settings)
+    entry = AuditEntry(actor=actor[:100], action="upgrade_plans.rebuilt", detail=result.model_dump())
+    await to_thread.run_sync(_record, engine, entry)
+    return result
 
 
 def plans_by_urgency(
@@ -56,15 +66,22 @@ def plan_by_id(engine: Engine, plan_id: str) -> UpgradePlanPublic:
         return _public(_plan(session, plan_id))
 
 
-def set_plan_status(engine: Engine, plan_id: str, status: str) -> UpgradePlanPublic:
-    """Moves the plan to `status`; 404 `plan_not_found`, 409 `plan_archived` when it is archived already."""
+def set_plan_status(engine: Engine, plan_id: str, status: str, actor: str | None = None) -> UpgradePlanPublic:
+    """Moves the plan to `status` (audited as `actor` when given); 404 `plan_not_found`, 409 `plan_archived` when
+    it is archived already, 409 `plan_not_reopenable` to move it back to open (only a rebuild proposes a plan)."""
     with Session(engine, expire_on_commit=False) as session:
         plan = _plan(session, plan_id)
         if plan.status == "archived":
-            message = "An archived plan stays archived; a rebuild proposes it anew"
+            message = tr("An archived plan stays archived; a rebuild proposes it anew")
             raise ApiError(409, "plan_archived", message, field="status")
+        if status == "open" and plan.status != "open":
+            message = tr("A plan goes back to open only when a rebuild proposes it anew")
+            raise ApiError(409, "plan_not_reopenable", message, field="status")
+        moved = {"plan_id": plan.id, "title": plan.title, "from": plan.status, "to": status}
         plan.status = status
         session.add(plan)
+        if actor is not None:
+            session.add(AuditEntry(actor=actor[:100], action="upgrade_plan.moved", detail=moved))
         session.commit()
     return _public(plan)
 
@@ -81,6 +98,12 @@ def plan_summary(engine: Engine) -> UpgradeSummary:
     )
 
 
+def _record(engine: Engine, entry: AuditEntry) -> None:
+    with Session(engine) as session:
+        session.add(entry)
+        session.commit()
+
+
 def _public(plan: UpgradePlan) -> UpgradePlanPublic:
     return UpgradePlanPublic(**plan.model_dump(exclude={"plan_metadata"}), metadata=plan.plan_metadata)
 
@@ -88,5 +111,5 @@ def _public(plan: UpgradePlan) -> UpgradePlanPublic:
 def _plan(session: Session, plan_id: str) -> UpgradePlan:
     plan = session.get(UpgradePlan, plan_id) if len(plan_id) <= MAX_PLAN_ID else None
     if plan is None:
-        raise ApiError(404, "plan_not_found", "No upgrade plan with this id", field="plan_id")
+        raise ApiError(404, "plan_not_found", tr("No upgrade plan with this id"), field="plan_id")
     return plan

@@ -14,6 +14,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.deps import web_session
 from api.web import (
+    admin_approvals_pages,
+    admin_compliance_pages,
+    admin_costs_pages,
+    admin_failures_pages,
+    admin_overview_pages,
+    admin_tenants_pages,
+    admin_toggles_pages,
+    admin_upgrades_pages,
     app_routes,
     approvals_pages,
     auth_routes,
@@ -21,25 +29,30 @@ from api.web import (
     data_pages,
     failures_pages,
     home_pages,
+    language_routes,
+    legal_pages,
     runs_actions,
     runs_pages,
     secrets_pages,
+    signup_routes,
     users_routes,
     workflows_pages,
 )
 from api.web.deps import SignInRequired
+from api.web.locale import LocaleRouting, page_url
 from api.web.pages import remember_destination, render
 from core.errors import ApiError
 from core.settings import Settings
 from domain.sign_in_links import SignInLimiter
+from schemas.i18n import tr
 
 STATIC = Path(__file__).parent / "static"
 NOT_PAGES = ("/api/", "/docs", "/redoc", "/openapi.json", "/metrics", "/static/")
 MESSAGES = {
-    401: "Please sign in again.",
-    403: "You do not have access to this.",
-    404: "We could not find that page.",
-    422: "Something in the form was not right.",
+    401: tr("Please sign in again."),
+    403: tr("You do not have access to this."),
+    404: tr("We could not find that page."),
+    422: tr("Something in the form was not right."),
 }
 
 
@@ -51,14 +64,31 @@ def install_web(app: FastAPI, settings: Settings) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Users & keys before the shell's /app/{section}, whose pattern would match /app/users first.
     workspace = (home_pages, failures_pages, secrets_pages, billing_pages, data_pages)
-    pages = (auth_routes, users_routes, workflows_pages, runs_pages, runs_actions, approvals_pages, *workspace)
-    for module in (*pages, app_routes):
+    pages = (
+        auth_routes,
+        language_routes,
+        users_routes,
+        workflows_pages,
+        runs_pages,
+        runs_actions,
+        approvals_pages,
+        *workspace,
+    )
+    for module in (*pages, signup_routes, legal_pages, app_routes):
         app.include_router(module.router)
+    for panel_part in (admin_overview_pages, admin_costs_pages, admin_approvals_pages, admin_toggles_pages):
+        app.include_router(panel_part.router)
+    for ops_part in (admin_tenants_pages, admin_failures_pages, admin_compliance_pages, admin_upgrades_pages):
+        app.include_router(ops_part.router)
     _answer_pages_with_pages(app)
+    app.add_middleware(LocaleRouting, is_page=is_page_path)
 
 
 def is_page(request: Request) -> bool:
-    path = request.url.path
+    return is_page_path(request.url.path)
+
+
+def is_page_path(path: str) -> bool:
     return not any(path == prefix.rstrip("/") or path.startswith(prefix) for prefix in NOT_PAGES)
 
 
@@ -69,8 +99,8 @@ def _answer_pages_with_pages(app: FastAPI) -> None:
 
     async def sign_in_required(request: Request, _err: Exception) -> Response:
         if request.headers.get("HX-Request"):
-            return Response(status_code=401, headers={"HX-Redirect": "/sign-in"})
-        response = RedirectResponse("/sign-in", status_code=303)
+            return Response(status_code=401, headers={"HX-Redirect": page_url(request, "/sign-in")})
+        response = RedirectResponse(page_url(request, "/sign-in"), status_code=303)
         remember_destination(request, response)
         return response
 
@@ -81,7 +111,8 @@ def _answer_pages_with_pages(app: FastAPI) -> None:
             await _know_who_is_signed_in(request)
             status = _status(err)
             message = err.message if isinstance(err, ApiError) and status in (403, 409) else MESSAGES.get(status)
-            return render(request, "error.html", status=status, title="Error", status_code=status, message=message)
+            title = tr("Error")
+            return render(request, "error.html", status=status, title=title, status_code=status, message=message)
 
         return handler
 

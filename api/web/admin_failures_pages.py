@@ -1,0 +1,68 @@
+"""The Admin Power Panel's failure queue: failed runs across tenants, newest failure first, with the error, the
+attempts and AutoRecovery's healing suggestion; filtered by status, priority and tenant; and re-driving one run
+through the same function as POST /api/runs/{id}/retry (it passes admission), audited as the founder, with the
+outcome (the new run, or why it was refused) shown on the page. Founders only: 404 for anyone else."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
+
+from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep
+from api.web.admin_ops_view import PRIORITIES, formats, founder_actor
+from api.web.deps import FounderPage
+from api.web.locale import page_redirect
+from api.web.pages import render
+from core.errors import ApiError
+from domain.failures import failure_queue, redrive_as
+from domain.runs import found_run
+from domain.tenant_admin import tenant_list
+from schemas.i18n import tr
+
+router = APIRouter(prefix="/admin/power/failures", include_in_schema=False)
+SHOWN = 100
+StatusFilter = Literal["open", "redriven", "all"]
+PriorityFilter = Literal["any", "critical", "high", "normal"]
+RunId = Annotated[str, Path(max_length=64)]
+
+
+@router.get("")
+def failures_page(
+    request: Request, _me: FounderPage, session: SessionDep,
+    status: Annotated[StatusFilter, Query()] = "open", priority: Annotated[PriorityFilter, Query()] = "any",
+    tenant: Annotated[str, Query(max_length=36)] = "", redriven: Annotated[str, Query(max_length=64)] = "",
+) -> HTMLResponse:  # fmt: skip
+    """Failed runs of every tenant (or one), most recent failure first, with AutoRecovery's suggestion."""
+    return _page(request, session, status, priority, tenant, new_run=redriven or None)
+
+
+@router.post("/{run_id}/redrive")
+async def redrive(
+    request: Request, run_id: RunId, me: FounderPage, engine: EngineDep, temporal: TemporalDep,
+    settings: SettingsDep, session: SessionDep,
+) -> Response:  # fmt: skip
+    """Re-drives the failed run from its failed step; shows the new run, or why admission or the run refused."""
+    try:
+        run = await found_run(engine, temporal, run_id, None)
+        accepted = await redrive_as(engine, temporal, settings, run, founder_actor(me))
+    except ApiError as err:
+        if err.status not in (403, 409, 429):
+            raise
+        return _page(request, session, "open", "any", "", code=err.status, error=err.message, refused_run=run_id)
+    return page_redirect(request, f"/admin/power/failures?redriven={accepted.run_id}")
+
+
+def _page(
+    request: Request, session: Session, status: StatusFilter, priority: PriorityFilter, tenant: str,
+    code: int = 200, **extra: object,
+) -> HTMLResponse:  # fmt: skip
+    queue = failure_queue(
+        session, tenant or None, None if status == "all" else status, None if priority == "any" else priority, SHOWN
+    )
+    tenants = tenant_list(session, None, None, 500).tenants
+    return render(
+        request, "admin/failures.html", status=code, title=tr("Failure queue"), section="admin", queue=queue,
+        chosen_status=status, priority=priority, tenant=tenant, tenants=tenants, priorities=PRIORITIES,
+        fmt=formats(request), shown=SHOWN, **extra,
+    )  # fmt: skip
