@@ -87,4 +87,5 @@ def _view(row: WebSession, user: User, tenant: Tenant | None) -> SessionView:
         tenant_status=tenant.status if tenant else "active",
         created_at=row.created_at,
         expires_at=row.expires_at,
+        language=user.language,
     )

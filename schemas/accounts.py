@@ -59,6 +59,7 @@ class SessionView(BaseModel):
     tenant_status: str
     created_at: datetime
     expires_at: datetime
+    language: str = "en"  # the user's stored language (a core/i18n.py tag)
 
 
 class UserRoleChange(StrictBody):

@@ -18,6 +18,7 @@ from api.web import (
     admin_compliance_pages,
     admin_costs_pages,
     admin_failures_pages,
+    admin_logs_pages,
     admin_overview_pages,
     admin_tenants_pages,
     admin_toggles_pages,
@@ -76,7 +77,8 @@ def install_web(app: FastAPI, settings: Settings) -> None:
     )
     for module in (*pages, signup_routes, legal_pages, app_routes):
         app.include_router(module.router)
-    for panel_part in (admin_overview_pages, admin_costs_pages, admin_approvals_pages, admin_toggles_pages):
+    for panel_part in (admin_overview_pages, admin_costs_pages, admin_approvals_pages, admin_toggles_pages,
+                       admin_logs_pages):  # fmt: skip
         app.include_router(panel_part.router)
     for ops_part in (admin_tenants_pages, admin_failures_pages, admin_compliance_pages, admin_upgrades_pages):
         app.include_router(ops_part.router)

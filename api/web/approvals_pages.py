@@ -12,9 +12,10 @@ from api.web.pages import render
 from api.web.runs_view import may_decide
 from domain.approvals import pending_approvals
 from domain.definitions import list_definitions
+from schemas.i18n import tr
 
 router = APIRouter(prefix="/app/approvals", include_in_schema=False)
-NOTICES = {"approve": "Approved: the run goes on.", "reject": "Rejected: the run ends at its gate."}
+NOTICES = {"approve": tr("Approved: the run goes on."), "reject": tr("Rejected: the run ends at its gate.")}
 
 
 @router.get("")
@@ -31,7 +32,7 @@ async def inbox(
     return render(
         request,
         "approvals/inbox.html",
-        title="Approvals",
+        title=tr("Approvals"),
         section="approvals",
         mine=[a for a in pending if may_decide(caller, a.gate)],
         others=[a for a in pending if not may_decide(caller, a.gate)],

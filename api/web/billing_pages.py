@@ -6,6 +6,7 @@ set up, no billing e-mail, already subscribed, Stripe unreachable) is shown on t
 
 from typing import Annotated, Any
 
+from babel.core import get_global
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
@@ -13,26 +14,30 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import Caller, EngineDep, SettingsDep, TemporalDep, audit_actor, caller_tenant, require_admin
 from api.web.deps import PageCaller
-from api.web.pages import render
+from api.web.pages import page_locale, render
 from api.web.usage_chart import usage_svg
 from core.errors import ApiError
+from core.i18n import locale_id
 from domain.billing import billing_with_dunning
 from domain.checkout import create_checkout_session, create_portal_session
 from domain.usage import period_usage
 from rules.checkout import PAID_PLANS, purchasable_items
-from rules.pricing import CATALOG
+from rules.pricing import CATALOG, price_list, regions
 from schemas.api import PLANS
 from schemas.billing import CheckoutCreate
+from schemas.i18n import tr
 from schemas.usage import METRICS
 
 router = APIRouter(prefix="/app/usage", include_in_schema=False)
-METRIC_NAMES = {"runs": "Runs", "steps": "Billable steps", "api_calls": "API calls", "ai_credits": "AI credits"}
+METRIC_NAMES = {
+    "runs": tr("Runs"), "steps": tr("Billable steps"), "api_calls": tr("API calls"), "ai_credits": tr("AI credits"),
+}  # fmt: skip
 FRIENDLY = {
-    "billing_not_configured": "Payments are not set up on this platform yet. Ask the Levqor team to buy a plan.",
-    "price_not_configured": "This item cannot be bought online yet. Ask the Levqor team.",
-    "stripe_unavailable": "Stripe did not answer just now. Nothing was charged; try again in a minute.",
-    "stripe_rejected": "Stripe refused the request. Nothing was charged; the Levqor team has been told.",
-    "no_stripe_customer": "Buy a plan or package first; the billing portal then manages it.",
+    "billing_not_configured": tr("Payments are not set up on this platform yet. Ask the Levqor team to buy a plan."),
+    "price_not_configured": tr("This item cannot be bought online yet. Ask the Levqor team."),
+    "stripe_unavailable": tr("Stripe did not answer just now. Nothing was charged; try again in a minute."),
+    "stripe_rejected": tr("Stripe refused the request. Nothing was charged; the Levqor team has been told."),
+    "no_stripe_customer": tr("Buy a plan or package first; the billing portal then manages it."),
 }
 
 
@@ -54,7 +59,7 @@ async def checkout(
     try:
         order = CheckoutCreate(item=item, region=region.strip() or None, billing_email=billing_email.strip() or None)
     except ValidationError:
-        error = "Check the form: a region is a two-letter country code and the e-mail a full address."
+        error = tr("Check the form: a region is a two-letter country code and the e-mail a full address.")
         return await _page(request, engine, temporal, caller, 422, error=error)
     try:
         started = await create_checkout_session(engine, temporal, settings, tenant_id, audit_actor(caller), order, None)
@@ -83,18 +88,21 @@ async def _page(
     request: Request, engine: Any, temporal: Any, caller: Caller, status: int = 200, **extra: Any
 ) -> HTMLResponse:
     if caller.tenant_id is None:
-        return render(request, "billing/usage.html", status=status, title="Usage & billing", section="usage",
-                      founder=True, **extra)  # fmt: skip
+        return render(request, "billing/usage.html", status=status, title=tr("Usage & billing"),
+                      section="usage", founder=True, **extra)  # fmt: skip
     usage = await run_in_threadpool(period_usage, engine, caller.tenant_id)
     billing = await billing_with_dunning(engine, temporal, caller.tenant_id)
     admin = caller.role == "admin"
     if not admin:
         billing.billing_email = None  # as GET /api/billing answers a member
-    items = [(key, _item_name(key)) for key in purchasable_items()]
+    prices = price_list(_region(request, billing.billing_country))
+    priced = {item.id: item for item in (*prices.plans, *prices.packages)}
+    items = [(key, priced[key]) for key in purchasable_items() if key in priced]
     plans = sorted((i for i in items if i[0] in PAID_PLANS), key=lambda item: PLANS.index(item[0]))
     return render(
-        request, "billing/usage.html", status=status, title="Usage & billing", section="usage", usage=usage,
-        chart=usage_svg(usage, "billing-usage"), metrics=[(m, METRIC_NAMES[m], usage.metrics[m]) for m in METRICS],
+        request, "billing/usage.html", status=status, title=tr("Usage & billing"), section="usage", usage=usage,
+        prices=prices, regions=regions(),
+        chart=usage_svg(usage, "billing-usage", page_locale(request)), metrics=[(m, METRIC_NAMES[m], usage.metrics[m]) for m in METRICS],
         billing=billing, admin=admin, plans=plans, suggested=_next_plan(usage.plan),
         packages=[i for i in items if i[0] not in PAID_PLANS], **extra,
     )  # fmt: skip
@@ -106,10 +114,13 @@ def _next_plan(plan: str) -> str:
     return above[0] if above else "pro"
 
 
-def _item_name(item: str) -> str:
-    """What a person reads in the list: the catalog's name and US price (Stripe shows the regional one)."""
-    plan = CATALOG.plans.get(item)
-    if plan is not None:
-        return f"{plan.name} · ${plan.usd_per_month:,} a month"
-    package = CATALOG.packages[item]
-    return f"{package.name} · ${package.usd:,} once"
+def _region(request: Request, billing_country: str | None) -> str:
+    """The priced region the page shows prices for: the one asked for (?region=), else the billing country's,
+    else the page language's likeliest country (hi → IN, ja → JP, pt-BR → BR); else the default (US)."""
+    language = locale_id(page_locale(request))
+    likely = str(get_global("likely_subtags").get(language.split("_")[0], "")).rpartition("_")[2]
+    territory = language.rpartition("_")[2] if "_" in language else likely
+    for wanted in (request.query_params.get("region", ""), billing_country or "", territory):
+        if wanted.upper() in CATALOG.regions:
+            return wanted.upper()
+    return CATALOG.default_region

@@ -24,14 +24,16 @@ from api.deps import (
     require_admin,
 )
 from api.web.deps import PageCaller, PageSession
+from api.web.locale import page_redirect
 from api.web.pages import render, secure_request
 from core.errors import ApiError
 from domain.data_requests import request_account_deletion, start_export, tenant_data_requests, tenant_export
 from domain.tenants import visible_tenant
 from domain.web_sessions import end_session
+from schemas.i18n import tr
 
 router = APIRouter(prefix="/app/data", include_in_schema=False)
-NOTICES = {"export": "Export requested. It is gathered in the background; reload this page to download it."}
+NOTICES = {"export": tr("Export requested. It is gathered in the background; reload this page to download it.")}
 
 
 @router.get("")
@@ -44,13 +46,13 @@ def data_page(
 
 @router.post("/export")
 async def request_export(
-    caller: PageCaller, engine: EngineDep, temporal: TemporalDep, settings: SettingsDep
+    request: Request, caller: PageCaller, engine: EngineDep, temporal: TemporalDep, settings: SettingsDep
 ) -> RedirectResponse:
     """Starts a DataExport of everything the tenant holds (admins)."""
     tenant_id = caller_tenant(caller, "Data requests")
     require_admin(caller, "data requests")
     await start_export(engine, temporal, settings.task_queue, tenant_id, audit_actor(caller))
-    return RedirectResponse("/app/data?done=export", status_code=303)
+    return page_redirect(request, "/app/data?done=export")
 
 
 @router.get("/exports/{request_id}/download")
@@ -60,7 +62,7 @@ def download_export(request_id: str, caller: PageCaller, session: SessionDep) ->
     require_admin(caller, "data requests")
     export = tenant_export(session, tenant_id, request_id)
     if export.status != "completed" or export.archive is None:
-        raise ApiError(409, "export_not_ready", f"This export is {export.status}; download it once it is completed")
+        raise ApiError(409, "export_not_ready", tr("This export is not ready yet; download it once it is completed"))
     body = json.dumps(export.model_dump(mode="json"), ensure_ascii=False, indent=2)
     filename = f"levqor-export-{export.requested_at:%Y-%m-%d}-{export.id[:8]}.json"
     return Response(
@@ -75,7 +77,7 @@ def confirm_delete(request: Request, caller: PageCaller, session: SessionDep) ->
     """Asks the admin to type the tenant's name before deleting the account."""
     tenant = visible_tenant(session, caller_tenant(caller, "Data requests"), caller.tenant_id)
     require_admin(caller, "the account")
-    return render(request, "data/delete.html", title="Delete the account", section="data", tenant=tenant)
+    return render(request, "data/delete.html", title=tr("Delete the account"), section="data", tenant=tenant)
 
 
 @router.post("/delete")
@@ -88,14 +90,14 @@ async def delete_account(
     tenant = visible_tenant(session, caller_tenant(caller, "Data requests"), caller.tenant_id)
     require_admin(caller, "the account")
     if confirm_name.strip() != tenant.name:
-        error = "The name you typed does not match. Nothing was deleted."
-        return render(request, "data/delete.html", status=422, title="Delete the account", section="data",
+        error = tr("The name you typed does not match. Nothing was deleted.")
+        return render(request, "data/delete.html", status=422, title=tr("Delete the account"), section="data",
                       tenant=tenant, error=error)  # fmt: skip
     started = await request_account_deletion(engine, temporal, settings, tenant.id, audit_actor(caller))
     callers.forget(tenant_id=tenant.id)
     end_session(session, request.cookies.get(SESSION_COOKIE, ""), datetime.now(UTC))
     request.state.web_session = None  # the goodbye page is a signed-out page
-    response = render(request, "data/deleted.html", title="Account deleted", name=tenant.name, started=started)
+    response = render(request, "data/deleted.html", title=tr("Account deleted"), name=tenant.name, started=started)
     response.delete_cookie(SESSION_COOKIE, httponly=True, secure=secure_request(request), samesite="lax")
     return response
 
@@ -104,7 +106,7 @@ def _page(request: Request, session: Session, caller: Caller, status: int = 200,
     tenant_id = caller.tenant_id
     requests = tenant_data_requests(session, tenant_id) if tenant_id else []
     return render(
-        request, "data/list.html", status=status, title="Data", section="data", requests=requests,
+        request, "data/list.html", status=status, title=tr("Data"), section="data", requests=requests,
         admin=tenant_id is not None and caller.role == "admin", founder=tenant_id is None,
         pending=any(r.status == "pending" for r in requests), **extra,
     )  # fmt: skip

@@ -17,6 +17,7 @@ from api.web.runs_view import may_retry
 from domain.definitions import list_definitions
 from domain.failures import list_failures
 from schemas.failures import FailurePublic
+from schemas.i18n import tr
 
 router = APIRouter(prefix="/app/failures", include_in_schema=False)
 SHOWN = 100
@@ -32,7 +33,7 @@ async def failures_page(
     """Failed runs, most recent failure first, filtered by status (open by default) and priority."""
     found, names = await run_in_threadpool(_read, engine, caller.tenant_id, status, priority)
     return render(
-        request, "failures/list.html", title="Failures", section="failures", failures=found, names=names,
+        request, "failures/list.html", title=tr("Failures"), section="failures", failures=found, names=names,
         chosen_status=status, priority=priority, may_retry=may_retry(caller), shown=SHOWN,
     )  # fmt: skip
 

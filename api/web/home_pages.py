@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import Caller, EngineDep, TemporalDep
 from api.web.app_routes import BLURBS, COMING_SOON, route_paths
 from api.web.deps import PageCaller
-from api.web.pages import SECTIONS, render
+from api.web.pages import SECTIONS, page_locale, render
 from api.web.runs_view import may_decide
 from api.web.usage_chart import usage_svg
 from domain.accounts import tenant_users
@@ -28,9 +28,20 @@ from domain.failures import list_failures
 from domain.runs import runs_started_since
 from domain.usage import period_usage
 from schemas.audit import AuditEntryPublic
+from schemas.i18n import Text, tr
 
 router = APIRouter(include_in_schema=False)
 FAILURES_COUNTED = 99
+ACTORS = {"founder": tr("the Levqor founder"), "billing": tr("billing (Stripe)")}
+# The audit log's actions a tenant's home shows most; others read as their words (`webhook.rotated`).
+ACTIONS = {
+    "user.invited": tr("User invited"), "user.role_changed": tr("User role changed"), "user.removed": tr("User removed"),
+    "api_key.created": tr("API key created"), "api_key.revoked": tr("API key revoked"),
+    "run.redriven": tr("Run re-driven"), "billing_contact_changed": tr("Billing contact changed"),
+    "data_export_requested": tr("Data export requested"), "account_deletion_requested": tr("Account deletion requested"),
+    "tenant.throttled": tr("Runs throttled"), "tenant.throttle_lifted": tr("Throttle lifted"),
+    "retention_policy_set": tr("Retention policy set"), "tenant.backup_exported": tr("Backup exported"),
+}  # fmt: skip
 ACTIVITY_SHOWN = 8
 
 
@@ -46,9 +57,9 @@ async def home(request: Request, caller: PageCaller, engine: EngineDep, temporal
     built = set(route_paths(request.app.router.routes))
     soon = {key for key, _label, path in SECTIONS if key in COMING_SOON and path not in built}
     return render(
-        request, "home/home.html", title="Home", section="home", runs_today=runs_today,
+        request, "home/home.html", title=tr("Home"), section="home", runs_today=runs_today,
         approvals_waiting=len(waiting), approvals_mine=sum(1 for a in waiting if may_decide(caller, a.gate)),
-        chart=usage_svg(usage, "home-usage") if usage else None, blurbs=BLURBS, soon=soon, **figures,
+        chart=usage_svg(usage, "home-usage", page_locale(request)) if usage else None, blurbs=BLURBS, soon=soon, **figures,
     )  # fmt: skip
 
 
@@ -68,17 +79,19 @@ def _stored_figures(engine: Engine, caller: Caller) -> dict[str, Any]:
     }
 
 
-def actor_name(entry: AuditEntryPublic, people: dict[str, str]) -> str:
+def actor_name(entry: AuditEntryPublic, people: dict[str, str]) -> Text | str:
     """Who acted, as a person reads it: a user's e-mail, an API key, the founder, or the system that did it."""
     kind, _, ident = entry.actor.partition(":")
     if kind == "user":
-        return people.get(ident, "a removed user")
+        return people.get(ident) or tr("a removed user")
     if kind == "key":
-        return "an API key"
-    return {"founder": "the Levqor founder", "billing": "billing (Stripe)"}.get(entry.actor, entry.actor)
+        return tr("an API key")
+    return ACTORS.get(entry.actor, entry.actor)
 
 
-def action_words(entry: AuditEntryPublic) -> str:
-    """`user.role_changed` as 'User role changed', `api_key.created` as 'API key created'."""
+def action_words(entry: AuditEntryPublic) -> Text | str:
+    """What happened, in words: the known actions translated, any other `user.role_changed` as 'User role changed'."""
+    if entry.action in ACTIONS:
+        return ACTIONS[entry.action]
     words = re.sub(r"\bapi\b", "API", entry.action.replace(".", " ").replace("_", " ").strip())
     return words[:1].upper() + words[1:]

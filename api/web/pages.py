@@ -11,7 +11,11 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from core.i18n import DEFAULT, translations
+from api.web.consent import consent_allows, consent_banner
+from api.web.js_catalog import script_messages
+from api.web.locale import localized
+from api.web.system_notice import maintenance_notice
+from core.i18n import DEFAULT, OTHERS, TIER1, money, native_name, number, percent, translations, when
 from core.i18n import render as render_text
 from schemas.accounts import SessionView
 from schemas.i18n import Text, tr
@@ -40,17 +44,62 @@ def _text(context: Context, text: Text | str) -> str:
 # placeholders are filled by the callables (a literal percent sign is `%%`), then escaped by the template.
 TEMPLATES.env.globals.update(_=_gettext, gettext=_gettext, ngettext=_ngettext)
 TEMPLATES.env.filters["t"] = _text
+
+
+@pass_context
+def _url(context: Context, path: str) -> str:
+    """A link that keeps the page's language: `{{ url('/app/runs') }}` is `/ja/app/runs` on a Japanese page."""
+    return localized(path, context.get("locale", DEFAULT))
+
+
+def _formatter(format_one: Any) -> Any:
+    @pass_context
+    def formatted(context: Context, value: Any, *args: Any) -> str:
+        return "" if value is None else str(format_one(value, *args, context.get("locale", DEFAULT)))
+
+    return formatted
+
+
+TEMPLATES.env.globals["url"] = _url
+# The cookie-consent hook: `consent_banner()` (the banner's state), `consent_allows("analytics")`.
+TEMPLATES.env.globals.update(consent_banner=consent_banner, consent_allows=consent_allows)
+# The maintenance banner's hook (api/web/system_notice.py).
+TEMPLATES.env.globals["maintenance_notice"] = maintenance_notice
+# `{{ run.started_at | when }}`, `{{ count | number }}`, `{{ share | percent }}`, `{{ amount | money("EUR") }}`.
+TEMPLATES.env.filters.update(
+    when=_formatter(when), number=_formatter(number), percent=_formatter(percent), money=_formatter(money)
+)
+# Names of the values pages show, in the reader's language: `{{ role_names[me.role] | t }}`.
+TEMPLATES.env.globals.update(
+    role_names={"admin": tr("admin"), "member": tr("member"), "founder": tr("founder")},
+    trigger_names={
+        "api": tr("API"), "schedule": tr("schedule"), "webhook": tr("webhook"), "redrive": tr("re-drive"),
+        "auto_recovery": tr("auto recovery"),
+    },
+    status_names={
+        "running": tr("running"), "waiting_approval": tr("waiting for approval"), "completed": tr("completed"),
+        "failed": tr("failed"), "rejected": tr("rejected"), "cancelled": tr("cancelled"), "refused": tr("refused"),
+    },
+    step_kinds={
+        "log": tr("log"), "http_request": tr("HTTP request"), "condition": tr("condition"), "delay": tr("delay"),
+        "email": tr("e-mail"), "approval": tr("approval"), "transform": tr("transform"), "ai": tr("AI"),
+    },
+)  # fmt: skip
+# The switcher's choices: the tier-1 languages first, then the others, each in its own name.
+LANGUAGES: tuple[tuple[str, str], ...] = tuple(
+    (tag, "简体中文" if tag == "zh-CN" else native_name(tag)) for tag in (*TIER1, *OTHERS)
+)
 # The signed-in shell's sections: (key, label, path). Unbuilt ones show an honest "coming soon".
 SECTIONS = (
-    ("home", "Home", "/app"),
-    ("workflows", "Workflows", "/app/workflows"),
-    ("runs", "Runs", "/app/runs"),
-    ("approvals", "Approvals", "/app/approvals"),
-    ("failures", "Failures", "/app/failures"),
-    ("secrets", "Secrets", "/app/secrets"),
-    ("usage", "Usage & billing", "/app/usage"),
-    ("data", "Data", "/app/data"),
-    ("users", "Users & keys", "/app/users"),
+    ("home", tr("Home"), "/app"),
+    ("workflows", tr("Workflows"), "/app/workflows"),
+    ("runs", tr("Runs"), "/app/runs"),
+    ("approvals", tr("Approvals"), "/app/approvals"),
+    ("failures", tr("Failures"), "/app/failures"),
+    ("secrets", tr("Secrets"), "/app/secrets"),
+    ("usage", tr("Usage & billing"), "/app/usage"),
+    ("data", tr("Data"), "/app/data"),
+    ("users", tr("Users & keys"), "/app/users"),
 )
 # The Admin Power Panel's parts (founders only): (key, label, path), each page in api/web/admin_<key>_pages.py.
 PANEL_SECTIONS = (
@@ -92,6 +141,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     """The page `template` for this request: the signed-in user's CSRF token, or an anonymous one kept in a
     cookie (double submit) for the sign-in forms."""
     me = signed_in(request)
+    locale = page_locale(request)
     fresh = None
     if me is not None:
         csrf = me.csrf_token
@@ -107,7 +157,10 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
             "csrf_token": csrf,
             "sections": SECTIONS,
             "panel_sections": PANEL_SECTIONS,
-            "locale": page_locale(request),
+            "locale": locale,
+            "languages": LANGUAGES,
+            "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+            "script_messages": script_messages(locale),
             **context,
         },
         status_code=status,
@@ -123,10 +176,10 @@ def secure_request(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-# The app page a signed-out visitor asked for (an approval e-mail's link, say), to return to after signing in.
+# The app or panel page a signed-out visitor asked for (an approval e-mail's link, say), to return to after signing in.
 NEXT_COOKIE = "levqor_next"
 NEXT_TTL_S = 30 * 60
-NEXT_PATH = re.compile(r"/app(/[A-Za-z0-9_./-]*)?(\?[A-Za-z0-9_.=&%+-]*)?")
+NEXT_PATH = re.compile(r"/(?:app|admin/power)(/[A-Za-z0-9_./-]*)?(\?[A-Za-z0-9_.=&%+-]*)?")
 
 
 def remember_destination(request: Request, response: Response) -> None:

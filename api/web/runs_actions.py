@@ -7,11 +7,12 @@ forged POST meets the same checks."""
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Form, Path
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse
 
 from api.deps import EngineDep, SettingsDep, TemporalDep, require_tenant_admin
 from api.web.deps import PageCaller
+from api.web.locale import page_redirect
 from domain import approvals, failures, runs
 from language.steps import STEP_ID_PATTERN
 from schemas.runs import StepDecision
@@ -22,25 +23,28 @@ INBOX = "/app/approvals?done={done}"
 
 
 @router.post("/{run_id}/cancel")
-async def cancel(run_id: str, caller: PageCaller, engine: EngineDep, temporal: TemporalDep) -> RedirectResponse:
+async def cancel(
+    request: Request, run_id: str, caller: PageCaller, engine: EngineDep, temporal: TemporalDep
+) -> RedirectResponse:
     """Asks a running run to stop."""
     await runs.cancel_run(await runs.found_run(engine, temporal, run_id, caller.tenant_id))
-    return RedirectResponse(RUN_PAGE.format(run_id=run_id, done="cancel"), status_code=303)
+    return page_redirect(request, RUN_PAGE.format(run_id=run_id, done="cancel"))
 
 
 @router.post("/{run_id}/retry")
 async def retry(
-    run_id: str, caller: PageCaller, engine: EngineDep, temporal: TemporalDep, settings: SettingsDep
+    request: Request, run_id: str, caller: PageCaller, engine: EngineDep, temporal: TemporalDep, settings: SettingsDep
 ) -> RedirectResponse:
     """Re-drives a failed run from its failed step (admins and the founder); shows the new run."""
     found = await runs.found_run(engine, temporal, run_id, caller.tenant_id)
     require_tenant_admin(caller, "retry a run")
     accepted = await failures.redrive_failed_run(engine, temporal, settings, found)
-    return RedirectResponse(RUN_PAGE.format(run_id=accepted.run_id, done="retried"), status_code=303)
+    return page_redirect(request, RUN_PAGE.format(run_id=accepted.run_id, done="retried"))
 
 
 @router.post("/{run_id}/approvals/{step_id}")
 async def decide(
+    request: Request,
     run_id: str,
     step_id: Annotated[str, Path(pattern=STEP_ID_PATTERN)],
     caller: PageCaller,
@@ -61,4 +65,4 @@ async def decide(
     )
     await approvals.decide_step(found, choice)
     target = INBOX.format(done=decision) if back_to == "inbox" else RUN_PAGE.format(run_id=run_id, done=decision)
-    return RedirectResponse(target, status_code=303)
+    return page_redirect(request, target)

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from api.deps import Caller, EngineDep, SessionDep, SettingsDep, TemporalDep
 from api.web.deps import PageCaller
-from api.web.pages import render
+from api.web.pages import page_locale, render
 from api.web.runs_view import (
     TRIGGERS,
     PageFilter,
@@ -32,6 +32,7 @@ from api.web.timeline import timeline_svg
 from core.errors import ApiError
 from domain import failures, runs
 from domain.definitions import list_definitions, parsed_version
+from schemas.i18n import tr
 from schemas.runs import RunPublic, RunStatus
 
 router = APIRouter(prefix="/app/runs", include_in_schema=False)
@@ -42,10 +43,10 @@ RUN_STATUSES: tuple[RunStatus, ...] = (
     "running", "waiting_approval", "completed", "failed", "rejected", "cancelled", "refused",
 )  # fmt: skip
 NOTICES = {
-    "cancel": "Cancellation requested: the run stops at the step it is on.",
-    "retried": "This is the re-driven run: it resumes at the step that failed.",
-    "approve": "Approved: the run goes on.",
-    "reject": "Rejected: the run ends at this gate.",
+    "cancel": tr("Cancellation requested: the run stops at the step it is on."),
+    "retried": tr("This is the re-driven run: it resumes at the step that failed."),
+    "approve": tr("Approved: the run goes on."),
+    "reject": tr("Rejected: the run ends at this gate."),
 }
 Text = Annotated[str, Query(max_length=64)]
 
@@ -62,7 +63,7 @@ async def list_page(
     kept = PageFilter(_choice(trigger, TRIGGERS, "trigger"))
     started = runs.StartRange(*start_range(_day(started_from, "started_from"), _day(started_to, "started_to")))
     if workflow_id and not workflow_id.replace("-", "").isalnum():
-        raise ApiError(422, "invalid_filter", "Unknown workflow", field="workflow_id")
+        raise ApiError(422, "invalid_filter", tr("Unknown workflow"), field="workflow_id")
     size = FILTERED_PAGE_SIZE if kept.active else PAGE_SIZE
     token_key = settings.levqor_founder_token.get_secret_value()
     page = await runs.list_runs(
@@ -70,7 +71,7 @@ async def list_page(
     )
     names = _workflow_names(session, caller)
     return render(
-        request, "runs/list.html", title="Runs", section="runs", runs=[r for r in page.runs if kept.keeps(r)],
+        request, "runs/list.html", title=tr("Runs"), section="runs", runs=[r for r in page.runs if kept.keeps(r)],
         next_page_token=page.next_page_token, names=names, statuses=RUN_STATUSES, triggers=TRIGGERS,
         filters={"workflow_id": workflow_id, "status": status, "trigger": trigger, "started_from": started_from,
                  "started_to": started_to}, filtered_here=kept.active, first_page=page_token is None,
@@ -83,8 +84,8 @@ async def run_page(
 ) -> HTMLResponse:
     """One run: header, timeline picture, each step's configuration and result, the failure and its healing
     suggestion, and the buttons the caller may use."""
-    context = await _run_context(engine, temporal, caller, run_id)
-    title = f"Run of {context['workflow_name']}"
+    context = await _run_context(engine, temporal, caller, run_id, page_locale(request))
+    title = tr("Run of %(workflow)s", workflow=context["workflow_name"])
     return render(request, "runs/run.html", title=title, section="runs", notice=NOTICES.get(done), **context)
 
 
@@ -96,7 +97,7 @@ async def live_fragment(
     flight; once the buttons would change (the run closed, a gate opened) it asks htmx to reload the page, and
     so it does when the run can no longer be read (the page then shows why, instead of a fragment of an error)."""
     try:
-        context = await _run_context(engine, temporal, caller, run_id)
+        context = await _run_context(engine, temporal, caller, run_id, page_locale(request))
     except ApiError:
         return Response(status_code=204, headers={"HX-Refresh": "true"})
     response: Response = render(request, "runs/_live.html", **context)
@@ -105,14 +106,14 @@ async def live_fragment(
     return response
 
 
-async def _run_context(engine: Engine, temporal: Any, caller: Caller, run_id: str) -> dict[str, Any]:
+async def _run_context(engine: Engine, temporal: Any, caller: Caller, run_id: str, tag: str) -> dict[str, Any]:
     run = await runs.read_run(await runs.found_run(engine, temporal, run_id, caller.tenant_id))
     name, planned = await to_thread.run_sync(_definition, engine, run)
     failure = await to_thread.run_sync(_failure, engine, run, caller) if run.status == "failed" else None
     return {
         "run": run,
         "workflow_name": name,
-        "timeline": timeline_svg(run, datetime.now(UTC), [str(step.get("id")) for step in planned]),
+        "timeline": timeline_svg(run, datetime.now(UTC), [str(step.get("id")) for step in planned], tag),
         "steps": step_views(run, planned),
         "failure": failure,
         "live": in_flight(run),
@@ -148,7 +149,7 @@ def _choice(value: str, allowed: tuple[str, ...], field: str) -> Any:
     if not value:
         return None
     if value not in allowed:
-        raise ApiError(422, "invalid_filter", f"Unknown {field}", field=field)
+        raise ApiError(422, "invalid_filter", tr("Unknown %(field)s", field=field), field=field)
     return value
 
 
@@ -158,4 +159,4 @@ def _day(value: str, field: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ApiError(422, "invalid_filter", "Dates are written YYYY-MM-DD", field=field) from None
+        raise ApiError(422, "invalid_filter", tr("Dates are written YYYY-MM-DD"), field=field) from None

@@ -12,17 +12,15 @@ from sqlmodel import Session
 
 from api.deps import Caller, SessionDep, SettingsDep, caller_tenant, require_admin
 from api.web.deps import PageCaller
+from api.web.locale import page_redirect
 from api.web.pages import render
 from core.errors import ApiError
 from domain.secrets import remove_secret, secret_names, store_secret
+from schemas.i18n import tr
 from schemas.secrets import SECRET_NAME_PATTERN, SecretUpdate
 
 router = APIRouter(prefix="/app/secrets", include_in_schema=False)
 SecretName = Annotated[str, Path(pattern=SECRET_NAME_PATTERN)]
-NOTICES = {
-    "set": "Secret {name} saved. Steps read it as {{{{ secrets.{name} }}}}.",
-    "deleted": "Secret {name} deleted.",
-}
 
 
 @router.get("")
@@ -32,7 +30,13 @@ def secrets_page(
     name: Annotated[str, Query(max_length=64, pattern=SECRET_NAME_PATTERN)] = "NAME",
 ) -> HTMLResponse:  # fmt: skip
     """The tenant's secret names; admins set and delete them."""
-    notice = NOTICES[done].format(name=name) if done else None
+    notice = None
+    if done == "set":
+        notice = tr(
+            "Secret %(name)s saved. Steps read it as %(reference)s.", name=name, reference=f"{{{{ secrets.{name} }}}}"
+        )
+    elif done == "deleted":
+        notice = tr("Secret %(name)s deleted.", name=name)
     return _page(request, session, caller, notice=notice)
 
 
@@ -46,18 +50,20 @@ def set_secret(
     require_admin(caller, "secrets")
     name = name.strip()
     if not re.fullmatch(SECRET_NAME_PATTERN, name):
-        return _page(request, session, caller, 422, error="Write the name in UPPER_SNAKE_CASE, like STRIPE_KEY.",
+        return _page(request, session, caller, 422, error=tr("Write the name in UPPER_SNAKE_CASE, like STRIPE_KEY."),
                      typed_name=name)  # fmt: skip
     try:
         body = SecretUpdate(value=value)
     except ValidationError:
-        return _page(request, session, caller, 422, error="The value must be 1 to 8,192 characters.", typed_name=name)
+        return _page(
+            request, session, caller, 422, error=tr("The value must be 1 to 8,192 characters."), typed_name=name
+        )
     try:
         store_secret(session, tenant_id, name, body.value, settings.levqor_secrets_key)
     except ApiError as err:
         session.rollback()
         return _page(request, session, caller, err.status, error=err.message, typed_name=name)
-    return RedirectResponse(f"/app/secrets?done=set&name={name}", status_code=303)
+    return page_redirect(request, f"/app/secrets?done=set&name={name}")
 
 
 @router.get("/{name}/delete")
@@ -66,23 +72,23 @@ def confirm_delete(request: Request, name: SecretName, caller: PageCaller, sessi
     tenant_id = caller_tenant(caller, "Secrets")
     require_admin(caller, "secrets")
     if name not in {secret.name for secret in secret_names(session, tenant_id)}:
-        raise ApiError(404, "secret_not_found", "No secret with this name", field="name")
-    return render(request, "secrets/delete.html", title=f"Delete {name}", section="secrets", name=name)
+        raise ApiError(404, "secret_not_found", tr("No secret with this name"), field="name")
+    return render(request, "secrets/delete.html", title=tr("Delete %(name)s", name=name), section="secrets", name=name)
 
 
 @router.post("/{name}/delete")
-def delete_secret(name: SecretName, caller: PageCaller, session: SessionDep) -> RedirectResponse:
+def delete_secret(request: Request, name: SecretName, caller: PageCaller, session: SessionDep) -> RedirectResponse:
     """Deletes the secret (admins); another tenant's or a made-up name answers 404."""
     tenant_id = caller_tenant(caller, "Secrets")
     require_admin(caller, "secrets")
     remove_secret(session, tenant_id, name)
-    return RedirectResponse(f"/app/secrets?done=deleted&name={name}", status_code=303)
+    return page_redirect(request, f"/app/secrets?done=deleted&name={name}")
 
 
 def _page(request: Request, session: Session, caller: Caller, status: int = 200, **extra: Any) -> HTMLResponse:
     tenant_id = caller.tenant_id
     names = secret_names(session, tenant_id) if tenant_id else []
     return render(
-        request, "secrets/list.html", status=status, title="Secrets", section="secrets", secrets=names,
+        request, "secrets/list.html", status=status, title=tr("Secrets"), section="secrets", secrets=names,
         admin=tenant_id is not None and caller.role == "admin", founder=tenant_id is None, **extra,
     )  # fmt: skip

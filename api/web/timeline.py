@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
 
+from core.i18n import DEFAULT, number, render, when
+from schemas.i18n import Text, tr, trn
 from schemas.runs import RunPublic, StepOutcome
 
 WIDTH = 1000
@@ -28,17 +30,21 @@ NICE_STEPS_S = (0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800
 MAX_TICKS = 6
 # What each state reads as, with a glyph so a state is told by shape and word, not only colour.
 STATE_WORDS = {
-    "succeeded": "✓ done",
-    "approved": "✓ approved",
-    "failed": "✕ failed",
-    "rejected": "✕ rejected",
-    "cancelled": "⊘ cancelled",
-    "running": "▶ running",
-    "waiting": "‖ waiting at gate",
-    "reused": "↺ reused",
-    "queued": "○ queued",
+    "succeeded": ("✓", tr("done")),
+    "approved": ("✓", tr("approved")),
+    "failed": ("✕", tr("failed")),
+    "rejected": ("✕", tr("rejected")),
+    "cancelled": ("⊘", tr("cancelled")),
+    "running": ("▶", tr("running")),
+    "waiting": ("‖", tr("waiting at gate")),
+    "reused": ("↺", tr("reused")),
+    "queued": ("○", tr("queued")),
 }
 OPEN_STATES = frozenset({"running", "waiting"})
+RUN_STATUS_WORDS: dict[str, Text] = {
+    "running": tr("running"), "waiting_approval": tr("waiting for approval"), "completed": tr("completed"),
+    "failed": tr("failed"), "rejected": tr("rejected"), "cancelled": tr("cancelled"), "refused": tr("refused"),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,7 @@ class Row:
     start: datetime | None
     end: datetime | None
     attempts: int = 0
-    note: str = ""
+    note: Text | str = ""
 
 
 @dataclass(frozen=True)
@@ -68,10 +74,10 @@ class Axis:
         return CHART_X0 + CHART_W * min(max(share, 0.0), 1.0)
 
 
-def timeline_svg(run: RunPublic, now: datetime, planned: Sequence[str] = ()) -> str:
+def timeline_svg(run: RunPublic, now: datetime, planned: Sequence[str] = (), tag: str = DEFAULT) -> str:
     """The run's timeline as an inline SVG: a row per step that has an outcome, then a `queued` row per id in
     `planned` (the definition's steps) that has none yet; open bars (running, waiting) reach `now` while the run
-    is in flight, the run's close once it closed."""
+    is in flight, the run's close once it closed. Its words are in the language `tag`."""
     rows = step_rows(run, now) + [Row(step_id, "queued", None, None) for step_id in _unstarted(run, planned)]
     axis = axis_for(run, rows, now)
     height = AXIS_H + ROW_H * max(len(rows), 1) + BOTTOM_PAD
@@ -79,11 +85,11 @@ def timeline_svg(run: RunPublic, now: datetime, planned: Sequence[str] = ()) -> 
     parts = [
         f'<svg class="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
         f'width="100%" role="img" aria-labelledby="{base}-title {base}-desc" focusable="false">',
-        f'<title id="{base}-title">{escape(_title(run, axis))}</title>',
-        f'<desc id="{base}-desc">{escape(describe(rows, axis))}</desc>',
-        *_axis_parts(axis, height),
-        *(_row_parts(row, index, axis) for index, row in enumerate(rows)),
-        *_now_marker(run, axis, now, height),
+        f'<title id="{base}-title">{escape(_title(run, axis, tag))}</title>',
+        f'<desc id="{base}-desc">{escape(describe(rows, axis, tag))}</desc>',
+        *_axis_parts(axis, height, tag),
+        *(_row_parts(row, index, axis, tag) for index, row in enumerate(rows)),
+        *_now_marker(run, axis, now, height, tag),
         "</svg>",
     ]
     return "\n".join(parts)
@@ -98,14 +104,15 @@ def step_rows(run: RunPublic, now: datetime) -> list[Row]:
 def _row(outcome: StepOutcome, run: RunPublic, open_end: datetime) -> Row:
     state = "reused" if outcome.reused_from else outcome.status
     start, end = outcome.started_at, outcome.finished_at
-    note = ""
+    note: Text | str = ""
     if state == "waiting" and run.waiting is not None and run.waiting.step_id == outcome.step_id:
         start = run.waiting.requested_at
-        note = f"class {run.waiting.approval_class} · expires {run.waiting.expires_at:%Y-%m-%d %H:%M} UTC"
+        note = tr("class %(approval_class)s · expires %(when)s UTC", approval_class=run.waiting.approval_class,
+                  when=run.waiting.expires_at.isoformat())  # fmt: skip
     if state in OPEN_STATES or (end is None and start is not None):
         end = open_end
     if state == "reused":
-        note = f"from run {outcome.reused_from}"
+        note = tr("from run %(run)s", run=outcome.reused_from or "")
     if outcome.error is not None and state in ("failed", "running"):
         note = f"{outcome.error.type}: {outcome.error.message}"[:MAX_NOTE_CHARS]
     return Row(outcome.step_id, state, start or end, end, outcome.attempts, note)
@@ -120,33 +127,60 @@ def axis_for(run: RunPublic, rows: Sequence[Row], now: datetime) -> Axis:
     return Axis(start, max(end, start + timedelta(seconds=1)))
 
 
-def describe(rows: Sequence[Row], axis: Axis) -> str:
+def describe(rows: Sequence[Row], axis: Axis, tag: str = DEFAULT) -> str:
     """The picture in words, one sentence per step, for screen readers."""
-    sentences = [f"Time axis from 0 to {duration(axis.span_s)}."]
+    sentences = [render(tr("Time axis from 0 to %(end)s.", end=duration(axis.span_s, tag)), tag)]
     for row in rows:
-        words = STATE_WORDS.get(row.state, row.state)[2:]
-        sentence = f"Step {row.step_id}: {words}"
+        parts = [render(_state(row.state), tag)]
         if row.start is not None and row.end is not None and row.state != "reused":
-            sentence += f", from {duration(_offset(row.start, axis))} for {duration(_length(row))}"
+            span = tr("from %(start)s for %(length)s", start=duration(_offset(row.start, axis), tag),
+                      length=duration(_length(row), tag))  # fmt: skip
+            parts.append(render(span, tag))
         if row.attempts > 1:
-            sentence += f", {row.attempts} attempts"
-        sentences.append(sentence + (f" ({row.note})." if row.note else "."))
+            parts.append(render(trn("%(num)s attempt", "%(num)s attempts", row.attempts), tag))
+        if row.note:
+            parts.append(f"({_note(row.note, tag)})")
+        sentence = tr("Step %(step)s: %(what)s.", step=row.step_id, what=", ".join(parts))
+        sentences.append(render(sentence, tag))
     return " ".join(sentences)
 
 
-def duration(seconds: float) -> str:
+def duration(seconds: float, tag: str = DEFAULT) -> str:
     """A short human duration: < 0.1 s, 0.4 s, 12 s, 2 min 5 s, 1 h 20 min, 3 d 4 h."""
     if 0 < seconds < 0.05:
-        return "< 0.1 s"
+        return render(tr("< %(n)s s", n=number(0.1, tag)), tag)
     if seconds < 10:
-        return f"{seconds:.1f} s".replace(".0 s", " s")
+        return render(tr("%(n)s s", n=number(round(seconds, 1), tag)), tag)
     if seconds < 60:
-        return f"{seconds:.0f} s"
-    for unit_s, unit, sub_s, sub in ((86400, "d", 3600, "h"), (3600, "h", 60, "min"), (60, "min", 1, "s")):
+        return render(tr("%(n)s s", n=number(round(seconds), tag)), tag)
+    for unit_s, sub_s in ((86400, 3600), (3600, 60), (60, 1)):
         if seconds >= unit_s:
             whole, rest = divmod(int(seconds), unit_s)
-            return f"{whole} {unit}" + (f" {rest // sub_s} {sub}" if rest // sub_s else "")
-    return f"{seconds:.0f} s"
+            return _unit(unit_s, whole, tag) + (" " + _unit(sub_s, rest // sub_s, tag) if rest // sub_s else "")
+    return render(tr("%(n)s s", n=number(round(seconds), tag)), tag)
+
+
+def _unit(unit_s: int, amount: int, tag: str) -> str:
+    texts = {86400: tr("%(n)s d", n=amount), 3600: tr("%(n)s h", n=amount), 60: tr("%(n)s min", n=amount)}
+    return render(texts.get(unit_s, tr("%(n)s s", n=amount)), tag)
+
+
+def _state(state: str) -> Text | str:
+    found = STATE_WORDS.get(state)
+    return found[1] if found else state
+
+
+def _state_line(state: str, tag: str) -> str:
+    found = STATE_WORDS.get(state)
+    return f"{found[0]} {render(found[1], tag)}" if found else state
+
+
+def _note(note: Text | str, tag: str) -> str:
+    """A row's note in `tag`: a gate's expiry is an instant, written as readers of `tag` write one."""
+    if isinstance(note, Text) and "when" in note.params:
+        instant = datetime.fromisoformat(str(note.params["when"]))
+        note = note.model_copy(update={"params": {**note.params, "when": when(instant, tag, "short")}})
+    return render(note, tag)
 
 
 def tick_step(span_s: float) -> float:
@@ -157,7 +191,7 @@ def tick_step(span_s: float) -> float:
     return 86400 * max(1, round(span_s / 86400 / MAX_TICKS + 0.5))
 
 
-def _axis_parts(axis: Axis, height: int) -> list[str]:
+def _axis_parts(axis: Axis, height: int, tag: str) -> list[str]:
     step = tick_step(axis.span_s)
     parts = [f'<line class="tl-axis" x1="{CHART_X0}" y1="{AXIS_H - 6}" x2="{CHART_X0 + CHART_W}" y2="{AXIS_H - 6}"/>']
     count = int(axis.span_s // step)
@@ -165,27 +199,27 @@ def _axis_parts(axis: Axis, height: int) -> list[str]:
         x = round(CHART_X0 + CHART_W * (index * step) / axis.span_s, 2)
         anchor = "end" if x > CHART_X0 + CHART_W - 20 else ("start" if index == 0 else "middle")
         parts.append(f'<line class="tl-grid" x1="{x}" y1="{AXIS_H - 6}" x2="{x}" y2="{height - BOTTOM_PAD}"/>')
-        label = escape(duration(index * step))
+        label = escape(duration(index * step, tag))
         parts.append(f'<text class="tl-tick" x="{x}" y="{AXIS_H - 12}" text-anchor="{anchor}">{label}</text>')
     return parts
 
 
-def _row_parts(row: Row, index: int, axis: Axis) -> str:
+def _row_parts(row: Row, index: int, axis: Axis, tag: str) -> str:
     top = AXIS_H + index * ROW_H
     shown_id = row.step_id if len(row.step_id) <= MAX_ID_CHARS else row.step_id[: MAX_ID_CHARS - 1] + "…"
-    status = STATE_WORDS.get(row.state, row.state)
+    status = _state_line(row.state, tag)
     if row.start is not None and row.end is not None and row.state != "reused":
-        status += f" · {duration(_length(row))}"
+        status += f" · {duration(_length(row), tag)}"
     if row.attempts > 1:
-        status += f" · {row.attempts} attempts"
+        status += " · " + render(trn("%(num)s attempt", "%(num)s attempts", row.attempts), tag)
     label = (
         f'<text class="tl-label" x="8" y="{top + 16}">{escape(shown_id)}<title>{escape(row.step_id)}</title></text>'
         f'<text class="tl-status tl-status-{row.state}" x="8" y="{top + 32}">{escape(status)}</text>'
     )
-    return f'<g class="tl-row tl-{row.state}" data-step="{escape(row.step_id)}">{label}{_bar(row, top, axis)}</g>'
+    return f'<g class="tl-row tl-{row.state}" data-step="{escape(row.step_id)}">{label}{_bar(row, top, axis, tag)}</g>'
 
 
-def _bar(row: Row, top: int, axis: Axis) -> str:
+def _bar(row: Row, top: int, axis: Axis, tag: str) -> str:
     """The step's bar (open-ended for running and waiting steps), a baseline for a queued one."""
     y = top + (ROW_H - BAR_H) / 2
     if row.start is None or row.end is None:
@@ -193,7 +227,7 @@ def _bar(row: Row, top: int, axis: Axis) -> str:
         return f'<line class="tl-queued-line" x1="{CHART_X0}" y1="{mid}" x2="{CHART_X0 + CHART_W}" y2="{mid}"/>'
     x = axis.x(row.start)
     width = max(axis.x(row.end) - x, MIN_BAR_W)
-    note = f"<title>{escape(row.note)}</title>" if row.note else ""
+    note = f"<title>{escape(_note(row.note, tag))}</title>" if row.note else ""
     bar = (
         f'<rect class="tl-bar tl-bar-{row.state}" data-step="{escape(row.step_id)}" x="{x:.2f}" y="{y:.2f}" '
         f'width="{width:.2f}" height="{BAR_H}" rx="3">{note}</rect>'
@@ -204,18 +238,21 @@ def _bar(row: Row, top: int, axis: Axis) -> str:
     return bar
 
 
-def _now_marker(run: RunPublic, axis: Axis, now: datetime, height: int) -> list[str]:
+def _now_marker(run: RunPublic, axis: Axis, now: datetime, height: int, tag: str) -> list[str]:
     if run.closed_at is not None:
         return []
     x = axis.x(now)
     return [
         f'<line class="tl-now" x1="{x:.2f}" y1="{AXIS_H - 6}" x2="{x:.2f}" y2="{height - BOTTOM_PAD + 2}"/>',
-        f'<text class="tl-now-label" x="{x - 4:.2f}" y="{height - 5}" text-anchor="end">now</text>',
+        f'<text class="tl-now-label" x="{x - 4:.2f}" y="{height - 5}" text-anchor="end">{escape(render(tr("now"), tag))}</text>',
     ]
 
 
-def _title(run: RunPublic, axis: Axis) -> str:
-    return f"Timeline of run {run.run_id}: {len(run.steps)} steps over {duration(axis.span_s)}, {run.status}"
+def _title(run: RunPublic, axis: Axis, tag: str) -> str:
+    title = trn("Timeline of run %(run)s: %(num)s step over %(span)s, %(status)s",
+                "Timeline of run %(run)s: %(num)s steps over %(span)s, %(status)s", len(run.steps), run=run.run_id,
+                span=duration(axis.span_s, tag), status=render(RUN_STATUS_WORDS.get(run.status, run.status), tag))  # fmt: skip
+    return render(title, tag)
 
 
 def _unstarted(run: RunPublic, planned: Sequence[str]) -> list[str]:

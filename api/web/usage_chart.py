@@ -8,9 +8,15 @@ also a word (ok, near the limit, at the limit), so nothing is told by colour alo
 from dataclasses import dataclass
 from html import escape
 
+from core.i18n import DEFAULT, number, percent, render, when
+from schemas.i18n import Text, tr
 from schemas.usage import Metric, MetricUsage, UsagePublic
 
-CHARTED: tuple[tuple[Metric, str], ...] = (("runs", "Runs"), ("steps", "Steps"), ("ai_credits", "AI credits"))
+CHARTED: tuple[tuple[Metric, Text], ...] = (
+    ("runs", tr("Runs")),
+    ("steps", tr("Steps")),
+    ("ai_credits", tr("AI credits")),
+)
 # Drawn at its own size up to 30rem wide (the stylesheet's max-width), so its text reads at the page's size; each row
 # has its words on one line and its bar below, so a narrow card shrinks the picture rather than clipping words.
 WIDTH = 480
@@ -23,7 +29,9 @@ BOTTOM_PAD = 22
 # The limit line stands at this share of the track, so usage past the limit still has room to show.
 LIMIT_AT = 0.8
 NEAR_LIMIT = 0.8
-STATE_WORDS = {"ok": "", "near": "near the limit", "over": "limit reached", "unlimited": "no limit"}
+STATE_WORDS: dict[str, Text | None] = {
+    "ok": None, "near": tr("near the limit"), "over": tr("limit reached"), "unlimited": None,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -31,7 +39,7 @@ class Bar:
     """One metric as the picture draws it."""
 
     metric: Metric
-    label: str
+    label: Text
     used: int
     limit: int | None
 
@@ -58,24 +66,30 @@ class Bar:
             return TRACK_W * 0.01 if self.used else 0.0
         return TRACK_W * min(share * LIMIT_AT, 1.0)
 
-    def figure(self) -> str:
+    def figure(self, tag: str = DEFAULT) -> str:
         if self.limit is None:
-            return f"{self.used:,} · no limit"
-        percent = round(100 * (self.share or 0))
-        return f"{self.used:,} of {self.limit:,} · {percent}%"
+            return render(tr("%(used)s · no limit", used=number(self.used, tag)), tag)
+        share = percent(round(self.share or 0, 2), tag)
+        return render(tr("%(used)s of %(limit)s · %(share)s", used=number(self.used, tag),
+                         limit=number(self.limit, tag), share=share), tag)  # fmt: skip
+
+    def said(self, tag: str) -> str:
+        """The figure and, near or past the limit, the state in words."""
+        word = STATE_WORDS[self.state]
+        return self.figure(tag) + (f" · {render(word, tag)}" if word else "")
 
 
 def bars(usage: UsagePublic) -> list[Bar]:
     return [_bar(metric, label, usage.metrics.get(metric)) for metric, label in CHARTED]
 
 
-def _bar(metric: Metric, label: str, counted: MetricUsage | None) -> Bar:
+def _bar(metric: Metric, label: Text, counted: MetricUsage | None) -> Bar:
     if counted is None:
         return Bar(metric, label, 0, None)
     return Bar(metric, label, counted.used, counted.limit)
 
 
-def usage_svg(usage: UsagePublic, chart_id: str = "usage") -> str:
+def usage_svg(usage: UsagePublic, chart_id: str = "usage", tag: str = DEFAULT) -> str:
     """The month's usage of `usage.plan` as an inline SVG with a title, a description and the limit line."""
     rows = bars(usage)
     height = ROW_H * len(rows) + BOTTOM_PAD
@@ -83,23 +97,23 @@ def usage_svg(usage: UsagePublic, chart_id: str = "usage") -> str:
     parts = [
         f'<svg class="usage-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="100%" '
         f'role="img" aria-labelledby="{base}-title {base}-desc" focusable="false">',
-        f'<title id="{base}-title">{escape(title(usage))}</title>',
-        f'<desc id="{base}-desc">{escape(describe(usage))}</desc>',
-        *(_row(bar, index) for index, bar in enumerate(rows)),
+        f'<title id="{base}-title">{escape(title(usage, tag))}</title>',
+        f'<desc id="{base}-desc">{escape(describe(usage, tag))}</desc>',
+        *(_row(bar, index, tag) for index, bar in enumerate(rows)),
     ]
     if any(bar.limit is not None for bar in rows):
         limit_x = TRACK_W * LIMIT_AT
+        words = escape(render(tr("plan limit"), tag))
         parts.append(
-            f'<text class="uc-limit-label" x="{limit_x:.1f}" y="{height - 4}" text-anchor="middle">plan limit</text>'
+            f'<text class="uc-limit-label" x="{limit_x:.1f}" y="{height - 4}" text-anchor="middle">{words}</text>'
         )
     parts.append("</svg>")
     return "\n".join(parts)
 
 
-def _row(bar: Bar, index: int) -> str:
+def _row(bar: Bar, index: int, tag: str) -> str:
     top = index * ROW_H
-    word = STATE_WORDS[bar.state]
-    figure = bar.figure() + (f" · {word}" if word and bar.state != "unlimited" else "")
+    figure = bar.said(tag)
     limit = ""
     if bar.limit is not None:  # a dashed tick through the bar, a little above and below it
         x = TRACK_W * LIMIT_AT
@@ -108,7 +122,7 @@ def _row(bar: Bar, index: int) -> str:
         )
     return (
         f'<g class="uc-row uc-{bar.state}" data-metric="{bar.metric}">'
-        f'<text class="uc-label" x="0" y="{top + TEXT_Y}">{escape(bar.label)}</text>'
+        f'<text class="uc-label" x="0" y="{top + TEXT_Y}">{escape(render(bar.label, tag))}</text>'
         f'<text class="uc-figure uc-figure-{bar.state}" x="{WIDTH}" y="{top + TEXT_Y}" text-anchor="end">'
         f"{escape(figure)}</text>"
         f'<rect class="uc-track" x="0" y="{top + BAR_Y}" width="{TRACK_W}" height="{BAR_H}" rx="4" />'
@@ -118,14 +132,15 @@ def _row(bar: Bar, index: int) -> str:
     )
 
 
-def title(usage: UsagePublic) -> str:
-    return f"Usage in {usage.period} against the {usage.plan} plan"
+def title(usage: UsagePublic, tag: str = DEFAULT) -> str:
+    return render(tr("Usage in %(period)s against the %(plan)s plan", period=usage.period, plan=usage.plan), tag)
 
 
-def describe(usage: UsagePublic) -> str:
+def describe(usage: UsagePublic, tag: str = DEFAULT) -> str:
     """Every figure of the picture in words, for screen readers."""
     said = []
     for bar in bars(usage):
         word = STATE_WORDS[bar.state]
-        said.append(f"{bar.label}: {bar.figure()}" + (f", {word}" if word and bar.state != "unlimited" else ""))
-    return "; ".join(said) + f". Counters start again on {usage.resets_at:%Y-%m-%d}."
+        said.append(f"{render(bar.label, tag)}: {bar.figure(tag)}" + (f", {render(word, tag)}" if word else ""))
+    reset = tr("Counters start again on %(date)s.", date=when(usage.resets_at, tag, "long"))
+    return "; ".join(said) + ". " + render(reset, tag)

@@ -26,6 +26,7 @@ from domain.sign_in import invite
 from domain.tenants import add_api_key, all_tenants, visible_tenant
 from schemas.accounts import TenantRole, UserInvite
 from schemas.api import KeyRole
+from schemas.i18n import Text, tr
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 TenantField = Annotated[str, Form(max_length=36)]
@@ -48,11 +49,11 @@ async def invite_user(
     try:
         body = UserInvite(email=email.strip(), role=role)
     except ValueError:
-        return _page(request, session, caller, tenant, 422, error="That is not an e-mail address.")
+        return _page(request, session, caller, tenant, 422, error=tr("That is not an e-mail address."))
     user = await _answer(invite(engine, temporal, settings, tenant, caller.tenant_id, body, audit_actor(caller)))
     if isinstance(user, ApiError):
         return _page(request, session, caller, tenant, user.status, error=user.message)
-    return _page(request, session, caller, tenant, notice=f"Invitation sent to {user.email}.")
+    return _page(request, session, caller, tenant, notice=tr("Invitation sent to %(email)s.", email=user.email))
 
 
 @router.post("/users/{user_id}/role")
@@ -63,7 +64,7 @@ def change_user_role(
     tenant = _tenant(session, caller, tenant_id)
     require_tenant_admin(caller, "change roles")
     return _act(request, session, caller, tenant, lambda: change_role(session, tenant, user_id, role, audit_actor(caller)),
-                "Role changed.")  # fmt: skip
+                tr("Role changed."))  # fmt: skip
 
 
 @router.post("/users/{user_id}/remove")
@@ -73,7 +74,7 @@ def remove(
     tenant = _tenant(session, caller, tenant_id)
     require_tenant_admin(caller, "remove users")
     return _act(request, session, caller, tenant, lambda: remove_user(session, tenant, user_id, audit_actor(caller)),
-                "User removed.")  # fmt: skip
+                tr("User removed."))  # fmt: skip
 
 
 @router.post("/keys")
@@ -96,7 +97,7 @@ def revoke(
     tenant = _tenant(session, caller, tenant_id)
     require_tenant_admin(caller, "revoke keys")
     page = _act(request, session, caller, tenant,
-                lambda: revoke_key(session, tenant, key_id, audit_actor(caller), caller.is_founder), "Key revoked.")  # fmt: skip
+                lambda: revoke_key(session, tenant, key_id, audit_actor(caller), caller.is_founder), tr("Key revoked."))  # fmt: skip
     callers.forget(key_id=key_id)
     return page
 
@@ -113,7 +114,7 @@ async def _answer(pending: Any) -> Any:
         return err
 
 
-def _act(request: Request, session: Session, caller: Caller, tenant: str, change: Any, done: str) -> HTMLResponse:
+def _act(request: Request, session: Session, caller: Caller, tenant: str, change: Any, done: Text) -> HTMLResponse:
     """Runs one change and shows the page with its outcome; a refusal (409 last admin, 404) is shown, not raised."""
     try:
         change()
@@ -127,10 +128,10 @@ def _page(
     request: Request, session: Session, caller: Caller, tenant_id: str, status: int = 200, **extra: Any
 ) -> HTMLResponse:
     if not tenant_id and caller.is_founder and caller.tenant_id is None:
-        return render(request, "users.html", title="Users & keys", section="users", tenants=all_tenants(session))
+        return render(request, "users.html", title=tr("Users & keys"), section="users", tenants=all_tenants(session))
     tenant = visible_tenant(session, tenant_id or caller.tenant_id or "", caller.tenant_id)
     admin = caller.is_founder or caller.role == "admin"
     context: dict[str, Any] = {"tenant": tenant, "admin": admin, **extra}
     if admin:
         context |= {"users": tenant_users(session, tenant.id), "keys": tenant_keys(session, tenant.id)}
-    return render(request, "users.html", status=status, title="Users & keys", section="users", **context)
+    return render(request, "users.html", status=status, title=tr("Users & keys"), section="users", **context)

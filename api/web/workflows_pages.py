@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import structlog
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -28,11 +28,14 @@ from api.deps import (
     require_admin,
 )
 from api.web.deps import PageCaller
+from api.web.locale import page_redirect
 from api.web.pages import render
 from core.errors import ApiError
 from core.settings import Settings
 from domain import definition_views, runs, schedules, webhooks
 from domain.definitions import tenant_definition
+from language.purpose import stored_purpose
+from schemas.i18n import Text, tr
 from schemas.tables import WorkflowDefinitionRow, WorkflowVersionRow
 from schemas.webhooks import WebhookConfig, WebhookPublic
 
@@ -47,16 +50,16 @@ RUN_PAGE = "/app/runs/{run_id}"
 def list_page(request: Request, caller: PageCaller, session: SessionDep, q: str = "") -> HTMLResponse:
     """The tenant's workflows whose name contains `q`, newest change first."""
     if caller.tenant_id is None:
-        return _render(request, "workflows/list.html", title="Workflows", founder=True)
+        return _render(request, "workflows/list.html", title=tr("Workflows"), founder=True)
     found = definition_views.find_definitions(session, caller.tenant_id, q)
-    return _render(request, "workflows/list.html", title="Workflows", workflows=found, q=q)
+    return _render(request, "workflows/list.html", title=tr("Workflows"), workflows=found, q=q)
 
 
 @router.get("/new")
 def new_page(request: Request, caller: PageCaller) -> HTMLResponse:
     """The editor with an empty definition; saving stores version 1."""
     _tenant(caller)
-    return _render(request, "workflows/editor.html", title="New workflow", workflow=None, definition=None)
+    return _render(request, "workflows/editor.html", title=tr("New workflow"), workflow=None, definition=None)
 
 
 @router.get("/{workflow_id}")
@@ -75,7 +78,9 @@ def edit_page(request: Request, workflow_id: str, caller: PageCaller, session: S
     """The editor on the latest version; saving stores the next one."""
     row = tenant_definition(session, workflow_id, _tenant(caller))
     latest = definition_views.version_bodies(session, row.id)[0]
-    return _render(request, "workflows/editor.html", title=f"Edit {row.name}", workflow=row, definition=latest.body)
+    return _render(
+        request, "workflows/editor.html", title=tr("Edit %(name)s", name=row.name), workflow=row, definition=latest.body
+    )
 
 
 @router.post("/{workflow_id}/webhook")
@@ -108,7 +113,7 @@ async def start_run(
             request, "workflows/detail.html", status=err.status, title=row.name, **context,
             run_error=err.message, run_input=run_input,
         )  # fmt: skip
-    return RedirectResponse(RUN_PAGE.format(run_id=accepted.run_id), status_code=303)
+    return page_redirect(request, RUN_PAGE.format(run_id=accepted.run_id))
 
 
 def _json_object(text: str) -> dict[str, Any]:
@@ -118,14 +123,14 @@ def _json_object(text: str) -> dict[str, Any]:
     except ValueError:
         value = None
     if not isinstance(value, dict):
-        raise ApiError(422, "invalid_input", "The run's input must be a JSON object, such as {}", field="input")
+        raise ApiError(422, "invalid_input", tr("The run's input must be a JSON object, such as {}"), field="input")
     return value
 
 
 def _tenant(caller: Caller) -> str:
     """Workflows belong to a tenant: the founder's own session has none to show (404)."""
     if caller.tenant_id is None:
-        raise ApiError(404, "workflow_not_found", "No workflow with this id", field="workflow_id")
+        raise ApiError(404, "workflow_not_found", tr("No workflow with this id"), field="workflow_id")
     return caller.tenant_id
 
 
@@ -149,6 +154,7 @@ async def _detail(
 ) -> dict[str, Any]:  # fmt: skip
     versions, hook = await run_in_threadpool(_stored, session, row.id)
     context: dict[str, Any] = {"workflow": row, "versions": versions, "diff": _diff(versions, old, new), "hook": hook}
+    context["purpose"] = stored_purpose(versions[0].body)
     context["schedules"], context["schedules_error"] = await _outside(
         schedules.list_definition_schedules(engine, temporal, row.tenant_id, row.id, LISTED_SCHEDULES)
     )
@@ -169,7 +175,7 @@ def _diff(versions: list[WorkflowVersionRow], old: int | None, new: int | None) 
     newer = by_number.get(new if new is not None else versions[0].version)
     older = by_number.get(old if old is not None else versions[1].version)
     if newer is None or older is None:
-        raise ApiError(404, "version_not_found", "The workflow has no such version", field="version")
+        raise ApiError(404, "version_not_found", tr("The workflow has no such version"), field="version")
     return definition_views.version_diff(older, newer)
 
 
@@ -182,7 +188,7 @@ def _stored(session: Session, definition_id: str) -> tuple[list[WorkflowVersionR
         return versions, None
 
 
-async def _outside(pending: Any) -> tuple[Any, str | None]:
+async def _outside(pending: Any) -> tuple[Any, Text | str | None]:
     """What Temporal answered, or a sentence for the page when it could not (the rest of the page still shows)."""
     try:
         return await pending, None
@@ -190,7 +196,7 @@ async def _outside(pending: Any) -> tuple[Any, str | None]:
         return None, err.message
     except RPCError as err:
         log.warning("workflow page read failed", error=str(err))
-        return None, "Temporal did not answer; try again in a moment."
+        return None, tr("Temporal did not answer; try again in a moment.")
 
 
 def _has_route(request: Request, path: str) -> bool:

@@ -123,7 +123,7 @@ def test_a_waiting_gate_starts_at_its_request_and_says_when_it_expires() -> None
     x, width = span(bars(svg)["gate"])
     assert x == pytest.approx(CHART_X0 + CHART_W * 2 / 10, abs=0.01)
     assert x + width == pytest.approx(CHART_X0 + CHART_W, abs=0.01)
-    assert "‖ waiting at gate" in svg and "class B · expires 2026-12-02 12:00 UTC" in svg
+    assert "‖ waiting at gate" in svg and "class B · expires 12/2/26, 12:00\u202fPM UTC" in svg
 
 
 def test_reused_cancelled_and_queued_steps_are_told_apart() -> None:

@@ -42,9 +42,12 @@ function kindOf(schema, name) {
 }
 
 function labelText(name, schema, required) {
-  const words = { json: "JSON body", else: "Else", then: "Then", next: "Next", class: "Approval class", timeout_s: "Timeout (seconds)", seconds: "Seconds", url: "URL", id: "Step id", max_tokens: "Max tokens" };
+  const words = {
+    json: t("JSON body"), else: t("Else"), then: t("Then"), next: t("Next"), class: t("Approval class"),
+    timeout_s: t("Timeout (seconds)"), seconds: t("Seconds"), url: t("URL"), id: t("Step id"), max_tokens: t("Max tokens"),
+  };
   const base = words[name] || (schema.title || name).replace(/_/g, " ");
-  return required ? `${base} (required)` : base;
+  return required ? t("%(label)s (required)", { label: base }) : base;
 }
 
 /** Builds the fields of `value` (an object) under `path` into `container`; answers {name: field} for pinning. */
@@ -67,7 +70,7 @@ export function buildFields(container, options) {
     if (FLOW_FIELDS.includes(name)) {
       if (!flowBox) {
         flowBox = el("fieldset", "wf-flow");
-        flowBox.append(el("legend", "", "Goes to"));
+        flowBox.append(el("legend", "", t("Goes to")));
         container.append(flowBox);
       }
       targetField(field, ctx, targets);
@@ -147,7 +150,7 @@ const FIELDS = {
   enum(field, ctx) {
     const select = describe(el("select"), ctx);
     const current = ctx.value === undefined ? ctx.prop.default : ctx.value;
-    if (current === undefined || current === null) select.append(new Option("Choose…", ""));
+    if (current === undefined || current === null) select.append(new Option(t("Choose…"), ""));
     for (const option of ctx.prop.enum) select.append(new Option(String(option), String(option), false, option === current));
     select.addEventListener("change", () => ctx.onChange(ctx.path, select.value === "" ? undefined : select.value, ctx.id));
     field.append(label(ctx), select);
@@ -172,15 +175,15 @@ const FIELDS = {
       const row = el("div", "wf-row");
       const keyInput = el("input");
       keyInput.value = key;
-      keyInput.setAttribute("aria-label", `${ctx.name === "set" ? "Variable" : "Name"} ${n}`);
+      keyInput.setAttribute("aria-label", ctx.name === "set" ? t("Variable %(n)s", { n }) : t("Name %(n)s", { n }));
       const valInput = el("input");
       valInput.value = val;
-      valInput.setAttribute("aria-label", `${ctx.name === "set" ? "Expression" : "Value"} ${n}`);
-      keyInput.placeholder = ctx.name === "set" ? "variable" : "name";
-      valInput.placeholder = ctx.name === "set" ? "expression" : "value";
-      const remove = el("button", "button button-small button-ghost", "Remove");
+      valInput.setAttribute("aria-label", ctx.name === "set" ? t("Expression %(n)s", { n }) : t("Value %(n)s", { n }));
+      keyInput.placeholder = ctx.name === "set" ? t("variable") : t("name");
+      valInput.placeholder = ctx.name === "set" ? t("expression") : t("value");
+      const remove = el("button", "button button-small button-ghost", t("Remove"));
       remove.type = "button";
-      remove.setAttribute("aria-label", `Remove row ${n} of ${ctx.name}`);
+      remove.setAttribute("aria-label", t("Remove row %(n)s of %(field)s", { n, field: ctx.name }));
       remove.addEventListener("click", () => { row.remove(); emit(); });
       for (const input of [keyInput, valInput]) { input.autocomplete = "off"; input.spellcheck = false; input.addEventListener("input", emit); }
       row.append(keyInput, valInput, remove);
@@ -188,7 +191,7 @@ const FIELDS = {
       if (focus) keyInput.focus();
     };
     entries.forEach(([key, val]) => addRow(key, typeof val === "string" ? val : JSON.stringify(val), false));
-    const add = el("button", "button button-small", ctx.name === "set" ? "Add variable" : "Add row");
+    const add = el("button", "button button-small", ctx.name === "set" ? t("Add variable") : t("Add row"));
     add.type = "button";
     add.addEventListener("click", () => addRow("", "", true));
     box.append(rows, add);
@@ -211,21 +214,21 @@ const FIELDS = {
       const input = el("input");
       input.type = itemType === "string" ? "text" : "number";
       input.value = val === undefined || val === null ? "" : String(val);
-      input.setAttribute("aria-label", `${labelText(ctx.name, ctx.prop, false)} ${n}`);
+      input.setAttribute("aria-label", t("%(label)s %(n)s", { label: labelText(ctx.name, ctx.prop, false), n }));
       input.autocomplete = "off";
       input.addEventListener("input", emit);
-      const remove = el("button", "button button-small button-ghost", "Remove");
+      const remove = el("button", "button button-small button-ghost", t("Remove"));
       remove.type = "button";
-      remove.setAttribute("aria-label", `Remove ${ctx.name} ${n}`);
+      remove.setAttribute("aria-label", t("Remove %(field)s %(n)s", { field: ctx.name, n }));
       remove.addEventListener("click", () => { row.remove(); emit(); });
       row.append(input, remove);
       rows.append(row);
       if (focus) input.focus();
     };
     (Array.isArray(ctx.value) ? ctx.value : []).forEach((v) => addRow(v, false));
-    const add = el("button", "button button-small", "Add");
+    const add = el("button", "button button-small", t("Add"));
     add.type = "button";
-    add.setAttribute("aria-label", `Add ${labelText(ctx.name, ctx.prop, false)}`);
+    add.setAttribute("aria-label", t("Add %(label)s", { label: labelText(ctx.name, ctx.prop, false) }));
     add.addEventListener("click", () => addRow("", true));
     box.append(rows, add);
     field.append(box);
@@ -238,7 +241,7 @@ const FIELDS = {
     toggle.id = `${ctx.id}-on`;
     toggle.checked = ctx.value !== undefined && ctx.value !== null;
     toggle.setAttribute("aria-describedby", ctx.describedBy);
-    const toggleLabel = el("label", "check", `Set ${ctx.name.replace(/_/g, " ")}`);
+    const toggleLabel = el("label", "check", t("Set %(field)s", { field: ctx.name.replace(/_/g, " ") }));
     toggleLabel.htmlFor = toggle.id;
     toggleLabel.prepend(toggle);
     const inner = el("div", "wf-nested");
@@ -272,24 +275,24 @@ const FIELDS = {
         local.hidden = true;
         ctx.onChange(ctx.path, parsed, ctx.id);
       } catch (err) {
-        local.textContent = "Not valid JSON yet; the definition keeps the last valid value.";
+        local.textContent = t("Not valid JSON yet; the definition keeps the last valid value.");
         local.hidden = false;
       }
     });
-    field.append(label(ctx, `${labelText(ctx.name, ctx.prop, ctx.required)} (JSON)`), input, local);
+    field.append(label(ctx, t("%(label)s (JSON)", { label: labelText(ctx.name, ctx.prop, ctx.required) })), input, local);
   },
 };
 
 function targetField(field, ctx, targets) {
   const select = describe(el("select"), ctx);
-  if (ctx.name === "next") select.append(new Option("The following step", "", false, ctx.value === undefined || ctx.value === null));
+  if (ctx.name === "next") select.append(new Option(t("The following step"), "", false, ctx.value === undefined || ctx.value === null));
   const known = new Set();
   for (const id of targets) {
     known.add(id);
-    select.append(new Option(id === "end" ? "End the run" : id, id, false, ctx.value === id));
+    select.append(new Option(id === "end" ? t("End the run") : id, id, false, ctx.value === id));
   }
   if (typeof ctx.value === "string" && ctx.value && !known.has(ctx.value)) {
-    select.append(new Option(`${ctx.value} (no such step)`, ctx.value, false, true));
+    select.append(new Option(t("%(step)s (no such step)", { step: ctx.value }), ctx.value, false, true));
   }
   select.addEventListener("change", () => ctx.onChange(ctx.path, select.value === "" ? undefined : select.value, ctx.id));
   field.append(label(ctx), select);
@@ -301,7 +304,7 @@ export function pinIssues(fields, issuesByField) {
     const found = issuesByField[name] || [];
     message.replaceChildren(...found.map((issue) => {
       const line = el("p", `field-message field-${issue.severity}`);
-      line.append(el("span", "field-message-kind", issue.severity === "error" ? "Error: " : "Warning: "), document.createTextNode(issue.message));
+      line.append(el("span", "field-message-kind", (issue.severity === "error" ? t("Error:") : t("Warning:")) + " "), document.createTextNode(issue.message));
       return line;
     }));
     field.classList.toggle("has-error", found.some((i) => i.severity === "error"));

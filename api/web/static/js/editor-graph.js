@@ -18,19 +18,20 @@ function el(tag, className, text) {
 
 function summary(step) {
   switch (step.type) {
-    case "http_request": return `${step.method || "GET"} ${step.url || "(no URL yet)"}`;
-    case "log": case "approval": return step.message || "(no message yet)";
-    case "condition": return step.expression ? `if ${step.expression}` : "(no expression yet)";
-    case "delay": return `wait ${step.seconds ?? "?"} s`;
-    case "email": return `to ${(Array.isArray(step.to) ? step.to.filter(Boolean).join(", ") : "") || "(nobody yet)"}`;
-    case "transform": return `set ${Object.keys(step.set || {}).join(", ") || "(nothing yet)"}`;
-    case "ai": return step.prompt || "(no prompt yet)";
+    case "http_request": return `${step.method || "GET"} ${step.url || t("(no URL yet)")}`;
+    case "log": case "approval": return step.message || t("(no message yet)");
+    case "condition": return step.expression ? t("if %(expression)s", { expression: step.expression }) : t("(no expression yet)");
+    case "delay": return t("wait %(seconds)s s", { seconds: step.seconds ?? "?" });
+    case "email": return t("to %(people)s", { people: (Array.isArray(step.to) ? step.to.filter(Boolean).join(", ") : "") || t("(nobody yet)") });
+    case "transform": return t("set %(names)s", { names: Object.keys(step.set || {}).join(", ") || t("(nothing yet)") });
+    case "ai": return step.prompt || t("(no prompt yet)");
     default: return "";
   }
 }
 
-function plural(count, word) {
-  return `${count} ${word}${count === 1 ? "" : "s"}`;
+/** "2 errors" and "1 warning" as badges say them: "errors: 2" reads right in every language without plurals. */
+export function issueCount(kind, count) {
+  return kind === "error" ? t("Errors: %(num)s", { num: count }) : t("Warnings: %(num)s", { num: count });
 }
 
 /** Draws `definition` into the list `list`, with `issues` (per step index: {errors, warnings}) as badges. */
@@ -47,14 +48,14 @@ export function renderNodes(list, definition, selected, issues) {
     button.id = `wf-node-${index}`;
     button.dataset.index = String(index);
     button.setAttribute("aria-pressed", String(selected === index));
-    const type = (step && LABELS[step.type]) || "Unknown type";
-    button.append(el("span", "visually-hidden", `Step ${index + 1}: `), el("span", "wf-node-type", type));
-    button.append(el("span", "wf-node-id", (step && step.id) || "(no id)"));
+    const type = (step && LABELS[step.type]) || t("Unknown type");
+    button.append(el("span", "visually-hidden", t("Step %(number)s:", { number: index + 1 }) + " "), el("span", "wf-node-type", type));
+    button.append(el("span", "wf-node-id", (step && step.id) || t("(no id)")));
     button.append(el("span", "wf-node-summary", step ? summary(step) : ""));
     const found = issues[index] || { errors: [], warnings: [] };
     const words = [];
-    if (found.errors.length) words.push(plural(found.errors.length, "error"));
-    if (found.warnings.length) words.push(plural(found.warnings.length, "warning"));
+    if (found.errors.length) words.push(issueCount("error", found.errors.length));
+    if (found.warnings.length) words.push(issueCount("warning", found.warnings.length));
     if (words.length) {
       const badge = el("span", `wf-badge ${found.errors.length ? "wf-badge-error" : "wf-badge-warning"}`, words.join(", "));
       badge.title = [...found.errors, ...found.warnings].map((i) => i.message).join("\n");
@@ -66,7 +67,7 @@ export function renderNodes(list, definition, selected, issues) {
     list.append(item);
   });
   if (all.length) list.append(slot(all.length, all.length));
-  const end = el("li", "wf-end", "End");
+  const end = el("li", "wf-end", t("End"));
   end.dataset.target = END;
   end.id = "wf-node-end";
   list.append(end);
@@ -76,19 +77,19 @@ function slot(index, count) {
   const item = el("li", "wf-slot");
   item.dataset.slot = String(index);
   item.setAttribute("aria-hidden", "true");
-  item.append(el("span", "wf-slot-hint", index === count ? "Drop to add at the end" : "Drop to insert here"));
+  item.append(el("span", "wf-slot-hint", index === count ? t("Drop to add at the end") : t("Drop to insert here")));
   return item;
 }
 
 function ports(definition, index) {
   const box = el("div", "wf-ports");
-  box.append(el("span", "wf-ports-label", "Drag to connect"));
+  box.append(el("span", "wf-ports-label", t("Drag to connect")));
   for (const jump of jumps(definition, index)) {
     const port = el("span", `wf-port wf-port-${jump.field}`, `${jump.field} →`);
     port.draggable = true;
     port.dataset.field = jump.field;
     port.dataset.index = String(index);
-    port.title = `Drag onto a step or End to set “${jump.field}”`;
+    port.title = t("Drag onto a step or End to set “%(field)s”", { field: jump.field });
     box.append(port);
   }
   return box;

@@ -1,17 +1,19 @@
 // The editor's model: the definition as plain JSON, its canonical text, undo/redo, and the edits the graph and
 // the panel make. Pure functions over plain objects: no DOM here.
 
+// Labels and hints are read when drawn (getters), so a live language switch redraws them in the new language.
 export const STEP_TYPES = [
-  { type: "log", label: "Log", hint: "Write a line to the run's log" },
-  { type: "http_request", label: "HTTP request", hint: "Call a URL" },
-  { type: "condition", label: "Condition", hint: "Branch on an expression" },
-  { type: "delay", label: "Delay", hint: "Wait, for up to 30 days" },
-  { type: "email", label: "E-mail", hint: "Send an e-mail" },
-  { type: "approval", label: "Approval", hint: "Wait for a person to approve" },
-  { type: "transform", label: "Transform", hint: "Set variables from expressions" },
-  { type: "ai", label: "AI", hint: "Ask a language model" },
+  { type: "log", get label() { return t("Log"); }, get hint() { return t("Write a line to the run's log"); } },
+  { type: "http_request", get label() { return t("HTTP request"); }, get hint() { return t("Call a URL"); } },
+  { type: "condition", get label() { return t("Condition"); }, get hint() { return t("Branch on an expression"); } },
+  { type: "delay", get label() { return t("Delay"); }, get hint() { return t("Wait, for up to 30 days"); } },
+  { type: "email", get label() { return t("E-mail"); }, get hint() { return t("Send an e-mail"); } },
+  { type: "approval", get label() { return t("Approval"); }, get hint() { return t("Wait for a person to approve"); } },
+  { type: "transform", get label() { return t("Transform"); }, get hint() { return t("Set variables from expressions"); } },
+  { type: "ai", get label() { return t("AI"); }, get hint() { return t("Ask a language model"); } },
 ];
-export const LABELS = Object.fromEntries(STEP_TYPES.map((t) => [t.type, t.label]));
+export const LABELS = {};
+for (const entry of STEP_TYPES) Object.defineProperty(LABELS, entry.type, { get: () => entry.label, enumerable: true });
 export const END = "end";
 
 // What a new step of each type starts with: its required fields, empty, so the validator says what to fill in.
@@ -36,7 +38,7 @@ export function clone(value) {
 }
 
 export function emptyDefinition() {
-  return { name: "Untitled workflow", steps: [] };
+  return { name: t("Untitled workflow"), steps: [] };
 }
 
 export function steps(definition) {

@@ -4,7 +4,7 @@
 // Saving POSTs (version 1) or PUTs (the next version) through the JSON API with the session's CSRF header.
 
 import { buildFields, pinIssues } from "./editor-form.js";
-import { enableDragAndDrop, renderEdges, renderNodes } from "./editor-graph.js";
+import { enableDragAndDrop, issueCount, renderEdges, renderNodes } from "./editor-graph.js";
 import {
   END, History, LABELS, STEP_TYPES, canonical, emptyDefinition, insertStep, moveStep, newStep, parsePath,
   removeStep, renameStep, setAt, steps,
@@ -77,7 +77,7 @@ function undoRedo(which) {
   if (state.selected !== null && state.selected >= steps(state.definition).length) state.selected = null;
   redraw(null);
   scheduleCheck();
-  announce(which === "undo" ? "Undone." : "Redone.");
+  announce(which === "undo" ? t("Undone.") : t("Redone."));
 }
 
 function addStep(type, at) {
@@ -87,7 +87,7 @@ function addStep(type, at) {
   const following = steps(state.definition)[index];
   if (type === "condition" && following && following.id) step.then = following.id; // keep what follows reachable
   change(insertStep(state.definition, step, index), { select: index });
-  announce(`Added ${LABELS[type]} step ${step.id} as step ${index + 1}.`);
+  announce(t("Added %(type)s step %(step)s as step %(number)s.", { type: LABELS[type], step: step.id, number: index + 1 }));
 }
 
 function wire(index, field, target) {
@@ -96,7 +96,7 @@ function wire(index, field, target) {
   const following = steps(state.definition)[index + 1];
   const value = field === "next" && following && following.id === id ? undefined : id;
   change(setAt(state.definition, ["steps", index, field], value), { select: index });
-  announce(`Step ${steps(state.definition)[index].id} ${field} goes to ${id}.`);
+  announce(t("Step %(step)s %(field)s goes to %(target)s.", { step: steps(state.definition)[index].id, field, target: id }));
 }
 
 function move(from, to) {
@@ -109,7 +109,7 @@ function move(from, to) {
 function drawGraph() {
   renderNodes(ui.nodes, state.definition, state.selected, issuesByStep());
   if (!steps(state.definition).length) {
-    const empty = el("li", "wf-empty", "No steps yet. Drag a step from the palette here, or focus one and press Enter.");
+    const empty = el("li", "wf-empty", t("No steps yet. Drag a step from the palette here, or focus one and press Enter."));
     ui.nodes.prepend(empty);
   }
   requestAnimationFrame(() => renderEdges(ui.edges, ui.canvas, state.definition));
@@ -134,22 +134,26 @@ window.addEventListener("resize", () => renderEdges(ui.edges, ui.canvas, state.d
 
 // ---- The palette -------------------------------------------------------------------------------------------
 
-for (const { type, label, hint } of STEP_TYPES) {
-  const item = el("li");
-  const button = el("button", "wf-palette-item");
-  button.type = "button";
-  button.draggable = true;
-  button.dataset.stepType = type;
-  button.setAttribute("aria-describedby", "wf-palette-help");
-  button.append(el("span", `wf-type-mark wf-type-${type}`), el("span", "wf-palette-label", label), el("span", "wf-palette-hint", hint));
-  button.addEventListener("click", () => {
-    addStep(type, null);
-    const first = ui.panelBody.querySelector("input, select, textarea");
-    if (first) first.focus();
-  });
-  item.append(button);
-  ui.palette.append(item);
+function drawPalette() {
+  ui.palette.replaceChildren();
+  for (const { type, label, hint } of STEP_TYPES) {
+    const item = el("li");
+    const button = el("button", "wf-palette-item");
+    button.type = "button";
+    button.draggable = true;
+    button.dataset.stepType = type;
+    button.setAttribute("aria-describedby", "wf-palette-help");
+    button.append(el("span", `wf-type-mark wf-type-${type}`), el("span", "wf-palette-label", label), el("span", "wf-palette-hint", hint));
+    button.addEventListener("click", () => {
+      addStep(type, null);
+      const first = ui.panelBody.querySelector("input, select, textarea");
+      if (first) first.focus();
+    });
+    item.append(button);
+    ui.palette.append(item);
+  }
 }
+drawPalette();
 
 // ---- The side panel ----------------------------------------------------------------------------------------
 
@@ -159,8 +163,8 @@ function drawPanel() {
   const definitionSchema = state.schema.definition;
   const defs = definitionSchema.$defs || {};
   if (state.selected === null) {
-    ui.panelTitle.textContent = "Workflow";
-    ui.panelBody.append(el("p", "small muted", "Select a step in the graph to edit it; these are the workflow's own fields."));
+    ui.panelTitle.textContent = t("Workflow");
+    ui.panelBody.append(el("p", "small muted", t("Select a step in the graph to edit it; these are the workflow's own fields.")));
     const stepLevel = el("div", "wf-issues-here");
     stepLevel.id = "wf-panel-issues";
     ui.panelBody.append(stepLevel);
@@ -173,10 +177,10 @@ function drawPanel() {
   const index = state.selected;
   const step = steps(state.definition)[index];
   const schema = step && state.schema.steps[step.type];
-  ui.panelTitle.textContent = `${LABELS[step && step.type] || "Step"} · step ${index + 1}`;
+  ui.panelTitle.textContent = t("%(type)s · step %(number)s", { type: LABELS[step && step.type] || t("Step"), number: index + 1 });
   const actions = el("div", "wf-panel-actions");
   actions.setAttribute("role", "group");
-  actions.setAttribute("aria-label", "Step actions");
+  actions.setAttribute("aria-label", t("Step actions"));
   const action = (id, text, handler, disabled) => {
     const button = el("button", "button button-small", text);
     button.type = "button";
@@ -186,13 +190,13 @@ function drawPanel() {
     actions.append(button);
   };
   const count = steps(state.definition).length;
-  action("wf-move-up", "Move up", () => move(index, index - 1), index === 0);
-  action("wf-move-down", "Move down", () => move(index, index + 2), index >= count - 1);
-  action("wf-deselect", "Workflow fields", () => { state.selected = null; redraw(null); $("wf-def-name").focus(); }, false);
-  action("wf-delete", "Delete step", () => {
+  action("wf-move-up", t("Move up"), () => move(index, index - 1), index === 0);
+  action("wf-move-down", t("Move down"), () => move(index, index + 2), index >= count - 1);
+  action("wf-deselect", t("Workflow fields"), () => { state.selected = null; redraw(null); $("wf-def-name").focus(); }, false);
+  action("wf-delete", t("Delete step"), () => {
     const id = step && step.id;
     change(removeStep(state.definition, index), { select: count > 1 ? Math.max(0, index - 1) : null });
-    announce(`Deleted step ${id}.`);
+    announce(t("Deleted step %(step)s.", { step: id }));
     (document.getElementById(`wf-node-${state.selected}`) || ui.palette.querySelector("button")).focus();
   }, false);
   actions.lastChild.classList.add("button-danger");
@@ -201,7 +205,7 @@ function drawPanel() {
   stepLevel.id = "wf-panel-issues";
   ui.panelBody.append(stepLevel);
   if (!schema) {
-    ui.panelBody.append(el("p", "muted", "This step's type is unknown; fix it in the JSON tab."));
+    ui.panelBody.append(el("p", "muted", t("This step's type is unknown; fix it in the JSON tab.")));
     state.fields = {};
     return;
   }
@@ -221,7 +225,7 @@ function drawPanel() {
 
 function scheduleCheck() {
   clearTimeout(state.timer);
-  ui.check.textContent = "Checking…";
+  ui.check.textContent = t("Checking…");
   ui.check.className = "wf-check";
   state.timer = setTimeout(check, VALIDATE_DELAY_MS);
 }
@@ -239,7 +243,7 @@ async function check() {
     showReport();
   } catch (err) {
     if (err.name === "AbortError") return;
-    ui.check.textContent = `Could not check: ${err.message}`;
+    ui.check.textContent = t("Could not check: %(reason)s", { reason: err.message });
     ui.check.className = "wf-check is-error";
   }
 }
@@ -247,9 +251,9 @@ async function check() {
 function showReport() {
   const { errors, warnings } = state.report;
   const words = [];
-  if (errors.length) words.push(`${errors.length} error${errors.length === 1 ? "" : "s"}`);
-  if (warnings.length) words.push(`${warnings.length} warning${warnings.length === 1 ? "" : "s"}`);
-  ui.check.textContent = words.length ? words.join(", ") : "No problems";
+  if (errors.length) words.push(issueCount("error", errors.length));
+  if (warnings.length) words.push(issueCount("warning", warnings.length));
+  ui.check.textContent = words.length ? words.join(", ") : t("No problems");
   ui.check.className = `wf-check ${errors.length ? "is-error" : warnings.length ? "is-warning" : "is-ok"}`;
   drawGraph();
   pinAll();
@@ -284,21 +288,21 @@ function pinAll() {
   }
   pinIssues(state.fields, byField);
   const here = $("wf-panel-issues");
-  if (here) here.replaceChildren(...unpinned.map((issue) => el("p", `field-message field-${issue.severity}`, `${issue.severity === "error" ? "Error" : "Warning"}: ${issue.message}`)));
+  if (here) here.replaceChildren(...unpinned.map((issue) => el("p", `field-message field-${issue.severity}`, `${issue.severity === "error" ? t("Error:") : t("Warning:")} ${issue.message}`)));
   drawProblems();
 }
 
 function drawProblems() {
   const issues = allIssues();
   if (!issues.length) {
-    ui.problems.replaceChildren(el("li", "muted", state.timer ? "No problems found." : "Not checked yet."));
+    ui.problems.replaceChildren(el("li", "muted", state.timer ? t("No problems found.") : t("Not checked yet.")));
     return;
   }
   ui.problems.replaceChildren(...issues.map((issue) => {
     const item = el("li", `wf-problem wf-problem-${issue.severity}`);
     const button = el("button", "wf-problem-link");
     button.type = "button";
-    button.append(el("span", "wf-problem-kind", issue.severity === "error" ? "Error" : "Warning"), el("code", "", issue.path), el("span", "", issue.message));
+    button.append(el("span", "wf-problem-kind", issue.severity === "error" ? t("Error") : t("Warning")), el("code", "", issue.path), el("span", "", issue.message));
     button.addEventListener("click", () => goToIssue(issue));
     item.append(button);
     return item;
@@ -321,12 +325,12 @@ ui.json.addEventListener("input", () => {
   try {
     parsed = JSON.parse(ui.json.value);
   } catch (err) {
-    ui.jsonError.textContent = `Not valid JSON: ${err.message}`;
+    ui.jsonError.textContent = t("Not valid JSON: %(reason)s", { reason: err.message });
     ui.jsonError.hidden = false;
     return;
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-    ui.jsonError.textContent = "A definition is a JSON object.";
+    ui.jsonError.textContent = t("A definition is a JSON object.");
     ui.jsonError.hidden = false;
     return;
   }
@@ -365,7 +369,7 @@ async function api(method, url, body, signal) {
   let parsed = null;
   try { parsed = await response.json(); } catch (err) { parsed = null; }
   if (response.status === 401) {
-    parsed = { message: "your session has ended; sign in again in another tab (this one keeps your changes), then retry" };
+    parsed = { message: t("your session has ended; sign in again in another tab (this one keeps your changes), then retry") };
   }
   return { ok: response.ok, status: response.status, body: parsed };
 }
@@ -382,32 +386,37 @@ async function save() {
       state.workflowId = answer.body.id;
       state.saved = sent;
       root.dataset.version = String(answer.body.version);
-      if (creating) window.history.replaceState(null, "", `/app/workflows/${encodeURIComponent(answer.body.id)}/edit`);
-      ui.title.textContent = `Edit ${answer.body.name}`;
+      if (creating) window.history.replaceState(null, "", levqorI18n.url(`/app/workflows/${encodeURIComponent(answer.body.id)}/edit`));
+      state.savedName = answer.body.name;
+      ui.title.textContent = t("Edit %(name)s", { name: answer.body.name });
       const warnings = answer.body.warnings || [];
-      note(`Saved version ${answer.body.version}.` + (warnings.length ? ` ${warnings.length} warning${warnings.length === 1 ? "" : "s"}: ${warnings.map((w) => w.message).join(" ")}` : ""), warnings.length ? "warning" : "ok", answer.body.id);
+      const version = answer.body.version;
+      note(() => t("Saved version %(version)s.", { version }) + (warnings.length ? ` ${issueCount("warning", warnings.length)}: ${warnings.map((w) => w.message).join(" ")}` : ""), warnings.length ? "warning" : "ok", answer.body.id);
       state.report = { errors: [], warnings: warnings.map((w) => ({ ...w, severity: "warning" })) };
       showReport();
     } else if (answer.status === 422 && answer.body && Array.isArray(answer.body.errors)) {
       state.report = { errors: answer.body.errors, warnings: answer.body.warnings || [] };
       showReport();
-      note(`Not saved: ${answer.body.errors.length} error${answer.body.errors.length === 1 ? "" : "s"} to fix (listed under Problems).`, "error");
+      const count = answer.body.errors.length;
+      note(() => t("Not saved: %(count)s to fix (listed under Problems).", { count: issueCount("error", count) }), "error");
     } else {
-      note(`Not saved: ${(answer.body && answer.body.message) || `the server answered ${answer.status}`}.`, "error");
+      note(() => t("Not saved: %(reason)s.", { reason: (answer.body && answer.body.message) || t("the server answered %(status)s", { status: answer.status }) }), "error");
     }
   } catch (err) {
-    note(`Not saved: ${err.message}.`, "error");
+    note(() => t("Not saved: %(reason)s.", { reason: err.message }), "error");
   } finally {
     state.saving = false;
     ui.save.disabled = !dirty();
   }
 }
 
-function note(text, kind, workflowId) {
-  ui.note.replaceChildren(document.createTextNode(text + " "));
+/** Shows what saving did; `words()` makes its text, again after a live language switch. */
+function note(words, kind, workflowId) {
+  state.redrawNote = () => note(words, kind, workflowId);
+  ui.note.replaceChildren(document.createTextNode(words() + " "));
   if (workflowId) {
-    const link = el("a", "", "Open the workflow's page");
-    link.href = `/app/workflows/${encodeURIComponent(workflowId)}`;
+    const link = el("a", "", t("Open the workflow's page"));
+    link.href = levqorI18n.url(`/app/workflows/${encodeURIComponent(workflowId)}`);
     ui.note.append(link);
   }
   ui.note.className = `wf-save-note alert ${kind === "ok" ? "alert-ok" : kind === "warning" ? "alert-warning" : "alert-error"}`;
@@ -443,13 +452,22 @@ window.addEventListener("beforeunload", (event) => {
   event.returnValue = "";
 });
 
+// ---- Another language, chosen live (static/js/language.js): redraw what this script drew -------------------
+
+document.addEventListener("levqor:language", () => {
+  drawPalette();
+  redraw("json"); // the JSON tab keeps its text, valid or not
+  if (state.schema) showReport();
+  if (state.redrawNote) state.redrawNote();
+});
+
 // ---- Start -------------------------------------------------------------------------------------------------
 
 async function start() {
   redraw(null);
   const answer = await api("GET", "/api/workflows/schema").catch((err) => ({ ok: false, body: { message: err.message } }));
   if (!answer.ok) {
-    ui.check.textContent = `Could not load the step types: ${(answer.body && answer.body.message) || answer.status}`;
+    ui.check.textContent = t("Could not load the step types: %(reason)s", { reason: (answer.body && answer.body.message) || answer.status });
     ui.check.className = "wf-check is-error";
     return;
   }

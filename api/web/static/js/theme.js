@@ -10,11 +10,13 @@
     else { document.documentElement.setAttribute("data-theme", theme); }
     var button = document.querySelector("[data-theme-toggle]");
     if (button) {
-      button.querySelector("[data-theme-label]").textContent = "Theme: " + theme;
+      var names = { auto: t("auto"), light: t("light"), dark: t("dark") };
+      button.querySelector("[data-theme-label]").textContent = t("Theme: %(theme)s", { theme: names[theme] || theme });
       button.setAttribute("aria-pressed", theme === "auto" ? "false" : "true");
     }
   }
   apply(stored());
+  document.addEventListener("levqor:language", function () { apply(stored()); });
   document.addEventListener("DOMContentLoaded", function () {
     apply(stored());
     var button = document.querySelector("[data-theme-toggle]");
