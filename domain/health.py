@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from anyio import to_thread
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, func, text
 from sqlmodel import Session, col, select
 from temporalio.client import Client
 
@@ -14,6 +14,7 @@ from core.settings import VERSION
 from domain.run_history import archived_through
 from rules.health_score import live_status
 from schemas.health import BackupHealthPublic, CheckResult, HeartbeatPublic, RunArchiveHealthPublic
+from schemas.panel import UptimeShare
 from schemas.tables import HealthRecord
 
 CHECK_TIMEOUT_S = 3.0
@@ -138,3 +139,24 @@ async def _temporal_ok(temporal: Client) -> bool:
 def _service_ok(status: str) -> bool | None:
     """None when the service is not configured or not checked yet."""
     return None if status in ("not_configured", "unknown") else status == "ok"
+
+
+def uptime_share(engine: Engine, now: datetime, window_s: int) -> UptimeShare:
+    """How many heartbeats were stored in the `window_s` seconds before `now`, and how many found the platform ok
+    (the Admin Power Panel's uptime)."""
+    since = now - timedelta(seconds=window_s)
+    with Session(engine) as session:
+        rows = session.exec(
+            select(HealthRecord.status, func.count())
+            .where(col(HealthRecord.at) > since, col(HealthRecord.at) <= now)
+            .group_by(HealthRecord.status)
+        ).all()
+    counts = {status: count for status, count in rows}
+    return UptimeShare(window_s=window_s, heartbeats=sum(counts.values()), healthy=counts.get("ok", 0))
+
+
+def latest_checks(record: HealthRecord | None) -> list[CheckResult]:
+    """The probes the record holds (database, Temporal and its pollers, Stripe, AI, backup), in that order."""
+    found = (record.checks or {}) if record else {}
+    order = ("database", "temporal", "stripe", "ai", "backup")
+    return [CheckResult.model_validate(found[name]) for name in order if name in found]
