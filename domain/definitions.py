@@ -15,6 +15,7 @@ from temporalio.client import Client
 
 from core.errors import ApiError
 from domain.store import commit_or_conflict
+from language.purpose import stored_purpose
 from language.steps import WorkflowDefinition
 from language.validation import ValidationReport, validate_definition
 from schemas.tables import Tenant, WorkflowDefinitionRow, WorkflowVersionRow
@@ -152,6 +153,7 @@ def public_definition(row: WorkflowDefinitionRow, version: WorkflowVersionRow) -
         definition=version.body,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        purpose=stored_purpose(version.body),
     )
 
 

@@ -17,6 +17,8 @@ MAX_HTTP_TIMEOUT_SECONDS = 300
 MAX_EMAIL_RECIPIENTS = 50
 
 StepId = Annotated[str, Field(pattern=STEP_ID_PATTERN)]
+# What a workflow is for. The launch stage governs `marketing` runs (language/purpose.py, rules/launch.py).
+Purpose = Literal["operations", "marketing"]
 Target = Annotated[str, Field(min_length=1, max_length=64)]
 
 
@@ -118,5 +120,10 @@ class WorkflowDefinition(BaseModel):
 
     name: str = Field(min_length=1, max_length=120)
     description: str | None = Field(default=None, max_length=2000)
+    purpose: Purpose = Field(
+        default="operations",
+        description="operations (the default) or marketing: growth and marketing automations (campaigns, outreach, "
+        "content). Before launch a marketing run sends nothing without a founder's approval.",
+    )
     input_schema: dict[str, Any] | None = None
     steps: list[Step] = Field(min_length=1)

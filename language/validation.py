@@ -17,6 +17,7 @@ from language.flow import Flow, FlowNode, Jump
 from language.input_schema import input_schema_issues
 from language.issues import ValidationIssue, ValidationReport, error, json_path, warning
 from language.plans import risky_step
+from language.purpose import purpose_issues
 from language.references import reference_issues
 from language.steps import (
     END,
@@ -61,7 +62,7 @@ def validate_definition(raw: Any, plan: str = "free") -> tuple[ValidationReport,
         issues: list[ValidationIssue] = []
     except ValidationError as err:
         definition, issues = None, [field_issue(detail) for detail in err.errors()]
-    report = ValidationReport.of(issues + _definition_issues(raw, definition, plan))
+    report = ValidationReport.of(issues + _definition_issues(raw, definition, plan) + purpose_issues(definition))
     return report, definition if report.valid else None
 
 

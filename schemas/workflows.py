@@ -1,7 +1,7 @@
 """The API's bodies for workflow definitions."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -13,6 +13,8 @@ class WorkflowPublic(BaseModel):
     definition: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+    purpose: Literal["operations", "marketing"] = "operations"
+    """The version's purpose (a version stored before definitions had one is `operations`)."""
 
 
 class DefinitionWarning(BaseModel):
