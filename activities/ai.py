@@ -1,9 +1,13 @@
-"""Text completions for `ai` workflow steps, through the OpenAI API."""
+"""Text completions for `ai` workflow steps, through the OpenAI API, while the founder has AI features on."""
+
+import asyncio
 
 import openai
+from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from core.toggles import read_toggles
 from schemas.runs import AiPrompt, AiReply
 
 RETRYABLE_CLIENT_STATUSES = frozenset({408, 409, 429})
@@ -19,15 +23,18 @@ def build_ai_client(api_key: str | None, base_url: str | None) -> openai.AsyncOp
 
 
 class AiActivities:
-    def __init__(self, client: openai.AsyncOpenAI | None) -> None:
-        self._client = client
+    def __init__(self, client: openai.AsyncOpenAI | None, engine: Engine | None = None) -> None:
+        self._client, self._engine = client, engine
 
     @activity.defn(name="ai_complete")
     async def complete(self, prompt: AiPrompt) -> AiReply:
         """Sends `prompt` as a single user message and returns the reply's text and token usage.
 
-        Raises ApplicationError, details[0] = {"attempt", "status"?}. Non-retryable: AiNotConfigured,
-        AiRequestRejected (a 4xx other than 408/409/429). Retryable: AiTransientError."""
+        Raises ApplicationError, details[0] = {"attempt", "status"?}. Non-retryable: AiDisabled (the founder
+        switched AI features off, read through `engine`), AiNotConfigured, AiRequestRejected (a 4xx other than
+        408/409/429). Retryable: AiTransientError."""
+        if self._engine is not None and not (await asyncio.to_thread(read_toggles, self._engine)).ai_features:
+            raise _failure("AI features are switched off on this platform for now", "AiDisabled", final=True)
         if self._client is None:
             raise _failure(
                 "AI steps need an OpenAI API key, and OPENAI_API_KEY is not set",

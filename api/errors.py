@@ -47,7 +47,10 @@ def field_path(loc: Sequence[Any]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, err: ApiError) -> JSONResponse:
-        return error_response(err.status, err.code, err.message, err.field, **err.extra)
+        answer = error_response(err.status, err.code, err.message, err.field, **err.extra)
+        if "retry_after_s" in err.extra:  # maintenance mode: when to try again, for clients that read the header
+            answer.headers["Retry-After"] = str(err.extra["retry_after_s"])
+        return answer
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_request: Request, err: RequestValidationError) -> JSONResponse:

@@ -36,6 +36,7 @@ from api.routes import (
     telemetry,
     tenant_backup,
     tenants,
+    toggles,
     upgrades,
     users,
     webhooks,
@@ -58,7 +59,7 @@ log = structlog.get_logger()
 # In the order their paths are matched (a tenant's /backup and /users before the tenants' /{tenant_id}/{transition}).
 ROUTERS = (tenant_backup, users, tenants, workflows, runs, approvals, failures, secrets, health, webhooks, webhooks_inbound,
            schedules, pricing, data_requests, usage_routes, cost, upgrades, compliance, legal, telemetry, metrics,
-           billing, codec, retention)  # fmt: skip
+           billing, codec, retention, toggles)  # fmt: skip
 
 
 def create_app(settings: Settings) -> FastAPI:

@@ -45,6 +45,7 @@ GROUPS = {  # the tag of each router, in the order /docs shows them
     "guardian": "Telemetry, anomalies, daily reports and platform summary.",
     "upgrades": "The UpgradePlanner's design-only plans (founder).",
     "retention": "How long each class of a tenant's data is kept; the RetentionEnforcer's report.",
+    "toggles": "The system toggles: maintenance mode, launch stage, AI features, new sign-ups, AutoRecovery (founder).",
     "system": "Liveness and health of the platform.",
 }
 TAGS = [{"name": name, "description": description} for name, description in GROUPS.items()]

@@ -12,7 +12,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from core.metering import add_usage
-from rules.admission import ai_paused_refusal, limit_refusal, tenant_refusal
+from core.toggles import read_toggles
+from rules.admission import ai_paused_refusal, limit_refusal, system_refusal, tenant_refusal
 from rules.usage import PLAN_LIMITS, START_LIMITED, limits_for, period_of
 from schemas.runs import Refusal
 from schemas.tables import Tenant, UsageCounter
@@ -64,7 +65,10 @@ def exhausted(session: Session, tenant: Tenant, limits: Limits = PLAN_LIMITS) ->
 def admit_tenant(engine: Engine, tenant_id: str, uses_ai: bool, limits: Limits = PLAN_LIMITS) -> TenantGate:
     """The tenant's state, AI pause and limits, with the run reserved (limited plans) or counted (unlimited
     ones) when it may start; nothing is written on a refusal. The caller checks the concurrency cap next and
-    releases the reservation if that refuses."""
+    releases the reservation if that refuses. The founder's maintenance mode and AI switch refuse first."""
+    refusal = system_refusal(read_toggles(engine), uses_ai)
+    if refusal is not None:
+        return TenantGate(refusal=refusal)
     with Session(engine) as session:
         tenant = session.get(Tenant, tenant_id)
         refusal = tenant_refusal(tenant.status if tenant else None)

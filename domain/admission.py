@@ -22,10 +22,11 @@ from core.admission import admit_tenant, exhausted, is_limited, release_run, res
 from core.errors import ApiError
 from core.metering import UsageBuffer
 from core.settings import Settings
+from core.toggles import read_toggles
 from domain.definitions import parsed_version, tenant_definition
 from language.input_schema import cached_input_validator
 from language.steps import WorkflowDefinition
-from rules.admission import ai_paused_refusal, concurrency_refusal, tenant_refusal, uses_ai
+from rules.admission import ai_paused_refusal, concurrency_refusal, system_refusal, tenant_refusal, uses_ai
 from rules.usage import PLAN_LIMITS, limits_for
 from schemas.runs import Refusal, RunInput
 from schemas.tables import Tenant
@@ -96,6 +97,7 @@ def admit(
     # Parsed outside that session: holding one connection while asking the pool for another deadlocks
     # once every pooled connection is held by a start waiting for a second one.
     definition = parsed_version(engine, row.id, row.latest_version)
+    check_system(engine, definition)
     check_input(definition, payload)
     admitted = Admission(
         tenant_id=tenant_id,
@@ -114,6 +116,13 @@ def admit(
             admitted.reserved_in = period
             session.commit()
     return admitted
+
+
+def check_system(engine: Engine, definition: WorkflowDefinition) -> None:
+    """503 while the founder has the platform in maintenance, or AI features off and `definition` uses AI."""
+    refusal = system_refusal(read_toggles(engine), uses_ai(definition))
+    if refusal is not None:
+        raise refused(refusal)
 
 
 def release(engine: Engine, tenant_id: str, period: str) -> None:

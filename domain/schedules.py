@@ -15,7 +15,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from core.errors import ApiError
 from core.settings import Settings
-from domain.admission import check_active, check_input, check_may_run, latest_definition
+from domain.admission import check_active, check_input, check_may_run, check_system, latest_definition
 from language.steps import WorkflowDefinition
 from schemas.runs import RunInput
 from schemas.schedules import ScheduleCreate, SchedulePublic, ScheduleTriggered, ScheduleUpdate
@@ -132,6 +132,7 @@ async def trigger_schedule(
     policy still applies to a run in progress: then `run_id` is None."""
     definition = WorkflowDefinition.model_validate((await schedules.scheduled_input(schedule)).definition)
     await check_may_run(engine, temporal, tenant_id, definition)
+    await to_thread.run_sync(check_system, engine, definition)
     run_id = await _not_found_as_404(schedules.trigger_schedule(temporal, schedule.id))
     return ScheduleTriggered(schedule_id=schedule.id, run_id=run_id)
 

@@ -132,7 +132,7 @@ def _run_steps(
         max_redirects=settings.http_max_redirects,
         secrets=SecretStore(engine, box),
     )
-    ai = AiActivities(build_ai_client(_plain(settings.openai_api_key), settings.openai_base_url))
+    ai = AiActivities(build_ai_client(_plain(settings.openai_api_key), settings.openai_base_url), engine)
     store, usage = RunStoreActivities(engine), UsageActivities(engine, control)
     return [
         http.call,

@@ -7,6 +7,7 @@ from typing import Any
 from language.steps import AiStep, WorkflowDefinition
 from rules.usage import START_LIMITED, period_end
 from schemas.runs import Refusal
+from schemas.toggles import SystemToggles
 from schemas.usage import Metric
 
 
@@ -87,3 +88,29 @@ def stored_uses_ai(body: dict[str, Any]) -> bool:
 # Runs whose start is admitted (and counted) by the caller before Temporal sees it: API and webhook starts,
 # and re-drives (the API's retry, AutoRecovery). A schedule's run is admitted by the run, as its first step.
 CALLER_ADMITTED = frozenset({"api", "webhook", "redrive", "auto_recovery"})
+
+
+MAINTENANCE_RETRY_AFTER_S = 120
+MAINTENANCE_MESSAGE = "Levqor is down for maintenance; new runs can start again shortly"
+
+
+def system_refusal(toggles: SystemToggles, uses_ai: bool) -> Refusal | None:
+    """The founder's system toggles: in maintenance no run starts (503 `maintenance` with the founder's message and
+    `retry_after_s`, a Retry-After header on the API), and with AI features off no run with AI steps (503
+    `ai_disabled`). Runs already in flight are not admitted again, so they go on."""
+    if toggles.maintenance:
+        return Refusal(
+            status=503,
+            code="maintenance",
+            message=toggles.maintenance_message or MAINTENANCE_MESSAGE,
+            field="system",
+            extra={"retry_after_s": MAINTENANCE_RETRY_AFTER_S},
+        )
+    if uses_ai and not toggles.ai_features:
+        return Refusal(
+            status=503,
+            code="ai_disabled",
+            message="AI features are switched off on this platform for now; runs with AI steps cannot start",
+            field="definition",
+        )
+    return None
