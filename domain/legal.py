@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 from sqlmodel import Session, col, select
 
 from core.errors import ApiError
+from domain.legal_translations import check_translation, publics, translation_row
 from domain.store import commit_or_conflict
+from schemas.i18n import tr
 from schemas.legal import LEGAL_KINDS, LegalDocumentCreate, LegalDocumentPublic, LegalDocuments, LegalKind
-from schemas.tables import LegalDocument
+from schemas.tables import AuditEntry, LegalDocument
 
 
 def legal_documents(session: Session) -> LegalDocuments:
@@ -17,8 +19,7 @@ def legal_documents(session: Session) -> LegalDocuments:
     rows = session.exec(select(LegalDocument).order_by(col(LegalDocument.effective_at))).all()
     current: dict[str, LegalDocumentPublic | None] = dict.fromkeys(LEGAL_KINDS)
     upcoming = []
-    for row in rows:
-        public = LegalDocumentPublic.model_validate(row, from_attributes=True)
+    for row, public in zip(rows, publics(session, rows), strict=True):
         if row.effective_at <= now:
             current[row.kind] = public  # ordered by effective date: the last one in effect wins
         else:
@@ -31,16 +32,16 @@ def versions_of(session: Session, kind: LegalKind) -> list[LegalDocumentPublic]:
     rows = session.exec(
         select(LegalDocument).where(LegalDocument.kind == kind).order_by(col(LegalDocument.effective_at).desc())
     ).all()
-    return [LegalDocumentPublic.model_validate(row, from_attributes=True) for row in rows]
+    return publics(session, rows)
 
 
-def publish_document(session: Session, kind: LegalKind, body: LegalDocumentCreate) -> LegalDocumentPublic:
-    """Publishes a new version. Only cookie_consent takes (and needs) a `config`: 422 otherwise; an existing
-    version number answers 409, since versions are immutable."""
+def publish_document(session: Session, kind: LegalKind, body: LegalDocumentCreate, actor: str) -> LegalDocumentPublic:
+    """Publishes a new version with its translations (audited). Only cookie_consent takes (and needs) a `config`:
+    422 otherwise; an existing version number answers 409, since versions are immutable."""
     if kind == "cookie_consent" and body.config is None:
-        raise ApiError(422, "config_required", "The cookie-consent banner needs its `config`", field="body.config")
+        raise ApiError(422, "config_required", tr("The cookie-consent banner needs its `config`"), field="body.config")
     if kind != "cookie_consent" and body.config is not None:
-        raise ApiError(422, "config_not_allowed", "Only cookie_consent takes a `config`", field="body.config")
+        raise ApiError(422, "config_not_allowed", tr("Only cookie_consent takes a `config`"), field="body.config")
     row = LegalDocument(
         kind=kind,
         version=body.version,
@@ -49,8 +50,13 @@ def publish_document(session: Session, kind: LegalKind, body: LegalDocumentCreat
         config=body.config.model_dump() if body.config else None,
         effective_at=body.effective_at.astimezone(UTC),
     )
-    session.add(row)
+    for language, translation in body.translations.items():
+        check_translation(kind, row.config, language, translation, f"body.translations.{language}")
+    session.add(row)  # its id is set already; the unit of work inserts it before its translations
+    session.add_all(translation_row(row.id, language, t) for language, t in body.translations.items())
+    detail = {"kind": kind, "version": body.version, "languages": sorted(body.translations)}
+    session.add(AuditEntry(actor=actor[:100], action="legal_published", detail=detail))
     commit_or_conflict(
         session, "version_exists", f"Version {body.version} of {kind} is already published", field="body.version"
     )
-    return LegalDocumentPublic.model_validate(row, from_attributes=True)
+    return publics(session, [row])[0]

@@ -281,6 +281,36 @@ class LegalDocument(SQLModel, table=True):
     published_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
 
 
+class LegalTranslation(SQLModel, table=True):
+    """A legal document version in one tier-1 language other than English; immutable like the version itself.
+    `descriptions` (cookie_consent only) are the categories' descriptions in that language, by category id."""
+
+    __tablename__ = "legal_translation"
+    __table_args__ = (UniqueConstraint("document_id", "language"),)
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    document_id: str = Field(foreign_key="legal_document.id", index=True, max_length=36)
+    language: str = Field(max_length=16)
+    url: str | None = Field(default=None, max_length=2048)
+    text: str | None = Field(default=None, max_length=100_000)
+    descriptions: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    published_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
+
+
+class ConsentRecord(SQLModel, table=True):
+    """One cookie choice: the visitor (a random id from the essential consent cookie), the signed-in user if any,
+    the optional categories allowed (empty: essential only) under which cookie-consent configuration version."""
+
+    __tablename__ = "consent_record"
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    visitor_id: str = Field(index=True, max_length=64)
+    user_id: str | None = Field(default=None, index=True, max_length=36)
+    categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    config_version: str = Field(max_length=32)
+    at: datetime = Field(default_factory=_now, index=True, sa_type=UtcDateTime)
+
+
 class HealthRecord(SQLModel, table=True):
     """One Heartbeat: reachability of the database, Temporal, Stripe and the AI provider at `at`."""
 

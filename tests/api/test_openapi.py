@@ -20,6 +20,7 @@ PUBLIC = {
     "heartbeat",
     "get_legal_documents",
     "list_versions",
+    "record_cookie_choice",  # a visitor's cookie choice: CSRF-checked like the pages, no token
 }
 
 
