@@ -87,7 +87,7 @@ def test_the_choice_changes_from_the_footer_and_a_new_version_asks_again(
     expect(page.get_by_label("Analytics")).to_be_checked()
     check_page(page, "legal-02-cookie-settings")
     page.get_by_label("Marketing").uncheck()
-    page.get_by_role("button", name="Save my choice").click()
+    page.get_by_role("button", name="Confirm my choice").click()
     expect(page.get_by_role("status").filter(has_text="Your cookie choice is saved")).to_be_visible()
     allows = page.evaluate("() => [levqorConsent.allows('analytics'), levqorConsent.allows('marketing')]")
     second = publish_consent(live_url)

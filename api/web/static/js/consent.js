@@ -31,8 +31,7 @@
     var status = document.querySelector("[data-consent-saved]");
     if (status) {
       status.textContent = status.getAttribute("data-text");
-      status.classList.remove("visually-hidden");
-      status.classList.add("alert", "alert-ok");
+      status.hidden = false;
       status.focus();
     }
     document.dispatchEvent(new CustomEvent("levqor:consent", { detail: answer }));
