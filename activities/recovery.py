@@ -10,6 +10,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from core.admission import admit_tenant, release_run
+from core.toggles import read_toggles
 from rules.admission import concurrency_refusal, stored_uses_ai
 from schemas.recovery import (
     Assessments,
@@ -38,6 +39,14 @@ class RunControl(Protocol):
 class RecoveryActivities:
     def __init__(self, engine: Engine, runs: RunControl) -> None:
         self._engine, self._runs = engine, runs
+
+    @activity.defn(name="recovery_follow_toggles")
+    def follow_toggles(self, params: AutoRecoveryInput) -> AutoRecoveryInput:
+        """`params` with apply mode and the per-cycle limit the founder's system toggles hold now."""
+        toggles = read_toggles(self._engine)
+        return params.model_copy(
+            update={"apply": toggles.auto_recovery_apply, "max_redrives": toggles.auto_recovery_max_redrives}
+        )
 
     @activity.defn(name="list_open_failures")
     def list_open_failures(self, params: AutoRecoveryInput) -> FailureScan:

@@ -1,7 +1,8 @@
 """Scans the failure queue, classifies each failure and writes a healing suggestion; in apply mode it
 also re-drives transient failures (at most `max_redrives` per cycle) whose tenant passes admission, leaving
 the others open with the reason. Dry-run by default: it then
-changes nothing but the suggestions. Runs on a platform Temporal Schedule."""
+changes nothing but the suggestions. Runs on a platform Temporal Schedule, whose cycles take apply mode and the
+limit from the founder's system toggles (`follow_toggles`), read by an activity at the start of each cycle."""
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
@@ -59,6 +60,10 @@ SUGGESTIONS: dict[Category, str] = {
 class AutoRecovery:
     @workflow.run
     async def run(self, params: AutoRecoveryInput) -> AutoRecoveryResult:
+        if params.follow_toggles:
+            params = await workflow.execute_activity_method(
+                RecoveryActivities.follow_toggles, params, start_to_close_timeout=JOB_TIMEOUT, retry_policy=JOB_RETRY
+            )
         scan = await workflow.execute_activity_method(
             RecoveryActivities.list_open_failures, params, start_to_close_timeout=JOB_TIMEOUT, retry_policy=JOB_RETRY
         )

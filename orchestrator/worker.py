@@ -166,6 +166,7 @@ def _platform_jobs(engine: Engine, control: TemporalRunControl) -> list[Activity
     archive = RunArchiveActivities(engine, TemporalClosedRuns(control.client))
     return [
         archive.archive_closed_runs,
+        recovery.follow_toggles,
         recovery.list_open_failures,
         recovery.write_assessments,
         recovery.redrive_failure,

@@ -17,6 +17,9 @@ class AutoRecoveryInput(BaseModel):
     tenant_id: str | None = None
     """Only this tenant's failures; all tenants' when None (the platform schedule)."""
     retry_defaults: RetryDefaults = Field(default_factory=RetryDefaults)
+    follow_toggles: bool = False
+    """Take `apply` and `max_redrives` from the founder's system toggles at the start of the cycle (the platform
+    schedule); False keeps the values given here (and the command sequence of cycles started before the toggles)."""
 
 
 class FailureToAssess(BaseModel):

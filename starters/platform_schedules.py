@@ -61,6 +61,7 @@ def auto_recovery_schedule(settings: Settings) -> Schedule:
         apply=settings.auto_recovery_apply,
         max_redrives=settings.auto_recovery_max_redrives,
         retry_defaults=settings.retry_defaults(),
+        follow_toggles=True,
     )
     return Schedule(
         action=ScheduleActionStartWorkflow(

@@ -21,6 +21,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from core.db import create_db_engine, migrate
 from core.settings import Settings
+from core.toggles import CACHE_S as TOGGLES_CACHE_S
+from orchestrator.auto_recovery import AutoRecovery
 from orchestrator.billing_portal import BillingPortal
 from orchestrator.checkout import Checkout
 from orchestrator.compliance_audit import ComplianceAudit
@@ -52,6 +54,7 @@ from schemas.cost import CostAutopilotInput
 from schemas.daily_report import DailyReportInput
 from schemas.data_requests import DataExportInput
 from schemas.health import HeartbeatInput
+from schemas.recovery import AutoRecoveryInput
 from schemas.retention import RetentionEnforcerInput
 from schemas.runs import RunInput, StepDecision
 from schemas.tables import (
@@ -61,6 +64,7 @@ from schemas.tables import (
     HealthRecord,
     RunArchiveEntry,
     SpendSample,
+    SystemToggle,
     TelemetryEvent,
     Tenant,
     TenantSecret,
@@ -788,6 +792,53 @@ SCENARIOS.update(
         # (patch "retention-enforcer-prunes-telemetry")
         "daily_report_enforcer_prunes": daily_report_scored,
         "retention_enforcer_pass": retention_enforcer_pass,
+    }
+)
+
+
+async def auto_recovery_follows_toggles(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """A platform-schedule cycle (follow_toggles) that takes apply mode and its limit from the founder's toggles:
+    apply on, at most 0 re-drives, so the planted transient failure is auto-applicable and nothing is re-driven."""
+    engine, tenant_id, now = create_db_engine(record_database_url()), recorded_tenant(), datetime.now(UTC)
+    failure = FailureEntry(tenant_id=tenant_id, run_id=f"planted-{uuid.uuid4()}", definition_id="def", version=1,
+                           step_id="call", error_type="HttpTransportError", message="planted", attempts=3,
+                           first_failed_at=now, last_failed_at=now)  # fmt: skip
+    toggles = {"auto_recovery_apply": True, "auto_recovery_max_redrives": 0}
+    with Session(engine) as session:
+        session.add(failure)
+        for name, value in toggles.items():
+            session.merge(SystemToggle(name=name, value=value, changed_by="recorder", reason="record"))
+        session.commit()
+    await asyncio.sleep(TOGGLES_CACHE_S + 0.2)  # the worker's cached toggles expire
+    try:
+        params = AutoRecoveryInput(tenant_id=tenant_id, follow_toggles=True)
+        handle = await client.start_workflow(
+            AutoRecovery.run, params, id=f"auto-recovery-{uuid.uuid4()}", task_queue=queue
+        )
+        result = await handle.result()
+        assert result.auto_applicable == 1 and result.redriven == [], result
+        return handle
+    finally:
+        with Session(engine) as session:
+            for name in toggles:
+                session.delete(session.get_one(SystemToggle, name))
+            session.commit()
+
+
+async def auto_recovery_given_values(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """A cycle with the values its input gives (follow_toggles off): the command sequence cycles had before."""
+    params = AutoRecoveryInput(tenant_id=recorded_tenant())
+    handle = await client.start_workflow(AutoRecovery.run, params, id=f"auto-recovery-{uuid.uuid4()}", task_queue=queue)
+    await handle.result()
+    return handle
+
+
+SCENARIOS.update(
+    {
+        # recorded once the platform schedule's cycles read apply mode and the limit from the system toggles
+        # (AutoRecoveryInput.follow_toggles)
+        "auto_recovery_follows_toggles": auto_recovery_follows_toggles,
+        "auto_recovery_given_values": auto_recovery_given_values,
     }
 )
 
