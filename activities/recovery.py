@@ -22,6 +22,7 @@ from schemas.recovery import (
 )
 from schemas.runs import Refusal, RetryDefaults
 from schemas.tables import AuditEntry, FailureEntry, WorkflowVersionRow
+from schemas.toggles import LaunchStage
 
 SCAN_LIMIT = 500
 
@@ -30,7 +31,12 @@ class RunControl(Protocol):
     """Re-drives a failed run in Temporal; `starters.runs.TemporalRunControl` is the real one."""
 
     async def redrive(
-        self, run_id: str, definition: dict[str, Any], retry_defaults: RetryDefaults, trigger: str
+        self,
+        run_id: str,
+        definition: dict[str, Any],
+        retry_defaults: RetryDefaults,
+        trigger: str,
+        launch_stage: LaunchStage | None = None,
     ) -> tuple[str, bool] | None: ...
 
     async def count_running_runs(self, tenant_id: str, excluding: str | None = None) -> int: ...
@@ -89,7 +95,9 @@ class RecoveryActivities:
             if refusal is not None:
                 await asyncio.to_thread(self._record_refusal, entry, refusal)
                 return Redriven(failure_id=entry.id, refused=refusal.code)
-            redriven = await self._runs.redrive(entry.run_id, definition, request.retry_defaults, "auto_recovery")
+            redriven = await self._runs.redrive(
+                entry.run_id, definition, request.retry_defaults, "auto_recovery", gate.launch_stage
+            )
             if redriven is None:
                 raise ApplicationError(f"run {entry.run_id} no longer exists", type="RunGone", non_retryable=True)
             new_run_id, started = redriven

@@ -64,4 +64,4 @@ class UsageActivities:
             "scheduled run admitted" if refusal is None else "scheduled run refused",
             extra={"run_id": request.run_id, "code": refusal.code if refusal else None},
         )
-        return AdmissionDecision(refusal=refusal)
+        return AdmissionDecision(refusal=refusal, launch_stage=None if refusal else gate.launch_stage)

@@ -17,6 +17,7 @@ from rules.admission import ai_paused_refusal, limit_refusal, system_refusal, te
 from rules.usage import PLAN_LIMITS, START_LIMITED, limits_for, period_of
 from schemas.runs import Refusal
 from schemas.tables import Tenant, UsageCounter
+from schemas.toggles import LaunchStage
 from schemas.usage import Metric
 
 Limits = dict[str, dict[Metric, int | None]]
@@ -30,6 +31,8 @@ class TenantGate(BaseModel):
     """The period whose runs counter holds this start's reservation; None when nothing was reserved."""
     max_concurrent_runs: int | None = None
     ai_paused: bool = False
+    launch_stage: LaunchStage | None = None
+    """The launch stage the admitted run carries (read once, here); None on a refusal."""
 
 
 def is_limited(plan: dict[Metric, int | None]) -> bool:
@@ -76,7 +79,11 @@ def admit_tenant(engine: Engine, tenant_id: str, uses_ai: bool, limits: Limits =
             refusal = ai_paused_refusal(tenant.ai_paused, uses_ai)
         if tenant is None or refusal is not None:
             return TenantGate(refusal=refusal)
-        gate = TenantGate(max_concurrent_runs=tenant.max_concurrent_runs, ai_paused=tenant.ai_paused)
+        gate = TenantGate(
+            max_concurrent_runs=tenant.max_concurrent_runs,
+            ai_paused=tenant.ai_paused,
+            launch_stage=read_toggles(engine).launch_stage,
+        )
         plan = limits_for(tenant.plan, limits)
         if is_limited(plan):
             period, gate.refusal = reserve_run(session, tenant_id, plan)

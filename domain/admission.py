@@ -30,6 +30,7 @@ from rules.admission import ai_paused_refusal, concurrency_refusal, system_refus
 from rules.usage import PLAN_LIMITS, limits_for
 from schemas.runs import Refusal, RunInput
 from schemas.tables import Tenant
+from schemas.toggles import LaunchStage
 from schemas.usage import Metric
 from starters.runs import count_running_runs, new_run_id, start_run, started_now
 
@@ -46,6 +47,8 @@ class Admission(BaseModel):
     """The period whose runs counter holds this start's reservation; None when nothing was reserved."""
     max_concurrent_runs: int | None = None
     ai_paused: bool = False
+    launch_stage: LaunchStage | None = None
+    """The launch stage, read once at admission; the run carries it (schemas/runs.py RunInput)."""
 
 
 async def start_admitted(
@@ -76,6 +79,7 @@ async def start_admitted(
             trigger=trigger,
             retry_defaults=settings.retry_defaults(),
             closing_status_upsert=False,
+            launch_stage=admitted.launch_stage,
         )
         handle = await start_run(temporal, params, settings.task_queue, eager=settings.api_embedded_worker)
         started = started_now(handle)
@@ -106,6 +110,7 @@ def admit(
         definition=definition,
         max_concurrent_runs=tenant.max_concurrent_runs,
         ai_paused=tenant.ai_paused,
+        launch_stage=read_toggles(engine).launch_stage,
     )
     plan = limits_for(tenant.plan, limits)
     if is_limited(plan):
@@ -182,6 +187,7 @@ async def start_admitted_redrive(
     gate = await to_thread.run_sync(admit_tenant, engine, params.tenant_id, uses_ai(definition))
     if gate.refusal is not None:
         raise refused(gate.refusal)
+    params = params.model_copy(update={"launch_stage": gate.launch_stage})
     started = False
     try:
         if gate.max_concurrent_runs is not None:

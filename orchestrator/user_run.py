@@ -16,7 +16,7 @@ replaying it: in its result, in its failure's details, or (cancelled) in its mem
 import asyncio
 import contextlib
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         render_value,
         secret_references,
     )
+    from language.purpose import CAMPAIGN_REVIEW_ID, is_outbound
     from language.steps import (
         END,
         AiStep,
@@ -55,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
     from orchestrator.retries import NON_RETRYABLE_TYPES, STORE_TIMEOUT, retry_for
     from orchestrator.search_attributes import RUN_STATUS
     from rules.admission import CALLER_ADMITTED, uses_ai
+    from rules.launch import email_line, email_preview, governed, held_back, http_line, http_preview, review_message
     from rules.usage import ADMITTED_TRIGGERS
     from schemas.runs import (
         CLOSED_RUN_MEMO,
@@ -125,6 +127,9 @@ NOTICE_RETRY = RetryPolicy(
     maximum_attempts=10,
     non_retryable_error_types=["SmtpRejected", "EmailInvalidRecipient"],
 )
+# How long a marketing run admitted before launch waits for the founder's campaign review before it goes on as a dry
+# run. No patch guards the review: only runs whose input carries `launch_stage` (new ones) can reach it.
+CAMPAIGN_REVIEW_TIMEOUT_S = 3 * 24 * 3600
 # Ends that Temporal's ExecutionStatus names by itself (Completed, Failed, Canceled).
 CLOSING_STATUSES = frozenset({"completed", "failed", "cancelled"})
 LOG_LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
@@ -157,6 +162,9 @@ class UserWorkflowRun:
         self._decisions: dict[str, StepDecision] = {}
         self._error: StepError | None = None
         self._counted = False
+        self._stage = params.launch_stage
+        # Before launch, a marketing run's campaign: None until its review, then sent for real or run dry.
+        self._campaign: Literal["send", "dry"] | None = None
         # A gate was decided in the workflow task now running: its update's answer leaves with that task.
         self._answer_pending = False
 
@@ -207,10 +215,15 @@ class UserWorkflowRun:
             if step.id in reusable:
                 target = self._reuse(step, reusable[step.id])
             else:
+                if self._campaign is None and is_outbound(step) and self._governed():
+                    await self._review_campaign(position)
+                    self._current = step.id
                 outcome = StepOutcome(step_id=step.id, type=step.type, status="running", started_at=workflow.now())
                 self._outcomes.append(outcome)
                 target = await self._execute(step, outcome)
-                if not isinstance(step, LogStep | ConditionStep | TransformStep | ApprovalStep):
+                if not isinstance(step, LogStep | ConditionStep | TransformStep | ApprovalStep) and (
+                    outcome.status != "dry_run"
+                ):
                     self._answer_pending = False  # the step waited: the task that carried the answer has ended
                 outcome.finished_at = workflow.now()
                 self._results[step.id] = outcome.result
@@ -274,6 +287,7 @@ class UserWorkflowRun:
             schedule_to_close_timeout=RECORD_GIVE_UP,
             retry_policy=RECORD_RETRY,
         )
+        self._stage = decision.launch_stage
         return decision.refusal
 
     def _refuse(self, refusal: Refusal) -> RunResult:
@@ -334,25 +348,33 @@ class UserWorkflowRun:
                 await workflow.sleep(timedelta(seconds=step.seconds))
                 self._succeed(outcome, {"seconds": step.seconds})
             case HttpStep():
-                reply = await self._call_http(step, scope, outcome)
+                call = self._http_call(step, scope)
+                if self._runs_dry(step):
+                    self._hold_back(outcome, http_preview(call))
+                    return None
+                reply = await self._call_http(step, call, outcome)
                 self._succeed(outcome, reply.model_dump(exclude={"attempt"}), reply.attempt)
             case EmailStep():
-                receipt = await self._send_email(step, scope)
+                mail = self._email_message(step, scope)
+                if self._runs_dry(step):
+                    self._hold_back(outcome, email_preview(mail))
+                    return None
+                receipt = await self._send_email(step, mail)
                 self._succeed(outcome, receipt.model_dump(exclude={"attempt"}), receipt.attempt)
             case AiStep():
                 answer = await self._ask_ai(step, scope)
                 self._succeed(outcome, answer.model_dump(exclude={"attempt"}), answer.attempt)
             case ApprovalStep():
-                await self._await_decision(step, outcome, scope)
+                await self._await_decision(step, outcome, render(step.message, scope))
         return None
 
-    async def _call_http(self, step: HttpStep, scope: dict[str, Any], outcome: StepOutcome) -> HttpReply:
+    def _http_call(self, step: HttpStep, scope: dict[str, Any]) -> HttpCall:
         # The activity fills in only placeholders carrying this call's fresh marker, for the names the
         # templates name: text from input or a response that looks like a placeholder stays text.
         names = secret_references([step.url, step.headers, step.json_body, step.body])
         marker = workflow.uuid4().hex if names else None
         scope = {**scope, "secrets": SecretPlaceholders(marker or "", names)}
-        call = HttpCall(
+        return HttpCall(
             tenant_id=self._params.tenant_id,
             secret_marker=marker,
             secret_names=sorted(names),
@@ -366,6 +388,8 @@ class UserWorkflowRun:
             save_response=step.save_response,
             idempotency_key=self._idempotency_key(step.id),
         )
+
+    async def _call_http(self, step: HttpStep, call: HttpCall, outcome: StepOutcome) -> HttpReply:
         policy = retry_for(step.retry, self._params.retry_defaults)
         timeout = timedelta(seconds=step.timeout_s + 5)
         if timedelta(seconds=step.timeout_s) > LOCAL_HTTP_MAX_TIMEOUT:
@@ -433,14 +457,16 @@ class UserWorkflowRun:
             retry_policy=policy,
         )
 
-    async def _send_email(self, step: EmailStep, scope: dict[str, Any]) -> Any:
-        message = EmailMessage(
+    def _email_message(self, step: EmailStep, scope: dict[str, Any]) -> EmailMessage:
+        return EmailMessage(
             tenant_id=self._params.tenant_id,
             to=[render(address, scope) for address in step.to],
             subject=render(step.subject, scope),
             body=render(step.body, scope),
             idempotency_key=self._idempotency_key(step.id),
         )
+
+    async def _send_email(self, step: EmailStep, message: EmailMessage) -> Any:
         return await workflow.execute_activity_method(
             EmailActivities.send_email,
             message,
@@ -463,7 +489,64 @@ class UserWorkflowRun:
             retry_policy=retry_for(step.retry, self._params.retry_defaults),
         )
 
-    async def _await_decision(self, step: ApprovalStep, outcome: StepOutcome, scope: dict[str, Any]) -> None:
+    def _governed(self) -> bool:
+        return governed(self._definition.purpose, self._stage)
+
+    def _runs_dry(self, step: Step) -> bool:
+        """Whether an outbound step of a marketing run admitted before launch sends nothing: its campaign was not
+        approved (rejected, or the review expired)."""
+        return self._campaign != "send" and is_outbound(step) and self._governed()
+
+    def _hold_back(self, outcome: StepOutcome, preview: dict[str, Any]) -> None:
+        outcome.status, outcome.result, outcome.attempts, outcome.error = "dry_run", held_back(preview), 0, None
+
+    async def _review_campaign(self, position: int) -> None:
+        """Before a marketing run admitted before launch sends anything, a class C gate asks the founder to review
+        what it may send (its outbound steps from here, rendered as far as they can be now). Approved, the run sends
+        for real; rejected or expired, it goes on as a dry run. Either way the run goes on."""
+        scope = self._scope()
+        lines = [self._review_line(step, scope) for step in self._definition.steps[position:] if is_outbound(step)]
+        gate = ApprovalStep(
+            id=CAMPAIGN_REVIEW_ID,
+            approval_class="C",
+            message="campaign review",
+            timeout_s=CAMPAIGN_REVIEW_TIMEOUT_S,
+            on_timeout="reject",
+        )
+        self._current = gate.id
+        outcome = StepOutcome(step_id=gate.id, type=gate.type, status="running", started_at=workflow.now())
+        self._outcomes.append(outcome)
+        await self._await_decision(gate, outcome, review_message(lines), ends_run=False)
+        outcome.finished_at = workflow.now()
+        self._campaign = "send" if self._decisions[gate.id].approved else "dry"
+
+    def _review_line(self, step: Step, scope: dict[str, Any]) -> Any:
+        """One outbound step as the review lists it: rendered with what the run knows now, or as written when its
+        templates read what is not known yet."""
+        if isinstance(step, EmailStep):
+            try:
+                return email_line(step.id, self._email_message(step, scope))
+            except ExpressionError:
+                return email_line(step.id, EmailMessage(to=step.to, subject=step.subject, body="", idempotency_key=""))
+        assert isinstance(step, HttpStep)  # is_outbound: e-mail or HTTP
+        try:
+            call = HttpCall(
+                method=step.method,
+                url=render(step.url, self._review_scope(step, scope)),
+                timeout_s=0,
+                idempotency_key="",
+            )
+        except ExpressionError:
+            call = HttpCall(method=step.method, url=step.url, timeout_s=0, idempotency_key="")
+        return http_line(step.id, call)
+
+    def _review_scope(self, step: HttpStep, scope: dict[str, Any]) -> dict[str, Any]:
+        """The scope a step's URL is rendered in for the review: secrets as placeholders (masked in the message)."""
+        return {**scope, "secrets": SecretPlaceholders("0" * 32, secret_references([step.url]))}
+
+    async def _await_decision(
+        self, step: ApprovalStep, outcome: StepOutcome, message: str, ends_run: bool = True
+    ) -> None:
         if step.approval_class == "A":
             self._decide(outcome, StepDecision(step_id=step.id, approved=True, decided_by="auto", role="founder"))
             return
@@ -471,7 +554,7 @@ class UserWorkflowRun:
         self._waiting = PendingApproval(
             step_id=step.id,
             approval_class=step.approval_class,
-            message=render(step.message, scope),
+            message=message,
             requested_at=requested,
             expires_at=requested + timedelta(seconds=step.timeout_s),
             on_timeout=step.on_timeout,
@@ -491,7 +574,7 @@ class UserWorkflowRun:
         self._answer_pending = decision.decided_by != "timeout"
         if self._answer_pending and notice is not None and not notice.done():
             await self._let_notice_land(notice)
-        self._decide(outcome, decision)
+        self._decide(outcome, decision, ends_run)
 
     def _notify_approvers(self, gate: PendingApproval) -> ActivityHandle[ApprovalNoticeSent]:
         """Starts the e-mail to the gate's approvers; the gate waits for its decision meanwhile, and the notice's
@@ -538,11 +621,11 @@ class UserWorkflowRun:
             comment=f"no decision within {step.timeout_s:g} s",
         )
 
-    def _decide(self, outcome: StepOutcome, decision: StepDecision) -> None:
+    def _decide(self, outcome: StepOutcome, decision: StepDecision, ends_run: bool = True) -> None:
         outcome.status = "approved" if decision.approved else "rejected"
         outcome.attempts = 1
         outcome.result = {"approved": decision.approved, "decided_by": decision.decided_by, "comment": decision.comment}
-        if not decision.approved:
+        if not decision.approved and ends_run:
             self._set_status("rejected")
 
     @workflow.update

@@ -7,10 +7,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from schemas.api import StrictBody
+from schemas.toggles import LaunchStage
 
 # `refused`: a schedule-fired run that admission turned away before its first step (counted nowhere).
 RunStatus = Literal["running", "waiting_approval", "completed", "failed", "rejected", "cancelled", "refused"]
-StepStatus = Literal["running", "waiting", "succeeded", "failed", "cancelled", "approved", "rejected"]
+# `dry_run`: an outbound step of a marketing run before launch that sent nothing (its result previews what it would have).
+StepStatus = Literal["running", "waiting", "succeeded", "failed", "cancelled", "approved", "rejected", "dry_run"]
 DeciderRole = Literal["member", "tenant_admin", "founder"]
 # The memo key under which a cancelled run leaves its record (RunProgress as JSON) as it ends: a failed run's
 # record is the second detail of its failure, a finished run's is its result.
@@ -50,6 +52,10 @@ class RunInput(BaseModel):
     """Whether the run writes RunStatus as it ends completed, failed or cancelled. Runs started since the
     platform reads those from Temporal's own ExecutionStatus are started with False (one history event and
     one visibility write fewer per run); an older run's input lacks the field and replays the write it made."""
+    launch_stage: LaunchStage | None = None
+    """The platform's launch stage, read once when the run was admitted; before launch a marketing run's outbound steps
+    wait for a founder's campaign review (rules/launch.py). None (runs admitted before there was one, and a schedule's
+    runs, which their own admission tells) behaves as after launch."""
 
 
 class Refusal(BaseModel):
@@ -73,6 +79,8 @@ class ScheduledAdmission(BaseModel):
 
 class AdmissionDecision(BaseModel):
     refusal: Refusal | None = None
+    launch_stage: LaunchStage | None = None
+    """The launch stage at the admission of a schedule's run (None from admissions recorded before there was one)."""
 
 
 class StepError(BaseModel):

@@ -44,6 +44,7 @@ from schemas.runs import (
     RunResult,
 )
 from schemas.tenants import TenantChange, Throttle
+from schemas.toggles import LaunchStage
 from starters.archived_runs import archived_run
 from starters.tenants import ensure_lifecycle
 
@@ -216,10 +217,15 @@ def status_clause(status: str) -> str:
 
 
 def redrive_input(
-    failed: RunProgress, definition: dict[str, Any], retry_defaults: RetryDefaults, trigger: str = "redrive"
+    failed: RunProgress,
+    definition: dict[str, Any],
+    retry_defaults: RetryDefaults,
+    trigger: str = "redrive",
+    launch_stage: LaunchStage | None = None,
 ) -> RunInput:
     """A new run of the failed run's exact version that reuses its finished steps and resumes at the
-    failed one. Its id derives from the failed run's, so one failed run is re-driven at most once."""
+    failed one, with the launch stage its own admission read. Its id derives from the failed run's, so one
+    failed run is re-driven at most once."""
     return RunInput(
         run_id=str(uuid.uuid5(RUN_ID_NAMESPACE, f"redrive/{failed.run_id}")),
         tenant_id=failed.tenant_id,
@@ -231,6 +237,7 @@ def redrive_input(
         trigger=trigger,
         resume=ResumePoint(from_run_id=failed.run_id, outcomes=failed.steps),
         closing_status_upsert=False,
+        launch_stage=launch_stage,
     )
 
 
@@ -249,14 +256,19 @@ class TemporalRunControl:
         return self._client
 
     async def redrive(
-        self, run_id: str, definition: dict[str, Any], retry_defaults: RetryDefaults, trigger: str
+        self,
+        run_id: str,
+        definition: dict[str, Any],
+        retry_defaults: RetryDefaults,
+        trigger: str,
+        launch_stage: LaunchStage | None = None,
     ) -> tuple[str, bool] | None:
         """The new run's id and whether this call started it (False: it was re-driven before), or None when
         the failed run's record exists neither in Temporal nor in the run archive."""
         failed = await self._failed_record(run_id)
         if failed is None:
             return None
-        params = redrive_input(failed, definition, retry_defaults, trigger)
+        params = redrive_input(failed, definition, retry_defaults, trigger, launch_stage)
         handle = await start_run(self._client, params, self._task_queue, eager=False)
         return params.run_id, started_now(handle)
 

@@ -22,6 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from core.db import create_db_engine, migrate
 from core.settings import Settings
 from core.toggles import CACHE_S as TOGGLES_CACHE_S
+from language.purpose import CAMPAIGN_REVIEW_ID
 from orchestrator.auto_recovery import AutoRecovery
 from orchestrator.billing_portal import BillingPortal
 from orchestrator.checkout import Checkout
@@ -74,6 +75,7 @@ from schemas.tables import (
     WorkflowVersionRow,
 )
 from schemas.tenants import LifecycleInput, TenantChange, TenantState, Throttle, ThrottleLift
+from schemas.toggles import LaunchStage
 from schemas.upgrades import UpgradePlannerInput
 from starters.billing import stripe_event_workflow_id
 from starters.runs import redrive_input
@@ -792,6 +794,80 @@ SCENARIOS.update(
         # (patch "retention-enforcer-prunes-telemetry")
         "daily_report_enforcer_prunes": daily_report_scored,
         "retention_enforcer_pass": retention_enforcer_pass,
+    }
+)
+
+
+def campaign_run(target: str, tenant_id: str = "tenant-a", stage: LaunchStage | None = "pre-launch") -> RunInput:
+    """A marketing definition: a log line, then an e-mail and a POST (outbound, so reviewed before launch)."""
+    run = make_run(
+        {"id": "hello", "type": "log", "message": "campaign for {{ input.product }}"},
+        {
+            "id": "announce",
+            "type": "email",
+            "to": ["lead@example.com"],
+            "subject": "Meet {{ input.product }}",
+            "body": "hi",
+        },
+        {
+            "id": "push",
+            "type": "http_request",
+            "method": "POST",
+            "url": target + "/echo",
+            "json": {"p": "{{ input.product }}"},
+        },
+        input={"product": "Levqor"},
+        tenant_id=tenant_id,
+    )
+    return run.model_copy(update={"definition": {**run.definition, "purpose": "marketing"}, "launch_stage": stage})
+
+
+async def reviewed_campaign(client: Client, handle: WorkflowHandle, approved: bool) -> WorkflowHandle:
+    await until_progress(handle, lambda p: p.waiting is not None and p.waiting.step_id == CAMPAIGN_REVIEW_ID)
+    await handle.execute_update(
+        UserWorkflowRun.decide_step,
+        StepDecision(step_id=CAMPAIGN_REVIEW_ID, approved=approved, decided_by="founder", role="founder"),
+    )
+    await handle.result()
+    return handle
+
+
+async def campaign_review_rejected(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """A marketing run admitted before launch: the founder rejects its campaign review, so it finishes dry."""
+    return await reviewed_campaign(client, await start(client, queue, campaign_run(target)), approved=False)
+
+
+async def campaign_review_approved(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """A marketing run admitted before launch whose campaign the founder approves: it sends for real."""
+    return await reviewed_campaign(client, await start(client, queue, campaign_run(target)), approved=True)
+
+
+async def scheduled_campaign(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """A schedule's marketing run while the platform is before launch: its own admission reads the stage."""
+    tenant_id, engine = recorded_tenant(), create_db_engine(record_database_url())
+    with Session(engine) as session:
+        session.merge(SystemToggle(name="launch_stage", value="pre-launch", changed_by="recorder", reason="record"))
+        session.commit()
+    await asyncio.sleep(TOGGLES_CACHE_S + 0.2)  # the worker's cached toggles expire
+    run = campaign_run(target, tenant_id, stage=None).model_copy(update={"run_id": "", "trigger": "schedule"})
+    try:
+        handle = await client.start_workflow(
+            UserWorkflowRun.run, run, id=f"run-sched-{uuid.uuid4()}-2026-12-02T07:00:00Z", task_queue=queue
+        )
+        return await reviewed_campaign(client, handle, approved=False)
+    finally:
+        with Session(engine) as session:
+            session.delete(session.get_one(SystemToggle, "launch_stage"))
+            session.commit()
+
+
+SCENARIOS.update(
+    {
+        # recorded once marketing runs admitted before launch waited for the founder's campaign review (RunInput's
+        # launch_stage; a schedule's run reads it in its own admission) and ran dry unless it was approved
+        "user_workflow_run_campaign_review_rejected": campaign_review_rejected,
+        "user_workflow_run_campaign_review_approved": campaign_review_approved,
+        "user_workflow_run_scheduled_campaign": scheduled_campaign,
     }
 )
 
