@@ -136,13 +136,13 @@ def _dossier(engine: Engine, detail: TenantDetail) -> TenantDossier:
             .order_by(col(AuditEntry.at).desc())
             .limit(TRAIL_SHOWN)
         ).all()
-        people = _people(session, [e.actor.removeprefix("user:") for e in entries if e.actor.startswith("user:")])
+        actors = _people(session, {e.actor for e in entries} | {t.by for t in detail.history})
         failures_open = session.exec(
             select(func.count()).where(FailureEntry.tenant_id == detail.id, FailureEntry.status == "open")
         ).one()
     trail = [
         TrailEntry(
-            actor=people.get(entry.actor.removeprefix("user:"), entry.actor),
+            actor=actors.get(entry.actor, entry.actor),
             action=entry.action,
             at=entry.at,
             reason=str(entry.detail["reason"]) if entry.detail.get("reason") else None,
@@ -151,14 +151,18 @@ def _dossier(engine: Engine, detail: TenantDetail) -> TenantDossier:
         for entry in entries
     ]
     usage = period_usage(engine, detail.id)
-    return TenantDossier(tenant=detail, usage=usage, users=users, trail=trail, failures_open=failures_open)
+    return TenantDossier(
+        tenant=detail, usage=usage, users=users, trail=trail, failures_open=failures_open, actors=actors
+    )
 
 
-def _people(session: Session, user_ids: list[str]) -> dict[str, str]:
-    if not user_ids:
+def _people(session: Session, actors: set[str]) -> dict[str, str]:
+    """The e-mail of each `user:<id>` actor, keyed by the actor as the log writes it."""
+    ids = {actor.removeprefix("user:") for actor in actors if actor.startswith("user:")}
+    if not ids:
         return {}
-    rows = session.exec(select(User.id, User.email).where(col(User.id).in_(set(user_ids)))).all()
-    return dict(rows)
+    rows = session.exec(select(User.id, User.email).where(col(User.id).in_(ids))).all()
+    return {f"user:{user_id}": email for user_id, email in rows}
 
 
 def _audit_change(engine: Engine, detail: TenantDetail, action: str, actor: str, reason: str | None) -> None:

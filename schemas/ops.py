@@ -59,6 +59,8 @@ class TenantDossier(BaseModel):
     users: list[UserPublic]
     trail: list[TrailEntry]
     failures_open: int
+    actors: dict[str, str] = Field(default_factory=dict)
+    """A user's e-mail by the actor the log and the lifecycle's history name them with (`user:<id>`)."""
 
 
 class FailureQueue(BaseModel):

@@ -117,7 +117,8 @@ def test_each_lifecycle_action_through_its_confirmation_changes_the_tenant_and_i
     assert wrong.status_code == 422 and "Nothing was deleted" in wrong.text and state() == "active"
     deleted = web.post(f"{base}/delete", data={"csrf_token": csrf, "confirm_name": doomed.name}, follow_redirects=False)
     assert deleted.status_code == 303 and state() == "deleted"
-    assert "Erased for good" in web.get(base).text
+    page = web.get(base).text
+    assert "Erased for good" in page and f"Active to Suspended by {FOUNDER_EMAIL}" in page
 
     assert web.post(f"{base}/restore", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
     assert state() == "active"

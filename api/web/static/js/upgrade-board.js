@@ -60,7 +60,8 @@
     dragged.classList.add("plan-dragging");
   });
   board.addEventListener("dragend", () => {
-    dragged?.classList.remove("plan-dragging");
+    for (const card of board.querySelectorAll(".plan-dragging")) card.classList.remove("plan-dragging");
+    dragged = null;
     for (const column of board.querySelectorAll(".plan-drop")) column.classList.remove("plan-drop");
   });
   board.addEventListener("dragover", (event) => {

@@ -1,0 +1,179 @@
+"""Browser journeys through the Admin Power Panel's operations views in Chromium, as the founder: a tenant found,
+suspended through its confirmation and resumed; a failed run re-driven from the failure queue; a compliance report's
+findings; an upgrade plan dragged to another column (HTML5 drag and drop) and moved with its form. axe-core on every
+page, light, dark and phone; screenshots in .artifacts/screenshots (ops-*)."""
+
+import re
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+from playwright.sync_api import Locator, Page, expect
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from schemas.tables import ComplianceFinding, ComplianceReport, UpgradePlan
+from tests.conftest import founder_headers
+from tests.fakes.smtp import SmtpSink
+from tests.fakes.target import TargetServer
+from tests.web.browser.conftest import check_page
+from tests.web.browser.test_journeys import sign_in_by_link
+from tests.web.browser.test_runs_journeys import Tenant, suggest
+
+FOUNDER = "founder@levqor.test"
+LOG = {"id": "hello", "type": "log", "message": "hello"}
+
+
+def panel(page: Page) -> Locator:
+    """The panel's own part of the page (the cookie banner has a status line of its own)."""
+    return page.locator(".panel-body")
+
+
+def tenant_status(live_url: str, tenant_id: str) -> str:
+    with httpx.Client(base_url=live_url, headers=founder_headers()) as api:
+        return str(api.get(f"/api/tenants/{tenant_id}").json()["status"])
+
+
+def plan_status(engine: Engine, plan_id: str) -> str:
+    with Session(engine) as session:
+        plan = session.get(UpgradePlan, plan_id)
+        assert plan is not None
+        return plan.status
+
+
+def test_the_founder_suspends_and_resumes_a_tenant_through_its_confirmation(
+    page: Page, live_url: str, smtp_sink: SmtpSink
+) -> None:
+    name = f"Contoso {uuid.uuid4().hex[:6]}"
+    tenant = Tenant(live_url, smtp_sink, name)
+    tenant.user("admin")
+    sign_in_by_link(page, smtp_sink, FOUNDER)
+
+    page.goto("/admin/power/tenants")
+    page.get_by_label("Name or id").fill(name)
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("link", name=name)).to_be_visible()
+    check_page(page, "ops-01-tenants")
+    page.get_by_role("link", name=name).click()
+    expect(page.get_by_role("heading", name=re.compile(name))).to_be_visible()
+    check_page(page, "ops-02-tenant")
+
+    page.get_by_role("link", name=f"Suspend {name}").click()
+    expect(page.get_by_role("heading", name=f"Suspend {name}?")).to_be_visible()
+    check_page(page, "ops-03-tenant-suspend-confirm")
+    page.get_by_label("Reason (optional)").fill("unpaid invoice")
+    page.get_by_role("button", name=f"Suspend {name}").click()
+
+    expect(panel(page).get_by_role("status")).to_contain_text("Suspended.")
+    expect(page.get_by_text("unpaid invoice").first).to_be_visible()
+    assert tenant_status(live_url, tenant.id) == "suspended"
+    check_page(page, "ops-04-tenant-suspended")
+    page.get_by_role("link", name=f"Resume {name}").click()
+    page.get_by_role("button", name=f"Resume {name}").click()
+    expect(panel(page).get_by_role("status")).to_contain_text("Resumed.")
+    assert tenant_status(live_url, tenant.id) == "active"
+    page.get_by_role("link", name=f"Delete {name}").click()
+    check_page(page, "ops-05-tenant-delete-confirm")
+
+
+def test_the_founder_redrives_a_failed_run_from_the_failure_queue(
+    page: Page, live_url: str, smtp_sink: SmtpSink, target_server: TargetServer, engine: Engine
+) -> None:
+    tenant = Tenant(live_url, smtp_sink, f"Fabrikam {uuid.uuid4().hex[:6]}")
+    failed = tenant.run(
+        "Charge card", LOG, {"id": "charge", "type": "http_request", "url": target_server.url + "/status/404"}
+    )
+    tenant.until(failed, "closed_at")
+    suggest(engine, failed)
+    sign_in_by_link(page, smtp_sink, FOUNDER)
+
+    page.goto(f"/admin/power/failures?tenant={tenant.id}")
+    expect(page.get_by_text("Check the endpoint's URL")).to_be_visible()
+    check_page(page, "ops-06-failures")
+    page.get_by_role("button", name=re.compile("Re-drive from charge")).click()
+
+    expect(panel(page).get_by_role("status")).to_contain_text("Re-driven: a new run resumes at the failed step.")
+    new_run = page.get_by_role("link", name="Open the new run").get_attribute("href") or ""
+    assert new_run.startswith("/app/runs/") and failed not in new_run
+    check_page(page, "ops-07-failures-redriven")
+
+
+def test_the_founder_reads_a_compliance_reports_findings(page: Page, smtp_sink: SmtpSink, engine: Engine) -> None:
+    now = datetime.now(UTC)
+    title = f"An erasure request is past its deadline ({uuid.uuid4().hex[:6]})"
+    with Session(engine) as session:
+        report = ComplianceReport(
+            status="completed", trigger="founder", started_at=now, finished_at=now, score=64,
+            counts={"critical": 1, "medium": 1, "low": 1},
+        )  # fmt: skip
+        session.add(report)
+        session.flush()
+        report_id = report.id
+        session.add_all([
+            ComplianceFinding(report_id=report_id, check="dsar_overdue", severity="critical", penalty=25, title=title,
+                              remediation="Complete the erasure today.", detail={"request_id": "dr-1", "days_late": 3}),
+            ComplianceFinding(report_id=report_id, check="cookie_config", severity="medium", penalty=5,
+                              title="The cookie configuration is missing", remediation="Publish one."),
+            ComplianceFinding(report_id=report_id, check="key_unused", severity="low", penalty=2,
+                              title="An API key is unused", remediation="Revoke it."),
+        ])  # fmt: skip
+        session.commit()
+    sign_in_by_link(page, smtp_sink, FOUNDER)
+
+    page.goto("/admin/power/compliance")
+    expect(page.get_by_role("img", name="Compliance score of the latest reports")).to_be_visible()
+    check_page(page, "ops-08-compliance")
+    page.goto(f"/admin/power/compliance/{report_id}")
+    expect(page.get_by_role("heading", name=re.compile(re.escape(title)))).to_be_visible()
+    expect(page.get_by_role("img", name="Findings by severity")).to_be_visible()
+    check_page(page, "ops-09-compliance-report")
+    page.get_by_role("link", name=re.compile("^Critical")).click()
+    expect(page.get_by_text("The cookie configuration is missing")).to_have_count(0)
+    expect(page.get_by_role("heading", name=re.compile(re.escape(title)))).to_be_visible()
+
+
+def test_the_founder_drags_a_plan_to_another_column_and_moves_one_with_its_form(
+    page: Page, smtp_sink: SmtpSink, engine: Engine
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    with Session(engine) as session:
+        plans = [
+            UpgradePlan(fingerprint=f"journey:{tag}:{i}", title=title, description=f"Why: {title.lower()}.",
+                        priority=priority, category=category, risk_level=risk, source="journey")
+            for i, (title, priority, category, risk) in enumerate([
+                (f"Cache the pricing table {tag}", 2, "performance", "low"),
+                (f"Translate the invoices {tag}", 3, "i18n", "medium"),
+            ])
+        ]  # fmt: skip
+        session.add_all(plans)
+        session.commit()
+        dragged_id, formed_id = plans[0].id, plans[1].id
+    sign_in_by_link(page, smtp_sink, FOUNDER)
+
+    page.goto("/admin/power/upgrades")
+    card = page.locator(f"#plan-{dragged_id}")
+    expect(card).to_be_visible()
+    check_page(page, "ops-10-upgrade-board")
+    card.drag_to(page.locator("#column-in_progress"))  # the column's heading: in view, so nothing scrolls mid-drag
+
+    expect(panel(page).get_by_role("status")).to_contain_text(f"Cache the pricing table {tag} moved to In progress.")
+    expect(page.locator(f'[data-column="in_progress"] #plan-{dragged_id}')).to_be_visible()
+    assert plan_status(engine, dragged_id) == "in_progress"
+    check_page(page, "ops-11-upgrade-board-dragged")
+
+    page.locator(f"#plan-{formed_id}").get_by_label("Move to").select_option("applied")
+    page.locator(f"#plan-{formed_id}").get_by_role("button", name=re.compile("^Move")).click()
+    expect(panel(page).get_by_role("status")).to_contain_text("Moved to Applied.")
+    expect(page.locator(f'[data-column="applied"] #plan-{formed_id}')).to_be_visible()
+    assert plan_status(engine, formed_id) == "applied"
+
+    page.locator(f"#plan-{formed_id}").drag_to(page.locator("#column-open"))
+    expect(panel(page).get_by_role("alert")).to_contain_text(
+        "A plan goes back to open only when a rebuild proposes it anew"
+    )
+    assert plan_status(engine, formed_id) == "applied"
+    page.emulate_media(color_scheme="dark")
+    page.wait_for_timeout(200)  # buttons ease their colours (120 ms); shoot the settled theme
+    check_page(page, "ops-12-upgrade-board-dark")
+    page.set_viewport_size({"width": 390, "height": 844})
+    check_page(page, "ops-13-upgrade-board-phone-dark")
