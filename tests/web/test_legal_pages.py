@@ -19,7 +19,8 @@ from core.settings import Settings
 from schemas.legal import CONSENT_COOKIE
 from schemas.tables import AuditEntry, ConsentRecord
 from tests.conftest import founder_headers
-from tests.web.conftest import csrf_of
+from tests.fakes.smtp import SmtpSink
+from tests.web.conftest import csrf_of, invite_by_founder, make_tenant, sign_in, unique_email
 
 BANNER = "data-consent-banner"
 
@@ -29,7 +30,8 @@ def own_database(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -
     url = f"sqlite:///{Path(tmp_path_factory.mktemp('legal')) / 'legal.db'}"
     migrate(url)
     engine = create_db_engine(url)
-    yield settings.model_copy(update={"database_url": url, "task_queue": f"legal-{uuid.uuid4()}"}), engine
+    update = {"database_url": url, "task_queue": f"legal-{uuid.uuid4()}", "web_base_url": "http://testserver"}
+    yield settings.model_copy(update=update), engine
     engine.dispose()
 
 
@@ -219,3 +221,54 @@ def test_bad_choices_get_a_json_error_and_record_nothing(site: TestClient, engin
     assert good.status_code == 200 and (good.json()["categories"], good.json()["version"]) == (["analytics"], version)
     assert site.cookies[CONSENT_COOKIE].endswith(f":{version}:analytics")
     assert len(records(engine_of_site)) == before + 1
+
+
+def test_the_banner_describes_categories_in_the_readers_language(site: TestClient) -> None:
+    site.cookies.clear()
+    config = consent_config("analytics")
+    wrong = site.put(
+        "/api/compliance/legal/cookie_consent",
+        json={"version": "w1", "effective_at": datetime.now(UTC).isoformat(), "config": config,
+              "translations": {"ja": {"descriptions": {"tracking": "x"}}}},
+        headers=founder_headers(),
+    )  # fmt: skip
+    publish(
+        site, "cookie_consent", effective_at=datetime.now(UTC).isoformat(), config=config,
+        translations={"ja": {"descriptions": {"analytics": "アクセス数を数えてページを改善します"}}},
+    )  # fmt: skip
+
+    ja = site.get("/ja/sign-in")
+    en = site.get("/sign-in")
+
+    assert (wrong.status_code, wrong.json()["code"], wrong.json()["field"]) == (
+        422, "unknown_category", "body.translations.ja.descriptions",
+    )  # fmt: skip
+    assert (
+        BANNER in ja.text
+        and "アクセス数を数えてページを改善します" in ja.text
+        and ">分析<" in re.sub(r"\s+", "", ja.text)
+    )
+    assert "analytics cookies" in en.text and "アクセス数" not in en.text
+
+
+def test_a_signed_in_users_choice_names_the_user(site: TestClient, engine_of_site: Engine, smtp_sink: SmtpSink) -> None:
+    site.cookies.clear()
+    version = publish(
+        site, "cookie_consent", effective_at=datetime.now(UTC).isoformat(), config=consent_config("analytics")
+    )["version"]
+    email = unique_email("consent")
+    user_id = invite_by_founder(site, make_tenant(site, "Consent Co"), email)
+    csrf = sign_in(site, smtp_sink, email)
+
+    anonymous_token = site.post(
+        "/api/compliance/legal/consent", json={"categories": [], "version": version}, headers={"X-CSRF-Token": "y" * 43}
+    )
+    chose = site.post(
+        "/api/compliance/legal/consent", json={"categories": ["analytics"], "version": version},
+        headers={"X-CSRF-Token": csrf},
+    )  # fmt: skip
+    visitor_id = site.cookies[CONSENT_COOKIE].split(":")[0]
+
+    assert (anonymous_token.status_code, anonymous_token.json()["code"]) == (403, "csrf_failed")
+    assert chose.status_code == 200
+    assert [(r.user_id, r.categories) for r in records(engine_of_site, visitor_id)] == [(user_id, ["analytics"])]
