@@ -282,3 +282,21 @@ def test_a_plan_card_moves_by_its_form_or_the_boards_json_and_an_illegal_move_is
         web.post(f"/admin/power/upgrades/{plan_id}/move", data={"csrf_token": csrf, "status": "done"}).status_code
         == 422
     )
+
+
+def test_the_ops_pages_speak_the_readers_language(web: TestClient, team: Team, founder: dict[str, str]) -> None:
+    use_cookies(web, founder)
+
+    tenants = web.get("/ja/admin/power/tenants", params={"q": team.name})
+    confirm = web.get(f"/hi/admin/power/tenants/{team.tenant_id}/delete")
+    board = web.get("/de/admin/power/upgrades")
+    failures = web.get("/zh-CN/admin/power/failures")
+
+    assert tenants.status_code == 200 and "名前または ID" in tenants.text and "Name or id" not in tenants.text
+    assert f'href="/ja/admin/power/tenants/{team.tenant_id}"' in tenants.text
+    assert (
+        "छूट अवधि" in confirm.text
+        and f"पुष्टि करने के लिए {team.name.replace('<', '&lt;').replace('>', '&gt;')} लिखें" in confirm.text
+    )
+    assert "Planer jetzt ausführen" in board.text and "In Arbeit" in board.text
+    assert "所有租户中步骤在全部重试后仍失败的运行" in failures.text
