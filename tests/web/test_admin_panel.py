@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from api.web.health_chart import health_svg, runs_of_days
+from core.i18n import translations
 from rules.usage import period_of
 from schemas.panel import HealthTrend, ScorePoint
 from schemas.tables import AuditEntry, DailyReportRow, HealthRecord, SpendSample, UsageCounter
@@ -315,3 +316,20 @@ def test_a_class_c_gate_emails_the_founders_a_link_to_the_panels_queue(
     assert (
         opened.status_code == 303 and (opened.cookies.get("levqor_next") or "").strip('"') == "/admin/power/approvals"
     )
+
+
+@pytest.mark.parametrize("tag", ["ja", "hi"])
+def test_the_panel_speaks_japanese_and_hindi_under_their_prefixes(
+    web: TestClient, founder: dict[str, str], tag: str
+) -> None:
+    use_cookies(web, founder)
+
+    queue, costs = web.get(f"/{tag}/admin/power/approvals"), web.get(f"/{tag}/admin/power/costs")
+    tiles = web.get(f"/{tag}/admin/power/tiles")
+
+    catalog = translations(tag)
+    assert queue.status_code == costs.status_code == tiles.status_code == 200
+    assert catalog.gettext("Waiting for a founder") in queue.text and "Waiting for a founder" not in queue.text
+    assert f'hx-get="/{tag}/admin/power/approvals/live?state=' in queue.text  # the polling keeps the language
+    assert catalog.gettext("Spend per tenant this month") in costs.text
+    assert catalog.gettext("Uptime, 24 hours") in tiles.text and f'hx-get="/{tag}/admin/power/tiles"' in tiles.text
