@@ -193,4 +193,4 @@ def test_a_japanese_page_has_no_english_left(web_i18n: TestClient, smtp_sink: Sm
     for english in ("Set a secret", "Save secret", "Stored secrets"):
         assert english not in secrets, english
     assert "今日の実行" in home and "サインアウト" in home and "シークレットを保存" in secrets
-    assert script_messages("ja")["Save"] == "保存"
+    assert script_messages("ja")["Undone."] == "元に戻しました。"

@@ -364,7 +364,10 @@ tabs.forEach((tab, i) => {
 async function api(method, url, body, signal) {
   const response = await fetch(url, {
     method, body, signal, credentials: "same-origin",
-    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": root.dataset.csrf },
+    headers: {
+      "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": root.dataset.csrf,
+      "Accept-Language": document.documentElement.lang, // the API's messages in the page's language
+    },
   });
   let parsed = null;
   try { parsed = await response.json(); } catch (err) { parsed = null; }
