@@ -1,5 +1,7 @@
 """The failure queue and re-drive: runs whose step failed for good, and starting them again from there."""
 
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
 from anyio import to_thread
@@ -21,6 +23,9 @@ from schemas.runs import RunAccepted, RunProgress
 from schemas.tables import AuditEntry, FailureEntry, WorkflowDefinitionRow, WorkflowVersionRow
 from starters.archived_runs import archived_run
 from starters.runs import redrive_input, run_record
+
+# The failures counted per day at most (a bound on one page's read; a flood beyond it is drawn at this height).
+MAX_COUNTED = 50_000
 
 
 def list_failures(
@@ -119,6 +124,19 @@ def failure_queue(
         )
     ).all()
     return FailureQueue(failures=found, tenant_names=tenant_names(session, tenant_ids), workflow_names=dict(workflows))
+
+
+def failures_per_day(session: Session, tenant_id: str | None, days: int, today: date) -> list[tuple[date, int]]:
+    """How many runs of the tenant (every tenant's when None) last failed on each of the `days` days up to
+    `today` (UTC), oldest first; days without a failure count 0."""
+    first = today - timedelta(days=days - 1)
+    query = select(FailureEntry.last_failed_at).where(
+        col(FailureEntry.last_failed_at) >= datetime.combine(first, time(), tzinfo=UTC)
+    )
+    if tenant_id is not None:
+        query = query.where(FailureEntry.tenant_id == tenant_id)
+    counted = Counter(at.astimezone(UTC).date() for at in session.exec(query.limit(MAX_COUNTED)).all())
+    return [(first + timedelta(days=i), counted.get(first + timedelta(days=i), 0)) for i in range(days)]
 
 
 async def redrive_as(engine: Engine, temporal: Client, settings: Settings, run: FoundRun, actor: str) -> RunAccepted:

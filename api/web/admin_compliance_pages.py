@@ -10,9 +10,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep
 from api.web.admin_ops_view import SEVERITIES, formats, founder_actor
-from api.web.compliance_chart import band, score_svg, severity_svg
 from api.web.deps import FounderPage
 from api.web.locale import page_redirect
+from api.web.ops_charts import band, score_svg, severity_svg
 from api.web.pages import page_locale, render
 from core.i18n import render as render_text
 from domain.compliance import report_detail, report_page, start_audit_as

@@ -3,6 +3,7 @@ attempts and AutoRecovery's healing suggestion; filtered by status, priority and
 through the same function as POST /api/runs/{id}/retry (it passes admission), audited as the founder, with the
 outcome (the new run, or why it was refused) shown on the page. Founders only: 404 for anyone else."""
 
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -10,18 +11,21 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
 from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep
-from api.web.admin_ops_view import PRIORITIES, formats, founder_actor
+from api.web.admin_ops_view import PRIORITIES, Formats, formats, founder_actor
 from api.web.deps import FounderPage
 from api.web.locale import page_redirect
+from api.web.ops_charts import daily_svg
 from api.web.pages import render
 from core.errors import ApiError
-from domain.failures import failure_queue, redrive_as
+from core.i18n import render as render_text
+from domain.failures import failure_queue, failures_per_day, redrive_as
 from domain.runs import found_run
 from domain.tenant_admin import tenant_list
-from schemas.i18n import tr
+from schemas.i18n import tr, trn
 
 router = APIRouter(prefix="/admin/power/failures", include_in_schema=False)
 SHOWN = 100
+DAYS = 14
 StatusFilter = Literal["open", "redriven", "all"]
 PriorityFilter = Literal["any", "critical", "high", "normal"]
 RunId = Annotated[str, Path(max_length=64)]
@@ -61,8 +65,22 @@ def _page(
         session, tenant or None, None if status == "all" else status, None if priority == "any" else priority, SHOWN
     )
     tenants = tenant_list(session, None, None, 500).tenants
+    fmt = formats(request)
     return render(
         request, "admin/failures.html", status=code, title=tr("Failure queue"), section="admin", queue=queue,
-        chosen_status=status, priority=priority, tenant=tenant, tenants=tenants, priorities=PRIORITIES,
-        fmt=formats(request), shown=SHOWN, **extra,
+        chosen_status=status, priority=priority, tenant=tenant, tenants=tenants, priorities=PRIORITIES, fmt=fmt,
+        shown=SHOWN, chart=_per_day(session, tenant or None, fmt), **extra,
     )  # fmt: skip
+
+
+def _per_day(session: Session, tenant_id: str | None, fmt: Formats) -> str:
+    """The last DAYS days' failed runs as columns, said in words for screen readers."""
+    counts = failures_per_day(session, tenant_id, DAYS, datetime.now(UTC).date())
+    total = sum(n for _day, n in counts)
+    title = render_text(tr("Failed runs per day over the last %(days)s days", days=DAYS), fmt.tag)
+    desc = render_text(
+        trn("%(num)s run failed in these %(days)s days.", "%(num)s runs failed in these %(days)s days.", total,
+            days=DAYS),
+        fmt.tag,
+    )  # fmt: skip
+    return daily_svg(counts, [fmt.day(day) for day, _n in counts], title, desc)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from babel import UnknownLocaleError
-from babel.dates import format_timedelta
+from babel.dates import format_skeleton, format_timedelta
 from fastapi import Request
 
 from api.deps import audit_actor, session_caller
@@ -52,6 +52,13 @@ class Formats:
 
     def percent(self, value: float) -> str:
         return percent(value, self.tag)
+
+    def day(self, value: date) -> str:
+        """A day without its year, short: "12/2" in English, "2.12." in German."""
+        try:
+            return format_skeleton("Md", value, locale=locale_id(self.tag))
+        except (UnknownLocaleError, ValueError):
+            return format_skeleton("Md", value, locale="en")
 
     def duration(self, seconds: float) -> str:
         """A span of time in words, rounded as people say it: "30 days", "5 minutes"."""

@@ -189,6 +189,7 @@ def test_the_failure_queue_shows_the_suggestion_and_redrives_a_run_once_admissio
     redriven = web.post(f"/admin/power/failures/{run_id}/redrive", data={"csrf_token": csrf}, follow_redirects=False)
 
     assert "Check the &lt;URL&gt;." in queue.text and "client error" in queue.text and team.name in queue.text
+    assert 'class="failures-chart"' in queue.text and "1 run failed in these 14 days." in queue.text
     assert f'action="/admin/power/failures/{run_id}/redrive"' in queue.text and "HttpClientError" in queue.text
     assert refused.status_code == 403 and "The run was not re-driven." in refused.text
     assert redriven.status_code == 303 and "redriven=" in redriven.headers["location"]

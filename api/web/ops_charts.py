@@ -1,12 +1,15 @@
-"""Compliance pictures drawn on the server as SVG: the score of the latest reports as a line (oldest left), and a
-report's findings by severity as bars. Every number is said in words too (title, desc, and the table beside it)."""
+"""The operations views' pictures, drawn on the server as SVG: the compliance score of the latest reports as a line
+(oldest left), a report's findings by severity as bars, and failures per day as columns. Every number is said in
+words too (title, desc, and the page around it)."""
 
+from datetime import date
 from html import escape
 
 from schemas.compliance import SEVERITIES, ReportSummary
 
 WIDTH, HEIGHT, PAD = 480, 140, 28
 BAR_HEIGHT, BAR_GAP, LABEL_WIDTH = 18, 8, 90
+COLUMN_HEIGHT = 110
 
 
 def score_svg(reports: list[ReportSummary], title: str, desc: str) -> str:
@@ -58,3 +61,34 @@ def band(score: int | None) -> str:
     if score is None:
         return "none"
     return "good" if score >= 90 else "fair" if score >= 70 else "poor"
+
+
+def daily_svg(counts: list[tuple[date, int]], labels: list[str], title: str, desc: str) -> str:
+    """One column per day (oldest left) of `counts`, each labelled below with `labels` (the day as the reader
+    writes it) and its count above when there is one."""
+    most = max([n for _day, n in counts] + [1])
+    width = (WIDTH - 2 * PAD) / max(len(counts), 1)
+    columns = "".join(
+        f'<rect class="cc-bar cc-fail" x="{PAD + i * width + 2:.1f}" y="{PAD / 2 + COLUMN_HEIGHT - n / most * COLUMN_HEIGHT:.1f}" '
+        f'width="{width - 4:.1f}" height="{n / most * COLUMN_HEIGHT:.1f}" rx="2"/>'
+        + (
+            f'<text class="cc-count" x="{PAD + (i + 0.5) * width:.1f}" y="{PAD / 2 + COLUMN_HEIGHT - n / most * COLUMN_HEIGHT - 3:.1f}" '
+            f'text-anchor="middle">{n}</text>'
+            if n
+            else ""
+        )
+        + (
+            f'<text class="cc-axis" x="{PAD + (i + 0.5) * width:.1f}" y="{PAD / 2 + COLUMN_HEIGHT + 14:.1f}" '
+            f'text-anchor="middle">{escape(label)}</text>'
+            if (len(counts) - 1 - i) % 2 == 0
+            else ""
+        )
+        for i, ((_day, n), label) in enumerate(zip(counts, labels, strict=True))
+    )
+    height = PAD / 2 + COLUMN_HEIGHT + 20
+    return (
+        f'<svg class="failures-chart" viewBox="0 0 {WIDTH} {height:.0f}" role="img" aria-labelledby="fc-title fc-desc">'
+        f'<title id="fc-title">{escape(title)}</title><desc id="fc-desc">{escape(desc)}</desc>'
+        f'<line class="cc-guide" x1="{PAD}" x2="{WIDTH - PAD}" y1="{PAD / 2 + COLUMN_HEIGHT}" '
+        f'y2="{PAD / 2 + COLUMN_HEIGHT}"/>{columns}</svg>'
+    )
