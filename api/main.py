@@ -33,6 +33,7 @@ from api.routes import (
     runs,
     schedules,
     secrets,
+    signup,
     telemetry,
     tenant_backup,
     tenants,
@@ -59,7 +60,7 @@ log = structlog.get_logger()
 # In the order their paths are matched (a tenant's /backup and /users before the tenants' /{tenant_id}/{transition}).
 ROUTERS = (tenant_backup, users, tenants, workflows, runs, approvals, failures, secrets, health, webhooks, webhooks_inbound,
            schedules, pricing, data_requests, usage_routes, cost, upgrades, compliance, legal, telemetry, metrics,
-           billing, codec, retention, toggles)  # fmt: skip
+           billing, codec, retention, toggles, signup)  # fmt: skip
 
 
 def create_app(settings: Settings) -> FastAPI:

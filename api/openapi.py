@@ -45,6 +45,7 @@ GROUPS = {  # the tag of each router, in the order /docs shows them
     "guardian": "Telemetry, anomalies, daily reports and platform summary.",
     "upgrades": "The UpgradePlanner's design-only plans (founder).",
     "retention": "How long each class of a tenant's data is kept; the RetentionEnforcer's report.",
+    "sign-up": "Self-service sign-up of a new team on the free plan (while the founder keeps sign-ups open).",
     "toggles": "The system toggles: maintenance mode, launch stage, AI features, new sign-ups, AutoRecovery (founder).",
     "system": "Liveness and health of the platform.",
 }
@@ -76,6 +77,7 @@ EXTRA_ERRORS: dict[str, tuple[int, ...]] = {
     "create_schedule": (413,),
     "update_schedule": (413,),
     "receive_hook": (401, 403, 413, 429, 503),
+    "create_signup": (403, 429),
     "receive_stripe_event": (400, 413, 503),
     "ingest_telemetry": (413, 422),
     "start_checkout": (502,),
