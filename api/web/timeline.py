@@ -39,6 +39,7 @@ STATE_WORDS = {
     "waiting": ("‖", tr("waiting at gate")),
     "reused": ("↺", tr("reused")),
     "queued": ("○", tr("queued")),
+    "dry_run": ("◌", tr("dry run: nothing sent")),
 }
 OPEN_STATES = frozenset({"running", "waiting"})
 RUN_STATUS_WORDS: dict[str, Text] = {

@@ -82,6 +82,10 @@ def test_the_founder_rejects_a_campaign_review_and_the_run_finishes_dry(
     ]
     assert run["steps"][1]["result"]["preview"]["to"] == [RECIPIENT]
     assert not [mail for mail in smtp_sink.messages if RECIPIENT in mail.rcpt_tos]
+    page.goto(f"/app/runs/{run_id}")
+    expect(page.locator(".step-status-dry_run")).to_have_text("◌ dry run: nothing sent")
+    expect(page.get_by_role("img", name=re.compile("Timeline of run"))).to_be_visible()
+    check_page(page, "launch-02-dry-run")
 
 
 def test_a_marketing_workflow_page_wears_the_badge_in_light_and_dark(
@@ -104,6 +108,6 @@ def test_a_marketing_workflow_page_wears_the_badge_in_light_and_dark(
     badge = page.locator(".badge-marketing")
     expect(badge).to_have_text("Marketing")
     expect(badge).to_have_attribute("title", re.compile("before launch its runs send nothing"))
-    check_page(page, "launch-02-marketing-badge")
+    check_page(page, "launch-03-marketing-badge")
     page.emulate_media(color_scheme="dark")
-    check_page(page, "launch-03-marketing-badge-dark")
+    check_page(page, "launch-04-marketing-badge-dark")
