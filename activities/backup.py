@@ -14,9 +14,11 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.email import EmailActivities, mask_address
+from activities.recipients import founder_alert_language, mail_time
 from core import backups
 from core.backup_engines import BackupError
 from core.backup_manifests import list_manifests
+from core.i18n import render
 from core.logs import redact_text
 from rules.backups import backup_check
 from schemas.backups import (
@@ -30,6 +32,7 @@ from schemas.backups import (
     RetentionPolicy,
 )
 from schemas.health import CheckResult, ProbeRequest
+from schemas.i18n import tr
 from schemas.runs import EmailMessage
 from schemas.tables import AuditEntry
 
@@ -87,13 +90,24 @@ class BackupActivities:
         if self._founder_email is None:
             activity.logger.warning("backup failed, but FOUNDER_EMAIL is not set", extra={"id": failure.backup_id})
             return FounderNotice(sent=False)
+        with Session(self._engine) as session:
+            language = founder_alert_language(session, self._founder_email)
+        failed = tr(
+            "The platform backup %(backup)s of %(at)s failed:",
+            backup=failure.backup_id,
+            at=mail_time(failure.at, language),
+        )
+        paragraphs = (
+            render(failed, language),
+            redact_text(failure.error),
+            render(tr("See `levqor backup list` and GET /api/system/heartbeat."), language),
+        )
         self._email.send_email(
             EmailMessage(
                 to=[self._founder_email],
                 idempotency_key=f"backup-failed-{failure.backup_id}",
-                subject=f"Levqor backup failed: {failure.backup_id}",
-                body=f"The platform backup {failure.backup_id} of {failure.at:%Y-%m-%d %H:%M} UTC failed:\n\n"
-                f"{redact_text(failure.error)}\n\nSee `levqor backup list` and GET /api/system/heartbeat.\n",
+                subject=render(tr("Levqor backup failed: %(backup)s", backup=failure.backup_id), language),
+                body="\n\n".join(paragraphs) + "\n",
             )
         )
         activity.logger.info("founder notified", extra={"to": mask_address(self._founder_email)})

@@ -21,6 +21,8 @@ from activities.compliance_security import (
     unsigned_webhook_findings,
 )
 from activities.email import EmailActivities, mask_address
+from activities.recipients import founder_alert_language
+from core.i18n import render
 from core.security import SecretBox
 from schemas.compliance import (
     AuditScope,
@@ -31,6 +33,7 @@ from schemas.compliance import (
     ReportDraft,
     ReportOpening,
 )
+from schemas.i18n import tr, trn
 from schemas.runs import EmailMessage
 from schemas.tables import ComplianceFinding, ComplianceReport
 
@@ -123,14 +126,26 @@ class ComplianceActivities:
                 "critical compliance findings, but FOUNDER_EMAIL is not set", extra={"report_id": alert.report_id}
             )
             return FounderNotified(sent=False)
-        lines = "\n".join(f"- {title}" for title in alert.titles)
+        with Session(self._engine) as session:
+            language = founder_alert_language(session, self._founder_email)
+        subject = trn(
+            "Levqor compliance: %(num)s critical finding, score %(score)s/100",
+            "Levqor compliance: %(num)s critical findings, score %(score)s/100",
+            len(alert.titles),
+            score=alert.score,
+        )
+        details = f"GET /api/compliance/reports/{alert.report_id}"
+        paragraphs = (
+            render(tr("The compliance audit found critical issues:"), language),
+            "\n".join(f"- {title}" for title in alert.titles),
+            render(tr("Details: %(where)s", where=details), language),
+        )
         self._email.send_email(
             EmailMessage(
                 to=[self._founder_email],
                 idempotency_key=f"compliance-report-{alert.report_id}",
-                subject=f"Levqor compliance: {len(alert.titles)} critical finding(s), score {alert.score}/100",
-                body=f"The compliance audit found critical issues:\n\n{lines}\n\n"
-                f"Details: GET /api/compliance/reports/{alert.report_id}\n",
+                subject=render(subject, language),
+                body="\n\n".join(paragraphs) + "\n",
             )
         )
         activity.logger.info(

@@ -1,4 +1,5 @@
-"""Data-subject requests' side effects: gathering a tenant's data into an archive on its request row."""
+"""Data-subject requests' side effects: gathering a tenant's data into an archive on its request row, and telling
+the tenant's billing contact (else its first admin), in their language, that the export is ready."""
 
 import asyncio
 from datetime import UTC, datetime
@@ -10,7 +11,12 @@ from sqlmodel import Session, SQLModel, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.email import EmailActivities, mask_address
+from activities.recipients import tenant_contact_language
+from core.i18n import DEFAULT, render
 from schemas.data_requests import DataExportInput, DataExportResult, RunRecord
+from schemas.i18n import tr
+from schemas.runs import EmailMessage
 from schemas.tables import (
     ApiKey,
     AuditEntry,
@@ -21,6 +27,7 @@ from schemas.tables import (
     Tenant,
     TenantSecret,
     UsageCounter,
+    User,
     WebhookTrigger,
     WorkflowDefinitionRow,
     WorkflowVersionRow,
@@ -60,8 +67,11 @@ class RunLister(Protocol):
 
 
 class DataRequestActivities:
-    def __init__(self, engine: Engine, runs: RunLister) -> None:
+    def __init__(
+        self, engine: Engine, runs: RunLister, email: EmailActivities | None = None, base_url: str = ""
+    ) -> None:
         self._engine, self._runs = engine, runs
+        self._email, self._base_url = email, base_url.rstrip("/")
 
     @activity.defn(name="write_data_export")
     async def write_export(self, params: DataExportInput) -> DataExportResult:
@@ -93,7 +103,56 @@ class DataRequestActivities:
             session.commit()
         counts = {name: len(part) for name, part in archive.items() if isinstance(part, list)}
         activity.logger.info("data export written", extra={"request_id": params.request_id, **counts})
+        self._announce(params)
         return DataExportResult(request_id=params.request_id, counts=counts)
+
+    def _announce(self, params: DataExportInput) -> None:
+        """E-mails the tenant's contact that the export is ready (one Message-ID per request, whatever the
+        attempt). The export stands without it: a mail that cannot go out is logged, not retried."""
+        if self._email is None:
+            return
+        with Session(self._engine) as session:
+            address = _contact(session, params.tenant_id)
+            language = tenant_contact_language(session, params.tenant_id, address) if address else DEFAULT
+        if address is None:
+            activity.logger.info("no contact for the export's e-mail", extra={"request_id": params.request_id})
+            return
+        prefix = "" if language == DEFAULT else f"/{language}"
+        message = EmailMessage(
+            tenant_id=params.tenant_id,
+            to=[address],
+            subject=render(tr("Your Levqor data export is ready"), language),
+            body=compose_export_ready(f"{self._base_url}{prefix}/app/data", language),
+            idempotency_key=f"data-export-ready:{params.request_id}",
+        )
+        try:
+            self._email.send_email(message)
+        except ApplicationError as err:
+            activity.logger.warning(
+                "export e-mail not sent", extra={"request_id": params.request_id, "error": err.type}
+            )
+            return
+        activity.logger.info("export e-mail sent", extra={"request_id": params.request_id, "to": mask_address(address)})
+
+
+def compose_export_ready(url: str, language: str) -> str:
+    """The export-ready e-mail's body in `language` (a core/i18n.py tag)."""
+    paragraphs = (
+        render(tr("The export of your team's data that you asked for is ready."), language),
+        render(tr("Download it from the Data page (you will be asked to sign in first):"), language),
+        url,
+        render(tr("It holds your workflows, runs, usage and audit log; keep it somewhere safe."), language),
+    )
+    return "\n\n".join(paragraphs) + "\n"
+
+
+def _contact(session: Session, tenant_id: str) -> str | None:
+    """The tenant's billing e-mail, else its first current admin's address."""
+    account = session.get(BillingAccount, tenant_id)
+    if account is not None and account.billing_email:
+        return account.billing_email
+    admins = select(User.email).where(User.tenant_id == tenant_id, User.role == "admin", col(User.removed_at).is_(None))
+    return session.exec(admins.order_by(col(User.created_at))).first()
 
 
 def _with_archived(session: Session, tenant_id: str, listed: list[RunRecord], limit: int) -> list[RunRecord]:

@@ -4,7 +4,6 @@ The address is read here, so it never enters a workflow's history; the message g
 platform's `EmailActivities.send_email` (called inside this activity, so its retries are this one's).
 """
 
-from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import Engine
@@ -12,16 +11,52 @@ from sqlmodel import Session
 from temporalio import activity
 
 from activities.email import EmailActivities, mask_address
+from activities.recipients import mail_time, tenant_contact_language
+from core.i18n import render
 from schemas.billing import DunningNotice, NoticeSent, TenantStatusChange, TenantStatusChanged
+from schemas.i18n import Text, tr
 from schemas.runs import EmailMessage
 from schemas.tables import BillingAccount, Tenant
 from schemas.tenants import TenantChange
 
 SUBJECTS = {
-    "payment_failed": "Your payment failed: please update your payment method",
-    "reminder": "Reminder: your payment is overdue",
-    "suspended": "Your account is suspended for non-payment",
-    "settled": "Payment received: thank you",
+    "payment_failed": tr("Your payment failed: please update your payment method"),
+    "reminder": tr("Reminder: your payment is overdue"),
+    "suspended": tr("Your account is suspended for non-payment"),
+    "settled": tr("Payment received: thank you"),
+}
+# Each notice's message, by whether the invoice has an id (its deadline and amount are filled in when sent).
+LINES: dict[str, tuple[Text, Text]] = {
+    "payment_failed": (
+        tr(
+            "We could not collect %(amount)s for invoice %(invoice)s. Please update your payment method in the "
+            "billing portal (Levqor → Billing) by %(deadline)s; after that your workflows will be suspended."
+        ),
+        tr(
+            "We could not collect %(amount)s for your invoice. Please update your payment method in the billing "
+            "portal (Levqor → Billing) by %(deadline)s; after that your workflows will be suspended."
+        ),
+    ),
+    "reminder": (
+        tr(
+            "Invoice %(invoice)s (%(amount)s) is still unpaid. Please pay by %(deadline)s to keep your workflows running."
+        ),
+        tr("Your invoice (%(amount)s) is still unpaid. Please pay by %(deadline)s to keep your workflows running."),
+    ),
+    "suspended": (
+        tr(
+            "Invoice %(invoice)s (%(amount)s) was not paid in time, so your account is suspended: runs and schedules "
+            "are paused. Paying the invoice restores it at once."
+        ),
+        tr(
+            "Your invoice (%(amount)s) was not paid in time, so your account is suspended: runs and schedules are "
+            "paused. Paying the invoice restores it at once."
+        ),
+    ),
+    "settled": (
+        tr("Your payment has been received and your account is in good standing. Thank you."),
+        tr("Your payment has been received and your account is in good standing. Thank you."),
+    ),
 }
 # Stripe amounts are in the currency's smallest unit; these have no minor unit.
 ZERO_DECIMAL = frozenset({"jpy", "krw", "vnd", "clp", "pyg", "ugx", "xaf", "xof"})
@@ -49,7 +84,8 @@ class DunningActivities:
         with Session(self._engine) as session:
             account = session.get(BillingAccount, notice.tenant_id)
             tenant = session.get(Tenant, notice.tenant_id)
-        address = account.billing_email if account else None
+            address = account.billing_email if account else None
+            language = tenant_contact_language(session, notice.tenant_id, address) if address else "en"
         if not address or tenant is None:
             activity.logger.warning(
                 "no billing contact for dunning notice",
@@ -58,8 +94,8 @@ class DunningActivities:
             return NoticeSent(sent=False)
         message = EmailMessage(
             to=[address],
-            subject=SUBJECTS[notice.kind],
-            body=_body(notice, tenant.name),
+            subject=render(SUBJECTS[notice.kind], language),
+            body=compose_dunning(notice, tenant.name, language),
             idempotency_key=notice.idempotency_key,
         )
         receipt = self._email.send_email(message)
@@ -87,30 +123,28 @@ class DunningActivities:
         return TenantStatusChanged(applied=applied, status=status)
 
 
-def _body(notice: DunningNotice, tenant_name: str) -> str:
-    amount = _money(notice.amount, notice.currency)
-    invoice = f"invoice {notice.invoice_id}" if notice.invoice_id else "your invoice"
-    deadline = _date(notice.grace_ends_at)
-    lines = {
-        "payment_failed": f"We could not collect {amount} for {invoice}. Please update your payment method "
-        f"in the billing portal (Levqor → Billing) by {deadline}; after that your workflows "
-        "will be suspended.",
-        "reminder": f"{invoice.capitalize()} ({amount}) is still unpaid. Please pay by {deadline} to keep "
-        "your workflows running.",
-        "suspended": f"{invoice.capitalize()} ({amount}) was not paid in time, so your account is suspended: "
-        "runs and schedules are paused. Paying the invoice restores it at once.",
-        "settled": "Your payment has been received and your account is in good standing. Thank you.",
+def compose_dunning(notice: DunningNotice, tenant_name: str, language: str) -> str:
+    """The notice's body in `language` (a core/i18n.py tag)."""
+    with_invoice, without = LINES[notice.kind]
+    line = with_invoice if notice.invoice_id else without
+    params = {
+        "amount": _money(notice.amount, notice.currency, language),
+        "invoice": notice.invoice_id or "",
+        "deadline": mail_time(notice.grace_ends_at, language)
+        if notice.grace_ends_at
+        else render(tr("the due date"), language),
     }
-    return f"Hello {tenant_name},\n\n{lines[notice.kind]}\n\n— Levqor billing\n"
+    paragraphs = (
+        render(tr("Hello %(name)s,", name=tenant_name), language),
+        render(line.model_copy(update={"params": params}), language),
+        render(tr("— Levqor billing"), language),
+    )
+    return "\n\n".join(paragraphs) + "\n"
 
 
-def _money(amount: int | None, currency: str | None) -> str:
+def _money(amount: int | None, currency: str | None, language: str) -> str:
     if amount is None or not currency:
-        return "the amount due"
+        return render(tr("the amount due"), language)
     if currency.lower() in ZERO_DECIMAL:
         return f"{amount} {currency.upper()}"
     return f"{amount / 100:.2f} {currency.upper()}"
-
-
-def _date(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "the due date"

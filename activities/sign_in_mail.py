@@ -13,15 +13,18 @@ from sqlmodel import Session
 from temporalio import activity
 
 from activities.email import EmailActivities, mask_address
+from activities.recipients import mail_time, user_language
+from core.i18n import render
 from core.security import hash_api_key
 from schemas.accounts import SignInMailInput, SignInMailSent
+from schemas.i18n import tr
 from schemas.runs import EmailMessage
 from schemas.tables import SignInLink
 
-SUBJECTS = {"sign_in": "Your Levqor sign-in link", "invite": "You are invited to Levqor"}
+SUBJECTS = {"sign_in": tr("Your Levqor sign-in link"), "invite": tr("You are invited to Levqor")}
 INTRO = {
-    "sign_in": "Someone (we hope you) asked to sign in to Levqor with this address.",
-    "invite": "You have been invited to a team on Levqor.",
+    "sign_in": tr("Someone (we hope you) asked to sign in to Levqor with this address."),
+    "invite": tr("You have been invited to a team on Levqor."),
 }
 
 
@@ -41,14 +44,28 @@ class SignInMailActivities:
             session.add(link)
             session.commit()
             address, expires_at = link.email, link.expires_at
+            language = user_language(session, address)
         url = f"{params.base_url.rstrip('/')}/auth/link?{urlencode({'token': token})}"
-        body = (
-            f"{INTRO[params.kind]}\n\nOpen this link to sign in (it works once, until "
-            f"{expires_at:%H:%M} UTC):\n\n{url}\n\nIf you did not ask for it, ignore this e-mail.\n"
-        )
         message = EmailMessage(
-            to=[address], subject=SUBJECTS[params.kind], body=body, idempotency_key=f"sign-in:{params.link_id}"
+            to=[address],
+            subject=render(SUBJECTS[params.kind], language),
+            body=compose_link_mail(params.kind, url, expires_at, language),
+            idempotency_key=f"sign-in:{params.link_id}",
         )
         receipt = self._email.send_email(message)
         activity.logger.info("sign-in link sent", extra={"to": mask_address(address), "kind": params.kind})
         return SignInMailSent(sent=True, message_id=receipt.message_id)
+
+
+def compose_link_mail(kind: str, url: str, expires_at: datetime, language: str) -> str:
+    """The link's e-mail body in `language` (a core/i18n.py tag)."""
+    paragraphs = (
+        render(INTRO[kind], language),
+        render(
+            tr("Open this link to sign in (it works once, until %(until)s):", until=mail_time(expires_at, language)),
+            language,
+        ),
+        url,
+        render(tr("If you did not ask for it, ignore this e-mail."), language),
+    )
+    return "\n\n".join(paragraphs) + "\n"

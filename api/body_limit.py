@@ -3,7 +3,11 @@ before authentication and before any route parses a byte of it."""
 
 import json
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from core.i18n import negotiate, render
+from schemas.i18n import tr
 
 _CONTENT_LENGTH = b"content-length"
 
@@ -24,7 +28,7 @@ class BodySizeLimit:
         declared = _declared_length(scope)
         if declared is not None:
             if declared > self.max_bytes:
-                await self._refuse(send)
+                await self._refuse(scope, send)
             else:
                 await self.app(scope, receive, send)
             return
@@ -37,16 +41,19 @@ class BodySizeLimit:
                 break  # the client went away; the app sees the disconnect
             size += len(message.get("body", b""))
             if size > self.max_bytes:
-                await self._refuse(send)
+                await self._refuse(scope, send)
                 return
             more = message.get("more_body", False)
         await self.app(scope, _replay(messages, receive), send)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        # Answered before any other middleware has run: the reader's language is read here.
+        message = tr("A request body may take at most %(limit)s bytes", limit=self.max_bytes)
+        tag = negotiate(Headers(scope=scope).get("accept-language"))
         body = json.dumps(
             {
                 "code": "payload_too_large",
-                "message": f"A request body may take at most {self.max_bytes} bytes",
+                "message": render(message, tag),
                 "field": "body",
                 "limit": self.max_bytes,
             }

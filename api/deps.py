@@ -26,6 +26,7 @@ from domain.sign_in import session_limits
 from domain.web_sessions import live_session
 from schemas.accounts import SessionView
 from schemas.api import KeyRole
+from schemas.i18n import Text, tr
 from schemas.runs import DeciderRole
 from schemas.tables import WebhookTrigger, WorkflowDefinitionRow
 
@@ -198,7 +199,11 @@ def _refuse_inactive_tenant(request: Request, caller: Caller) -> None:
     if route in INACTIVE_TENANT_ROUTES or (status == "suspended" and route in SUSPENDED_TENANT_ROUTES):
         return
     raise ApiError(
-        403, f"tenant_{status}", f"This key's tenant is {status}", field="authorization", current_state=status
+        403,
+        f"tenant_{status}",
+        tr("This key's tenant is %(state)s", state=status),
+        field="authorization",
+        current_state=status,
     )
 
 
@@ -224,7 +229,7 @@ async def get_caller(
     if caller is None:
         caller = await run_in_threadpool(_tenant_caller, engine, key_hash)
         if caller is None:
-            raise ApiError(401, "unauthenticated", "Unknown or revoked token", field="authorization")
+            raise ApiError(401, "unauthenticated", tr("Unknown or revoked token"), field="authorization")
         cache.put(key_hash, caller)
     _refuse_inactive_tenant(request, caller)
     usage: KeyUsage = request.state.key_usage
@@ -257,7 +262,7 @@ def check_csrf(request: Request, view: SessionView, submitted: str | None) -> No
     if request.method in SAFE_METHODS:
         return
     if not submitted or not same_secret(submitted, view.csrf_token):
-        raise ApiError(403, "csrf_failed", "Missing or wrong CSRF token; reload the page", field="csrf_token")
+        raise ApiError(403, "csrf_failed", tr("Missing or wrong CSRF token; reload the page"), field="csrf_token")
 
 
 def session_caller(view: SessionView) -> Caller:
@@ -265,7 +270,7 @@ def session_caller(view: SessionView) -> Caller:
     if view.role == "founder":
         return Caller(kind="founder", user_id=view.user_id)
     if view.tenant_id is None:  # never written so; refused rather than mistaken for the founder
-        raise ApiError(401, "unauthenticated", "This account belongs to no tenant", field="authorization")
+        raise ApiError(401, "unauthenticated", tr("This account belongs to no tenant"), field="authorization")
     role: KeyRole = "admin" if view.role == "admin" else "member"
     return TenantCaller(
         kind="tenant", tenant_id=view.tenant_id, role=role, user_id=view.user_id, tenant_status=view.tenant_status
@@ -276,7 +281,7 @@ async def _session_caller(request: Request, settings: Settings, engine: Engine) 
     """The caller of a JSON request authenticated by a web session's cookie; unsafe methods need X-CSRF-Token."""
     view = await web_session(request, settings, engine)
     if view is None:
-        raise ApiError(401, "unauthenticated", "Send `Authorization: Bearer <token>`", field="authorization")
+        raise ApiError(401, "unauthenticated", tr("Send `Authorization: Bearer <token>`"), field="authorization")
     check_csrf(request, view, request.headers.get(CSRF_HEADER))
     caller = session_caller(view)
     _refuse_inactive_tenant(request, caller)
@@ -288,24 +293,27 @@ async def _session_caller(request: Request, settings: Settings, engine: Engine) 
 async def get_tenant_caller(caller: Annotated[Caller, Depends(get_caller)]) -> TenantCaller:
     if not isinstance(caller, TenantCaller):
         raise ApiError(
-            403, "tenant_key_required", "This route acts for a tenant: use a tenant API key", field="authorization"
+            403, "tenant_key_required", tr("This route acts for a tenant: use a tenant API key"), field="authorization"
         )
     return caller
 
 
-def caller_tenant(caller: Caller, what: str) -> str:
+def caller_tenant(caller: Caller, what: str | Text) -> str:
     """The tenant the caller acts for; 403 `tenant_key_required` for the founder, who belongs to none (`what`
     names what belongs to a tenant)."""
     if caller.tenant_id is None:
         raise ApiError(
-            403, "tenant_key_required", f"{what} belong to a tenant: act as one of its users", field="authorization"
+            403,
+            "tenant_key_required",
+            tr("%(what)s belong to a tenant: act as one of its users", what=what),
+            field="authorization",
         )
     return caller.tenant_id
 
 
 async def get_founder(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
     if not caller.is_founder:
-        raise ApiError(403, "founder_only", "Only the founder credential may do this", field="authorization")
+        raise ApiError(403, "founder_only", tr("Only the founder credential may do this"), field="authorization")
     return caller
 
 
@@ -314,10 +322,10 @@ CurrentTenant = Annotated[TenantCaller, Depends(get_tenant_caller)]
 FounderDep = Annotated[Caller, Depends(get_founder)]
 
 
-def require_admin(caller: Caller, what: str) -> None:
+def require_admin(caller: Caller, what: str | Text) -> None:
     """403 unless the key is a tenant admin's; `what` names what only admins may change."""
     if caller.role != "admin":
-        raise ApiError(403, "admin_only", f"Only an admin key may change {what}", field="authorization")
+        raise ApiError(403, "admin_only", tr("Only an admin key may change %(what)s", what=what), field="authorization")
 
 
 def is_tenant_admin(caller: Caller) -> bool:
@@ -325,10 +333,10 @@ def is_tenant_admin(caller: Caller) -> bool:
     return caller.is_founder or caller.role == "admin"
 
 
-def require_tenant_admin(caller: Caller, what: str) -> None:
+def require_tenant_admin(caller: Caller, what: str | Text) -> None:
     """403 unless the caller is the founder or a tenant admin (a key or a signed-in user); `what` names the act."""
     if not is_tenant_admin(caller):
-        raise ApiError(403, "admin_only", f"Only an admin may {what}", field="authorization")
+        raise ApiError(403, "admin_only", tr("Only an admin may %(act)s", act=what), field="authorization")
 
 
 def audit_actor(caller: Caller) -> str:

@@ -112,6 +112,7 @@ def render(text: Text | str, tag: str) -> str:
     """`text` in the language `tag`; a plain string is shown as it is."""
     if isinstance(text, str):
         return text
+    text = text.with_texts_rendered(lambda part: render(part, tag))
     catalog = translations(tag)
     if text.plural is not None and text.n is not None:
         return text.formatted(catalog.ngettext(text.msgid, text.plural, text.n))

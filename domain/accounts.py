@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from core.errors import ApiError
 from schemas.accounts import TenantRole, UserPublic
+from schemas.i18n import tr
 from schemas.tables import AuditEntry, User, WebSession
 
 FOUNDER_FALLBACK_EMAIL = "founder@levqor.localhost"
@@ -39,7 +40,7 @@ def invite_user(session: Session, tenant_id: str, email: str, role: TenantRole, 
     address = normalized_email(email)
     user = session.exec(select(User).where(User.email == address)).first()
     if user is not None and (user.tenant_id != tenant_id or user.role == "founder"):
-        raise ApiError(409, "email_taken", "This address already belongs to another account", field="email")
+        raise ApiError(409, "email_taken", tr("This address already belongs to another account"), field="email")
     if user is None:
         user = User(tenant_id=tenant_id, email=address, role=role, invited_by=actor[:100])
     elif user.removed_at is not None:
@@ -84,7 +85,7 @@ def tenant_user(session: Session, tenant_id: str, user_id: str) -> User:
     """The tenant's current user `user_id`; 404 `user_not_found` for anyone else's or a removed one."""
     user = session.get(User, user_id)
     if user is None or user.tenant_id != tenant_id or user.removed_at is not None:
-        raise ApiError(404, "user_not_found", "No user with this id", field="user_id")
+        raise ApiError(404, "user_not_found", tr("No user with this id"), field="user_id")
     return user
 
 
@@ -115,7 +116,7 @@ def _refuse_last_admin(session: Session, user: User) -> None:
         )
     ).first()
     if others is None:
-        raise ApiError(409, "last_admin", "This is the tenant's last admin: make another user admin first")
+        raise ApiError(409, "last_admin", tr("This is the tenant's last admin: make another user admin first"))
 
 
 def _audit(session: Session, tenant_id: str, actor: str, action: str, user: User, **detail: str) -> None:

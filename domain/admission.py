@@ -28,6 +28,7 @@ from language.input_schema import cached_input_validator
 from language.steps import WorkflowDefinition
 from rules.admission import ai_paused_refusal, concurrency_refusal, system_refusal, tenant_refusal, uses_ai
 from rules.usage import PLAN_LIMITS, limits_for
+from schemas.i18n import tr
 from schemas.runs import Refusal, RunInput
 from schemas.tables import Tenant
 from schemas.toggles import LaunchStage
@@ -153,7 +154,8 @@ async def _check_throttle(temporal: Client, tenant_id: str, ai_paused: bool, ai:
 
 def refused(refusal: Refusal) -> ApiError:
     """A refusal of the admission rules as the error the API answers."""
-    return ApiError(refusal.status, refusal.code, refusal.message, field=refusal.field, **refusal.extra)
+    message = refusal.text or refusal.message
+    return ApiError(refusal.status, refusal.code, message, field=refusal.field, **refusal.extra)
 
 
 async def check_may_run(engine: Engine, temporal: Client, tenant_id: str, definition: WorkflowDefinition) -> None:
@@ -224,17 +226,18 @@ def latest_definition(engine: Engine, workflow_id: str, tenant_id: str | None) -
 def check_input(definition: WorkflowDefinition, value: dict[str, Any]) -> None:
     """What every start checks: valid text, the size cap and the definition's input_schema."""
     if _encoded_size(value) > MAX_INPUT_BYTES:
-        raise ApiError(
-            413, "input_too_large", f"input may take at most {MAX_INPUT_BYTES // 1024} KiB as JSON", field="input"
-        )
+        message = tr("input may take at most %(limit)s KiB as JSON", limit=MAX_INPUT_BYTES // 1024)
+        raise ApiError(413, "input_too_large", message, field="input")
     if definition.input_schema is None:
         return
     try:
         error = next(iter(cached_input_validator(definition.input_schema).iter_errors(value)), None)
     except Exception as err:  # a stored schema is tenant data: whatever it breaks is the definition's fault
         structlog.get_logger().warning("input schema unusable", error_type=type(err).__name__)
-        message = f"The workflow's input_schema cannot check input; store a new version ({err})"
-        raise ApiError(422, "invalid_input_schema", message[:500], field="input_schema") from None
+        message = tr(
+            "The workflow's input_schema cannot check input; store a new version (%(problem)s)", problem=str(err)[:400]
+        )
+        raise ApiError(422, "invalid_input_schema", message, field="input_schema") from None
     if error is not None:
         path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
         raise ApiError(422, "invalid_input", f"input{path}: {error.message}", field=f"input{path}")
@@ -245,5 +248,5 @@ def _encoded_size(value: dict[str, Any]) -> int:
         return len(json.dumps(value, ensure_ascii=False).encode())
     except UnicodeEncodeError:
         raise ApiError(
-            422, "invalid_text", "input holds text that is not valid Unicode (a lone surrogate)", field="input"
+            422, "invalid_text", tr("input holds text that is not valid Unicode (a lone surrogate)"), field="input"
         ) from None

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col, or_, select
 
 from core.errors import ApiError
+from schemas.i18n import tr
 from schemas.tables import ApiKey, AuditEntry, Tenant
 from schemas.tenants import ApiKeyPublic
 
@@ -67,10 +68,10 @@ def revoke_key(session: Session, tenant_id: str, key_id: str, actor: str, by_fou
     session.exec(select(Tenant).where(Tenant.id == tenant_id).with_for_update()).first()
     key = session.get(ApiKey, key_id)
     if key is None or key.tenant_id != tenant_id:
-        raise ApiError(404, "api_key_not_found", "No API key with this id", field="key_id")
+        raise ApiError(404, "api_key_not_found", tr("No API key with this id"), field="key_id")
     if key.revoked_at is None:
         if key.role == "admin" and not by_founder and _other_admin_keys(session, key) == 0:
-            message = "This is the tenant's last admin key: issue another admin key first"
+            message = tr("This is the tenant's last admin key: issue another admin key first")
             raise ApiError(409, "last_admin_key", message, field="key_id")
         key.revoked_at = datetime.now(UTC)
         session.add(key)

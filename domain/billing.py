@@ -9,6 +9,7 @@ from temporalio.client import Client
 
 from core.errors import ApiError
 from schemas.billing import BillingPublic
+from schemas.i18n import tr
 from schemas.tables import AuditEntry, BillingAccount, Tenant
 from starters.billing import dunning_state
 
@@ -19,7 +20,7 @@ def billing_of(engine: Engine, tenant_id: str) -> BillingPublic:
         tenant = session.get(Tenant, tenant_id)
         account = session.get(BillingAccount, tenant_id)
     if tenant is None:
-        raise ApiError(404, "tenant_not_found", "No tenant with this id", field="tenant_id")
+        raise ApiError(404, "tenant_not_found", tr("No tenant with this id"), field="tenant_id")
     billing = BillingPublic(tenant_id=tenant.id, plan=tenant.plan, status=tenant.status)
     if account is not None:
         billing.billing_email, billing.stripe_customer_id = account.billing_email, account.stripe_customer_id

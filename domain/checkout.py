@@ -22,6 +22,7 @@ from schemas.billing import (
     PortalInput,
     PortalSession,
 )
+from schemas.i18n import tr
 from schemas.tables import BillingAccount
 from starters.billing import open_billing_portal, run_checkout
 
@@ -48,7 +49,7 @@ async def create_checkout_session(
         raise ApiError(
             409,
             "already_subscribed",
-            "This tenant already has a subscription; change its plan in the Stripe customer portal",
+            tr("This tenant already has a subscription; change its plan in the Stripe customer portal"),
             field="item",
             subscription_status=account.subscription_status,
         )
@@ -78,7 +79,7 @@ async def create_portal_session(engine: Engine, temporal: Client, settings: Sett
     _require_payments(settings)
     account = await asyncio.to_thread(billing_account, engine, tenant_id)
     if account is None or account.stripe_customer_id is None:
-        raise ApiError(409, "no_stripe_customer", "Buy a plan or package first; then the portal manages it")
+        raise ApiError(409, "no_stripe_customer", tr("Buy a plan or package first; then the portal manages it"))
     params = PortalInput(
         tenant_id=tenant_id,
         customer_id=account.stripe_customer_id,
@@ -92,16 +93,20 @@ async def create_portal_session(engine: Engine, temporal: Client, settings: Sett
 
 def _require_payments(settings: Settings) -> None:
     if settings.stripe_api_key is None:
-        raise ApiError(503, "billing_not_configured", "Payments are not set up on this platform yet")
+        raise ApiError(503, "billing_not_configured", tr("Payments are not set up on this platform yet"))
 
 
 def _checkout_price(order: CheckoutCreate, prices: dict[str, str]) -> tuple[CheckoutMode, str]:
     mode = checkout_mode(order.item)
     if mode is None:
-        raise ApiError(422, "unknown_item", f"Choose one of: {', '.join(purchasable_items())}", field="item")
+        raise ApiError(
+            422, "unknown_item", tr("Choose one of: %(items)s", items=", ".join(purchasable_items())), field="item"
+        )
     price_id = price_id_for(order.item, order.region, prices)
     if price_id is None:
-        raise ApiError(503, "price_not_configured", f"{order.item} cannot be bought online yet", field="item")
+        raise ApiError(
+            503, "price_not_configured", tr("%(item)s cannot be bought online yet", item=order.item), field="item"
+        )
     return mode, price_id
 
 
@@ -113,7 +118,7 @@ def _account_with_contact(engine: Engine, tenant_id: str, actor: str, billing_em
         account = billing_account(engine, tenant_id)
     if account is None or not account.billing_email:
         raise ApiError(
-            422, "billing_email_required", "Give a billing e-mail for payment notices", field="billing_email"
+            422, "billing_email_required", tr("Give a billing e-mail for payment notices"), field="billing_email"
         )
     return account
 
@@ -123,7 +128,7 @@ async def _from_stripe(call: Awaitable[T]) -> T:
     try:
         return await call
     except TimeoutError:
-        raise ApiError(503, "stripe_unavailable", "Stripe did not answer in time; retry shortly") from None
+        raise ApiError(503, "stripe_unavailable", tr("Stripe did not answer in time; retry shortly")) from None
     except WorkflowFailureError as err:
         raise _stripe_error(err) from None
 
@@ -132,7 +137,7 @@ def _stripe_error(err: WorkflowFailureError) -> ApiError:
     cause = err.cause.cause if isinstance(err.cause, FailureError) else None
     kind = cause.type if isinstance(cause, ApplicationError) else None
     if kind == "StripeRejected":
-        return ApiError(502, "stripe_rejected", "Stripe refused the request")
+        return ApiError(502, "stripe_rejected", tr("Stripe refused the request"))
     if kind == "BillingNotConfigured":
-        return ApiError(503, "billing_not_configured", "Payments are not set up on this platform yet")
-    return ApiError(503, "stripe_unavailable", "Stripe is not reachable; retry shortly")
+        return ApiError(503, "billing_not_configured", tr("Payments are not set up on this platform yet"))
+    return ApiError(503, "stripe_unavailable", tr("Stripe is not reachable; retry shortly"))

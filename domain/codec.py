@@ -8,6 +8,7 @@ from temporalio.converter import PayloadCodec
 
 from core.errors import ApiError
 from schemas.codec import CodecPayload, CodecPayloads
+from schemas.i18n import tr
 
 
 async def decode_payloads(codec: PayloadCodec | None, body: CodecPayloads) -> CodecPayloads:
@@ -39,7 +40,9 @@ def _payloads(body: CodecPayloads) -> list[Payload]:
             for payload in body.payloads
         ]
     except (binascii.Error, ValueError):
-        raise ApiError(422, "invalid_payload", "Payload data and metadata must be base64", field="payloads") from None
+        raise ApiError(
+            422, "invalid_payload", tr("Payload data and metadata must be base64"), field="payloads"
+        ) from None
 
 
 def _bytes(text: str) -> bytes:

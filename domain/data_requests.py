@@ -24,6 +24,7 @@ from schemas.data_requests import (
     DataRequestPublic,
     RequestKind,
 )
+from schemas.i18n import tr
 from schemas.tables import AuditEntry, DataRequest
 from schemas.tenants import TenantChange
 from starters.tenants import ensure_lifecycle
@@ -67,13 +68,17 @@ async def request_account_deletion(
         raise ApiError(
             409,
             "illegal_transition",
-            f"Cannot delete an account that is {current}",
+            tr("Cannot delete an account that is %(state)s", state=str(current)),
             field="authorization",
             current_state=current,
         ) from err
     except RPCError as err:  # the lifecycle has ended: the tenant was purged
         raise ApiError(
-            409, "illegal_transition", "Cannot delete a purged account", field="authorization", current_state="purged"
+            409,
+            "illegal_transition",
+            tr("Cannot delete a purged account"),
+            field="authorization",
+            current_state="purged",
         ) from err
     request = await to_thread.run_sync(record_data_request, engine, tenant_id, key_id, "erasure")
     return AccountDeletionStarted(request_id=request.id, state=state.status, purge_at=state.purge_at)
@@ -96,7 +101,7 @@ def tenant_export(session: Session, tenant_id: str, request_id: str) -> DataExpo
     tenant's request, an erasure or an unknown id."""
     row = session.get(DataRequest, request_id)
     if row is None or row.tenant_id != tenant_id or row.kind != "export":
-        raise ApiError(404, "data_request_not_found", "No export with this id", field="request_id")
+        raise ApiError(404, "data_request_not_found", tr("No export with this id"), field="request_id")
     return DataExportPublic.model_validate(row, from_attributes=True)
 
 

@@ -18,6 +18,7 @@ from domain.store import commit_or_conflict
 from language.purpose import stored_purpose
 from language.steps import WorkflowDefinition
 from language.validation import ValidationReport, validate_definition
+from schemas.i18n import tr
 from schemas.tables import Tenant, WorkflowDefinitionRow, WorkflowVersionRow
 from schemas.workflows import DefinitionWarning, WorkflowPublic, WorkflowSaved, WorkflowSummary
 from starters.schedules import follow_new_version
@@ -27,7 +28,7 @@ def tenant_definition(session: Session, workflow_id: str, tenant_id: str) -> Wor
     """The tenant's definition; another tenant's id is as unknown as a made-up one (404)."""
     row = session.get(WorkflowDefinitionRow, workflow_id)
     if row is None or row.tenant_id != tenant_id:
-        raise ApiError(404, "workflow_not_found", "No workflow with this id", field="workflow_id")
+        raise ApiError(404, "workflow_not_found", tr("No workflow with this id"), field="workflow_id")
     return row
 
 
@@ -40,7 +41,9 @@ def definition_version(session: Session, row: WorkflowDefinitionRow, version: in
         )
     ).first()
     if found is None:
-        raise ApiError(404, "version_not_found", f"Workflow has no version {number}", field="version")
+        raise ApiError(
+            404, "version_not_found", tr("Workflow has no version %(version)s", version=number), field="version"
+        )
     return found
 
 
@@ -171,12 +174,22 @@ def _checked_report(raw: Any, plan: str) -> tuple[WorkflowDefinition, Validation
     report, definition = validate_definition(raw, plan)
     if definition is None or not report.valid:
         first = report.errors[0] if report.errors else None
+        count = len(report.errors)
+        message = tr("The definition has %(count)s error(s)", count=count)
+        if first:
+            message = tr(
+                "The definition has %(count)s error(s); first: %(first)s",
+                count=count,
+                first=first.text or first.message,
+            )
         raise ApiError(
             422,
             "invalid_definition",
-            f"The definition has {len(report.errors)} error(s)" + (f"; first: {first.message}" if first else ""),
+            message,
             field=first.path if first else None,
-            **report.model_dump(mode="json"),
+            valid=report.valid,
+            errors=report.errors,
+            warnings=report.warnings,
         )
     return definition, report
 

@@ -19,6 +19,7 @@ from core.settings import Settings
 from domain.admission import start_admitted
 from domain.runs import effective_status
 from domain.webhooks import signing_box
+from schemas.i18n import tr
 from schemas.tables import WebhookTrigger
 from schemas.webhooks import MAX_WAIT_S, HookAccepted, HookFinished
 from starters.runs import run_record, same_request
@@ -58,18 +59,21 @@ def check_signature(
         secret = signing_box(settings).open(hook.signing_secret)
     except ValueError:
         log.warning("webhook signing secret unreadable", definition_id=hook.definition_id)
-        raise ApiError(503, "secrets_not_configured", "This hook's signing secret cannot be read") from None
+        raise ApiError(503, "secrets_not_configured", tr("This hook's signing secret cannot be read")) from None
     if not timestamp or not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
-        raise ApiError(401, "bad_signature", f"Send {SIGNING_SCHEME}", field=TIMESTAMP_HEADER)
+        raise ApiError(401, "bad_signature", tr("Send %(scheme)s", scheme=SIGNING_SCHEME), field=TIMESTAMP_HEADER)
     if not signature:
-        raise ApiError(401, "bad_signature", f"Send {SIGNING_SCHEME}", field=SIGNATURE_HEADER)
+        raise ApiError(401, "bad_signature", tr("Send %(scheme)s", scheme=SIGNING_SCHEME), field=SIGNATURE_HEADER)
     mac = hmac.new(secret.encode(), signed_content(timestamp, delivery_id, raw), hashlib.sha256)
     if not same_secret(signature.strip().lower(), "sha256=" + mac.hexdigest()):
-        message = "The signature does not match the timestamp, delivery id and body"
+        message = tr("The signature does not match the timestamp, delivery id and body")
         raise ApiError(401, "bad_signature", message, field=SIGNATURE_HEADER)
     tolerance = settings.webhook_signature_tolerance_s
     if abs(time.time() - int(timestamp)) > tolerance:
-        message = f"The delivery was signed more than {tolerance} s from now: a replay, or a clock that is off"
+        message = tr(
+            "The delivery was signed more than %(tolerance)s s from now: a replay, or a clock that is off",
+            tolerance=tolerance,
+        )
         raise ApiError(401, "stale_signature", message, field=TIMESTAMP_HEADER)
     return mac.hexdigest()
 
@@ -94,7 +98,7 @@ async def deliver(
         raise ApiError(
             409,
             "idempotency_key_reused",
-            "This delivery id already started a run with another body or version",
+            tr("This delivery id already started a run with another body or version"),
             field=key_field,
         )
     log.info("webhook run started", tenant_id=hook.tenant_id, definition_id=params.definition_id, run_id=params.run_id)

@@ -11,6 +11,7 @@ from core.errors import ApiError
 from core.retention import last_enforced, oldest_kept, tenant_policies
 from domain.tenants import visible_tenant
 from rules.retention import out_of_bounds
+from schemas.i18n import tr
 from schemas.retention import (
     RetentionPolicyPublic,
     RetentionPublic,
@@ -59,7 +60,7 @@ def latest_report(session: Session, limit: int) -> RetentionReportPublic:
     most deleted first; 404 `retention_report_not_found` before the first pass."""
     report = session.exec(select(RetentionReport).order_by(col(RetentionReport.as_of).desc())).first()
     if report is None:
-        raise ApiError(404, "retention_report_not_found", "The RetentionEnforcer has not run yet")
+        raise ApiError(404, "retention_report_not_found", tr("The RetentionEnforcer has not run yet"))
     entries = session.exec(
         select(RetentionReportEntry)
         .where(RetentionReportEntry.report_id == report.id)

@@ -36,6 +36,7 @@ from domain.run_history import (
     read_archived,
 )
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
+from schemas.i18n import tr
 from schemas.runs import (
     RunAccepted,
     RunPage,
@@ -95,7 +96,7 @@ async def start_api_run(
         raise ApiError(
             409,
             "idempotency_key_reused",
-            "This Idempotency-Key already started a run with another input or version",
+            tr("This Idempotency-Key already started a run with another input or version"),
             field="idempotency-key",
         )
     return RunAccepted(
@@ -106,7 +107,7 @@ async def start_api_run(
 async def visible_run(temporal: Client, run_id: str, tenant_id: str | None) -> VisibleRun:
     """The run if `tenant_id` owns it (any tenant's when None, the founder); otherwise 404, exactly as for
     an id that never existed."""
-    not_found = ApiError(404, "run_not_found", "No run with this id", field="run_id")
+    not_found = ApiError(404, "run_not_found", tr("No run with this id"), field="run_id")
     if not RUN_ID.fullmatch(run_id):
         raise not_found
     handle = temporal.get_workflow_handle(run_workflow_id(run_id))
@@ -247,7 +248,7 @@ async def _position(engine: Engine, page_token: str | None, token_key: str, quer
     data = open_token(page_token, token_key, query)
     if data is None:
         raise ApiError(
-            422, "invalid_page_token", "page_token is not one this API issued for this query", field="page_token"
+            422, "invalid_page_token", tr("page_token is not one this API issued for this query"), field="page_token"
         )
     return ListPosition.decode(data)
 
@@ -296,7 +297,7 @@ async def step_result(engine: Engine, temporal: Client, run: FoundRun, step_id: 
     for a step the run has no outcome for."""
     step = next((s for s in (await read_run(run)).steps if s.step_id == step_id), None)
     if step is None:
-        raise ApiError(404, "step_not_found", "This run has no outcome for this step", field="step_id")
+        raise ApiError(404, "step_not_found", tr("This run has no outcome for this step"), field="step_id")
     result = step.result
     if step.result_ref is not None:
         result = await archived_result(engine, temporal, run.run_id, step_id)
@@ -311,7 +312,7 @@ async def cancel_run(run: FoundRun) -> None:
 def refuse_unless_running(run: FoundRun) -> VisibleRun:
     """The run while it runs; 409 once it finished."""
     if isinstance(run, ArchivedRun) or run.description.status != WorkflowExecutionStatus.RUNNING:
-        raise ApiError(409, "run_not_running", "This run has already finished", field="run_id")
+        raise ApiError(409, "run_not_running", tr("This run has already finished"), field="run_id")
     return run
 
 

@@ -17,6 +17,7 @@ from core.errors import ApiError
 from core.settings import Settings
 from domain.admission import check_active, check_input, check_may_run, check_system, latest_definition
 from language.steps import WorkflowDefinition
+from schemas.i18n import tr
 from schemas.runs import RunInput
 from schemas.schedules import ScheduleCreate, SchedulePublic, ScheduleTriggered, ScheduleUpdate
 from starters import schedules
@@ -61,7 +62,7 @@ def check_schedule(body: ScheduleCreate) -> None:
     """What a new schedule's body must hold beyond its fields' own bounds: exactly one of cron and interval_s,
     and no note the platform reserves (422)."""
     if (body.cron is None) == (body.interval_s is None):
-        raise ApiError(422, "invalid_schedule", "Give exactly one of cron and interval_s", field="body.cron")
+        raise ApiError(422, "invalid_schedule", tr("Give exactly one of cron and interval_s"), field="body.cron")
     _check_note(body.note)
 
 
@@ -79,7 +80,7 @@ async def list_definition_schedules(
     is not active); for the founder (None) any well-formed id."""
     if tenant_id is None:
         if not DEFINITION_ID.fullmatch(workflow_id):
-            raise ApiError(404, "workflow_not_found", "No workflow with this id", field="workflow_id")
+            raise ApiError(404, "workflow_not_found", tr("No workflow with this id"), field="workflow_id")
     else:
         workflow_id, _, _ = await to_thread.run_sync(latest_definition, engine, workflow_id, tenant_id)
     found = await schedules.list_schedules(temporal, tenant_id, workflow_id, limit)
@@ -91,7 +92,7 @@ async def visible_schedule(temporal: Client, schedule_id: str, tenant_id: str | 
     like a made-up id."""
     description = await schedules.owned_schedule(temporal, schedule_id, tenant_id)
     if description is None:
-        raise ApiError(404, "schedule_not_found", "No schedule with this id", field="schedule_id")
+        raise ApiError(404, "schedule_not_found", tr("No schedule with this id"), field="schedule_id")
     return description
 
 
@@ -102,7 +103,7 @@ async def change_schedule(
     schedule; a new input is checked against the version the schedule runs. Anything but pausing passes
     admission; pausing needs only an active tenant."""
     if change.cron is not None and change.interval_s is not None:
-        raise ApiError(422, "invalid_schedule", "Give at most one of cron and interval_s", field="body.cron")
+        raise ApiError(422, "invalid_schedule", tr("Give at most one of cron and interval_s"), field="body.cron")
     _check_note(change.note)
     current = await visible_schedule(temporal, schedule_id, tenant_id)
     definition = WorkflowDefinition.model_validate((await schedules.scheduled_input(current)).definition)
@@ -140,7 +141,9 @@ async def trigger_schedule(
 def _check_note(note: str | None) -> None:
     """The platform's pause note is the platform's: resuming a tenant unpauses the schedules that carry it."""
     if note is not None and note.startswith(LIFECYCLE_PAUSE):
-        raise ApiError(422, "invalid_note", "This note is reserved for the platform's own pauses", field="body.note")
+        raise ApiError(
+            422, "invalid_note", tr("This note is reserved for the platform's own pauses"), field="body.note"
+        )
 
 
 async def _not_found_as_404(call: Awaitable[T]) -> T:
@@ -149,7 +152,7 @@ async def _not_found_as_404(call: Awaitable[T]) -> T:
     except RPCError as err:
         if err.status != RPCStatusCode.NOT_FOUND:
             raise
-        raise ApiError(404, "schedule_not_found", "No schedule with this id", field="schedule_id") from err
+        raise ApiError(404, "schedule_not_found", tr("No schedule with this id"), field="schedule_id") from err
 
 
 def _refused_spec(err: RPCError) -> Exception:
@@ -157,4 +160,6 @@ def _refused_spec(err: RPCError) -> Exception:
     if err.status != RPCStatusCode.INVALID_ARGUMENT:
         return err
     field = next((f"body.{f}" for k, f in SPEC_FIELDS.items() if k in err.message), "body.cron")
-    return ApiError(422, "invalid_schedule", f"Temporal refused the schedule: {err.message}", field=field)
+    return ApiError(
+        422, "invalid_schedule", tr("Temporal refused the schedule: %(reason)s", reason=err.message), field=field
+    )

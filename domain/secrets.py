@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 from core.errors import ApiError
 from core.security import SecretBox
 from domain.store import commit_or_conflict
+from schemas.i18n import tr
 from schemas.secrets import SecretPublic
 from schemas.tables import TenantSecret
 
@@ -29,7 +30,7 @@ def store_secret(
     row = _find(session, tenant_id, name) or TenantSecret(tenant_id=tenant_id, name=name, ciphertext="")
     row.ciphertext, row.updated_at = box.seal(value), datetime.now(UTC)
     session.add(row)
-    commit_or_conflict(session, "secret_conflict", "The secret was created at the same moment; retry", field="name")
+    commit_or_conflict(session, "secret_conflict", tr("The secret was created at the same moment; retry"), field="name")
     return SecretPublic.model_validate(row, from_attributes=True)
 
 
@@ -37,7 +38,7 @@ def remove_secret(session: Session, tenant_id: str, name: str) -> None:
     """Deletes the secret; 404 when the tenant has none by this name."""
     row = _find(session, tenant_id, name)
     if row is None:
-        raise ApiError(404, "secret_not_found", "No secret with this name", field="name")
+        raise ApiError(404, "secret_not_found", tr("No secret with this name"), field="name")
     session.delete(row)
     session.commit()
 
@@ -50,5 +51,5 @@ def _find(session: Session, tenant_id: str, name: str) -> TenantSecret | None:
 
 def _box(secrets_key: SecretStr | None) -> SecretBox:
     if secrets_key is None:
-        raise ApiError(503, "secrets_not_configured", "Set LEVQOR_SECRETS_KEY to store secrets", field=None)
+        raise ApiError(503, "secrets_not_configured", tr("Set LEVQOR_SECRETS_KEY to store secrets"), field=None)
     return SecretBox(secrets_key.get_secret_value())

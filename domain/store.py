@@ -4,9 +4,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from core.errors import ApiError
+from schemas.i18n import Text
 
 
-def commit_or_conflict(session: Session, code: str, message: str, field: str | None = None) -> None:
+def commit_or_conflict(session: Session, code: str, message: str | Text, field: str | None = None) -> None:
     """Commits the session; a unique or foreign-key clash (a concurrent change) answers 409 `code`."""
     try:
         session.commit()

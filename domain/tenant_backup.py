@@ -22,6 +22,7 @@ from temporalio.client import Client
 from core.errors import ApiError
 from core.security import canonical_json, derived_key, sign_json, signed_by
 from core.settings import Settings
+from core.validation_messages import validation_message
 from domain.admission import check_active, check_input, check_may_run
 from domain.api_keys import tenant_keys
 from domain.definitions import add_definition, checked_definition, definitions_with_versions, list_definitions
@@ -30,6 +31,7 @@ from domain.secrets import secret_names
 from domain.webhooks import put_hook, tenant_hooks
 from language.issues import json_path
 from language.steps import WorkflowDefinition
+from schemas.i18n import tr
 from schemas.schedules import ScheduleCreate, SchedulePublic
 from schemas.tables import AuditEntry, Tenant, WebhookTrigger, WorkflowDefinitionRow, WorkflowVersionRow
 from schemas.tenant_backup import (
@@ -68,7 +70,7 @@ Versions = dict[str, list[WorkflowDefinition]]  # a source definition id → its
 def backup_key(settings: Settings) -> bytes:
     """The key that signs and verifies backups; 503 while the platform has no LEVQOR_SECRETS_KEY."""
     if settings.levqor_secrets_key is None:
-        raise ApiError(503, "secrets_not_configured", "Set LEVQOR_SECRETS_KEY to sign and verify tenant backups")
+        raise ApiError(503, "secrets_not_configured", tr("Set LEVQOR_SECRETS_KEY to sign and verify tenant backups"))
     return derived_key(settings.levqor_secrets_key.get_secret_value(), KEY_PURPOSE)
 
 
@@ -157,15 +159,18 @@ def _check_counts(definitions: int, versions: int, schedules: int, secrets: int,
     }
     over = {name: {"count": count, "limit": limit} for name, (count, limit) in limits.items() if count > limit}
     if over:
-        message = "The tenant holds more than a backup may: " + ", ".join(
-            f"{n} over {v['limit']}" for n, v in over.items()
-        )
+        listing = ", ".join(f"{n} over {v['limit']}" for n, v in over.items())
+        message = tr("The tenant holds more than a backup may: %(over)s", over=listing)
         raise ApiError(409, "backup_too_large", message, field=None, over=over)
 
 
 def _check_size(size: int, limit: int) -> None:
     if size > limit - 1024:  # the restore's body must fit API_MAX_BODY_BYTES, whoever re-serialises it
-        message = f"The backup would take {size} bytes; a restore takes at most {limit} (API_MAX_BODY_BYTES)"
+        message = tr(
+            "The backup would take %(size)s bytes; a restore takes at most %(limit)s (API_MAX_BODY_BYTES)",
+            size=size,
+            limit=limit,
+        )
         raise ApiError(409, "backup_too_large", message, field=None, size=size, limit=limit)
 
 
@@ -184,11 +189,11 @@ def read_backup(raw: dict[str, Any], key: bytes) -> TenantBackup:
     references checked; 422 `backup_format_unknown`, `backup_version_unsupported`, `backup_signature_invalid`,
     `invalid_backup` or `too_many_versions`."""
     if raw.get("format") != BACKUP_FORMAT:
-        message = f"Not a Levqor tenant backup: `format` must be {BACKUP_FORMAT!r}"
+        message = tr("Not a Levqor tenant backup: `format` must be %(format)s", format=repr(BACKUP_FORMAT))
         raise ApiError(422, "backup_format_unknown", message, field="body.format")
     version = raw.get("format_version")
     if type(version) is not int or version != BACKUP_FORMAT_VERSION:
-        message = f"Backup format version {version!r} is not one this platform restores"
+        message = tr("Backup format version %(version)s is not one this platform restores", version=repr(version))
         raise ApiError(
             422, "backup_version_unsupported", message, field="body.format_version", supported=[BACKUP_FORMAT_VERSION]
         )
@@ -198,7 +203,10 @@ def read_backup(raw: dict[str, Any], key: bytes) -> TenantBackup:
     except ValidationError as err:
         first = err.errors()[0]
         path = "body" + json_path(*first["loc"])[1:]
-        raise ApiError(422, "invalid_backup", f"{path}: {first['msg']}", field=path) from None
+        problem = validation_message(first)
+        raise ApiError(
+            422, "invalid_backup", tr("%(field)s: %(problem)s", field=path, problem=problem), field=path
+        ) from None
     _check_references(document)
     return document
 
@@ -213,7 +221,7 @@ def _check_signature(raw: dict[str, Any], key: bytes) -> None:
     except (ValueError, RecursionError):  # NaN, a lone surrogate, nesting Python cannot write back
         valid = False
     if not valid:
-        message = "The backup's signature does not match it: it was changed after export, or exported elsewhere"
+        message = tr("The backup's signature does not match it: it was changed after export, or exported elsewhere")
         raise ApiError(422, "backup_signature_invalid", message, field="body.signature")
 
 
@@ -251,24 +259,25 @@ def _check_references(document: TenantBackup) -> None:
     """Source ids are unique, versions run 1..N, and schedules and hooks name a definition of the document."""
     total = sum(len(d.versions) for d in document.definitions)
     if total > MAX_VERSIONS:
-        raise ApiError(422, "too_many_versions", f"A backup holds at most {MAX_VERSIONS} versions", "body.definitions")
+        message = tr("A backup holds at most %(limit)s versions", limit=MAX_VERSIONS)
+        raise ApiError(422, "too_many_versions", message, "body.definitions")
     known: set[str] = set()
     for index, definition in enumerate(document.definitions):
         if definition.id in known:
-            raise ApiError(422, "invalid_backup", "Definition ids repeat", field=f"body.definitions[{index}].id")
+            raise ApiError(422, "invalid_backup", tr("Definition ids repeat"), field=f"body.definitions[{index}].id")
         known.add(definition.id)
         if [v.version for v in definition.versions] != list(range(1, len(definition.versions) + 1)):
-            message = "A definition's versions must be numbered 1..N in order"
+            message = tr("A definition's versions must be numbered 1..N in order")
             raise ApiError(422, "invalid_backup", message, field=f"body.definitions[{index}].versions")
     for index, schedule in enumerate(document.schedules):
         if schedule.workflow_id not in known:
             raise ApiError(
-                422, "invalid_backup", "Names no definition of this backup", f"body.schedules[{index}].workflow_id"
+                422, "invalid_backup", tr("Names no definition of this backup"), f"body.schedules[{index}].workflow_id"
             )
     hooked: set[str] = set()
     for index, hook in enumerate(document.webhooks):
         if hook.workflow_id not in known or hook.workflow_id in hooked:
-            message = "Names no definition of this backup, or one that has a hook already"
+            message = tr("Names no definition of this backup, or one that has a hook already")
             raise ApiError(422, "invalid_backup", message, field=f"body.webhooks[{index}].workflow_id")
         hooked.add(hook.workflow_id)
 
@@ -277,7 +286,8 @@ async def _check_empty(engine: Engine, temporal: Client, tenant_id: str) -> None
     found = await to_thread.run_sync(_stored_counts, engine, tenant_id)
     found["schedules"] = len(await list_schedules(temporal, tenant_id, 1))
     if any(found.values()):
-        message = "Restore only into an empty tenant: it has " + ", ".join(k for k, n in found.items() if n)
+        held = ", ".join(k for k, n in found.items() if n)
+        message = tr("Restore only into an empty tenant: it has %(held)s", held=held)
         raise ApiError(409, "tenant_not_empty", message, field="tenant_id", found=found)
 
 
@@ -327,7 +337,7 @@ def _within(place: str, err: ApiError) -> ApiError:
     tail = (err.field or "").removeprefix("body").removeprefix("$")
     if tail and not tail.startswith((".", "[")):
         tail = "." + tail
-    message = f"{place.removeprefix('body.')}: {err.message}"
+    message = tr("%(field)s: %(problem)s", field=place.removeprefix("body."), problem=err.message)
     return ApiError(err.status, err.code, message, field=place + tail, **err.extra)
 
 
@@ -339,7 +349,7 @@ def _store_definitions(
     with Session(engine, expire_on_commit=False) as session:
         session.exec(select(Tenant).where(Tenant.id == tenant_id).with_for_update()).first()
         if list_definitions(session, tenant_id):
-            raise ApiError(409, "tenant_not_empty", "Another change stored definitions first", field="tenant_id")
+            raise ApiError(409, "tenant_not_empty", tr("Another change stored definitions first"), field="tenant_id")
         restored = []
         for definition in document.definitions:
             row = add_definition(session, tenant_id, versions[definition.id])

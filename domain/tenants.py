@@ -16,6 +16,7 @@ from core.security import new_api_key
 from core.settings import Settings
 from domain.api_keys import audit_key
 from schemas.api import KeyRole
+from schemas.i18n import tr
 from schemas.tables import ApiKey, Tenant
 from schemas.tenants import (
     ApiKeyCreated,
@@ -52,7 +53,7 @@ def visible_tenant(session: Session, tenant_id: str, scope: str | None) -> Tenan
     404 otherwise, so another tenant's id answers exactly as one that does not exist."""
     tenant = session.get(Tenant, tenant_id)
     if tenant is None or not (scope is None or scope == tenant.id):
-        raise ApiError(404, "tenant_not_found", "No tenant with this id", field="tenant_id")
+        raise ApiError(404, "tenant_not_found", tr("No tenant with this id"), field="tenant_id")
     return tenant
 
 

@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 
 from core.errors import ApiError
 from rules.usage import limits_for, period_end, period_of, spend_micros
+from schemas.i18n import tr
 from schemas.tables import Tenant, UsageCounter
 from schemas.usage import METRICS, MetricUsage, UsagePublic
 
@@ -18,7 +19,7 @@ def period_usage(engine: Engine, tenant_id: str | None) -> UsagePublic:
     with Session(engine) as session:
         tenant = session.get(Tenant, tenant_id) if tenant_id else None
         if tenant is None:
-            raise ApiError(404, "tenant_not_found", "No tenant with this id", field="tenant_id")
+            raise ApiError(404, "tenant_not_found", tr("No tenant with this id"), field="tenant_id")
         rows = session.exec(
             select(UsageCounter).where(UsageCounter.tenant_id == tenant.id, UsageCounter.period == period)
         ).all()

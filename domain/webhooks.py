@@ -11,6 +11,7 @@ from core.security import SecretBox, hash_api_key
 from core.settings import Settings
 from domain.definitions import tenant_definition
 from domain.store import commit_or_conflict
+from schemas.i18n import tr
 from schemas.tables import WebhookTrigger
 from schemas.webhooks import WebhookConfig, WebhookCreated, WebhookPublic
 
@@ -84,13 +85,13 @@ def hook_by_hash(engine: Engine, token_hash: str) -> WebhookTrigger:
 
 
 def _hook_not_found() -> ApiError:
-    return ApiError(404, "hook_not_found", "No webhook at this address", field="token")
+    return ApiError(404, "hook_not_found", tr("No webhook at this address"), field="token")
 
 
 def signing_box(settings: Settings) -> SecretBox:
     """What seals and opens signing secrets; 503 while no secrets key is configured."""
     if settings.levqor_secrets_key is None:
-        raise ApiError(503, "secrets_not_configured", "Set LEVQOR_SECRETS_KEY to use signed webhooks")
+        raise ApiError(503, "secrets_not_configured", tr("Set LEVQOR_SECRETS_KEY to use signed webhooks"))
     return SecretBox(settings.levqor_secrets_key.get_secret_value())
 
 
@@ -101,7 +102,7 @@ def _find(session: Session, definition_id: str) -> WebhookTrigger | None:
 def _existing(session: Session, definition_id: str) -> WebhookTrigger:
     hook = _find(session, definition_id)
     if hook is None:
-        raise ApiError(404, "webhook_not_found", "This workflow has no webhook", field="workflow_id")
+        raise ApiError(404, "webhook_not_found", tr("This workflow has no webhook"), field="workflow_id")
     return hook
 
 

@@ -7,6 +7,7 @@ from pydantic_core import ErrorDetails
 
 from language.issues import ValidationIssue, error, json_path
 from language.steps import RetryOverride, Step, WorkflowDefinition
+from schemas.i18n import Text, tr
 
 STEP_MODELS: dict[str, type[BaseModel]] = {
     model.model_fields["type"].default: model for model in get_args(get_args(Step)[0])
@@ -24,9 +25,26 @@ _CODES = {
     "too_short": "invalid_length",
     "too_long": "invalid_length",
 }
-_BOUNDS = {"le": "at most", "lt": "less than", "ge": "at least", "gt": "greater than"}
+# One sentence per bound, plain and for a field in seconds (with the span spelled out).
+_BOUNDS = {
+    "le": (
+        tr("`%(field)s` must be at most %(limit)s; got %(got)s."),
+        tr("`%(field)s` must be at most %(limit)s seconds (%(span)s); got %(got)s."),
+    ),
+    "lt": (
+        tr("`%(field)s` must be less than %(limit)s; got %(got)s."),
+        tr("`%(field)s` must be less than %(limit)s seconds (%(span)s); got %(got)s."),
+    ),
+    "ge": (
+        tr("`%(field)s` must be at least %(limit)s; got %(got)s."),
+        tr("`%(field)s` must be at least %(limit)s seconds (%(span)s); got %(got)s."),
+    ),
+    "gt": (
+        tr("`%(field)s` must be greater than %(limit)s; got %(got)s."),
+        tr("`%(field)s` must be greater than %(limit)s seconds (%(span)s); got %(got)s."),
+    ),
+}
 _DURATIONS = frozenset({"seconds", "timeout_s", "initial_interval_s", "max_interval_s"})
-_SNAKE_CASE = "snake_case: a lowercase letter, then lowercase letters, digits or underscores (64 at most)"
 
 
 def field_issue(detail: ErrorDetails) -> ValidationIssue:
@@ -36,10 +54,18 @@ def field_issue(detail: ErrorDetails) -> ValidationIssue:
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         return _step_type_issue(loc, detail)
     if kind == "string_pattern_mismatch" and loc[-1] == "[key]":
-        message = f"Variable name {loc[-2]!r} must be {_SNAKE_CASE}."
+        message = tr(
+            "Variable name %(name)s must be snake_case: a lowercase letter, then lowercase letters, digits or "
+            "underscores (64 at most).",
+            name=repr(loc[-2]),
+        )
         return error(json_path(*loc[:-1]), "invalid_variable_name", message)
     if kind == "string_pattern_mismatch" and len(loc) == 3 and loc[2] == "id":
-        message = f"Step id {detail['input']!r} must be {_SNAKE_CASE}."
+        message = tr(
+            "Step id %(id)s must be snake_case: a lowercase letter, then lowercase letters, digits or "
+            "underscores (64 at most).",
+            id=repr(detail["input"]),
+        )
         return error(json_path(*loc), "invalid_step_id", message)
     code = _CODES.get(kind, "invalid_value")
     return error(json_path(*loc), code, _message(code, loc, tag, detail))
@@ -54,32 +80,51 @@ def _untagged(loc: tuple[int | str, ...]) -> tuple[tuple[int | str, ...], str | 
 def _step_type_issue(loc: tuple[int | str, ...], detail: ErrorDetails) -> ValidationIssue:
     types = ", ".join(STEP_TYPES)
     if detail["type"] == "union_tag_not_found":
-        return error(json_path(*loc, "type"), "missing_field", f"Every step needs a `type`, one of: {types}.")
-    message = f"Unknown step type {detail.get('ctx', {}).get('tag')!r}; use one of: {types}."
+        message = tr("Every step needs a `type`, one of: %(types)s.", types=types)
+        return error(json_path(*loc, "type"), "missing_field", message)
+    tag = repr(detail.get("ctx", {}).get("tag"))
+    message = tr("Unknown step type %(tag)s; use one of: %(types)s.", tag=tag, types=types)
     return error(json_path(*loc, "type"), "unknown_step_type", message)
 
 
-def _message(code: str, loc: tuple[int | str, ...], tag: str | None, detail: ErrorDetails) -> str:
+def _message(code: str, loc: tuple[int | str, ...], tag: str | None, detail: ErrorDetails) -> Text:
     field = next((part for part in reversed(loc) if isinstance(part, str)), "value")
     owner = _owner(loc, tag)
     if code == "missing_field":
-        return f"`{field}` is required for {owner}."
+        return _MISSING[owner[0]].model_copy(update={"params": {"field": field, "owner": owner[1]}})
     if code == "unknown_field":
         allowed = _fields(loc, tag)
-        listing = f"; {owner} has: {', '.join(allowed)}" if allowed else ""
-        return f"`{field}` is not a known field{listing}."
+        if not allowed:
+            return tr("`%(field)s` is not a known field.", field=field)
+        params = {"field": field, "owner": owner[1], "fields": ", ".join(allowed)}
+        return _UNKNOWN[owner[0]].model_copy(update={"params": params})
     if code == "out_of_range":
         return _bounds_message(field, detail)
-    return f"`{field}`: {detail['msg']}."
+    return tr("`%(field)s`: %(problem)s.", field=field, problem=detail["msg"])
 
 
-def _owner(loc: tuple[int | str, ...], tag: str | None) -> str:
-    """What holds the field at `loc`, for messages: "an email step", "the workflow"."""
+# By what holds the field: a step (`a`/`an` before its type), the workflow, or another field (`owner`).
+_MISSING = {
+    "a": tr("`%(field)s` is required for a %(owner)s step."),
+    "an": tr("`%(field)s` is required for an %(owner)s step."),
+    "workflow": tr("`%(field)s` is required for the workflow."),
+    "field": tr("`%(field)s` is required for `%(owner)s`."),
+}
+_UNKNOWN = {
+    "a": tr("`%(field)s` is not a known field; a %(owner)s step has: %(fields)s."),
+    "an": tr("`%(field)s` is not a known field; an %(owner)s step has: %(fields)s."),
+    "workflow": tr("`%(field)s` is not a known field; the workflow has: %(fields)s."),
+    "field": tr("`%(field)s` is not a known field; `%(owner)s` has: %(fields)s."),
+}
+
+
+def _owner(loc: tuple[int | str, ...], tag: str | None) -> tuple[str, str]:
+    """What holds the field at `loc`, for messages: (`a`/`an`, the step type), (`workflow`, ""), (`field`, name)."""
     if tag and len(loc) == 3:
-        return f"{'an' if tag[0] in 'aeiou' else 'a'} {tag} step"
+        return ("an" if tag[0] in "aeiou" else "a"), tag
     if len(loc) == 1:
-        return "the workflow"
-    return f"`{next(part for part in reversed(loc[:-1]) if isinstance(part, str))}`"
+        return "workflow", ""
+    return "field", str(next(part for part in reversed(loc[:-1]) if isinstance(part, str)))
 
 
 def _fields(loc: tuple[int | str, ...], tag: str | None) -> list[str]:
@@ -95,10 +140,13 @@ def _fields(loc: tuple[int | str, ...], tag: str | None) -> list[str]:
     return [info.alias or name for name, info in model.model_fields.items()]
 
 
-def _bounds_message(field: str, detail: ErrorDetails) -> str:
+def _bounds_message(field: str, detail: ErrorDetails) -> Text:
     bound, limit = next((key, value) for key, value in detail.get("ctx", {}).items() if key in _BOUNDS)
-    unit = f" seconds ({_duration(limit)})" if field in _DURATIONS else ""
-    return f"`{field}` must be {_BOUNDS[bound]} {_number(limit)}{unit}; got {_number(detail['input'])}."
+    plain, seconds = _BOUNDS[bound]
+    params = {"field": field, "limit": _number(limit), "got": _number(detail["input"])}
+    if field in _DURATIONS:
+        return seconds.model_copy(update={"params": {**params, "span": _duration(limit)}})
+    return plain.model_copy(update={"params": params})
 
 
 def _duration(seconds: float) -> str:

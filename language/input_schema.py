@@ -19,6 +19,7 @@ from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
 from language.issues import ValidationIssue, error, json_path
+from schemas.i18n import tr
 
 MAX_SCHEMA_DEPTH = 32
 _REF_KEYWORDS = ("$ref", "$dynamicRef")
@@ -34,16 +35,20 @@ def input_schema_issues(schema: Any) -> list[ValidationIssue]:
     """Every reason `schema` cannot check input: not a draft 2020-12 schema, nested too deep, a pattern
     RE2 does not run, a `$ref` that resolves nowhere here."""
     if _depth(schema) > MAX_SCHEMA_DEPTH:
-        message = f"`input_schema` may nest at most {MAX_SCHEMA_DEPTH} levels deep."
+        message = tr("`input_schema` may nest at most %(limit)s levels deep.", limit=MAX_SCHEMA_DEPTH)
         return [error("$.input_schema", "invalid_input_schema", message)]
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as err:
         where = err.json_path.replace("$", "input_schema", 1)
-        message = f"`input_schema` is not a valid JSON Schema (draft 2020-12) at {where}: {err.message}."
+        message = tr(
+            "`input_schema` is not a valid JSON Schema (draft 2020-12) at %(where)s: %(problem)s.",
+            where=where,
+            problem=err.message,
+        )
         return [error("$.input_schema", "invalid_input_schema", message)]
     except RecursionError:  # the meta-schema compiles each pattern with Python's re, which recurses per group
-        message = "`input_schema` holds a pattern nested too deeply to check."
+        message = tr("`input_schema` holds a pattern nested too deeply to check.")
         return [error("$.input_schema", "invalid_input_schema", message)]
     return _pattern_issues(schema) + _ref_issues(schema)
 
@@ -166,13 +171,17 @@ def _pattern_issues(schema: Any) -> list[ValidationIssue]:
             try:
                 _compiled(pattern)
             except re2.error as err:
-                message = (
-                    f"Pattern {pattern!r} is not supported: patterns are matched in linear time (RE2 syntax: no "
-                    f"lookaround or backreferences) and this one fails with: {err}."
+                message = tr(
+                    "Pattern %(pattern)s is not supported: patterns are matched in linear time (RE2 syntax: no "
+                    "lookaround or backreferences) and this one fails with: %(problem)s.",
+                    pattern=repr(pattern),
+                    problem=str(err),
                 )
                 issues.append(error(json_path(*where), "unsupported_pattern", message))
         if isinstance(properties, dict) and "unevaluatedProperties" in contents:
-            message = "`unevaluatedProperties` beside `patternProperties` is not supported; use `additionalProperties`."
+            message = tr(
+                "`unevaluatedProperties` beside `patternProperties` is not supported; use `additionalProperties`."
+            )
             issues.append(error(json_path(*path, "unevaluatedProperties"), "unsupported_keyword", message))
     return issues
 
@@ -201,7 +210,12 @@ def _ref_issues(schema: Any) -> list[ValidationIssue]:
             try:
                 target = resolver.lookup(ref).contents
             except (Unresolvable, ValueError):  # ValueError: a reference that is no URI at all
-                message = f"`{keyword}` {ref!r} does not resolve: it must point inside this schema (remote references are not fetched)."
+                message = tr(
+                    "`%(keyword)s` %(ref)s does not resolve: it must point inside this schema (remote references "
+                    "are not fetched).",
+                    keyword=keyword,
+                    ref=repr(ref),
+                )
                 issues.append(error(json_path(*path, keyword), "unresolvable_ref", message))
             else:
                 in_place[id(contents)].append(id(target))
@@ -209,7 +223,10 @@ def _ref_issues(schema: Any) -> list[ValidationIssue]:
     looping = _on_loops(in_place)
     for key, (where, ref) in refs.items():
         if key in looping:
-            message = f"`$ref` {ref!r} leads back to itself without reading into the input, so a check would never end."
+            message = tr(
+                "`$ref` %(ref)s leads back to itself without reading into the input, so a check would never end.",
+                ref=repr(ref),
+            )
             issues.append(error(json_path(*where), "ref_loop", message))
     return issues
 

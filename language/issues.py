@@ -1,10 +1,12 @@
 """What the definition validator answers: issues with a JSON path and a stable code, and the report."""
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from schemas.i18n import Text
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -15,7 +17,14 @@ class ValidationIssue(BaseModel):
     code: str
     """Stable snake_case code, such as `unknown_target`; clients branch on it, never on `message`."""
     message: str
+    """In English; an API answer carries it in the reader's language (`in_language`)."""
     severity: Literal["error", "warning"]
+    text: Text | None = Field(default=None, exclude=True)
+    """The message as a catalog text, to be rendered for a reader; not part of the JSON."""
+
+    def in_language(self, render: Callable[[Text], str]) -> "ValidationIssue":
+        """This issue with its message rendered by `render` (core/i18n.py's `render` for one language)."""
+        return self if self.text is None else self.model_copy(update={"message": render(self.text)})
 
 
 class ValidationReport(BaseModel):
@@ -30,13 +39,23 @@ class ValidationReport(BaseModel):
         warnings = [issue for issue in issues if issue.severity == "warning"]
         return cls(valid=not errors, errors=errors, warnings=warnings)
 
+    def in_language(self, render: Callable[[Text], str]) -> "ValidationReport":
+        """This report with every message rendered by `render`."""
+        errors = [issue.in_language(render) for issue in self.errors]
+        return self.model_copy(update={"errors": errors, "warnings": [w.in_language(render) for w in self.warnings]})
 
-def error(path: str, code: str, message: str) -> ValidationIssue:
-    return ValidationIssue(path=path, code=code, message=message, severity="error")
+
+def error(path: str, code: str, message: Text | str) -> ValidationIssue:
+    return _issue(path, code, message, "error")
 
 
-def warning(path: str, code: str, message: str) -> ValidationIssue:
-    return ValidationIssue(path=path, code=code, message=message, severity="warning")
+def warning(path: str, code: str, message: Text | str) -> ValidationIssue:
+    return _issue(path, code, message, "warning")
+
+
+def _issue(path: str, code: str, message: Text | str, severity: Literal["error", "warning"]) -> ValidationIssue:
+    text = message if isinstance(message, Text) else None
+    return ValidationIssue(path=path, code=code, message=str(message), severity=severity, text=text)
 
 
 def json_path(*parts: str | int) -> str:

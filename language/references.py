@@ -26,6 +26,7 @@ from language.steps import (
     Step,
     TransformStep,
 )
+from schemas.i18n import tr
 
 Kind = Literal["expression", "template"]
 
@@ -91,10 +92,9 @@ def _text_issues(
     try:
         found = expression_references(text) if kind == "expression" else template_references(text)
     except ExpressionError as err:
-        message = str(err)
-        return [error(path, "expression_syntax", f"{message[:1].upper()}{message[1:]}.")]
+        return [error(path, "expression_syntax", _sentence(str(err)))]
     bounds = bound_issues(text, kind)
-    issues: list[ValidationIssue | None] = [error(path, code, f"{m[:1].upper()}{m[1:]}.") for code, m in bounds]
+    issues: list[ValidationIssue | None] = [error(path, code, _sentence(m)) for code, m in bounds]
     issues += [_name_issue(path, name) for name in sorted(found.unknown)]
     issues += [_step_issue(path, name, position, flow) for name in sorted(found.steps)]
     if position is not None:
@@ -111,28 +111,35 @@ def _secret_issues(path: str, text: str, kind: Kind, allowed: bool) -> list[Vali
     if "secrets" not in found.roots:
         return []
     if not allowed:
-        message = (
+        message = tr(
             "Secrets may be used only in an http_request's url, headers and body, where the worker "
             "resolves them; anywhere else they would be written into the run's history."
         )
         return [error(path, "secret_not_allowed", message)]
     if not found.secrets:
-        return [error(path, "invalid_secret_reference", "Name the secret: `{{ secrets.NAME }}`.")]
+        return [error(path, "invalid_secret_reference", tr("Name the secret: `{{ secrets.NAME }}`."))]
     return [
-        error(path, "invalid_secret_name", f"`{name}` is not a secret name (UPPER_SNAKE_CASE, at most 64 characters).")
+        error(
+            path,
+            "invalid_secret_name",
+            tr("`%(name)s` is not a secret name (UPPER_SNAKE_CASE, at most 64 characters).", name=name),
+        )
         for name in sorted(found.secrets)
         if not SECRET_NAME.match(name)
     ]
 
 
 def _name_issue(path: str, name: str) -> ValidationIssue:
-    message = f"`{name}` is not defined; expressions may read only input, steps, vars (and secrets in HTTP steps)."
+    message = tr(
+        "`%(name)s` is not defined; expressions may read only input, steps, vars (and secrets in HTTP steps).",
+        name=name,
+    )
     return error(path, "unknown_reference", message)
 
 
 def _step_issue(path: str, name: str, position: int | None, flow: Flow) -> ValidationIssue | None:
     if name not in flow.positions:
-        return error(path, "unknown_reference", f"`steps.{name}` names no step of this workflow.")
+        return error(path, "unknown_reference", tr("`steps.%(name)s` names no step of this workflow.", name=name))
     if position is None or position not in flow.reachable:
         return None  # an unreachable step is reported as such; "before" means nothing for it
     reader = flow.nodes[position].id
@@ -140,12 +147,20 @@ def _step_issue(path: str, name: str, position: int | None, flow: Flow) -> Valid
         case "always":
             return None
         case "sometimes":
-            message = f"`{name}` runs only on some paths to `{reader}`, so `steps.{name}` may be empty here."
+            message = tr(
+                "`%(name)s` runs only on some paths to `%(reader)s`, so `steps.%(name)s` may be empty here.",
+                name=name,
+                reader=str(reader),
+            )
             return warning(path, "maybe_unset_reference", message)
     if name == reader:
-        message = f"Step `{reader}` reads its own result, which does not exist yet."
+        message = tr("Step `%(reader)s` reads its own result, which does not exist yet.", reader=str(reader))
     else:
-        message = f"Step `{reader}` reads `steps.{name}`, but `{name}` never runs before `{reader}`."
+        message = tr(
+            "Step `%(reader)s` reads `steps.%(name)s`, but `%(name)s` never runs before `%(reader)s`.",
+            reader=str(reader),
+            name=name,
+        )
     return error(path, "forward_reference", message)
 
 
@@ -158,9 +173,9 @@ def _variable_issue(
     if "always" in answers:
         return None
     if "sometimes" in answers:
-        message = f"`vars.{name}` is set only on some paths to this step, so it may be empty."
+        message = tr("`vars.%(name)s` is set only on some paths to this step, so it may be empty.", name=name)
         return warning(path, "maybe_unset_variable", message)
-    message = f"No transform before this step sets `vars.{name}`, so it is empty here."
+    message = tr("No transform before this step sets `vars.%(name)s`, so it is empty here.", name=name)
     return warning(path, "unset_variable", message)
 
 
@@ -171,3 +186,8 @@ def _variable_setters(steps: Sequence[Step | None]) -> dict[str, list[int]]:
             for name in step.set:
                 setters.setdefault(name, []).append(position)
     return setters
+
+
+def _sentence(problem: str) -> str:
+    """An expression's problem as a sentence: the parser's and sandbox's own words, which stay English."""
+    return f"{problem[:1].upper()}{problem[1:]}."

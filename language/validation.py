@@ -30,6 +30,7 @@ from language.steps import (
     WorkflowDefinition,
 )
 from schemas.api import PLANS
+from schemas.i18n import tr
 
 __all__ = ["MAX_STEPS", "ValidationIssue", "ValidationReport", "validate_definition"]
 
@@ -51,7 +52,7 @@ def validate_definition(raw: Any, plan: str = "free") -> tuple[ValidationReport,
     if plan not in PLANS:
         raise ValueError(f"unknown plan {plan!r}; expected one of {', '.join(PLANS)}")
     if not isinstance(raw, dict):
-        issue = error("$", "not_an_object", "A workflow definition must be a JSON object.")
+        issue = error("$", "not_an_object", tr("A workflow definition must be a JSON object."))
         return ValidationReport.of([issue]), None
     # Size first: the checks below grow faster than the definition (the graph is quadratic), so an
     # oversized one is refused before any step is parsed.
@@ -115,7 +116,7 @@ def _jumps_usable(item: Any) -> bool:
 def _name_issues(raw: dict[str, Any]) -> list[ValidationIssue]:
     name = raw.get("name")
     if isinstance(name, str) and name.strip() and name != name.strip():
-        message = "The name starts or ends with spaces; they are kept as typed."
+        message = tr("The name starts or ends with spaces; they are kept as typed.")
         return [warning("$.name", "untidy_name", message)]
     return []
 
@@ -130,20 +131,28 @@ def _input_schema_issues(raw: dict[str, Any]) -> list[ValidationIssue]:
 def _size_issues(raw: dict[str, Any], items: Sequence[Any]) -> list[ValidationIssue]:
     issues = []
     if len(items) > MAX_STEPS:
-        message = f"A workflow may have at most {MAX_STEPS} steps; this one has {len(items)}."
+        message = tr(
+            "A workflow may have at most %(limit)s steps; this one has %(count)s.", limit=MAX_STEPS, count=len(items)
+        )
         issues.append(error("$.steps", "too_many_steps", message))
     try:
         size = len(json.dumps(raw, default=str, ensure_ascii=False).encode())
     except UnicodeEncodeError:
         return [
             *issues,
-            error("$", "invalid_text", "The definition holds text that is not valid Unicode (a lone surrogate)."),
+            error("$", "invalid_text", tr("The definition holds text that is not valid Unicode (a lone surrogate).")),
         ]
     if size > MAX_DEFINITION_BYTES:
-        message = f"A definition may take at most {MAX_DEFINITION_BYTES // 1024} KiB as JSON; this one takes {size // 1024} KiB."
+        message = tr(
+            "A definition may take at most %(limit)s KiB as JSON; this one takes %(size)s KiB.",
+            limit=MAX_DEFINITION_BYTES // 1024,
+            size=size // 1024,
+        )
         issues.append(error("$", "definition_too_large", message))
     if _nesting(raw) > MAX_DEFINITION_DEPTH:
-        message = f"A definition may nest at most {MAX_DEFINITION_DEPTH} levels deep (objects and lists)."
+        message = tr(
+            "A definition may nest at most %(limit)s levels deep (objects and lists).", limit=MAX_DEFINITION_DEPTH
+        )
         issues.append(error("$", "definition_too_deep", message))
     return issues
 
@@ -165,11 +174,11 @@ def _id_issues(flow: Flow) -> list[ValidationIssue]:
     for position, node in enumerate(flow.nodes):
         path = json_path("steps", position, "id")
         if node.id == END:
-            message = "`end` is reserved (as a target it ends the run); rename the step."
+            message = tr("`end` is reserved (as a target it ends the run); rename the step.")
             issues.append(error(path, "invalid_step_id", message))
         elif node.id is not None and flow.positions[node.id] != position:
             first = json_path("steps", flow.positions[node.id])
-            message = f"Step id `{node.id}` is already used by {first}; ids must be unique."
+            message = tr("Step id `%(id)s` is already used by %(first)s; ids must be unique.", id=node.id, first=first)
             issues.append(error(path, "duplicate_step_id", message))
     return issues
 
@@ -180,7 +189,11 @@ def _step_issues(path: str, step: Step) -> list[ValidationIssue]:
         case ConditionStep():
             return _condition_issues(path, step)
         case EmailStep() if len(step.to) > MAX_EMAIL_RECIPIENTS:
-            message = f"An e-mail may have at most {MAX_EMAIL_RECIPIENTS} recipients, not {len(step.to)}."
+            message = tr(
+                "An e-mail may have at most %(limit)s recipients, not %(count)s.",
+                limit=MAX_EMAIL_RECIPIENTS,
+                count=len(step.to),
+            )
             return [error(f"{path}.to", "too_many_recipients", message)]
         case HttpStep():
             return _http_issues(path, step)
@@ -190,10 +203,10 @@ def _step_issues(path: str, step: Step) -> list[ValidationIssue]:
 def _condition_issues(path: str, step: ConditionStep) -> list[ValidationIssue]:
     issues = []
     if step.next is not None:
-        message = "A condition continues at `then` or `else`; remove `next`."
+        message = tr("A condition continues at `then` or `else`; remove `next`.")
         issues.append(error(f"{path}.next", "invalid_value", message))
     if step.then == step.else_:
-        message = f"`then` and `else` both go to `{step.then}`, so the condition changes nothing."
+        message = tr("`then` and `else` both go to `%(target)s`, so the condition changes nothing.", target=step.then)
         issues.append(warning(f"{path}.else", "same_branches", message))
     return issues
 
@@ -202,13 +215,13 @@ def _http_issues(path: str, step: HttpStep) -> list[ValidationIssue]:
     issues = []
     url = step.url.strip()
     if not url.startswith("{") and not _ABSOLUTE_URL.match(url):
-        message = "`url` must be an absolute http(s):// URL or start with a template like {{ input.url }}."
+        message = tr("`url` must be an absolute http(s):// URL or start with a template like {{ input.url }}.")
         issues.append(error(f"{path}.url", "invalid_value", message))
     elif url.lower().startswith("http://"):
-        message = "`url` uses plain http://, which is unencrypted; prefer https://."
+        message = tr("`url` uses plain http://, which is unencrypted; prefer https://.")
         issues.append(warning(f"{path}.url", "plain_http", message))
     if step.json_body is not None and step.body is not None:
-        issues.append(error(f"{path}.body", "invalid_value", "Set either `json` or `body`, not both."))
+        issues.append(error(f"{path}.body", "invalid_value", tr("Set either `json` or `body`, not both.")))
     return issues
 
 
@@ -218,7 +231,7 @@ def _flow_issues(flow: Flow, ordered: bool) -> list[ValidationIssue]:
     if ordered:
         for position, node in enumerate(flow.nodes):
             if position not in flow.reachable:
-                message = f"Step `{node.id}` never runs: no path from the first step leads to it."
+                message = tr("Step `%(id)s` never runs: no path from the first step leads to it.", id=str(node.id))
                 issues.append(error(json_path("steps", position), "unreachable_step", message))
     return issues
 
@@ -226,8 +239,19 @@ def _flow_issues(flow: Flow, ordered: bool) -> list[ValidationIssue]:
 def _unknown_target(flow: Flow, jump: Jump) -> ValidationIssue:
     source = flow.nodes[jump.source].id
     guesses = difflib.get_close_matches(jump.name, list(flow.positions), n=1)
-    hint = f" Did you mean `{guesses[0]}`?" if guesses else ""
-    message = f"Step `{source}` goes to `{jump.name}`, which is no step id; use a step id or `end`.{hint}"
+    message = tr(
+        "Step `%(source)s` goes to `%(target)s`, which is no step id; use a step id or `end`.",
+        source=str(source),
+        target=jump.name,
+    )
+    if guesses:
+        message = tr(
+            "Step `%(source)s` goes to `%(target)s`, which is no step id; use a step id or `end`. "
+            "Did you mean `%(guess)s`?",
+            source=str(source),
+            target=jump.name,
+            guess=guesses[0],
+        )
     return error(json_path("steps", jump.source, jump.field or "next"), "unknown_target", message)
 
 
@@ -235,9 +259,14 @@ def _cycle(flow: Flow, jump: Jump, members: list[int]) -> ValidationIssue:
     path = json_path("steps", jump.source, *([jump.field] if jump.field else []))
     source, target = flow.nodes[jump.source].id, jump.name
     if len(members) == 1:
-        return error(path, "cycle", f"Step `{source}` goes to itself, so a run could never end.")
+        return error(path, "cycle", tr("Step `%(id)s` goes to itself, so a run could never end.", id=str(source)))
     names = ", ".join(f"`{flow.nodes[member].id}`" for member in members)
-    message = f"Steps {names} form a cycle (`{source}` goes back to `{target}`), so a run could never end."
+    message = tr(
+        "Steps %(names)s form a cycle (`%(source)s` goes back to `%(target)s`), so a run could never end.",
+        names=names,
+        source=str(source),
+        target=target,
+    )
     return error(path, "cycle", message)
 
 
@@ -249,11 +278,21 @@ def _risk_issues(steps: Sequence[Step | None], flow: Flow, plan: str) -> list[Va
             continue
         if not any(_founder_gate(steps[gate]) for gate in flow.dominators(position) - {position}):
             kind = f"{step.method} {step.type}" if isinstance(step, HttpStep) else step.type
-            article = "an" if kind[0] in "aeiou" else "a"
-            message = (
-                f"On the {plan} plan {article} {kind} step is risky: put a class C (founder) approval before "
-                f"`{step.id}` on every path from the first step, one that does not approve on timeout."
+            message = tr(
+                "On the %(plan)s plan a %(kind)s step is risky: put a class C (founder) approval before "
+                "`%(id)s` on every path from the first step, one that does not approve on timeout.",
+                plan=plan,
+                kind=kind,
+                id=step.id,
             )
+            if kind[0] in "aeiou":
+                message = tr(
+                    "On the %(plan)s plan an %(kind)s step is risky: put a class C (founder) approval before "
+                    "`%(id)s` on every path from the first step, one that does not approve on timeout.",
+                    plan=plan,
+                    kind=kind,
+                    id=step.id,
+                )
             issues.append(error(json_path("steps", position), "risky_step_needs_approval", message))
     return issues
 

@@ -39,6 +39,7 @@ from activities.tenants_store import TenantStoreActivities
 from activities.upgrades import UpgradeActivities
 from activities.usage import UsageActivities
 from core.db import create_db_engine
+from core.live_bridge import start_live_bridge
 from core.logs import configure_logging
 from core.metering import UsageBuffer, usage_buffer
 from core.security import SecretBox
@@ -58,6 +59,7 @@ from orchestrator.heartbeat import Heartbeat
 from orchestrator.platform_backup import PlatformBackup
 from orchestrator.retention_enforcer import RetentionEnforcer
 from orchestrator.run_archiver import RunArchiver
+from orchestrator.run_events import RunEvents
 from orchestrator.sign_in_mail import SignInMail
 from orchestrator.step_metering import StepMetering
 from orchestrator.stripe_event import StripeEvent
@@ -109,7 +111,7 @@ def build_activities(settings: Settings, engine: Engine, control: TemporalRunCon
     stripe_client = build_stripe_client(_plain(settings.stripe_api_key), settings.stripe_api_base)
     return [
         *_run_steps(settings, engine, control, box, email),
-        *_tenants(engine, control),
+        *_tenants(engine, control, email, settings.web_base_url),
         *_platform_jobs(engine, control),
         *_compliance(settings, engine, box, email),
         *_health(settings, engine, control, stripe_client),
@@ -144,10 +146,10 @@ def _run_steps(
     ]
 
 
-def _tenants(engine: Engine, control: TemporalRunControl) -> list[Activity]:
-    """A tenant's lifecycle and its data-subject requests."""
+def _tenants(engine: Engine, control: TemporalRunControl, email: EmailActivities, base_url: str) -> list[Activity]:
+    """A tenant's lifecycle and its data-subject requests (an export's e-mail links to the web app at `base_url`)."""
     tenants = TenantStoreActivities(engine, control, control)
-    data_requests = DataRequestActivities(engine, control)
+    data_requests = DataRequestActivities(engine, control, email, base_url)
     return [
         tenants.record_status,
         tenants.record_throttle,
@@ -296,7 +298,7 @@ def build_worker(
         max_concurrent_local_activities=settings.max_activity_concurrency,
         max_concurrent_workflow_tasks=settings.max_workflow_task_concurrency,
         max_cached_workflows=settings.worker_max_cached_workflows,
-        interceptors=[ActivityTelemetry(telemetry), StepMetering(usage)],
+        interceptors=[ActivityTelemetry(telemetry), StepMetering(usage), RunEvents()],
     )
 
 
@@ -317,10 +319,13 @@ async def serve(settings: Settings) -> None:
     await ensure_platform_schedules(client, settings)
     telemetry = TelemetryBuffer(engine, "worker", settings.telemetry_flush_interval_s)
     usage = usage_buffer(engine, settings)
+    live = await start_live_bridge(engine, listen=False)  # this worker's live events reach the API (PostgreSQL)
     async with build_worker(client, settings, engine, telemetry=telemetry, usage=usage):
         await stop.wait()
     telemetry.close()
     usage.close()
+    if live is not None:
+        await live.close()
     engine.dispose()
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from language.steps import AiStep, WorkflowDefinition
 from rules.usage import START_LIMITED, period_end
+from schemas.i18n import Text, tr
 from schemas.runs import Refusal
 from schemas.toggles import SystemToggles
 from schemas.usage import Metric
@@ -14,14 +15,10 @@ from schemas.usage import Metric
 def tenant_refusal(status: str | None) -> Refusal | None:
     """A tenant that is not active starts nothing: 403 `tenant_<status>` (404 when it does not exist)."""
     if status is None:
-        return Refusal(status=404, code="tenant_not_found", message="No tenant with this id", field="tenant_id")
+        return _refusal(404, "tenant_not_found", tr("No tenant with this id"), field="tenant_id")
     if status != "active":
-        return Refusal(
-            status=403,
-            code=f"tenant_{status}",
-            message=f"This tenant is {status}; it cannot start runs",
-            field="tenant_id",
-        )
+        message = tr("This tenant is %(state)s; it cannot start runs", state=status)
+        return _refusal(403, f"tenant_{status}", message, field="tenant_id")
     return None
 
 
@@ -33,11 +30,15 @@ def limit_refusal(plan: dict[Metric, int | None], used: dict[str, int], period: 
         if limit is None:
             continue
         if value > limit if metric == "runs" and counted else value >= limit:
-            return Refusal(
-                status=429,
-                code="usage_limit_reached",
-                message=f"This plan allows {limit} {metric.replace('_', ' ')} a month; the limit resets at the next "
-                "period",
+            message = tr(
+                "This plan allows %(limit)s %(metric)s a month; the limit resets at the next period",
+                limit=limit,
+                metric=metric.replace("_", " "),
+            )
+            return _refusal(
+                429,
+                "usage_limit_reached",
+                message,
                 field="metric",
                 extra={
                     "metric": metric,
@@ -52,10 +53,10 @@ def limit_refusal(plan: dict[Metric, int | None], used: dict[str, int], period: 
 def ai_paused_refusal(ai_paused: bool, uses_ai: bool) -> Refusal | None:
     """No new runs with AI steps while the cost autopilot has AI paused for the tenant."""
     if ai_paused and uses_ai:
-        return Refusal(
-            status=429,
-            code="tenant_throttled",
-            message="AI steps are paused for this tenant until the founder lifts the cost throttle",
+        return _refusal(
+            429,
+            "tenant_throttled",
+            tr("AI steps are paused for this tenant until the founder lifts the cost throttle"),
             field="definition",
             extra={"reason": "ai_paused"},
         )
@@ -65,14 +66,22 @@ def ai_paused_refusal(ai_paused: bool, uses_ai: bool) -> Refusal | None:
 def concurrency_refusal(cap: int | None, running: int) -> Refusal | None:
     """No more running runs than the cost autopilot's cap (`running` excludes the run being admitted)."""
     if cap is not None and running >= cap:
-        return Refusal(
-            status=429,
-            code="tenant_throttled",
-            message=f"This tenant may run at most {cap} runs at once until the founder lifts the cost throttle",
+        return _refusal(
+            429,
+            "tenant_throttled",
+            tr(
+                "This tenant may run at most %(limit)s runs at once until the founder lifts the cost throttle",
+                limit=cap,
+            ),
             field="tenant_id",
             extra={"reason": "max_concurrent_runs", "limit": cap},
         )
     return None
+
+
+def _refusal(status: int, code: str, text: Text, field: str, extra: dict[str, Any] | None = None) -> Refusal:
+    """A refusal whose message the API answers in the reader's language (a run's record keeps the English)."""
+    return Refusal(status=status, code=code, message=str(text), field=field, extra=extra or {}, text=text)
 
 
 def uses_ai(definition: WorkflowDefinition) -> bool:
@@ -91,7 +100,6 @@ CALLER_ADMITTED = frozenset({"api", "webhook", "redrive", "auto_recovery"})
 
 
 MAINTENANCE_RETRY_AFTER_S = 120
-MAINTENANCE_MESSAGE = "Levqor is down for maintenance; new runs can start again shortly"
 
 
 def system_refusal(toggles: SystemToggles, uses_ai: bool) -> Refusal | None:
@@ -99,18 +107,13 @@ def system_refusal(toggles: SystemToggles, uses_ai: bool) -> Refusal | None:
     `retry_after_s`, a Retry-After header on the API), and with AI features off no run with AI steps (503
     `ai_disabled`). Runs already in flight are not admitted again, so they go on."""
     if toggles.maintenance:
-        return Refusal(
-            status=503,
-            code="maintenance",
-            message=toggles.maintenance_message or MAINTENANCE_MESSAGE,
-            field="system",
-            extra={"retry_after_s": MAINTENANCE_RETRY_AFTER_S},
-        )
+        extra = {"retry_after_s": MAINTENANCE_RETRY_AFTER_S}
+        if toggles.maintenance_message:  # the founder's own words, shown as written
+            return Refusal(status=503, code="maintenance", message=toggles.maintenance_message, field="system",
+                           extra=extra)  # fmt: skip
+        return _refusal(503, "maintenance", tr("Levqor is down for maintenance; new runs can start again shortly"),
+                        field="system", extra=extra)  # fmt: skip
     if uses_ai and not toggles.ai_features:
-        return Refusal(
-            status=503,
-            code="ai_disabled",
-            message="AI features are switched off on this platform for now; runs with AI steps cannot start",
-            field="definition",
-        )
+        message = tr("AI features are switched off on this platform for now; runs with AI steps cannot start")
+        return _refusal(503, "ai_disabled", message, field="definition")
     return None

@@ -23,6 +23,7 @@ Why these numbers:
   and enforced once they exist. AI prompts and answers are kept shortest.
 """
 
+from schemas.i18n import Text, tr
 from schemas.retention import (
     DATA_CLASSES,
     MAX_RETENTION_DAYS,
@@ -150,9 +151,16 @@ def platform_policies(platform: PlatformRetention) -> list[ResolvedPolicy]:
     ]
 
 
-def out_of_bounds(plan: str, data_class: DataClass, days: int) -> str | None:
+def out_of_bounds(plan: str, data_class: DataClass, days: int) -> Text | None:
     """Why `days` may not be set for the class on this plan; None when it may."""
     bounds = bounds_for(plan, data_class)
     if bounds.min_days <= days <= bounds.max_days:
         return None
-    return f"{data_class} on the {plan} plan may be kept {bounds.min_days} to {bounds.max_days} days; {days} is outside"
+    return tr(
+        "%(data_class)s on the %(plan)s plan may be kept %(min)s to %(max)s days; %(days)s is outside",
+        data_class=data_class,
+        plan=plan,
+        min=bounds.min_days,
+        max=bounds.max_days,
+        days=days,
+    )

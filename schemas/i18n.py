@@ -4,11 +4,13 @@ Every layer marks user-facing text with `tr(...)` (or `trn(...)` for plurals); t
 translate it where the reader's language is known (core/i18n.py). Placeholders are `%(name)s`; a literal
 percent sign is written `%%`. `str()` of a text is its English rendering."""
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Union
 
 from pydantic import BaseModel, Field
 
-Param = str | int | float
+# A parameter may itself be a text (a field's name, an act), rendered in the same language as the sentence.
+Param = Union[str, int, float, "Text"]
 
 
 class Text(BaseModel):
@@ -22,7 +24,15 @@ class Text(BaseModel):
         return source % self._values()
 
     def _values(self) -> dict[str, Any]:
-        return {**self.params, "num": self.n} if self.n is not None else dict(self.params)
+        values = {key: str(value) if isinstance(value, Text) else value for key, value in self.params.items()}
+        return {**values, "num": self.n} if self.n is not None else values
+
+    def with_texts_rendered(self, render: Callable[["Text"], str]) -> "Text":
+        """This text with its text parameters rendered by `render` (core/i18n.py does it for a language)."""
+        if not any(isinstance(value, Text) for value in self.params.values()):
+            return self
+        params = {key: render(value) if isinstance(value, Text) else value for key, value in self.params.items()}
+        return self.model_copy(update={"params": params})
 
     def formatted(self, template: str) -> str:
         """`template` (this text's translation) with the parameters filled in; English when it does not fit."""

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from schemas.api import StrictBody
+from schemas.i18n import Text
 from schemas.toggles import LaunchStage
 
 # `refused`: a schedule-fired run that admission turned away before its first step (counted nowhere).
@@ -66,6 +67,8 @@ class Refusal(BaseModel):
     message: str
     field: str
     extra: dict[str, Any] = Field(default_factory=dict)
+    text: Text | None = None
+    """`message` as a catalog text, which the API answers in the reader's language (None in older histories)."""
 
 
 class ScheduledAdmission(BaseModel):

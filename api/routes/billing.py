@@ -25,6 +25,7 @@ from schemas.billing import (
     PortalSession,
     WebhookReceived,
 )
+from schemas.i18n import tr
 
 router = APIRouter(prefix="/api/billing", tags=["billing"])
 IdempotencyKey = Annotated[str | None, Header(min_length=1, max_length=200)]
@@ -50,7 +51,7 @@ async def get_tenant_billing(
 @router.put("/contact")
 def set_billing_contact(body: BillingContactUpdate, tenant: CurrentTenant, engine: EngineDep) -> BillingPublic:
     """Set the e-mail address that receives invoices' payment reminders (admin keys only)."""
-    require_admin(tenant, "billing")
+    require_admin(tenant, tr("billing"))
     return change_billing_contact(engine, str(tenant.tenant_id), f"key:{tenant.key_id}", body.billing_email)
 
 
@@ -65,7 +66,7 @@ async def start_checkout(
 ) -> CheckoutStarted:
     """Create a Stripe Checkout Session for a paid plan or a DFY package; pay at the answer's `url`
     (admin keys only). The same Idempotency-Key answers the same session."""
-    require_admin(tenant, "billing")
+    require_admin(tenant, tr("billing"))
     return await create_checkout_session(
         engine, temporal, settings, str(tenant.tenant_id), f"key:{tenant.key_id}", body, idempotency_key
     )
@@ -76,7 +77,7 @@ async def open_portal(
     tenant: CurrentTenant, engine: EngineDep, temporal: TemporalDep, settings: SettingsDep
 ) -> PortalSession:
     """A short-lived Stripe customer portal link: plan, card, invoices, cancelling (admin keys only)."""
-    require_admin(tenant, "billing")
+    require_admin(tenant, tr("billing"))
     return await create_portal_session(engine, temporal, settings, str(tenant.tenant_id))
 
 

@@ -9,6 +9,7 @@ from api.deps import CallerDep, SettingsDep, TemporalDep
 from core.errors import ApiError
 from domain.codec import decode_payloads, encode_payloads
 from schemas.codec import CodecPayloads
+from schemas.i18n import tr
 
 router = APIRouter(prefix="/api/codec", tags=["system"])
 ALLOWED_HEADERS = "authorization, content-type, x-namespace"
@@ -20,7 +21,7 @@ async def codec_of(
     """The API's payload codec, for the founder only (404 for anyone else, as for another tenant's ids: a
     tenant key learns nothing about this route), with CORS for the Temporal UI's origin."""
     if not caller.is_founder:
-        raise ApiError(404, "not_found", "Not found", field=None)
+        raise ApiError(404, "not_found", tr("Not found"), field=None)
     _allow_origin(request, response, settings.codec_cors_origins)
     return temporal.data_converter.payload_codec
 

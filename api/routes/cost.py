@@ -13,6 +13,7 @@ from domain.tenants import update_lifecycle
 from orchestrator.cost_autopilot import CostAutopilot
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from schemas.cost import CostAutopilotResult, CostCheckCreate, CostOverview
+from schemas.i18n import tr
 from schemas.tenants import TenantDetail, Throttle, ThrottleCreate, ThrottleLift, ThrottleLiftCreate
 
 router = APIRouter(prefix="/api/admin/cost", tags=["cost"])
@@ -44,7 +45,7 @@ async def check_cost(
             task_queue=settings.task_queue,
         )
     except WorkflowFailureError as err:
-        raise ApiError(503, "autopilot_failed", "The cost autopilot could not finish; try again shortly") from err
+        raise ApiError(503, "autopilot_failed", tr("The cost autopilot could not finish; try again shortly")) from err
 
 
 @router.post("/{tenant_id}/throttle")
@@ -61,7 +62,7 @@ async def throttle_tenant(
         max_concurrent_runs=body.max_concurrent_runs, ai_paused=body.ai_paused, by="founder", reason=body.reason
     )
     refused = ApiError(
-        409, "illegal_transition", "Only an active or suspended tenant can be throttled", field="tenant_id"
+        409, "illegal_transition", tr("Only an active or suspended tenant can be throttled"), field="tenant_id"
     )
     return await update_lifecycle(
         engine,
@@ -86,7 +87,7 @@ async def lift_throttle(
 ) -> TenantDetail:
     """Lift a tenant's throttle: its plan's normal limits apply again."""
     lift = ThrottleLift(by="founder", reason=body.reason)
-    refused = ApiError(409, "not_throttled", "This tenant is not throttled", field="tenant_id")
+    refused = ApiError(409, "not_throttled", tr("This tenant is not throttled"), field="tenant_id")
     return await update_lifecycle(
         engine,
         temporal,
@@ -100,4 +101,4 @@ async def lift_throttle(
 
 
 def _purged() -> ApiError:
-    return ApiError(409, "illegal_transition", "This tenant was purged", field="tenant_id")
+    return ApiError(409, "illegal_transition", tr("This tenant was purged"), field="tenant_id")

@@ -12,6 +12,7 @@ from schemas.data_requests import (
     DataExportStarted,
     DataRequestPublic,
 )
+from schemas.i18n import tr
 
 router = APIRouter(prefix="/api/me", tags=["data requests"])
 
@@ -21,7 +22,7 @@ async def export_data(
     tenant: CurrentTenant, engine: EngineDep, temporal: TemporalDep, settings: SettingsDep
 ) -> DataExportStarted:
     """Start exporting all of the tenant's data as one JSON archive (admin keys only)."""
-    require_admin(tenant, "data requests")
+    require_admin(tenant, tr("data requests"))
     return await start_export(engine, temporal, settings.task_queue, str(tenant.tenant_id), str(tenant.key_id))
 
 
@@ -29,7 +30,7 @@ async def export_data(
 def get_export(request_id: str, tenant: CurrentTenant, session: SessionDep) -> DataExportPublic | JSONResponse:
     """The export's archive once it is ready; 202 `{"status": "pending"}` while it is gathered (admin keys
     only)."""
-    require_admin(tenant, "data requests")
+    require_admin(tenant, tr("data requests"))
     export = tenant_export(session, str(tenant.tenant_id), request_id)
     if export.status == "pending":
         pending = {"status": "pending", "request_id": export.id}
@@ -43,7 +44,7 @@ async def delete_account(
 ) -> AccountDeletionStarted:
     """Delete the tenant's account: soft at once, purged when the grace period ends (admin keys only). From
     then on its keys may only read its data requests and state (403 `tenant_deleted` otherwise)."""
-    require_admin(tenant, "the account")
+    require_admin(tenant, tr("the account"))
     started = await request_account_deletion(engine, temporal, settings, str(tenant.tenant_id), str(tenant.key_id))
     callers.forget(tenant_id=tenant.tenant_id)
     return started

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, status
 from api.deps import CallerDep, EngineDep, OwnedRun, SessionDep, SettingsDep, TemporalDep, require_tenant_admin
 from domain import failures
 from schemas.failures import FailurePublic, HealingSuggestion
+from schemas.i18n import tr
 from schemas.runs import RunAccepted
 
 router = APIRouter(prefix="/api", tags=["failures"])
@@ -45,5 +46,5 @@ async def retry_run(
 ) -> RunAccepted:
     """Re-drive a failed run (a tenant admin or the founder): a new run of the same version resumes at the
     failed step, reusing the results of the steps that had succeeded (they are not executed again)."""
-    require_tenant_admin(caller, "retry a run")
+    require_tenant_admin(caller, tr("retry a run"))
     return await failures.redrive_failed_run(engine, temporal, settings, run)

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import CallerDep, EngineDep, FounderDep, SessionDep, SettingsDep, TelemetryBody
 from api.errors import field_path
 from core.errors import ApiError
+from core.validation_messages import validation_message
 from domain.telemetry import (
     latest_daily_report,
     scan_anomalies,
@@ -20,6 +21,7 @@ from domain.telemetry import (
     summarise_window,
 )
 from schemas.daily_report import DailyReportBody
+from schemas.i18n import tr
 from schemas.telemetry import (
     RESERVED_SOURCES,
     AnomalyReport,
@@ -44,10 +46,15 @@ async def ingest_telemetry(
     batch = _parse(await body.read())
     if len(batch.events) > settings.telemetry_max_batch:
         raise ApiError(
-            422, "batch_too_large", f"A batch may hold at most {settings.telemetry_max_batch} events", field="events"
+            422,
+            "batch_too_large",
+            tr("A batch may hold at most %(limit)s events", limit=settings.telemetry_max_batch),
+            field="events",
         )
     if not caller.is_founder and batch.source in RESERVED_SOURCES:
-        raise ApiError(422, "reserved_source", f"`{batch.source}` is the platform's own source", field="source")
+        raise ApiError(
+            422, "reserved_source", tr("`%(source)s` is the platform's own source", source=batch.source), field="source"
+        )
     accepted = await run_in_threadpool(store_batch, engine, batch, caller.tenant_id, datetime.now(UTC))
     log.info("telemetry ingested", source=batch.source, events=accepted)
     return TelemetryAccepted(accepted=accepted)
@@ -81,7 +88,7 @@ def daily_report(
         raise ApiError(
             404,
             "report_not_found",
-            "No daily report yet" if day is None else f"No report for {day}",
+            tr("No daily report yet") if day is None else tr("No report for %(day)s", day=str(day)),
             field="day" if day else None,
         )
     return DailyReportBody.model_validate(row.body)
@@ -93,6 +100,7 @@ def _parse(raw: bytes) -> TelemetryBatch:
     except ValidationError as err:
         first = err.errors()[0]
         if first["type"] == "json_invalid":
-            raise ApiError(422, "invalid_json", "The body is not valid JSON", field="body") from None
+            raise ApiError(422, "invalid_json", tr("The body is not valid JSON"), field="body") from None
         path = field_path(first["loc"]) or "body"
-        raise ApiError(422, "invalid_telemetry", f"{path}: {first['msg']}", field=path) from None
+        message = tr("%(field)s: %(problem)s", field=path, problem=validation_message(first))
+        raise ApiError(422, "invalid_telemetry", message, field=path) from None

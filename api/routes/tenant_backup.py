@@ -9,6 +9,7 @@ from api.deps import Caller, CallerDep, EngineDep, SessionDep, SettingsDep, Temp
 from core.errors import ApiError
 from domain.tenant_backup import export_backup, restore_backup
 from domain.tenants import visible_tenant
+from schemas.i18n import tr
 from schemas.tables import Tenant
 from schemas.tenant_backup import TenantBackup, TenantRestored
 
@@ -25,7 +26,9 @@ def administered_tenant(tenant_id: str, caller: CallerDep, session: SessionDep) 
     a member key of it 403. (A plain function: FastAPI runs its query in the thread pool.)"""
     tenant = visible_tenant(session, tenant_id, caller.tenant_id)
     if not caller.is_founder and caller.role != "admin":
-        raise ApiError(403, "admin_only", "Only an admin key may back up or restore its tenant", field="authorization")
+        raise ApiError(
+            403, "admin_only", tr("Only an admin key may back up or restore its tenant"), field="authorization"
+        )
     return tenant
 
 

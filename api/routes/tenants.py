@@ -27,6 +27,7 @@ from domain.tenants import (
     visible_tenant,
 )
 from orchestrator.tenant_lifecycle import TenantLifecycle
+from schemas.i18n import Text, tr
 from schemas.tenants import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -66,7 +67,7 @@ async def get_tenant(tenant_id: str, caller: CallerDep, engine: EngineDep, tempo
 def create_api_key(tenant_id: str, body: ApiKeyCreate, caller: CallerDep, session: SessionDep) -> ApiKeyCreated:
     """Issue another API key for a tenant, with an optional label (founder, or an admin key of that tenant)."""
     tenant = visible_tenant(session, tenant_id, caller.tenant_id)
-    _require_key_admin(caller, "issue keys")
+    _require_key_admin(caller, tr("issue keys"))
     return add_api_key(session, tenant.id, body.role, body.label, audit_actor(caller))
 
 
@@ -75,7 +76,7 @@ def list_api_keys(tenant_id: str, caller: CallerDep, session: SessionDep) -> lis
     """A tenant's keys, revoked ones included: prefix, role, label, created, last used; never the key
     (founder, or an admin key of that tenant)."""
     tenant = visible_tenant(session, tenant_id, caller.tenant_id)
-    _require_key_admin(caller, "list keys")
+    _require_key_admin(caller, tr("list keys"))
     return tenant_keys(session, tenant.id)
 
 
@@ -86,7 +87,7 @@ def revoke_api_key(
     """Revoke a key: refused at once by this process, within API_KEY_CACHE_TTL_S by every other. A tenant's
     admin cannot revoke its last admin key (409 `last_admin_key`); the founder can."""
     tenant = visible_tenant(session, tenant_id, caller.tenant_id)
-    _require_key_admin(caller, "revoke keys")
+    _require_key_admin(caller, tr("revoke keys"))
     revoked = revoke_key(session, tenant.id, key_id, audit_actor(caller), caller.is_founder)
     callers.forget(key_id=revoked.id)
     return revoked
@@ -108,7 +109,11 @@ async def change_tenant(
     follow the new state at once in this process, within API_KEY_CACHE_TTL_S in every other."""
     change = TenantChange(name=transition, by="founder", reason=body.reason)
     purged = ApiError(
-        409, "illegal_transition", f"Cannot {transition} a purged tenant", field="transition", current_state="purged"
+        409,
+        "illegal_transition",
+        tr("Cannot %(transition)s a purged tenant", transition=transition),
+        field="transition",
+        current_state="purged",
     )
     detail = await update_lifecycle(
         engine,
@@ -121,7 +126,7 @@ async def change_tenant(
         refused=lambda current: ApiError(
             409,
             "illegal_transition",
-            f"Cannot {transition} a tenant that is {current}",
+            tr("Cannot %(transition)s a tenant that is %(state)s", transition=transition, state=str(current)),
             field="transition",
             current_state=current,
         ),
@@ -130,6 +135,6 @@ async def change_tenant(
     return detail
 
 
-def _require_key_admin(caller: Caller, what: str) -> None:
+def _require_key_admin(caller: Caller, what: str | Text) -> None:
     if not caller.is_founder and caller.role != "admin":
-        raise ApiError(403, "admin_only", f"Only an admin key may {what}", field="authorization")
+        raise ApiError(403, "admin_only", tr("Only an admin key may %(act)s", act=what), field="authorization")

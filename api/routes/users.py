@@ -8,6 +8,7 @@ from domain.accounts import change_role, remove_user, tenant_users
 from domain.sign_in import invite
 from domain.tenants import visible_tenant
 from schemas.accounts import UserInvite, UserPublic, UserRoleChange
+from schemas.i18n import tr
 
 router = APIRouter(prefix="/api/tenants", tags=["users"])
 
@@ -16,7 +17,7 @@ router = APIRouter(prefix="/api/tenants", tags=["users"])
 def list_users(tenant_id: str, caller: CallerDep, session: SessionDep) -> list[UserPublic]:
     """The tenant's current users, oldest first."""
     tenant = visible_tenant(session, tenant_id, caller.tenant_id)
-    require_tenant_admin(caller, "list users")
+    require_tenant_admin(caller, tr("list users"))
     return tenant_users(session, tenant.id)
 
 
@@ -32,7 +33,7 @@ async def invite_user(
 ) -> UserPublic:
     """Add a user by e-mail with a role; they receive a sign-in link (409 `email_taken` for another account's)."""
     visible_tenant(session, tenant_id, caller.tenant_id)
-    require_tenant_admin(caller, "invite users")
+    require_tenant_admin(caller, tr("invite users"))
     return await invite(engine, temporal, settings, tenant_id, caller.tenant_id, body, audit_actor(caller))
 
 
@@ -42,7 +43,7 @@ def change_user_role(
 ) -> UserPublic:
     """Change a user's role; the tenant's last admin stays an admin (409 `last_admin`)."""
     tenant = visible_tenant(session, tenant_id, caller.tenant_id)
-    require_tenant_admin(caller, "change roles")
+    require_tenant_admin(caller, tr("change roles"))
     return change_role(session, tenant.id, user_id, body.role, audit_actor(caller))
 
 
@@ -50,5 +51,5 @@ def change_user_role(
 def delete_user(tenant_id: str, user_id: str, caller: CallerDep, session: SessionDep) -> UserPublic:
     """Remove a user and end their sessions at once; never the tenant's last admin (409 `last_admin`)."""
     tenant = visible_tenant(session, tenant_id, caller.tenant_id)
-    require_tenant_admin(caller, "remove users")
+    require_tenant_admin(caller, tr("remove users"))
     return remove_user(session, tenant.id, user_id, audit_actor(caller))

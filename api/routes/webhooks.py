@@ -4,6 +4,7 @@ from fastapi import APIRouter, Response, status
 
 from api.deps import CurrentTenant, HooksDep, OwnedDefinition, SessionDep, SettingsDep, require_admin
 from domain import webhooks
+from schemas.i18n import tr
 from schemas.webhooks import WebhookConfig, WebhookCreated, WebhookPublic
 
 router = APIRouter(prefix="/api/workflows", tags=["webhooks"])
@@ -20,7 +21,7 @@ def put_webhook(
     response: Response,
 ) -> WebhookCreated:
     """Create the hook (201) or rotate its token and signing secret (200); both are shown only here."""
-    require_admin(tenant, "webhooks")
+    require_admin(tenant, tr("webhooks"))
     hook, created = webhooks.put_hook(session, workflow_id, tenant.tenant_id, body, settings)
     hooks.forget_where(lambda known: known.definition_id == workflow_id)  # the old token stops working at once
     if created:
@@ -37,6 +38,6 @@ def get_webhook(definition: OwnedDefinition, session: SessionDep) -> WebhookPubl
 @router.delete("/{workflow_id}/webhook", status_code=status.HTTP_204_NO_CONTENT)
 def delete_webhook(workflow_id: str, tenant: CurrentTenant, session: SessionDep, hooks: HooksDep) -> None:
     """Delete the hook (admin keys only); its URL answers 404 from now on."""
-    require_admin(tenant, "webhooks")
+    require_admin(tenant, tr("webhooks"))
     webhooks.delete_hook(session, workflow_id, tenant.tenant_id)
     hooks.forget_where(lambda known: known.definition_id == workflow_id)

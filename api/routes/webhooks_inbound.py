@@ -17,6 +17,7 @@ from api.deps import EngineDep, HooksDep, SettingsDep, TemporalDep, UsageDep, We
 from core.errors import ApiError
 from domain.hook_deliveries import SIGNATURE_HEADER, TIMESTAMP_HEADER, check_signature, deliver
 from domain.webhooks import hook_by_hash, hook_key
+from schemas.i18n import tr
 from schemas.webhooks import HookAccepted, HookFinished
 
 router = APIRouter(prefix="/api/hooks", tags=["hooks"])
@@ -62,9 +63,9 @@ def _json_object(raw: bytes) -> dict[str, Any]:
         # A lone surrogate such as \ud800 parses, but has no UTF-8 form for Temporal's payload.
         json.dumps(value, ensure_ascii=False).encode()
     except (ValueError, RecursionError):
-        raise ApiError(422, "invalid_json", "The body is not valid JSON", field="body") from None
+        raise ApiError(422, "invalid_json", tr("The body is not valid JSON"), field="body") from None
     if not isinstance(value, dict):
-        raise ApiError(422, "invalid_body", "The body must be a JSON object", field="body")
+        raise ApiError(422, "invalid_body", tr("The body must be a JSON object"), field="body")
     return value
 
 

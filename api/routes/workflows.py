@@ -2,11 +2,13 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, status
+from fastapi import APIRouter, Body, Request, status
 
 from api.deps import CallerDep, CurrentTenant, EngineDep, OwnedDefinition, SessionDep, TemporalDep, require_admin
+from api.errors import in_reader_language
 from domain import definition_views, definitions
 from language.validation import ValidationReport
+from schemas.i18n import tr
 from schemas.workflows import DefinitionSchema, WorkflowPublic, WorkflowSaved, WorkflowSummary
 
 router = APIRouter(prefix="/api/workflows", tags=["workflows"])
@@ -14,9 +16,11 @@ RawDefinition = Annotated[Any, Body(description="A workflow definition (see the 
 
 
 @router.post("/validate")
-def validate_workflow(raw: RawDefinition, tenant: CurrentTenant, session: SessionDep) -> ValidationReport:
-    """Every error and warning of a definition, with JSON paths; stores nothing."""
-    return definitions.validation_report(session, raw, tenant.tenant_id)
+def validate_workflow(
+    raw: RawDefinition, tenant: CurrentTenant, session: SessionDep, request: Request
+) -> ValidationReport:
+    """Every error and warning of a definition, with JSON paths, in the reader's language; stores nothing."""
+    return in_reader_language(definitions.validation_report(session, raw, tenant.tenant_id), request)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -50,5 +54,5 @@ async def update_workflow(
 ) -> WorkflowSaved:
     """Store a new version, answered with the validator's `warnings` (admin keys only: a version may change its
     approval gates); runs in flight keep the version they started with, schedules move to it."""
-    require_admin(tenant, "workflow definitions")
+    require_admin(tenant, tr("workflow definitions"))
     return await definitions.update_definition(engine, temporal, workflow_id, raw, tenant.tenant_id)

@@ -21,6 +21,7 @@ from api.web.pages import ANONYMOUS_CSRF_COOKIE
 from core.errors import ApiError
 from core.security import same_secret
 from schemas.accounts import SessionView
+from schemas.i18n import tr
 
 
 class SignInRequired(Exception):
@@ -64,7 +65,7 @@ def _refuse_changes_of_inactive_tenant(request: Request, view: SessionView) -> N
     twin = JSON_TWINS.get(request.url.path)
     if twin in INACTIVE_TENANT_ROUTES or (status == "suspended" and twin in SUSPENDED_TENANT_ROUTES):
         return
-    raise ApiError(403, f"tenant_{status}", f"Your team's account is {status}", field="authorization")
+    raise ApiError(403, f"tenant_{status}", tr("Your team's account is %(state)s", state=status), field="authorization")
 
 
 async def get_page_caller(view: Annotated[SessionView, Depends(get_page_session)]) -> Caller:
@@ -81,13 +82,13 @@ async def check_anonymous_csrf(request: Request) -> None:
     cookie = request.cookies.get(ANONYMOUS_CSRF_COOKIE) or ""
     submitted = await _submitted_csrf(request) or ""
     if len(cookie) < 32 or not same_secret(submitted, cookie):
-        raise ApiError(403, "csrf_failed", "Missing or wrong CSRF token; reload the page", field="csrf_token")
+        raise ApiError(403, "csrf_failed", tr("Missing or wrong CSRF token; reload the page"), field="csrf_token")
 
 
 async def get_founder_page(view: Annotated[SessionView, Depends(get_page_session)]) -> SessionView:
     """The founder's session; the Admin Power Panel does not exist for anyone else (404, not 403)."""
     if view.role != "founder":
-        raise ApiError(404, "not_found", "There is no such page")
+        raise ApiError(404, "not_found", tr("There is no such page"))
     return view
 
 
