@@ -35,7 +35,7 @@ async def overview(
     """The platform at a glance: health tiles (polled), the score trend and its suggestions."""
     found = await _overview(request, engine, temporal, settings)
     locale = page_locale(request)
-    chart = health_svg(found.trend, locale) if found.trend else None
+    chart = health_svg(found.trend, locale, "health-trend") if found.trend else None
     context = _context(request, found)
     return render(
         request,

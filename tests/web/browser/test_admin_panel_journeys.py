@@ -6,13 +6,18 @@ checked with axe-core and shot (light, and the queue dark and on a phone)."""
 import re
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 from core.i18n import translations
+from rules.usage import period_of
+from schemas.tables import DailyReportRow, SpendSample, Tenant, UsageCounter
 from tests.conftest import founder_headers
 from tests.fakes.smtp import SmtpSink
 from tests.web.browser.conftest import check_page
@@ -50,6 +55,31 @@ def gated_run(live_url: str, tenant_name: str) -> tuple[str, dict[str, str]]:
     return run_id, key
 
 
+@pytest.fixture(scope="module")
+def history(engine: Engine) -> None:
+    """A month of daily reports with two missing days, and a month's spend for two tenants, so that the overview's
+    and the cost monitor's pictures have something to draw."""
+    today = datetime.now(UTC).date()
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        for back in range(30):
+            if back in (4, 11):
+                continue
+            day = (today - timedelta(days=back)).isoformat()
+            score = 70 + (back * 7) % 29
+            body = {"suggestions": ["Raise the Stripe timeout: 3 probes timed out", "Archive runs more often"]}
+            session.add(DailyReportRow(day=day, generated_at=now - timedelta(days=back), score=score, body=body))
+        for name, credits in (("Acme Robotics", 9_000), ("Northwind Traders", 2_500)):
+            tenant = Tenant(name=name, plan="pro")
+            session.add(tenant)
+            session.flush()
+            session.add(UsageCounter(tenant_id=tenant.id, period=period_of(now), metric="ai_credits", value=credits))
+            rate = credits * 400
+            session.add(SpendSample(tenant_id=tenant.id, at=now, period=period_of(now), spend_micros=credits * 2000,
+                                    rate_micros_per_hour=rate))  # fmt: skip
+        session.commit()
+
+
 def wait_for_notice(sink: SmtpSink, run_id: str) -> None:
     deadline = time.monotonic() + 15
     while not any(run_id in mail.message.get_content() for mail in list(sink.messages)):
@@ -59,7 +89,7 @@ def wait_for_notice(sink: SmtpSink, run_id: str) -> None:
 
 @pytest.mark.parametrize("tag", ["en", "ja", "hi"])
 def test_the_founder_watches_the_panel_and_approves_a_class_c_gate(
-    page: Page, live_url: str, smtp_sink: SmtpSink, tag: str
+    page: Page, live_url: str, smtp_sink: SmtpSink, history: None, tag: str
 ) -> None:
     prefix = "" if tag == "en" else f"/{tag}"
     run_id, key = gated_run(live_url, f"Supplier Bank {uuid.uuid4().hex[:6]}")
@@ -69,7 +99,9 @@ def test_the_founder_watches_the_panel_and_approves_a_class_c_gate(
     page.goto(f"{prefix}/admin/power")
     expect(page.get_by_role("heading", name=say(tag, "Overview"), exact=True)).to_be_visible()
     expect(page.locator('[data-tile="database"] .stat-value')).to_have_text(say(tag, "OK"))
-    expect(page.get_by_role("img", name=re.compile(say(tag, "Health score over the last %(days)s days", days=30))))
+    chart_name = re.compile("^" + re.escape(say(tag, "Health score over the last %(days)s days", days=30)))
+    expect(page.get_by_role("img", name=chart_name)).to_be_visible()  # named by its title and description
+    expect(page.locator(".health-chart polyline")).to_have_count(3)  # two missing days break the line twice
     check_page(page, f"panel-{tag}-01-overview")
 
     page.get_by_role("navigation", name=say(tag, "Admin Power Panel")).get_by_role(
@@ -77,6 +109,7 @@ def test_the_founder_watches_the_panel_and_approves_a_class_c_gate(
     ).click()
     expect(page).to_have_url(re.compile(rf"{prefix}/admin/power/costs$"))
     expect(page.get_by_role("heading", name=say(tag, "Spend per tenant this month"), exact=True)).to_be_visible()
+    expect(page.locator(".cost-chart .cc-row").first).to_have_attribute("data-tenant", re.compile(".+"))
     check_page(page, f"panel-{tag}-02-costs")
 
     page.goto(f"{prefix}/admin/power/approvals")
