@@ -29,9 +29,10 @@ function summary(step) {
   }
 }
 
-/** "2 errors" and "1 warning" as badges say them: "errors: 2" reads right in every language without plurals. */
+/** "1 error", "2 warnings": one text for one, another for more (each language words both). */
 export function issueCount(kind, count) {
-  return kind === "error" ? t("Errors: %(num)s", { num: count }) : t("Warnings: %(num)s", { num: count });
+  if (kind === "error") return count === 1 ? t("%(num)s error", { num: count }) : t("%(num)s errors", { num: count });
+  return count === 1 ? t("%(num)s warning", { num: count }) : t("%(num)s warnings", { num: count });
 }
 
 /** Draws `definition` into the list `list`, with `issues` (per step index: {errors, warnings}) as badges. */

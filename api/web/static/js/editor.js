@@ -432,6 +432,7 @@ function announce(text) {
     const region = el("p", "visually-hidden");
     region.id = "wf-announce";
     region.setAttribute("aria-live", "polite");
+    region.dataset.i18nOwn = ""; // this script says what it announces
     root.append(region);
     return region;
   })();

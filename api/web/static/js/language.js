@@ -27,7 +27,27 @@
   }
 
   function shape(node) {
-    return node.nodeType === Node.ELEMENT_NODE ? node.tagName : node.nodeType;
+    return node.nodeType === Node.ELEMENT_NODE ? node.tagName + "#" + (node.id || "") : String(node.nodeType);
+  }
+
+  /** Pairs the old children with the fresh ones in order, passing over what a script added (an announcer, a
+   * drawn row) and what the fresh page has that this one has not. */
+  function pairs(a, b) {
+    var found = [];
+    var i = 0;
+    var j = 0;
+    while (i < a.length && j < b.length) {
+      if (shape(a[i]) === shape(b[j])) {
+        found.push([a[i], b[j]]);
+        i += 1;
+        j += 1;
+        continue;
+      }
+      var ahead = j + 1;
+      while (ahead < b.length && shape(b[ahead]) !== shape(a[i])) { ahead += 1; }
+      if (ahead < b.length) { j = ahead; } else { i += 1; }
+    }
+    return found;
   }
 
   function morph(old, fresh) {
@@ -42,16 +62,16 @@
     });
     if (old.matches("input[type=submit], input[type=button]")) { old.value = fresh.value; }
     if (old.matches("textarea, script, style")) { return; }
-    var a = old.childNodes;
-    var b = fresh.childNodes;
+    var a = Array.prototype.slice.call(old.childNodes);
+    var b = Array.prototype.slice.call(fresh.childNodes);
     var same = a.length === b.length;
     for (var i = 0; same && i < a.length; i += 1) { same = shape(a[i]) === shape(b[i]); }
-    if (same) {
-      for (var j = 0; j < a.length; j += 1) { morph(a[j], b[j]); }
-    } else if (!hasField(old)) {
+    if (!same && !hasField(old)) {
       // Changed since it loaded (a poll swapped it): the fresh copy, as nothing typed can be lost in it.
-      old.replaceChildren.apply(old, Array.prototype.map.call(b, function (n) { return document.importNode(n, true); }));
+      old.replaceChildren.apply(old, b.map(function (n) { return document.importNode(n, true); }));
+      return;
     }
+    pairs(a, b).forEach(function (pair) { morph(pair[0], pair[1]); });
   }
 
   function apply(html, url, tag) {
