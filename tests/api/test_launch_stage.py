@@ -13,6 +13,7 @@ from tests.api.tenancy import ApiTenant, new_tenant, new_workflow
 from tests.api.waiting import finished, poll_run
 from tests.conftest import founder_headers
 from tests.fakes.smtp import SmtpSink
+from tests.fakes.target import TargetServer
 
 LOG = {"id": "hello", "type": "log", "message": "hi"}
 
@@ -129,3 +130,31 @@ def test_a_schedules_run_reads_the_stage_when_it_fires(api: TestClient, tenant: 
     held = poll_run(api, fired.json()["run_id"], tenant.member, in_review)
     assert held["trigger"] == "schedule"
     api.delete(f"/api/schedules/{schedule.json()['id']}", headers=tenant.admin)
+
+
+def test_a_redrive_reads_the_stage_when_it_is_admitted(
+    api: TestClient, tenant: ApiTenant, target_server: TargetServer
+) -> None:
+    flaky = f"{target_server.url}/flaky/launch-{uuid.uuid4().hex[:8]}?fail=1"
+    workflow_id = new_workflow(
+        api,
+        tenant,
+        {"id": "fetch", "type": "http_request", "url": flaky, "retry": {"max_attempts": 1}},
+        email("lead@example.com"),
+        purpose="marketing",
+    )
+    failed = poll_run(api, start(api, tenant, workflow_id), tenant.member, finished)
+    assert failed["status"] == "failed"
+    set_stage(api, "pre-launch")
+    try:
+        retried = api.post(f"/api/runs/{failed['run_id']}/retry", headers=tenant.admin)
+        assert retried.status_code == 202, retried.text
+        held = poll_run(api, retried.json()["run_id"], tenant.member, in_review)
+    finally:
+        set_stage(api, "post-launch")
+
+    assert held["trigger"] == "redrive"
+    assert [(s["step_id"], s["status"]) for s in held["steps"]] == [
+        ("fetch", "succeeded"),
+        (CAMPAIGN_REVIEW_ID, "waiting"),
+    ]
