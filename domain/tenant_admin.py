@@ -13,6 +13,7 @@ from temporalio.client import Client
 from core.errors import ApiError
 from core.settings import Settings
 from domain.accounts import tenant_users
+from domain.api_keys import tenant_keys
 from domain.tenants import describe_tenant, update_lifecycle
 from domain.usage import period_usage
 from orchestrator.tenant_lifecycle import TenantLifecycle
@@ -65,7 +66,7 @@ def tenant_list(session: Session, status: str | None, search: str | None, limit:
 
 
 async def tenant_dossier(engine: Engine, temporal: Client, tenant_id: str) -> TenantDossier:
-    """The tenant with its lifecycle's state, usage, current users, open failures and latest audit entries;
+    """The tenant with its lifecycle's state, usage, current users, API keys, open failures and latest audit entries;
     404 `tenant_not_found`."""
     detail = await describe_tenant(engine, temporal, tenant_id, None)
     return await asyncio.to_thread(_dossier, engine, detail)
@@ -130,6 +131,7 @@ def _glance(tenant: Tenant, runs_used: int) -> TenantGlance:
 def _dossier(engine: Engine, detail: TenantDetail) -> TenantDossier:
     with Session(engine) as session:
         users = tenant_users(session, detail.id)
+        keys = tenant_keys(session, detail.id)
         entries = session.exec(
             select(AuditEntry)
             .where(AuditEntry.tenant_id == detail.id)
@@ -152,7 +154,7 @@ def _dossier(engine: Engine, detail: TenantDetail) -> TenantDossier:
     ]
     usage = period_usage(engine, detail.id)
     return TenantDossier(
-        tenant=detail, usage=usage, users=users, trail=trail, failures_open=failures_open, actors=actors
+        tenant=detail, usage=usage, users=users, keys=keys, trail=trail, failures_open=failures_open, actors=actors
     )
 
 

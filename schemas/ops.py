@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from schemas.accounts import UserPublic
 from schemas.failures import FailurePublic
-from schemas.tenants import TenantDetail
+from schemas.tenants import ApiKeyPublic, TenantDetail
 from schemas.usage import UsagePublic
 
 # What the founder may do to a tenant from its page: the lifecycle's transitions and its throttle.
@@ -52,11 +52,12 @@ class TrailEntry(BaseModel):
 
 
 class TenantDossier(BaseModel):
-    """One tenant for the founder: its lifecycle's state, this month's usage, its people and its recent trail."""
+    """One tenant for the founder: its lifecycle's state, this month's usage, its people and keys, its recent trail."""
 
     tenant: TenantDetail
     usage: UsagePublic
     users: list[UserPublic]
+    keys: list[ApiKeyPublic] = Field(default_factory=list)
     trail: list[TrailEntry]
     failures_open: int
     actors: dict[str, str] = Field(default_factory=dict)

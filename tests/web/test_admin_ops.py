@@ -164,6 +164,9 @@ def test_the_tenants_list_shows_status_usage_and_throttle_and_filters_by_status(
     assert team.tenant_id not in suspended_only.text and "No tenant matches" in suspended_only.text
     detail = web.get(f"/admin/power/tenants/{team.tenant_id}").text
     assert 'class="usage-chart"' in detail and "user.invited" in detail and "Suspend<span" in detail
+    keys = web.get(f"/api/tenants/{team.tenant_id}/api-keys", headers=founder_headers()).json()
+    assert f"<code>{keys[0]['prefix']}…</code>" in detail and "first key" in detail
+    assert '<input type="hidden" name="tenant" value="' + team.tenant_id + '">' in detail
 
 
 def test_the_failure_queue_shows_the_suggestion_and_redrives_a_run_once_admission_lets_it(
