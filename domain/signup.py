@@ -15,7 +15,7 @@ from core.toggles import read_toggles
 from domain.accounts import invite_user, normalized_email
 from domain.sign_in import request_sign_in
 from domain.sign_in_links import client_hash, issue_link
-from domain.tenants import add_tenant
+from domain.tenants import add_keyless_tenant
 from schemas.accounts import SignInMailInput
 from schemas.i18n import tr
 from schemas.signup import SignUpCreate
@@ -38,9 +38,9 @@ async def sign_up(engine: Engine, temporal: Client, settings: Settings, body: Si
     if await asyncio.to_thread(_known_address, engine, settings, body.email):
         await request_sign_in(engine, temporal, settings, body.email, ip)
         return
-    created = await add_tenant(engine, temporal, settings, TenantCreate(name=body.team, plan="free"))
+    tenant = await add_keyless_tenant(engine, temporal, settings, TenantCreate(name=body.team, plan="free"))
     ip_hash = client_hash(ip, settings.levqor_founder_token.get_secret_value())
-    link_id = await asyncio.to_thread(_first_admin, engine, settings, created.tenant.id, body.email, ip_hash)
+    link_id = await asyncio.to_thread(_first_admin, engine, settings, tenant.id, body.email, ip_hash)
     if link_id is not None:
         mail = SignInMailInput(link_id=link_id, base_url=settings.web_base_url, kind="sign_in")
         await send_sign_in_mail(temporal, mail, settings.task_queue)

@@ -42,6 +42,22 @@ async def add_tenant(engine: Engine, temporal: Client, settings: Settings, body:
     return created
 
 
+async def add_keyless_tenant(engine: Engine, temporal: Client, settings: Settings, body: TenantCreate) -> TenantPublic:
+    """`add_tenant` without the first API key, whose plaintext nobody would see: a team that signs itself up gets
+    its admin user instead, who makes keys when they are wanted."""
+    tenant = await asyncio.to_thread(_insert_keyless_tenant, engine, body)
+    await ensure_lifecycle(temporal, tenant.id, settings.tenant_grace_period_s, settings.task_queue)
+    return tenant
+
+
+def _insert_keyless_tenant(engine: Engine, body: TenantCreate) -> TenantPublic:
+    with Session(engine, expire_on_commit=False) as session:
+        tenant = Tenant(name=body.name.strip(), plan=body.plan)
+        session.add(tenant)
+        session.commit()
+        return TenantPublic.model_validate(tenant, from_attributes=True)
+
+
 def all_tenants(session: Session) -> list[TenantPublic]:
     """Every tenant, oldest first."""
     tenants = session.exec(select(Tenant).order_by(col(Tenant.created_at))).all()

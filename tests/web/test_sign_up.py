@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from api.main import create_app
 from core.settings import Settings
 from core.toggles import forget_toggles
-from schemas.tables import Tenant, User
+from schemas.tables import ApiKey, Tenant, User
 from tests.conftest import founder_headers
 from tests.fakes.smtp import SmtpSink
 from tests.web.conftest import csrf_of, mails_to, redeem, unique_email, wait_for_link
@@ -59,6 +59,8 @@ def test_signing_up_makes_a_free_team_whose_admin_signs_in_from_the_mail(
     assert found is not None
     user, tenant = found
     assert (user.role, tenant.name, tenant.plan, tenant.status) == ("admin", "Acme Robotics", "free", "active")
+    with Session(engine) as session:  # no API key nobody would ever see: the admin makes keys when wanted
+        assert session.exec(select(ApiKey).where(ApiKey.tenant_id == tenant.id)).all() == []
     token = wait_for_link(smtp_sink, email.lower())
     assert redeem(web, token).status_code == 303
     status_page = web.get("/auth/status").text
