@@ -103,6 +103,9 @@ def test_the_founder_watches_the_panel_and_approves_a_class_c_gate(
     expect(page.get_by_role("img", name=chart_name)).to_be_visible()  # named by its title and description
     expect(page.locator(".health-chart polyline")).to_have_count(3)  # two missing days break the line twice
     check_page(page, f"panel-{tag}-01-overview")
+    with page.expect_response(lambda r: r.url.endswith(f"{prefix}/admin/power/tiles"), timeout=20_000) as polled:
+        pass  # the tiles refresh themselves without reloading the page
+    assert polled.value.status == 200
 
     page.get_by_role("navigation", name=say(tag, "Admin Power Panel")).get_by_role(
         "link", name=say(tag, "Cost monitor")
@@ -116,6 +119,9 @@ def test_the_founder_watches_the_panel_and_approves_a_class_c_gate(
     card = page.locator(f'.queue-gate[data-run="{run_id}"]')
     expect(card).to_contain_text("Wire 1200 EUR to the supplier?")
     check_page(page, f"panel-{tag}-03-queue")
+    with page.expect_response(lambda r: "/admin/power/approvals/live?state=" in r.url, timeout=20_000) as polled:
+        pass  # the queue polls, and leaves the list (and a comment being typed) alone while the same gates wait
+    assert polled.value.status == 204
     if tag == "en":
         page.emulate_media(color_scheme="dark")
         page.set_viewport_size({"width": 390, "height": 844})
