@@ -158,3 +158,15 @@ def test_a_redrive_reads_the_stage_when_it_is_admitted(
         ("fetch", "succeeded"),
         (CAMPAIGN_REVIEW_ID, "waiting"),
     ]
+
+
+def test_a_webhook_delivery_passes_the_same_admission(api: TestClient, tenant: ApiTenant, pre_launch: None) -> None:
+    workflow_id = new_workflow(api, tenant, email("lead@example.com"), purpose="marketing")
+    hook = api.put(f"/api/workflows/{workflow_id}/webhook", json={"signed": False}, headers=tenant.admin)
+    assert hook.status_code == 201, hook.text
+
+    delivered = api.post(hook.json()["url"], json={"lead": "ann"})
+
+    assert delivered.status_code == 202, delivered.text
+    held = poll_run(api, delivered.json()["run_id"], tenant.member, in_review)
+    assert held["trigger"] == "webhook"
