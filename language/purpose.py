@@ -37,12 +37,7 @@ def purpose_issues(definition: WorkflowDefinition | None) -> list[ValidationIssu
         error(
             json_path("steps", position, "id"),
             "reserved_step_id",
-            str(
-                tr(
-                    "`%(id)s` is reserved in marketing workflows (the campaign review gate); rename the step.",
-                    id=step.id,
-                )
-            ),
+            tr("`%(id)s` is reserved in marketing workflows (the campaign review gate); rename the step.", id=step.id),
         )
         for position, step in enumerate(definition.steps)
         if step.id == CAMPAIGN_REVIEW_ID
