@@ -1,9 +1,17 @@
 """The legal pages' pure parts: a document's text as escaped blocks, the consent cookie's value and the hook that
 says whether a category may set cookies."""
 
+import re
+from pathlib import Path
+
+from api.deps import SESSION_COOKIE
 from api.web.legal_text import Block, blocks
+from api.web.locale import LANGUAGE_COOKIE
+from api.web.pages import ANONYMOUS_CSRF_COOKIE, NEXT_COOKIE
 from domain.cookie_consent import allows, cookie_value, read_cookie
-from schemas.legal import ConsentCategoryView, ConsentChoice, ConsentOffer
+from schemas.legal import CONSENT_COOKIE, ESSENTIAL_COOKIES, ConsentCategoryView, ConsentChoice, ConsentOffer
+
+API = Path(__file__).resolve().parents[2] / "api"
 
 
 def offer(version: str = "3") -> ConsentOffer:
@@ -50,3 +58,18 @@ def test_a_category_is_allowed_only_when_chosen_under_the_version_in_effect() ->
     assert not allows(rejected, offer(), "analytics") and not allows(None, offer(), "analytics")
     assert not allows(chosen, offer(version="4"), "analytics")  # a new configuration asks again
     assert not allows(chosen, None, "analytics") and not allows(chosen, offer(), "marketing")
+
+
+def test_every_cookie_the_code_sets_is_in_the_essential_list() -> None:
+    constants = {
+        "SESSION_COOKIE": SESSION_COOKIE, "ANONYMOUS_CSRF_COOKIE": ANONYMOUS_CSRF_COOKIE, "NEXT_COOKIE": NEXT_COOKIE,
+        "LANGUAGE_COOKIE": LANGUAGE_COOKIE, "CONSENT_COOKIE": CONSENT_COOKIE,
+    }  # fmt: skip
+    python = "\n".join(path.read_text() for path in API.rglob("*.py"))
+    scripts = "\n".join(path.read_text() for path in (API / "web" / "static" / "js").glob("*.js"))
+
+    set_by_python = set(re.findall(r"set_cookie\(\s*(\w+)", python))
+
+    assert set(constants.values()) == {cookie.name for cookie in ESSENTIAL_COOKIES}
+    assert set_by_python and set_by_python <= set(constants)
+    assert not re.search(r"document\.cookie\s*=", scripts)  # scripts read cookies, never write one
