@@ -35,7 +35,7 @@ RunId = Annotated[str, Path(max_length=64)]
 def failures_page(
     request: Request, _me: FounderPage, session: SessionDep,
     status: Annotated[StatusFilter, Query()] = "open", priority: Annotated[PriorityFilter, Query()] = "any",
-    tenant: Annotated[str, Query(max_length=36)] = "", redriven: Annotated[str, Query(max_length=64)] = "",
+    tenant: Annotated[str, Query(max_length=36)] = "", redriven: Annotated[str, Query(max_length=64, pattern=r"^[A-Za-z0-9-]*$")] = "",
 ) -> HTMLResponse:  # fmt: skip
     """Failed runs of every tenant (or one), most recent failure first, with AutoRecovery's suggestion."""
     return _page(request, session, status, priority, tenant, new_run=redriven or None)

@@ -199,6 +199,8 @@ def test_the_failure_queue_shows_the_suggestion_and_redrives_a_run_once_admissio
     new_run = redriven.headers["location"].split("redriven=")[1]
     shown = web.get(redriven.headers["location"]).text
     assert "Re-driven: a new run resumes at the failed step." in shown and f'href="/app/runs/{new_run}"' in shown
+    assert web.get(f"/app/runs/{new_run}").status_code == 200
+    assert web.get("/admin/power/failures", params={"redriven": "../x"}).status_code == 422
     assert run_id not in web.get("/admin/power/failures", params={"tenant": team.tenant_id}).text
     assert [(e.actor, e.detail["new_run_id"]) for e in audit_actions(engine, team.tenant_id, "run.redriven")] == [
         (founder_actor(engine), new_run)
