@@ -14,7 +14,7 @@ from temporalio import activity
 
 from activities.email import EmailActivities, mask_address
 from activities.recipients import mail_time, user_language
-from core.i18n import render
+from core.i18n import DEFAULT, render
 from core.security import hash_api_key
 from schemas.accounts import SignInMailInput, SignInMailSent
 from schemas.i18n import tr
@@ -45,7 +45,9 @@ class SignInMailActivities:
             session.commit()
             address, expires_at = link.email, link.expires_at
             language = user_language(session, address)
-        url = f"{params.base_url.rstrip('/')}/auth/link?{urlencode({'token': token})}"
+        # The link opens the landing page in the reader's language (English has no prefix).
+        prefix = "" if language == DEFAULT else f"/{language}"
+        url = f"{params.base_url.rstrip('/')}{prefix}/auth/link?{urlencode({'token': token})}"
         message = EmailMessage(
             to=[address],
             subject=render(SUBJECTS[params.kind], language),
