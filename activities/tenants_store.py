@@ -14,6 +14,7 @@ from schemas.tables import (
     AuditEntry,
     BillingAccount,
     ComplianceFinding,
+    ConsentRecord,
     DataRequest,
     FailureEntry,
     RunArchiveEntry,
@@ -157,8 +158,11 @@ class TenantStoreActivities:
 
 
 def _erase_users(session: Session, tenant_id: str) -> None:
-    """The tenant's web app users (their addresses are personal data), with their sessions and sign-in links."""
+    """The tenant's web app users (their addresses are personal data), with their sessions and sign-in links; their
+    cookie choices are kept without them."""
     users = select(User.id).where(User.tenant_id == tenant_id)
     session.execute(delete(WebSession).where(col(WebSession.user_id).in_(users)))
     session.execute(delete(SignInLink).where(col(SignInLink.user_id).in_(users)))
+    # a cookie choice stays as the proof it was given, no longer linked to the person
+    session.execute(update(ConsentRecord).where(col(ConsentRecord.user_id).in_(users)).values(user_id=None))
     session.execute(delete(User).where(col(User.tenant_id) == tenant_id))
