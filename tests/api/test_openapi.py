@@ -21,6 +21,7 @@ PUBLIC = {
     "get_legal_documents",
     "list_versions",
     "record_cookie_choice",  # a visitor's cookie choice: CSRF-checked like the pages, no token
+    "create_signup",  # a new team signs itself up: rate-limited, no token
 }
 
 
