@@ -1,13 +1,19 @@
 """The founder's view of cost: every live tenant's spend and throttle, and the recent throttle actions."""
 
+import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
+from temporalio.client import Client, WorkflowFailureError
 
+from core.errors import ApiError
+from core.settings import Settings
+from orchestrator.cost_autopilot import CostAutopilot
 from rules.cost import trailing_average
 from rules.usage import period_of, spend_micros
-from schemas.cost import CostAction, CostOverview, TenantCost
+from schemas.cost import CostAction, CostAutopilotResult, CostOverview, TenantCost
+from schemas.i18n import tr
 from schemas.tables import AuditEntry, SpendSample, Tenant, UsageCounter
 
 ACTIONS = ("tenant.throttled", "tenant.throttle_lifted")
@@ -61,3 +67,17 @@ def _tenant_cost(session: Session, tenant: Tenant, used: dict[str, int], trailin
         max_concurrent_runs=tenant.max_concurrent_runs,
         ai_paused=tenant.ai_paused,
     )
+
+
+async def check_now(temporal: Client, settings: Settings, tenant_ids: list[str] | None) -> CostAutopilotResult:
+    """Runs the cost autopilot now (every live tenant, or the ones named) and answers what it found and did;
+    503 `autopilot_failed` when its run fails."""
+    try:
+        return await temporal.execute_workflow(
+            CostAutopilot.run,
+            settings.cost_autopilot_input(tenant_ids),
+            id=f"cost-autopilot-check-{uuid.uuid4()}",
+            task_queue=settings.task_queue,
+        )
+    except WorkflowFailureError as err:
+        raise ApiError(503, "autopilot_failed", tr("The cost autopilot could not finish; try again shortly")) from err

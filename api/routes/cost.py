@@ -1,16 +1,13 @@
 """The cost autopilot for the founder: every tenant's spend and throttle, its actions, and lifting a throttle."""
 
-import uuid
-
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
-from temporalio.client import WorkflowFailureError
 
 from api.deps import EngineDep, FounderDep, SettingsDep, TemporalDep
 from core.errors import ApiError
+from domain import cost
 from domain.cost import cost_overview
 from domain.tenants import update_lifecycle
-from orchestrator.cost_autopilot import CostAutopilot
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from schemas.cost import CostAutopilotResult, CostCheckCreate, CostOverview
 from schemas.i18n import tr
@@ -37,15 +34,7 @@ async def check_cost(
     body: CostCheckCreate, _founder: FounderDep, temporal: TemporalDep, settings: SettingsDep
 ) -> CostAutopilotResult:
     """Run the cost autopilot now (all live tenants, or the ones named) and answer what it found and did."""
-    try:
-        return await temporal.execute_workflow(
-            CostAutopilot.run,
-            settings.cost_autopilot_input(body.tenant_ids),
-            id=f"cost-autopilot-check-{uuid.uuid4()}",
-            task_queue=settings.task_queue,
-        )
-    except WorkflowFailureError as err:
-        raise ApiError(503, "autopilot_failed", tr("The cost autopilot could not finish; try again shortly")) from err
+    return await cost.check_now(temporal, settings, body.tenant_ids)
 
 
 @router.post("/{tenant_id}/throttle")

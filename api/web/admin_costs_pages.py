@@ -9,8 +9,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import EngineDep, SettingsDep, TemporalDep
+from api.web import cost_chart
 from api.web.admin_ops_view import founder_actor
-from api.web.cost_chart import cost_svg, throttled
+from api.web.cost_chart import cost_svg
 from api.web.deps import FounderPage
 from api.web.locale import page_url
 from api.web.pages import page_locale, render
@@ -20,7 +21,7 @@ from domain import cost
 from domain.approvals import decider_name
 from domain.tenant_admin import act_on_tenant
 from schemas.cost import CostAction
-from schemas.i18n import tr
+from schemas.i18n import Text, tr
 
 router = APIRouter(prefix="/admin/power/costs", include_in_schema=False)
 TenantId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,36}$")]
@@ -39,6 +40,9 @@ async def costs(
     engine: EngineDep,
     settings: SettingsDep,
     done: Annotated[str, Query(max_length=16)] = "",
+    scanned: Annotated[int, Query(ge=0)] = 0,
+    spikes: Annotated[int, Query(ge=0)] = 0,
+    throttled: Annotated[int, Query(ge=0)] = 0,
 ) -> HTMLResponse:
     """Spend per tenant as a table and a picture, the throttled tenants, and the latest throttle actions."""
     found = await run_in_threadpool(
@@ -57,14 +61,24 @@ async def costs(
         part="costs",
         overview=found,
         chart=cost_svg(found.tenants, locale),
-        throttled=[t for t in found.tenants if throttled(t)],
+        throttled=[t for t in found.tenants if cost_chart.throttled(t)],
         names={t.tenant_id: t.name for t in found.tenants},
         actions=actions,
         people=await _people(engine, actions),
         action_words=ACTION_WORDS,
         fmt=Formats(locale),
-        notice=NOTICES.get(done),
+        notice=_checked(scanned, spikes, throttled) if done == "checked" else NOTICES.get(done),
     )
+
+
+@router.post("/check")
+async def check(
+    request: Request, _founder: FounderPage, temporal: TemporalDep, settings: SettingsDep
+) -> RedirectResponse:
+    """Runs the cost autopilot over every live tenant now; the page then says what it found and did."""
+    result = await cost.check_now(temporal, settings, None)
+    found = f"scanned={result.scanned}&spikes={len(result.spikes)}&throttled={len(result.throttled)}"
+    return RedirectResponse(page_url(request, f"/admin/power/costs?done=checked&{found}"), status_code=303)
 
 
 @router.post("/{tenant_id}/throttle")
@@ -98,6 +112,15 @@ async def lift(
     """Lifts a tenant's throttle; the audit names the founder."""
     await act_on_tenant(engine, temporal, settings, tenant_id, "lift", founder_actor(founder), reason.strip() or None)
     return RedirectResponse(page_url(request, "/admin/power/costs?done=lifted"), status_code=303)
+
+
+def _checked(scanned: int, spikes: int, throttled: int) -> Text:
+    return tr(
+        "The autopilot checked %(scanned)s tenants: %(spikes)s spending spikes, %(throttled)s newly throttled.",
+        scanned=scanned,
+        spikes=spikes,
+        throttled=throttled,
+    )
 
 
 async def _people(engine: EngineDep, actions: list[CostAction]) -> dict[str, str]:

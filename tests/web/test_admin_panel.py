@@ -70,6 +70,7 @@ def test_every_panel_page_is_the_founders_alone(web: TestClient, smtp_sink: Smtp
         forged = {"csrf_token": csrf, "reason": "mine now", "decision": "approve"}
         assert web.post(f"/admin/power/costs/{tenant_id}/throttle", data=forged).status_code == 404
         assert web.post(f"/admin/power/costs/{tenant_id}/lift", data=forged).status_code == 404
+        assert web.post("/admin/power/costs/check", data=forged).status_code == 404
         assert web.post(f"/admin/power/approvals/{uuid.uuid4()}/gate", data=forged).status_code == 404
     use_cookies(web, founder)
     for path in PAGES:
@@ -205,6 +206,23 @@ def test_the_cost_table_shows_spend_and_throttle_and_lift_work_from_the_page_aud
     assert entries[0].detail["reason"] == "runaway AI spend" and entries[0].detail["max_concurrent_runs"] == 1
     again = web.post(f"/admin/power/costs/{tenant_id}/lift", data={"csrf_token": csrf}, follow_redirects=False)
     assert again.status_code == 409 and "not throttled" in again.text
+
+
+def test_the_autopilot_runs_from_the_cost_monitor_and_says_what_it_did(
+    web: TestClient, founder: dict[str, str]
+) -> None:
+    csrf = use_cookies(web, founder)
+
+    checked = web.post("/admin/power/costs/check", data={"csrf_token": csrf}, follow_redirects=False)
+
+    assert checked.status_code == 303
+    found = re.fullmatch(
+        r"/admin/power/costs\?done=checked&scanned=(\d+)&spikes=(\d+)&throttled=(\d+)", checked.headers["location"]
+    )
+    assert found and int(found.group(1)) >= 1
+    page = web.get(checked.headers["location"])
+    assert f"The autopilot checked {found.group(1)} tenants:" in page.text
+    assert web.get("/admin/power/costs?done=checked&scanned=-1").status_code == 422
 
 
 def audit(engine: Engine, tenant_id: str, prefix: str) -> list[AuditEntry]:
