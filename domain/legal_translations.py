@@ -92,3 +92,13 @@ def in_effect(session: Session, kind: LegalKind, now: datetime) -> LegalDocument
         .limit(1)
     ).first()
     return publics(session, [row])[0] if row else None
+
+
+def next_version(session: Session, kind: LegalKind, now: datetime) -> LegalDocument | None:
+    """The version of `kind` that takes effect next after `now`, if one is scheduled."""
+    return session.exec(
+        select(LegalDocument)
+        .where(LegalDocument.kind == kind, col(LegalDocument.effective_at) > now)
+        .order_by(col(LegalDocument.effective_at))
+        .limit(1)
+    ).first()

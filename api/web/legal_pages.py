@@ -21,7 +21,7 @@ from api.web.pages import page_locale, render
 from core.errors import ApiError
 from core.i18n import DEFAULT, when
 from core.i18n import render as render_text
-from domain.legal_translations import in_effect
+from domain.legal_translations import in_effect, next_version
 from schemas.i18n import Text, tr
 from schemas.legal import ESSENTIAL_COOKIES, ConsentCreate, LegalKind
 
@@ -91,7 +91,10 @@ def choose_cookies(
 def _document_page(request: Request, session: Session, kind: LegalKind, **extra: Any) -> HTMLResponse:
     tag = page_locale(request)
     title, missing = DOCUMENTS[kind]
-    document = in_effect(session, kind, datetime.now(UTC))
+    now = datetime.now(UTC)
+    document = in_effect(session, kind, now)
+    coming = next_version(session, kind, now)
+    upcoming = (coming.version, when(coming.effective_at.date(), tag, "long")) if coming else None
     text, url, fallback, effective = None, None, False, None
     if document is not None:
         translation = document.translations.get(tag)
@@ -102,5 +105,5 @@ def _document_page(request: Request, session: Session, kind: LegalKind, **extra:
     return render(
         request, "legal/document.html", title=render_text(title, tag), heading=title, missing=missing,
         document=document, blocks=blocks(text) if text else [], document_url=url, fallback=fallback, effective=effective,
-        kind=kind, consent=consent_state(request), **extra,
+        kind=kind, upcoming=upcoming, consent=consent_state(request), **extra,
     )  # fmt: skip

@@ -92,9 +92,14 @@ def test_a_document_reads_in_english_in_japanese_and_in_english_with_a_notice(si
     site.cookies.clear()
     english = "# Using Levqor\nYou may automate **your own** work.\n\n- Be kind\n- <script>alert(1)</script>"
     published = publish(
-        site, "terms", version="2026.1", effective_at="2026-03-05T00:00:00Z", text=english,
+        site,
+        "terms",
+        version="2026.1",
+        effective_at="2026-03-05T00:00:00Z",
+        text=english,
         translations={"ja": {"text": "# Levqorの利用\nご自身の業務を自動化できます。"}},
-    )  # fmt: skip
+    )
+    publish(site, "terms", version="2099.1", effective_at="2099-01-02T00:00:00Z", text="Later terms.")  # fmt: skip
 
     en = site.get("/legal/terms")
     ja = site.get("/ja/legal/terms")
@@ -111,6 +116,7 @@ def test_a_document_reads_in_english_in_japanese_and_in_english_with_a_notice(si
     assert "data-legal-fallback" in de.text and "<h2>Using Levqor</h2>" in de.text and 'lang="en"' in de.text
     assert "This document is not available in your language yet" not in de.text  # the notice is in German
     assert "data-legal-fallback" in ko.text and "<h2>Using Levqor</h2>" in ko.text
+    assert "A new version (2099.1) takes effect on January 2, 2099." in en.text and "Later terms." not in en.text
 
 
 def test_a_translation_published_later_through_the_founder_api(site: TestClient, engine_of_site: Engine) -> None:
