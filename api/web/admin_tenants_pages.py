@@ -13,7 +13,7 @@ from api.deps import CallersDep, EngineDep, SessionDep, SettingsDep, TemporalDep
 from api.web.admin_ops_view import TENANT_STATUSES, formats, founder_actor
 from api.web.deps import FounderPage
 from api.web.locale import page_redirect
-from api.web.pages import render
+from api.web.pages import page_locale, render
 from api.web.usage_chart import usage_svg
 from core.errors import ApiError
 from domain.tenant_admin import act_on_tenant, tenant_dossier, tenant_list
@@ -111,7 +111,7 @@ async def _tenant(
     if throttled:
         actions = [a for a in actions if a != "throttle"]
         actions.append("lift")
-    chart = usage_svg(dossier.usage, "tenant-usage")
+    chart = usage_svg(dossier.usage, "tenant-usage", page_locale(request))
     return render(
         request, "admin/tenant.html", status=status, title=dossier.tenant.name, section="admin", dossier=dossier,
         actions=actions, chart=chart, statuses=TENANT_STATUSES, fmt=formats(request), **extra,
