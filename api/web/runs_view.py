@@ -60,10 +60,17 @@ def json_block(value: Any) -> JsonBlock:
 
 def step_views(run: RunPublic, planned: list[dict[str, Any]]) -> list[StepView]:
     """A view per step of the definition (its configuration) with the outcome the run has for it, in the
-    definition's order; outcomes for steps the definition does not name (none expected) come last."""
+    definition's order; an outcome of a step the definition does not name (the campaign review a marketing run
+    adds before launch) comes just before the first step the run ran after it, else last."""
     outcomes = {outcome.step_id: outcome for outcome in run.steps}
     views = [_view(outcomes.pop(str(step.get("id")), None), step) for step in planned]
-    return views + [_view(outcome, {}) for outcome in outcomes.values()]
+    ran = {id(outcome): position for position, outcome in enumerate(run.steps)}
+    for outcome in outcomes.values():
+        after = [
+            i for i, view in enumerate(views) if view.outcome is not None and ran[id(view.outcome)] > ran[id(outcome)]
+        ]
+        views.insert(after[0] if after else len(views), _view(outcome, {}))
+    return views
 
 
 def _view(outcome: StepOutcome | None, step: dict[str, Any]) -> StepView:
