@@ -16,9 +16,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.observability import route_template
 from core.errors import ApiError
 from core.i18n import DEFAULT, render
-from core.validation_messages import validation_message
 from language.issues import ValidationIssue, ValidationReport
 from schemas.i18n import Text, tr
+from schemas.validation_messages import validation_message
 
 log = structlog.get_logger()
 STATUS_CODES = {

@@ -22,7 +22,6 @@ from temporalio.client import Client
 from core.errors import ApiError
 from core.security import canonical_json, derived_key, sign_json, signed_by
 from core.settings import Settings
-from core.validation_messages import validation_message
 from domain.admission import check_active, check_input, check_may_run
 from domain.api_keys import tenant_keys
 from domain.definitions import add_definition, checked_definition, definitions_with_versions, list_definitions
@@ -59,6 +58,7 @@ from schemas.tenant_backup import (
     TenantBackupBody,
     TenantRestored,
 )
+from schemas.validation_messages import validation_message
 from schemas.webhooks import WebhookConfig
 from starters.runs import LIFECYCLE_PAUSE
 

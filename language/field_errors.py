@@ -8,6 +8,7 @@ from pydantic_core import ErrorDetails
 from language.issues import ValidationIssue, error, json_path
 from language.steps import RetryOverride, Step, WorkflowDefinition
 from schemas.i18n import Text, tr
+from schemas.validation_messages import validation_message
 
 STEP_MODELS: dict[str, type[BaseModel]] = {
     model.model_fields["type"].default: model for model in get_args(get_args(Step)[0])
@@ -100,7 +101,7 @@ def _message(code: str, loc: tuple[int | str, ...], tag: str | None, detail: Err
         return _UNKNOWN[owner[0]].model_copy(update={"params": params})
     if code == "out_of_range":
         return _bounds_message(field, detail)
-    return tr("`%(field)s`: %(problem)s.", field=field, problem=detail["msg"])
+    return tr("`%(field)s`: %(problem)s.", field=field, problem=validation_message(detail))
 
 
 # By what holds the field: a step (`a`/`an` before its type), the workflow, or another field (`owner`).

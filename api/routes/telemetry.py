@@ -12,7 +12,6 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import CallerDep, EngineDep, FounderDep, SessionDep, SettingsDep, TelemetryBody
 from api.errors import field_path
 from core.errors import ApiError
-from core.validation_messages import validation_message
 from domain.telemetry import (
     latest_daily_report,
     scan_anomalies,
@@ -31,6 +30,7 @@ from schemas.telemetry import (
     TelemetryBatch,
     TelemetrySummary,
 )
+from schemas.validation_messages import validation_message
 
 router = APIRouter(prefix="/api/guardian", tags=["guardian"])
 log = structlog.get_logger()

@@ -90,3 +90,18 @@ def test_a_request_validation_error_answers_in_japanese(api: TestClient) -> None
         "message": f"body.input: {japanese(tr('Input should be a valid dictionary'))}",
         "field": "body.input",
     }
+
+
+def test_a_field_error_of_the_validator_reads_pydantics_words_in_japanese_too(api: TestClient) -> None:
+    tenant = new_tenant(api)
+    wrong_type = {"name": "typed", "steps": [{"id": "say", "type": "log", "message": 5}]}
+
+    english = api.post("/api/workflows/validate", json=wrong_type, headers=tenant.member).json()["errors"]
+    report = api.post("/api/workflows/validate", json=wrong_type, headers={**tenant.member, **JAPANESE}).json()
+
+    assert [(e["code"], e["path"], e["message"]) for e in english] == [
+        ("invalid_value", "$.steps[0].message", "`message`: Input should be a valid string.")
+    ]
+    problem = tr("Input should be a valid string")
+    assert report["errors"][0]["message"] == japanese(tr("`%(field)s`: %(problem)s.", field="message", problem=problem))
+    assert japanese(problem) in report["errors"][0]["message"]

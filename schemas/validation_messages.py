@@ -1,5 +1,6 @@
 """Pydantic's validation messages as catalog texts: one template per pydantic_core error `type` (its English
-written out once, `{x}` → `%(x)s`), filled from the error's `ctx`. A type not listed keeps pydantic's English."""
+written out once, `{x}` → `%(x)s`), filled from the error's `ctx`. A type not listed keeps pydantic's English.
+Here, below every layer, so the definition validator's field errors read the same sentences as the API's."""
 
 from collections.abc import Mapping
 from typing import Any
