@@ -51,6 +51,7 @@ def live_url(settings: Settings) -> Iterator[str]:
             "task_queue": f"live-{uuid.uuid4()}",
             "web_base_url": url,
             "sign_in_links_per_ip": 10_000,
+            "sign_in_links_per_email": 1_000,  # the founder signs in from many journeys in one run
         }  # fmt: skip
     )
     server = uvicorn.Server(uvicorn.Config(create_app(live), host="127.0.0.1", port=port, log_level="warning"))

@@ -6,9 +6,11 @@ page, light, dark and phone; screenshots in .artifacts/screenshots (ops-*)."""
 import re
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
-from playwright.sync_api import Locator, Page, expect
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -22,6 +24,20 @@ from tests.web.browser.test_runs_journeys import Tenant, suggest
 
 FOUNDER = "founder@levqor.test"
 LOG = {"id": "hello", "type": "log", "message": "hello"}
+
+
+@pytest.fixture(scope="module")
+def founder(browser: Browser, live_url: str, smtp_sink: SmtpSink) -> list[Any]:
+    """The founder's session cookies, signed in once for the module (each journey starts a fresh profile)."""
+    context = browser.new_context(base_url=live_url)
+    sign_in_by_link(context.new_page(), smtp_sink, FOUNDER)
+    cookies = context.cookies()
+    context.close()
+    return list(cookies)
+
+
+def as_founder(page: Page, founder: list[Any]) -> None:
+    page.context.add_cookies(founder)
 
 
 def panel(page: Page) -> Locator:
@@ -42,12 +58,12 @@ def plan_status(engine: Engine, plan_id: str) -> str:
 
 
 def test_the_founder_suspends_and_resumes_a_tenant_through_its_confirmation(
-    page: Page, live_url: str, smtp_sink: SmtpSink
+    page: Page, live_url: str, smtp_sink: SmtpSink, founder: list[Any]
 ) -> None:
     name = f"Contoso {uuid.uuid4().hex[:6]}"
     tenant = Tenant(live_url, smtp_sink, name)
     tenant.user("admin")
-    sign_in_by_link(page, smtp_sink, FOUNDER)
+    as_founder(page, founder)
 
     page.goto("/admin/power/tenants")
     page.get_by_label("Name or id").fill(name)
@@ -77,7 +93,7 @@ def test_the_founder_suspends_and_resumes_a_tenant_through_its_confirmation(
 
 
 def test_the_founder_redrives_a_failed_run_from_the_failure_queue(
-    page: Page, live_url: str, smtp_sink: SmtpSink, target_server: TargetServer, engine: Engine
+    page: Page, live_url: str, smtp_sink: SmtpSink, target_server: TargetServer, engine: Engine, founder: list[Any]
 ) -> None:
     tenant = Tenant(live_url, smtp_sink, f"Fabrikam {uuid.uuid4().hex[:6]}")
     failed = tenant.run(
@@ -85,7 +101,7 @@ def test_the_founder_redrives_a_failed_run_from_the_failure_queue(
     )
     tenant.until(failed, "closed_at")
     suggest(engine, failed)
-    sign_in_by_link(page, smtp_sink, FOUNDER)
+    as_founder(page, founder)
 
     page.goto(f"/admin/power/failures?tenant={tenant.id}")
     expect(page.get_by_text("Check the endpoint's URL")).to_be_visible()
@@ -98,7 +114,7 @@ def test_the_founder_redrives_a_failed_run_from_the_failure_queue(
     check_page(page, "ops-07-failures-redriven")
 
 
-def test_the_founder_reads_a_compliance_reports_findings(page: Page, smtp_sink: SmtpSink, engine: Engine) -> None:
+def test_the_founder_reads_a_compliance_reports_findings(page: Page, engine: Engine, founder: list[Any]) -> None:
     now = datetime.now(UTC)
     title = f"An erasure request is past its deadline ({uuid.uuid4().hex[:6]})"
     with Session(engine) as session:
@@ -118,7 +134,7 @@ def test_the_founder_reads_a_compliance_reports_findings(page: Page, smtp_sink: 
                               title="An API key is unused", remediation="Revoke it."),
         ])  # fmt: skip
         session.commit()
-    sign_in_by_link(page, smtp_sink, FOUNDER)
+    as_founder(page, founder)
 
     page.goto("/admin/power/compliance")
     expect(page.get_by_role("img", name="Compliance score of the latest reports")).to_be_visible()
@@ -133,7 +149,7 @@ def test_the_founder_reads_a_compliance_reports_findings(page: Page, smtp_sink: 
 
 
 def test_the_founder_drags_a_plan_to_another_column_and_moves_one_with_its_form(
-    page: Page, smtp_sink: SmtpSink, engine: Engine
+    page: Page, engine: Engine, founder: list[Any]
 ) -> None:
     tag = uuid.uuid4().hex[:6]
     with Session(engine) as session:
@@ -148,7 +164,7 @@ def test_the_founder_drags_a_plan_to_another_column_and_moves_one_with_its_form(
         session.add_all(plans)
         session.commit()
         dragged_id, formed_id = plans[0].id, plans[1].id
-    sign_in_by_link(page, smtp_sink, FOUNDER)
+    as_founder(page, founder)
 
     page.goto("/admin/power/upgrades")
     card = page.locator(f"#plan-{dragged_id}")
