@@ -54,8 +54,8 @@ async def checkout(
     billing_email: Annotated[str, Form(max_length=320)] = "",
 ) -> Response:  # fmt: skip
     """Creates a Checkout Session for a plan or package (admins) and sends the browser to Stripe's page."""
-    tenant_id = caller_tenant(caller, "Billing accounts")
-    require_admin(caller, "billing")
+    tenant_id = caller_tenant(caller, tr("Billing accounts"))
+    require_admin(caller, tr("billing"))
     try:
         order = CheckoutCreate(item=item, region=region.strip() or None, billing_email=billing_email.strip() or None)
     except ValidationError:
@@ -75,8 +75,8 @@ async def portal(
     request: Request, caller: PageCaller, engine: EngineDep, temporal: TemporalDep, settings: SettingsDep
 ) -> Response:
     """Opens Stripe's customer portal (plan, card, invoices, cancelling) for admins."""
-    tenant_id = caller_tenant(caller, "Billing accounts")
-    require_admin(caller, "billing")
+    tenant_id = caller_tenant(caller, tr("Billing accounts"))
+    require_admin(caller, tr("billing"))
     try:
         opened = await create_portal_session(engine, temporal, settings, tenant_id)
     except ApiError as err:

@@ -49,8 +49,8 @@ async def request_export(
     request: Request, caller: PageCaller, engine: EngineDep, temporal: TemporalDep, settings: SettingsDep
 ) -> RedirectResponse:
     """Starts a DataExport of everything the tenant holds (admins)."""
-    tenant_id = caller_tenant(caller, "Data requests")
-    require_admin(caller, "data requests")
+    tenant_id = caller_tenant(caller, tr("Data requests"))
+    require_admin(caller, tr("data requests"))
     await start_export(engine, temporal, settings.task_queue, tenant_id, audit_actor(caller))
     return page_redirect(request, "/app/data?done=export")
 
@@ -58,8 +58,8 @@ async def request_export(
 @router.get("/exports/{request_id}/download")
 def download_export(request_id: str, caller: PageCaller, session: SessionDep) -> Response:
     """The export's archive as a JSON file (admins); 404 for another tenant's, 409 while it is gathered."""
-    tenant_id = caller_tenant(caller, "Data requests")
-    require_admin(caller, "data requests")
+    tenant_id = caller_tenant(caller, tr("Data requests"))
+    require_admin(caller, tr("data requests"))
     export = tenant_export(session, tenant_id, request_id)
     if export.status != "completed" or export.archive is None:
         raise ApiError(409, "export_not_ready", tr("This export is not ready yet; download it once it is completed"))
@@ -75,8 +75,8 @@ def download_export(request_id: str, caller: PageCaller, session: SessionDep) ->
 @router.get("/delete")
 def confirm_delete(request: Request, caller: PageCaller, session: SessionDep) -> HTMLResponse:
     """Asks the admin to type the tenant's name before deleting the account."""
-    tenant = visible_tenant(session, caller_tenant(caller, "Data requests"), caller.tenant_id)
-    require_admin(caller, "the account")
+    tenant = visible_tenant(session, caller_tenant(caller, tr("Data requests")), caller.tenant_id)
+    require_admin(caller, tr("the account"))
     return render(request, "data/delete.html", title=tr("Delete the account"), section="data", tenant=tenant)
 
 
@@ -87,8 +87,8 @@ async def delete_account(
     confirm_name: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:  # fmt: skip
     """Deletes the account (soft now, purged after the grace period) once the name typed matches; signs out."""
-    tenant = visible_tenant(session, caller_tenant(caller, "Data requests"), caller.tenant_id)
-    require_admin(caller, "the account")
+    tenant = visible_tenant(session, caller_tenant(caller, tr("Data requests")), caller.tenant_id)
+    require_admin(caller, tr("the account"))
     if confirm_name.strip() != tenant.name:
         error = tr("The name you typed does not match. Nothing was deleted.")
         return render(request, "data/delete.html", status=422, title=tr("Delete the account"), section="data",

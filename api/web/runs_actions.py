@@ -15,6 +15,7 @@ from api.web.deps import PageCaller
 from api.web.locale import page_redirect
 from domain import approvals, failures, runs
 from language.steps import STEP_ID_PATTERN
+from schemas.i18n import tr
 from schemas.runs import StepDecision
 
 router = APIRouter(prefix="/app/runs", include_in_schema=False)
@@ -37,7 +38,7 @@ async def retry(
 ) -> RedirectResponse:
     """Re-drives a failed run from its failed step (admins and the founder); shows the new run."""
     found = await runs.found_run(engine, temporal, run_id, caller.tenant_id)
-    require_tenant_admin(caller, "retry a run")
+    require_tenant_admin(caller, tr("retry a run"))
     accepted = await failures.redrive_failed_run(engine, temporal, settings, found)
     return page_redirect(request, RUN_PAGE.format(run_id=accepted.run_id, done="retried"))
 

@@ -32,9 +32,8 @@ def secrets_page(
     """The tenant's secret names; admins set and delete them."""
     notice = None
     if done == "set":
-        notice = tr(
-            "Secret %(name)s saved. Steps read it as %(reference)s.", name=name, reference=f"{{{{ secrets.{name} }}}}"
-        )
+        reference = "{{ secrets." + name + " }}"  # as a step writes it
+        notice = tr("Secret %(name)s saved. Steps read it as %(reference)s.", name=name, reference=reference)
     elif done == "deleted":
         notice = tr("Secret %(name)s deleted.", name=name)
     return _page(request, session, caller, notice=notice)
@@ -46,8 +45,8 @@ def set_secret(
     name: Annotated[str, Form(max_length=200)], value: Annotated[str, Form(max_length=20_000)],
 ) -> Response:  # fmt: skip
     """Creates or replaces a secret (admins); answers 303 to the list, or the page with what was wrong."""
-    tenant_id = caller_tenant(caller, "Secrets")
-    require_admin(caller, "secrets")
+    tenant_id = caller_tenant(caller, tr("Secrets"))
+    require_admin(caller, tr("secrets"))
     name = name.strip()
     if not re.fullmatch(SECRET_NAME_PATTERN, name):
         return _page(request, session, caller, 422, error=tr("Write the name in UPPER_SNAKE_CASE, like STRIPE_KEY."),
@@ -69,8 +68,8 @@ def set_secret(
 @router.get("/{name}/delete")
 def confirm_delete(request: Request, name: SecretName, caller: PageCaller, session: SessionDep) -> HTMLResponse:
     """Asks before deleting: steps that still use the secret will fail."""
-    tenant_id = caller_tenant(caller, "Secrets")
-    require_admin(caller, "secrets")
+    tenant_id = caller_tenant(caller, tr("Secrets"))
+    require_admin(caller, tr("secrets"))
     if name not in {secret.name for secret in secret_names(session, tenant_id)}:
         raise ApiError(404, "secret_not_found", tr("No secret with this name"), field="name")
     return render(request, "secrets/delete.html", title=tr("Delete %(name)s", name=name), section="secrets", name=name)
@@ -79,8 +78,8 @@ def confirm_delete(request: Request, name: SecretName, caller: PageCaller, sessi
 @router.post("/{name}/delete")
 def delete_secret(request: Request, name: SecretName, caller: PageCaller, session: SessionDep) -> RedirectResponse:
     """Deletes the secret (admins); another tenant's or a made-up name answers 404."""
-    tenant_id = caller_tenant(caller, "Secrets")
-    require_admin(caller, "secrets")
+    tenant_id = caller_tenant(caller, tr("Secrets"))
+    require_admin(caller, tr("secrets"))
     remove_secret(session, tenant_id, name)
     return page_redirect(request, f"/app/secrets?done=deleted&name={name}")
 

@@ -45,7 +45,7 @@ async def invite_user(
     tenant_id: TenantField = "",
 ) -> HTMLResponse:  # fmt: skip
     tenant = _tenant(session, caller, tenant_id)
-    require_tenant_admin(caller, "invite users")
+    require_tenant_admin(caller, tr("invite users"))
     try:
         body = UserInvite(email=email.strip(), role=role)
     except ValueError:
@@ -62,7 +62,7 @@ def change_user_role(
     tenant_id: TenantField = "",
 ) -> HTMLResponse:  # fmt: skip
     tenant = _tenant(session, caller, tenant_id)
-    require_tenant_admin(caller, "change roles")
+    require_tenant_admin(caller, tr("change roles"))
     return _act(request, session, caller, tenant, lambda: change_role(session, tenant, user_id, role, audit_actor(caller)),
                 tr("Role changed."))  # fmt: skip
 
@@ -72,7 +72,7 @@ def remove(
     request: Request, user_id: str, caller: PageCaller, session: SessionDep, tenant_id: TenantField = ""
 ) -> HTMLResponse:
     tenant = _tenant(session, caller, tenant_id)
-    require_tenant_admin(caller, "remove users")
+    require_tenant_admin(caller, tr("remove users"))
     return _act(request, session, caller, tenant, lambda: remove_user(session, tenant, user_id, audit_actor(caller)),
                 tr("User removed."))  # fmt: skip
 
@@ -84,7 +84,7 @@ def create_key(
 ) -> HTMLResponse:  # fmt: skip
     """Issues a key and shows it once, in this answer."""
     tenant = _tenant(session, caller, tenant_id)
-    require_tenant_admin(caller, "issue keys")
+    require_tenant_admin(caller, tr("issue keys"))
     created = add_api_key(session, tenant, role, label.strip() or None, audit_actor(caller))
     return _page(request, session, caller, tenant, new_key=created)
 
@@ -95,7 +95,7 @@ def revoke(
     tenant_id: TenantField = "",
 ) -> HTMLResponse:  # fmt: skip
     tenant = _tenant(session, caller, tenant_id)
-    require_tenant_admin(caller, "revoke keys")
+    require_tenant_admin(caller, tr("revoke keys"))
     page = _act(request, session, caller, tenant,
                 lambda: revoke_key(session, tenant, key_id, audit_actor(caller), caller.is_founder), tr("Key revoked."))  # fmt: skip
     callers.forget(key_id=key_id)

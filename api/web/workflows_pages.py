@@ -139,7 +139,7 @@ def _put_hook(
 ) -> tuple[int, dict[str, Any]]:
     """Creates or rotates the hook (admins only); the page's status and what it shows, a refusal included."""
     try:
-        require_admin(caller, "webhooks")
+        require_admin(caller, tr("webhooks"))
         hook, _created = webhooks.put_hook(session, row.id, row.tenant_id, WebhookConfig(signed=signed), settings)
     except ApiError as err:
         session.rollback()
