@@ -2,6 +2,7 @@
 change form that needs a reason (maintenance mode and the launch stage ask to confirm first), and the history of
 changes. Changes go through domain/toggles.py, which validates, stores and audits them."""
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Form, Path, Query, Request
@@ -14,8 +15,10 @@ from api.web.deps import FounderPage
 from api.web.locale import page_url
 from api.web.pages import page_locale, render
 from api.web.panel_formats import Formats
+from api.web.toggles_chart import LANES, WINDOW, toggles_svg
 from core.errors import ApiError
 from core.i18n import render as render_text
+from core.i18n import when
 from domain.toggles import change_toggles, toggles_view
 from schemas.i18n import Text, tr
 from schemas.toggles import SystemTogglesUpdate, ToggleName, ToggleState, TogglesView
@@ -157,6 +160,14 @@ async def _refused(request: Request, engine: EngineDep, problem: Text, name: str
 
 def _page(request: Request, view: TogglesView, status: int = 200, **context: Any) -> HTMLResponse:
     locale = page_locale(request)
+    now = datetime.now(UTC)
+    chart = toggles_svg(
+        view.toggles.model_dump(),
+        view.history,
+        now,
+        {name: render_text(LABELS[name], locale) for name in LANES},
+        (when((now - WINDOW).date(), locale), render_text(tr("Now"), locale)),
+    )
     states: dict[str, ToggleState] = {s.name: s for s in view.states}
     return render(
         request,
@@ -172,5 +183,6 @@ def _page(request: Request, view: TogglesView, status: int = 200, **context: Any
         words=VALUE_WORDS,
         confirmed_first=CONFIRMED_FIRST,
         fmt=Formats(locale),
+        chart=chart,
         **context,
     )
