@@ -1,6 +1,6 @@
 """Every e-mail a person gets is written in their language (`app_user.language`), read when it is sent: the sign-in
 link, an approval request, a dunning notice and the data-export-ready mail to a tenant's contact, all through the
-real SMTP sink."""
+real SMTP sink; a founder alert in the language of the user with its address."""
 
 import time
 import uuid
@@ -12,11 +12,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from temporalio.testing import ActivityEnvironment
 
+from activities.compliance import ComplianceActivities
 from activities.dunning import DunningActivities
 from activities.email import EmailActivities
 from core.i18n import render
 from schemas.billing import DunningNotice
-from schemas.i18n import Text, tr
+from schemas.compliance import CriticalAlert
+from schemas.i18n import Text, tr, trn
 from schemas.tables import BillingAccount, User
 from schemas.tenants import TenantChange
 from tests.api.tenancy import ApiTenant, new_tenant, new_workflow
@@ -169,3 +171,26 @@ def test_an_address_no_user_has_reads_english(web: TestClient, smtp_sink: SmtpSi
 
     mail = wait_for_mail(smtp_sink, outsider, "Payment received: thank you", timeout_s=5)
     assert mail.get_content().splitlines()[0] == "Hello Initech,"
+
+
+def test_a_founder_alert_reads_the_language_of_the_user_with_its_address(
+    web: TestClient, smtp_sink: SmtpSink, engine: Engine
+) -> None:
+    tenant = new_tenant(web, name="Umbrella")
+    founder_address = invite(web, tenant, "admin", "it", engine)
+    email = EmailActivities(smtp_sink.host, smtp_sink.port, sender="alerts@levqor.test", timeout_s=5)
+    audit = ComplianceActivities(engine, None, "founder-token", None, email, founder_address)
+    alert = CriticalAlert(report_id=f"report-{uuid.uuid4()}", score=41, titles=["API_TOKEN appears in a failure"])
+
+    ActivityEnvironment().run(audit.notify_founder, alert)
+
+    subject = trn(
+        "Levqor compliance: %(num)s critical finding, score %(score)s/100",
+        "Levqor compliance: %(num)s critical findings, score %(score)s/100",
+        1,
+        score=41,
+    )
+    mail = wait_for_mail(smtp_sink, founder_address, translated(subject, "it"))
+    body = mail.get_content()
+    assert translated(tr("The compliance audit found critical issues:"), "it") in body
+    assert "- API_TOKEN appears in a failure" in body and alert.report_id in body
