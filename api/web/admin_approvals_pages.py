@@ -17,7 +17,8 @@ from api.web.locale import page_url
 from api.web.pages import page_locale, render
 from api.web.panel_formats import Formats
 from core.i18n import render as render_text
-from domain.approvals import decide_as_founder, decider_name, founder_queue
+from domain.approval_queue import decide_as_founder, founder_queue
+from domain.approvals import decider_name
 from language.steps import STEP_ID_PATTERN
 from schemas.i18n import tr
 from schemas.panel import QueuedGate

@@ -297,6 +297,15 @@ def test_the_queue_shows_class_c_gates_of_two_tenants_masked_and_deciding_approv
     ]
     again = web.post(f"/admin/power/approvals/{run_a}/wire_funds", data={"csrf_token": csrf, "decision": "reject"})
     assert again.status_code == 409
+    rejected = web.post(
+        f"/admin/power/approvals/{run_b}/wire_funds",
+        data={"csrf_token": csrf, "decision": "reject", "comment": "Unknown supplier"},
+        follow_redirects=False,
+    )
+    assert rejected.status_code == 303
+    gate_b = next(s for s in wait_past_gate(web, run_b)["steps"] if s["step_id"] == "wire_funds")
+    assert gate_b["result"]["approved"] is False and gate_b["result"]["comment"] == "Unknown supplier"
+    assert [e.action for e in audit(engine, second_id, "approval.")] == ["approval.rejected"]
 
 
 def gate_card(html: str, run_id: str) -> str:
