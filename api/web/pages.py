@@ -159,7 +159,8 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
             "panel_sections": PANEL_SECTIONS,
             "locale": locale,
             "languages": LANGUAGES,
-            "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+            # An error page's switcher leads home: the path asked for (another tenant's id, say) is not repeated.
+            "here": request.url.path + (f"?{request.url.query}" if request.url.query else "") if status < 400 else "/",
             "script_messages": script_messages(locale),
             **context,
         },

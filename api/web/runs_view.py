@@ -30,6 +30,7 @@ class JsonBlock:
 
     text: str
     long: bool
+    cut: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,10 @@ def masked(value: Any) -> Any:
 def json_block(value: Any) -> JsonBlock:
     """Masked, indented JSON; cut at MAX_JSON_CHARS (the whole value is one link away)."""
     text = json.dumps(masked(value), indent=2, ensure_ascii=False, default=str, sort_keys=False)
-    if len(text) > MAX_JSON_CHARS:
-        text = text[:MAX_JSON_CHARS] + "\n… (cut here; open the whole result)"
-    return JsonBlock(text, text.count("\n") >= LONG_JSON_LINES)
+    cut = len(text) > MAX_JSON_CHARS
+    if cut:
+        text = text[:MAX_JSON_CHARS] + "\n…"
+    return JsonBlock(text, text.count("\n") >= LONG_JSON_LINES, cut)
 
 
 def step_views(run: RunPublic, planned: list[dict[str, Any]]) -> list[StepView]:
