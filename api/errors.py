@@ -19,6 +19,7 @@ from core.i18n import DEFAULT, render
 from language.issues import ValidationIssue, ValidationReport
 from schemas.i18n import Text, tr
 from schemas.validation_messages import validation_message
+from schemas.workflows import WorkflowSaved
 
 log = structlog.get_logger()
 STATUS_CODES = {
@@ -70,6 +71,13 @@ def in_reader_language(report: ValidationReport, request: Request) -> Validation
     """A validator's report with its messages in the language of `request`'s reader."""
     tag = reader_locale(request)
     return report.in_language(lambda text: render(text, tag))
+
+
+def saved_in_reader_language(saved: WorkflowSaved, request: Request) -> WorkflowSaved:
+    """A stored version's answer with its warnings in the language of `request`'s reader."""
+    tag = reader_locale(request)
+    warnings = [w.model_copy(update={"message": render(w.text, tag)}) if w.text else w for w in saved.warnings]
+    return saved.model_copy(update={"warnings": warnings})
 
 
 def error_response(

@@ -164,7 +164,7 @@ def saved_definition(
     row: WorkflowDefinitionRow, version: WorkflowVersionRow, report: ValidationReport
 ) -> WorkflowSaved:
     """The stored version as its answer, with the report's warnings."""
-    warnings = [DefinitionWarning(path=w.path, code=w.code, message=w.message) for w in report.warnings]
+    warnings = [DefinitionWarning(path=w.path, code=w.code, message=w.message, text=w.text) for w in report.warnings]
     return WorkflowSaved(**public_definition(row, version).model_dump(), warnings=warnings)
 
 

@@ -3,7 +3,9 @@
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from schemas.i18n import Text
 
 
 class WorkflowPublic(BaseModel):
@@ -23,6 +25,8 @@ class DefinitionWarning(BaseModel):
     path: str
     code: str
     message: str
+    text: Text | None = Field(default=None, exclude=True)
+    """The message as a catalog text, which the API answers in the reader's language; not part of the JSON."""
 
 
 class WorkflowSaved(WorkflowPublic):

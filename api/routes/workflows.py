@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Request, status
 
 from api.deps import CallerDep, CurrentTenant, EngineDep, OwnedDefinition, SessionDep, TemporalDep, require_admin
-from api.errors import in_reader_language
+from api.errors import in_reader_language, saved_in_reader_language
 from domain import definition_views, definitions
 from language.validation import ValidationReport
 from schemas.i18n import tr
@@ -24,10 +24,10 @@ def validate_workflow(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_workflow(raw: RawDefinition, tenant: CurrentTenant, session: SessionDep) -> WorkflowSaved:
+def create_workflow(raw: RawDefinition, tenant: CurrentTenant, session: SessionDep, request: Request) -> WorkflowSaved:
     """Store a valid definition as version 1, answered with the validator's `warnings`; an invalid one answers
     422 with the full report."""
-    return definitions.create_definition(session, raw, tenant.tenant_id)
+    return saved_in_reader_language(definitions.create_definition(session, raw, tenant.tenant_id), request)
 
 
 @router.get("")
@@ -50,9 +50,15 @@ def get_workflow(definition: OwnedDefinition, session: SessionDep, version: int 
 
 @router.put("/{workflow_id}")
 async def update_workflow(
-    workflow_id: str, raw: RawDefinition, tenant: CurrentTenant, engine: EngineDep, temporal: TemporalDep
+    workflow_id: str,
+    raw: RawDefinition,
+    tenant: CurrentTenant,
+    engine: EngineDep,
+    temporal: TemporalDep,
+    request: Request,
 ) -> WorkflowSaved:
     """Store a new version, answered with the validator's `warnings` (admin keys only: a version may change its
     approval gates); runs in flight keep the version they started with, schedules move to it."""
     require_admin(tenant, tr("workflow definitions"))
-    return await definitions.update_definition(engine, temporal, workflow_id, raw, tenant.tenant_id)
+    saved = await definitions.update_definition(engine, temporal, workflow_id, raw, tenant.tenant_id)
+    return saved_in_reader_language(saved, request)

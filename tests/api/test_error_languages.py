@@ -105,3 +105,16 @@ def test_a_field_error_of_the_validator_reads_pydantics_words_in_japanese_too(ap
     problem = tr("Input should be a valid string")
     assert report["errors"][0]["message"] == japanese(tr("`%(field)s`: %(problem)s.", field="message", problem=problem))
     assert japanese(problem) in report["errors"][0]["message"]
+
+
+def test_the_warnings_of_a_stored_version_answer_in_japanese(api: TestClient) -> None:
+    tenant = new_tenant(api)
+    untidy = {"name": " spaced ", "steps": [{"id": "say", "type": "log", "message": "hi"}]}
+
+    created = api.post("/api/workflows", json=untidy, headers={**tenant.admin, **JAPANESE})
+    updated = api.put(f"/api/workflows/{created.json()['id']}", json=untidy, headers=tenant.admin)
+
+    assert created.status_code == 201 and updated.status_code == 200
+    spaces = tr("The name starts or ends with spaces; they are kept as typed.")
+    assert created.json()["warnings"] == [{"path": "$.name", "code": "untidy_name", "message": japanese(spaces)}]
+    assert updated.json()["warnings"] == [{"path": "$.name", "code": "untidy_name", "message": spaces.english()}]
