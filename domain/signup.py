@@ -14,7 +14,7 @@ from core.settings import Settings
 from core.toggles import read_toggles
 from domain.accounts import invite_user, normalized_email
 from domain.sign_in import request_sign_in
-from domain.sign_in_links import client_hash, issue_link
+from domain.sign_in_links import SignInLimiter, client_hash, issue_link
 from domain.tenants import add_keyless_tenant
 from schemas.accounts import SignInMailInput
 from schemas.i18n import tr
@@ -30,11 +30,16 @@ def signups_open(engine: Engine) -> bool:
     return read_toggles(engine).new_signups
 
 
-async def sign_up(engine: Engine, temporal: Client, settings: Settings, body: SignUpCreate, ip: str) -> None:
+async def sign_up(
+    engine: Engine, temporal: Client, settings: Settings, limiter: SignInLimiter, body: SignUpCreate, ip: str
+) -> None:
     """Makes the team and its admin and e-mails the link, or e-mails a sign-in link to an address that has an account.
-    403 `signups_closed` while new sign-ups are off."""
+    403 `signups_closed` while new sign-ups are off; 429 `too_many_requests` past the limits of sign-in links (per
+    address and per client, counted with them), whether or not the address has an account."""
     if not await asyncio.to_thread(signups_open, engine):
         raise ApiError(403, "signups_closed", tr("New sign-ups are closed for now; please try again later"))
+    if not limiter.allow(body.email, ip):
+        raise ApiError(429, "too_many_requests", tr("Too many requests; please wait a few minutes"), field="email")
     if await asyncio.to_thread(_known_address, engine, settings, body.email):
         await request_sign_in(engine, temporal, settings, body.email, ip)
         return

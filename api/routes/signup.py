@@ -5,10 +5,8 @@ already had an account."""
 from fastapi import APIRouter, Request, status
 
 from api.deps import EngineDep, SettingsDep, TemporalDep
-from core.errors import ApiError
 from domain.sign_in_links import SignInLimiter
 from domain.signup import sign_up
-from schemas.i18n import tr
 from schemas.signup import SignUpAccepted, SignUpCreate
 
 router = APIRouter(prefix="/api/signup", tags=["sign-up"])
@@ -21,8 +19,5 @@ async def create_signup(
     """Sign up a team: 202 whether or not the address had an account (it then gets a sign-in link instead); 403
     `signups_closed` while new sign-ups are off; 429 past the rate limits."""
     limiter: SignInLimiter = request.app.state.sign_in_limiter
-    ip = request.client.host if request.client else "unknown"
-    if not limiter.allow(body.email, ip):
-        raise ApiError(429, "too_many_requests", tr("Too many requests; please wait a few minutes"), field="email")
-    await sign_up(engine, temporal, settings, body, ip)
+    await sign_up(engine, temporal, settings, limiter, body, request.client.host if request.client else "unknown")
     return SignUpAccepted()

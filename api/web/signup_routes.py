@@ -50,12 +50,11 @@ async def submit_sign_up(
         problem = tr("Give your team a name.") if field == "team" else tr("Enter a valid e-mail address.")
         return _page(request, 422, is_open=True, team=team, email=email, error=problem)
     limiter: SignInLimiter = request.app.state.sign_in_limiter
-    ip = request.client.host if request.client else "unknown"
-    if not limiter.allow(body.email, ip):
-        return _page(request, 429, is_open=True, team=team, email=email, too_many=True)
     try:
-        await sign_up(engine, temporal, settings, body, ip)
+        await sign_up(engine, temporal, settings, limiter, body, request.client.host if request.client else "unknown")
     except ApiError as err:
+        if err.code == "too_many_requests":
+            return _page(request, 429, is_open=True, team=team, email=email, too_many=True)
         if err.code != "signups_closed":
             raise
         return _page(request, 403, is_open=False)
