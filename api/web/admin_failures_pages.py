@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
 from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep
-from api.web.admin_ops_view import PRIORITIES, Formats, formats, founder_actor
+from api.web.admin_ops_view import FAILURE_CATEGORIES, PRIORITIES, Formats, formats, founder_actor
 from api.web.deps import FounderPage
 from api.web.locale import page_redirect
 from api.web.ops_charts import daily_svg
@@ -68,8 +68,8 @@ def _page(
     fmt = formats(request)
     return render(
         request, "admin/failures.html", status=code, title=tr("Failure queue"), section="admin", queue=queue,
-        chosen_status=status, priority=priority, tenant=tenant, tenants=tenants, priorities=PRIORITIES, fmt=fmt,
-        shown=SHOWN, chart=_per_day(session, tenant or None, fmt), **extra,
+        chosen_status=status, priority=priority, tenant=tenant, tenants=tenants, priorities=PRIORITIES,
+        categories=FAILURE_CATEGORIES, fmt=fmt, shown=SHOWN, chart=_per_day(session, tenant or None, fmt), **extra,
     )  # fmt: skip
 
 

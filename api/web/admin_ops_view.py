@@ -35,6 +35,16 @@ PLAN_COLUMNS: dict[str, Text] = {
     "applied": tr("Applied"),
     "archived": tr("Archived"),
 }
+# AutoRecovery's categories of a failure (schemas/recovery.py `Category`), as the founder reads them.
+FAILURE_CATEGORIES: dict[str, Text] = {
+    "transient_network": tr("Network trouble"),
+    "target_5xx": tr("The target's own errors (5xx)"),
+    "auth_4xx": tr("Refused by the target (4xx)"),
+    "validation": tr("The step's own data"),
+    "timeout": tr("Timeout"),
+    "approval_timed_out": tr("Approval timed out"),
+    "unknown": tr("Unclassified"),
+}
 RISKS: dict[str, Text] = {"low": tr("Low risk"), "medium": tr("Medium risk"), "high": tr("High risk")}
 
 

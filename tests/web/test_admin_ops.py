@@ -180,7 +180,7 @@ def test_the_failure_queue_shows_the_suggestion_and_redrives_a_run_once_admissio
     with Session(engine) as session:
         row = session.get(FailureEntry, entry.id)
         assert row is not None
-        row.category, row.suggestion, row.assessed_at = "client_error", "Check the <URL>.", datetime.now(UTC)
+        row.category, row.suggestion, row.assessed_at = "auth_4xx", "Check the <URL>.", datetime.now(UTC)
         session.add(row)
         session.commit()
     csrf = use_cookies(web, founder)
@@ -191,7 +191,8 @@ def test_the_failure_queue_shows_the_suggestion_and_redrives_a_run_once_admissio
     web.post(f"/api/tenants/{team.tenant_id}/resume", json={}, headers=founder_headers())
     redriven = web.post(f"/admin/power/failures/{run_id}/redrive", data={"csrf_token": csrf}, follow_redirects=False)
 
-    assert "Check the &lt;URL&gt;." in queue.text and "client error" in queue.text and team.name in queue.text
+    assert "Check the &lt;URL&gt;." in queue.text and "Refused by the target (4xx)</span>" in queue.text
+    assert team.name in queue.text
     assert 'class="failures-chart"' in queue.text and "1 run failed in these 14 days." in queue.text
     assert f'action="/admin/power/failures/{run_id}/redrive"' in queue.text and "HttpClientError" in queue.text
     assert refused.status_code == 403 and "The run was not re-driven." in refused.text
