@@ -133,6 +133,10 @@ def test_with_ai_features_off_ai_workflows_are_refused_and_others_start(api: Tes
     refused, started = start(api, tenant, with_ai), start(api, tenant, without_ai)
 
     assert (refused["status"], refused["code"], refused["field"]) == (503, "ai_disabled", "definition")
+    in_japanese = api.post(
+        f"/api/workflows/{with_ai}/runs", json={"input": {}}, headers={**tenant.member, "Accept-Language": "ja"}
+    )
+    assert in_japanese.json()["message"].startswith("このプラットフォームでは現在 AI 機能がオフ")
     assert started["status"] == 202, started
     assert poll_run(api, started["run_id"], tenant.member, finished)["status"] == "completed"
     set_toggles(api, "provider is back", ai_features=True)

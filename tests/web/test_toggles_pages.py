@@ -135,3 +135,12 @@ def test_a_forged_change_is_refused(web: TestClient, people: dict[str, dict[str,
 
     assert forged.status_code == 403
     assert web.get("/api/admin/toggles", headers=founder_headers()).json()["toggles"]["maintenance"] is False
+
+
+def test_the_page_speaks_the_founders_language(web: TestClient, people: dict[str, dict[str, str]]) -> None:
+    use_cookies(web, people["founder"])
+
+    page = web.get(f"/ja{PAGE}")
+
+    assert page.status_code == 200
+    assert "メンテナンスモード" in page.text and "変更履歴" in page.text and "Maintenance mode" not in page.text
