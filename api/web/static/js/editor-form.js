@@ -45,6 +45,12 @@ function labelText(name, schema, required) {
   const words = {
     json: t("JSON body"), else: t("Else"), then: t("Then"), next: t("Next"), class: t("Approval class"),
     timeout_s: t("Timeout (seconds)"), seconds: t("Seconds"), url: t("URL"), id: t("Step id"), max_tokens: t("Max tokens"),
+    name: t("Name"), description: t("Description"), message: t("Message"), level: t("Level"), method: t("Method"),
+    headers: t("Headers"), body: t("Body"), expected_status: t("Expected status"), expression: t("Expression"),
+    to: t("To"), subject: t("Subject"), prompt: t("Prompt"), model: t("Model"), purpose: t("Purpose"),
+    set: t("Variables"), on_timeout: t("On timeout"), retry: t("Retry policy"), max_attempts: t("Max attempts"),
+    backoff: t("Backoff"), initial_interval_s: t("First wait (seconds)"), max_interval_s: t("Longest wait (seconds)"),
+    save_response: t("Save the response"), input_schema: t("Input schema"),
   };
   const base = words[name] || (schema.title || name).replace(/_/g, " ");
   return required ? t("%(label)s (required)", { label: base }) : base;
