@@ -60,7 +60,7 @@ def cookie_settings_page(
     """The visitor's cookie choice, to make or change (linked from every page's footer)."""
     return render(
         request, "legal/cookie_settings.html", title=render_text(tr("Cookie settings"), page_locale(request)),
-        consent=consent_state(request), saved=bool(saved), hide_consent_banner=True, essential=ESSENTIAL_COOKIES,
+        consent=consent_state(request), saved=bool(saved), hide_consent_banner=True,
     )  # fmt: skip
 
 
