@@ -147,6 +147,12 @@ def test_the_founder_reads_a_compliance_reports_findings(page: Page, engine: Eng
     expect(page.get_by_text("The cookie configuration is missing")).to_have_count(0)
     expect(page.get_by_role("heading", name=re.compile(re.escape(title)))).to_be_visible()
 
+    page.goto("/admin/power/compliance")
+    page.get_by_role("button", name="Run the audit now").click()
+    expect(panel(page).get_by_role("status")).to_contain_text("The audit is running.")
+    expect(page.get_by_text("out of 100")).to_be_visible(timeout=30_000)  # filled in by htmx, without a reload
+    check_page(page, "ops-10-compliance-audit-finished")
+
 
 def test_the_founder_drags_a_plan_to_another_column_and_moves_one_with_its_form(
     page: Page, engine: Engine, founder: list[Any]
@@ -169,13 +175,13 @@ def test_the_founder_drags_a_plan_to_another_column_and_moves_one_with_its_form(
     page.goto("/admin/power/upgrades")
     card = page.locator(f"#plan-{dragged_id}")
     expect(card).to_be_visible()
-    check_page(page, "ops-10-upgrade-board")
+    check_page(page, "ops-11-upgrade-board")
     card.drag_to(page.locator("#column-in_progress"))  # the column's heading: in view, so nothing scrolls mid-drag
 
     expect(panel(page).get_by_role("status")).to_contain_text(f"Cache the pricing table {tag} moved to In progress.")
     expect(page.locator(f'[data-column="in_progress"] #plan-{dragged_id}')).to_be_visible()
     assert plan_status(engine, dragged_id) == "in_progress"
-    check_page(page, "ops-11-upgrade-board-dragged")
+    check_page(page, "ops-12-upgrade-board-dragged")
 
     page.locator(f"#plan-{formed_id}").get_by_label("Move to").select_option("applied")
     page.locator(f"#plan-{formed_id}").get_by_role("button", name=re.compile("^Move")).click()
@@ -190,6 +196,6 @@ def test_the_founder_drags_a_plan_to_another_column_and_moves_one_with_its_form(
     assert plan_status(engine, formed_id) == "applied"
     page.emulate_media(color_scheme="dark")
     page.wait_for_timeout(200)  # buttons ease their colours (120 ms); shoot the settled theme
-    check_page(page, "ops-12-upgrade-board-dark")
+    check_page(page, "ops-13-upgrade-board-dark")
     page.set_viewport_size({"width": 390, "height": 844})
-    check_page(page, "ops-13-upgrade-board-phone-dark")
+    check_page(page, "ops-14-upgrade-board-phone-dark")
