@@ -14,9 +14,9 @@ from schemas.panel import HealthTrend, ScorePoint
 
 WIDTH = 640
 HEIGHT = 220
-LEFT = 36
+LEFT = 52
 RIGHT = 12
-TOP = 12
+TOP = 22
 BOTTOM = 30
 GRID = (0, 50, 100)
 

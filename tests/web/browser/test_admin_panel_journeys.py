@@ -80,6 +80,14 @@ def history(engine: Engine) -> None:
         session.commit()
 
 
+def on_a_phone_in_the_dark(page: Page, name: str) -> None:
+    page.emulate_media(color_scheme="dark")
+    page.set_viewport_size({"width": 390, "height": 844})
+    check_page(page, name)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.emulate_media(color_scheme="light")
+
+
 def wait_for_notice(sink: SmtpSink, run_id: str) -> None:
     deadline = time.monotonic() + 15
     while not any(run_id in mail.message.get_content() for mail in list(sink.messages)):
@@ -103,6 +111,8 @@ def test_the_founder_watches_the_panel_and_approves_a_class_c_gate(
     expect(page.get_by_role("img", name=chart_name)).to_be_visible()  # named by its title and description
     expect(page.locator(".health-chart polyline")).to_have_count(3)  # two missing days break the line twice
     check_page(page, f"panel-{tag}-01-overview")
+    if tag == "en":
+        on_a_phone_in_the_dark(page, "panel-en-01b-overview-phone-dark")
     with page.expect_response(lambda r: r.url.endswith(f"{prefix}/admin/power/tiles"), timeout=20_000) as polled:
         pass  # the tiles refresh themselves without reloading the page
     assert polled.value.status == 200
@@ -123,11 +133,7 @@ def test_the_founder_watches_the_panel_and_approves_a_class_c_gate(
         pass  # the queue polls, and leaves the list (and a comment being typed) alone while the same gates wait
     assert polled.value.status == 204
     if tag == "en":
-        page.emulate_media(color_scheme="dark")
-        page.set_viewport_size({"width": 390, "height": 844})
-        check_page(page, "panel-en-03b-queue-phone-dark")
-        page.set_viewport_size({"width": 1280, "height": 800})
-        page.emulate_media(color_scheme="light")
+        on_a_phone_in_the_dark(page, "panel-en-03b-queue-phone-dark")
     card.get_by_label(say(tag, "Comment (optional, kept with the decision)")).fill("Invoice checked")
     card.get_by_role("button", name=say(tag, "Approve")).click()
 
