@@ -29,6 +29,7 @@ from schemas.api import KeyRole
 from schemas.i18n import Text, tr
 from schemas.runs import DeciderRole
 from schemas.tables import WebhookTrigger, WorkflowDefinitionRow
+from schemas.tenants import STATUS_NAMES
 
 DECIDER_ROLES: dict[str, DeciderRole] = {"founder": "founder", "admin": "tenant_admin", "member": "member"}
 
@@ -201,7 +202,7 @@ def _refuse_inactive_tenant(request: Request, caller: Caller) -> None:
     raise ApiError(
         403,
         f"tenant_{status}",
-        tr("This key's tenant is %(state)s", state=status),
+        tr("This key's tenant is %(state)s", state=STATUS_NAMES.get(status, status)),
         field="authorization",
         current_state=status,
     )

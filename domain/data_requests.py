@@ -26,7 +26,7 @@ from schemas.data_requests import (
 )
 from schemas.i18n import tr
 from schemas.tables import AuditEntry, DataRequest
-from schemas.tenants import TenantChange
+from schemas.tenants import STATUS_NAMES, TenantChange
 from starters.tenants import ensure_lifecycle
 
 # GDPR art. 12(3): one month to answer a data-subject request.
@@ -68,7 +68,7 @@ async def request_account_deletion(
         raise ApiError(
             409,
             "illegal_transition",
-            tr("Cannot delete an account that is %(state)s", state=str(current)),
+            tr("Cannot delete an account that is %(state)s", state=STATUS_NAMES.get(str(current), str(current))),
             field="authorization",
             current_state=current,
         ) from err

@@ -8,6 +8,7 @@ from language.steps import AiStep, WorkflowDefinition
 from rules.usage import START_LIMITED, period_end
 from schemas.i18n import Text, tr
 from schemas.runs import Refusal
+from schemas.tenants import STATUS_NAMES
 from schemas.toggles import SystemToggles
 from schemas.usage import Metric
 
@@ -17,7 +18,7 @@ def tenant_refusal(status: str | None) -> Refusal | None:
     if status is None:
         return _refusal(404, "tenant_not_found", tr("No tenant with this id"), field="tenant_id")
     if status != "active":
-        message = tr("This tenant is %(state)s; it cannot start runs", state=status)
+        message = tr("This tenant is %(state)s; it cannot start runs", state=STATUS_NAMES.get(status, status))
         return _refusal(403, f"tenant_{status}", message, field="tenant_id")
     return None
 

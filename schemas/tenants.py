@@ -7,8 +7,16 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from schemas.api import KeyRole, Plan, StrictBody
+from schemas.i18n import Text, tr
 
 TenantStatus = Literal["active", "suspended", "deleted", "purged"]
+# A state as a sentence names it ("This tenant is suspended"), in the reader's language.
+STATUS_NAMES: dict[str, Text] = {
+    "active": tr("active"),
+    "suspended": tr("suspended"),
+    "deleted": tr("deleted"),
+    "purged": tr("purged"),
+}
 TransitionName = Literal["suspend", "resume", "delete", "restore", "purge"]
 # Which transition may leave which state; purge happens only by the grace-period timer.
 LEGAL: dict[TransitionName, tuple[tuple[TenantStatus, ...], TenantStatus]] = {

@@ -29,6 +29,7 @@ from domain.tenants import (
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from schemas.i18n import Text, tr
 from schemas.tenants import (
+    STATUS_NAMES,
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyPublic,
@@ -41,6 +42,19 @@ from schemas.tenants import (
 )
 
 router = APIRouter(prefix="/api/tenants", tags=["tenants"])
+# Why each change is refused, one sentence per change: of a purged tenant, and of one in a state it does not leave.
+PURGED_REFUSALS: dict[str, Text] = {
+    "suspend": tr("Cannot suspend a purged tenant"),
+    "resume": tr("Cannot resume a purged tenant"),
+    "delete": tr("Cannot delete a purged tenant"),
+    "restore": tr("Cannot restore a purged tenant"),
+}
+STATE_REFUSALS: dict[str, Text] = {
+    "suspend": tr("Cannot suspend a tenant that is %(state)s"),
+    "resume": tr("Cannot resume a tenant that is %(state)s"),
+    "delete": tr("Cannot delete a tenant that is %(state)s"),
+    "restore": tr("Cannot restore a tenant that is %(state)s"),
+}
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -111,7 +125,7 @@ async def change_tenant(
     purged = ApiError(
         409,
         "illegal_transition",
-        tr("Cannot %(transition)s a purged tenant", transition=transition),
+        PURGED_REFUSALS[transition],
         field="transition",
         current_state="purged",
     )
@@ -126,7 +140,9 @@ async def change_tenant(
         refused=lambda current: ApiError(
             409,
             "illegal_transition",
-            tr("Cannot %(transition)s a tenant that is %(state)s", transition=transition, state=str(current)),
+            STATE_REFUSALS[transition].model_copy(
+                update={"params": {"state": STATUS_NAMES.get(str(current), str(current))}}
+            ),
             field="transition",
             current_state=current,
         ),

@@ -22,6 +22,7 @@ from core.errors import ApiError
 from core.security import same_secret
 from schemas.accounts import SessionView
 from schemas.i18n import tr
+from schemas.tenants import STATUS_NAMES
 
 
 class SignInRequired(Exception):
@@ -65,7 +66,12 @@ def _refuse_changes_of_inactive_tenant(request: Request, view: SessionView) -> N
     twin = JSON_TWINS.get(request.url.path)
     if twin in INACTIVE_TENANT_ROUTES or (status == "suspended" and twin in SUSPENDED_TENANT_ROUTES):
         return
-    raise ApiError(403, f"tenant_{status}", tr("Your team's account is %(state)s", state=status), field="authorization")
+    raise ApiError(
+        403,
+        f"tenant_{status}",
+        tr("Your team's account is %(state)s", state=STATUS_NAMES.get(status, status)),
+        field="authorization",
+    )
 
 
 async def get_page_caller(view: Annotated[SessionView, Depends(get_page_session)]) -> Caller:

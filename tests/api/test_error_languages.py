@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 from core.i18n import render
 from schemas.i18n import Text, tr
 from tests.api.tenancy import new_tenant, new_workflow
+from tests.conftest import founder_headers
 
 JAPANESE = {"Accept-Language": "ja,en;q=0.5"}
 DUPLICATE_IDS = {
@@ -118,3 +119,18 @@ def test_the_warnings_of_a_stored_version_answer_in_japanese(api: TestClient) ->
     spaces = tr("The name starts or ends with spaces; they are kept as typed.")
     assert created.json()["warnings"] == [{"path": "$.name", "code": "untidy_name", "message": japanese(spaces)}]
     assert updated.json()["warnings"] == [{"path": "$.name", "code": "untidy_name", "message": spaces.english()}]
+
+
+def test_a_state_inside_a_refusal_is_named_in_the_readers_language(api: TestClient) -> None:
+    tenant = new_tenant(api)
+    suspended = api.post(f"/api/tenants/{tenant.id}/suspend", json={"reason": "test"}, headers=founder_headers())
+    assert suspended.status_code == 200, suspended.text
+
+    english = api.get("/api/workflows", headers=tenant.member)
+    answer = api.get("/api/workflows", headers={**tenant.member, **JAPANESE})
+
+    assert english.status_code == answer.status_code == 403
+    assert english.json()["message"] == "This key's tenant is suspended"
+    assert answer.json()["code"] == "tenant_suspended" and answer.json()["current_state"] == "suspended"
+    assert answer.json()["message"] == japanese(tr("This key's tenant is %(state)s", state=tr("suspended")))
+    assert japanese(tr("suspended")) in answer.json()["message"]
