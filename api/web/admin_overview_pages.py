@@ -25,6 +25,7 @@ CHECK_LABELS = {
     "stripe": tr("Stripe"),
     "ai": tr("AI provider"),
     "backup": tr("Backup"),
+    "run_archive": tr("Run archive"),
 }
 
 

@@ -115,6 +115,7 @@ def test_the_tiles_show_the_live_probes_the_latest_heartbeat_and_uptime(
     assert "Not configured" in tile(tiles.text, "ai")
     assert "heartbeats healthy" in tile(tiles.text, "uptime") and "this process up" in tile(tiles.text, "uptime")
     assert source in tile(tiles.text, "errors")
+    assert "Run archive" in tile(tiles.text, "run-archive")
     assert 'hx-trigger="every 5s"' in tiles.text  # the fragment keeps polling itself
 
 
