@@ -47,6 +47,7 @@ from api.routes import (
 from api.routes import usage as usage_routes
 from api.web.app import install_web
 from core.db import create_db_engine
+from core.live_bridge import start_live_bridge
 from core.logs import configure_logging
 from core.metering import usage_buffer
 from core.settings import VERSION, Settings
@@ -109,6 +110,7 @@ def _lifespan(settings: Settings, api_metrics: ApiMetrics) -> Callable[[FastAPI]
             await ensure_platform_schedules(temporal, settings)
         worker_task = asyncio.create_task(worker.run()) if worker else None
         telemetry = TelemetryBuffer(engine, "api", settings.telemetry_flush_interval_s)
+        live = await start_live_bridge(engine, listen=True)  # other processes' live events (PostgreSQL)
         log.info("api started", embedded_worker=worker is not None, task_queue=settings.task_queue)
         try:
             yield {
@@ -130,6 +132,8 @@ def _lifespan(settings: Settings, api_metrics: ApiMetrics) -> Callable[[FastAPI]
                 await asyncio.gather(worker_task, return_exceptions=True)
             worker_telemetry.close()
             usage.close()
+            if live is not None:
+                await live.close()
             engine.dispose()
 
     return lifespan

@@ -38,18 +38,21 @@ def configure_logging(fmt: str = "console", level: str = "INFO", file: str | Non
         _drop_terminal_extras,
         _redact_secrets,
     ]
+    # The live tail sees each record once: in structlog's own chain, and for stdlib records in the chain of
+    # the first handler only (each handler's formatter runs its pre-chain on a copy of the record).
+    fed = [*shared, _feed_live_tail]
     # Temporal's adapters would also append their whole context dict to every message, formatted each time;
     # `_lift_temporal_context` already turns the same context (in the record's extras) into flat keys.
     workflow.logger.workflow_info_on_message = False
     activity.logger.activity_info_on_message = False
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=[*fed, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_json_formatter(shared) if fmt == "json" else _console_formatter(shared))
+    handler.setFormatter(_json_formatter(fed) if fmt == "json" else _console_formatter(fed))
     root = logging.getLogger()
     for old in root.handlers:
         if isinstance(old, logging.FileHandler):
@@ -63,6 +66,10 @@ def configure_logging(fmt: str = "console", level: str = "INFO", file: str | Non
     # Their INFO lines carry full URLs: a request path holds a hook's token, a step's URL may hold a resolved secret.
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    # The live tail imports this module (its masking): imported here, not at the top, to avoid the cycle.
+    from core.live_events import feed_tables
+
+    feed_tables()
 
 
 def _console_formatter(shared: list[structlog.types.Processor]) -> logging.Formatter:
@@ -117,6 +124,29 @@ def _secret_entry(key: object, value: Any) -> bool:
 
 def _redact_secrets(_logger: WrappedLogger, _name: str, event: EventDict) -> EventDict:
     return redact(event)
+
+
+# Keys of a log event that are not its fields on the live tail.
+LIVE_SKIPPED = frozenset(
+    {"event", "level", "logger", "timestamp", "tenant_id", "exc_info", "stack_info", "_record", "_from_structlog"}
+)
+
+
+def _feed_live_tail(_logger: WrappedLogger, name: str, event: EventDict) -> EventDict:
+    """Hands the (masked) event to the live stream's hub. `live_source` in an event (e.g.
+    `extra={"live_source": "run"}`) names its source there."""
+    named = event.pop("live_source", None)
+    from core.live_events import HUB
+
+    fields = {k: v for k, v in event.items() if k not in LIVE_SKIPPED}
+    HUB.publish(
+        str(event.get("event", "")),
+        source=named if named in ("run", "telemetry", "audit", "billing") else "log",
+        level=event.get("level", name),
+        tenant_id=event.get("tenant_id") if isinstance(event.get("tenant_id"), str) else None,
+        fields=fields,
+    )
+    return event
 
 
 def _drop_terminal_extras(_logger: WrappedLogger, _name: str, event: EventDict) -> EventDict:
