@@ -10,7 +10,7 @@ from typing import Protocol
 
 import openai
 import stripe
-from sqlalchemy import Engine, func, text
+from sqlalchemy import Engine, and_, func, or_, text
 from sqlmodel import Session, col, select
 from temporalio import activity
 
@@ -25,6 +25,7 @@ from schemas.health import (
     ProbeRequest,
 )
 from schemas.tables import HealthRecord, TelemetryEvent
+from schemas.telemetry import PLATFORM_SOURCES, TENANT_SOURCES
 
 
 class TemporalProbe(Protocol):
@@ -73,11 +74,17 @@ class HealthActivities:
 
     @activity.defn(name="count_recent_errors")
     def count_recent_errors(self, window: ErrorWindow) -> ErrorCount:
+        """The platform's own errors of the window (as rules.telemetry.is_platform tells them): the API's and
+        the workers', and the founder's ingested ones; never a tenant's failed steps or its own telemetry."""
         since = activity.info().current_attempt_scheduled_time - timedelta(seconds=window.window_s)
+        platform = or_(
+            col(TelemetryEvent.source).in_(PLATFORM_SOURCES),
+            and_(col(TelemetryEvent.tenant_id).is_(None), col(TelemetryEvent.source).not_in(TENANT_SOURCES)),
+        )
         query = (
             select(func.count())
             .select_from(TelemetryEvent)
-            .where(TelemetryEvent.kind == "error", col(TelemetryEvent.at) >= since)
+            .where(TelemetryEvent.kind == "error", col(TelemetryEvent.at) >= since, platform)
         )
         with Session(self._engine) as session:
             return ErrorCount(count=session.exec(query).one())

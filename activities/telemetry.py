@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 from temporalio import activity
 
 from core.telemetry import load_samples
-from rules.telemetry import detect_anomalies, summarise
+from rules.telemetry import TENANT_FAILURE_TYPES, detect_anomalies, platform_samples, summarise, tenant_failure_rates
 from schemas.daily_report import DailyReportBody, ReportInputs, ReportWindow
 from schemas.tables import DailyReportRow, FailureEntry, HealthRecord
 from schemas.telemetry import AnomalyReport, AnomalyRules
@@ -27,8 +27,11 @@ class TelemetryActivities:
 
     @activity.defn(name="gather_report_inputs")
     def gather_report_inputs(self, window: ReportWindow) -> ReportInputs:
+        """The window's heartbeats, the platform's own telemetry, anomalies and open failures, and the tenants'
+        failure rates apart (their failed steps and runs are not the platform's)."""
         since = window.until - timedelta(hours=window.window_hours)
         samples = load_samples(self._engine, since, window.until)
+        platform = platform_samples(samples)
         with Session(self._engine) as session:
             heartbeats = session.exec(
                 select(HealthRecord.status, HealthRecord.checks).where(
@@ -36,7 +39,9 @@ class TelemetryActivities:
                 )
             ).all()
             open_failures = session.exec(
-                select(func.count()).select_from(FailureEntry).where(FailureEntry.status == "open")
+                select(func.count())
+                .select_from(FailureEntry)
+                .where(FailureEntry.status == "open", col(FailureEntry.error_type).not_in(TENANT_FAILURE_TYPES))
             ).one()
         failed_checks: dict[str, int] = {}
         for _status, checks in heartbeats:
@@ -47,9 +52,10 @@ class TelemetryActivities:
             heartbeats=len(heartbeats),
             heartbeats_ok=sum(status == "ok" for status, _ in heartbeats),
             failed_checks=failed_checks,
-            telemetry=summarise(samples, since, window.until),
-            anomalies=detect_anomalies(samples, window.until, window.rules),
+            telemetry=summarise(platform, since, window.until),
+            anomalies=detect_anomalies(platform, window.until, window.rules),
             open_failures=open_failures,
+            tenant_failures=tenant_failure_rates(samples),
         )
 
     @activity.defn(name="write_daily_report")

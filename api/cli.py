@@ -1,6 +1,8 @@
 """`levqor`: the founder's command line. `levqor status` prints a one-screen health overview from the API
-(the heartbeat, and with the founder token the guardian summary); it exits 0 when healthy, 1 when not,
-2 when the API cannot be reached. `levqor backup list|create|restore` works on the application database
+(the heartbeat, and with the founder token the guardian summary: the platform's own telemetry and anomalies,
+and apart from them the tenants whose runs fail on their own targets); overall it says the worse of the
+heartbeat's status and the summary's `platform_status` (degraded by a critical platform anomaly), and exits 0
+when that is ok, 1 when not, 2 when the API cannot be reached. `levqor backup list|create|restore` works on the application database
 directly (api/backup_command.py)."""
 
 import argparse
@@ -14,6 +16,9 @@ from api.backup_command import add_backup_parser, run_backup
 from core.settings import CliSettings
 
 TIMEOUT_S = 10.0
+STATUS_ORDER = ["ok", "degraded", "down"]
+# Tenants shown on the one screen; the guardian summary has them all.
+TENANT_ROWS = 3
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,7 +53,15 @@ def show_status(url: str, token: str | None) -> int:
         sys.stderr.write(f"levqor: cannot read {url}: {type(err).__name__}: {err}\n")
         return 2
     sys.stdout.write(render(url, heartbeat, summary))
-    return 0 if heartbeat["status"] == "ok" else 1
+    return 0 if overall(heartbeat, summary) == "ok" else 1
+
+
+def overall(heartbeat: dict[str, Any], summary: dict[str, Any] | str) -> str:
+    """The worse of the heartbeat's status and the guardian's platform status (when the summary was read)."""
+    statuses = [heartbeat["status"]]
+    if isinstance(summary, dict) and summary.get("platform_status"):
+        statuses.append(summary["platform_status"])
+    return max(statuses, key=STATUS_ORDER.index)
 
 
 def _summary(api: httpx.Client, token: str | None) -> dict[str, Any] | str:
@@ -63,7 +76,7 @@ def _summary(api: httpx.Client, token: str | None) -> dict[str, Any] | str:
 def render(url: str, heartbeat: dict[str, Any], summary: dict[str, Any] | str) -> str:
     """The overview as a fixed-width table."""
     rows: list[tuple[str, str, str]] = [
-        ("overall", heartbeat["status"], ""),
+        ("overall", overall(heartbeat, summary), ""),
         ("database", _ok(heartbeat["db_ok"]), "live"),
         ("temporal", _ok(heartbeat["temporal_ok"]), _workers(heartbeat.get("worker_count"))),
         ("stripe", heartbeat["stripe"], ""),
@@ -93,6 +106,7 @@ def render(url: str, heartbeat: dict[str, Any], summary: dict[str, Any] | str) -
                 f"{summary['report_score']}/100" if summary["report_score"] is not None else "none yet",
                 summary["report_day"] or "",
             ),
+            *_tenant_rows(summary.get("tenant_failures") or []),
         ]
     width = max(len(name) for name, _, _ in rows) + 2
     lines = [
@@ -105,6 +119,19 @@ def render(url: str, heartbeat: dict[str, Any], summary: dict[str, Any] | str) -
     if isinstance(summary, str):
         lines += ["", summary]
     return "\n".join(lines) + "\n"
+
+
+def _tenant_rows(tenants: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """The tenants whose own targets failed their runs, worst first: not the platform's health."""
+    if not tenants:
+        return [("tenants failed", "none", "")]
+    rows = [("tenants failed", str(len(tenants)), "on their own targets, not the platform")]
+    for tenant in tenants[:TENANT_ROWS]:
+        detail = (
+            f"{tenant['failed_attempts']} of {tenant['attempts']} step attempts, {tenant['failed_runs']} runs failed"
+        )
+        rows.append((f"  {tenant['tenant_id'][:12]}", f"{tenant['failure_rate']:.1%}", detail))
+    return rows
 
 
 def _backup_row(backup: dict[str, Any]) -> tuple[str, str, str]:

@@ -17,11 +17,15 @@ import structlog
 from sqlalchemy import Engine, insert
 from sqlmodel import Session, col, select
 
+from core.live_events import publish
 from core.logs import redact, redact_text
+from rules.telemetry import platform_event
 from schemas.tables import TelemetryEvent
 from schemas.telemetry import TelemetrySample
 
 MAX_PENDING = 10_000
+# An error's attributes that the live stream shows (the rest stay in the stored event).
+LIVE_ATTRIBUTES = ("workflow_id", "workflow_type", "attempt", "error", "request_id", "run_id", "step_id")
 log = structlog.get_logger()
 
 
@@ -50,6 +54,20 @@ def event_row(
         "at": at,
         "attributes": redact(attributes or {}),
     }
+
+
+def publish_error(row: dict[str, Any]) -> None:
+    """An error `event_row` on the live stream: the platform's as errors, a tenant's own as warnings."""
+    platform = platform_event(row["source"], row["tenant_id"])
+    fields = {"telemetry_source": row["source"], "endpoint": row["endpoint"], "status": row["status"]}
+    fields.update({k: v for k, v in row["attributes"].items() if k in LIVE_ATTRIBUTES})
+    publish(
+        row["message"],
+        source="telemetry",
+        level="error" if platform else "warning",
+        tenant_id=row["tenant_id"],
+        **{k: v for k, v in fields.items() if v is not None},
+    )
 
 
 def insert_events(engine: Engine, rows: list[dict[str, Any]]) -> None:
@@ -81,9 +99,11 @@ class TelemetryBuffer:
         status: int | None = None,
         tenant_id: str | None = None,
         attributes: dict[str, Any] | None = None,
+        source: str | None = None,
     ) -> None:
+        """Buffers one event of the buffer's source (or `source`); an error also goes to the live stream."""
         row = event_row(
-            self._source,
+            source or self._source,
             kind,
             message,
             endpoint=endpoint,
@@ -93,6 +113,8 @@ class TelemetryBuffer:
             at=datetime.now(UTC),
             attributes=attributes,
         )
+        if kind == "error":
+            publish_error(row)
         with self._lock:
             if len(self._pending) >= MAX_PENDING:
                 self.dropped += 1
@@ -141,6 +163,7 @@ def load_samples(
             duration_ms=r.duration_ms,
             status=r.status,
             at=r.at,
+            tenant_id=r.tenant_id,
         )
         for r in rows
     ]

@@ -1,5 +1,7 @@
-"""How healthy the platform is: the Heartbeat workflow's and the heartbeat endpoint's overall status, and
-the daily report's 0-100 score, its components and improvement suggestions."""
+"""How healthy the platform is: the Heartbeat workflow's and the heartbeat endpoint's overall status, the
+guardian's (degraded by a critical platform anomaly), and the daily report's 0-100 score, its components and
+improvement suggestions. Everything here counts the platform's own faults only: the report's telemetry,
+anomalies and failures arrive without the tenants' step failures, which it lists apart."""
 
 from datetime import datetime
 
@@ -29,6 +31,7 @@ def build_report(inputs: ReportInputs, now: datetime, window_hours: int) -> Dail
         top_events=inputs.telemetry.top_events,
         anomalies=inputs.anomalies,
         suggestions=suggestions(inputs),
+        tenant_failures=inputs.tenant_failures,
     )
 
 
@@ -46,8 +49,15 @@ def suggestions(inputs: ReportInputs) -> list[str]:
         advice.append(_anomaly_advice(anomaly))
     if inputs.open_failures:
         advice.append(
-            f"{inputs.open_failures} failed runs wait in the failure queue: review "
+            f"{inputs.open_failures} runs failed for platform reasons and wait in the failure queue: review "
             "GET /api/guardian/healing-plan and re-drive or fix them."
+        )
+    if inputs.tenant_failures:
+        worst = inputs.tenant_failures[0]
+        advice.append(
+            f"{len(inputs.tenant_failures)} tenants' runs failed on their own targets (highest: tenant "
+            f"{worst.tenant_id}, {worst.failure_rate:.0%} of {worst.attempts} step attempts): not a platform "
+            "fault, but worth telling them."
         )
     return advice[:20] or ["Nothing to improve today: every check passed and no anomaly was found."]
 
@@ -109,6 +119,14 @@ def _failures(open_failures: int) -> ScoreComponent:
         max=FAILURE_POINTS,
         detail=f"{open_failures} open failures",
     )
+
+
+def platform_status(heartbeat: HealthStatus | None, anomalies: list[Anomaly]) -> HealthStatus | None:
+    """The latest heartbeat's status, made degraded (never better) by a critical platform anomaly; None
+    before the first heartbeat unless an anomaly already says degraded."""
+    if not any(a.severity == "critical" for a in anomalies):
+        return heartbeat
+    return "down" if heartbeat == "down" else "degraded"
 
 
 def live_status(

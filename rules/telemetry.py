@@ -1,5 +1,6 @@
-"""Telemetry analysis: latency percentiles, per-source summaries and the anomaly rules; and when an ingested
-event happened. Pure: callers pass the samples and `now` (storage is core/telemetry.py)."""
+"""Telemetry analysis: latency percentiles, per-source summaries and the anomaly rules; which events are the
+platform's own and which a tenant's runs caused, and each tenant's failure rate; and when an ingested event
+happened. Pure: callers pass the samples and `now` (storage is core/telemetry.py)."""
 
 import math
 from collections import Counter, defaultdict
@@ -7,6 +8,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from schemas.telemetry import (
+    PLATFORM_SOURCES,
+    TENANT_RUNS,
+    TENANT_SOURCES,
+    TENANT_STEPS,
     Anomaly,
     AnomalyRule,
     AnomalyRules,
@@ -17,10 +22,87 @@ from schemas.telemetry import (
     TelemetryKind,
     TelemetrySample,
     TelemetrySummary,
+    TenantFailureRate,
 )
 
 # An ingested event's own time is trusted only this close to its receipt.
 CLOCK_SKEW = timedelta(days=1)
+# The errors a run's step meets because of what its tenant asked for: its targets (their HTTP answers, refused
+# or timed-out connections, unknown hosts, private addresses and redirects we refuse), its secrets' names, its
+# mail server and recipients, what the AI provider refused of its prompt. Any other error of a step (our own
+# code raising, the database, an AI provider we did not configure or that is down) is the platform's.
+TENANT_STEP_ERRORS = frozenset(
+    {
+        "HttpClientError",
+        "HttpRetryableClientError",
+        "HttpServerError",
+        "HttpTimeout",
+        "HttpTransportError",
+        "HttpAnswerBudgetExceeded",
+        "HttpInvalidRequest",
+        "HttpRedirectRefused",
+        "SecretNotFound",
+        "EmailInvalidRecipient",
+        "SmtpRejected",
+        "SmtpTransientError",
+        "AiRequestRejected",
+    }
+)
+# A failed run's error types that are the tenant's too: its expressions, and gates nobody decided in time.
+TENANT_FAILURE_TYPES = TENANT_STEP_ERRORS | {"ExpressionError", "ExpressionTooExpensive", "ApprovalExpired"}
+MAX_TENANT_RATES = 20
+
+
+def tenant_caused(error_type: str | None) -> bool:
+    """Whether a step or run that failed with `error_type` failed because of its tenant, not the platform."""
+    return error_type in TENANT_FAILURE_TYPES
+
+
+def platform_event(source: str, tenant_id: str | None) -> bool:
+    """The platform's own events: the API's and the workers' (whichever tenant they served) and what the founder
+    ingested; not a tenant's step failures, nor the telemetry a tenant ingests about its own software."""
+    return source in PLATFORM_SOURCES or (tenant_id is None and source not in TENANT_SOURCES)
+
+
+def is_platform(sample: TelemetrySample) -> bool:
+    return platform_event(sample.source, sample.tenant_id)
+
+
+def platform_samples(samples: Iterable[TelemetrySample]) -> list[TelemetrySample]:
+    return [s for s in samples if is_platform(s)]
+
+
+def tenant_failure_rates(samples: Iterable[TelemetrySample], limit: int = MAX_TENANT_RATES) -> list[TenantFailureRate]:
+    """Each tenant that failed in the samples: its failed step attempts among all, and its failed runs; the
+    highest rates first (then the most failures), at most `limit`."""
+    attempts: dict[str, list[TelemetrySample]] = defaultdict(list)
+    runs: Counter[str] = Counter()
+    for sample in samples:
+        if sample.tenant_id is None:
+            continue
+        if sample.source == TENANT_STEPS:
+            attempts[sample.tenant_id].append(sample)
+        elif sample.source == TENANT_RUNS and sample.kind == "error":
+            runs[sample.tenant_id] += 1
+    found = []
+    for tenant_id in set(attempts) | set(runs):
+        group = attempts.get(tenant_id, [])
+        failed = [s for s in group if s.kind == "error"]
+        if not failed and not runs[tenant_id]:
+            continue
+        top = Counter(s.message for s in failed).most_common(1)
+        found.append(
+            TenantFailureRate(
+                tenant_id=tenant_id,
+                attempts=len(group),
+                failed_attempts=len(failed),
+                failure_rate=_rate(len(failed), len(group)),
+                failed_runs=runs[tenant_id],
+                top_error=top[0][0] if top else None,
+                last_failed_at=max((s.at for s in failed), default=None),
+            )
+        )
+    return sorted(found, key=lambda t: (-t.failure_rate, -t.failed_attempts, -t.failed_runs, t.tenant_id))[:limit]
 
 
 def event_time(at: datetime | None, received_at: datetime) -> datetime:
@@ -79,10 +161,11 @@ def summarise(samples: Sequence[TelemetrySample], since: datetime, until: dateti
 def detect_anomalies(
     samples: Sequence[TelemetrySample], now: datetime, rules: AnomalyRules | None = None
 ) -> list[Anomaly]:
-    """Every rule over the samples of the last `rules.window_s` before `now`; critical ones first."""
+    """Every rule over the platform's own samples of the last `rules.window_s` before `now`; critical ones
+    first. A tenant's failing steps are no platform anomaly: they are `tenant_failure_rates`."""
     rules = rules or AnomalyRules()
     since = now - timedelta(seconds=rules.window_s)
-    recent = [s for s in samples if since <= s.at <= now]
+    recent = [s for s in samples if since <= s.at <= now and is_platform(s)]
     found = [*_repeated(recent, rules), *_slow(recent, rules), *_error_rates(recent, rules)]
     return sorted(found, key=lambda a: (a.severity != "critical", a.rule, -a.value))
 

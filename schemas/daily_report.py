@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from schemas.telemetry import Anomaly, AnomalyRules, MessageCount, TelemetrySummary
+from schemas.telemetry import Anomaly, AnomalyRules, MessageCount, TelemetrySummary, TenantFailureRate
 
 
 class DailyReportInput(BaseModel):
@@ -20,7 +20,9 @@ class ReportWindow(BaseModel):
 
 
 class ReportInputs(BaseModel):
-    """The day's figures as the activity reads them from the database."""
+    """The day's figures as the activity reads them from the database: `telemetry`, `anomalies` and
+    `open_failures` are the platform's own; the tenants' failures are `tenant_failures`, which the score
+    does not count."""
 
     heartbeats: int
     heartbeats_ok: int
@@ -28,6 +30,7 @@ class ReportInputs(BaseModel):
     telemetry: TelemetrySummary
     anomalies: list[Anomaly]
     open_failures: int
+    tenant_failures: list[TenantFailureRate] = Field(default_factory=list)
 
 
 class ScoreComponent(BaseModel):
@@ -47,6 +50,7 @@ class DailyReportBody(BaseModel):
     top_events: list[MessageCount]
     anomalies: list[Anomaly]
     suggestions: list[str]
+    tenant_failures: list[TenantFailureRate] = Field(default_factory=list)
 
 
 class Retention(BaseModel):

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from schemas.health import HealthRecordPublic
+from schemas.health import HealthRecordPublic, HealthStatus
 
 TelemetryKind = Literal["error", "event", "performance"]
 AnomalyRule = Literal["repeated_message", "slow_endpoint", "high_error_rate"]
@@ -21,6 +21,7 @@ class TelemetrySample(BaseModel):
     duration_ms: float | None = None
     status: int | None = None
     at: datetime
+    tenant_id: str | None = None
 
 
 class Latency(BaseModel):
@@ -96,7 +97,14 @@ class AnomalyReport(BaseModel):
 
 
 SOURCE_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
-RESERVED_SOURCES = frozenset({"api", "worker"})
+# The platform's own faults: the API's 5xx and slow requests, the workers' failed activities of our own.
+PLATFORM_SOURCES = frozenset({"api", "worker"})
+# What tenants' runs did to themselves: each attempt of a run's HTTP, e-mail or AI step (`event` when it
+# answered, `error` when the tenant's target, message or definition made it fail), and each failed run.
+TENANT_STEPS = "tenant_steps"
+TENANT_RUNS = "tenant_runs"
+TENANT_SOURCES = frozenset({TENANT_STEPS, TENANT_RUNS})
+RESERVED_SOURCES = PLATFORM_SOURCES | TENANT_SOURCES
 MAX_ATTRIBUTES = 20
 AttributeKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 MAX_ATTRIBUTE_CHARS = 500
@@ -139,13 +147,30 @@ class TelemetryAccepted(BaseModel):
     accepted: int
 
 
+class TenantFailureRate(BaseModel):
+    """One tenant's own failures in a window: its runs' step attempts that failed because of its targets,
+    messages or definitions (never a platform fault), and its runs that failed."""
+
+    tenant_id: str
+    attempts: int
+    failed_attempts: int
+    failure_rate: float
+    failed_runs: int
+    top_error: str | None = None
+    last_failed_at: datetime | None = None
+
+
 class GuardianSummary(BaseModel):
-    """One screen of platform health: the latest heartbeat, telemetry, anomalies and the last report."""
+    """One screen of platform health: the latest heartbeat, the platform's own telemetry and anomalies
+    (tenants' step failures are not among them), the last report, and the tenants' failure rates apart.
+    `platform_status` is the heartbeat's status, degraded by a critical platform anomaly."""
 
     checked_at: datetime
     heartbeat: HealthRecordPublic | None
+    platform_status: HealthStatus | None = None
     telemetry: TelemetrySummary
     anomalies: list[Anomaly]
+    tenant_failures: list[TenantFailureRate] = Field(default_factory=list)
     open_failures: int
     report_score: int | None
     report_day: str | None

@@ -17,12 +17,14 @@ from temporalio.client import Client, ScheduleOverlapPolicy
 
 from core.db import create_db_engine, migrate
 from core.settings import Settings
+from core.telemetry import TelemetryBuffer
 from orchestrator.daily_report import DailyReport
 from orchestrator.heartbeat import Heartbeat
 from orchestrator.worker import build_worker, metrics_runtime
 from schemas.daily_report import DailyReportInput
 from schemas.health import HeartbeatInput
 from schemas.tables import DailyReportRow, FailureEntry, HealthRecord, TelemetryEvent
+from schemas.telemetry import TENANT_RUNS, TENANT_STEPS
 from starters.connection import connect
 from starters.platform_schedules import (
     DAILY_REPORT_SCHEDULE,
@@ -207,19 +209,33 @@ async def test_daily_report_scores_the_day_suggests_and_leaves_pruning_to_the_re
                 for _ in range(7)
             ]
         )
-        session.add(
-            FailureEntry(
-                tenant_id="t",
-                run_id=f"r-{uuid.uuid4()}",
-                definition_id="d",
-                version=1,
-                step_id="s",
-                error_type="HttpServerError",
-                message="503",
-                attempts=3,
-                first_failed_at=now,
-                last_failed_at=now,
+        for error_type, message in (("OperationalError", "database unreachable"), ("HttpServerError", "503")):
+            session.add(
+                FailureEntry(
+                    tenant_id="t",
+                    run_id=f"r-{uuid.uuid4()}",
+                    definition_id="d",
+                    version=1,
+                    step_id="s",
+                    error_type=error_type,
+                    message=message,
+                    attempts=3,
+                    first_failed_at=now,
+                    last_failed_at=now,
+                )
             )
+        # A tenant whose own target fails: 40 failed step attempts of 50 count for nothing in the score.
+        session.add_all(
+            [
+                TelemetryEvent(
+                    source=TENANT_STEPS,
+                    kind="error" if i < 40 else "event",
+                    message="activity http_request failed: HttpTransportError" if i < 40 else "answered",
+                    tenant_id="t-own-target",
+                    at=now - timedelta(minutes=5),
+                )
+                for i in range(50)
+            ]
         )
         session.commit()
     plant_errors(scratch_engine, "web", "checkout failed", 3, now - timedelta(hours=2))
@@ -237,7 +253,7 @@ async def test_daily_report_scores_the_day_suggests_and_leaves_pruning_to_the_re
     assert row is not None
     components = {c["name"]: c["score"] for c in row.body["components"]}
     # 3 of 4 heartbeats ok → 30/40; 30% errors → 0/30; a critical error rate and a repeated message → 5/20;
-    # one open failure → 9/10.
+    # one open failure of the platform's → 9/10 (the tenant's HttpServerError is not counted).
     assert components == {"availability": 30, "errors": 0, "anomalies": 5, "failure_queue": 9}
     assert result.score == row.score == 44
     assert row.body["top_errors"][0] == {"source": "web", "message": "checkout failed", "count": 3}
@@ -245,15 +261,23 @@ async def test_daily_report_scores_the_day_suggests_and_leaves_pruning_to_the_re
     assert {a["rule"] for a in row.body["anomalies"]} == {"high_error_rate", "repeated_message"}
     assert any("stripe check failed in 1 of 4" in s for s in row.body["suggestions"])
     assert any("failure queue" in s for s in row.body["suggestions"])
+    (tenant,) = row.body["tenant_failures"]
+    assert (tenant["tenant_id"], tenant["attempts"], tenant["failed_attempts"], tenant["failure_rate"]) == (
+        "t-own-target",
+        50,
+        40,
+        0.8,
+    )
+    assert any("t-own-target" in s and "not a platform fault" in s for s in row.body["suggestions"])
     assert len(left) == 1  # old telemetry is the RetentionEnforcer's to delete
 
 
-async def test_failed_activities_become_worker_telemetry(
+async def test_a_tenants_failed_steps_are_its_own_telemetry_not_the_workers(
     client: Client, worker_queue: str, engine: Engine, target_server: Any
 ) -> None:
     # A POST: only regular activities, numbered 1, 2, 3 (a GET's local first attempt is numbered apart).
     broken = {"id": "broken", "type": "http_request", "method": "POST", "url": target_server.url + "/status/503"}
-    run = make_run(broken)
+    run = make_run(broken, tenant_id=f"tenant-{uuid.uuid4().hex[:8]}")
 
     handle = await start(client, worker_queue, run)
     try:
@@ -263,14 +287,55 @@ async def test_failed_activities_become_worker_telemetry(
 
     def events() -> list[TelemetryEvent]:
         with Session(engine) as session:
-            return list(session.exec(select(TelemetryEvent).where(TelemetryEvent.source == "worker")).all())
+            return list(session.exec(select(TelemetryEvent).where(TelemetryEvent.tenant_id == run.tenant_id)).all())
 
     async def probe() -> list[TelemetryEvent]:
-        return [e for e in events() if e.attributes.get("workflow_id") == handle.id]
+        return events()
 
-    recorded = await until(probe, lambda found: len(found) >= 3)  # one per attempt (3 in the test settings)
-    assert {e.message for e in recorded} == {"activity http_request failed: HttpServerError"}
-    assert {e.attributes["attempt"] for e in recorded} >= {1, 2, 3}
+    recorded = await until(probe, lambda found: len(found) >= 4)  # one per attempt (3 in the test settings), the run
+    steps = [e for e in recorded if e.source == TENANT_STEPS]
+    assert {(e.kind, e.message) for e in steps} == {("error", "activity http_request failed: HttpServerError")}
+    assert {e.attributes["attempt"] for e in steps} >= {1, 2, 3}
+    assert {e.attributes["workflow_id"] for e in steps} == {handle.id}
+    (failed_run,) = [e for e in recorded if e.source == TENANT_RUNS]
+    assert (failed_run.message, failed_run.attributes["run_id"]) == ("run failed: HttpServerError", run.run_id)
+    assert not [e for e in recorded if e.source == "worker"]
+
+
+async def test_an_activity_of_ours_raising_unexpectedly_is_a_platform_error(
+    client: Client, settings: Settings, engine: Engine, target_server: Any
+) -> None:
+    # Its secrets are read from a database that is not there: the step's own target is never the cause.
+    down = create_db_engine(f"postgresql+psycopg://nobody:nothing@127.0.0.1:{unused_port()}/gone")
+    step = {
+        "id": "call",
+        "type": "http_request",
+        "method": "POST",
+        "url": target_server.url + "/status/200",
+        "headers": {"Authorization": "Bearer {{ secrets.API_TOKEN }}"},
+    }
+    run = make_run(step, tenant_id=f"tenant-{uuid.uuid4().hex[:8]}")
+    queue = f"down-{uuid.uuid4()}"
+
+    async with build_worker(
+        client, settings, down, task_queue=queue, telemetry=TelemetryBuffer(engine, "worker", 0.05)
+    ):
+        handle = await start(client, queue, run)
+
+        def worker_errors() -> list[TelemetryEvent]:
+            with Session(engine) as session:
+                rows = session.exec(select(TelemetryEvent).where(TelemetryEvent.tenant_id == run.tenant_id)).all()
+            return [e for e in rows if e.attributes.get("workflow_id") == handle.id]
+
+        async def probe() -> list[TelemetryEvent]:
+            return worker_errors()
+
+        recorded = await until(probe, lambda found: len(found) >= 1)
+        await handle.terminate("the test is over")
+    down.dispose()
+
+    assert {e.source for e in recorded} == {"worker"}
+    assert all(e.kind == "error" and "OperationalError" in e.message for e in recorded)
 
 
 async def test_the_worker_serves_the_sdk_prometheus_metrics(client: Client, settings: Settings, engine: Engine) -> None:

@@ -1,9 +1,11 @@
-"""The anomaly rules at their thresholds, and the summary's counts and percentiles (pure functions)."""
+"""The anomaly rules at their thresholds, the summary's counts and percentiles, and which events are the
+platform's and which a tenant's own failures (pure functions)."""
 
 from datetime import UTC, datetime, timedelta
 
-from rules.telemetry import detect_anomalies, percentile, summarise
-from schemas.telemetry import AnomalyRules, TelemetrySample
+from rules.health_score import platform_status
+from rules.telemetry import detect_anomalies, percentile, summarise, tenant_caused, tenant_failure_rates
+from schemas.telemetry import TENANT_RUNS, TENANT_STEPS, AnomalyRules, TelemetrySample
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -15,6 +17,7 @@ def sample(
     seconds_ago: float = 10,
     endpoint: str | None = None,
     duration_ms: float | None = None,
+    tenant_id: str | None = None,
 ) -> TelemetrySample:
     return TelemetrySample(
         source=source,
@@ -23,6 +26,7 @@ def sample(
         endpoint=endpoint,
         duration_ms=duration_ms,
         at=NOW - timedelta(seconds=seconds_ago),
+        tenant_id=tenant_id,
     )
 
 
@@ -107,3 +111,66 @@ def test_summary_counts_by_source_with_nearest_rank_percentiles() -> None:
     assert summary.top_errors[0].message == "boom" and summary.top_events[0].message == "click"
     assert summary.slowest_endpoints[0].endpoint == "GET /x"
     assert percentile([], 95) is None
+
+
+def test_a_tenants_failing_steps_are_no_platform_anomaly_but_its_failure_rate() -> None:
+    failing = [
+        sample("error", "activity http_request failed: HttpTransportError", TENANT_STEPS, tenant_id="t-1")
+        for _ in range(40)
+    ]
+    answered = [sample("event", "activity http_request answered", TENANT_STEPS, tenant_id="t-1") for _ in range(21)]
+    runs = [sample("error", "run failed: HttpTransportError", TENANT_RUNS, tenant_id="t-1") for _ in range(13)]
+    other = [sample("event", "activity send_email answered", TENANT_STEPS, tenant_id="t-2") for _ in range(5)]
+    samples = failing + answered + runs + other
+
+    assert detect_anomalies(samples, NOW) == []
+    (rate,) = tenant_failure_rates(samples)
+    assert (rate.tenant_id, rate.attempts, rate.failed_attempts, rate.failure_rate, rate.failed_runs) == (
+        "t-1",
+        61,
+        40,
+        0.6557,
+        13,
+    )
+    assert rate.top_error == "activity http_request failed: HttpTransportError"
+
+
+def test_the_platforms_own_errors_next_to_a_tenants_still_make_an_anomaly() -> None:
+    tenant = [
+        sample("error", "activity http_request failed: HttpServerError", TENANT_STEPS, tenant_id="t") for _ in range(30)
+    ]
+    # The worker's error inside a tenant's run is still the platform's: it carries the tenant, not its source.
+    worker = [
+        sample("error", f"activity record_failure failed: OperationalError {i}", "worker", tenant_id="t")
+        for i in range(10)
+    ]
+
+    found = detect_anomalies(tenant + worker, NOW)
+
+    assert [(a.rule, a.source, a.severity) for a in found] == [("high_error_rate", "worker", "critical")]
+
+
+def test_telemetry_a_tenant_ingests_about_its_own_software_is_not_the_platforms() -> None:
+    theirs = [sample("error", f"e{i}", source="shop-frontend", tenant_id="t") for i in range(12)]
+    founders = [sample("error", f"e{i}", source="status-page") for i in range(12)]
+
+    assert {a.source for a in detect_anomalies(theirs + founders, NOW)} == {"status-page"}
+
+
+def test_which_error_types_are_the_tenants() -> None:
+    assert all(tenant_caused(t) for t in ("HttpClientError", "HttpTransportError", "SmtpRejected", "ExpressionError"))
+    assert not any(tenant_caused(t) for t in ("OperationalError", "RuntimeError", "AiNotConfigured", "Timeout", None))
+
+
+def test_a_critical_platform_anomaly_degrades_an_ok_heartbeat_and_nothing_improves_one() -> None:
+    (critical,) = detect_anomalies([sample("error", f"e{i}", source="api") for i in range(10)], NOW)
+    (warning,) = detect_anomalies(
+        [sample("error", "e", source="api") for _ in range(3)] + [sample(source="api") for _ in range(90)], NOW
+    )
+
+    assert critical.severity == "critical" and warning.severity == "warning"
+    assert platform_status("ok", [critical]) == "degraded"
+    assert platform_status(None, [critical]) == "degraded"
+    assert platform_status("down", [critical]) == "down"
+    assert platform_status("ok", [warning]) == "ok"
+    assert platform_status(None, []) is None
