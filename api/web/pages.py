@@ -2,6 +2,7 @@
 
 import re
 import secrets
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -60,14 +61,28 @@ def _formatter(format_one: Any) -> Any:
     return formatted
 
 
+@pass_context
+def _when(context: Context, value: Any, style: str = "medium") -> str:
+    """`{{ at | when }}`, `{{ day | when("long") }}`: the style (short, medium, long, full) comes after the value."""
+    return "" if value is None else when(value, context.get("locale", DEFAULT), style)
+
+
+@pass_context
+def _day(context: Context, value: Any) -> str:
+    """`{{ resets_at | day }}`: the day alone, written out (January 1, 2027 · 1. Januar 2027 · 2027年1月1日)."""
+    if value is None:
+        return ""
+    return when(value.date() if isinstance(value, datetime) else value, context.get("locale", DEFAULT), "long")
+
+
 TEMPLATES.env.globals["url"] = _url
 # The cookie-consent hook: `consent_banner()` (the banner's state), `consent_allows("analytics")`.
 TEMPLATES.env.globals.update(consent_banner=consent_banner, consent_allows=consent_allows)
 # The maintenance banner's hook (api/web/system_notice.py).
 TEMPLATES.env.globals["maintenance_notice"] = maintenance_notice
-# `{{ run.started_at | when }}`, `{{ count | number }}`, `{{ share | percent }}`, `{{ amount | money("EUR") }}`.
+# `{{ run.started_at | when }}`, `{{ resets_at | day }}`, `{{ count | number }}`, `{{ share | percent }}`, `{{ amount | money("EUR") }}`.
 TEMPLATES.env.filters.update(
-    when=_formatter(when), number=_formatter(number), percent=_formatter(percent), money=_formatter(money)
+    when=_when, day=_day, number=_formatter(number), percent=_formatter(percent), money=_formatter(money)
 )
 # Names of the values pages show, in the reader's language: `{{ role_names[me.role] | t }}`.
 TEMPLATES.env.globals.update(

@@ -142,5 +142,5 @@ def describe(usage: UsagePublic, tag: str = DEFAULT) -> str:
     for bar in bars(usage):
         word = STATE_WORDS[bar.state]
         said.append(f"{render(bar.label, tag)}: {bar.figure(tag)}" + (f", {render(word, tag)}" if word else ""))
-    reset = tr("Counters start again on %(date)s.", date=when(usage.resets_at, tag, "long"))
+    reset = tr("Counters start again on %(date)s.", date=when(usage.resets_at.date(), tag, "long"))
     return "; ".join(said) + ". " + render(reset, tag)

@@ -4,7 +4,7 @@ pages without English left in them."""
 
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from api.web.js_catalog import script_messages
 from api.web.locale import localized, split_prefix
+from api.web.pages import TEMPLATES
 from core.i18n import OTHERS, money, when
 from rules.pricing import price_list
 from schemas.tables import User
@@ -194,3 +195,20 @@ def test_a_japanese_page_has_no_english_left(web_i18n: TestClient, smtp_sink: Sm
         assert english not in secrets, english
     assert "今日の実行" in home and "サインアウト" in home and "シークレットを保存" in secrets
     assert script_messages("ja")["Undone."] == "元に戻しました。"
+
+
+def test_the_template_filters_write_dates_numbers_and_amounts_per_locale() -> None:
+    template = TEMPLATES.env.from_string(
+        '{{ at | when }} | {{ at | when("short") }} | {{ at | day }} | {{ 1234.5 | money("EUR") }} | {{ 0.85 | percent }}'
+        " | {{ 1234567 | number }}"
+    )
+    at = datetime(2027, 1, 1, 9, 30, tzinfo=UTC)
+
+    assert template.render(at=at, locale="de").replace("\xa0", " ") == (
+        "01.01.2027, 09:30:00 | 01.01.27, 09:30 | 1. Januar 2027 | 1.234,50 € | 85 % | 1.234.567"
+    )
+    assert template.render(at=at, locale="ja").startswith("2027/01/01 9:30:00 | 2027/01/01 9:30 | 2027年1月1日")
+    assert template.render(at=at, locale="hi").endswith("12,34,567")
+    assert template.render(at=at, locale="en").startswith(
+        "Jan 1, 2027, 9:30:00\u202fAM | 1/1/27, 9:30\u202fAM | January 1"
+    )
