@@ -4,6 +4,7 @@ feeding it once per record, and audit entries that appear only once committed.""
 import asyncio
 import logging
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
@@ -11,7 +12,7 @@ from sqlmodel import Session, SQLModel, create_engine
 
 from core.live_events import HUB, LiveEventHub, TooManyStreams, feed_tables, publish
 from core.logs import configure_logging
-from schemas.tables import AuditEntry
+from schemas.tables import AuditEntry, BillingEvent
 
 
 def mine(marker: str) -> list:
@@ -116,3 +117,29 @@ def test_audit_entries_appear_once_committed_and_never_when_rolled_back(tmp_path
         "founder",
     )
     assert mine(dropped) == []
+
+
+def test_billing_events_appear_once_committed(tmp_path: Path) -> None:
+    feed_tables()
+    engine = create_engine(f"sqlite:///{tmp_path / 'billing.db'}")
+    SQLModel.metadata.create_all(engine, tables=[SQLModel.metadata.tables["billing_event"]])
+    invoice = f"in_{uuid.uuid4().hex}"
+
+    with Session(engine) as session:
+        session.add(
+            BillingEvent(
+                id=f"evt_{uuid.uuid4().hex}",
+                type="invoice.payment_failed",
+                tenant_id="t-2",
+                outcome="applied",
+                dunning="started",
+                invoice_id=invoice,
+                workflow_run_id="stripe-event-1",
+                created_at=datetime.now(UTC),
+            )
+        )
+        session.commit()
+
+    (event,) = mine(invoice)
+    assert (event.event, event.source, event.tenant_id) == ("stripe invoice.payment_failed", "billing", "t-2")
+    assert (event.fields["outcome"], event.fields["dunning"]) == ("applied", "started")
