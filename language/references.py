@@ -26,7 +26,7 @@ from language.steps import (
     Step,
     TransformStep,
 )
-from schemas.i18n import tr
+from schemas.i18n import Text, tr
 
 Kind = Literal["expression", "template"]
 
@@ -94,7 +94,7 @@ def _text_issues(
     except ExpressionError as err:
         return [error(path, "expression_syntax", _sentence(str(err)))]
     bounds = bound_issues(text, kind)
-    issues: list[ValidationIssue | None] = [error(path, code, _sentence(m)) for code, m in bounds]
+    issues: list[ValidationIssue | None] = [error(path, code, _bound_sentence(code, m)) for code, m in bounds]
     issues += [_name_issue(path, name) for name in sorted(found.unknown)]
     issues += [_step_issue(path, name, position, flow) for name in sorted(found.steps)]
     if position is not None:
@@ -186,6 +186,13 @@ def _variable_setters(steps: Sequence[Step | None]) -> dict[str, list[int]]:
             for name in step.set:
                 setters.setdefault(name, []).append(position)
     return setters
+
+
+def _bound_sentence(code: str, problem: str) -> Text | str:
+    """A bound's issue as a sentence: the statement refusal in the reader's words, the sandbox's limits in its own."""
+    if code == "statement_not_allowed":
+        return tr("`{%% ... %%}` statements are not allowed in step templates; use `{{ ... }}` expressions.")
+    return _sentence(problem)
 
 
 def _sentence(problem: str) -> str:
