@@ -136,25 +136,29 @@ def top_messages(samples: Iterable[TelemetrySample], kind: TelemetryKind, limit:
 
 
 def summarise(samples: Sequence[TelemetrySample], since: datetime, until: datetime) -> TelemetrySummary:
+    """Every source's figures (the tenants' own among them), with the totals, latency, slowest endpoints and top
+    messages of the platform's own events only: a tenant's failing steps never raise the platform's error rate."""
+    platform = platform_samples(samples)
     by_source: dict[str, list[TelemetrySample]] = defaultdict(list)
     by_endpoint: dict[str, list[TelemetrySample]] = defaultdict(list)
     for sample in samples:
         by_source[sample.source].append(sample)
+    for sample in platform:
         if sample.endpoint and sample.duration_ms is not None:
             by_endpoint[sample.endpoint].append(sample)
     endpoints = [EndpointLatency(endpoint=e, latency=latency(group)) for e, group in by_endpoint.items()]
-    errors = sum(s.kind == "error" for s in samples)
+    errors = sum(s.kind == "error" for s in platform)
     return TelemetrySummary(
         since=since,
         until=until,
-        total=len(samples),
+        total=len(platform),
         errors=errors,
-        error_rate=_rate(errors, len(samples)),
-        latency=latency(samples),
+        error_rate=_rate(errors, len(platform)),
+        latency=latency(platform),
         sources=[_source_summary(name, group) for name, group in sorted(by_source.items())],
         slowest_endpoints=sorted(endpoints, key=lambda e: e.latency.p95_ms or 0, reverse=True)[:10],
-        top_errors=top_messages(samples, "error"),
-        top_events=top_messages(samples, "event"),
+        top_errors=top_messages(platform, "error"),
+        top_events=top_messages(platform, "event"),
     )
 
 

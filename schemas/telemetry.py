@@ -53,6 +53,9 @@ class MessageCount(BaseModel):
 
 
 class TelemetrySummary(BaseModel):
+    """`sources` lists every source, the tenants' own among them; the totals, latency, slowest endpoints and top
+    messages are the platform's own (rules.telemetry.is_platform)."""
+
     since: datetime
     until: datetime
     total: int

@@ -174,3 +174,15 @@ def test_a_critical_platform_anomaly_degrades_an_ok_heartbeat_and_nothing_improv
     assert platform_status("down", [critical]) == "down"
     assert platform_status("ok", [warning]) == "ok"
     assert platform_status(None, []) is None
+
+
+def test_the_summarys_totals_are_the_platforms_and_every_source_is_listed() -> None:
+    samples = [sample("event", "ok", source="api") for _ in range(9)] + [sample("error", "boom", source="api")]
+    samples += [sample("error", "refused", TENANT_STEPS, tenant_id="t") for _ in range(30)]
+
+    summary = summarise(samples, NOW - timedelta(hours=1), NOW)
+
+    assert (summary.total, summary.errors, summary.error_rate) == (10, 1, 0.1)
+    assert [m.message for m in summary.top_errors] == ["boom"]
+    theirs = next(s for s in summary.sources if s.source == TENANT_STEPS)
+    assert (theirs.total, theirs.errors) == (30, 30)
