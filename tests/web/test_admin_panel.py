@@ -6,19 +6,21 @@ of two tenants, masked, decided from the queue (the run goes on, the comment and
 import re
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine, delete
+from sqlmodel import Session, SQLModel, col, select
 
 from api.web.health_chart import health_svg, runs_of_days
 from core.i18n import translations
 from rules.usage import period_of
+from schemas.daily_report import DailyReportBody
 from schemas.panel import HealthTrend, ScorePoint
-from schemas.tables import AuditEntry, DailyReportRow, HealthRecord, SpendSample, UsageCounter
+from schemas.tables import AuditEntry, DailyReportRow, HealthRecord, SpendSample, TelemetryEvent, UsageCounter
 from tests.conftest import founder_headers
 from tests.fakes.smtp import SmtpSink
 from tests.web.conftest import FOUNDER_EMAIL, invite_by_founder, make_tenant, signed_in_as, unique_email, use_cookies
@@ -51,6 +53,47 @@ def founder(web: TestClient, smtp_sink: SmtpSink) -> dict[str, str]:
     return signed_in_as(web, smtp_sink, FOUNDER_EMAIL)
 
 
+@pytest.fixture
+def planted(engine: Engine) -> Iterator[list[SQLModel]]:
+    """Rows a test puts in the shared database (heartbeats, reports) that would mislead later tests (a heartbeat a
+    minute ahead is everyone's latest): removed again when the test ends."""
+    rows: list[SQLModel] = []
+    yield rows
+    with Session(engine) as session:
+        for row in rows:
+            found = session.get(type(row), row.id)  # type: ignore[attr-defined]
+            if found is not None:
+                session.delete(found)
+        session.commit()
+
+
+@pytest.fixture
+def probe_source(engine: Engine) -> Iterator[str]:
+    """A telemetry source of the test's own, whose events are removed when it ends (its errors would read as the
+    platform's for the next 24 hours)."""
+    source = f"probe-{uuid.uuid4().hex[:8]}"
+    yield source
+    with Session(engine) as session:
+        session.execute(delete(TelemetryEvent).where(col(TelemetryEvent.source) == source))
+        session.commit()
+
+
+def plant(engine: Engine, planted: list[SQLModel], *rows: SQLModel) -> None:
+    with Session(engine, expire_on_commit=False) as session:
+        session.add_all(rows)
+        session.commit()
+    planted.extend(rows)
+
+
+def report(day: date, at: datetime, score: int, suggestions: list[str]) -> DailyReportRow:
+    """A daily report as the DailyReport workflow stores it (its body readable by GET /api/guardian/daily-report)."""
+    body = DailyReportBody(
+        day=day.isoformat(), generated_at=at, window_hours=24, score=score, components=[], top_errors=[],
+        top_events=[], anomalies=[], suggestions=suggestions,
+    )  # fmt: skip
+    return DailyReportRow(day=day.isoformat(), generated_at=at, score=score, body=body.model_dump(mode="json"))
+
+
 def tenant_users(web: TestClient, sink: SmtpSink, name: str) -> tuple[str, dict[str, str], dict[str, str]]:
     tenant_id = make_tenant(web, name)
     admin, member = unique_email("admin"), unique_email("member")
@@ -80,7 +123,7 @@ def test_every_panel_page_is_the_founders_alone(web: TestClient, smtp_sink: Smtp
 
 
 def test_the_tiles_show_the_live_probes_the_latest_heartbeat_and_uptime(
-    web: TestClient, engine: Engine, founder: dict[str, str]
+    web: TestClient, engine: Engine, founder: dict[str, str], planted: list[SQLModel], probe_source: str
 ) -> None:
     now = datetime.now(UTC)
     checks = {
@@ -89,16 +132,13 @@ def test_the_tiles_show_the_live_probes_the_latest_heartbeat_and_uptime(
         "stripe": {"name": "stripe", "status": "failed", "latency_ms": 3000.0, "detail": "stripe timed out after 3 s"},
         "ai": {"name": "ai", "status": "not_configured", "latency_ms": 0.0},
     }
-    with Session(engine) as session:  # a minute ahead, so the Heartbeat schedule's own records stay older
-        session.add(
-            HealthRecord(
-                at=now + timedelta(minutes=1), status="degraded", db_ok=True, temporal_ok=True, stripe_status="failed",
-                ai_status="not_configured", error_count_recent=0, worker_count=7, checks=checks,
-            )
-        )  # fmt: skip
-        session.commit()
-    source = f"probe-{uuid.uuid4().hex[:8]}"
-    events = [{"kind": "error", "message": "disk almost full"}] * 40
+    ahead = HealthRecord(  # a minute ahead, so the Heartbeat schedule's own records stay older
+        at=now + timedelta(minutes=1), status="degraded", db_ok=True, temporal_ok=True, stripe_status="failed",
+        ai_status="not_configured", error_count_recent=0, worker_count=7, checks=checks,
+    )  # fmt: skip
+    plant(engine, planted, ahead)
+    source = probe_source
+    events = [{"kind": "error", "message": f"disk {n} almost full"} for n in range(40)]  # no repeated message
     ingested = web.post(
         "/api/guardian/telemetry/ingest", json={"source": source, "events": events}, headers=founder_headers()
     )
@@ -120,16 +160,13 @@ def test_the_tiles_show_the_live_probes_the_latest_heartbeat_and_uptime(
 
 
 def test_the_score_trend_draws_the_last_30_days_with_gaps_and_the_latest_suggestions(
-    web: TestClient, engine: Engine, founder: dict[str, str]
+    web: TestClient, engine: Engine, founder: dict[str, str], planted: list[SQLModel]
 ) -> None:
     today = datetime.now(UTC).date()
-    with Session(engine) as session:
-        for back, score in ((0, 91), (1, 77), (3, 64)):  # two days ago has no report
-            day = (today - timedelta(days=back)).isoformat()
-            body = {"suggestions": [f"Check the backup schedule ({day})"]}
-            at = datetime.now(UTC) + timedelta(minutes=5 - back)  # today's is the latest generated
-            session.add(DailyReportRow(day=day, generated_at=at, score=score, body=body))
-        session.commit()
+    for back, score in ((0, 91), (1, 77), (3, 64)):  # two days ago has no report
+        day = today - timedelta(days=back)
+        at = datetime.now(UTC) + timedelta(minutes=5 - back)  # today's is the latest generated
+        plant(engine, planted, report(day, at, score, [f"Check the backup schedule ({day.isoformat()})"]))
     use_cookies(web, founder)
 
     page = web.get("/admin/power")

@@ -6,14 +6,15 @@ checked with axe-core and shot (light, and the queue dark and on a phone)."""
 import re
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlalchemy import Engine, delete
+from sqlmodel import Session, col
 
 from core.i18n import translations
 from rules.usage import period_of
@@ -22,6 +23,7 @@ from tests.conftest import founder_headers
 from tests.fakes.smtp import SmtpSink
 from tests.web.browser.conftest import check_page
 from tests.web.browser.test_journeys import sign_in_by_link
+from tests.web.test_admin_panel import report
 
 FOUNDER = "founder@levqor.test"
 GATE_C = {
@@ -56,19 +58,19 @@ def gated_run(live_url: str, tenant_name: str) -> tuple[str, dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def history(engine: Engine) -> None:
+def history(engine: Engine) -> Iterator[None]:
     """A month of daily reports with two missing days, and a month's spend for two tenants, so that the overview's
-    and the cost monitor's pictures have something to draw."""
+    and the cost monitor's pictures have something to draw; the reports are removed again afterwards."""
     today = datetime.now(UTC).date()
     now = datetime.now(UTC)
-    with Session(engine) as session:
-        for back in range(30):
-            if back in (4, 11):
-                continue
-            day = (today - timedelta(days=back)).isoformat()
-            score = 70 + (back * 7) % 29
-            body = {"suggestions": ["Raise the Stripe timeout: 3 probes timed out", "Archive runs more often"]}
-            session.add(DailyReportRow(day=day, generated_at=now - timedelta(days=back), score=score, body=body))
+    suggestions = ["Raise the Stripe timeout: 3 probes timed out", "Archive runs more often"]
+    reports = [
+        report(today - timedelta(days=back), now - timedelta(days=back), 70 + (back * 7) % 29, suggestions)
+        for back in range(30)
+        if back not in (4, 11)
+    ]
+    with Session(engine, expire_on_commit=False) as session:
+        session.add_all(reports)
         for name, credits in (("Acme Robotics", 9_000), ("Northwind Traders", 2_500)):
             tenant = Tenant(name=name, plan="pro")
             session.add(tenant)
@@ -77,6 +79,10 @@ def history(engine: Engine) -> None:
             rate = credits * 400
             session.add(SpendSample(tenant_id=tenant.id, at=now, period=period_of(now), spend_micros=credits * 2000,
                                     rate_micros_per_hour=rate))  # fmt: skip
+        session.commit()
+    yield
+    with Session(engine) as session:
+        session.execute(delete(DailyReportRow).where(col(DailyReportRow.id).in_([r.id for r in reports])))
         session.commit()
 
 
