@@ -16,7 +16,7 @@ from core.settings import Settings
 from tests.conftest import FOUNDER_TOKEN
 from tests.fakes import unused_port
 
-LEVQOR = Path(sys.executable).parent / "levqor"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +37,11 @@ def served_api(settings: Settings) -> Iterator[str]:
 
 
 def levqor(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    # cwd without a .env and an environment without LEVQOR_*: only the arguments count
-    env = {"PATH": str(LEVQOR.parent), "HOME": str(cwd)}
-    return subprocess.run([str(LEVQOR), *args], capture_output=True, text=True, timeout=60, cwd=cwd, env=env)
+    # cwd without a .env and an environment without LEVQOR_*: only the arguments count. This checkout's CLI
+    # (what the `levqor` script runs), whichever checkout the environment's script was installed from.
+    env = {"PATH": str(Path(sys.executable).parent), "HOME": str(cwd), "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "api.cli", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=cwd, env=env)
 
 
 def test_status_prints_the_health_table_and_exits_by_the_overall_status(served_api: str, tmp_path: Path) -> None:
@@ -54,7 +56,7 @@ def test_status_prints_the_health_table_and_exits_by_the_overall_status(served_a
     rows = {line[:16].strip(): line[16:].split() for line in lines[4:] if line.strip()}
     assert rows["overall"][0] == status and rows["database"][0] == "ok" and rows["temporal"][0] == "ok"
     assert rows["stripe"][0] in ("ok", "unknown") and rows["ai"][0] in ("ok", "unknown")
-    assert {"telemetry (1h)", "anomalies", "open failures", "daily report"} <= rows.keys()
+    assert {"telemetry (1h)", "anomalies", "open failures", "daily report", "tenants failed"} <= rows.keys()
     assert len(lines) <= 24  # one screen
 
 
