@@ -42,7 +42,8 @@ def _with_context(engine: Engine, waiting: list[RunProgress]) -> list[QueuedGate
         }
     queued = []
     for progress in waiting:
-        assert progress.waiting is not None
+        if progress.waiting is None:  # waiting_runs answers only runs at a gate
+            continue
         name, steps = _definition_steps(engine, progress)
         queued.append(
             QueuedGate(
