@@ -1,7 +1,7 @@
 """The founder watches the live logs in Chromium: a new tenant's run starts and fails on its own unreachable target,
 the page filtered by that tenant shows both as they happen; filtered by level it hides the start; paused, new
 events wait and arrive on resume; cleared, the list is empty. A log line's e-mail address and key are masked on
-screen. The page is checked with axe-core and shot, light and dark."""
+screen. The page is checked with axe-core and shot, light, dark and on a phone."""
 
 import re
 import uuid
@@ -90,3 +90,6 @@ def test_masked_values_on_screen_and_the_dark_theme(page: Page) -> None:
     page.emulate_media(color_scheme="dark")
     page.wait_for_timeout(200)
     check_page(page, "61-live-logs-dark")
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.get_by_role("button", name="Pause")).to_be_visible()
+    check_page(page, "62-live-logs-phone")
