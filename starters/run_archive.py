@@ -9,6 +9,7 @@ from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 from temporalio.exceptions import TemporalError
 from temporalio.service import RPCError
 
+from core.payload_codec import TenantKeyDestroyed
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.user_run import UserWorkflowRun
 from schemas.run_archive import ClosedRun
@@ -42,22 +43,30 @@ class TemporalClosedRuns:
         return (await self._client.count_workflows(closed_between(after, through))).count
 
     async def closed_runs(self, after: datetime, through: datetime) -> AsyncIterator[list[ClosedRun]]:
-        """The runs that closed in (after, through], a page at a time, each with its record."""
+        """The runs that closed in (after, through], a page at a time, each with its record. A purged tenant's
+        runs are left out: its key is destroyed, so nothing of them can be read or sealed again."""
         gate = asyncio.Semaphore(CONCURRENT_READS)
         page: list[WorkflowExecution] = []
         async for execution in self._client.list_workflows(closed_between(after, through), page_size=PAGE_SIZE):
             page.append(execution)
             if len(page) == PAGE_SIZE:
-                yield list(await asyncio.gather(*(self._closed(e, gate) for e in page)))
+                yield await self._page(page, gate)
                 page = []
         if page:
-            yield list(await asyncio.gather(*(self._closed(e, gate) for e in page)))
+            yield await self._page(page, gate)
 
-    async def _closed(self, execution: WorkflowExecution, gate: asyncio.Semaphore) -> ClosedRun:
+    async def _page(self, page: list[WorkflowExecution], gate: asyncio.Semaphore) -> list[ClosedRun]:
+        closed = await asyncio.gather(*(self._closed(execution, gate) for execution in page))
+        return [run for run in closed if run is not None]
+
+    async def _closed(self, execution: WorkflowExecution, gate: asyncio.Semaphore) -> ClosedRun | None:
         async with gate:
             record = await self._record(execution)
-            trigger = (await execution.memo()).get(TRIGGER_MEMO, "api")
-            encoded = await encode_record(self._client, record) if record else None
+            try:
+                trigger = (await execution.memo()).get(TRIGGER_MEMO, "api")
+                encoded = await encode_record(self._client, record) if record else None
+            except TenantKeyDestroyed:
+                return None
         attributes = execution.typed_search_attributes
         reported = record.status if record else attributes.get(RUN_STATUS) or "running"
         return ClosedRun(

@@ -134,8 +134,8 @@ def test_the_founder_signs_in_with_the_token_and_sees_the_founders_view(page: Pa
 
     expect(page).to_have_url(re.compile(r"/app$"))
     section(page, "Admin Power Panel").click()
-    expect(page.get_by_role("heading", name="Coming soon")).to_be_visible()
-    check_page(page, "06-coming-soon")
+    expect(page).to_have_url(re.compile(r"/admin/power$"))
+    expect(page.get_by_role("navigation", name="Admin Power Panel")).to_be_visible()
     section(page, "Users & keys").click()
     expect(page.get_by_role("heading", name="Choose a tenant")).to_be_visible()
     check_page(page, "11-founder-users")
