@@ -34,8 +34,6 @@ REFUSALS: dict[TenantAction, Text] = {
     "lift": tr("This tenant is not throttled."),
 }
 PURGED = tr("This tenant was purged: nothing can change it any more.")
-AUDITED = {"suspend": "tenant.suspended", "resume": "tenant.resumed", "delete": "tenant.deleted",
-           "restore": "tenant.restored"}  # fmt: skip
 
 
 def tenant_list(session: Session, status: str | None, search: str | None, limit: int) -> TenantList:
@@ -103,8 +101,6 @@ async def act_on_tenant(
         refused=lambda current: ApiError(409, code, REFUSALS[action], field="action", current_state=current),
         purged=ApiError(409, "illegal_transition", PURGED, field="action", current_state="purged"),
     )  # fmt: skip
-    if isinstance(message, TenantChange):
-        await asyncio.to_thread(_audit_change, engine, detail, action, actor, reason)
     return detail
 
 
@@ -165,15 +161,6 @@ def _people(session: Session, actors: set[str]) -> dict[str, str]:
         return {}
     rows = session.exec(select(User.id, User.email).where(col(User.id).in_(ids))).all()
     return {f"user:{user_id}": email for user_id, email in rows}
-
-
-def _audit_change(engine: Engine, detail: TenantDetail, action: str, actor: str, reason: str | None) -> None:
-    with Session(engine) as session:
-        change = {"status": detail.status, "reason": reason}
-        if detail.purge_at is not None:
-            change["purge_at"] = detail.purge_at.isoformat()
-        session.add(AuditEntry(tenant_id=detail.id, actor=actor[:100], action=AUDITED[action], detail=change))
-        session.commit()
 
 
 def _like(text: str) -> str:

@@ -17,7 +17,7 @@ from core.settings import Settings
 from domain.api_keys import audit_key
 from schemas.api import KeyRole
 from schemas.i18n import tr
-from schemas.tables import ApiKey, Tenant
+from schemas.tables import ApiKey, AuditEntry, Tenant
 from schemas.tenants import (
     ApiKeyCreated,
     TenantChange,
@@ -30,6 +30,9 @@ from schemas.tenants import (
     ThrottleLift,
 )
 from starters.tenants import ensure_lifecycle, lifecycle_state
+
+AUDITED = {"suspend": "tenant.suspended", "resume": "tenant.resumed", "delete": "tenant.deleted",
+           "restore": "tenant.restored"}  # fmt: skip
 
 # Builds the answer to a refused lifecycle update from the tenant's current status, when the refusal names it.
 Refusal = Callable[[str | None], ApiError]
@@ -117,7 +120,20 @@ async def update_lifecycle(
         raise refused(cause.details[0] if isinstance(cause, ApplicationError) and cause.details else None) from err
     except RPCError as err:  # the lifecycle has ended: the tenant was purged
         raise purged from err
-    return _detail(tenant, state)
+    detail = _detail(tenant, state)
+    if isinstance(message, TenantChange):  # throttles are audited by the lifecycle's own activity
+        await asyncio.to_thread(_audit_change, engine, detail, message)
+    return detail
+
+
+def _audit_change(engine: Engine, detail: TenantDetail, change: TenantChange) -> None:
+    """Records a lifecycle change as whoever asked for it (the JSON route's founder token, the panel's founder)."""
+    entry = {"status": detail.status, "reason": change.reason}
+    if detail.purge_at is not None:
+        entry["purge_at"] = detail.purge_at.isoformat()
+    with Session(engine) as session:
+        session.add(AuditEntry(tenant_id=detail.id, actor=change.by[:100], action=AUDITED[change.name], detail=entry))
+        session.commit()
 
 
 def _detail(tenant: Tenant, state: TenantState) -> TenantDetail:

@@ -242,3 +242,22 @@ def test_another_process_refuses_a_revoked_key_and_a_suspended_tenant_within_its
     suspended_after = refused_while_in_use(other_process, suspended.member, "tenant_suspended", within_s=0.5 + 2)
 
     assert revoked_after < 2.5 and suspended_after < 2.5
+
+
+def test_a_lifecycle_change_through_the_json_api_is_audited_as_the_founder(api: TestClient, engine: Engine) -> None:
+    tenant = new_tenant(api)
+
+    suspended = api.post(f"/api/tenants/{tenant.id}/suspend", json={"reason": "unpaid"}, headers=founder_headers())
+    resumed = api.post(f"/api/tenants/{tenant.id}/resume", json={}, headers=founder_headers())
+
+    assert (suspended.status_code, resumed.status_code) == (200, 200), suspended.text
+    with Session(engine) as session:
+        entries = session.exec(
+            select(AuditEntry)
+            .where(AuditEntry.tenant_id == tenant.id, col(AuditEntry.action).startswith("tenant."))
+            .order_by(col(AuditEntry.at))
+        ).all()
+    assert [(e.action, e.actor, e.detail.get("status"), e.detail.get("reason")) for e in entries] == [
+        ("tenant.suspended", "founder", "suspended", "unpaid"),
+        ("tenant.resumed", "founder", "active", None),
+    ]
