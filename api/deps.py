@@ -19,6 +19,7 @@ from core.metering import UsageBuffer
 from core.security import hash_api_key, same_secret
 from core.settings import Settings
 from domain.api_keys import active_key, record_key_use
+from domain.brain_context import BrainContext, tenant_plan
 from domain.definitions import tenant_definition
 from domain.runs import FoundRun, found_run
 from domain.schedules import visible_schedule
@@ -321,6 +322,25 @@ async def get_founder(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
 CallerDep = Annotated[Caller, Depends(get_caller)]
 CurrentTenant = Annotated[TenantCaller, Depends(get_tenant_caller)]
 FounderDep = Annotated[Caller, Depends(get_founder)]
+
+
+async def get_brain(caller: CallerDep, engine: EngineDep, temporal: TemporalDep, settings: SettingsDep) -> BrainContext:
+    """What an AI operation needs: the caller's tenant and plan, and the platform's Temporal and database."""
+    tenant_id = caller_tenant(caller, tr("AI answers"))
+    plan = await run_in_threadpool(tenant_plan, engine, tenant_id)
+    return BrainContext(
+        client=temporal,
+        engine=engine,
+        task_queue=settings.task_queue,
+        tenant_id=tenant_id,
+        plan=plan,
+        actor=audit_actor(caller),
+        ai_configured=settings.openai_api_key is not None,
+        is_admin=is_tenant_admin(caller),
+    )
+
+
+BrainDep = Annotated[BrainContext, Depends(get_brain)]
 
 
 def require_admin(caller: Caller, what: str | Text) -> None:

@@ -18,6 +18,9 @@ from api.metering import ApiCallCounter
 from api.observability import ApiMetrics, RequestObservability
 from api.openapi import DESCRIPTION, TAGS, install_openapi, operation_id
 from api.routes import (
+    ai_diagnoses,
+    ai_drafts,
+    ai_help,
     approvals,
     billing,
     codec,
@@ -34,6 +37,7 @@ from api.routes import (
     schedules,
     secrets,
     signup,
+    support,
     telemetry,
     tenant_backup,
     tenants,
@@ -61,7 +65,7 @@ log = structlog.get_logger()
 # In the order their paths are matched (a tenant's /backup and /users before the tenants' /{tenant_id}/{transition}).
 ROUTERS = (tenant_backup, users, tenants, workflows, runs, approvals, failures, secrets, health, webhooks, webhooks_inbound,
            schedules, pricing, data_requests, usage_routes, cost, upgrades, compliance, legal, telemetry, metrics,
-           billing, codec, retention, toggles, signup)  # fmt: skip
+           billing, codec, retention, toggles, signup, ai_drafts, ai_diagnoses, ai_help, support)  # fmt: skip
 
 
 def create_app(settings: Settings) -> FastAPI:

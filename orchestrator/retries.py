@@ -45,6 +45,23 @@ BACKUP_RETRY = RetryPolicy(
     non_retryable_error_types=["BackupUnsupported", "BackupToolMissing"],
 )
 
+# One AI call of the Brain (a draft, a diagnosis, an answer): a person is usually waiting, so a few quick attempts,
+# then the workflow answers with its fallback. The activity bounds each request itself (AI_REQUEST_TIMEOUT_S).
+BRAIN_TIMEOUT = timedelta(seconds=90)
+BRAIN_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=500),
+    maximum_interval=timedelta(seconds=4),
+    maximum_attempts=3,
+    non_retryable_error_types=[
+        "AiDisabled",
+        "AiNotConfigured",
+        "AiCreditsExhausted",
+        "AiRequestRejected",
+        "AiRefused",
+        "AiModelNotAllowed",
+    ],
+)
+
 # Errors that will not heal by trying again; activities also mark them non-retryable themselves.
 NON_RETRYABLE_TYPES = [
     "HttpClientError",

@@ -20,6 +20,7 @@ from activities.ai import AiActivities, build_ai_client
 from activities.approval_notices import ApprovalNoticeActivities
 from activities.backup import BackupActivities
 from activities.billing_store import BillingStoreActivities
+from activities.brain import BrainActivities
 from activities.compliance import ComplianceActivities
 from activities.cost import CostActivities
 from activities.data_requests import DataRequestActivities
@@ -56,16 +57,21 @@ from orchestrator.daily_report import DailyReport
 from orchestrator.data_export import DataExport
 from orchestrator.dunning import Dunning
 from orchestrator.heartbeat import Heartbeat
+from orchestrator.help_chat import HelpChat
+from orchestrator.onboarding_plan import OnboardingPlan
 from orchestrator.platform_backup import PlatformBackup
 from orchestrator.retention_enforcer import RetentionEnforcer
 from orchestrator.run_archiver import RunArchiver
+from orchestrator.run_diagnosis import RunDiagnosis
 from orchestrator.run_events import RunEvents
 from orchestrator.sign_in_mail import SignInMail
 from orchestrator.step_metering import StepMetering
 from orchestrator.stripe_event import StripeEvent
+from orchestrator.support_ticket import SupportTicket
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.upgrade_planner import UpgradePlanner
 from orchestrator.user_run import UserWorkflowRun
+from orchestrator.workflow_draft import WorkflowDraft
 from starters.connection import connect, tenant_codec
 from starters.platform_schedules import ensure_platform_schedules
 from starters.run_archive import TemporalClosedRuns
@@ -89,6 +95,11 @@ ALL_WORKFLOWS = [
     PlatformBackup,
     RunArchiver,
     SignInMail,
+    WorkflowDraft,
+    RunDiagnosis,
+    HelpChat,
+    OnboardingPlan,
+    SupportTicket,
 ]
 # Compiled Jinja2 templates import jinja2's runtime when they render; it must come from outside the sandbox.
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
@@ -118,6 +129,7 @@ def build_activities(settings: Settings, engine: Engine, control: TemporalRunCon
         *_billing(settings, engine, control, email, stripe_client),
         *_backups(settings, engine, email),
         *_retention(engine),
+        *_brain(settings, engine, email),
         SignInMailActivities(engine, email).send_sign_in_link,
         ApprovalNoticeActivities(engine, email, settings.web_base_url, settings.founder_email).notify_approvers,
     ]
@@ -267,6 +279,22 @@ def _retention(engine: Engine) -> list[Activity]:
     """The RetentionEnforcer's report, policies and batched deletes."""
     retention = RetentionActivities(engine)
     return [retention.open_report, retention.list_policies, retention.expire_records, retention.close_report]
+
+
+def _brain(settings: Settings, engine: Engine, email: EmailActivities) -> list[Activity]:
+    """The Brain's AI calls and what its workflows read and write: drafts, the knowledge base, diagnoses, support."""
+    brain = BrainActivities(build_ai_client(_plain(settings.openai_api_key), settings.openai_base_url), engine)
+    # drafting: its instance here
+    # knowledge: its instance here
+    # diagnosis: its instance here
+    # support: its instance here
+    return [
+        brain.ask,
+        # drafting
+        # knowledge
+        # diagnosis
+        # support
+    ]
 
 
 def _plain(secret: SecretStr | None) -> str | None:

@@ -551,3 +551,15 @@ class SystemToggle(SQLModel, table=True):
     changed_by: str = Field(max_length=100)
     changed_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
     reason: str = Field(max_length=500)
+
+
+# --- The Brain: AI interactions and daily AI credits (migration 0021) ---
+
+
+# --- The Brain: knowledge base (migration 0022) ---
+
+
+# --- The Brain: the debugger's fixes (migration 0023) ---
+
+
+# --- The support desk (migration 0024) ---
