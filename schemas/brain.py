@@ -215,3 +215,18 @@ class WorkflowTemplate(BaseModel):
     use_case: str
     keywords: list[str]
     definition: dict[str, Any]
+
+
+SuggestionKind = Literal["retry_step", "guard_with_approval", "name_a_fallback", "describe_the_input"]
+
+
+class WorkflowSuggestion(BaseModel):
+    """One improvement the rules (rules/workflow_suggestions.py) see in a workflow's latest version."""
+
+    kind: SuggestionKind
+    step_id: str | None
+    """The step it concerns; None for the workflow's own fields."""
+    field: str
+    """The field to change: the step's (`retry`, `fallback`) or the workflow's (`input_schema`)."""
+    failures: int = 0
+    """How often this step failed for good lately (the failure queue), for "retry this step"."""
