@@ -559,6 +559,30 @@ class SystemToggle(SQLModel, table=True):
 # --- The Brain: knowledge base (migration 0022) ---
 
 
+class KnowledgePassageRow(SQLModel, table=True):
+    """One passage of the knowledge base: a README section, a language reference entry or a template, rebuilt from
+    those sources at start-up when its digest changes. Full-text search runs on an index the migration adds per
+    database (SEARCH_INDEX_OBJECTS): a GIN index on `to_tsvector('english', title || ' ' || body)` on PostgreSQL,
+    an FTS5 table kept by triggers on SQLite."""
+
+    __tablename__ = "knowledge_passage"
+
+    # Stable from source and anchor (`readme-the-definition-language`), so links to a passage survive a rebuild.
+    id: str = Field(primary_key=True, max_length=120)
+    source: str = Field(index=True, max_length=16)
+    title: str = Field(max_length=300)
+    url: str = Field(max_length=300)
+    body: str = Field(max_length=8_000)
+    digest: str = Field(max_length=64)
+    position: int = 0
+    """Its place in its source (the browser lists passages in this order)."""
+    updated_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
+
+
+# The search objects migration 0022 adds beside knowledge_passage, which no table model describes.
+SEARCH_INDEX_OBJECTS = frozenset({"ix_knowledge_passage_search", "knowledge_fts"})
+
+
 # --- The Brain: the debugger's fixes (migration 0023) ---
 
 
