@@ -118,6 +118,11 @@ class FixPublic(BaseModel):
     diff: str
     """A unified diff of the definition's JSON, before and after."""
     applied_version: int | None = None
+    source: AiSource = "ai"
+    """Who proposed it: the AI, or the error category's rules."""
+    created_at: datetime | None = None
+    applied_at: datetime | None = None
+    redriven_run_id: str | None = None
 
 
 class DiagnosisPublic(Sourced):
@@ -140,6 +145,97 @@ class FixApplied(BaseModel):
     definition_id: str
     version: int
     redriven_run_id: str | None = None
+
+
+class DiagnosisCreate(BaseModel):
+    language: str | None = Field(default=None, max_length=35)
+    """A language tag for the cause and explanation; None: the reader's language."""
+
+
+class FailureFacts(BaseModel):
+    """What a diagnosis knows of a failed or rejected run, masked before it enters a workflow: a secret stays its
+    `{{ secrets.NAME }}`, e-mail addresses and credential-looking values are cut."""
+
+    run_id: str
+    status: Literal["failed", "rejected"]
+    definition_id: str
+    version: int
+    step_id: str | None
+    step_type: str | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    attempts: int = 0
+    http_status: int | None = None
+    body_excerpt: str | None = None
+    """At most 1 KB of what the target answered, where the run kept it."""
+    decided_by: str | None = None
+    """Who rejected a gate (`timeout` when nobody decided in time)."""
+    definition: dict[str, Any]
+    """The version that ran (JSON), masked."""
+    input: dict[str, Any] = Field(default_factory=dict)
+
+
+class DiagnosisInput(BaseModel):
+    """`RunDiagnosis`'s input (also started as a child by `AutoRecovery`)."""
+
+    tenant_id: str
+    plan: str
+    language: str
+    facts: FailureFacts
+    fallback_reason: FallbackReason | None = None
+    """Set when the caller already knows the AI cannot answer: the category's rules only."""
+    store_fix: bool = True
+    """Keep the proposed fix (table ai_fix) so it can be applied; AutoRecovery's suggestions keep none."""
+
+
+class DiagnosisRuling(BaseModel):
+    """A diagnosis before its fix is checked: the AI's structured answer or the category's rules."""
+
+    category: str
+    cause: str
+    explanation: str
+    summary: str
+    patch: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class FixProposal(BaseModel):
+    """A fix to check against the version that ran (and to keep, when `store`)."""
+
+    tenant_id: str
+    plan: str
+    language: str
+    run_id: str
+    definition_id: str
+    version: int
+    summary: str
+    patch: list[dict[str, Any]]
+    source: AiSource
+    store: bool = True
+
+
+class FixCheck(BaseModel):
+    """A checked fix: kept as `fix_id` when it applies and validates, else why not (masked, for a repair round)."""
+
+    fix_id: str | None = None
+    valid: bool
+    problem: str | None = None
+
+
+class DiagnosisResult(BaseModel):
+    run_id: str
+    step_id: str | None
+    category: str
+    cause: str
+    explanation: str
+    summary: str = ""
+    source: AiSource
+    fallback_reason: FallbackReason | None = None
+    credits: int = 0
+    fix_id: str | None = None
+    """The stored fix, when one applied and validated."""
+    fix_valid: bool = False
+    rounds: int = 0
+    """AI rounds (a first answer and at most one repair of its patch); 0 for a fallback."""
 
 
 class ChatContext(BaseModel):
