@@ -586,4 +586,28 @@ SEARCH_INDEX_OBJECTS = frozenset({"ix_knowledge_passage_search", "knowledge_fts"
 # --- The Brain: the debugger's fixes (migration 0023) ---
 
 
+class AiFix(SQLModel, table=True):
+    """A fix the debugger proposed for a failed or rejected run: a JSON Patch against the version that ran, which
+    applied and validated when it was proposed; once applied, the version it made and the run it re-drove."""
+
+    __tablename__ = "ai_fix"
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    # No foreign keys: like the failure queue, a fix records what happened; a tenant's purge deletes its rows.
+    tenant_id: str = Field(index=True, max_length=36)
+    run_id: str = Field(index=True, max_length=200)
+    definition_id: str = Field(max_length=36)
+    base_version: int
+    patch: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    summary: str = Field(max_length=2000)
+    source: str = Field(max_length=16)
+    report: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    """The validator's report on the patched definition (DraftReport)."""
+    created_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
+    applied_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    applied_by: str | None = Field(default=None, max_length=100)
+    applied_version: int | None = None
+    redriven_run_id: str | None = Field(default=None, max_length=200)
+
+
 # --- The support desk (migration 0024) ---
