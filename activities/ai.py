@@ -14,12 +14,15 @@ RETRYABLE_CLIENT_STATUSES = frozenset({408, 409, 429})
 AI_REQUEST_TIMEOUT = openai.Timeout(120, connect=10)
 
 
-def build_ai_client(api_key: str | None, base_url: str | None) -> openai.AsyncOpenAI | None:
-    """The worker's one client, or None when no API key is configured. The SDK does not retry: the
-    activity's retry policy does."""
+def build_ai_client(
+    api_key: str | None, base_url: str | None, timeout_s: float | None = None
+) -> openai.AsyncOpenAI | None:
+    """The worker's one client (each request bounded by `timeout_s`, else AI_REQUEST_TIMEOUT), or None when no API
+    key is configured. The SDK does not retry: the activity's retry policy does."""
     if not api_key:
         return None
-    return openai.AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0, timeout=AI_REQUEST_TIMEOUT)
+    timeout = AI_REQUEST_TIMEOUT if timeout_s is None else openai.Timeout(timeout_s, connect=min(timeout_s, 10))
+    return openai.AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout)
 
 
 class AiActivities:

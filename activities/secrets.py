@@ -34,6 +34,14 @@ class SecretStore:
             raise KeyError(f"the tenant has no secret named {', '.join(missing)}")
         return found
 
+    def values_of(self, tenant_id: str) -> dict[str, str]:
+        """Every secret of the tenant by name (none when secrets are not configured): what a prompt must not carry."""
+        if self._box is None:
+            return {}
+        with Session(self._engine) as session:
+            rows = session.exec(select(TenantSecret).where(TenantSecret.tenant_id == tenant_id)).all()
+        return {row.name: self._box.open(row.ciphertext) for row in rows}
+
 
 def placeholders_in(value: Any, marker: str | None) -> set[str]:
     """Names of every placeholder carrying `marker` inside a JSON value; none without a marker."""

@@ -59,6 +59,7 @@ BRAIN_RETRY = RetryPolicy(
         "AiRequestRejected",
         "AiRefused",
         "AiModelNotAllowed",
+        "AiPromptTooLarge",
     ],
 )
 

@@ -283,7 +283,11 @@ def _retention(engine: Engine) -> list[Activity]:
 
 def _brain(settings: Settings, engine: Engine, email: EmailActivities) -> list[Activity]:
     """The Brain's AI calls and what its workflows read and write: drafts, the knowledge base, diagnoses, support."""
-    brain = BrainActivities(build_ai_client(_plain(settings.openai_api_key), settings.openai_base_url), engine)
+    box = SecretBox(settings.levqor_secrets_key.get_secret_value()) if settings.levqor_secrets_key else None
+    ai_client = build_ai_client(
+        _plain(settings.openai_api_key), settings.openai_base_url, settings.ai_request_timeout_s
+    )
+    brain = BrainActivities(ai_client, engine, SecretStore(engine, box))
     # drafting: its instance here
     # knowledge: its instance here
     # diagnosis: its instance here

@@ -326,3 +326,20 @@ class WorkflowSuggestion(BaseModel):
     """The field to change: the step's (`retry`, `fallback`) or the workflow's (`input_schema`)."""
     failures: int = 0
     """How often this step failed for good lately (the failure queue), for "retry this step"."""
+
+
+class AiCreditStatus(BaseModel):
+    """A tenant's AI credits: used today (UTC) and this month against its plan's caps (None: unlimited)."""
+
+    tenant_id: str
+    plan: str
+    day: str
+    daily_used: int
+    daily_cap: int | None
+    period: str
+    monthly_used: int
+    monthly_cap: int | None
+    paused: bool
+    """The cost autopilot paused the tenant's AI (Tenant.ai_paused)."""
+    exhausted: bool
+    """No AI call is made for the tenant now: a cap is reached or its AI is paused."""

@@ -556,6 +556,40 @@ class SystemToggle(SQLModel, table=True):
 # --- The Brain: AI interactions and daily AI credits (migration 0021) ---
 
 
+class AiInteraction(SQLModel, table=True):
+    """One AI call as the Brain's audit keeps it: masked excerpts of what was sent and answered (kept for the
+    tenant's `ai_transcripts` retention; none for the platform's own calls), the tokens and credits, the outcome."""
+
+    __tablename__ = "ai_interaction"
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    # No foreign key: the audit outlives nothing, a tenant's purge deletes its rows.
+    tenant_id: str | None = Field(default=None, index=True, max_length=36)
+    purpose: str = Field(max_length=32)
+    model: str | None = Field(default=None, max_length=100)
+    outcome: str = Field(max_length=32)
+    prompt_excerpt: str | None = Field(default=None, max_length=2000)
+    answer_excerpt: str | None = Field(default=None, max_length=2000)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    credits: int = 0
+    workflow_id: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime, index=True)
+
+
+class AiCreditDay(SQLModel, table=True):
+    """A tenant's AI credits used in one UTC day (the daily cap); incremented atomically in the database."""
+
+    __tablename__ = "ai_credit_day"
+    __table_args__ = (UniqueConstraint("tenant_id", "day"),)
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    tenant_id: str = Field(index=True, max_length=36)
+    day: str = Field(max_length=10)
+    credits: int = 0
+    updated_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
+
+
 # --- The Brain: knowledge base (migration 0022) ---
 
 

@@ -8,7 +8,8 @@ from pydantic import BaseModel, Field
 
 Metric = Literal["runs", "steps", "api_calls", "ai_credits"]
 METRICS: tuple[Metric, ...] = ("runs", "steps", "api_calls", "ai_credits")
-CREDITS_PER_1K_TOKENS = {"gpt-4o-mini": 1, "gpt-4o": 10}
+# The price list of the models the platform allows (rules/ai_policy.py: a model with no price here is refused).
+CREDITS_PER_1K_TOKENS = {"gpt-4o-mini": 1, "gpt-4.1-nano": 1, "gpt-4.1-mini": 2, "gpt-4.1": 8, "gpt-4o": 10}
 DEFAULT_CREDITS_PER_1K_TOKENS = 5
 
 

@@ -106,6 +106,7 @@ def settings(
         smtp_port=smtp_sink.port,
         openai_api_key="test-key",
         openai_base_url=fake_openai.base_url,
+        ai_request_timeout_s=2.0,
         retry_initial_interval_s=0.05,
         retry_max_interval_s=0.2,
         retry_max_attempts=3,
