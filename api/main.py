@@ -39,6 +39,7 @@ from api.routes import (
     signup,
     support,
     telemetry,
+    templates,
     tenant_backup,
     tenants,
     toggles,
@@ -65,7 +66,7 @@ log = structlog.get_logger()
 # In the order their paths are matched (a tenant's /backup and /users before the tenants' /{tenant_id}/{transition}).
 ROUTERS = (tenant_backup, users, tenants, workflows, runs, approvals, failures, secrets, health, webhooks, webhooks_inbound,
            schedules, pricing, data_requests, usage_routes, cost, upgrades, compliance, legal, telemetry, metrics,
-           billing, codec, retention, toggles, signup, ai_drafts, ai_diagnoses, ai_help, support)  # fmt: skip
+           billing, codec, retention, toggles, signup, ai_drafts, ai_diagnoses, ai_help, support, templates)  # fmt: skip
 
 
 def create_app(settings: Settings) -> FastAPI:

@@ -24,6 +24,7 @@ from activities.brain import BrainActivities
 from activities.compliance import ComplianceActivities
 from activities.cost import CostActivities
 from activities.data_requests import DataRequestActivities
+from activities.drafting import DraftActivities
 from activities.dunning import DunningActivities
 from activities.email import EmailActivities
 from activities.health import HealthActivities
@@ -289,12 +290,16 @@ def _brain(settings: Settings, engine: Engine, email: EmailActivities) -> list[A
     )
     brain = BrainActivities(ai_client, engine, SecretStore(engine, box))
     # drafting: its instance here
+    drafting = DraftActivities()
     # knowledge: its instance here
     # diagnosis: its instance here
     # support: its instance here
     return [
         brain.ask,
         # drafting
+        drafting.brief_draft,
+        drafting.check_draft,
+        drafting.draft_from_template,
         # knowledge
         # diagnosis
         # support
