@@ -337,6 +337,7 @@ async def get_brain(caller: CallerDep, engine: EngineDep, temporal: TemporalDep,
         actor=audit_actor(caller),
         ai_configured=settings.openai_api_key is not None,
         is_admin=is_tenant_admin(caller),
+        settings=settings,
     )
 
 

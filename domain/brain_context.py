@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.client import Client
 
+from core.settings import Settings
 from schemas.tables import Tenant
 
 
@@ -23,6 +24,8 @@ class BrainContext:
     """Whether OPENAI_API_KEY is set (the worker's client exists)."""
     is_admin: bool = False
     """A tenant admin or the founder: may apply fixes."""
+    settings: Settings | None = None
+    """The platform's settings, for what starts a run as every start does (a fix's re-drive); None: none may."""
 
 
 def tenant_plan(engine: Engine, tenant_id: str) -> str:

@@ -68,14 +68,18 @@ def healing_plan(session: Session, tenant_id: str | None, limit: int) -> list[He
     return [HealingSuggestion.model_validate(row, from_attributes=True) for row in rows]
 
 
-async def redrive_failed_run(engine: Engine, temporal: Client, settings: Settings, run: FoundRun) -> RunAccepted:
+async def redrive_failed_run(
+    engine: Engine, temporal: Client, settings: Settings, run: FoundRun, version: int | None = None
+) -> RunAccepted:
     """Starts a new run of the failed run's version that resumes at the failed step, reusing the results of
     the steps that had succeeded; marks its failure-queue entry re-driven. 409 unless the run failed (and its
     record is readable, in Temporal or the run archive); the re-drive passes admission like every start (403
-    tenant not active, 429 limit used up or throttled)."""
+    tenant not active, 429 limit used up or throttled). `version` resumes it on another version of the same
+    definition instead (a fix applied to it)."""
     failed = await _failed_record(engine, temporal, run)
-    definition = await to_thread.run_sync(_version, engine, failed.definition_id, failed.version)
-    params = redrive_input(failed, definition.model_dump(mode="json"), settings.retry_defaults())
+    number = failed.version if version is None else version
+    definition = await to_thread.run_sync(_version, engine, failed.definition_id, number)
+    params = redrive_input(failed, definition.model_dump(mode="json"), settings.retry_defaults(), version=version)
     new_run = await start_admitted_redrive(engine, temporal, settings, params)
     await to_thread.run_sync(_mark_redriven, engine, run.run_id, params.run_id)
     return RunAccepted(

@@ -222,15 +222,18 @@ def redrive_input(
     retry_defaults: RetryDefaults,
     trigger: str = "redrive",
     launch_stage: LaunchStage | None = None,
+    version: int | None = None,
 ) -> RunInput:
     """A new run of the failed run's exact version that reuses its finished steps and resumes at the
     failed one, with the launch stage its own admission read. Its id derives from the failed run's, so one
-    failed run is re-driven at most once."""
+    failed run is re-driven at most once. With `version` (a fixed version of the same definition, whose body is
+    `definition`) it resumes on that version instead, at most once per version."""
+    name = f"redrive/{failed.run_id}" if version is None else f"redrive/{failed.run_id}/v{version}"
     return RunInput(
-        run_id=str(uuid.uuid5(RUN_ID_NAMESPACE, f"redrive/{failed.run_id}")),
+        run_id=str(uuid.uuid5(RUN_ID_NAMESPACE, name)),
         tenant_id=failed.tenant_id,
         definition_id=failed.definition_id,
-        version=failed.version,
+        version=failed.version if version is None else version,
         definition=definition,
         input=failed.input,
         retry_defaults=retry_defaults,
