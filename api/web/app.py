@@ -23,6 +23,9 @@ from api.web import (
     admin_tenants_pages,
     admin_toggles_pages,
     admin_upgrades_pages,
+    ai_pages,
+    ai_welcome_pages,
+    ai_workflow_pages,
     app_routes,
     approvals_pages,
     auth_routes,
@@ -69,10 +72,13 @@ def install_web(app: FastAPI, settings: Settings) -> None:
         auth_routes,
         language_routes,
         users_routes,
+        ai_workflow_pages,  # before workflows_pages: POST /app/workflows/draft
         workflows_pages,
         runs_pages,
         runs_actions,
         approvals_pages,
+        ai_pages,
+        ai_welcome_pages,
         *workspace,
     )
     for module in (*pages, signup_routes, legal_pages, app_routes):

@@ -24,7 +24,10 @@ COMING_SOON = {
     "data": tr("Export your data or ask for its deletion."),
 }
 # What each section holds, for the home page's tiles (built sections included).
-BLURBS = COMING_SOON | {"users": tr("Invite users, change roles and manage API keys.")}
+BLURBS = COMING_SOON | {
+    "users": tr("Invite users, change roles and manage API keys."),
+    "help": tr("Search the guide, the language reference and the templates, or ask a question."),
+}
 TITLES = dict((key, label) for key, label, _path in SECTIONS)
 
 

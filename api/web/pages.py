@@ -115,6 +115,7 @@ SECTIONS = (
     ("usage", tr("Usage & billing"), "/app/usage"),
     ("data", tr("Data"), "/app/data"),
     ("users", tr("Users & keys"), "/app/users"),
+    ("help", tr("Help"), "/app/help"),
 )
 # The Admin Power Panel's parts (founders only): (key, label, path), each page in api/web/admin_<key>_pages.py.
 PANEL_SECTIONS = (

@@ -479,6 +479,27 @@ async function start() {
   root.classList.add("is-ready");
   redraw(null);
   scheduleCheck();
+  focusFromAddress();
 }
+
+/** `?step=<id>&field=<name>` (a suggestion's link): selects that step and focuses the field, else the step. */
+function focusFromAddress() {
+  const wanted = new URLSearchParams(window.location.search);
+  const stepId = wanted.get("step");
+  const field = wanted.get("field");
+  if (stepId === null && field === null) return;
+  const index = steps(state.definition).findIndex((step) => step && step.id === stepId);
+  state.selected = index >= 0 ? index : null;
+  redraw(null);
+  const target = (field && state.fields[field] && $(state.fields[field].id)) || $(`wf-node-${state.selected}`) || ui.panelTitle;
+  if (target) target.focus();
+}
+
+// ---- A definition from elsewhere (static/js/describe-it.js): loaded as one change, so Undo takes it back -------
+
+root.addEventListener("levqor:load-definition", (event) => {
+  change(event.detail.definition, { select: null });
+  announce(t("The draft is on the canvas; Undo takes it back."));
+});
 
 start();
