@@ -30,6 +30,7 @@ async def get_page_brain(
         actor=audit_actor(caller),
         ai_configured=settings.openai_api_key is not None,
         is_admin=is_tenant_admin(caller),
+        settings=settings,
     )
 
 
