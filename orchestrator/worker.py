@@ -24,6 +24,7 @@ from activities.brain import BrainActivities
 from activities.compliance import ComplianceActivities
 from activities.cost import CostActivities
 from activities.data_requests import DataRequestActivities
+from activities.diagnosis import DiagnosisActivities
 from activities.drafting import DraftActivities
 from activities.dunning import DunningActivities
 from activities.email import EmailActivities
@@ -293,6 +294,7 @@ def _brain(settings: Settings, engine: Engine, email: EmailActivities) -> list[A
     drafting = DraftActivities()
     # knowledge: its instance here
     # diagnosis: its instance here
+    diagnosis = DiagnosisActivities(engine, ai_configured=settings.openai_api_key is not None)
     # support: its instance here
     return [
         brain.ask,
@@ -302,6 +304,9 @@ def _brain(settings: Settings, engine: Engine, email: EmailActivities) -> list[A
         drafting.draft_from_template,
         # knowledge
         # diagnosis
+        diagnosis.diagnose_by_rules,
+        diagnosis.check_fix,
+        diagnosis.pick_failures_to_diagnose,
         # support
     ]
 

@@ -1,6 +1,8 @@
 """How a failed step's error type reads as a category of failure, and the healing suggestion for each: what
 AutoRecovery writes into the failure queue and what the debugger falls back on when the AI cannot answer."""
 
+import re
+
 from schemas.recovery import Category
 
 TRANSIENT: frozenset[Category] = frozenset({"transient_network"})
@@ -42,3 +44,14 @@ SUGGESTIONS: dict[Category, str] = {
 def category_of(error_type: str | None) -> Category:
     """The category of a step's error type; `unknown` for a type no rule knows."""
     return CATEGORIES.get(error_type or "", "unknown")
+
+
+AI_SUGGESTION_PREFIX = "AI: "
+"""How a healing suggestion that came from an AI diagnosis starts (the rules' suggestions never do)."""
+_ANSWERED = re.compile(r"\banswered (\d{3})\b")
+
+
+def status_in_message(message: str | None) -> int | None:
+    """The HTTP status a step's error message says the target answered (`... answered 503`)."""
+    found = _ANSWERED.search(message or "")
+    return int(found.group(1)) if found else None

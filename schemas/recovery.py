@@ -4,6 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from schemas.brain import DiagnosisInput
 from schemas.runs import RetryDefaults
 
 Category = Literal[
@@ -27,6 +28,24 @@ class FailureToAssess(BaseModel):
     run_id: str
     error_type: str
     message: str
+
+
+class FailuresToDiagnose(BaseModel):
+    """The failures a cycle assessed, in order: the first `limit` without an AI suggestion yet get a diagnosis."""
+
+    failure_ids: list[str]
+    limit: int
+
+
+class FailureDiagnosis(BaseModel):
+    failure_id: str
+    diagnosis: DiagnosisInput
+
+
+class DiagnosisPicks(BaseModel):
+    """Empty while AI is off or not configured."""
+
+    items: list[FailureDiagnosis] = Field(default_factory=list)
 
 
 class FailureScan(BaseModel):
