@@ -10,6 +10,8 @@ from temporalio import activity
 
 from core.payload_codec import destroy_tenant_key
 from schemas.tables import (
+    AiCreditDay,
+    AiInteraction,
     ApiKey,
     AuditEntry,
     BillingAccount,
@@ -44,6 +46,8 @@ ERASED_TABLES = (
     TelemetryEvent,
     SpendSample,
     UsageCounter,
+    AiInteraction,
+    AiCreditDay,
 )
 
 

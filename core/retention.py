@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from rules.retention import collected_days, resolve
 from schemas.retention import DataClass, ResolvedPolicy, RetentionClass
 from schemas.tables import (
+    AiInteraction,
     AuditEntry,
     DataRequest,
     FailureEntry,
@@ -60,6 +61,14 @@ RECORDS: dict[RetentionClass, Records] = {
             cast(col(DataRequest.archive), String) != "null",
         ),
         erase=("archive",),
+    ),
+    # The Brain's audit of AI calls, with their masked prompt and answer excerpts; the platform's own calls keep none.
+    "ai_transcripts": Records(
+        AiInteraction,
+        AiInteraction.id,
+        AiInteraction.created_at,
+        AiInteraction.tenant_id,
+        only=(col(AiInteraction.tenant_id).is_not(None),),
     ),
     "health_records": Records(HealthRecord, HealthRecord.id, HealthRecord.at, None),
     "platform_telemetry": Records(

@@ -19,8 +19,10 @@ Why these numbers:
 - `export_archive` (a completed export's archive on `data_request.completed_at`): a full copy of the tenant's
   data made for download; 7 days, at most 30. The request row and its dates stay (the DSAR trail); only the
   archive is emptied.
-- `support_transcripts`, `ai_transcripts`: not collected yet (`collected: false`); their policy is stated now
-  and enforced once they exist. AI prompts and answers are kept shortest.
+- `support_transcripts`: not collected yet (`collected: false`); its policy is stated now and enforced once it
+  exists.
+- `ai_transcripts` (`ai_interaction.created_at`: the Brain's audit of each AI call with its masked prompt and
+  answer excerpts): kept shortest, a month on the smaller plans, at least a day.
 """
 
 from schemas.i18n import Text, tr
@@ -86,7 +88,7 @@ COLLECTED: dict[DataClass, bool] = {
     "telemetry": True,
     "export_archive": True,
     "support_transcripts": False,
-    "ai_transcripts": False,
+    "ai_transcripts": True,
 }
 COLLECTED_CLASSES: tuple[DataClass, ...] = tuple(c for c in DATA_CLASSES if COLLECTED[c])
 # The platform classes' defaults; the settings HEALTH_RETENTION_DAYS, TELEMETRY_RETENTION_DAYS and

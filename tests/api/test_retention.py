@@ -57,7 +57,7 @@ def test_a_tenant_reads_its_plans_policies_and_the_oldest_record_kept(api: TestC
     }
     assert policies["audit_log"]["oldest_kept_at"] is not None  # the tenant's creation is audited
     assert policies["telemetry"]["oldest_kept_at"] is None
-    assert policies["ai_transcripts"]["collected"] is False and policies["ai_transcripts"]["days"] == 30
+    assert policies["ai_transcripts"]["collected"] is True and policies["ai_transcripts"]["days"] == 30
     assert set(policies) == set(PLAN_RETENTION["starter"])
 
 
