@@ -51,10 +51,10 @@ function report(draft) {
   const { errors = [], warnings = [] } = draft.report || {};
   if (draft.report && draft.report.valid) {
     box.append(el("p", "small", warnings.length
-      ? t("The draft passes the validator, with %(count)s warnings (pinned on its steps).", { count: warnings.length })
+      ? t("The draft passes the validator; warnings: %(count)s (pinned on its steps).", { count: warnings.length })
       : t("The draft passes the validator.")));
   } else {
-    box.append(el("p", "small field-error", t("The validator found %(count)s problems in the draft; they are pinned on its steps and listed under Problems.", { count: errors.length })));
+    box.append(el("p", "small field-error", t("Problems the validator found in the draft: %(count)s. They are pinned on its steps and listed under Problems.", { count: errors.length })));
   }
   const issues = [...errors, ...warnings];
   if (issues.length) {
@@ -79,7 +79,7 @@ form.addEventListener("submit", async (event) => {
     const draft = await ask(sentence);
     const parts = [];
     if (draft.source === "fallback" && draft.notice) {
-      const notice = el("p", "alert alert-info", `${draft.notice} ${t("This draft starts from the closest template.")}`);
+      const notice = el("p", "alert alert-info", draft.notice);
       notice.dataset.fallback = draft.fallback_reason || "";
       parts.push(notice);
     }
@@ -89,7 +89,7 @@ form.addEventListener("submit", async (event) => {
     }
     root.dispatchEvent(new CustomEvent("levqor:load-definition", { detail: { definition: draft.definition } }));
     const source = draft.source === "ai"
-      ? t("Drafted by AI in %(rounds)s rounds. Check it, then Save.", { rounds: draft.rounds })
+      ? t("Drafted by AI. Check it, then Save.")
       : t("Drafted by Levqor's rules. Check it, then Save.");
     parts.push(el("p", "wf-describe-explanation", draft.explanation), report(draft), el("p", "small muted", source));
     show(...parts);
