@@ -2,16 +2,14 @@
 for. A draft is never stored (saving it is POST /api/workflows)."""
 
 from anyio import to_thread
-from sqlmodel import Session
 from temporalio.client import WorkflowFailureError
 
-from core.ai_credits import credit_status
 from core.errors import ApiError
 from core.i18n import canonical_tag
-from core.toggles import read_toggles
+from domain.ai_allowance import ai_unavailable
 from domain.brain_context import BrainContext
 from orchestrator.workflow_draft import WorkflowDraft
-from schemas.brain import DraftCreate, DraftInput, DraftPublic, FallbackReason
+from schemas.brain import DraftCreate, DraftInput, DraftPublic
 from schemas.i18n import tr
 from starters.brain import ask_and_wait
 
@@ -25,7 +23,9 @@ async def draft_workflow(brain: BrainContext, body: DraftCreate, language: str) 
     tag = canonical_tag(body.language) if body.language is not None else language
     if tag is None:
         raise ApiError(422, "unknown_language", tr("Levqor does not speak this language"), field="body.language")
-    reason = await to_thread.run_sync(_ai_unavailable, brain)
+    reason = await to_thread.run_sync(
+        lambda: ai_unavailable(brain.engine, brain.tenant_id, brain.plan, configured=brain.ai_configured)
+    )
     params = DraftInput(
         tenant_id=brain.tenant_id, plan=brain.plan, prompt=body.prompt, language=tag, fallback_reason=reason
     )
@@ -40,16 +40,3 @@ async def draft_workflow(brain: BrainContext, body: DraftCreate, language: str) 
         )
     except WorkflowFailureError as err:
         raise ApiError(503, "draft_failed", tr("The draft could not be made just now; try again")) from err
-
-
-def _ai_unavailable(brain: BrainContext) -> FallbackReason | None:
-    """Why the AI cannot answer for this tenant now, known before asking (no request leaves for nothing)."""
-    # TODO(H1): use domain/ai_allowance.ai_unavailable once it exists; these are the same three checks.
-    if not read_toggles(brain.engine).ai_features:
-        return "ai_off"
-    if not brain.ai_configured:
-        return "not_configured"
-    with Session(brain.engine) as session:
-        if credit_status(session, brain.tenant_id, brain.plan).exhausted:
-            return "credits_exhausted"
-    return None
