@@ -31,6 +31,9 @@ RUN pip install --no-deps /tmp/src \
     && useradd --create-home --uid 10001 levqor \
     && install -d -o levqor -g levqor /var/lib/levqor/usage-outbox /var/lib/levqor/backups
 
+# The help chat's knowledge base is built from the README when the API starts (KNOWLEDGE_README_PATH).
+COPY README.md /app/README.md
+
 USER levqor
 EXPOSE 8000
 CMD ["levqor-api"]

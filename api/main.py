@@ -5,6 +5,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -59,6 +60,7 @@ from core.metering import usage_buffer
 from core.settings import VERSION, Settings
 from core.telemetry import TelemetryBuffer
 from core.toggles import use_initial_toggles
+from domain.knowledge import sync_knowledge_quietly
 from orchestrator.worker import build_worker
 from starters.connection import connect, tenant_codec
 from starters.platform_schedules import ensure_platform_schedules
@@ -103,6 +105,9 @@ def _lifespan(settings: Settings, api_metrics: ApiMetrics) -> Callable[[FastAPI]
         configure_logging(settings.log_format, settings.log_level, settings.log_file)
         engine = create_db_engine(settings.database_url)
         use_initial_toggles(engine, settings)
+        knowledge = asyncio.create_task(
+            asyncio.to_thread(sync_knowledge_quietly, engine, Path(settings.knowledge_readme_path))
+        )
         codec = tenant_codec(engine, settings.levqor_secrets_key, settings.payload_key_cache_ttl_s)
         temporal = await connect(settings.temporal_address, settings.temporal_namespace, codec=codec)
         worker_telemetry = TelemetryBuffer(engine, "worker", settings.telemetry_flush_interval_s)
@@ -140,6 +145,7 @@ def _lifespan(settings: Settings, api_metrics: ApiMetrics) -> Callable[[FastAPI]
             usage.close()
             if live is not None:
                 await live.close()
+            await asyncio.gather(knowledge, return_exceptions=True)
             engine.dispose()
 
     return lifespan

@@ -124,3 +124,12 @@ def list_knowledge(engine: Engine, source: str | None = None) -> list[KnowledgeP
         if source is not None:
             query = query.where(KnowledgePassageRow.source == source)
         return [public_passage(row) for row in session.exec(query)]
+
+
+def sync_knowledge_quietly(engine: Engine, readme_path: Path) -> None:
+    """`sync_knowledge` as the API's start-up runs it, beside serving: a failure is logged, never raised (the search
+    then answers from the passages stored before)."""
+    try:
+        sync_knowledge(engine, readme_path)
+    except Exception:
+        log.exception("knowledge base sync failed", path=str(readme_path))

@@ -343,3 +343,71 @@ class AiCreditStatus(BaseModel):
     """The cost autopilot paused the tenant's AI (Tenant.ai_paused)."""
     exhausted: bool
     """No AI call is made for the tenant now: a cap is reached or its AI is paused."""
+
+
+class HelpChatInput(BaseModel):
+    """`HelpChat`'s input: the question, where it was asked from, and the answer's language tag."""
+
+    tenant_id: str
+    question: str
+    context: ChatContext | None = None
+    language: str
+    fallback_reason: FallbackReason | None = None
+    """Set when the caller already knows the AI cannot answer (AI off, no key): the search results only."""
+
+
+class KnowledgeQuery(BaseModel):
+    query: str
+    limit: int = 5
+
+
+class RetrievedPassage(BaseModel):
+    """A passage the search found: its citation (with an excerpt) and the text the AI reads."""
+
+    citation: Citation
+    body: str
+
+
+class KnowledgeFound(BaseModel):
+    passages: list[RetrievedPassage]
+
+
+class TenantContextAsk(BaseModel):
+    tenant_id: str
+    question: str
+    context: ChatContext | None = None
+
+
+class TenantContext(BaseModel):
+    """What the help chat may tell the AI about the tenant's own workflows and runs: names, step ids and types,
+    statuses and error kinds; never input values, secrets or e-mail addresses."""
+
+    facts: list[str] = []
+
+
+class ChatFallbackAsk(BaseModel):
+    reason: FallbackReason
+    language: str
+    citations: list[Citation]
+
+
+class OnboardingInput(BaseModel):
+    """`OnboardingPlan`'s input."""
+
+    tenant_id: str
+    tenant_plan: str
+    goals: str
+    language: str
+    fallback_reason: FallbackReason | None = None
+
+
+class OnboardingFallbackAsk(BaseModel):
+    goals: str
+    language: str
+
+
+class OnboardingSteps(BaseModel):
+    """A plan and the sentence its first workflow is drafted from."""
+
+    plan: list[str]
+    first_workflow: str
