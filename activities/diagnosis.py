@@ -65,7 +65,7 @@ class DiagnosisActivities:
             source=proposal.source,
             report=checked.report.model_dump(mode="json"),
         )
-        with Session(self._engine) as session:
+        with Session(self._engine, expire_on_commit=False) as session:
             session.add(fix)
             session.commit()
         activity.logger.info("fix proposed", extra={"run_id": proposal.run_id, "source": proposal.source})
