@@ -2,13 +2,14 @@
 gates."""
 
 import asyncio
+import time
 from datetime import timedelta
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from core.errors import ApiError
 from domain.runs import FoundRun, refuse_unless_running
@@ -18,8 +19,16 @@ from schemas.runs import ApprovalPublic, RunProgress, StepDecision
 from schemas.tables import ApiKey, User
 
 MAX_LISTED = 200
-# A waiting run answers its query from a worker; one no worker polls for (its queue gone) is left out, not waited for.
+# A waiting run answers its query from a worker within milliseconds; one no worker polls for (its queue gone, its
+# workers down) is left out of the listing. It is waited for once, up to GATE_QUERY_TIMEOUT; while it keeps not
+# answering it is asked with the short bound, so that it costs later listings (and the pages that poll them) at most
+# UNANSWERED_QUERY_TIMEOUT, and it is listed again as soon as it answers within it. A run is remembered as
+# unanswering for UNANSWERED_MEMORY after its last miss.
 GATE_QUERY_TIMEOUT = timedelta(seconds=5)
+UNANSWERED_QUERY_TIMEOUT = timedelta(milliseconds=500)
+UNANSWERED_MEMORY = timedelta(minutes=10)
+# The client's own bound ends the call as CANCELLED ("Timeout expired"); the server's as DEADLINE_EXCEEDED.
+TIMED_OUT = (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED)
 DECISION_ERRORS = {
     "StepNotWaiting": (409, "step_not_waiting", "This step is not waiting for a decision"),
     "RoleNotAllowed": (403, "role_not_allowed", "Your role may not decide this gate"),
@@ -77,11 +86,48 @@ async def waiting_runs(temporal: Client, tenant_id: str | None) -> list[RunProgr
     query = "WorkflowType = 'UserWorkflowRun' AND RunStatus = 'waiting_approval' AND ExecutionStatus = 'Running'"
     if tenant_id is not None:
         query += f" AND TenantId = '{tenant_id}'"
-    handles = [
-        temporal.get_workflow_handle(execution.id)
-        async for execution in temporal.list_workflows(query, limit=MAX_LISTED)
-    ]
-    progresses = await asyncio.gather(
-        *(h.query(UserWorkflowRun.progress, rpc_timeout=GATE_QUERY_TIMEOUT) for h in handles), return_exceptions=True
-    )
-    return [p for p in progresses if not isinstance(p, RPCError | BaseException) and p.waiting is not None]
+    run_ids = [execution.id async for execution in temporal.list_workflows(query, limit=MAX_LISTED)]
+    progresses = await asyncio.gather(*(_progress(temporal, run_id) for run_id in run_ids))
+    return [p for p in progresses if p is not None and p.waiting is not None]
+
+
+class _Unanswered:
+    """The runs that lately did not answer the gate query in time (this process's memory; each API process has its
+    own), with when they last missed."""
+
+    def __init__(self) -> None:
+        self._missed_at: dict[str, float] = {}
+
+    def bound_for(self, run_id: str) -> timedelta:
+        self._forget_older_than(time.monotonic() - UNANSWERED_MEMORY.total_seconds())
+        return UNANSWERED_QUERY_TIMEOUT if run_id in self._missed_at else GATE_QUERY_TIMEOUT
+
+    def missed(self, run_id: str) -> None:
+        self._missed_at[run_id] = time.monotonic()
+
+    def answered(self, run_id: str) -> None:
+        self._missed_at.pop(run_id, None)
+
+    def _forget_older_than(self, cutoff: float) -> None:
+        for run_id, at in list(self._missed_at.items()):
+            if at < cutoff:
+                self._missed_at.pop(run_id, None)
+
+
+_unanswered = _Unanswered()
+
+
+async def _progress(temporal: Client, run_id: str) -> RunProgress | None:
+    """The run's progress, or None when it closed or did not answer within its bound (remembered when it timed out)."""
+    try:
+        progress = await temporal.get_workflow_handle(run_id).query(
+            UserWorkflowRun.progress, rpc_timeout=_unanswered.bound_for(run_id)
+        )
+    except RPCError as err:
+        if err.status in TIMED_OUT:
+            _unanswered.missed(run_id)
+        return None
+    except Exception:  # a query the run failed to answer (e.g. a workflow task failing on this worker)
+        return None
+    _unanswered.answered(run_id)
+    return progress
