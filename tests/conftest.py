@@ -3,6 +3,7 @@
 import asyncio
 import os
 import sys
+import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -128,10 +129,32 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest_asyncio.fixture
 async def worker_queue(client: Client, settings: Settings, engine: Engine) -> AsyncIterator[str]:
-    """A worker with the real activities on a fresh task queue."""
+    """A worker with the real activities on a fresh task queue; the runs it leaves open are closed with it."""
     queue = f"test-{uuid.uuid4()}"
     async with build_worker(client, settings, engine, task_queue=queue):
         yield queue
+    await close_open_runs(client, queue)
+
+
+async def close_open_runs(temporal: Client, queue: str) -> None:
+    """Terminates the user runs still open on `queue`, whose worker is gone: left open, a run waiting at a gate would
+    be listed by every later gate listing (the approval pages, GET /api/approvals) and never answer its query."""
+    query = f"WorkflowType = 'UserWorkflowRun' AND TaskQueue = '{queue}' AND ExecutionStatus = 'Running'"
+    handles = [temporal.get_workflow_handle(execution.id) async for execution in temporal.list_workflows(query)]
+    await asyncio.gather(*(h.terminate(reason="the test's worker is gone") for h in handles), return_exceptions=True)
+
+
+def close_open_runs_of(app_settings: Settings) -> None:
+    """`close_open_runs` for the task queue of an app (`app_settings`) that a synchronous fixture has just stopped:
+    on a client and an event loop of its own, in a thread of its own (the caller's thread may be running a loop)."""
+
+    async def close() -> None:
+        temporal = await Client.connect(app_settings.temporal_address, namespace=app_settings.temporal_namespace)
+        await close_open_runs(temporal, app_settings.task_queue)
+
+    thread = threading.Thread(target=asyncio.run, args=(close(),))
+    thread.start()
+    thread.join()
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from api.main import create_app
 from core.settings import Settings
 from tests.api.tenancy import ApiTenant, new_tenant, new_workflow
 from tests.api.waiting import finished, poll_run, waiting
-from tests.conftest import founder_headers
+from tests.conftest import close_open_runs_of, founder_headers
 from tests.fakes.smtp import SmtpSink
 from tests.web.conftest import invite_by_founder, mails_to, sign_in, unique_email
 
@@ -24,9 +24,10 @@ def gate(approval_class: str) -> dict:
 @pytest.fixture(scope="module")
 def app(settings: Settings) -> Iterator[TestClient]:
     """The app with its embedded worker (which sends the sign-in links), allowing many links per client."""
-    update = {"task_queue": f"decided-by-{uuid.uuid4()}", "sign_in_links_per_ip": 10_000}
-    with TestClient(create_app(settings.model_copy(update=update))) as client:
+    own = settings.model_copy(update={"task_queue": f"decided-by-{uuid.uuid4()}", "sign_in_links_per_ip": 10_000})
+    with TestClient(create_app(own)) as client:
         yield client
+    close_open_runs_of(own)
 
 
 def waiting_run(app: TestClient, tenant: ApiTenant, approval_class: str) -> str:

@@ -33,7 +33,7 @@ from core.settings import Settings
 from schemas.legal import LegalDocumentCreate
 from starters.platform_schedules import ensure_platform_schedules
 from tests.api.tenancy import ApiTenant, new_tenant, new_workflow
-from tests.conftest import founder_headers
+from tests.conftest import close_open_runs, founder_headers
 
 EXAMPLES = 8  # per operation and credential; the whole fuzz takes about a minute
 GATE = {"id": "gate", "type": "approval", "class": "B", "message": "Go?"}
@@ -108,6 +108,7 @@ async def fuzz_api(settings: Settings, client: Client) -> AsyncIterator[TestClie
     with loopback_only(), TestClient(create_app(own)) as api:
         yield api
     await ensure_platform_schedules(client, settings)
+    await close_open_runs(client, own.task_queue)
 
 
 @pytest.fixture(scope="module")

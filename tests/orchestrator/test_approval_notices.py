@@ -18,7 +18,7 @@ from core.settings import Settings
 from starters.connection import tenant_codec
 from tests.api.tenancy import ApiTenant, new_tenant, new_workflow
 from tests.api.waiting import poll_run, waiting
-from tests.conftest import founder_headers
+from tests.conftest import close_open_runs_of, founder_headers
 from tests.fakes.smtp import SmtpSink
 
 BASE_URL = "https://levqor.example"
@@ -41,6 +41,7 @@ def app(notices_settings: Settings) -> Iterator[TestClient]:
     """The app with its embedded worker, which sends the notices with this module's base URL and founder."""
     with TestClient(create_app(notices_settings)) as client:
         yield client
+    close_open_runs_of(notices_settings)
 
 
 def email(name: str) -> str:
