@@ -7,7 +7,11 @@ from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.ai_guard import AiGuard, masked
+from activities.secrets import SecretStore
 from core.toggles import read_toggles
+from rules.ai_policy import credits_for, model_allowed, trimmed
+from schemas.brain import ChatMessage
 from schemas.runs import AiPrompt, AiReply
 
 RETRYABLE_CLIENT_STATUSES = frozenset({408, 409, 429})
@@ -26,16 +30,22 @@ def build_ai_client(
 
 
 class AiActivities:
-    def __init__(self, client: openai.AsyncOpenAI | None, engine: Engine | None = None) -> None:
+    def __init__(
+        self, client: openai.AsyncOpenAI | None, engine: Engine | None = None, secrets: SecretStore | None = None
+    ) -> None:
         self._client, self._engine = client, engine
+        self._guard = AiGuard(engine, secrets) if engine is not None else None
 
     @activity.defn(name="ai_complete")
     async def complete(self, prompt: AiPrompt) -> AiReply:
         """Sends `prompt` as a single user message and returns the reply's text and token usage.
 
+        The prompt is masked (e-mail addresses, the tenant's secret values) and bounded first, and the call's
+        credits count in the tenant's daily credits (StepMetering counts the month's).
+
         Raises ApplicationError, details[0] = {"attempt", "status"?}. Non-retryable: AiDisabled (the founder
-        switched AI features off, read through `engine`), AiNotConfigured, AiRequestRejected (a 4xx other than
-        408/409/429). Retryable: AiTransientError."""
+        switched AI features off, read through `engine`), AiNotConfigured, AiModelNotAllowed, AiCreditsExhausted
+        (checked through `engine`), AiRequestRejected (a 4xx other than 408/409/429). Retryable: AiTransientError."""
         if self._engine is not None and not (await asyncio.to_thread(read_toggles, self._engine)).ai_features:
             raise _failure("AI features are switched off on this platform for now", "AiDisabled", final=True)
         if self._client is None:
@@ -44,10 +54,12 @@ class AiActivities:
                 "AiNotConfigured",
                 final=True,
             )
+        secrets = await asyncio.to_thread(self._admit, prompt)
+        [message] = trimmed([ChatMessage(role="user", content=masked(prompt.prompt, secrets))])
         try:
             completion = await self._client.chat.completions.create(
                 model=prompt.model,
-                messages=[{"role": "user", "content": prompt.prompt}],
+                messages=[{"role": "user", "content": message.content}],
                 max_tokens=prompt.max_tokens,
             )
         except openai.APIStatusError as err:
@@ -56,7 +68,19 @@ class AiActivities:
             raise _failure(f"could not reach the OpenAI API: {err}", "AiTransientError") from None
         except Exception as err:
             raise _failure(f"AI completion failed: {type(err).__name__}: {err}", "AiTransientError") from err
-        return _reply(completion)
+        reply = _reply(completion)
+        if self._guard is not None:
+            credits = credits_for(prompt.model, reply.prompt_tokens + reply.completion_tokens)
+            await asyncio.to_thread(self._guard.meter, prompt.tenant_id, credits, monthly=False)
+        return reply
+
+    def _admit(self, prompt: AiPrompt) -> dict[str, str]:
+        """The secrets to mask; raises AiModelNotAllowed or AiCreditsExhausted (with no engine: the model only)."""
+        if self._guard is not None:
+            return self._guard.admit(prompt.tenant_id, prompt.model)
+        if not model_allowed(prompt.model):
+            raise _failure(f"model {prompt.model!r} is not allowed", "AiModelNotAllowed", final=True)
+        return {}
 
 
 def _reply(completion: openai.types.chat.ChatCompletion) -> AiReply:

@@ -7,7 +7,9 @@ both may read `input.*`, `steps.<id>.*` and `vars.*`.
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from schemas.usage import CREDITS_PER_1K_TOKENS
 
 STEP_ID_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 END = "end"
@@ -100,12 +102,40 @@ class TransformStep(StepBase):
     set: dict[Annotated[str, Field(pattern=STEP_ID_PATTERN)], str] = Field(min_length=1)
 
 
+class AiTextFallback(BaseModel):
+    """An `ai` step whose AI call fails for good answers this text instead."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=32_000)
+
+
+class AiModelFallback(BaseModel):
+    """An `ai` step whose AI call fails for good asks this model (one the platform allows) once more."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(min_length=1, max_length=100)
+
+    @field_validator("model")
+    @classmethod
+    def _allowed(cls, model: str) -> str:
+        if model not in CREDITS_PER_1K_TOKENS:
+            raise ValueError(f"model {model!r} is not allowed; allowed: {', '.join(CREDITS_PER_1K_TOKENS)}")
+        return model
+
+
 class AiStep(StepBase):
     type: Literal["ai"] = "ai"
     prompt: str = Field(min_length=1, max_length=32_000)
     model: str = Field(default="gpt-4o-mini", min_length=1, max_length=100)
     max_tokens: int = Field(default=512, ge=1, le=16_000)
     retry: RetryOverride | None = None
+    fallback: AiTextFallback | AiModelFallback | None = Field(
+        default=None,
+        description='Used when the AI call fails for good (retries exhausted, AI off, no credits): {"text": "..."} '
+        'answers that text, {"model": "..."} asks another allowed model. The step\'s result then says "fallback": true.',
+    )
 
 
 Step = Annotated[

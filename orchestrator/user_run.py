@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
     from language.steps import (
         END,
         AiStep,
+        AiTextFallback,
         ApprovalStep,
         ConditionStep,
         DelayStep,
@@ -62,6 +63,7 @@ with workflow.unsafe.imports_passed_through():
         CLOSED_RUN_MEMO,
         RUN_WORKFLOW_PREFIX,
         AiPrompt,
+        AiReply,
         ApprovalNotice,
         ApprovalNoticeSent,
         EmailMessage,
@@ -362,8 +364,8 @@ class UserWorkflowRun:
                 receipt = await self._send_email(step, mail)
                 self._succeed(outcome, receipt.model_dump(exclude={"attempt"}), receipt.attempt)
             case AiStep():
-                answer = await self._ask_ai(step, scope)
-                self._succeed(outcome, answer.model_dump(exclude={"attempt"}), answer.attempt)
+                result, attempts = await self._ask_ai(step, scope)
+                self._succeed(outcome, result, attempts)
             case ApprovalStep():
                 await self._await_decision(step, outcome, render(step.message, scope))
         return None
@@ -474,7 +476,10 @@ class UserWorkflowRun:
             retry_policy=retry_for(step.retry, self._params.retry_defaults),
         )
 
-    async def _ask_ai(self, step: AiStep, scope: dict[str, Any]) -> Any:
+    async def _ask_ai(self, step: AiStep, scope: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        """The step's result and attempts. Only a step with a `fallback` catches the call's final failure (steps
+        without one keep the command sequence runs recorded before fallbacks existed): a text fallback answers
+        its text, a model fallback asks that model with the step's retry policy once more."""
         prompt = AiPrompt(
             tenant_id=self._params.tenant_id,
             prompt=render(step.prompt, scope),
@@ -482,6 +487,32 @@ class UserWorkflowRun:
             max_tokens=step.max_tokens,
             idempotency_key=self._idempotency_key(step.id),
         )
+        if step.fallback is None:
+            reply = await self._complete(step, prompt)
+            return reply.model_dump(exclude={"attempt"}), reply.attempt
+        try:
+            reply = await self._complete(step, prompt)
+            return reply.model_dump(exclude={"attempt"}), reply.attempt
+        except ActivityError as err:
+            if _cancelled(err):
+                raise
+            error, attempts = _activity_failure(err, _max_attempts(step, self._params.retry_defaults))
+        fell_back = {"fallback": True, "fallback_error": error.type}
+        if isinstance(step.fallback, AiTextFallback):
+            return {"text": step.fallback.text, "model": "fallback", **fell_back}, attempts
+        second = prompt.model_copy(
+            update={"model": step.fallback.model, "idempotency_key": f"{prompt.idempotency_key}:fallback"}
+        )
+        try:
+            reply = await self._complete(step, second)
+        except ActivityError as err:
+            if _cancelled(err):
+                raise
+            again, more = _activity_failure(err, _max_attempts(step, self._params.retry_defaults))
+            raise StepFailed(again, attempts + more) from None
+        return {**reply.model_dump(exclude={"attempt"}), **fell_back}, attempts + reply.attempt
+
+    async def _complete(self, step: AiStep, prompt: AiPrompt) -> AiReply:
         return await workflow.execute_activity_method(
             AiActivities.complete,
             prompt,

@@ -148,7 +148,8 @@ def _run_steps(
         max_redirects=settings.http_max_redirects,
         secrets=SecretStore(engine, box),
     )
-    ai = AiActivities(build_ai_client(_plain(settings.openai_api_key), settings.openai_base_url), engine)
+    ai_client = build_ai_client(_plain(settings.openai_api_key), settings.openai_base_url)
+    ai = AiActivities(ai_client, engine, SecretStore(engine, box))
     store, usage = RunStoreActivities(engine), UsageActivities(engine, control)
     return [
         http.call,

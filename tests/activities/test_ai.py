@@ -14,7 +14,7 @@ from tests.fakes.openai import FakeOpenAI
 # Until tests/conftest.py registers tests.fakes.plugin, the fixture is brought in here.
 fake_openai = plugin.fake_openai
 
-PROMPT = AiPrompt(prompt="summarise the week", model="gpt-test", max_tokens=50, idempotency_key="run-1/ai")
+PROMPT = AiPrompt(prompt="summarise the week", model="gpt-4.1-nano", max_tokens=50, idempotency_key="run-1/ai")
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ async def test_reply_text_and_token_usage_come_from_the_model(
     reply = await complete(client, attempt=2)
 
     assert reply.text == "echo: summarise the week"
-    assert reply.model == "gpt-test"
+    assert reply.model == "gpt-4.1-nano"
     assert (reply.prompt_tokens, reply.completion_tokens) == (3, 4)
     assert reply.attempt == 2
     [request] = fake_openai.requests
