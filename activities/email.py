@@ -71,6 +71,8 @@ class EmailActivities:
         mime["Date"] = formatdate(usegmt=True)
         mime["Message-ID"] = message_id_for(message.idempotency_key, self._sender)
         mime["X-Levqor-Idempotency-Key"] = message.idempotency_key
+        if message.reply_to and is_plain_address(message.reply_to):
+            mime["Reply-To"] = message.reply_to
         mime.set_content(message.body)
         return mime
 

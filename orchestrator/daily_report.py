@@ -3,19 +3,23 @@ platform's health 0-100 with its components and suggestions, and stores the repo
 Temporal Schedule; it suggests, it changes nothing in production. Old telemetry is the RetentionEnforcer's
 to delete."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.support import SupportActivities
     from activities.telemetry import TelemetryActivities
     from orchestrator.retries import JOB_RETRY, JOB_TIMEOUT
     from rules.health_score import build_report
     from schemas.daily_report import DailyReportInput, DailyReportResult, ReportWindow, Retention
+    from schemas.support import SupportWindow
 
 # Before the RetentionEnforcer, the report pruned telemetry itself as its last step.
 ENFORCER_PRUNES = "retention-enforcer-prunes-telemetry"
+# Reports begun before the support desk have no support summary.
+SUPPORT_SUMMARY = "daily-report-support-summary"
 
 
 @workflow.defn
@@ -30,6 +34,14 @@ class DailyReport:
             retry_policy=JOB_RETRY,
         )
         report = build_report(inputs, now, params.window_hours)
+        if workflow.patched(SUPPORT_SUMMARY):
+            support = await workflow.execute_activity_method(
+                SupportActivities.summarize_support,
+                SupportWindow(since=now - timedelta(hours=params.window_hours), until=now),
+                start_to_close_timeout=JOB_TIMEOUT,
+                retry_policy=JOB_RETRY,
+            )
+            report = report.model_copy(update={"support": support})
         report_id = await workflow.execute_activity_method(
             TelemetryActivities.write_daily_report,
             report,

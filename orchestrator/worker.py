@@ -37,6 +37,7 @@ from activities.runs_store import RunStoreActivities
 from activities.secrets import SecretStore
 from activities.sign_in_mail import SignInMailActivities
 from activities.stripe_api import StripeActivities, build_stripe_client
+from activities.support import SupportActivities, support_reply_domain
 from activities.telemetry import TelemetryActivities
 from activities.tenants_store import TenantStoreActivities
 from activities.upgrades import UpgradeActivities
@@ -297,6 +298,9 @@ def _brain(settings: Settings, engine: Engine, email: EmailActivities) -> list[A
     # diagnosis: its instance here
     diagnosis = DiagnosisActivities(engine, ai_configured=settings.openai_api_key is not None)
     # support: its instance here
+    support = SupportActivities(
+        engine, email, settings.web_base_url, settings.founder_email, support_reply_domain(settings)
+    )
     return [
         brain.ask,
         # drafting
@@ -309,6 +313,13 @@ def _brain(settings: Settings, engine: Engine, email: EmailActivities) -> list[A
         diagnosis.check_fix,
         diagnosis.pick_failures_to_diagnose,
         # support
+        support.triage_ask,
+        support.record_triage,
+        support.escalate,
+        support.deliver_message,
+        support.record_closing,
+        support.request_rating,
+        support.summarize_support,
     ]
 
 

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from schemas.support import SupportSummary
 from schemas.telemetry import Anomaly, AnomalyRules, MessageCount, TelemetrySummary, TenantFailureRate
 
 
@@ -51,6 +52,8 @@ class DailyReportBody(BaseModel):
     anomalies: list[Anomaly]
     suggestions: list[str]
     tenant_failures: list[TenantFailureRate] = Field(default_factory=list)
+    support: SupportSummary | None = None
+    """The support desk over the window (reports written before it have none)."""
 
 
 class Retention(BaseModel):

@@ -249,6 +249,8 @@ class EmailMessage(BaseModel):
     subject: str
     body: str
     idempotency_key: str
+    reply_to: str | None = None
+    """A Reply-To address (the support desk's per-ticket reply address); None: replies go to the sender."""
 
 
 class EmailReceipt(BaseModel):

@@ -5,7 +5,7 @@ messages and results, and the support summary of the daily report.
 No e-mail address crosses into the workflow: it takes the ticket's id and reads the rest from the database."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -24,6 +24,10 @@ TicketOrigin = Literal["app", "contact"]
 MAX_SUBJECT_CHARS = 200
 MAX_BODY_CHARS = 5_000
 MAX_COMMENT_CHARS = 1_000
+CSAT_PAGE_PATH = "/support/tickets/{ticket_id}/rate"
+"""The web app's page where a customer rates a closed ticket (the satisfaction e-mail links to it with `?token=`)."""
+FOUNDER_TICKET_PAGE_PATH = "/admin/power/support/{ticket_id}"
+"""The panel's page of one ticket (the founders' e-mails link to it)."""
 
 
 class TicketCreate(StrictBody):
@@ -154,6 +158,13 @@ class SupportSummary(BaseModel):
     csat_count: int = 0
 
 
+class SupportWindow(BaseModel):
+    """The window a support summary covers (the daily report's)."""
+
+    since: datetime
+    until: datetime
+
+
 # --- The SupportTicket workflow ---
 
 
@@ -171,28 +182,33 @@ class TicketDeadlines(BaseModel):
     resolution_due: datetime
 
 
-class TriageRecord(BaseModel):
+class TriageOutcome(BaseModel):
+    """What the AI answered about a ticket (`answer`, None when it could not, with `fallback_reason`): the activity
+    checks it, falls back to the keyword rules, and records the triage and the deadlines."""
+
     ticket_id: str
+    opened_at: datetime
+    """When the ticket's workflow started, by its clock: the deadlines count from here."""
+    answer: dict[str, Any] | None = None
+    credits: int = 0
+    fallback_reason: FallbackReason | None = None
+
+
+class RecordedTriage(BaseModel):
     triage: TicketTriage
-
-
-class TicketPrompt(BaseModel):
-    """What the triage asks about a ticket: its text with addresses masked, and the customer's language."""
-
-    ticket_id: str
-    subject: str
-    body: str
-    language: str
+    deadlines: TicketDeadlines
 
 
 class ReplyNotice(BaseModel):
     """A message already stored on the ticket (`SupportTicket.reply`): the workflow e-mails it on."""
 
+    ticket_id: str
     message_id: str
     author: MessageAuthor
 
 
 class TicketClosing(BaseModel):
+    ticket_id: str
     closed_by: str
     """Who closed it, as the audit log names actors."""
 
@@ -201,9 +217,19 @@ class CsatNotice(BaseModel):
     score: int = Field(ge=1, le=5)
 
 
+class TicketRef(BaseModel):
+    ticket_id: str
+
+
+class TicketMailSent(BaseModel):
+    recipients: int
+
+
 class Escalation(BaseModel):
     ticket_id: str
     deadline: Literal["first_response", "resolution"]
+    at: datetime
+    """When the deadline passed, by the workflow's clock."""
 
 
 class TicketProgress(BaseModel):

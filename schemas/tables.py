@@ -645,3 +645,58 @@ class AiFix(SQLModel, table=True):
 
 
 # --- The support desk (migration 0024) ---
+
+
+class SupportTicket(SQLModel, table=True):
+    """A customer's question and its SLA: from a tenant's user or key (`origin` app) or the public contact form
+    (`origin` contact, no tenant). The `SupportTicket` workflow owns the triage, the deadlines, escalations and
+    closing; the requester's address lives only here. `reply_token` makes the founders' reply address
+    (support+<token>@...); only the hash of the satisfaction link's token is kept."""
+
+    __tablename__ = "support_ticket"
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    tenant_id: str | None = Field(default=None, foreign_key="tenant.id", index=True, max_length=36)
+    user_id: str | None = Field(default=None, max_length=36)
+    origin: str = Field(max_length=16)
+    subject: str = Field(max_length=200)
+    body: str = Field(max_length=5_000)
+    status: str = Field(default="new", index=True, max_length=16)
+    language: str = Field(default="en", max_length=16)
+    plan: str = Field(default="free", max_length=32)
+    requester_name: str | None = Field(default=None, max_length=200)
+    requester_email: str | None = Field(default=None, max_length=254)
+    category: str | None = Field(default=None, max_length=32)
+    priority: str | None = Field(default=None, max_length=16)
+    sentiment: str | None = Field(default=None, max_length=16)
+    suggested_reply: str | None = Field(default=None, max_length=5_000)
+    triage_source: str | None = Field(default=None, max_length=16)
+    fallback_reason: str | None = Field(default=None, max_length=32)
+    triage_credits: int = 0
+    reply_token: str = Field(unique=True, max_length=64)
+    csat_token_hash: str | None = Field(default=None, unique=True, max_length=64)
+    created_at: datetime = Field(default_factory=_now, index=True, sa_type=UtcDateTime)
+    first_response_due: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    resolution_due: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    first_response_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    closed_at: datetime | None = Field(default=None, index=True, sa_type=UtcDateTime)
+    closed_by: str | None = Field(default=None, max_length=100)
+    escalations: int = 0
+    last_escalated_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    csat_score: int | None = None
+    csat_comment: str | None = Field(default=None, max_length=1_000)
+    rated_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class SupportMessage(SQLModel, table=True):
+    """One message on a ticket after its first: a founder's reply or the customer's follow-up."""
+
+    __tablename__ = "support_message"
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=36)
+    ticket_id: str = Field(foreign_key="support_ticket.id", index=True, max_length=36)
+    author: str = Field(max_length=16)
+    author_name: str | None = Field(default=None, max_length=200)
+    body: str = Field(max_length=5_000)
+    created_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
+    emailed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
