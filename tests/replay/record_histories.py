@@ -35,10 +35,10 @@ from orchestrator.heartbeat import Heartbeat
 from orchestrator.retention_enforcer import RetentionEnforcer
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.stripe_event import StripeEvent
-from orchestrator.support_ticket import SupportTicket as SupportTicketWorkflow
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.upgrade_planner import UpgradePlanner
 from orchestrator.user_run import UserWorkflowRun
+from orchestrator.workflow_draft import WorkflowDraft
 from orchestrator.worker import build_worker
 from rules.retention import default_platform_retention
 from rules.usage import period_of
@@ -51,6 +51,7 @@ from schemas.billing import (
     Settlement,
     StripeEventInput,
 )
+from schemas.brain import DraftInput
 from schemas.compliance import ComplianceAuditInput
 from schemas.cost import CostAutopilotInput
 from schemas.daily_report import DailyReportInput
@@ -59,7 +60,6 @@ from schemas.health import HeartbeatInput
 from schemas.recovery import AutoRecoveryInput
 from schemas.retention import RetentionEnforcerInput
 from schemas.runs import RunInput, StepDecision
-from schemas.support import CsatNotice, ReplyNotice, SupportTicketInput, TicketClosing
 from schemas.tables import (
     BillingAccount,
     DataRequest,
@@ -67,8 +67,6 @@ from schemas.tables import (
     HealthRecord,
     RunArchiveEntry,
     SpendSample,
-    SupportMessage,
-    SupportTicket,
     SystemToggle,
     TelemetryEvent,
     Tenant,
@@ -950,38 +948,28 @@ SCENARIOS.update(
 )
 
 
-async def support_ticket_answered_and_rated(client: Client, queue: str, target: str) -> WorkflowHandle:
-    """A public contact triaged by the keyword rules (the fake AI's echo is no triage), answered by a founder,
-    closed and rated 5: the workflow ends with the score."""
-    with Session(create_db_engine(record_database_url()), expire_on_commit=False) as session:
-        ticket = SupportTicket(origin="contact", subject="Refund", body="I was charged twice.", requester_name="Dana",
-                               requester_email="dana@customer.test", reply_token=uuid.uuid4().hex)  # fmt: skip
-        session.add(ticket)
-        session.commit()
-        reply = SupportMessage(ticket_id=ticket.id, author="founder", author_name="Alice", body="Refunded.")
-        session.add(reply)
-        session.commit()
-    handle = await client.start_workflow(
-        SupportTicketWorkflow.run,
-        SupportTicketInput(ticket_id=ticket.id, tenant_id=None),
-        id=f"support-ticket-{ticket.id}",
-        task_queue=queue,
+async def workflow_draft_template_when_ai_off(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """A draft whose caller already knows the AI cannot answer: the template draft at once."""
+    params = DraftInput(
+        tenant_id=str(uuid.uuid4()), plan="free", prompt="Refund approvals", language="es", fallback_reason="ai_off"
     )
-    await until(lambda: handle.query(SupportTicketWorkflow.progress), lambda p: p.status == "open", timeout_s=30)
-    await handle.execute_update(
-        SupportTicketWorkflow.reply, ReplyNotice(ticket_id=ticket.id, message_id=reply.id, author="founder")
-    )
-    await handle.execute_update(SupportTicketWorkflow.close, TicketClosing(ticket_id=ticket.id, closed_by="founder"))
-    await handle.execute_update(SupportTicketWorkflow.rate, CsatNotice(score=5))
+    handle = await client.start_workflow(WorkflowDraft.run, params, id=f"draft-{uuid.uuid4()}", task_queue=queue)
+    await handle.result()
+    return handle
+
+
+async def workflow_draft_unparsable_answers(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """A draft the AI answers in free text (the fake's echo) on every attempt: the template draft, invalid_answer."""
+    params = DraftInput(tenant_id=str(uuid.uuid4()), plan="pro", prompt="Uptime check of our site", language="en")
+    handle = await client.start_workflow(WorkflowDraft.run, params, id=f"draft-{uuid.uuid4()}", task_queue=queue)
     await handle.result()
     return handle
 
 
 SCENARIOS.update(
     {
-        # recorded once the daily report carried the support desk's summary (patch "daily-report-support-summary")
-        "daily_report_support_summary": daily_report_scored,
-        "support_ticket_answered_and_rated": support_ticket_answered_and_rated,
+        "workflow_draft_template_when_ai_off": workflow_draft_template_when_ai_off,
+        "workflow_draft_unparsable_answers": workflow_draft_unparsable_answers,
     }
 )
 
