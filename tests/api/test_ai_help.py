@@ -220,7 +220,7 @@ def test_the_knowledge_base_is_searched_and_read_by_passage(api: TestClient) -> 
     ],
 )
 def test_a_bad_knowledge_search_is_refused_with_its_field(
-    api: TestClient, params: dict[str, object], field: str
+    api: TestClient, params: dict[str, str | int], field: str
 ) -> None:
     tenant = new_tenant(api, name="Searcher")
 
