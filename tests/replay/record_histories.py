@@ -35,11 +35,12 @@ from orchestrator.heartbeat import Heartbeat
 from orchestrator.retention_enforcer import RetentionEnforcer
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.stripe_event import StripeEvent
+from orchestrator.support_ticket import SupportTicket as SupportTicketWorkflow
 from orchestrator.tenant_lifecycle import TenantLifecycle
 from orchestrator.upgrade_planner import UpgradePlanner
 from orchestrator.user_run import UserWorkflowRun
-from orchestrator.workflow_draft import WorkflowDraft
 from orchestrator.worker import build_worker
+from orchestrator.workflow_draft import WorkflowDraft
 from rules.retention import default_platform_retention
 from rules.usage import period_of
 from schemas.billing import (
@@ -60,6 +61,7 @@ from schemas.health import HeartbeatInput
 from schemas.recovery import AutoRecoveryInput
 from schemas.retention import RetentionEnforcerInput
 from schemas.runs import RunInput, StepDecision
+from schemas.support import CsatNotice, ReplyNotice, SupportTicketInput, TicketClosing
 from schemas.tables import (
     BillingAccount,
     DataRequest,
@@ -67,6 +69,8 @@ from schemas.tables import (
     HealthRecord,
     RunArchiveEntry,
     SpendSample,
+    SupportMessage,
+    SupportTicket,
     SystemToggle,
     TelemetryEvent,
     Tenant,
@@ -944,6 +948,42 @@ SCENARIOS.update(
         # recorded once `ai` steps could name a fallback (a text or another model) for an AI call that fails for good
         "user_workflow_run_ai_fallback_text": ai_fallback_text,
         "user_workflow_run_ai_fallback_model": ai_fallback_model,
+    }
+)
+
+
+async def support_ticket_answered_and_rated(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """A public contact triaged by the keyword rules (the fake AI's echo is no triage), answered by a founder,
+    closed and rated 5: the workflow ends with the score."""
+    with Session(create_db_engine(record_database_url()), expire_on_commit=False) as session:
+        ticket = SupportTicket(origin="contact", subject="Refund", body="I was charged twice.", requester_name="Dana",
+                               requester_email="dana@customer.test", reply_token=uuid.uuid4().hex)  # fmt: skip
+        session.add(ticket)
+        session.commit()
+        reply = SupportMessage(ticket_id=ticket.id, author="founder", author_name="Alice", body="Refunded.")
+        session.add(reply)
+        session.commit()
+    handle = await client.start_workflow(
+        SupportTicketWorkflow.run,
+        SupportTicketInput(ticket_id=ticket.id, tenant_id=None),
+        id=f"support-ticket-{ticket.id}",
+        task_queue=queue,
+    )
+    await until(lambda: handle.query(SupportTicketWorkflow.progress), lambda p: p.status == "open", timeout_s=30)
+    await handle.execute_update(
+        SupportTicketWorkflow.reply, ReplyNotice(ticket_id=ticket.id, message_id=reply.id, author="founder")
+    )
+    await handle.execute_update(SupportTicketWorkflow.close, TicketClosing(ticket_id=ticket.id, closed_by="founder"))
+    await handle.execute_update(SupportTicketWorkflow.rate, CsatNotice(score=5))
+    await handle.result()
+    return handle
+
+
+SCENARIOS.update(
+    {
+        # recorded once the daily report carried the support desk's summary (patch "daily-report-support-summary")
+        "daily_report_support_summary": daily_report_scored,
+        "support_ticket_answered_and_rated": support_ticket_answered_and_rated,
     }
 )
 
