@@ -7,7 +7,7 @@ both may read `input.*`, `steps.<id>.*` and `vars.*`.
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
 from schemas.usage import CREDITS_PER_1K_TOKENS
 
@@ -125,13 +125,25 @@ class AiModelFallback(BaseModel):
         return model
 
 
+def _fallback_kind(value: Any) -> str:
+    """Which fallback a value is: a text when it names one, else another model (so an error names the right fields)."""
+    if isinstance(value, dict):
+        return "text" if "text" in value else "model"
+    return "text" if isinstance(value, AiTextFallback) else "model"
+
+
+AiFallback = Annotated[
+    Annotated[AiTextFallback, Tag("text")] | Annotated[AiModelFallback, Tag("model")], Discriminator(_fallback_kind)
+]
+
+
 class AiStep(StepBase):
     type: Literal["ai"] = "ai"
     prompt: str = Field(min_length=1, max_length=32_000)
     model: str = Field(default="gpt-4o-mini", min_length=1, max_length=100)
     max_tokens: int = Field(default=512, ge=1, le=16_000)
     retry: RetryOverride | None = None
-    fallback: AiTextFallback | AiModelFallback | None = Field(
+    fallback: AiFallback | None = Field(
         default=None,
         description='Used when the AI call fails for good (retries exhausted, AI off, no credits): {"text": "..."} '
         'answers that text, {"model": "..."} asks another allowed model. The step\'s result then says "fallback": true.',

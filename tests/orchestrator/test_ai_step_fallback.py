@@ -5,6 +5,7 @@ is masked, its model must be allowed, and a tenant out of daily AI credits sends
 from datetime import UTC, datetime
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.client import Client, WorkflowFailureError
@@ -14,6 +15,7 @@ from core.security import SecretBox
 from core.settings import Settings
 from schemas.runs import RunResult
 from schemas.tables import AiCreditDay, Tenant, TenantSecret
+from tests.api.tenancy import new_tenant as new_api_tenant
 from tests.fakes.openai import FakeOpenAI, Reply
 from tests.orchestrator.runs import make_run, outcome, start
 
@@ -156,3 +158,23 @@ async def test_an_ai_step_with_a_model_off_the_allow_list_fails_without_a_reques
 
     assert "not allowed" in str(caught.value.cause)
     assert fake_openai.requests_matching("condorbanned") == []
+
+
+def test_a_fallback_names_an_allowed_model_or_a_text(api: TestClient) -> None:
+    tenant = new_api_tenant(api, plan="pro", name="Fallbacks")
+    step = {"id": "ask", "type": "ai", "prompt": "hi"}
+
+    bad_model = api.post(
+        "/api/workflows", json={"name": "f", "steps": [{**step, "fallback": {"model": "gpt-9"}}]}, headers=tenant.admin
+    )
+    empty_text = api.post(
+        "/api/workflows", json={"name": "f", "steps": [{**step, "fallback": {"text": ""}}]}, headers=tenant.admin
+    )
+    good = api.post(
+        "/api/workflows", json={"name": "f", "steps": [{**step, "fallback": {"model": "gpt-4o"}}]}, headers=tenant.admin
+    )
+
+    assert bad_model.status_code == 422 and "gpt-9" in bad_model.json()["message"]
+    assert bad_model.json()["field"].startswith("$.steps[0].fallback")
+    assert empty_text.status_code == 422 and empty_text.json()["field"].startswith("$.steps[0].fallback")
+    assert good.status_code == 201, good.text
