@@ -20,6 +20,7 @@ from api.web import (
     admin_failures_pages,
     admin_logs_pages,
     admin_overview_pages,
+    admin_support_pages,
     admin_tenants_pages,
     admin_toggles_pages,
     admin_upgrades_pages,
@@ -31,6 +32,7 @@ from api.web import (
     approvals_pages,
     auth_routes,
     billing_pages,
+    contact_pages,
     data_pages,
     failures_pages,
     home_pages,
@@ -40,6 +42,7 @@ from api.web import (
     runs_pages,
     secrets_pages,
     signup_routes,
+    support_pages,
     users_routes,
     workflows_pages,
 )
@@ -68,7 +71,7 @@ def install_web(app: FastAPI, settings: Settings) -> None:
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Users & keys before the shell's /app/{section}, whose pattern would match /app/users first.
-    workspace = (home_pages, failures_pages, secrets_pages, billing_pages, data_pages)
+    workspace = (home_pages, failures_pages, secrets_pages, billing_pages, data_pages, support_pages)
     pages = (
         auth_routes,
         language_routes,
@@ -83,12 +86,13 @@ def install_web(app: FastAPI, settings: Settings) -> None:
         ai_welcome_pages,
         *workspace,
     )
-    for module in (*pages, signup_routes, legal_pages, app_routes):
+    for module in (*pages, signup_routes, contact_pages, legal_pages, app_routes):
         app.include_router(module.router)
     for panel_part in (admin_overview_pages, admin_costs_pages, admin_approvals_pages, admin_toggles_pages,
                        admin_logs_pages):  # fmt: skip
         app.include_router(panel_part.router)
-    for ops_part in (admin_tenants_pages, admin_failures_pages, admin_compliance_pages, admin_upgrades_pages):
+    for ops_part in (admin_tenants_pages, admin_failures_pages, admin_compliance_pages, admin_upgrades_pages,
+                    admin_support_pages):  # fmt: skip
         app.include_router(ops_part.router)
     _answer_pages_with_pages(app)
     app.add_middleware(LocaleRouting, is_page=is_page_path)

@@ -27,6 +27,7 @@ COMING_SOON = {
 BLURBS = COMING_SOON | {
     "users": tr("Invite users, change roles and manage API keys."),
     "help": tr("Search the guide, the language reference and the templates, or ask a question."),
+    "support": tr("Ask Levqor's team for help and follow your tickets."),
 }
 TITLES = dict((key, label) for key, label, _path in SECTIONS)
 

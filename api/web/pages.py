@@ -116,6 +116,7 @@ SECTIONS = (
     ("data", tr("Data"), "/app/data"),
     ("users", tr("Users & keys"), "/app/users"),
     ("help", tr("Help"), "/app/help"),
+    ("support", tr("Support"), "/app/support"),
 )
 # The Admin Power Panel's parts (founders only): (key, label, path), each page in api/web/admin_<key>_pages.py.
 PANEL_SECTIONS = (
@@ -128,6 +129,7 @@ PANEL_SECTIONS = (
     ("failures", tr("Failure queue"), "/admin/power/failures"),
     ("compliance", tr("Compliance"), "/admin/power/compliance"),
     ("upgrades", tr("Upgrade plans"), "/admin/power/upgrades"),
+    ("support", tr("Support"), "/admin/power/support"),
 )
 ANONYMOUS_CSRF_COOKIE = "levqor_csrf"
 # Pages load only their own files: no inline script or style, no frames, no referrer (a link's token is in its URL).

@@ -29,6 +29,7 @@ def web_settings(settings: Settings) -> Settings:
             "task_queue": f"web-{uuid.uuid4()}",
             "sign_in_links_per_ip": 10_000,
             "sign_in_links_per_email": 20,  # the founder signs in many times in one run
+            "support_contact_per_ip": 10_000,  # every contact form of the run comes from the test client
             "web_base_url": "http://testserver",
         }
     )
