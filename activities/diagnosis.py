@@ -86,24 +86,26 @@ class DiagnosisActivities:
 
     @activity.defn(name="pick_failures_to_diagnose")
     def pick_failures_to_diagnose(self, request: FailuresToDiagnose) -> DiagnosisPicks:
-        """The first `request.limit` of the failures without an AI suggestion yet, with their masked facts; none
-        while AI features are off or no API key is configured."""
+        """The first `request.limit` of the failures without an AI suggestion yet, with their masked facts, and the
+        AI suggestions the others already have; nothing while AI features are off or no API key is configured."""
         if not self._ai_configured or not read_toggles(self._engine).ai_features or request.limit <= 0:
             return DiagnosisPicks()
         with Session(self._engine) as session:
             rows = session.exec(select(FailureEntry).where(col(FailureEntry.id).in_(request.failure_ids))).all()
             by_id = {row.id: row for row in rows}
             picks: list[FailureDiagnosis] = []
+            kept: dict[str, str] = {}
             for failure_id in request.failure_ids:
                 entry = by_id.get(failure_id)
-                if entry is None or (entry.suggestion or "").startswith(AI_SUGGESTION_PREFIX):
+                if entry is None:
                     continue
-                diagnosis = self._diagnosis_input(session, entry)
+                if (entry.suggestion or "").startswith(AI_SUGGESTION_PREFIX):
+                    kept[failure_id] = entry.suggestion or ""
+                    continue
+                diagnosis = self._diagnosis_input(session, entry) if len(picks) < request.limit else None
                 if diagnosis is not None:
                     picks.append(FailureDiagnosis(failure_id=failure_id, diagnosis=diagnosis))
-                if len(picks) >= request.limit:
-                    break
-        return DiagnosisPicks(items=picks)
+        return DiagnosisPicks(items=picks, kept=kept)
 
     def _diagnosis_input(self, session: Session, entry: FailureEntry) -> DiagnosisInput | None:
         version = session.exec(

@@ -55,3 +55,9 @@ def status_in_message(message: str | None) -> int | None:
     """The HTTP status a step's error message says the target answered (`... answered 503`)."""
     found = _ANSWERED.search(message or "")
     return int(found.group(1)) if found else None
+
+
+def ai_suggestion(cause: str, summary: str, limit: int = 2_000) -> str:
+    """A healing suggestion from an AI diagnosis: marked as the AI's, its cause and the fix it proposes."""
+    text = f"{AI_SUGGESTION_PREFIX}{cause.strip()} {summary.strip()}".strip()
+    return text[:limit]

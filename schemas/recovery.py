@@ -46,6 +46,8 @@ class DiagnosisPicks(BaseModel):
     """Empty while AI is off or not configured."""
 
     items: list[FailureDiagnosis] = Field(default_factory=list)
+    kept: dict[str, str] = Field(default_factory=dict)
+    """The AI suggestions earlier cycles wrote, by failure id: kept, not asked again."""
 
 
 class FailureScan(BaseModel):

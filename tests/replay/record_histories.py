@@ -1014,6 +1014,118 @@ SCENARIOS.update(
 )
 
 
+@asynccontextmanager
+async def diagnosis_worker(client: Client, *answers: object) -> AsyncIterator[str]:
+    """A worker whose AI is a fake of its own answering `answers` in order (then echoing); yields its queue."""
+    from tests.fakes.openai import Reply
+
+    fake_ai = FakeOpenAI().start()
+    fake_ai.script(*(Reply(content=answer) for answer in answers))
+    settings = Settings(levqor_founder_token="x" * 16, openai_api_key="test-key", openai_base_url=fake_ai.base_url)
+    try:
+        async with build_worker(client, settings, create_db_engine(record_database_url()), task_queue="record-ai"):
+            yield "record-ai"
+    finally:
+        fake_ai.stop()
+
+
+def failed_http_step() -> tuple[str, str, int]:
+    """A tenant, a stored definition whose HTTP step failed with a 503, and its failure-queue entry's id (with the
+    definition's id and version) in the recorder's database."""
+    from schemas.tables import FailureEntry, WorkflowDefinitionRow, WorkflowVersionRow
+
+    tenant_id, now = recorded_tenant(), datetime.now(UTC)
+    body = {"name": "sync", "steps": [{"id": "call", "type": "http_request", "url": "https://crm.example.com/sync"}]}
+    with Session(create_db_engine(record_database_url()), expire_on_commit=False) as session:
+        definition = WorkflowDefinitionRow(tenant_id=tenant_id, name="sync")
+        session.add(definition)
+        session.flush()
+        session.add(WorkflowVersionRow(definition_id=definition.id, version=1, body=body))
+        session.add(FailureEntry(tenant_id=tenant_id, run_id=f"failed-{uuid.uuid4()}", definition_id=definition.id,
+                                 version=1, step_id="call", error_type="HttpServerError", attempts=3,
+                                 message="GET https://crm.example.com/sync answered 503", first_failed_at=now,
+                                 last_failed_at=now))  # fmt: skip
+        session.commit()
+    return tenant_id, definition.id, 1
+
+
+def diagnosis_of(tenant_id: str, definition_id: str, **fields: object) -> dict[str, object]:
+    """RunDiagnosis's input (as JSON) for the failure `failed_http_step` stored."""
+    body = {"name": "sync", "steps": [{"id": "call", "type": "http_request", "url": "https://crm.example.com/sync"}]}
+    facts = {"run_id": f"failed-{uuid.uuid4()}", "status": "failed", "definition_id": definition_id, "version": 1,
+             "step_id": "call", "step_type": "http_request", "error_type": "HttpServerError", "attempts": 3,
+             "error_message": "GET https://crm.example.com/sync answered 503", "http_status": 503,
+             "definition": body}  # fmt: skip
+    return {"tenant_id": tenant_id, "plan": "pro", "language": "en", "facts": facts, **fields}
+
+
+DIAGNOSIS_ANSWER = {
+    "category": "target_5xx",
+    "cause": "The CRM is down for maintenance",
+    "explanation": "It answers 503 during its nightly window.",
+    "summary": "Retry the call up to 6 times",
+    "patch": [{"op": "add", "path": "/steps/0/retry", "value": {"max_attempts": 6}}],
+}
+
+
+async def run_diagnosis_ai_fix_repaired(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """The AI's first patch does not apply (a step that is not there); told why, it answers one that does: two AI
+    calls, two checks, the fix kept."""
+    from orchestrator.run_diagnosis import RunDiagnosis
+    from schemas.brain import DiagnosisInput
+
+    tenant_id, definition_id, _ = failed_http_step()
+    wrong = {**DIAGNOSIS_ANSWER, "patch": [{"op": "replace", "path": "/steps/3/timeout_s", "value": 30}]}
+    async with diagnosis_worker(client, wrong, DIAGNOSIS_ANSWER) as ai_queue:
+        handle = await client.start_workflow(
+            RunDiagnosis.run,
+            DiagnosisInput.model_validate(diagnosis_of(tenant_id, definition_id)),
+            id=f"diagnosis-{uuid.uuid4()}",
+            task_queue=ai_queue,
+        )
+        result = await handle.result()
+    assert result.source == "ai" and result.rounds == 2 and result.fix_id is not None, result
+    return handle
+
+
+async def run_diagnosis_rules_when_ai_off(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """A diagnosis whose caller already knows the AI is off: the category's rules and their patch, checked."""
+    from orchestrator.run_diagnosis import RunDiagnosis
+    from schemas.brain import DiagnosisInput
+
+    tenant_id, definition_id, _ = failed_http_step()
+    params = DiagnosisInput.model_validate(diagnosis_of(tenant_id, definition_id, fallback_reason="ai_off"))
+    handle = await client.start_workflow(RunDiagnosis.run, params, id=f"diagnosis-{uuid.uuid4()}", task_queue=queue)
+    result = await handle.result()
+    assert result.source == "fallback" and result.fix_id is not None, result
+    return handle
+
+
+async def auto_recovery_ai_diagnosis(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """A cycle with AI available: the failure is diagnosed by a child RunDiagnosis, its suggestion the AI's."""
+    tenant_id, _, _ = failed_http_step()
+    async with diagnosis_worker(client, DIAGNOSIS_ANSWER) as ai_queue:
+        handle = await client.start_workflow(
+            AutoRecovery.run,
+            AutoRecoveryInput(tenant_id=tenant_id),
+            id=f"auto-recovery-{uuid.uuid4()}",
+            task_queue=ai_queue,
+        )
+        await handle.result()
+    return handle
+
+
+SCENARIOS.update(
+    {
+        # recorded once failed runs were diagnosed (RunDiagnosis) and AutoRecovery's suggestions used the AI's
+        # diagnosis (patch "ai-diagnosis")
+        "run_diagnosis_ai_fix_repaired": run_diagnosis_ai_fix_repaired,
+        "run_diagnosis_rules_when_ai_off": run_diagnosis_rules_when_ai_off,
+        "auto_recovery_ai_diagnosis": auto_recovery_ai_diagnosis,
+    }
+)
+
+
 async def _finish(handle: WorkflowHandle) -> None:
     try:
         await handle.result()
