@@ -6,7 +6,8 @@ not by an activity the run calls: an extra activity at the end of every run cost
 CPU and 10 ms of latency per run (bench.throughput). The count is on disk before the activity's result
 is reported, so a crashed worker never loses it; a worker killed between the two counts the retried
 step again (at least once, never lost). Pure steps (log, condition, transform), delays and approvals
-are not billed, like other automation platforms' "tasks"."""
+are not billed, like other automation platforms' "tasks". The Brain's own AI calls (`brain_ask`, outside runs)
+count their credits themselves, with the day's, in the transaction that records the call (core/ai_credits.py)."""
 
 from typing import Any
 
