@@ -91,7 +91,7 @@ class OnboardingPlan:
             return await workflow.execute_child_workflow(
                 "WorkflowDraft",
                 draft_input,
-                id=f"{workflow.info().workflow_id}-draft",
+                id=f"onboarding-draft-{workflow.info().run_id}",
                 result_type=DraftPublic,
                 execution_timeout=DRAFT_TIMEOUT,
             )

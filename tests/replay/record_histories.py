@@ -22,6 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from core.db import create_db_engine, migrate
 from core.settings import Settings
 from core.toggles import CACHE_S as TOGGLES_CACHE_S
+from domain.knowledge import sync_knowledge
 from language.purpose import CAMPAIGN_REVIEW_ID
 from orchestrator.auto_recovery import AutoRecovery
 from orchestrator.billing_portal import BillingPortal
@@ -32,6 +33,8 @@ from orchestrator.daily_report import DailyReport
 from orchestrator.data_export import DataExport, export_workflow_id
 from orchestrator.dunning import Dunning, dunning_workflow_id
 from orchestrator.heartbeat import Heartbeat
+from orchestrator.help_chat import HelpChat
+from orchestrator.onboarding_plan import OnboardingPlan
 from orchestrator.retention_enforcer import RetentionEnforcer
 from orchestrator.search_attributes import DEFINITION_ID, RUN_STATUS, TENANT_ID
 from orchestrator.stripe_event import StripeEvent
@@ -52,7 +55,7 @@ from schemas.billing import (
     Settlement,
     StripeEventInput,
 )
-from schemas.brain import DraftInput
+from schemas.brain import DraftInput, HelpChatInput, OnboardingInput
 from schemas.compliance import ComplianceAuditInput
 from schemas.cost import CostAutopilotInput
 from schemas.daily_report import DailyReportInput
@@ -1010,6 +1013,60 @@ SCENARIOS.update(
     {
         "workflow_draft_template_when_ai_off": workflow_draft_template_when_ai_off,
         "workflow_draft_unparsable_answers": workflow_draft_unparsable_answers,
+    }
+)
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+async def help_chat(client: Client, queue: str, params: HelpChatInput) -> WorkflowHandle:
+    sync_knowledge(create_db_engine(record_database_url()), README)  # the passages the search finds
+    handle = await client.start_workflow(HelpChat.run, params, id=f"chat-{uuid.uuid4()}", task_queue=queue)
+    await handle.result()
+    return handle
+
+
+async def help_chat_fallback_when_ai_off(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """A question whose caller already knows the AI is off: the passages found under why, no AI asked."""
+    question = "How do I store a secret for an HTTP step?"
+    return await help_chat(client, queue, HelpChatInput(tenant_id="t", question=question, language="es",
+                                                        fallback_reason="ai_off"))  # fmt: skip
+
+
+async def help_chat_unparsable_answers(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """A question about "my workflows" (the tenant's context is read) the AI answers in free text (the fake's echo)
+    on every attempt: the passages found, invalid_answer."""
+    question = "Why do my workflows with an approval gate wait?"
+    return await help_chat(client, queue, HelpChatInput(tenant_id="t", question=question, language="en"))
+
+
+async def onboarding(client: Client, queue: str, params: OnboardingInput) -> WorkflowHandle:
+    handle = await client.start_workflow(OnboardingPlan.run, params, id=f"onboarding-{uuid.uuid4()}", task_queue=queue)
+    await handle.result()
+    return handle
+
+
+async def onboarding_plan_fallback_when_ai_off(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """Goals whose caller already knows the AI is off: the keyword plan and the template draft (a child)."""
+    goals = "Remind customers of unpaid invoices every week"
+    return await onboarding(client, queue, OnboardingInput(tenant_id=str(uuid.uuid4()), tenant_plan="pro", goals=goals,
+                                                           language="fr", fallback_reason="ai_off"))  # fmt: skip
+
+
+async def onboarding_plan_unparsable_answers(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """Goals the AI answers in free text on every attempt: the keyword plan and the template draft, invalid_answer."""
+    goals = "Tell the team on Slack about each new order"
+    return await onboarding(client, queue, OnboardingInput(tenant_id=str(uuid.uuid4()), tenant_plan="pro", goals=goals,
+                                                           language="en"))  # fmt: skip
+
+
+SCENARIOS.update(
+    {
+        "help_chat_fallback_when_ai_off": help_chat_fallback_when_ai_off,
+        "help_chat_unparsable_answers": help_chat_unparsable_answers,
+        "onboarding_plan_fallback_when_ai_off": onboarding_plan_fallback_when_ai_off,
+        "onboarding_plan_unparsable_answers": onboarding_plan_unparsable_answers,
     }
 )
 
