@@ -13,7 +13,7 @@ from api.web.ai_deps import PageBrain
 from api.web.ai_texts import fallback_text
 from api.web.deps import PageCaller
 from api.web.pages import page_locale, render
-from api.web.passage_text import excerpt, passage_html
+from api.web.passage_text import excerpt, passage_html, plain_excerpt
 from core.errors import ApiError
 from domain import ai_allowance, ai_help, knowledge
 from schemas.brain import MAX_PROMPT_CHARS, ChatContext, ChatCreate
@@ -25,6 +25,7 @@ KnowledgeSource = Literal["readme", "reference", "template"]
 SOURCES: tuple[KnowledgeSource, ...] = ("readme", "reference", "template")
 SOURCE_NAMES = {"readme": tr("Product guide"), "reference": tr("Definition language"), "template": tr("Templates")}
 ID_CHARS = 64
+CREDITS_CHANGED = "levqor-credits"
 
 
 @router.get("")
@@ -77,13 +78,13 @@ async def ask(
     context = ChatContext(page=page or None, workflow_id=workflow_id or None, run_id=run_id or None)
     body = ChatCreate(question=question.strip(), context=context, language=page_locale(request))
     answer = await ai_help.answer_question(brain, body, page_locale(request))
-    return render(
-        request,
-        "ai/_answer.html",
-        answer=answer,
-        question=body.question,
+    citations = [c.model_copy(update={"excerpt": plain_excerpt(c.excerpt)}) for c in answer.citations]
+    response = render(
+        request, "ai/_answer.html", answer=answer.model_copy(update={"citations": citations}), question=body.question,
         fallback=fallback_text(answer.fallback_reason),
-    )
+    )  # fmt: skip
+    response.headers["HX-Trigger"] = CREDITS_CHANGED  # the panel's footer reads the credits again
+    return response
 
 
 @router.get("/credits")

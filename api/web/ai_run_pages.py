@@ -12,6 +12,7 @@ from api.web.ai_deps import PageBrain
 from api.web.ai_texts import fallback_text
 from api.web.deps import PageCaller
 from api.web.pages import page_locale, render
+from core.errors import ApiError
 from domain import ai_fixes, runs
 from schemas.brain import DiagnosisPublic
 from schemas.i18n import tr
@@ -27,7 +28,12 @@ async def diagnose(
     """The diagnosis of a failed or rejected run: a fragment for the run page (htmx), else a page of its own.
     `status` is the run's as its page showed it: only a failed run offers the re-drive (the domain checks again)."""
     found = await runs.found_run(brain.engine, brain.client, run_id, brain.tenant_id)
-    diagnosis = await ai_fixes.diagnose_run(brain, found, page_locale(request))
+    try:
+        diagnosis = await ai_fixes.diagnose_run(brain, found, page_locale(request))
+    except ApiError as err:
+        if not request.headers.get("HX-Request"):
+            raise
+        return render(request, "ai/_refused.html", status=err.status, message=err.message)  # inside the run page
     context: dict[str, Any] = {
         "diagnosis": diagnosis,
         "run_id": run_id,

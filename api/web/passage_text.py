@@ -69,3 +69,11 @@ def excerpt(body: str) -> str:
     if len(flat) <= EXCERPT_CHARS:
         return flat
     return flat[:EXCERPT_CHARS].rsplit(" ", 1)[0] + "…"
+
+
+MARKUP = re.compile(r"^\s*(?:#{1,6}|[-*])\s+|`+|^```.*$", re.MULTILINE)
+
+
+def plain_excerpt(text: str) -> str:
+    """A passage's start as plain words: its Markdown's heading and bullet marks and backticks left out."""
+    return excerpt(MARKUP.sub("", text))
