@@ -30,10 +30,11 @@ class DraftActivities:
     @activity.defn
     def draft_from_template(self, params: DraftInput) -> DraftPublic:
         """The fallback draft: the closest template, checked and explained in `params.language`."""
-        draft = fallback_draft(params.prompt, params.plan, params.fallback_reason or "provider_failed")
+        reason = params.fallback_reason or "provider_failed"
+        draft = fallback_draft(params.prompt, params.plan, reason)
         return DraftPublic(
             source="fallback",
-            fallback_reason=params.fallback_reason or "provider_failed",
+            fallback_reason=reason,
             definition=draft.definition,
             report=public_report(draft.report, lambda text: render(text, params.language)),
             explanation=" ".join(render(sentence, params.language) for sentence in draft.explanation),

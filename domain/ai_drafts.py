@@ -9,6 +9,7 @@ from core.i18n import canonical_tag
 from domain.ai_allowance import ai_unavailable
 from domain.brain_context import BrainContext
 from orchestrator.workflow_draft import WorkflowDraft
+from rules.ai_masking import mask_emails
 from schemas.brain import DraftCreate, DraftInput, DraftPublic
 from schemas.i18n import tr
 from starters.brain import ask_and_wait
@@ -26,8 +27,13 @@ async def draft_workflow(brain: BrainContext, body: DraftCreate, language: str) 
     reason = await to_thread.run_sync(
         lambda: ai_unavailable(brain.engine, brain.tenant_id, brain.plan, configured=brain.ai_configured)
     )
+    # E-mail addresses never enter the workflow's history (nor the model's prompt): the draft reads them from its input.
     params = DraftInput(
-        tenant_id=brain.tenant_id, plan=brain.plan, prompt=body.prompt, language=tag, fallback_reason=reason
+        tenant_id=brain.tenant_id,
+        plan=brain.plan,
+        prompt=mask_emails(body.prompt),
+        language=tag,
+        fallback_reason=reason,
     )
     try:
         return await ask_and_wait(

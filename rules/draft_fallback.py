@@ -11,6 +11,7 @@ from typing import Any
 
 from language.issues import ValidationReport
 from language.templates import workflow_templates
+from rules.ai_masking import mask_emails
 from rules.draft_checks import draft_report
 from schemas.brain import FallbackReason, WorkflowTemplate
 from schemas.i18n import Text, tr, trn
@@ -47,7 +48,6 @@ SYNONYMS = {
 }  # fmt: skip
 SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ers", "er", "ed", "es", "s", "ly", "e")
 WORD = re.compile(r"[a-z0-9]+")
-EMAIL_ADDRESS = re.compile(r"[^\s@]+@[^\s@]+")
 SECRET_REFERENCE = re.compile(r"secrets\.([A-Z][A-Z0-9_]*)")
 EXAMPLE_HOST = re.compile(r"https?://([a-z0-9.-]*example\.(?:com|org))", re.I)
 # Where a template's words come from, and what each weighs.
@@ -72,7 +72,7 @@ def fallback_draft(prompt: str, plan: str, reason: FallbackReason) -> TemplateDr
     if template is None:
         definition: dict[str, Any] = {
             "name": name,
-            "description": _masked(prompt)[:2000],
+            "description": mask_emails(prompt)[:2000],
             "steps": [{"id": "start", "type": "log", "message": "started"}],
         }
     else:
@@ -106,7 +106,7 @@ def stems(text: str) -> list[str]:
 
 def draft_name(prompt: str, template: WorkflowTemplate | None) -> str:
     """The request's first words as a name (e-mail addresses left out), or the template's title."""
-    words = " ".join(_masked(prompt).split())
+    words = " ".join(mask_emails(prompt).split())
     if len(words) > MAX_NAME_CHARS:
         words = words[:MAX_NAME_CHARS].rsplit(" ", 1)[0].rstrip(" ,.;:") + "…"
     name = words[:1].upper() + words[1:]
@@ -119,10 +119,6 @@ def _stem(word: str) -> str:
         if suffix is None:
             return word[:-1] if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiou" else word
         word = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-
-
-def _masked(text: str) -> str:
-    return EMAIL_ADDRESS.sub("…", text)
 
 
 def _weights(template: WorkflowTemplate) -> dict[str, float]:

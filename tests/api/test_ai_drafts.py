@@ -1,6 +1,7 @@
 """POST /api/ai/workflows/draft and GET /api/templates through the real app: a draft in the asked or the reader's
 language, the template draft when AI is off, unset or out of credits (asking no AI), 422 for bad bodies."""
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -38,13 +39,17 @@ def reply(explanation: str = "Logs each new order.") -> Reply:
     return Reply(content={"definition": VALID, "explanation": explanation})
 
 
-def test_a_draft_is_answered_with_its_report_and_explanation_and_nothing_is_stored(
+def test_a_draft_is_answered_with_its_report_and_explanation_masks_addresses_and_stores_nothing(
     api: TestClient, fake_openai: FakeOpenAI
 ) -> None:
     tenant = new_tenant(api, plan="pro", name="Drafter")
     fake_openai.script(reply("Registra cada pedido nuevo."), match="pangolindraft")
 
-    answer = api.post(DRAFT, json={"prompt": "pangolindraft: log new orders", "language": "es"}, headers=tenant.member)
+    answer = api.post(
+        DRAFT,
+        json={"prompt": "pangolindraft: log new orders for ada@example.net", "language": "es"},
+        headers=tenant.member,
+    )
 
     assert answer.status_code == 200, answer.text
     body = answer.json()
@@ -53,6 +58,7 @@ def test_a_draft_is_answered_with_its_report_and_explanation_and_nothing_is_stor
     assert body["explanation"] == "Registra cada pedido nuevo." and body["credits"] >= 1
     [request] = fake_openai.requests_matching("pangolindraft")
     assert "Write the explanation in Spanish (es)" in request["messages"][0]["content"]
+    assert "ada@example.net" not in json.dumps(request) and "[email]" in request["messages"][1]["content"]
     assert api.get("/api/workflows", headers=tenant.member).json() == []
 
 
