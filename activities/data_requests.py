@@ -18,6 +18,7 @@ from schemas.data_requests import DataExportInput, DataExportResult, RunRecord
 from schemas.i18n import tr
 from schemas.runs import EmailMessage
 from schemas.tables import (
+    AiInteraction,
     ApiKey,
     AuditEntry,
     BillingAccount,
@@ -57,6 +58,7 @@ FAILURE_FIELDS = (
     "created_at",
 )
 AUDIT_FIELDS = ("id", "actor", "action", "detail", "at")
+AI_FIELDS = ("id", "purpose", "model", "outcome", "prompt_excerpt", "answer_excerpt", "credits", "created_at")
 BILLING_FIELDS = ("billing_email", "stripe_customer_id", "stripe_subscription_id", "subscription_status", "updated_at")
 
 
@@ -214,6 +216,9 @@ def _archive(session: Session, tenant_id: str) -> dict[str, Any]:
             _pick(r, FAILURE_FIELDS) for r in _owned(session, FailureEntry, tenant_id, FailureEntry.created_at)
         ],
         "audit_log": [_pick(r, AUDIT_FIELDS) for r in _owned(session, AuditEntry, tenant_id, AuditEntry.at)],
+        "ai_interactions": [
+            _pick(r, AI_FIELDS) for r in _owned(session, AiInteraction, tenant_id, AiInteraction.created_at)
+        ],
         "billing": _pick(billing, BILLING_FIELDS) if (billing := session.get(BillingAccount, tenant_id)) else None,
     }
 

@@ -299,6 +299,8 @@ class AiInteractionPublic(BaseModel):
     model: str | None
     credits: int
     created_at: datetime
+    outcome: str = "answered"
+    """answered, refused, invalid_answer, failed (the provider), credits_exhausted or model_not_allowed."""
 
 
 class WorkflowTemplate(BaseModel):

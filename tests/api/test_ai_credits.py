@@ -11,8 +11,9 @@ from sqlmodel import Session
 from core.ai_credits import add_ai_credits, day_of
 from core.toggles import forget_toggles
 from domain.ai_allowance import ai_unavailable
-from schemas.tables import AiCreditDay, Tenant
+from schemas.tables import AiCreditDay, AiInteraction, Tenant
 from tests.api.tenancy import new_tenant
+from tests.api.test_data_requests import exported
 from tests.api.toggling import set_toggles, toggles_restored  # noqa: F401  (the fixture)
 from tests.conftest import founder_headers
 from tests.fakes.openai import FakeOpenAI
@@ -113,3 +114,39 @@ def test_a_draft_for_a_tenant_out_of_credits_answers_429_with_the_fallback_and_a
     assert body["code"] == "ai_credits_exhausted"
     assert body["fallback"]["source"] == "fallback" and body["fallback"]["fallback_reason"] == "credits_exhausted"
     assert fake_openai.requests_matching("bisoncap") == []
+
+
+def test_a_tenant_lists_its_own_ai_calls_newest_first(api: TestClient, engine: Engine) -> None:
+    tenant, other = new_tenant(api, plan="pro", name="Audited"), new_tenant(api, plan="pro", name="Elsewhere")
+    with Session(engine) as session:
+        session.add_all(
+            [
+                AiInteraction(tenant_id=tenant.id, purpose="draft", model="gpt-4o-mini", outcome="answered", credits=2,
+                              created_at=datetime(2026, 12, 1, 9, tzinfo=UTC)),
+                AiInteraction(tenant_id=tenant.id, purpose="chat", model="gpt-4o-mini", outcome="credits_exhausted",
+                              created_at=datetime(2026, 12, 1, 10, tzinfo=UTC)),
+                AiInteraction(tenant_id=other.id, purpose="chat", model="gpt-4o", outcome="answered", credits=9),
+            ]
+        )  # fmt: skip
+        session.commit()
+
+    answer = api.get("/api/ai/interactions", headers=tenant.member)
+    too_many = api.get("/api/ai/interactions?limit=5000", headers=tenant.member)
+
+    assert answer.status_code == 200, answer.text
+    listed = [(i["purpose"], i["source"], i["outcome"], i["credits"]) for i in answer.json()]
+    assert listed == [("chat", "fallback", "credits_exhausted", 0), ("draft", "ai", "answered", 2)]
+    assert too_many.status_code == 422 and too_many.json()["field"] == "query.limit"
+
+
+def test_the_data_export_carries_the_tenants_ai_calls(api: TestClient, engine: Engine) -> None:
+    tenant = new_tenant(api, plan="pro", name="Exports AI")
+    with Session(engine) as session:
+        session.add(AiInteraction(tenant_id=tenant.id, purpose="chat", model="gpt-4o-mini", outcome="answered",
+                                  prompt_excerpt="user: how do retries work?", credits=1))  # fmt: skip
+        session.commit()
+
+    archive = exported(api, tenant)["archive"]
+
+    [call] = archive["ai_interactions"]
+    assert (call["purpose"], call["prompt_excerpt"], call["credits"]) == ("chat", "user: how do retries work?", 1)
