@@ -89,7 +89,7 @@ from schemas.upgrades import UpgradePlannerInput
 from starters.billing import stripe_event_workflow_id
 from starters.runs import redrive_input
 from tests.conftest import until
-from tests.fakes.openai import FakeOpenAI
+from tests.fakes.openai import FakeOpenAI, Reply
 from tests.fakes.smtp import SmtpSink
 from tests.fakes.stripe import API_KEY as STRIPE_KEY
 from tests.fakes.stripe import FakeStripe
@@ -1015,6 +1015,37 @@ SCENARIOS.update(
         "workflow_draft_unparsable_answers": workflow_draft_unparsable_answers,
     }
 )
+
+
+async def workflow_draft_repaired(client: Client, queue: str, target: str) -> WorkflowHandle:
+    """An invalid first draft goes back with the validator's report and the second is valid: scripted on a fake
+    provider and a worker of the scenario's own (the recorder's fake only echoes)."""
+    invalid = {"name": "Ping", "steps": [{"id": "ping", "type": "http_request", "url": "crm ping"}]}
+    valid = {"name": "Ping", "steps": [{"id": "ping", "type": "http_request", "url": "https://crm.example.com/ping"}]}
+    fake = FakeOpenAI().start()
+    fake.script(*(Reply(content={"definition": d, "explanation": "Pings the CRM."}) for d in (invalid, valid)))
+    database_url = record_database_url()
+    migrate(database_url)
+    settings = Settings(
+        temporal_address=client.service_client.config.target_host,
+        database_url=database_url,
+        levqor_founder_token="x" * 16,
+        openai_api_key="test-key",
+        openai_base_url=fake.base_url,
+    )
+    params = DraftInput(tenant_id=str(uuid.uuid4()), plan="pro", prompt="Ping our CRM", language="en")
+    try:
+        async with build_worker(client, settings, create_db_engine(database_url), task_queue="record-draft"):
+            handle = await client.start_workflow(
+                WorkflowDraft.run, params, id=f"draft-{uuid.uuid4()}", task_queue="record-draft"
+            )
+            await handle.result()
+    finally:
+        fake.stop()
+    return handle
+
+
+SCENARIOS["workflow_draft_repaired"] = workflow_draft_repaired
 
 
 README = Path(__file__).resolve().parents[2] / "README.md"
