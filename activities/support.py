@@ -1,7 +1,6 @@
 """The support desk's side effects: tickets and messages in the database, e-mails to customers and founders.
 Addresses are read here, when a mail is sent, so they never enter a ticket's workflow history."""
 
-import re
 import secrets
 from datetime import UTC, datetime
 from email.utils import parseaddr
@@ -12,12 +11,13 @@ from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.email import EmailActivities, is_plain_address, mask_address
+from activities.email import EmailActivities, is_plain_address
 from activities.recipients import founder_alert_language, mail_time, users_languages
 from activities.support_mail import FounderNoticeKind, TicketFacts, customer_reply, founder_notice, rating_request
 from core.i18n import canonical_tag, native_name, render
 from core.security import hash_api_key
 from core.settings import Settings
+from rules.ai_masking import mask_emails
 from rules.support_sla import ticket_deadlines
 from rules.support_summary import MOMENTS, summarize, ticket_times
 from rules.support_triage import triage_by_keywords
@@ -40,7 +40,6 @@ from schemas.tables import SupportMessage, SupportTicket, Tenant, User
 
 # The address the founder's user gets without FOUNDER_EMAIL (domain/accounts.py): nobody reads it.
 PLACEHOLDER_DOMAIN = "@levqor.localhost"
-ADDRESS = re.compile(r"[^\s<>@,;:\"']+@[^\s<>,;:\"']+")
 TRIAGE_SCHEMA = {
     "type": "object",
     "properties": {
@@ -62,8 +61,9 @@ TRIAGE_INSTRUCTIONS = (
 
 
 def masked_text(text: str) -> str:
-    """`text` with its e-mail addresses masked (what the AI may read of a ticket)."""
-    return ADDRESS.sub(lambda found: mask_address(found.group(0)), text)
+    """`text` with its e-mail addresses masked (what the AI may read of a ticket, and all of it the workflow's
+    history keeps)."""
+    return mask_emails(text)
 
 
 class SupportActivities:
