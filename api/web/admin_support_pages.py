@@ -4,12 +4,14 @@ SLA met and satisfaction; and a ticket's page with its triage (category, priorit
 keyword rules) and the suggested reply prefilled in the reply box, sent through `reply_as_founder` (the workflow
 e-mails it), and closing. Founders only: 404 for anyone else."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Engine
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import EngineDep
@@ -22,6 +24,7 @@ from api.web.support_view import CATEGORIES, PRIORITIES, SCORES, SENTIMENTS, STA
 from core.errors import ApiError
 from core.i18n import render as render_text
 from domain.support import close_ticket, founder_ticket, founder_tickets, reply_as_founder, support_summary
+from domain.tenant_admin import tenant_names
 from schemas.i18n import Text, tr, trn
 from schemas.support import (
     MAX_BODY_CHARS,
@@ -61,11 +64,12 @@ async def support_queue(
         limit=SHOWN,
     )  # fmt: skip
     fmt = formats(request)
-    tickets, summary, days = await run_in_threadpool(_read, engine, filters, fmt)
+    seen = await run_in_threadpool(_read, engine, filters, fmt)
     now = datetime.now(UTC)
     return render(
-        request, "admin/support.html", title=tr("Support"), section="admin", tickets=tickets,
-        sla_of={t.id: sla_state(t, now) for t in tickets}, summary=summary, days=days, chart=_chart(days, fmt),
+        request, "admin/support.html", title=tr("Support"), section="admin", tickets=seen.tickets,
+        names=seen.names, sla_of={t.id: sla_state(t, now) for t in seen.tickets}, summary=seen.summary,
+        days=seen.days, chart=_chart(seen.days, fmt),
         chosen_status=status, chosen_sla=sla, priority=priority, category=category, statuses=STATUSES,
         priorities=PRIORITIES, categories=CATEGORIES, fmt=fmt, shown=SHOWN, summary_days=SUMMARY_DAYS,
         chart_days=CHART_DAYS,
@@ -110,20 +114,27 @@ async def close(request: Request, ticket_id: TicketId, me: FounderPage, desk: De
 
 
 async def _ticket(request: Request, engine: Engine, ticket_id: str, code: int = 200, **extra: object) -> HTMLResponse:
-    ticket = await run_in_threadpool(founder_ticket, engine, ticket_id)
+    ticket, names = await run_in_threadpool(_read_ticket, engine, ticket_id)
     answered = any(m.author == "founder" for m in ticket.messages)
     suggested = ticket.triage.suggested_reply if ticket.triage and not answered else ""
     context: dict[str, object] = {"draft": suggested, **extra}
     return render(
         request, "admin/support_ticket.html", status=code, title=tr("Support"), section="admin", ticket=ticket,
         sla=sla_state(ticket, datetime.now(UTC)), statuses=STATUSES, priorities=PRIORITIES, categories=CATEGORIES,
-        sentiments=SENTIMENTS, sources=SOURCES, scores=SCORES, fmt=formats(request), **context,
+        sentiments=SENTIMENTS, sources=SOURCES, scores=SCORES, names=names, fmt=formats(request), **context,
     )  # fmt: skip
 
 
-def _read(
-    engine: Engine, filters: TicketFilters, fmt: Formats
-) -> tuple[list[TicketPublic], SupportSummary, list[DayVolume]]:
+@dataclass(frozen=True)
+class QueueView:
+    tickets: list[TicketPublic]
+    names: dict[str, str]
+    """The tickets' tenants' names by id."""
+    summary: SupportSummary
+    days: list[DayVolume]
+
+
+def _read(engine: Engine, filters: TicketFilters, fmt: Formats) -> QueueView:
     """The filtered tickets, the last SUMMARY_DAYS' summary and the last CHART_DAYS' volume, day by day."""
     now = datetime.now(UTC)
     today = now.date()
@@ -134,7 +145,16 @@ def _read(
         figures = support_summary(engine, start, min(start + timedelta(days=1), now + timedelta(seconds=1)))
         days.append(DayVolume(fmt.day(day), figures.opened, figures.closed))
     tickets = founder_tickets(engine, filters)
-    return tickets, support_summary(engine, now - timedelta(days=SUMMARY_DAYS), now + timedelta(seconds=1)), days
+    summary = support_summary(engine, now - timedelta(days=SUMMARY_DAYS), now + timedelta(seconds=1))
+    with Session(engine) as session:
+        names = tenant_names(session, {t.tenant_id for t in tickets if t.tenant_id})
+    return QueueView(tickets, names, summary, days)
+
+
+def _read_ticket(engine: Engine, ticket_id: str) -> tuple[TicketPublic, dict[str, str]]:
+    ticket = founder_ticket(engine, ticket_id)
+    with Session(engine) as session:
+        return ticket, tenant_names(session, {ticket.tenant_id} if ticket.tenant_id else set())
 
 
 def _chart(days: list[DayVolume], fmt: Formats) -> str:
