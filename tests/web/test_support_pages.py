@@ -345,3 +345,26 @@ def test_the_volume_chart_draws_a_pair_of_columns_per_day_and_says_its_figures()
     assert svg.count('class="sc-bar sc-opened"') == 2 and svg.count('class="sc-bar sc-closed"') == 2
     assert '<title id="sc-title">Tickets &lt;per day&gt;</title>' in svg and "3 opened, 3 closed." in svg
     assert ">3</text>" in svg and ">2</text>" in svg
+
+
+def test_a_visitor_writes_in_japanese_and_the_founder_reads_the_panel_in_german(
+    web: TestClient, founder: dict[str, str], engine: Engine
+) -> None:
+    email = unique_email("kenji")
+    web.cookies.clear()
+    form_page = web.get("/ja/contact")
+    answer = web.post(
+        "/ja/contact",
+        data={"csrf_token": csrf_of(form_page), "name": "山田", "email": email, "subject": "請求書について",
+              "message": "請求書が見つかりません。"},
+        follow_redirects=False,
+    )  # fmt: skip
+
+    assert "お問い合わせ" in form_page.text and "メッセージを送信" in form_page.text
+    assert (answer.status_code, answer.headers["location"]) == (303, "/ja/contact/sent")
+    assert "お問い合わせありがとうございます" in web.get(answer.headers["location"]).text
+    [ticket] = tickets_from(engine, email)
+    assert ticket.language == "ja"
+    use_cookies(web, founder)
+    panel = web.get("/de/admin/power/support").text
+    assert "Die letzten 7 Tage" in panel and "Tickets filtern" in panel and "Öffentlicher Kontakt" in panel
