@@ -48,6 +48,8 @@ GROUPS = {  # the tag of each router, in the order /docs shows them
     "sign-up": "Self-service sign-up of a new team on the free plan (while the founder keeps sign-ups open).",
     "toggles": "The system toggles: maintenance mode, launch stage, AI features, new sign-ups, AutoRecovery (founder).",
     "system": "Liveness and health of the platform.",
+    "support": "The support desk: tickets and the public contact form, founders' replies (also by e-mail), closing, "
+    "satisfaction scores and the summary.",
     "ai": "The Brain: drafts, diagnoses and fixes, the help chat, onboarding, AI credits; each answer says whether the "
     "AI wrote it or a fallback did (`source`).",
 }

@@ -4,7 +4,7 @@ satisfaction scores and the support summary."""
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Header, Path, Query, Request, Security, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Path, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 
@@ -17,7 +17,6 @@ from api.deps import (
     SettingsDep,
     TemporalDep,
     audit_actor,
-    bearer,
     caller_tenant,
     get_caller,
 )
@@ -51,13 +50,14 @@ TICKETS = tr("Support tickets")
 
 
 async def maybe_caller(
-    request: Request,
-    settings: SettingsDep,
-    engine: EngineDep,
-    background: BackgroundTasks,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+    request: Request, settings: SettingsDep, engine: EngineDep, background: BackgroundTasks
 ) -> Caller | None:
-    """The caller when the request carries a token or a session; None for a stranger (a rating link's token)."""
+    """The caller when the request carries a token or a session; None for a stranger with a rating link's token
+    (so the route lists no bearer requirement: either way in is documented on the route)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    credentials = None
+    if scheme.lower() == "bearer" and token.strip():
+        credentials = HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip())
     if credentials is None and SESSION_COOKIE not in request.cookies:
         return None
     return await get_caller(request, settings, engine, background, credentials)
@@ -145,13 +145,13 @@ async def close_ticket(
 async def rate_ticket(
     ticket_id: TicketId,
     body: CsatCreate,
-    caller: Annotated[Caller | None, Security(maybe_caller)],
+    caller: Annotated[Caller | None, Depends(maybe_caller)],
     engine: EngineDep,
     temporal: TemporalDep,
     settings: SettingsDep,
 ) -> TicketPublic:
-    """The customer's satisfaction score (1–5, an optional comment) on a closed ticket: signed in, or with the token
-    of the e-mail's link. 404 `ticket_not_found` (a wrong token too); 409 `ticket_not_closed`,
+    """The customer's satisfaction score (1–5, an optional comment) on a closed ticket: signed in (a bearer token
+    or the web session), or with the `token` of the e-mail's link. 404 `ticket_not_found` (a wrong token too); 409 `ticket_not_closed`,
     `ticket_already_rated`."""
     desk = support.support_desk(engine, temporal, settings)
     if caller is None or body.token:

@@ -22,6 +22,9 @@ PUBLIC = {
     "list_versions",
     "record_cookie_choice",  # a visitor's cookie choice: CSRF-checked like the pages, no token
     "create_signup",  # a new team signs itself up: rate-limited, no token
+    "open_contact",  # the support desk's public contact form: rate-limited, a honeypot, no token
+    "rate_ticket",  # a ticket's score: a customer's token or session, or the e-mail link's token in the body
+    "receive_reply_email",  # a founder's reply by e-mail: the inbound-mail provider's shared secret in a header
 }
 
 
