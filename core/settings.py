@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     # One request of the Brain to the AI provider (a draft, a diagnosis, an answer); the activity retries a timeout.
     ai_request_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    # The README the knowledge base is built from when the API starts (the image keeps it at /app/README.md).
+    knowledge_readme_path: str = "README.md"
 
     # A deleted tenant can be restored for this long; then its personal data is purged.
     tenant_grace_period_s: float = Field(default=30 * 24 * 3600, gt=0)

@@ -29,7 +29,9 @@ from activities.drafting import DraftActivities
 from activities.dunning import DunningActivities
 from activities.email import EmailActivities
 from activities.health import HealthActivities
+from activities.help_texts import HelpTextActivities
 from activities.http import HttpActivities, build_http_client
+from activities.knowledge import KnowledgeActivities
 from activities.recovery import RecoveryActivities
 from activities.retention import RetentionActivities
 from activities.run_archive import RunArchiveActivities
@@ -295,6 +297,7 @@ def _brain(settings: Settings, engine: Engine, email: EmailActivities) -> list[A
     # drafting: its instance here
     drafting = DraftActivities()
     # knowledge: its instance here
+    knowledge, help_texts = KnowledgeActivities(engine), HelpTextActivities()
     # diagnosis: its instance here
     diagnosis = DiagnosisActivities(engine, ai_configured=settings.openai_api_key is not None)
     # support: its instance here
@@ -308,6 +311,10 @@ def _brain(settings: Settings, engine: Engine, email: EmailActivities) -> list[A
         drafting.check_draft,
         drafting.draft_from_template,
         # knowledge
+        knowledge.search_knowledge,
+        knowledge.read_tenant_context,
+        help_texts.write_chat_fallback,
+        help_texts.plan_onboarding_fallback,
         # diagnosis
         diagnosis.diagnose_by_rules,
         diagnosis.check_fix,
