@@ -21,6 +21,8 @@ from core.payload_codec import ENCODING, TenantKeyDestroyed, TenantKeyring, Tena
 from core.security import SecretBox
 from core.settings import Settings
 from schemas.tables import (
+    AiCreditDay,
+    AiInteraction,
     AuditEntry,
     BillingAccount,
     DataRequest,
@@ -70,6 +72,9 @@ def tenant_with_data_everywhere(api: TestClient, engine: Engine, target: TargetS
     assert ingest.status_code == 202, ingest.text
     with Session(engine) as session:  # the cost autopilot's samples and Stripe's ids come from platform jobs
         session.add(SpendSample(tenant_id=tenant.id, period="2026-12", spend_micros=1))
+        # the Brain's AI calls audit themselves and count the day's credits (tests/activities/test_brain.py)
+        session.add(AiInteraction(tenant_id=tenant.id, purpose="chat", outcome="answered", prompt_excerpt="user: hi"))
+        session.add(AiCreditDay(tenant_id=tenant.id, day="2026-12-02", credits=1))
         account = session.get_one(BillingAccount, tenant.id)
         account.stripe_customer_id, account.stripe_subscription_id = f"cus_{uuid.uuid4().hex}", "sub_1"
         session.add(account)
