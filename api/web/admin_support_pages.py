@@ -6,7 +6,7 @@ e-mails it), and closing. Founders only: 404 for anyone else."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -20,7 +20,16 @@ from api.web.deps import FounderPage
 from api.web.locale import page_redirect
 from api.web.pages import render
 from api.web.support_chart import DayVolume, volume_svg
-from api.web.support_view import CATEGORIES, PRIORITIES, SCORES, SENTIMENTS, STATUSES, DeskDep, sla_state
+from api.web.support_view import (
+    CATEGORIES,
+    FALLBACK_REASONS,
+    PRIORITIES,
+    SCORES,
+    SENTIMENTS,
+    STATUSES,
+    DeskDep,
+    sla_state,
+)
 from core.errors import ApiError
 from core.i18n import render as render_text
 from domain.support import close_ticket, founder_ticket, founder_tickets, reply_as_founder, support_summary
@@ -44,6 +53,10 @@ SUMMARY_DAYS = 7
 CHART_DAYS = 14
 SHOWN = 100
 SOURCES: dict[str, Text] = {"ai": tr("AI"), "fallback": tr("Keyword rules (fallback)")}
+_LABELS: dict[str, Any] = {
+    "statuses": STATUSES, "priorities": PRIORITIES, "categories": CATEGORIES, "sentiments": SENTIMENTS,
+    "sources": SOURCES, "scores": SCORES, "fallback_reasons": FALLBACK_REASONS,
+}  # fmt: skip
 NOTICES: dict[str, Text] = {
     "replied": tr("Reply sent: the customer gets it by e-mail."),
     "closed": tr("Ticket closed: the customer is asked for a score."),
@@ -85,6 +98,13 @@ async def ticket_page(
     return await _ticket(request, engine, ticket_id, notice=NOTICES.get(done))
 
 
+@router.get("/{ticket_id}/triage")
+async def triage_card(request: Request, ticket_id: TicketId, _me: FounderPage, engine: EngineDep) -> HTMLResponse:
+    """The ticket's triage card alone (the page's htmx asks for it until the triage is recorded)."""
+    ticket, _names = await run_in_threadpool(_read_ticket, engine, ticket_id)
+    return render(request, "admin/_support_triage.html", ticket=ticket, fresh=True, **_LABELS)
+
+
 @router.post("/{ticket_id}/reply")
 async def reply(
     request: Request, ticket_id: TicketId, me: FounderPage, engine: EngineDep, desk: DeskDep,
@@ -120,8 +140,7 @@ async def _ticket(request: Request, engine: Engine, ticket_id: str, code: int = 
     context: dict[str, object] = {"draft": suggested, **extra}
     return render(
         request, "admin/support_ticket.html", status=code, title=tr("Support"), section="admin", ticket=ticket,
-        sla=sla_state(ticket, datetime.now(UTC)), statuses=STATUSES, priorities=PRIORITIES, categories=CATEGORIES,
-        sentiments=SENTIMENTS, sources=SOURCES, scores=SCORES, names=names, fmt=formats(request), **context,
+        sla=sla_state(ticket, datetime.now(UTC)), names=names, fmt=formats(request), **_LABELS, **context,
     )  # fmt: skip
 
 

@@ -368,3 +368,35 @@ def test_a_visitor_writes_in_japanese_and_the_founder_reads_the_panel_in_german(
     use_cookies(web, founder)
     panel = web.get("/de/admin/power/support").text
     assert "Die letzten 7 Tage" in panel and "Tickets filtern" in panel and "Öffentlicher Kontakt" in panel
+
+
+def test_the_triage_card_asks_again_until_the_ticket_is_sorted_and_says_why_not_the_ai(
+    web: TestClient, founder: dict[str, str], engine: Engine
+) -> None:
+    with Session(engine) as session:  # a ticket whose workflow has not sorted it yet
+        row = SupportTicket(origin="contact", subject="Unsorted", body="Hi", reply_token=uuid.uuid4().hex)
+        session.add(row)
+        session.commit()
+        ticket_id = row.id
+    use_cookies(web, founder)
+
+    waiting = web.get(f"/admin/power/support/{ticket_id}")
+    polled = web.get(f"/admin/power/support/{ticket_id}/triage").text
+    with Session(engine) as session:
+        row = session.get_one(SupportTicket, ticket_id)
+        row.category, row.priority, row.sentiment, row.status = "how_to", "low", "neutral", "open"
+        row.suggested_reply, row.triage_source, row.fallback_reason = "Here is how.", "fallback", "ai_off"
+        session.add(row)
+        session.commit()
+    sorted_card = web.get(f"/admin/power/support/{ticket_id}/triage").text
+
+    assert "Not sorted yet" in waiting.text and f'hx-get="/admin/power/support/{ticket_id}/triage"' in waiting.text
+    assert textarea(waiting.text, "message") == ""
+    assert "<html" not in polled and 'hx-trigger="every 2s"' in polled
+    assert "hx-trigger" not in sorted_card and 'data-triage="category">How to<' in sorted_card
+    assert 'data-triage="source">Keyword rules (fallback)<' in sorted_card
+    assert (
+        "AI features are switched off" in sorted_card
+        and "reload the page to fill in the suggested reply" in sorted_card
+    )
+    assert textarea(web.get(f"/admin/power/support/{ticket_id}").text, "message") == "Here is how."

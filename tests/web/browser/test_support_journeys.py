@@ -12,7 +12,10 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import Engine
+from sqlmodel import Session, select
 
+from schemas.tables import SupportTicket
 from tests.fakes.openai import FakeOpenAI, Reply
 from tests.fakes.smtp import SmtpSink
 from tests.web.browser.conftest import check_page
@@ -43,8 +46,19 @@ def mail_containing(sink: SmtpSink, email: str, text: str, timeout_s: float = 15
     raise AssertionError(f"no e-mail to {email} with {text!r} within {timeout_s} s")
 
 
+def wait_for_triage(engine: Engine, subject: str, timeout_s: float = 15) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with Session(engine) as session:
+            found = session.exec(select(SupportTicket).where(SupportTicket.subject == subject)).first()
+        if found is not None and found.triage_source is not None:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"ticket {subject!r} not triaged within {timeout_s} s")
+
+
 def test_a_visitors_message_reaches_the_founder_with_its_triage_and_the_reply_reaches_the_visitor(
-    page: Page, founder: list[Any], smtp_sink: SmtpSink, fake_openai: FakeOpenAI
+    page: Page, founder: list[Any], smtp_sink: SmtpSink, fake_openai: FakeOpenAI, engine: Engine
 ) -> None:
     marker = f"Quokkaledger{uuid.uuid4().hex[:6]}"
     subject = f"Invoice charged twice {marker}"
@@ -68,6 +82,7 @@ def test_a_visitors_message_reaches_the_founder_with_its_triage_and_the_reply_re
     expect(page.get_by_role("heading", name="Thank you for writing")).to_be_visible()
     check_page(page, "support-02-contact-sent")
 
+    wait_for_triage(engine, subject)
     page.context.clear_cookies()
     page.context.add_cookies(founder)
     page.goto("/admin/power/support")
@@ -127,3 +142,29 @@ def test_a_customer_opens_a_ticket_closes_it_and_rates_it(page: Page, live_url: 
     expect(page.get_by_role("heading", name="Your rating")).to_be_visible()
     page.get_by_role("link", name="All tickets").click()
     expect(page.get_by_role("cell", name="Closed", exact=True)).to_be_visible()
+
+
+def test_the_triage_card_fills_in_by_itself_once_the_ticket_is_sorted(
+    page: Page, founder: list[Any], engine: Engine
+) -> None:
+    with Session(engine) as session:  # a ticket its workflow has not sorted yet
+        row = SupportTicket(origin="contact", subject="Sorted later", body="Hello", reply_token=uuid.uuid4().hex)
+        session.add(row)
+        session.commit()
+        ticket_id = row.id
+    page.context.add_cookies(founder)
+    page.goto(f"/admin/power/support/{ticket_id}")
+    expect(page.locator("#ticket-triage")).to_contain_text("Not sorted yet")
+
+    with Session(engine) as session:
+        row = session.get_one(SupportTicket, ticket_id)
+        row.category, row.priority, row.sentiment, row.status = "account", "normal", "neutral", "open"
+        row.suggested_reply, row.triage_source, row.fallback_reason = "Try a new link.", "fallback", "not_configured"
+        session.add(row)
+        session.commit()
+
+    expect(page.locator('[data-triage="category"]')).to_have_text("Account", timeout=8_000)
+    expect(page.locator('[data-triage="fallback-reason"]')).to_have_text("No AI provider key is set")
+    check_page(page, "support-09-triage-arrived")
+    page.get_by_role("link", name="Sorted: reload the page to fill in the suggested reply").click()
+    expect(page.get_by_label("Reply to the customer (sent by e-mail)")).to_have_value("Try a new link.")
