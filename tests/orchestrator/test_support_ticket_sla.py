@@ -6,6 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 
 import pytest_asyncio
 from sqlalchemy import Engine
@@ -55,9 +56,9 @@ async def triaged(engine: Engine, ticket_id: str) -> SupportTicket:
     return await until(probe, lambda row: row.first_response_due is not None, timeout_s=30)
 
 
-def escalations_to_founder(sink: SmtpSink, ticket_id: str) -> list[str]:
+def escalations_to_founder(sink: SmtpSink, ticket_id: str) -> list[EmailMessage]:
     return [
-        str(mail.message["Subject"])
+        mail.message
         for mail in list(sink.messages)
         if FOUNDER in mail.rcpt_tos and ticket_id in mail.message.get_content() and "overdue" in mail.message["Subject"]
     ]
@@ -102,7 +103,8 @@ async def test_an_unanswered_contact_escalates_at_its_48_hour_deadline_not_befor
     assert before.escalations == 0
     assert after.escalations == 1
     assert after.last_escalated_at is not None and after.last_escalated_at >= row.first_response_due
-    assert escalations_to_founder(smtp_sink, accepted.ticket_id)
+    [escalation] = escalations_to_founder(smtp_sink, accepted.ticket_id)
+    assert escalation["Reply-To"] == f"support+{row.reply_token}@localhost"  # a reply answers the customer
     progress = await ticket_handle(desk.env.client, accepted.ticket_id).query(SupportTicketWorkflow.progress)
     assert progress.escalations == ["first_response"]
 
