@@ -4,6 +4,7 @@ contextual help answering with a citation that opens the passage. Each page is c
 
 import json
 import re
+import time
 import uuid
 from typing import Any
 
@@ -35,6 +36,17 @@ def csrf(page: Page) -> str:
     found = re.search(r'"X-CSRF-Token": "([^"]+)"', headers)
     assert found, headers
     return found.group(1)
+
+
+def until_closed(page: Page, run_id: str) -> dict[str, Any]:
+    """The run as the JSON API reads it, once its execution has closed (polled with the page's session)."""
+    deadline = time.monotonic() + 20
+    while True:
+        run = page.request.get(f"/api/runs/{run_id}").json()
+        if run.get("closed_at") or time.monotonic() > deadline:
+            assert run.get("closed_at"), run
+            return dict(run)
+        time.sleep(0.05)
 
 
 def test_a_workflow_drafted_from_a_sentence_in_the_editor_is_saved(
@@ -94,9 +106,10 @@ def test_a_failed_run_is_diagnosed_and_its_fix_applied_and_re_driven(
 
     page.goto(f"/app/workflows/{workflow_id}")
     page.get_by_role("button", name="Start a run of v1").click()
-    expect(page.get_by_role("heading", name="What went wrong")).to_be_visible(timeout=20_000)
-    closed = page.locator("dt", has_text="Closed").locator("xpath=following-sibling::dd")
-    expect(closed).to_contain_text("UTC", timeout=10_000)  # the run's execution has closed: it can be diagnosed
+    expect(page).to_have_url(re.compile(r"/app/runs/[0-9a-f-]+$"))
+    until_closed(page, page.url.rsplit("/", 1)[1])  # its execution has closed: it can be diagnosed
+    page.reload()
+    expect(page.get_by_role("heading", name="What went wrong")).to_be_visible()
     page.get_by_role("button", name="Diagnose this run").click()
     result = page.locator("#diagnosis-result")
     expect(result).to_contain_text("The step calls an address that does not exist (404).")
@@ -110,8 +123,10 @@ def test_a_failed_run_is_diagnosed_and_its_fix_applied_and_re_driven(
 
     expect(page.get_by_test_id("fix-applied")).to_have_text("The fix is stored as version 2 of the workflow.")
     check_page(page, "ai-03-fix-applied")
-    page.get_by_test_id("redriven-run").click()
-    expect(page.get_by_role("status")).to_contain_text("completed", timeout=20_000)
+    redriven = page.get_by_test_id("redriven-run")
+    until_closed(page, (redriven.get_attribute("href") or "").rsplit("/", 1)[1])
+    redriven.click()
+    expect(page.get_by_role("status")).to_contain_text("completed")
     page.goto(f"/app/workflows/{workflow_id}")
     expect(page.get_by_role("heading", name="Changes from v1 to v2")).to_be_visible()
     assert len(fake_openai.requests_matching(marker)) == 1
@@ -153,4 +168,41 @@ def test_the_contextual_help_answers_with_a_citation_that_opens_the_passage(
     check_page(page, "ai-05-knowledge-passage")
     asked = json.dumps(fake_openai.requests_matching(word)[0])
     assert "The user asks from the page home" in asked
+    assert errors == []
+
+
+def test_a_new_tenant_plans_its_first_workflow_in_the_wizard_and_follows_a_suggestion(
+    page: Page, live_url: str, smtp_sink: SmtpSink, fake_openai: FakeOpenAI
+) -> None:
+    goals, sentence = f"osprey{uuid.uuid4().hex[:6]}", f"merlin{uuid.uuid4().hex[:6]}"
+    plan = ["Store the CRM's address as a secret", "Draft the workflow", "Run it once by hand"]
+    fake_openai.script(Reply(content={"plan": plan, "first_workflow": f"Tell the team ({sentence})"}), match=goals)
+    mail = {"id": "tell", "type": "email", "to": ["team@example.test"], "subject": "New lead", "body": "A new lead"}
+    definition = {"name": "Lead alert", "steps": [{"id": "note", "type": "log", "message": "lead"}, mail]}
+    fake_openai.script(Reply(content={"definition": definition, "explanation": "Logs, then e-mails the team."}),
+                       match=sentence)  # fmt: skip
+    errors = signed_in(page, live_url, smtp_sink)
+
+    page.get_by_role("link", name="Open the welcome wizard").click()
+    page.get_by_label("Your goals, in a sentence or two").fill(f"Tell my team about new leads ({goals})")
+    page.get_by_role("button", name="Plan my first workflow").click()
+    expect(page.locator(".welcome-plan li")).to_have_text(plan)
+    expect(page.get_by_role("heading", name="First draft: Lead alert")).to_be_visible()
+    check_page(page, "ai-06-welcome-plan")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, "ai-06b-welcome-plan-phone")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.get_by_role("button", name="Open in the editor").click()
+    expect(page.locator("#wf-editor.is-ready")).to_be_visible()
+    expect(page.locator(".wf-node-item .wf-node-type")).to_have_text(["Log", "E-mail"])
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#wf-save-note")).to_contain_text("Saved version 1.")
+    page.get_by_role("link", name="Open the workflow's page").click()
+
+    suggestion = page.locator('.suggestion-item[data-kind="guard_with_approval"]')
+    expect(suggestion).to_contain_text("Guard this with an approval")
+    check_page(page, "ai-07-suggestions")
+    suggestion.get_by_role("link", name="Edit step tell").click()
+    expect(page.locator("#wf-editor.is-ready")).to_be_visible()
+    expect(page.locator("#wf-panel-title")).to_have_text("E-mail · step 2")
     assert errors == []
