@@ -11,6 +11,7 @@ from temporalio import activity
 from core.payload_codec import destroy_tenant_key
 from schemas.tables import (
     AiCreditDay,
+    AiFix,
     AiInteraction,
     ApiKey,
     AuditEntry,
@@ -48,6 +49,7 @@ ERASED_TABLES = (
     UsageCounter,
     AiInteraction,
     AiCreditDay,
+    AiFix,
 )
 
 
