@@ -78,8 +78,10 @@ def sync_knowledge(engine: Engine, readme_path: Path) -> KnowledgeSync:
             session.delete(row)
         try:
             session.commit()
-        except IntegrityError:  # another process synced the same passages at the same moment
+        except IntegrityError:  # another process added the same passages at the same moment: its sync stands
             session.rollback()
+            log.info("knowledge base synced by another process")
+            return KnowledgeSync(added=0, updated=0, removed=0, unchanged=len(wanted))
     result = KnowledgeSync(added=added, updated=updated, removed=len(gone), unchanged=unchanged)
     log.info("knowledge base synced", **result.__dict__)
     return result
