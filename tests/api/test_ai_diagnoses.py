@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from schemas.tables import AuditEntry
+from schemas.tables import AuditEntry, Tenant
 from tests.api.tenancy import ApiTenant, new_tenant, new_workflow
 from tests.api.toggling import set_toggles, toggles_restored  # noqa: F401 (a fixture the test uses)
 from tests.api.waiting import finished, poll_run, waiting
@@ -298,3 +298,22 @@ def test_the_founder_who_acts_for_no_tenant_is_refused(api: TestClient, target_s
     answer = diagnose(api, run_id, founder_headers())
 
     assert (answer.status_code, answer.json()["code"]) == (403, "tenant_key_required")
+
+
+def test_a_tenant_out_of_ai_credits_gets_429_with_the_rules_diagnosis(
+    api: TestClient, engine: Engine, fake_openai: FakeOpenAI, target_server: TargetServer
+) -> None:
+    word = marker()
+    tenant, _, run_id = failed_run(api, target_server, word)
+    with Session(engine) as session:
+        row = session.get_one(Tenant, tenant.id)
+        row.ai_paused = True  # as the cost autopilot pauses a tenant's AI: no AI call is made for it
+        session.add(row)
+        session.commit()
+
+    answer = diagnose(api, run_id, tenant.member)
+
+    assert (answer.status_code, answer.json()["code"]) == (429, "ai_credits_exhausted")
+    fallback = answer.json()["fallback"]
+    assert (fallback["source"], fallback["fallback_reason"]) == ("fallback", "credits_exhausted")
+    assert fallback["fix"]["report"]["valid"] and fake_openai.requests_matching(word) == []
