@@ -124,6 +124,14 @@ class SupportActivities:
         activity.logger.info("ticket escalated", extra={"ticket_id": ticket.id, "deadline": escalation.deadline})
         return TicketMailSent(recipients=sent)
 
+    @activity.defn(name="support_notify_new_ticket")
+    def notify_new_ticket(self, ref: TicketRef) -> TicketMailSent:
+        """E-mails the founders the new ticket with its triage and suggested reply; replying answers the customer."""
+        with Session(self._engine) as session:
+            ticket = _ticket(session, ref.ticket_id)
+            sent = self._notify_founders(session, ticket, "new_ticket", ticket.body, ticket.first_response_due)
+        return TicketMailSent(recipients=sent)
+
     @activity.defn(name="support_deliver_message")
     def deliver_message(self, notice: ReplyNotice) -> TicketMailSent:
         """E-mails a founder's reply to the customer (the first one is the ticket's first response), or the
@@ -210,7 +218,7 @@ class SupportActivities:
             address = self._founder_email.strip().lower()
             languages[address] = founder_alert_language(session, address)
         facts = TicketFacts(ticket.id, ticket.subject, ticket.plan, ticket.priority, ticket.category,
-                            self._requester(session, ticket))  # fmt: skip
+                            self._requester(session, ticket), ticket.suggested_reply)  # fmt: skip
         reply_to = f"support+{ticket.reply_token}@{self._reply_domain}"
         by_language: dict[str, list[str]] = {}
         for address in recipients:

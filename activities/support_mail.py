@@ -9,13 +9,15 @@ from core.i18n import DEFAULT, render
 from schemas.i18n import Text, tr
 from schemas.support import CSAT_PAGE_PATH, FOUNDER_TICKET_PAGE_PATH
 
-FounderNoticeKind = Literal["first_response", "resolution", "customer_message"]
+FounderNoticeKind = Literal["new_ticket", "first_response", "resolution", "customer_message"]
 OPENINGS: dict[FounderNoticeKind, Text] = {
+    "new_ticket": tr("A new support ticket arrived; its first reply is due by %(due)s."),
     "first_response": tr("The first reply to this ticket was due by %(due)s and nobody has answered yet."),
     "resolution": tr("This ticket was due to be resolved by %(due)s and is still open."),
     "customer_message": tr("The customer wrote again on this ticket."),
 }
 SUBJECTS: dict[FounderNoticeKind, Text] = {
+    "new_ticket": tr("New support ticket: %(subject)s"),
     "first_response": tr("Support ticket overdue for a first reply: %(subject)s"),
     "resolution": tr("Support ticket overdue for resolution: %(subject)s"),
     "customer_message": tr("New message on support ticket: %(subject)s"),
@@ -33,6 +35,7 @@ class TicketFacts:
     category: str | None
     requester: str
     """Who wrote in: a name or a tenant's name."""
+    suggested_reply: str | None = None
 
 
 def prefix(language: str) -> str:
@@ -51,10 +54,14 @@ def founder_notice(
         priority=ticket.priority or "-",
         category=ticket.category or "-",
     )
+    suggestion: tuple[str, ...] = ()
+    if ticket.suggested_reply and kind != "customer_message":
+        suggestion = (render(tr("Suggested reply:"), language), ticket.suggested_reply)
     paragraphs = (
         render(OPENINGS[kind].model_copy(update={"params": {"due": due}}), language),
         render(facts, language),
         text,
+        *suggestion,
         render(tr("Reply to this e-mail to answer the customer, or open the ticket in the panel:"), language),
         page,
     )

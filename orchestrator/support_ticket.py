@@ -8,12 +8,14 @@ asks the customer for a score and waits for it (the `rate` update) for `csat_wai
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel
+
     from activities.support import SupportActivities
     from orchestrator.brain_calls import ask_brain
     from orchestrator.retries import NOTIFY_RETRY, NOTIFY_TIMEOUT, STORE_RETRY, STORE_TIMEOUT
@@ -32,6 +34,9 @@ with workflow.unsafe.imports_passed_through():
         TriageOutcome,
     )
 
+# Tickets begun before the founders heard of each new ticket (with its reply address) heard only of escalations.
+NEW_TICKET_NOTICE = "support-ticket-new-ticket-notice"
+
 
 @workflow.defn
 class SupportTicket:
@@ -47,17 +52,14 @@ class SupportTicket:
         triage = await self._triage(params)
         if self._status == "new":
             self._status = "open"
+        if workflow.patched(NEW_TICKET_NOTICE):
+            await self._mail(SupportActivities.notify_new_ticket, TicketRef(ticket_id=params.ticket_id))
         if not await self._wait_until(lambda: self._answered or self._closed, triage.deadlines.first_response_due):
             await self._escalate(params, "first_response")
         if not await self._wait_until(lambda: self._closed, triage.deadlines.resolution_due):
             await self._escalate(params, "resolution")
             await workflow.wait_condition(lambda: self._closed)
-        await workflow.execute_activity_method(
-            SupportActivities.request_rating,
-            TicketRef(ticket_id=params.ticket_id),
-            start_to_close_timeout=NOTIFY_TIMEOUT,
-            retry_policy=NOTIFY_RETRY,
-        )
+        await self._mail(SupportActivities.request_rating, TicketRef(ticket_id=params.ticket_id))
         try:
             await workflow.wait_condition(
                 lambda: self._score is not None, timeout=timedelta(days=params.csat_wait_days)
@@ -101,12 +103,18 @@ class SupportTicket:
 
     async def _escalate(self, params: SupportTicketInput, deadline: Literal["first_response", "resolution"]) -> None:
         self._escalations.append(deadline)
-        await workflow.execute_activity_method(
-            SupportActivities.escalate,
-            Escalation(ticket_id=params.ticket_id, deadline=deadline, at=workflow.now()),
-            start_to_close_timeout=NOTIFY_TIMEOUT,
-            retry_policy=NOTIFY_RETRY,
+        await self._mail(
+            SupportActivities.escalate, Escalation(ticket_id=params.ticket_id, deadline=deadline, at=workflow.now())
         )
+
+    async def _mail(self, activity: Any, params: BaseModel) -> None:
+        """An e-mailing activity; a mail SMTP refuses for good is logged, and the ticket goes on without it."""
+        try:
+            await workflow.execute_activity_method(
+                activity, params, start_to_close_timeout=NOTIFY_TIMEOUT, retry_policy=NOTIFY_RETRY
+            )
+        except ActivityError as err:
+            workflow.logger.warning("support mail not sent", extra={"activity": activity.__name__, "error": str(err)})
 
     @workflow.update
     async def reply(self, notice: ReplyNotice) -> TicketProgress:
@@ -116,9 +124,7 @@ class SupportTicket:
             self._answered, self._status = True, "answered"
         else:
             self._status = "open"
-        await workflow.execute_activity_method(
-            SupportActivities.deliver_message, notice, start_to_close_timeout=NOTIFY_TIMEOUT, retry_policy=NOTIFY_RETRY
-        )
+        await self._mail(SupportActivities.deliver_message, notice)
         return self.progress()
 
     @reply.validator

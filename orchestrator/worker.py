@@ -326,6 +326,7 @@ def _brain(settings: Settings, engine: Engine, email: EmailActivities) -> list[A
         support.deliver_message,
         support.record_closing,
         support.request_rating,
+        support.notify_new_ticket,
         support.summarize_support,
     ]
 

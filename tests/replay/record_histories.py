@@ -989,6 +989,13 @@ SCENARIOS.update(
         "support_ticket_answered_and_rated": support_ticket_answered_and_rated,
     }
 )
+SCENARIOS.update(
+    {
+        # recorded once the founders heard of every new ticket with its reply address
+        # (patch "support-ticket-new-ticket-notice")
+        "support_ticket_new_ticket_notice": support_ticket_answered_and_rated,
+    }
+)
 
 
 async def workflow_draft_template_when_ai_off(client: Client, queue: str, target: str) -> WorkflowHandle:
