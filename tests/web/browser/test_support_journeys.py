@@ -142,6 +142,7 @@ def test_a_customer_opens_a_ticket_closes_it_and_rates_it(page: Page, live_url: 
     expect(page.get_by_role("heading", name="Your rating")).to_be_visible()
     page.get_by_role("link", name="All tickets").click()
     expect(page.get_by_role("cell", name="Closed", exact=True)).to_be_visible()
+    check_page(page, "support-10-app-tickets")
 
 
 def test_the_triage_card_fills_in_by_itself_once_the_ticket_is_sorted(
