@@ -400,3 +400,23 @@ def test_the_triage_card_asks_again_until_the_ticket_is_sorted_and_says_why_not_
         and "reload the page to fill in the suggested reply" in sorted_card
     )
     assert textarea(web.get(f"/admin/power/support/{ticket_id}").text, "message") == "Here is how."
+
+
+def test_the_contact_form_needs_its_csrf_token_and_takes_a_signed_in_users_own(
+    web: TestClient, team: Team, engine: Engine
+) -> None:
+    forged_email, member_email = unique_email("forged"), unique_email("signed-in")
+    web.cookies.clear()
+    web.get("/contact")
+    fields = {"name": "Eve", "subject": "Hi", "message": "Hello"}
+
+    forged = web.post("/contact", data={**fields, "email": forged_email, "csrf_token": "x" * 43})
+    use_cookies(web, team.member)
+    page = web.get("/contact")
+    signed_in = web.post(
+        "/contact", data={**fields, "email": member_email, "csrf_token": csrf_of(page)}, follow_redirects=False
+    )
+
+    assert forged.status_code == 403 and tickets_from(engine, forged_email) == []
+    assert "open a ticket from Support" in page.text
+    assert signed_in.status_code == 303 and len(tickets_from(engine, member_email)) == 1
