@@ -67,6 +67,7 @@ def test_a_workflow_drafted_from_a_sentence_in_the_editor_is_saved(
     page.goto("/app/workflows/new")
     expect(page.locator("#wf-editor.is-ready")).to_be_visible()
 
+    page.get_by_text("Describe it", exact=True).click()
     page.get_by_label("Describe the workflow in a sentence").fill(f"Count the {marker} birds, wait, then say so")
     page.get_by_role("button", name="Draft it").click()
 
@@ -162,6 +163,11 @@ def test_the_contextual_help_answers_with_a_citation_that_opens_the_passage(
     page.set_viewport_size({"width": 390, "height": 844})
     shot(page, "ai-04b-help-answer-phone", full_page=False)
     page.set_viewport_size({"width": 1280, "height": 800})
+    page.keyboard.press("Escape")
+    expect(page.locator("#help-panel")).to_be_hidden()
+    expect(page.get_by_role("button", name="Help")).to_be_focused()
+    page.keyboard.press("Enter")  # the keyboard opens it again, on the question with the answer kept
+    expect(page.get_by_label("Ask about Levqor or this page")).to_be_focused()
     page.get_by_role("link", name=f"Retries for {word} steps").click()
     expect(page.get_by_role("heading", name=f"Retries for {word} steps", level=1)).to_be_visible()
     expect(page.locator(".passage-body li").nth(1)).to_have_text("<b>never</b> forever")
