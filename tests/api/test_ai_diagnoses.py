@@ -317,3 +317,31 @@ def test_a_tenant_out_of_ai_credits_gets_429_with_the_rules_diagnosis(
     fallback = answer.json()["fallback"]
     assert (fallback["source"], fallback["fallback_reason"]) == ("fallback", "credits_exhausted")
     assert fallback["fix"]["report"]["valid"] and fake_openai.requests_matching(word) == []
+
+
+@pytest.mark.usefixtures("toggles_restored")
+def test_a_step_that_timed_out_gets_the_rules_longer_timeout_and_its_redrive_completes(
+    api: TestClient, target_server: TargetServer
+) -> None:
+    tenant = new_tenant(api)
+    workflow_id = new_workflow(
+        api,
+        tenant,
+        {"id": "slow", "type": "http_request", "url": f"{target_server.url}/slow?seconds=1.5", "timeout_s": 1},
+    )
+    run_id = api.post(f"/api/workflows/{workflow_id}/runs", json={}, headers=tenant.member).json()["run_id"]
+    assert poll_run(api, run_id, tenant.member, finished, timeout_s=30)["status"] == "failed"
+    set_toggles(api, ai_features=False)
+
+    diagnosis = diagnose(api, run_id, tenant.member).json()
+    applied = api.post(
+        f"/api/ai/runs/{run_id}/fixes/{diagnosis['fix']['fix_id']}/apply", json={"redrive": True}, headers=tenant.admin
+    )
+
+    assert (diagnosis["category"], diagnosis["fix"]["patch"]) == (
+        "timeout",
+        [{"op": "add", "path": "/steps/0/timeout_s", "value": 30}],
+    )
+    assert applied.status_code == 200, applied.text
+    redriven = poll_run(api, applied.json()["redriven_run_id"], tenant.member, finished, timeout_s=30)
+    assert (redriven["status"], redriven["version"]) == ("completed", 2)
