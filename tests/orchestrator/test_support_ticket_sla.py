@@ -11,11 +11,12 @@ from email.message import EmailMessage
 import pytest_asyncio
 from sqlalchemy import Engine
 from sqlmodel import Session
+from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from core.settings import Settings
 from domain.sign_in_links import SignInLimiter
-from domain.support import SupportDesk, open_contact, open_ticket, reply_as_founder
+from domain.support import SupportDesk, close_ticket, open_contact, open_ticket, reply_as_founder
 from orchestrator.support_ticket import SupportTicket as SupportTicketWorkflow
 from orchestrator.worker import build_worker
 from schemas.support import ContactCreate, TicketCreate, TicketReply
@@ -33,9 +34,10 @@ class Desk:
     desk: SupportDesk
 
 
-@pytest_asyncio.fixture
+@pytest_asyncio.fixture(scope="module")
 async def desk(skipping_env: WorkflowEnvironment, settings: Settings, engine: Engine) -> AsyncIterator[Desk]:
-    """The real worker on the time-skipping server, with FOUNDER_EMAIL set."""
+    """The real worker on the time-skipping server, with FOUNDER_EMAIL set: one for the module, since the server
+    skips no time while an earlier test's ticket has a task no worker takes."""
     queue = f"support-sla-{uuid.uuid4()}"
     own = settings.model_copy(update={"founder_email": FOUNDER})
     async with build_worker(skipping_env.client, own, engine, task_queue=queue):
@@ -153,3 +155,41 @@ def about(delta: timedelta, expected: timedelta) -> bool:
 
 async def _ticket_async(engine: Engine, ticket_id: str) -> SupportTicket:
     return ticket(engine, ticket_id)
+
+
+async def test_an_answered_but_unresolved_ticket_escalates_at_its_resolution_deadline(
+    desk: Desk, engine: Engine, smtp_sink: SmtpSink
+) -> None:
+    body = TicketCreate(subject="Webhooks", body="How do I sign my webhook calls?")
+    accepted = await open_ticket(desk.desk, tenant_on(engine, "pro"), None, body, "en")
+    await triaged(engine, accepted.ticket_id)
+    await reply_as_founder(desk.desk, accepted.ticket_id, TicketReply(body="With the hook's secret."), "Alice")
+
+    await desk.env.sleep(timedelta(days=1, hours=23))
+    before = ticket(engine, accepted.ticket_id)
+    await desk.env.sleep(timedelta(hours=1, minutes=1))
+    after = await until(lambda: _ticket_async(engine, accepted.ticket_id), lambda row: row.escalations > 0, 30)
+
+    progress = await ticket_handle(desk.env.client, accepted.ticket_id).query(SupportTicketWorkflow.progress)
+    assert before.escalations == 0
+    assert after.escalations == 1
+    assert progress.escalations == ["resolution"]
+
+
+async def test_a_closed_ticket_ends_when_nobody_rates_it_within_seven_days(desk: Desk, engine: Engine) -> None:
+    marker = f"slaunrated{uuid.uuid4().hex[:8]}"
+    accepted = await open_contact(desk.desk, SignInLimiter(10, 10, 60), contact(marker), "10.0.0.3", "en")
+    await triaged(engine, accepted.ticket_id)
+    await close_ticket(desk.desk, None, accepted.ticket_id, "founder")
+
+    handle = ticket_handle(desk.env.client, accepted.ticket_id)
+    await desk.env.sleep(timedelta(days=6, hours=23))
+    waiting = (await handle.describe()).status
+    await desk.env.sleep(timedelta(hours=1, minutes=1))
+    ended = await until(lambda: handle.describe(), lambda found: found.status != WorkflowExecutionStatus.RUNNING, 30)
+    result = await handle.result()
+
+    assert waiting == WorkflowExecutionStatus.RUNNING
+    assert ended.status == WorkflowExecutionStatus.COMPLETED
+    assert result.status == "closed" and result.csat_score is None and result.escalations == []
+    assert ticket(engine, accepted.ticket_id).closed_by == "founder"
