@@ -220,6 +220,16 @@ def test_describe_it_drafts_from_the_closest_template_with_its_notice_when_ai_is
     assert forged.status_code == 403
 
 
+def test_the_fallback_notice_reads_in_the_pages_language(web: TestClient, team: Team, ai_off: None) -> None:
+    headers = as_user(web, team.admin)
+
+    drafted = web.post("/ja/app/workflows/draft", json={"prompt": "毎朝チームにメールする"}, headers=headers)
+    help_page = web.get("/ja/app/help")
+
+    assert drafted.json()["notice"] == "AI は利用できません：AI 機能は現在オフになっています。"
+    assert help_page.status_code == 200 and "ナレッジベースを検索" in help_page.text
+
+
 def test_describe_it_answers_the_ai_draft_in_the_pages_language(
     web: TestClient, team: Team, fake_openai: FakeOpenAI
 ) -> None:
