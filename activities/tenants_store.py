@@ -23,6 +23,8 @@ from schemas.tables import (
     RunArchiveEntry,
     SignInLink,
     SpendSample,
+    SupportMessage,
+    SupportTicket,
     TelemetryEvent,
     Tenant,
     TenantSecret,
@@ -50,6 +52,7 @@ ERASED_TABLES = (
     AiInteraction,
     AiCreditDay,
     AiFix,
+    SupportTicket,  # its messages first (below): the customer's words and address
 )
 
 
@@ -134,6 +137,8 @@ class TenantStoreActivities:
             definitions = select(WorkflowDefinitionRow.id).where(WorkflowDefinitionRow.tenant_id == tenant_id)
             session.execute(delete(WorkflowVersionRow).where(col(WorkflowVersionRow.definition_id).in_(definitions)))
             _erase_users(session, tenant_id)
+            tickets = select(SupportTicket.id).where(SupportTicket.tenant_id == tenant_id)
+            session.execute(delete(SupportMessage).where(col(SupportMessage.ticket_id).in_(tickets)))
             for table in ERASED_TABLES:
                 session.execute(delete(table).where(col(table.tenant_id) == tenant_id))
             tenant = session.get(Tenant, tenant_id)
