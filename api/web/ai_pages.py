@@ -13,7 +13,7 @@ from api.web.ai_deps import PageBrain
 from api.web.ai_texts import fallback_text
 from api.web.deps import PageCaller
 from api.web.pages import page_locale, render
-from api.web.passage_text import excerpt, passage_html, plain_excerpt
+from api.web.passage_text import passage_html, plain_excerpt
 from core.errors import ApiError
 from domain import ai_allowance, ai_help, knowledge
 from schemas.brain import MAX_PROMPT_CHARS, ChatContext, ChatCreate
@@ -37,16 +37,16 @@ async def help_page(
     chosen = source if source in SOURCES else None
     if query:
         found = await run_in_threadpool(knowledge.search_knowledge, engine, query, RESULTS)
-        passages = [p.model_copy(update={"body": excerpt(p.body)}) for p in found if chosen in (None, p.source)]
-    elif chosen is not None:
+        passages = [p.model_copy(update={"body": plain_excerpt(p.body)}) for p in found if chosen in (None, p.source)]
+    else:  # a source's passages in order; the product guide's when none is chosen
+        chosen = chosen or "readme"
         passages = [
-            p.model_copy(update={"body": excerpt(p.body)})
+            p.model_copy(update={"body": plain_excerpt(p.body)})
             for p in await run_in_threadpool(knowledge.list_knowledge, engine, chosen)
         ]
-    else:
-        passages = []
     return render(
         request, "ai/help.html", title=tr("Help"), section="help", q=query, source=chosen, passages=passages,
+        picked=source if source in SOURCES else None,
         sources=SOURCES, source_names=SOURCE_NAMES,
     )  # fmt: skip
 

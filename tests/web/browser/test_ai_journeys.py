@@ -172,6 +172,11 @@ def test_the_contextual_help_answers_with_a_citation_that_opens_the_passage(
     expect(page.get_by_role("heading", name=f"Retries for {word} steps", level=1)).to_be_visible()
     expect(page.locator(".passage-body li").nth(1)).to_have_text("<b>never</b> forever")
     check_page(page, "ai-05-knowledge-passage")
+    page.get_by_role("link", name="Help", exact=True).first.click()
+    page.get_by_role("searchbox", name="Search the knowledge base").fill(word)
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(page.locator(".passage-hit h3")).to_have_text([f"Retries for {word} steps"])
+    check_page(page, "ai-05b-knowledge-search")
     asked = json.dumps(fake_openai.requests_matching(word)[0])
     assert "The user asks from the page home" in asked
     assert errors == []
