@@ -196,7 +196,7 @@ class Settings(BaseSettings):
     # The support desk: the public contact form is limited per e-mail address and per client address within
     # SUPPORT_CONTACT_WINDOW_S. Founders reply by e-mail to support+<token>@SUPPORT_REPLY_DOMAIN (the SMTP sender's
     # domain when unset); the inbound-mail provider posts those mails to /api/support/inbound-email with
-    # SUPPORT_INBOUND_SECRET in the X-Levqor-Inbound-Secret header (503 `inbound_mail_off` while it is unset).
+    # SUPPORT_INBOUND_SECRET in the X-Levqor-Inbound-Secret header (404 `inbound_mail_off` while it is unset).
     support_contact_per_email: int = Field(default=3, ge=1)
     support_contact_per_ip: int = Field(default=10, ge=1)
     support_contact_window_s: int = Field(default=3600, ge=1)

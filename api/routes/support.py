@@ -180,11 +180,11 @@ async def receive_reply_email(
     secret: Annotated[str | None, Header(alias=INBOUND_SECRET_HEADER)] = None,
 ) -> TicketMessage:
     """A founder's reply by e-mail, as the inbound-mail provider posts it (`from`, `to`, `subject`, `text`),
-    authenticated by SUPPORT_INBOUND_SECRET in the X-Levqor-Inbound-Secret header. 503 `inbound_mail_off` while
-    the secret is unset; 403 `sender_not_founder`; 404 `ticket_not_found`."""
+    authenticated by SUPPORT_INBOUND_SECRET in the X-Levqor-Inbound-Secret header. 404 `inbound_mail_off` while
+    the secret is unset (the endpoint is off); 403 `sender_not_founder`; 404 `ticket_not_found`."""
     expected = settings.support_inbound_secret
     if expected is None:
-        raise ApiError(503, "inbound_mail_off", tr("Replies by e-mail are not set up"), field="authorization")
+        raise ApiError(404, "inbound_mail_off", tr("Replies by e-mail are not set up"), field="authorization")
     if not secret or not same_secret(secret, expected.get_secret_value()):
         raise ApiError(401, "unauthenticated", tr("Wrong or missing inbound-mail secret"), field=INBOUND_SECRET_HEADER)
     desk = support.support_desk(engine, temporal, settings)

@@ -320,3 +320,9 @@ def test_the_founder_filters_tickets_and_reads_the_summary(desk: TestClient) -> 
     assert summary.json()["csat_count"] == before["csat_count"] + 1
     assert summary.json()["resolution_met_pct"] is not None
     assert as_tenant.status_code == 403
+
+
+def test_the_inbound_mail_endpoint_is_off_without_its_secret(api: TestClient) -> None:
+    off = api.post("/api/support/inbound-email", json={"from": FOUNDER, "to": "support+x@reply.test", "text": "hi"})
+
+    assert off.status_code == 404 and off.json()["code"] == "inbound_mail_off"
