@@ -15,7 +15,7 @@ from sqlalchemy import Engine, delete
 from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from core.errors import ApiError
 from core.i18n import canonical_tag
@@ -222,7 +222,10 @@ async def _update(desk: SupportDesk, ticket_id: str, send: Update) -> None:
         kind = cause.type if isinstance(cause, ApplicationError) else None
         status, code, message = UPDATE_REFUSALS.get(kind or "", UPDATE_REFUSALS["TicketClosed"])
         raise ApiError(status, code, message, field="ticket_id") from err
-    except RPCError as err:  # the workflow is gone (its rating window passed) or was never started
+    except RPCError as err:
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise
+        # the workflow ended (its rating window passed): nothing more reaches the ticket
         raise ApiError(409, "ticket_closed", tr("This ticket is closed"), field="ticket_id") from err
 
 

@@ -8,18 +8,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
+import pytest
 import pytest_asyncio
 from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
+from core.errors import ApiError
+from core.security import hash_api_key
 from core.settings import Settings
 from domain.sign_in_links import SignInLimiter
-from domain.support import SupportDesk, close_ticket, open_contact, open_ticket, reply_as_founder
+from domain.support import SupportDesk, close_ticket, open_contact, open_ticket, rate_ticket, reply_as_founder
 from orchestrator.support_ticket import SupportTicket as SupportTicketWorkflow
 from orchestrator.worker import build_worker
-from schemas.support import ContactCreate, TicketCreate, TicketReply
+from schemas.support import ContactCreate, CsatCreate, TicketCreate, TicketReply
 from schemas.tables import SupportTicket, Tenant
 from starters.support import ticket_handle
 from tests.conftest import until
@@ -193,3 +196,13 @@ async def test_a_closed_ticket_ends_when_nobody_rates_it_within_seven_days(desk:
     assert ended.status == WorkflowExecutionStatus.COMPLETED
     assert result.status == "closed" and result.csat_score is None and result.escalations == []
     assert ticket(engine, accepted.ticket_id).closed_by == "founder"
+    assert ticket(engine, accepted.ticket_id).csat_token_hash is not None  # the rating e-mail went out
+    with Session(engine) as session:
+        row = session.get(SupportTicket, accepted.ticket_id)
+        assert row is not None
+        row.csat_token_hash = hash_api_key("late-token")
+        session.add(row)
+        session.commit()
+    with pytest.raises(ApiError) as late:
+        await rate_ticket(desk.desk, None, accepted.ticket_id, CsatCreate(score=5, token="late-token"))
+    assert (late.value.status, late.value.code) == (409, "ticket_closed")
