@@ -87,6 +87,7 @@ async def waiting_runs(temporal: Client, tenant_id: str | None) -> list[RunProgr
     if tenant_id is not None:
         query += f" AND TenantId = '{tenant_id}'"
     run_ids = [execution.id async for execution in temporal.list_workflows(query, limit=MAX_LISTED)]
+    _unanswered.forget_stale()
     progresses = await asyncio.gather(*(_progress(temporal, run_id) for run_id in run_ids))
     return [p for p in progresses if p is not None and p.waiting is not None]
 
@@ -99,7 +100,6 @@ class _Unanswered:
         self._missed_at: dict[str, float] = {}
 
     def bound_for(self, run_id: str) -> timedelta:
-        self._forget_older_than(time.monotonic() - UNANSWERED_MEMORY.total_seconds())
         return UNANSWERED_QUERY_TIMEOUT if run_id in self._missed_at else GATE_QUERY_TIMEOUT
 
     def missed(self, run_id: str) -> None:
@@ -108,7 +108,9 @@ class _Unanswered:
     def answered(self, run_id: str) -> None:
         self._missed_at.pop(run_id, None)
 
-    def _forget_older_than(self, cutoff: float) -> None:
+    def forget_stale(self) -> None:
+        """Forgets misses older than UNANSWERED_MEMORY (runs since closed, or not listed since): the full bound again."""
+        cutoff = time.monotonic() - UNANSWERED_MEMORY.total_seconds()
         for run_id, at in list(self._missed_at.items()):
             if at < cutoff:
                 self._missed_at.pop(run_id, None)
