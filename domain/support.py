@@ -4,14 +4,13 @@ satisfaction score. Each ticket is a `SupportTicket` workflow; replies, closing 
 and its validators answer 409 when the ticket cannot take them."""
 
 import asyncio
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -19,13 +18,11 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from core.errors import ApiError
 from core.i18n import canonical_tag
-from core.security import hash_api_key, same_secret
 from core.settings import Settings
-from domain.accounts import normalized_email
+from domain import support_rows as ticket_rows
 from domain.sign_in_links import SignInLimiter, client_hash
 from domain.support_views import summary_rows, ticket_row, ticket_view
 from orchestrator.support_ticket import SupportTicket as TicketWorkflow
-from rules.support_sla import CONTACT_PLAN
 from rules.support_summary import summarize
 from schemas.i18n import tr
 from schemas.support import (
@@ -44,7 +41,7 @@ from schemas.support import (
     TicketPublic,
     TicketReply,
 )
-from schemas.tables import SupportMessage, SupportTicket, Tenant, User
+from schemas.tables import SupportTicket
 from starters.support import start_ticket, ticket_handle
 
 UPDATE_REFUSALS = {
@@ -96,7 +93,7 @@ async def open_ticket(
     """Opens a ticket for the tenant (written by its signed-in user `user_id`, or a key when None) and starts its
     workflow. The language is the body's, else `reader_language`."""
     language = canonical_tag(body.language) or reader_language
-    ticket_id = await asyncio.to_thread(_add_tenant_ticket, desk.engine, tenant_id, user_id, body, language)
+    ticket_id = await asyncio.to_thread(ticket_rows.add_tenant_ticket, desk.engine, tenant_id, user_id, body, language)
     await start_ticket(desk.client, SupportTicketInput(ticket_id=ticket_id, tenant_id=tenant_id), desk.task_queue)
     return TicketAccepted(ticket_id=ticket_id, status="new")
 
@@ -111,7 +108,9 @@ async def open_contact(
     if not limiter.allow(body.email, client_hash(ip, desk.client_hash_key)):
         raise _too_many()
     language = canonical_tag(body.language) or reader_language
-    ticket_id = await asyncio.to_thread(_add_contact_ticket, desk, body, language)
+    ticket_id = await asyncio.to_thread(
+        ticket_rows.add_contact_ticket, desk.engine, body, language, desk.contacts_per_email, desk.contact_window_s
+    )
     if ticket_id is None:
         raise _too_many()
     await start_ticket(desk.client, SupportTicketInput(ticket_id=ticket_id, tenant_id=None), desk.task_queue)
@@ -122,8 +121,8 @@ def tenant_tickets(engine: Engine, tenant_id: str) -> list[TicketPublic]:
     """The tenant's tickets, newest first, without their messages."""
     with Session(engine) as session:
         query = select(SupportTicket).where(SupportTicket.tenant_id == tenant_id)
-        rows = session.exec(query.order_by(col(SupportTicket.created_at).desc()).limit(500)).all()
-        return [ticket_view(session, row, founder=False, messages=False) for row in rows]
+        found = session.exec(query.order_by(col(SupportTicket.created_at).desc()).limit(500)).all()
+        return [ticket_view(session, row, founder=False, messages=False) for row in found]
 
 
 def ticket_for(engine: Engine, tenant_id: str, ticket_id: str) -> TicketPublic:
@@ -152,8 +151,8 @@ def founder_tickets(engine: Engine, filters: TicketFilters) -> list[TicketPublic
     if filters.escalated is not None:
         query = query.where(col(SupportTicket.escalations) > 0 if filters.escalated else SupportTicket.escalations == 0)
     with Session(engine) as session:
-        rows = session.exec(query.order_by(col(SupportTicket.created_at).desc()).limit(filters.limit)).all()
-        return [ticket_view(session, row, founder=True, messages=False) for row in rows]
+        found = session.exec(query.order_by(col(SupportTicket.created_at).desc()).limit(filters.limit)).all()
+        return [ticket_view(session, row, founder=True, messages=False) for row in found]
 
 
 def support_summary(engine: Engine, since: datetime, until: datetime) -> SupportSummary:
@@ -177,32 +176,32 @@ async def reply_as_customer(desk: SupportDesk, tenant_id: str, ticket_id: str, b
 async def close_ticket(desk: SupportDesk, tenant_id: str | None, ticket_id: str, actor: str) -> TicketPublic:
     """Closes a ticket (the founders any, `tenant_id` None; a customer their own); the workflow then asks the
     customer for a score. 404 `ticket_not_found`; 409 `ticket_closed`."""
-    ticket = await asyncio.to_thread(_open_row, desk.engine, ticket_id, tenant_id)
+    ticket = await asyncio.to_thread(ticket_rows.open_row, desk.engine, ticket_id, tenant_id)
     closing = TicketClosing(ticket_id=ticket.id, closed_by=actor)
     await _update(desk, ticket.id, lambda handle: handle.execute_update(TicketWorkflow.close, closing))
-    return await asyncio.to_thread(_view, desk.engine, ticket.id, tenant_id, tenant_id is None)
+    return await asyncio.to_thread(ticket_rows.view, desk.engine, ticket.id, tenant_id, tenant_id is None)
 
 
 async def rate_ticket(desk: SupportDesk, tenant_id: str | None, ticket_id: str, body: CsatCreate) -> TicketPublic:
     """The customer's satisfaction score on a closed ticket: their own (`tenant_id`) or, with no account, by the
     token their e-mail linked with (`tenant_id` None). 404 `ticket_not_found` (a wrong token too); 409
     `ticket_not_closed` or `ticket_already_rated`."""
-    ticket = await asyncio.to_thread(_ratable_row, desk.engine, ticket_id, tenant_id, body.token)
+    ticket = await asyncio.to_thread(ticket_rows.ratable_row, desk.engine, ticket_id, tenant_id, body.token)
     notice = CsatNotice(score=body.score)
     await _update(desk, ticket.id, lambda handle: handle.execute_update(TicketWorkflow.rate, notice))
-    await asyncio.to_thread(_record_score, desk.engine, ticket.id, body)
-    return await asyncio.to_thread(_view, desk.engine, ticket.id, tenant_id, False)
+    await asyncio.to_thread(ticket_rows.record_score, desk.engine, ticket.id, body)
+    return await asyncio.to_thread(ticket_rows.view, desk.engine, ticket.id, tenant_id, False)
 
 
 async def _post_message(
     desk: SupportDesk, ticket_id: str, tenant_id: str | None, author: MessageAuthor, name: str | None, text: str
 ) -> TicketMessage:
-    message = await asyncio.to_thread(_add_message, desk.engine, ticket_id, tenant_id, author, name, text)
+    message = await asyncio.to_thread(ticket_rows.add_message, desk.engine, ticket_id, tenant_id, author, name, text)
     notice = ReplyNotice(ticket_id=message.ticket_id, message_id=message.id, author=author)
     try:
         await _update(desk, message.ticket_id, lambda handle: handle.execute_update(TicketWorkflow.reply, notice))
     except ApiError:
-        await asyncio.to_thread(_drop_message, desk.engine, message.id)
+        await asyncio.to_thread(ticket_rows.drop_message, desk.engine, message.id)
         raise
     return TicketMessage(
         id=message.id, author=author, author_name=name, body=message.body, created_at=message.created_at
@@ -231,119 +230,3 @@ async def _update(desk: SupportDesk, ticket_id: str, send: Update) -> None:
 
 def _too_many() -> ApiError:
     return ApiError(429, "too_many_requests", tr("Too many requests; please wait a few minutes"), field="email")
-
-
-def _add_tenant_ticket(engine: Engine, tenant_id: str, user_id: str | None, body: TicketCreate, language: str) -> str:
-    with Session(engine) as session:
-        tenant = session.get(Tenant, tenant_id)
-        user = session.get(User, user_id) if user_id is not None else None
-        if user is None or user.tenant_id != tenant_id:
-            user = _first_admin(session, tenant_id)
-        ticket = SupportTicket(
-            tenant_id=tenant_id,
-            user_id=user.id if user is not None else None,
-            origin="app",
-            subject=body.subject,
-            body=body.body,
-            language=language,
-            plan=tenant.plan if tenant is not None else CONTACT_PLAN,
-            requester_name=(user.name or None) if user is not None else None,
-            requester_email=user.email if user is not None else None,
-            reply_token=secrets.token_urlsafe(24),
-        )
-        session.add(ticket)
-        session.commit()
-        return ticket.id
-
-
-def _first_admin(session: Session, tenant_id: str) -> User | None:
-    query = select(User).where(User.tenant_id == tenant_id, User.role == "admin", col(User.removed_at).is_(None))
-    return session.exec(query.order_by(col(User.created_at))).first()
-
-
-def _add_contact_ticket(desk: SupportDesk, body: ContactCreate, language: str) -> str | None:
-    """The new ticket's id; None past the address's cap (the database's count: every API process shares it)."""
-    address = normalized_email(body.email)
-    since = datetime.now(UTC) - timedelta(seconds=desk.contact_window_s)
-    with Session(desk.engine) as session:
-        recent = session.exec(
-            select(SupportTicket.id).where(
-                SupportTicket.requester_email == address,
-                SupportTicket.origin == "contact",
-                col(SupportTicket.created_at) > since,
-            )
-        ).all()
-        if len(recent) >= desk.contacts_per_email:
-            return None
-        ticket = SupportTicket(
-            origin="contact",
-            subject=body.subject,
-            body=body.body,
-            language=language,
-            plan=CONTACT_PLAN,
-            requester_name=body.name,
-            requester_email=address,
-            reply_token=secrets.token_urlsafe(24),
-        )
-        session.add(ticket)
-        session.commit()
-        return ticket.id
-
-
-def _open_row(engine: Engine, ticket_id: str, tenant_id: str | None) -> SupportTicket:
-    with Session(engine, expire_on_commit=False) as session:
-        ticket = ticket_row(session, ticket_id, tenant_id)
-        if ticket.status == "closed":
-            raise ApiError(409, "ticket_closed", tr("This ticket is closed"), field="ticket_id")
-        return ticket
-
-
-def _add_message(
-    engine: Engine, ticket_id: str, tenant_id: str | None, author: MessageAuthor, name: str | None, text: str
-) -> SupportMessage:
-    with Session(engine, expire_on_commit=False) as session:
-        ticket = ticket_row(session, ticket_id, tenant_id)
-        if ticket.status == "closed":
-            raise ApiError(409, "ticket_closed", tr("This ticket is closed"), field="ticket_id")
-        message = SupportMessage(
-            ticket_id=ticket.id, author=author, author_name=name or ticket.requester_name, body=text
-        )
-        session.add(message)
-        session.commit()
-        return message
-
-
-def _drop_message(engine: Engine, message_id: str) -> None:
-    with Session(engine) as session:
-        session.execute(delete(SupportMessage).where(col(SupportMessage.id) == message_id))
-        session.commit()
-
-
-def _ratable_row(engine: Engine, ticket_id: str, tenant_id: str | None, token: str | None) -> SupportTicket:
-    with Session(engine, expire_on_commit=False) as session:
-        if tenant_id is not None:
-            ticket = ticket_row(session, ticket_id, tenant_id)
-        else:
-            ticket = ticket_row(session, ticket_id, None)
-            if not token or not ticket.csat_token_hash or not same_secret(hash_api_key(token), ticket.csat_token_hash):
-                raise ApiError(404, "ticket_not_found", tr("No ticket with this id"), field="ticket_id")
-        if ticket.status != "closed":
-            raise ApiError(409, "ticket_not_closed", tr("Only a closed ticket can be rated"), field="ticket_id")
-        if ticket.csat_score is not None:
-            raise ApiError(409, "ticket_already_rated", tr("This ticket was rated already"), field="ticket_id")
-        return ticket
-
-
-def _record_score(engine: Engine, ticket_id: str, body: CsatCreate) -> None:
-    with Session(engine) as session:
-        ticket = session.get(SupportTicket, ticket_id)
-        if ticket is None:
-            return
-        ticket.csat_score, ticket.csat_comment, ticket.rated_at = body.score, body.comment, datetime.now(UTC)
-        session.add(ticket)
-        session.commit()
-
-
-def _view(engine: Engine, ticket_id: str, tenant_id: str | None, founder: bool) -> TicketPublic:
-    with Session(engine) as session:
-        return ticket_view(session, ticket_row(session, ticket_id, tenant_id), founder=founder)
