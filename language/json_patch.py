@@ -70,7 +70,7 @@ def _apply(document: Any, operation: Any) -> Any:
         case "replace":
             value = copy.deepcopy(_member(operation, "value"))
             _get(document, path)
-            return _add(_remove(document, path)[0], path, value) if path else value
+            return _replace(document, path, value) if path else value
         case "move":
             source = parse_pointer(_member(operation, "from"))
             if path[: len(source)] == source and path != source:
@@ -117,6 +117,16 @@ def _add(document: Any, path: list[str], value: Any) -> Any:
         parent.insert(_index(parent, token, allow_end=True), value)
     else:
         raise JsonPatchError("path_not_found", f"cannot add {token!r} to a scalar")
+    return document
+
+
+def _replace(document: Any, path: list[str], value: Any) -> Any:
+    """The document with the existing value at `path` replaced where it stands (a member keeps its place)."""
+    parent = _get(document, path[:-1])
+    if isinstance(parent, list):
+        parent[_index(parent, path[-1], allow_end=False)] = value
+    else:
+        parent[path[-1]] = value
     return document
 
 

@@ -146,3 +146,12 @@ def test_the_error_names_the_operation_that_failed() -> None:
     error = refusal(DOC, [{"op": "remove", "path": "/name"}, {"op": "remove", "path": "/name"}])
 
     assert error.index == 1 and str(error).startswith("operation 1:")
+
+
+def test_replace_keeps_the_member_in_its_place() -> None:
+    document = {"id": "call", "timeout_s": 10, "url": "https://example.com"}
+
+    patched = apply_patch(document, [{"op": "replace", "path": "/timeout_s", "value": 30}])
+
+    assert list(patched) == ["id", "timeout_s", "url"]
+    assert patched["timeout_s"] == 30
