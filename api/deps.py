@@ -324,9 +324,11 @@ CurrentTenant = Annotated[TenantCaller, Depends(get_tenant_caller)]
 FounderDep = Annotated[Caller, Depends(get_founder)]
 
 
-async def get_brain(caller: CallerDep, engine: EngineDep, temporal: TemporalDep, settings: SettingsDep) -> BrainContext:
-    """What an AI operation needs: the caller's tenant and plan, and the platform's Temporal and database."""
-    tenant_id = caller_tenant(caller, tr("AI answers"))
+async def brain_for(
+    caller: Caller, tenant_id: str, engine: Engine, temporal: Client, settings: Settings
+) -> BrainContext:
+    """What an AI operation of `caller` for `tenant_id` needs: the tenant's plan, and the platform's Temporal and
+    database. The JSON API and the web pages build it here alike, so both ask the AI with the same rights."""
     plan = await run_in_threadpool(tenant_plan, engine, tenant_id)
     return BrainContext(
         client=temporal,
@@ -339,6 +341,11 @@ async def get_brain(caller: CallerDep, engine: EngineDep, temporal: TemporalDep,
         is_admin=is_tenant_admin(caller),
         settings=settings,
     )
+
+
+async def get_brain(caller: CallerDep, engine: EngineDep, temporal: TemporalDep, settings: SettingsDep) -> BrainContext:
+    """The JSON API's AI operations: for the caller's tenant (the founder, of none, gets 403)."""
+    return await brain_for(caller, caller_tenant(caller, tr("AI answers")), engine, temporal, settings)
 
 
 BrainDep = Annotated[BrainContext, Depends(get_brain)]

@@ -4,12 +4,11 @@
 from typing import Annotated
 
 from fastapi import Depends
-from starlette.concurrency import run_in_threadpool
 
-from api.deps import EngineDep, SettingsDep, TemporalDep, audit_actor, is_tenant_admin
+from api.deps import EngineDep, SettingsDep, TemporalDep, brain_for
 from api.web.deps import PageCaller
 from core.errors import ApiError
-from domain.brain_context import BrainContext, tenant_plan
+from domain.brain_context import BrainContext
 from schemas.i18n import tr
 
 
@@ -20,18 +19,7 @@ async def get_page_brain(
     to no tenant: its AI pages are not there (404), as another tenant's run is not."""
     if caller.tenant_id is None:
         raise ApiError(404, "not_found", tr("There is no such page"))
-    plan = await run_in_threadpool(tenant_plan, engine, caller.tenant_id)
-    return BrainContext(
-        client=temporal,
-        engine=engine,
-        task_queue=settings.task_queue,
-        tenant_id=caller.tenant_id,
-        plan=plan,
-        actor=audit_actor(caller),
-        ai_configured=settings.openai_api_key is not None,
-        is_admin=is_tenant_admin(caller),
-        settings=settings,
-    )
+    return await brain_for(caller, caller.tenant_id, engine, temporal, settings)
 
 
 PageBrain = Annotated[BrainContext, Depends(get_page_brain)]
