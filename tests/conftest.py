@@ -3,9 +3,9 @@
 import asyncio
 import os
 import sys
-import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -152,9 +152,8 @@ def close_open_runs_of(app_settings: Settings) -> None:
         temporal = await Client.connect(app_settings.temporal_address, namespace=app_settings.temporal_namespace)
         await close_open_runs(temporal, app_settings.task_queue)
 
-    thread = threading.Thread(target=asyncio.run, args=(close(),))
-    thread.start()
-    thread.join()
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, close()).result()
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import time
 import uuid
 
 from sqlalchemy import Engine
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 
 from core.settings import Settings
 from domain.approvals import GATE_QUERY_TIMEOUT, waiting_runs
@@ -32,7 +32,7 @@ async def test_a_run_whose_worker_is_gone_is_left_out_waited_for_once_and_listed
     stranded = make_run(GATE, tenant_id=tenant_id)
     await until_progress(await start(client, worker_queue, answering), lambda p: p.waiting is not None)
     async with build_worker(client, settings, engine, task_queue=gone_queue):
-        await until_progress(await start(client, gone_queue, stranded), lambda p: p.waiting is not None)
+        await until_progress(stranded_run := await start(client, gone_queue, stranded), lambda p: p.waiting is not None)
 
     first, first_s = await timed_listing(client, tenant_id)
     second, second_s = await timed_listing(client, tenant_id)
@@ -44,4 +44,5 @@ async def test_a_run_whose_worker_is_gone_is_left_out_waited_for_once_and_listed
     async with build_worker(client, settings, engine, task_queue=gone_queue):
         back = await until(lambda: timed_listing(client, tenant_id), lambda found: stranded.run_id in found[0])
         assert back[0] == {answering.run_id, stranded.run_id}
-        await close_open_runs(client, gone_queue)
+        await close_open_runs(client, gone_queue)  # as the tests' workers do when they stop
+    assert (await stranded_run.describe()).status == WorkflowExecutionStatus.TERMINATED
