@@ -5,16 +5,14 @@ import asyncio
 import openai
 from sqlalchemy import Engine
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
-from activities.ai_guard import AiGuard, masked
+from activities.ai_guard import AiGuard, ai_failure, masked, status_failure
 from activities.secrets import SecretStore
 from core.toggles import read_toggles
 from rules.ai_policy import credits_for, model_allowed, trimmed
 from schemas.brain import ChatMessage
 from schemas.runs import AiPrompt, AiReply
 
-RETRYABLE_CLIENT_STATUSES = frozenset({408, 409, 429})
 AI_REQUEST_TIMEOUT = openai.Timeout(120, connect=10)
 
 
@@ -47,9 +45,9 @@ class AiActivities:
         switched AI features off, read through `engine`), AiNotConfigured, AiModelNotAllowed, AiCreditsExhausted
         (checked through `engine`), AiRequestRejected (a 4xx other than 408/409/429). Retryable: AiTransientError."""
         if self._engine is not None and not (await asyncio.to_thread(read_toggles, self._engine)).ai_features:
-            raise _failure("AI features are switched off on this platform for now", "AiDisabled", final=True)
+            raise ai_failure("AI features are switched off on this platform for now", "AiDisabled", final=True)
         if self._client is None:
-            raise _failure(
+            raise ai_failure(
                 "AI steps need an OpenAI API key, and OPENAI_API_KEY is not set",
                 "AiNotConfigured",
                 final=True,
@@ -63,11 +61,11 @@ class AiActivities:
                 max_tokens=prompt.max_tokens,
             )
         except openai.APIStatusError as err:
-            raise _status_failure(err) from None
+            raise status_failure(err) from None
         except openai.APIConnectionError as err:
-            raise _failure(f"could not reach the OpenAI API: {err}", "AiTransientError") from None
+            raise ai_failure(f"could not reach the OpenAI API: {err}", "AiTransientError") from None
         except Exception as err:
-            raise _failure(f"AI completion failed: {type(err).__name__}: {err}", "AiTransientError") from err
+            raise ai_failure(f"AI completion failed: {type(err).__name__}: {err}", "AiTransientError") from err
         reply = _reply(completion)
         if self._guard is not None:
             credits = credits_for(prompt.model, reply.prompt_tokens + reply.completion_tokens)
@@ -79,7 +77,7 @@ class AiActivities:
         if self._guard is not None:
             return self._guard.admit(prompt.tenant_id, prompt.model)
         if not model_allowed(prompt.model):
-            raise _failure(f"model {prompt.model!r} is not allowed", "AiModelNotAllowed", final=True)
+            raise ai_failure(f"model {prompt.model!r} is not allowed", "AiModelNotAllowed", final=True)
         return {}
 
 
@@ -97,19 +95,3 @@ def _reply(completion: openai.types.chat.ChatCompletion) -> AiReply:
         completion_tokens=usage.completion_tokens if usage else 0,
         attempt=activity.info().attempt,
     )
-
-
-def _status_failure(err: openai.APIStatusError) -> ApplicationError:
-    status = err.status_code
-    message = f"OpenAI API answered {status}: {err.message}"
-    if 400 <= status < 500 and status not in RETRYABLE_CLIENT_STATUSES:
-        return _failure(message, "AiRequestRejected", final=True, status=status)
-    return _failure(message, "AiTransientError", status=status)
-
-
-def _failure(message: str, type: str, *, final: bool = False, status: int | None = None) -> ApplicationError:
-    """The error every failure becomes; `final` marks it non-retryable."""
-    details: dict[str, int] = {"attempt": activity.info().attempt}
-    if status is not None:
-        details["status"] = status
-    return ApplicationError(message, details, type=type, non_retryable=final)

@@ -2,6 +2,7 @@
 step: the model on the allow-list, the tenant's AI not paused and its daily and monthly credits left, and the
 masks (e-mail addresses and the tenant's secret values) its text goes through. Also metering a call's credits."""
 
+import openai
 from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio import activity
@@ -11,6 +12,8 @@ from activities.secrets import SecretStore, redact
 from core.ai_credits import add_ai_credits, credit_status
 from rules.ai_masking import mask_emails, maskable
 from rules.ai_policy import ALLOWED_MODELS, model_allowed
+
+RETRYABLE_CLIENT_STATUSES = frozenset({408, 409, 429})
 
 
 class AiGuard:
@@ -51,3 +54,20 @@ class AiGuard:
 def masked(text: str, secrets: dict[str, str]) -> str:
     """The text with every secret value (in its quoted forms too) as `***`, then every e-mail address masked."""
     return mask_emails(redact(text, secrets))
+
+
+def status_failure(err: openai.APIStatusError) -> ApplicationError:
+    """What an error answer of the provider becomes: a 4xx other than 408/409/429 will not heal."""
+    status = err.status_code
+    message = f"OpenAI API answered {status}"
+    if 400 <= status < 500 and status not in RETRYABLE_CLIENT_STATUSES:
+        return ai_failure(message, "AiRequestRejected", final=True, status=status)
+    return ai_failure(message, "AiTransientError", status=status)
+
+
+def ai_failure(message: str, type: str, *, final: bool = False, status: int | None = None) -> ApplicationError:
+    """The error every failure of an AI call becomes, details[0] = {"attempt", "status"?}; `final`: non-retryable."""
+    details: dict[str, int] = {"attempt": activity.info().attempt}
+    if status is not None:
+        details["status"] = status
+    return ApplicationError(message, details, type=type, non_retryable=final)

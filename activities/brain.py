@@ -12,14 +12,13 @@ from sqlmodel import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.ai_guard import AiGuard, masked
+from activities.ai_guard import AiGuard, ai_failure, masked, status_failure
 from activities.secrets import SecretStore
 from core.toggles import read_toggles
 from rules.ai_policy import DEFAULT_MODEL, MAX_ANSWER_CHARS, MAX_PROMPT_CHARS, credits_for, max_tokens_for, trimmed
 from schemas.brain import BrainAnswer, BrainAsk, ChatMessage
 from schemas.tables import AiInteraction
 
-RETRYABLE_CLIENT_STATUSES = frozenset({408, 409, 429})
 EXCERPT_CHARS = 2_000
 
 
@@ -38,9 +37,9 @@ class BrainActivities:
         AiPromptTooLarge, AiRequestRejected (a 4xx other than 408/409/429), AiRefused. Retryable: AiTransientError,
         AiInvalidAnswer (a structured answer that is not a JSON object, or too large)."""
         if not (await asyncio.to_thread(read_toggles, self._engine)).ai_features:
-            raise _failure("AI features are switched off on this platform for now", "AiDisabled", final=True)
+            raise ai_failure("AI features are switched off on this platform for now", "AiDisabled", final=True)
         if self._client is None:
-            raise _failure("OPENAI_API_KEY is not set", "AiNotConfigured", final=True)
+            raise ai_failure("OPENAI_API_KEY is not set", "AiNotConfigured", final=True)
         model = ask.model or DEFAULT_MODEL
         try:
             secrets = await asyncio.to_thread(self._guard.admit, ask.tenant_id, model)
@@ -49,7 +48,7 @@ class BrainActivities:
             raise
         messages = trimmed([ChatMessage(role=m.role, content=masked(m.content, secrets)) for m in ask.messages])
         if sum(len(m.content) for m in messages) > MAX_PROMPT_CHARS:
-            raise _failure("the prompt is larger than the policy allows", "AiPromptTooLarge", final=True)
+            raise ai_failure("the prompt is larger than the policy allows", "AiPromptTooLarge", final=True)
         request: dict[str, object] = {
             "model": model,
             "messages": [message.model_dump() for message in messages],
@@ -65,10 +64,10 @@ class BrainActivities:
             completion = await self._client.chat.completions.create(**request)  # type: ignore[call-overload]
         except openai.APIStatusError as err:
             await asyncio.to_thread(self._record, ask, model, "failed", call)
-            raise _status_failure(err) from None
+            raise status_failure(err) from None
         except openai.APIConnectionError as err:  # timeouts included
             await asyncio.to_thread(self._record, ask, model, "failed", call)
-            raise _failure(f"could not reach the OpenAI API: {type(err).__name__}", "AiTransientError") from None
+            raise ai_failure(f"could not reach the OpenAI API: {type(err).__name__}", "AiTransientError") from None
         return await asyncio.to_thread(self._answer, completion, call)
 
     def _answer(self, completion: openai.types.chat.ChatCompletion, call: "_Call") -> BrainAnswer:
@@ -81,11 +80,11 @@ class BrainActivities:
         failure: ApplicationError | None = None
         outcome = "answered"
         if message is not None and message.refusal:
-            failure = _failure(f"the model refused: {message.refusal[:200]}", "AiRefused", final=True)
+            failure = ai_failure(f"the model refused: {message.refusal[:200]}", "AiRefused", final=True)
             outcome, text = "refused", message.refusal
         data = _structured(text) if failure is None and call.ask.response_schema is not None else None
         if failure is None and call.ask.response_schema is not None and data is None:
-            failure = _failure("the structured answer is not a JSON object of the allowed size", "AiInvalidAnswer")
+            failure = ai_failure("the structured answer is not a JSON object of the allowed size", "AiInvalidAnswer")
             outcome = "invalid_answer"
         self._guard.meter(call.ask.tenant_id, credits)
         self._record(call.ask, call.model, outcome, call, text, tokens, credits)
@@ -152,18 +151,3 @@ def _structured(text: str) -> dict[str, object] | None:
     except ValueError:
         return None
     return data if isinstance(data, dict) else None
-
-
-def _status_failure(err: openai.APIStatusError) -> ApplicationError:
-    status = err.status_code
-    message = f"OpenAI API answered {status}"
-    if 400 <= status < 500 and status not in RETRYABLE_CLIENT_STATUSES:
-        return _failure(message, "AiRequestRejected", final=True, status=status)
-    return _failure(message, "AiTransientError", status=status)
-
-
-def _failure(message: str, type: str, *, final: bool = False, status: int | None = None) -> ApplicationError:
-    details: dict[str, int] = {"attempt": activity.info().attempt}
-    if status is not None:
-        details["status"] = status
-    return ApplicationError(message, details, type=type, non_retryable=final)
