@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, create_engine, inspect, make_url, pool, text
 
 from core.logs import redact_text
+from schemas.tables import is_search_index_object
 
 PG_BIN_ROOT = Path("/usr/lib/postgresql")
 TOOL_TIMEOUT_S = 6 * 3600
@@ -55,11 +56,13 @@ def sqlite_copy(source: Path, target: Path, standalone: bool = False) -> None:
 
 
 def database_facts(connection: Connection) -> tuple[dict[str, int], str | None]:
-    """Every table's row count and the Alembic revision, read on `connection` (in its transaction)."""
+    """Every table's row count and the Alembic revision, read on `connection` (in its transaction). The full-text
+    search's own tables are left out: they are derived from the passages, not data of their own."""
     quote = connection.dialect.identifier_preparer.quote
     counts = {
         name: int(connection.execute(text(f"SELECT COUNT(*) FROM {quote(name)}")).scalar_one())
         for name in sorted(inspect(connection).get_table_names())
+        if not is_search_index_object(name)
     }
     revision = None
     if "alembic_version" in counts and counts["alembic_version"]:

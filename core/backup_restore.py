@@ -9,8 +9,9 @@ from core.backups import SUFFIX, engine_of
 from core.db import migrate
 from schemas.backups import BackupManifest, RestoreResult
 
-# Alembic's bookkeeping: a database whose only row is its revision (freshly migrated) counts as empty.
-BOOKKEEPING_TABLES = {"alembic_version"}
+# Alembic's bookkeeping, and the knowledge base every API start syncs from the README and the templates: a
+# database holding only these (freshly migrated, or after an API start) counts as empty.
+BOOKKEEPING_TABLES = {"alembic_version", "knowledge_passage"}
 
 
 def restore_backup(url: str, path: Path, force: bool = False) -> RestoreResult:
@@ -27,7 +28,7 @@ def restore_backup(url: str, path: Path, force: bool = False) -> RestoreResult:
         raise BackupError(
             "database_not_empty",
             f"the database holds {sum(rows.values())} rows in {len(rows)} tables; restore replaces a database only "
-            "when it is empty (no rows outside alembic_version): pass --force to replace it",
+            "when it is empty (no rows outside alembic_version and the knowledge base): pass --force to replace it",
         )
     if manifest.engine == "sqlite":
         sqlite_copy(backup, sqlite_path(url))

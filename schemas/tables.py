@@ -617,6 +617,12 @@ class KnowledgePassageRow(SQLModel, table=True):
 SEARCH_INDEX_OBJECTS = frozenset({"ix_knowledge_passage_search", "knowledge_fts"})
 
 
+def is_search_index_object(name: str | None) -> bool:
+    """Whether `name` is one of SEARCH_INDEX_OBJECTS or a table SQLite's FTS5 keeps for one (`knowledge_fts_data`
+    ...): derived from knowledge_passage's rows, described by no table model, never data of their own."""
+    return name is not None and any(name == n or name.startswith(f"{n}_") for n in SEARCH_INDEX_OBJECTS)
+
+
 # --- The Brain: the debugger's fixes (migration 0023) ---
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.sql.schema import DEFAULT_NAMING_CONVENTION
 from sqlmodel import Session, SQLModel, select
 
 from core.db import MIGRATIONS, migrate
-from schemas.tables import SEARCH_INDEX_OBJECTS, ApiKey, Tenant  # (and registers every table on SQLModel.metadata)
+from schemas.tables import ApiKey, Tenant, is_search_index_object  # (and registers every table on SQLModel.metadata)
 
 
 @pytest.fixture(params=["sqlite", "server"])
@@ -67,7 +67,7 @@ def alembic_config(url: str) -> Config:
 def is_search_index(name: str | None) -> bool:
     """The full-text search objects a migration adds beside a table (SEARCH_INDEX_OBJECTS), and SQLite's FTS5
     shadow tables of them (`knowledge_fts_data` ...): no table model describes them."""
-    return name is not None and any(name == n or name.startswith(f"{n}_") for n in SEARCH_INDEX_OBJECTS)
+    return is_search_index_object(name)
 
 
 def modelled(_object: object, name: str | None, _type: str, _reflected: bool, _compare_to: object) -> bool:
