@@ -22,11 +22,14 @@ from core.security import SecretBox
 from core.settings import Settings
 from schemas.tables import (
     AiCreditDay,
+    AiFix,
     AiInteraction,
     AuditEntry,
     BillingAccount,
     DataRequest,
     SpendSample,
+    SupportMessage,
+    SupportTicket,
     Tenant,
     TenantDataKey,
 )
@@ -75,6 +78,15 @@ def tenant_with_data_everywhere(api: TestClient, engine: Engine, target: TargetS
         # the Brain's AI calls audit themselves and count the day's credits (tests/activities/test_brain.py)
         session.add(AiInteraction(tenant_id=tenant.id, purpose="chat", outcome="answered", prompt_excerpt="user: hi"))
         session.add(AiCreditDay(tenant_id=tenant.id, day="2026-12-02", credits=1))
+        # a fix the debugger proposed (tests/api/test_ai_diagnoses.py) and a support ticket with a reply (tests/api/test_support.py)
+        fix = {"op": "replace", "path": "/steps/0/url", "value": f"https://example.com/?who={PERSONAL}"}
+        session.add(AiFix(tenant_id=tenant.id, run_id="run-1", definition_id=failing, base_version=1, patch=[fix],
+                          summary="a longer timeout", source="fallback"))  # fmt: skip
+        ticket = SupportTicket(tenant_id=tenant.id, origin="app", subject="Help", body=f"I am {PERSONAL}",
+                               requester_email=PERSONAL, reply_token=uuid.uuid4().hex)  # fmt: skip
+        session.add(ticket)
+        session.flush()
+        session.add(SupportMessage(ticket_id=ticket.id, author="founder", body=f"Hello {PERSONAL}"))
         account = session.get_one(BillingAccount, tenant.id)
         account.stripe_customer_id, account.stripe_subscription_id = f"cus_{uuid.uuid4().hex}", "sub_1"
         session.add(account)
@@ -145,6 +157,7 @@ async def test_a_purged_tenant_leaves_nothing_personal_behind(
         audits = session.exec(select(AuditEntry).where(AuditEntry.tenant_id == tenant.id)).all()
         assert audits and all(audit.detail == {} for audit in audits)
         assert session.get_one(TenantDataKey, tenant.id).wrapped_key is None
+        assert session.exec(select(SupportMessage).where(col(SupportMessage.body).contains(PERSONAL))).all() == []
     fresh = TenantPayloadCodec(TenantKeyring(engine, SecretBox(_platform_key(settings))))
     with pytest.raises(TenantKeyDestroyed):
         await fresh.decode(sealed[:1])
