@@ -103,8 +103,10 @@ def loopback_only() -> Iterator[None]:
 @pytest_asyncio.fixture(scope="module")
 async def fuzz_api(settings: Settings, client: Client) -> AsyncIterator[TestClient]:
     """The app with its embedded worker on a task queue of its own: what the fuzz starts stays there when it ends.
-    Its start-up points the platform schedules at that queue; they are pointed back afterwards."""
-    own = settings.model_copy(update={"task_queue": f"fuzz-{uuid.uuid4()}"})
+    Its start-up points the platform schedules at that queue; they are pointed back afterwards. Without an OpenAI key:
+    the AI routes answer their fallbacks at once (the fuzz is about the envelope; the AI's own answers, retries and
+    timeouts are tests/api/test_ai_*.py's), where the fake's echo answers cost seconds of retries per request."""
+    own = settings.model_copy(update={"task_queue": f"fuzz-{uuid.uuid4()}", "openai_api_key": None})
     with loopback_only(), TestClient(create_app(own)) as api:
         yield api
     await ensure_platform_schedules(client, settings)
