@@ -188,6 +188,8 @@ class Settings(BaseSettings):
     web_base_url: str = "http://127.0.0.1:8000"
     sign_in_link_ttl_s: int = Field(default=900, ge=60, le=900)
     web_session_idle_s: int = Field(default=12 * 3600, ge=60)
+    # How often the Admin Power Panel's live parts (overview tiles, approval queue) ask the server again.
+    panel_poll_s: int = Field(default=5, ge=1, le=300)
     web_session_max_age_s: int = Field(default=7 * 24 * 3600, ge=60)
     sign_in_links_per_email: int = Field(default=5, ge=1)
     sign_in_links_per_ip: int = Field(default=20, ge=1)

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.deps import EngineDep, TemporalDep
+from api.deps import EngineDep, SettingsDep, TemporalDep
 from api.web.admin_ops_view import founder_actor
 from api.web.deps import FounderPage
 from api.web.locale import page_url
@@ -25,7 +25,6 @@ from schemas.panel import QueuedGate
 from schemas.runs import StepDecision
 
 router = APIRouter(prefix="/admin/power/approvals", include_in_schema=False)
-POLL_S = 5
 NOTICES = {"approve": tr("Approved: the run goes on."), "reject": tr("Rejected: the run ends at its gate.")}
 MAX_COMMENT = 2000
 
@@ -36,13 +35,14 @@ async def queue(
     _founder: FounderPage,
     engine: EngineDep,
     temporal: TemporalDep,
+    settings: SettingsDep,
     done: Annotated[str, Query(max_length=16)] = "",
 ) -> HTMLResponse:
     """The class C gates waiting for a founder, oldest request first."""
     gates = await founder_queue(engine, temporal)
     locale = page_locale(request)
     title = render_text(tr("Approval queue"), locale)
-    context = _context(request, gates)
+    context = _context(request, gates, settings.panel_poll_s)
     return render(request, "admin/approvals.html", title=title, part="approvals", notice=NOTICES.get(done), **context)
 
 
@@ -52,11 +52,12 @@ async def live(
     _founder: FounderPage,
     engine: EngineDep,
     temporal: TemporalDep,
+    settings: SettingsDep,
     state: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
     """The queue's list for the page's polling: 204 (nothing to swap) while the same gates wait."""
     gates = await founder_queue(engine, temporal)
-    context = _context(request, gates)
+    context = _context(request, gates, settings.panel_poll_s)
     if context["state"] == state:
         return Response(status_code=204)
     return render(request, "admin/_approvals_list.html", **context)
@@ -91,12 +92,12 @@ def queue_state(gates: list[QueuedGate]) -> str:
     return hashlib.sha256(json.dumps(waiting).encode()).hexdigest()[:16]
 
 
-def _context(request: Request, gates: list[QueuedGate]) -> dict[str, Any]:
+def _context(request: Request, gates: list[QueuedGate], poll_s: int) -> dict[str, Any]:
     return {
         "gates": gates,
         "state": queue_state(gates),
         "fmt": Formats(page_locale(request)),
-        "poll_s": POLL_S,
+        "poll_s": poll_s,
         "max_comment": MAX_COMMENT,
         "pretty": lambda value: json.dumps(value, indent=2, ensure_ascii=False, default=str),
     }

@@ -18,7 +18,6 @@ from schemas.panel import PlatformOverview
 
 router = APIRouter(prefix="/admin/power", include_in_schema=False)
 # The tiles' fragment reloads this often (htmx polling); the trend changes once a day and is not polled.
-POLL_S = 5
 CHECK_LABELS = {
     "database": tr("Database"),
     "temporal": tr("Temporal"),
@@ -37,7 +36,7 @@ async def overview(
     found = await _overview(request, engine, temporal, settings)
     locale = page_locale(request)
     chart = health_svg(found.trend, locale, "health-trend") if found.trend else None
-    context = _context(request, found)
+    context = _context(request, found, settings.panel_poll_s)
     return render(
         request,
         "admin/overview.html",
@@ -54,7 +53,7 @@ async def tiles(
 ) -> HTMLResponse:
     """The overview's health tiles alone, for the page's polling."""
     found = await _overview(request, engine, temporal, settings)
-    return render(request, "admin/_overview_tiles.html", **_context(request, found))
+    return render(request, "admin/_overview_tiles.html", **_context(request, found, settings.panel_poll_s))
 
 
 async def _overview(
@@ -65,5 +64,5 @@ async def _overview(
     )
 
 
-def _context(request: Request, found: PlatformOverview) -> dict[str, Any]:
-    return {"o": found, "fmt": Formats(page_locale(request)), "labels": CHECK_LABELS, "poll_s": POLL_S}
+def _context(request: Request, found: PlatformOverview, poll_s: int) -> dict[str, Any]:
+    return {"o": found, "fmt": Formats(page_locale(request)), "labels": CHECK_LABELS, "poll_s": poll_s}
