@@ -162,10 +162,15 @@ def support_summary(engine: Engine, since: datetime, until: datetime) -> Support
         return summarize(summary_rows(session, since, until), since, until)
 
 
-async def reply_as_founder(desk: SupportDesk, ticket_id: str, body: TicketReply, author_name: str) -> TicketMessage:
-    """A founder's reply: stored, then handed to the ticket's workflow, which e-mails it to the customer.
-    404 `ticket_not_found`; 409 `ticket_closed`."""
-    return await _post_message(desk, ticket_id, None, "founder", author_name, body.body)
+async def reply_as_founder(
+    desk: SupportDesk, ticket_id: str, body: TicketReply, author_name: str, *, actor: str
+) -> TicketMessage:
+    """A founder's reply: stored, then handed to the ticket's workflow, which e-mails it to the customer; audited as
+    `support.replied` by `actor`. 404 `ticket_not_found`; 409 `ticket_closed`."""
+    message = await _post_message(desk, ticket_id, None, "founder", author_name, body.body)
+    detail = {"message_id": message.id}
+    await asyncio.to_thread(ticket_rows.record_audit, desk.engine, ticket_id, actor, "support.replied", detail)
+    return message
 
 
 async def reply_as_customer(desk: SupportDesk, tenant_id: str, ticket_id: str, body: TicketReply) -> TicketMessage:
@@ -174,11 +179,12 @@ async def reply_as_customer(desk: SupportDesk, tenant_id: str, ticket_id: str, b
 
 
 async def close_ticket(desk: SupportDesk, tenant_id: str | None, ticket_id: str, actor: str) -> TicketPublic:
-    """Closes a ticket (the founders any, `tenant_id` None; a customer their own); the workflow then asks the
-    customer for a score. 404 `ticket_not_found`; 409 `ticket_closed`."""
+    """Closes a ticket (the founders any, `tenant_id` None; a customer their own), audited as `support.closed` by
+    `actor`; the workflow then asks the customer for a score. 404 `ticket_not_found`; 409 `ticket_closed`."""
     ticket = await asyncio.to_thread(ticket_rows.open_row, desk.engine, ticket_id, tenant_id)
     closing = TicketClosing(ticket_id=ticket.id, closed_by=actor)
     await _update(desk, ticket.id, lambda handle: handle.execute_update(TicketWorkflow.close, closing))
+    await asyncio.to_thread(ticket_rows.record_audit, desk.engine, ticket.id, actor, "support.closed", {})
     return await asyncio.to_thread(ticket_rows.view, desk.engine, ticket.id, tenant_id, tenant_id is None)
 
 

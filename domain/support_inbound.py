@@ -35,7 +35,8 @@ async def reply_by_email(desk: SupportDesk, founder_email: str | None, mail: Inb
     text = reply_text(mail.text)
     if not text:
         raise ApiError(422, "empty_reply", tr("The e-mail has no reply above the quoted text"), field="text")
-    return await reply_as_founder(desk, ticket_id, TicketReply(body=text), name)
+    # The founder is known by the address the reply came from: the audit names the way, not the address.
+    return await reply_as_founder(desk, ticket_id, TicketReply(body=text), name, actor="founder:e-mail")
 
 
 def reply_text(text: str) -> str:

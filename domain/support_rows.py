@@ -14,7 +14,7 @@ from domain.support_views import ticket_row, ticket_view
 from rules.support_sla import CONTACT_PLAN
 from schemas.i18n import tr
 from schemas.support import ContactCreate, CsatCreate, MessageAuthor, TicketCreate, TicketPublic
-from schemas.tables import SupportMessage, SupportTicket, Tenant, User
+from schemas.tables import AuditEntry, SupportMessage, SupportTicket, Tenant, User
 
 
 def add_tenant_ticket(engine: Engine, tenant_id: str, user_id: str | None, body: TicketCreate, language: str) -> str:
@@ -132,3 +132,15 @@ def record_score(engine: Engine, ticket_id: str, body: CsatCreate) -> None:
 def view(engine: Engine, ticket_id: str, tenant_id: str | None, founder: bool) -> TicketPublic:
     with Session(engine) as session:
         return ticket_view(session, ticket_row(session, ticket_id, tenant_id), founder=founder)
+
+
+def record_audit(engine: Engine, ticket_id: str, actor: str, action: str, detail: dict[str, str]) -> None:
+    """An audit entry for a change to a ticket (a founder's reply, a closing), under the ticket's tenant (none for a
+    public contact). Ids only: the conversation's words stay in the ticket."""
+    with Session(engine) as session:
+        ticket = session.get(SupportTicket, ticket_id)
+        tenant_id = ticket.tenant_id if ticket is not None else None
+        session.add(
+            AuditEntry(tenant_id=tenant_id, actor=actor[:100], action=action, detail={"ticket_id": ticket_id, **detail})
+        )
+        session.commit()

@@ -126,7 +126,7 @@ async def reply_to_ticket(
     desk = support.support_desk(engine, temporal, settings)
     if caller.is_founder:
         name = await decider_name(engine, caller.user_id, None)
-        return await support.reply_as_founder(desk, ticket_id, body, _first_name(name))
+        return await support.reply_as_founder(desk, ticket_id, body, _first_name(name), actor=audit_actor(caller))
     return await support.reply_as_customer(desk, caller_tenant(caller, TICKETS), ticket_id, body)
 
 

@@ -114,7 +114,9 @@ async def reply(
     if not message.strip():
         return await _ticket(request, engine, ticket_id, 422, problem=tr("Write the reply first."), draft="")
     try:
-        await reply_as_founder(desk, ticket_id, TicketReply(body=message.strip()), me.name or "Levqor")
+        await reply_as_founder(
+            desk, ticket_id, TicketReply(body=message.strip()), me.name or "Levqor", actor=founder_actor(me)
+        )
     except ApiError as err:
         if err.status != 409:
             raise

@@ -12,11 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from api.main import create_app
 from core.settings import Settings
-from schemas.tables import SupportTicket
+from schemas.tables import AuditEntry, SupportTicket
 from tests.api.tenancy import ApiTenant, new_tenant
 from tests.conftest import founder_headers
 from tests.fakes.openai import FakeOpenAI, Reply
@@ -196,7 +196,16 @@ def test_another_tenants_ticket_answers_404(desk: TestClient) -> None:
     assert desk.get(f"/api/support/tickets/{ticket_id}", headers=owner.member).json()["triage"] is None
 
 
-def test_a_founders_reply_in_the_panel_reaches_the_customer(desk: TestClient, smtp_sink: SmtpSink) -> None:
+def audits_of(engine: Engine, ticket_id: str) -> list[tuple[str, str]]:
+    """The (action, actor) of the audit entries about the ticket."""
+    with Session(engine) as session:
+        entries = session.exec(select(AuditEntry).where(col(AuditEntry.action).startswith("support."))).all()
+        return [(entry.action, entry.actor) for entry in entries if entry.detail.get("ticket_id") == ticket_id]
+
+
+def test_a_founders_reply_in_the_panel_reaches_the_customer(
+    desk: TestClient, engine: Engine, smtp_sink: SmtpSink
+) -> None:
     marker = f"panelreply{uuid.uuid4().hex[:8]}"
     accepted = contact(desk, marker)
     triaged(desk, accepted["ticket_id"])
@@ -211,6 +220,7 @@ def test_a_founders_reply_in_the_panel_reaches_the_customer(desk: TestClient, sm
     ticket = desk.get(f"/api/support/tickets/{accepted['ticket_id']}", headers=founder_headers()).json()
     assert ticket["status"] == "answered" and ticket["first_response_at"] is not None
     assert [message["author"] for message in ticket["messages"]] == ["customer", "founder"]
+    assert audits_of(engine, accepted["ticket_id"]) == [("support.replied", "founder")]
 
 
 def test_a_founders_reply_by_email_reaches_the_customer(desk: TestClient, engine: Engine, smtp_sink: SmtpSink) -> None:
@@ -254,7 +264,9 @@ def test_an_inbound_reply_needs_the_secret_and_a_founders_address(desk: TestClie
     assert unknown.status_code == 404 and unknown.json()["code"] == "ticket_not_found"
 
 
-def test_a_closed_ticket_asks_for_a_score_by_email_and_records_it_once(desk: TestClient, smtp_sink: SmtpSink) -> None:
+def test_a_closed_ticket_asks_for_a_score_by_email_and_records_it_once(
+    desk: TestClient, engine: Engine, smtp_sink: SmtpSink
+) -> None:
     marker = f"csat{uuid.uuid4().hex[:8]}"
     accepted = contact(desk, marker)
     ticket_id = accepted["ticket_id"]
@@ -272,6 +284,7 @@ def test_a_closed_ticket_asks_for_a_score_by_email_and_records_it_once(desk: Tes
 
     assert early.status_code == 404
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    assert audits_of(engine, ticket_id) == [("support.closed", "founder")]
     assert wrong.status_code == 404
     assert rated.status_code == 200, rated.text
     assert rated.json()["csat_score"] == 4 and rated.json()["csat_comment"] == "Quick and kind"

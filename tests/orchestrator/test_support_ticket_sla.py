@@ -120,7 +120,9 @@ async def test_an_answered_ticket_does_not_escalate_at_its_deadline(
     marker = f"slaanswered{uuid.uuid4().hex[:8]}"
     accepted = await open_contact(desk.desk, SignInLimiter(10, 10, 60), contact(marker), "10.0.0.2", "en")
     await triaged(engine, accepted.ticket_id)
-    await reply_as_founder(desk.desk, accepted.ticket_id, TicketReply(body="Use the export page."), "Alice")
+    await reply_as_founder(
+        desk.desk, accepted.ticket_id, TicketReply(body="Use the export page."), "Alice", actor="founder"
+    )
 
     await desk.env.sleep(timedelta(hours=73))
 
@@ -166,7 +168,9 @@ async def test_an_answered_but_unresolved_ticket_escalates_at_its_resolution_dea
     body = TicketCreate(subject="Webhooks", body="How do I sign my webhook calls?")
     accepted = await open_ticket(desk.desk, tenant_on(engine, "pro"), None, body, "en")
     await triaged(engine, accepted.ticket_id)
-    await reply_as_founder(desk.desk, accepted.ticket_id, TicketReply(body="With the hook's secret."), "Alice")
+    await reply_as_founder(
+        desk.desk, accepted.ticket_id, TicketReply(body="With the hook's secret."), "Alice", actor="founder"
+    )
 
     await desk.env.sleep(timedelta(days=1, hours=23))
     before = ticket(engine, accepted.ticket_id)
