@@ -16,13 +16,13 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import EngineDep
 from api.web.admin_ops_view import Formats, formats, founder_actor
+from api.web.ai_texts import FALLBACK_REASONS
 from api.web.deps import FounderPage
 from api.web.locale import page_redirect
 from api.web.pages import render
 from api.web.support_chart import DayVolume, volume_svg
 from api.web.support_view import (
     CATEGORIES,
-    FALLBACK_REASONS,
     PRIORITIES,
     SCORES,
     SENTIMENTS,

@@ -30,14 +30,6 @@ CATEGORIES: dict[str, Text] = {
     "other": tr("Other"),
 }
 SENTIMENTS: dict[str, Text] = {"positive": tr("Positive"), "neutral": tr("Neutral"), "negative": tr("Negative")}
-FALLBACK_REASONS: dict[str, Text] = {
-    "ai_off": tr("AI features are switched off"),
-    "not_configured": tr("No AI provider key is set"),
-    "credits_exhausted": tr("The AI credits are used up"),
-    "provider_failed": tr("The AI provider did not answer"),
-    "refused": tr("The AI declined to answer"),
-    "invalid_answer": tr("The AI's answer was not usable"),
-}
 SCORES: dict[int, Text] = {
     1: tr("1 — very unhappy"),
     2: tr("2 — unhappy"),

@@ -165,7 +165,7 @@ def test_the_triage_card_fills_in_by_itself_once_the_ticket_is_sorted(
         session.commit()
 
     expect(page.locator('[data-triage="category"]')).to_have_text("Account", timeout=8_000)
-    expect(page.locator('[data-triage="fallback-reason"]')).to_have_text("No AI provider key is set")
+    expect(page.locator('[data-triage="fallback-reason"]')).to_have_text("no AI provider is set up")
     check_page(page, "support-09-triage-arrived")
     page.get_by_role("link", name="Sorted: reload the page to fill in the suggested reply").click()
     expect(page.get_by_label("Reply to the customer (sent by e-mail)")).to_have_value("Try a new link.")
