@@ -7,7 +7,6 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -21,25 +20,15 @@ from tests.fakes.openai import FakeOpenAI, Reply
 from tests.fakes.smtp import SmtpSink
 from tests.fakes.target import TargetServer
 from tests.web.conftest import FOUNDER_EMAIL, invite_by_founder, make_tenant, signed_in_as, unique_email, use_cookies
+from tests.web.test_workspace_pages import Team, new_team
 
 EMAIL = {"id": "tell", "type": "email", "to": ["ops@example.test"], "subject": "Hi", "body": "Hello"}
-
-
-@dataclass
-class Team:
-    tenant_id: str
-    admin: dict[str, str]
-    member: dict[str, str]
 
 
 @pytest.fixture(scope="module")
 def team(web: TestClient, smtp_sink: SmtpSink) -> Team:
     """A tenant with a signed-in admin and member."""
-    tenant_id = make_tenant(web, "Brainy Co")
-    admin_email, member_email = unique_email("admin"), unique_email("member")
-    invite_by_founder(web, tenant_id, admin_email, "admin")
-    invite_by_founder(web, tenant_id, member_email, "member")
-    return Team(tenant_id, signed_in_as(web, smtp_sink, admin_email), signed_in_as(web, smtp_sink, member_email))
+    return new_team(web, smtp_sink, "Brainy Co")
 
 
 @pytest.fixture(scope="module")
