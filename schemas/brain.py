@@ -58,7 +58,7 @@ class Sourced(BaseModel):
     source: AiSource
     fallback_reason: FallbackReason | None = None
     credits: int = 0
-    """AI credits this answer used (0 for a fallback)."""
+    """AI credits this answer used: AI rounds that came before a fallback count too (0 when no AI call was made)."""
 
 
 class ReportIssue(BaseModel):
